@@ -1,0 +1,42 @@
+namespace SecretChat.App.Chat;
+
+/// <summary>Something that happened in a chat session, in the order it happened.</summary>
+public abstract record ChatEvent
+{
+    /// <summary>When it happened (UTC).</summary>
+    public DateTimeOffset At { get; init; } = DateTimeOffset.UtcNow;
+}
+
+/// <summary>
+/// The handshake completed and the peer introduced itself.
+/// </summary>
+/// <param name="Peer">The name the peer gave (<c>--name</c>).</param>
+/// <param name="Transport"><c>tcp</c> or <c>udp</c>.</param>
+/// <param name="Path"><c>direct</c> (later also <c>relay</c>).</param>
+/// <param name="Encryption"><c>noise</c>, <c>rsa</c> or <c>pseudo</c>.</param>
+/// <param name="IsConfidential">False for pseudo: the session is NOT ENCRYPTED.</param>
+/// <param name="Fingerprint">The safety number both sides should compare (noise), else null.</param>
+/// <param name="RemoteEndPoint">The peer's address as this side sees it, where known.</param>
+public sealed record Connected(
+    string Peer,
+    string Transport,
+    string Path,
+    string Encryption,
+    bool IsConfidential,
+    string? Fingerprint,
+    string? RemoteEndPoint) : ChatEvent;
+
+/// <summary>A message from the peer, delivered once and in order.</summary>
+public sealed record MessageReceived(string From, ulong Id, DateTimeOffset SentAt, string Text) : ChatEvent;
+
+/// <summary>The peer acknowledged message <paramref name="Id"/> (the id <see cref="IChat.SendAsync"/> returned).</summary>
+public sealed record Delivered(ulong Id) : ChatEvent;
+
+/// <summary>The peer has finished sending (end of its input); it still receives and acknowledges.</summary>
+public sealed record PeerFinished(string Peer) : ChatEvent;
+
+/// <summary>The session ended. <paramref name="Reason"/> is one sentence; <paramref name="Clean"/> is true for an orderly close.</summary>
+public sealed record Disconnected(string Reason, bool Clean) : ChatEvent;
+
+/// <summary>Something went wrong that the user should see (the session may or may not go on).</summary>
+public sealed record ChatError(string Message) : ChatEvent;

@@ -1,0 +1,34 @@
+namespace SecretChat.App.Chat;
+
+/// <summary>
+/// A chat session with one peer over an established secure channel: what an interactor talks to.
+/// </summary>
+public interface IChat : IAsyncDisposable
+{
+    /// <summary>
+    /// Everything that happens in the session, ending with <see cref="Disconnected"/> and then OnCompleted.
+    /// A late subscriber first receives every event so far (nothing is lost between connect and subscribe).
+    /// </summary>
+    IObservable<ChatEvent> Events { get; }
+
+    /// <summary>
+    /// Queues one message for the peer and returns its id; a <see cref="Delivered"/> event with that id
+    /// follows when the peer acknowledges it. Throws <see cref="InvalidOperationException"/> after
+    /// <see cref="FinishAsync"/> or once the session has ended, <see cref="ArgumentException"/> for text
+    /// too long for one message.
+    /// </summary>
+    ValueTask<ulong> SendAsync(string text, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// This side has nothing more to send: tells the peer, keeps receiving until the peer has finished
+    /// too (or has left), waits until every message sent was acknowledged, then closes cleanly.
+    /// Completes when the session has ended; true if every message sent was acknowledged.
+    /// </summary>
+    Task<bool> FinishAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Ends the session now (e.g. <c>/quit</c>), telling the peer when possible.</summary>
+    ValueTask CloseAsync(string reason = "closed by the user");
+
+    /// <summary>Completes when the session has ended, however it ended.</summary>
+    Task Completion { get; }
+}

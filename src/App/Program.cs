@@ -1,0 +1,2 @@
+// Entry point placeholder: the CLI (System.CommandLine) replaces this.
+return 0;

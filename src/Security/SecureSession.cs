@@ -1,0 +1,52 @@
+namespace SecretChat.Security;
+
+/// <summary>
+/// What a completed handshake hands over: one cipher state for each direction, plus what the user
+/// may want to verify. Disposing it wipes the keys.
+/// </summary>
+public sealed class SecureSession : IDisposable
+{
+    public SecureSession(
+        SecurityMode mode,
+        CipherState sender,
+        CipherState receiver,
+        ReadOnlyMemory<byte> handshakeHash,
+        ReadOnlyMemory<byte> localStaticKey = default,
+        ReadOnlyMemory<byte> remoteStaticKey = default)
+    {
+        ArgumentNullException.ThrowIfNull(sender);
+        ArgumentNullException.ThrowIfNull(receiver);
+        Mode = mode;
+        Sender = sender;
+        Receiver = receiver;
+        HandshakeHash = handshakeHash;
+        LocalStaticKey = localStaticKey;
+        RemoteStaticKey = remoteStaticKey;
+    }
+
+    public SecurityMode Mode { get; }
+
+    /// <summary>Seals what this side sends.</summary>
+    public CipherState Sender { get; }
+
+    /// <summary>Opens what the peer sends.</summary>
+    public CipherState Receiver { get; }
+
+    /// <summary>A hash of the whole handshake transcript (channel binding); equal on both sides.</summary>
+    public ReadOnlyMemory<byte> HandshakeHash { get; }
+
+    /// <summary>This side's long-term public key, in modes that have one (noise); empty otherwise.</summary>
+    public ReadOnlyMemory<byte> LocalStaticKey { get; }
+
+    /// <summary>The peer's authenticated long-term public key, in modes that have one (noise); empty otherwise.</summary>
+    public ReadOnlyMemory<byte> RemoteStaticKey { get; }
+
+    /// <summary>False only for <see cref="SecurityMode.Pseudo"/>: nothing is secret then.</summary>
+    public bool IsConfidential => Mode != SecurityMode.Pseudo;
+
+    public void Dispose()
+    {
+        Sender.Dispose();
+        Receiver.Dispose();
+    }
+}
