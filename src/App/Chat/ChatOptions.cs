@@ -1,0 +1,36 @@
+using SecretChat.Security;
+
+namespace SecretChat.App.Chat;
+
+/// <summary>How a chat reaches its peer.</summary>
+public enum ChatTransport
+{
+    Tcp,
+    Udp,
+}
+
+/// <summary>Everything needed to open a chat session, after settings, environment and flags are merged.</summary>
+public sealed record ChatOptions
+{
+    public ChatTransport Transport { get; init; } = ChatTransport.Tcp;
+
+    /// <summary><c>HOST:PORT</c> to connect to, or <c>ADDR:PORT</c> to listen on (port 0 picks a free one).</summary>
+    public required string EndPoint { get; init; }
+
+    public SecurityMode Encryption { get; init; } = SecurityMode.Noise;
+
+    /// <summary>The name this side introduces itself with.</summary>
+    public string Name { get; init; } = Environment.UserName;
+
+    /// <summary>Long-term identity key file (noise); null means the per-user default path.</summary>
+    public string? IdentityPath { get; init; }
+
+    /// <summary>Known-peers file (noise pins); null means the default beside the identity.</summary>
+    public string? KnownPeersPath { get; init; }
+
+    /// <summary>Accept a pinned peer's new key instead of refusing it (noise).</summary>
+    public bool AcceptNewPeerKey { get; init; }
+
+    /// <summary>How long connecting plus the handshake may take before it fails with a clear error.</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+}

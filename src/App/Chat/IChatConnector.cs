@@ -1,0 +1,40 @@
+using System.Net;
+
+namespace SecretChat.App.Chat;
+
+/// <summary>Opens chat sessions: the seam between the command line and the composed stack.</summary>
+public interface IChatConnector
+{
+    /// <summary>
+    /// Connects to <see cref="ChatOptions.EndPoint"/>, runs the handshake and returns the session.
+    /// Failures (unreachable, refused, handshake failed, timeout) throw <see cref="ChatFailedException"/>
+    /// with one clear sentence.
+    /// </summary>
+    Task<IChat> ConnectAsync(ChatOptions options, IProgress<string>? progress = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Binds <see cref="ChatOptions.EndPoint"/> now (a failure to bind throws <see cref="ChatFailedException"/>).</summary>
+    Task<IChatListener> ListenAsync(ChatOptions options, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A bound listener that hands out one session per peer that completes its handshake.</summary>
+public interface IChatListener : IAsyncDisposable
+{
+    EndPoint LocalEndPoint { get; }
+
+    /// <summary>
+    /// Peers that connected but did not become a session (garbage, wrong mode, failed handshake), one
+    /// sentence each. The listener keeps running after them.
+    /// </summary>
+    IObservable<string> Rejections { get; }
+
+    /// <summary>Waits for the next peer that completes its handshake.</summary>
+    Task<IChat> AcceptAsync(IProgress<string>? progress = null, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A session could not be opened; the message is one sentence meant for the user.</summary>
+public sealed class ChatFailedException : Exception
+{
+    public ChatFailedException(string message) : base(message) { }
+
+    public ChatFailedException(string message, Exception innerException) : base(message, innerException) { }
+}
