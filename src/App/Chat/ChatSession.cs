@@ -1,0 +1,377 @@
+using System.Buffers;
+using System.Reactive.Linq;
+using System.Reactive.Threading.Tasks;
+using System.Reactive.Subjects;
+using System.Text;
+using SecretChat.Framing;
+using SecretChat.Security;
+
+namespace SecretChat.App.Chat;
+
+/// <summary>
+/// A chat session over one framed connection: the place where the whole inbound pipeline is built
+/// (frames → handshake → decryption → envelopes → events) and where envelopes are sealed on the way out.
+/// </summary>
+/// <remarks>
+/// Protocol inside the sealed channel: each side first sends <see cref="EnvelopeKind.Hello"/> with its
+/// name; every <see cref="EnvelopeKind.Text"/> is answered by an <see cref="EnvelopeKind.Ack"/> with
+/// its id; <see cref="EnvelopeKind.Finished"/> says "I have nothing more to send" (the sender still
+/// receives and acknowledges); <see cref="EnvelopeKind.Close"/> ends the session with a reason.
+/// Once both sides have finished and everything is acknowledged, each half-closes the connection.
+/// </remarks>
+public sealed class ChatSession : IChat
+{
+    /// <summary>The longest text one message can carry: a frame minus the AEAD tag and the envelope header.</summary>
+    public const int MaxTextBytes = LengthPrefixedFrameCodec.DefaultMaxPayloadSize - 16 - EnvelopeCodec.HeaderSize;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private readonly IFrameConnection _connection;
+    private readonly ChatSessionOptions _options;
+    private readonly ReplaySubject<ChatEvent> _events = new();
+    private readonly Lock _emitGate = new();
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _sendGate = new(1, 1);
+    private readonly HashSet<ulong> _unacknowledged = [];
+    private readonly TaskCompletionSource<Connected> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _readyToClose = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private IDisposable? _subscription;
+    private SecureSession? _session;
+    private string? _peerName;
+    private ulong _lastSentId;
+    private bool _finishing;
+    private bool _peerFinished;
+    private bool _ended;
+    private Task _disposal = Task.CompletedTask;
+
+    private ChatSession(IFrameConnection connection, ChatSessionOptions options)
+    {
+        _connection = connection;
+        _options = options;
+    }
+
+    /// <summary>
+    /// Starts a session on <paramref name="connection"/>: the handshake begins at once. The chat owns
+    /// the connection from now on.
+    /// </summary>
+    public static ChatSession Start(IFrameConnection connection, ISecurityModule security, HandshakeRole role, ChatSessionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(security);
+        var chat = new ChatSession(connection, options ?? new ChatSessionOptions());
+        chat._subscription = connection.Frames
+            .Publish(frames => frames
+                .Handshake(security, role, connection.SendAsync, chat._options.HandshakeTimeout, chat._options.Scheduler)
+                .Do(chat.OnEstablished)
+                .SelectMany(session => frames.Decrypt(session.Receiver))
+                .Select(InboundEnvelope.Read))
+            .Subscribe(chat.OnEnvelope, chat.OnFailed, chat.OnClosedByPeer);
+        return chat;
+    }
+
+    public IObservable<ChatEvent> Events => _events.AsObservable();
+
+    public Task Completion => _completion.Task;
+
+    /// <summary>Completes when the peer has introduced itself and was accepted; fails with <see cref="ChatFailedException"/> otherwise.</summary>
+    public Task<Connected> Connected => _connected.Task;
+
+    /// <summary>The established session (null until the handshake completes).</summary>
+    public SecureSession? Session => _session;
+
+    public async ValueTask<ulong> SendAsync(string text, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var byteCount = StrictUtf8.GetByteCount(text);
+        if (byteCount > MaxTextBytes)
+            throw new ArgumentException($"A message can hold at most {MaxTextBytes} bytes of UTF-8 text; this one has {byteCount}.", nameof(text));
+        await _connected.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+
+        ulong id;
+        lock (_gate)
+        {
+            if (_ended)
+                throw new InvalidOperationException("The session has ended.");
+            if (_finishing)
+                throw new InvalidOperationException("This side has already finished sending.");
+            id = ++_lastSentId;
+            _unacknowledged.Add(id);
+        }
+
+        var body = ArrayPool<byte>.Shared.Rent(Math.Max(1, byteCount));
+        try
+        {
+            StrictUtf8.GetBytes(text, body);
+            await SealAndSendAsync(new EnvelopeHeader(EnvelopeKind.Text, id, Now), body.AsMemory(0, byteCount), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(body);
+        }
+        return id;
+    }
+
+    public async Task<bool> FinishAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _connected.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChatFailedException)
+        {
+            return false;
+        }
+
+        lock (_gate)
+        {
+            if (_ended)
+                return _unacknowledged.Count == 0;
+            _finishing = true;
+        }
+        await TrySendAsync(EnvelopeKind.Finished, 0, "").ConfigureAwait(false);
+        CheckReadyToClose();
+
+        await Task.WhenAny(_readyToClose.Task, _completion.Task).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (!_completion.Task.IsCompleted)
+        {
+            // Both sides are done: half-close, then wait (bounded) for the peer's own close.
+            await CompleteSendingAsync().ConfigureAwait(false);
+            var closeTimeout = Observable.Timer(_options.CloseTimeout, _options.Scheduler).ToTask(cancellationToken);
+            var closed = await Task.WhenAny(_completion.Task, closeTimeout).ConfigureAwait(false);
+            if (closed != _completion.Task)
+                Terminate("The peer finished but did not close the connection in time.", clean: false);
+        }
+
+        lock (_gate)
+            return _unacknowledged.Count == 0;
+    }
+
+    public async ValueTask CloseAsync(string reason = "closed by the user")
+    {
+        lock (_gate)
+        {
+            if (_ended)
+                return;
+        }
+        if (_session is not null)
+        {
+            await TrySendAsync(EnvelopeKind.Close, 0, reason).ConfigureAwait(false);
+            await CompleteSendingAsync().ConfigureAwait(false);
+        }
+        Terminate($"The session was {reason}.", clean: true);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Terminate("The session was closed.", clean: true);
+        await _disposal.ConfigureAwait(false);
+    }
+
+    private static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    private void OnEstablished(SecureSession session)
+    {
+        _session = session;
+        _ = TrySendAsync(EnvelopeKind.Hello, 0, _options.Name);
+    }
+
+    private void OnEnvelope(InboundEnvelope envelope)
+    {
+        switch (envelope.Header.Kind)
+        {
+            case EnvelopeKind.Hello:
+                OnPeerHello(envelope.Body);
+                break;
+            case EnvelopeKind.Text when _peerName is not null:
+                Emit(new MessageReceived(_peerName, envelope.Header.Id,
+                    DateTimeOffset.FromUnixTimeMilliseconds(envelope.Header.TimestampUnixMilliseconds), envelope.Body));
+                _ = TrySendAsync(EnvelopeKind.Ack, envelope.Header.Id, "");
+                break;
+            case EnvelopeKind.Ack:
+                bool delivered;
+                lock (_gate)
+                    delivered = _unacknowledged.Remove(envelope.Header.Id);
+                if (delivered)
+                    Emit(new Delivered(envelope.Header.Id));
+                CheckReadyToClose();
+                break;
+            case EnvelopeKind.Finished when _peerName is not null:
+                lock (_gate)
+                    _peerFinished = true;
+                Emit(new PeerFinished(_peerName));
+                CheckReadyToClose();
+                break;
+            case EnvelopeKind.Close:
+                Terminate(envelope.Body.Length > 0 ? $"The peer closed the session ({envelope.Body})." : "The peer closed the session.", clean: true);
+                break;
+            case EnvelopeKind.Text or EnvelopeKind.Finished:
+                Fail("The peer sent messages before introducing itself.");
+                break;
+            default:
+                break; // A kind from a newer version: ignored, so versions can add kinds.
+        }
+    }
+
+    private void OnPeerHello(string name)
+    {
+        if (_peerName is not null || _session is null)
+            return;
+        var check = _options.PeerVerifier.Check(name, _session);
+        if (!check.Accepted)
+        {
+            _ = TrySendAsync(EnvelopeKind.Close, 0, "refused by the peer's verification");
+            Fail(check.Explanation ?? $"The peer '{name}' was refused.");
+            return;
+        }
+
+        _peerName = name;
+        var connected = new Connected(name, _options.TransportName, _options.PathName, _session.Mode.Name(),
+            _session.IsConfidential, check.Fingerprint, _connection.RemoteEndPoint?.ToString());
+        Emit(connected);
+        if (check.Explanation is not null)
+            Emit(new ChatError(check.Explanation));
+        _connected.TrySetResult(connected);
+    }
+
+    private void OnFailed(Exception error) => Fail(error switch
+    {
+        HandshakeException or AuthenticationFailedException => error.Message,
+        InvalidDataException => $"The peer sent invalid data: {error.Message}",
+        IOException => $"The connection was lost: {error.Message}",
+        _ => $"The session failed: {error.Message}",
+    });
+
+    private void OnClosedByPeer()
+    {
+        bool clean;
+        int pending;
+        lock (_gate)
+        {
+            pending = _unacknowledged.Count;
+            clean = _peerFinished && pending == 0;
+        }
+        if (clean)
+            Terminate("The peer finished and closed the session.", clean: true);
+        else if (_peerFinished)
+            Terminate($"The peer closed the session before acknowledging {pending} message(s).", clean: false);
+        else
+            Terminate("The peer closed the connection.", clean: false);
+    }
+
+    private void CheckReadyToClose()
+    {
+        lock (_gate)
+        {
+            if (_finishing && _peerFinished && _unacknowledged.Count == 0)
+                _readyToClose.TrySetResult();
+        }
+    }
+
+    private async Task TrySendAsync(EnvelopeKind kind, ulong id, string body)
+    {
+        try
+        {
+            await SealAndSendAsync(new EnvelopeHeader(kind, id, Now), StrictUtf8.GetBytes(body), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+        {
+            Fail($"The connection was lost while sending: {e.Message}");
+        }
+    }
+
+    /// <summary>Seals and writes one envelope; the gate keeps nonce order equal to wire order.</summary>
+    private async Task SealAndSendAsync(EnvelopeHeader header, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        var session = _session ?? throw new InvalidOperationException("The handshake has not completed.");
+        var plaintextLength = EnvelopeCodec.GetEncodedLength(body.Length);
+        var sealedLength = plaintextLength + session.Sender.TagSize;
+        var plaintext = ArrayPool<byte>.Shared.Rent(plaintextLength);
+        var sealedFrame = ArrayPool<byte>.Shared.Rent(sealedLength);
+        await _sendGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            lock (_gate)
+            {
+                if (_ended)
+                    throw new InvalidOperationException("The session has ended.");
+            }
+            EnvelopeCodec.Encode(header, body.Span, plaintext);
+            session.Sender.Seal(default, plaintext.AsSpan(0, plaintextLength), sealedFrame.AsSpan(0, sealedLength));
+            await _connection.SendAsync(sealedFrame.AsMemory(0, sealedLength), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendGate.Release();
+            ArrayPool<byte>.Shared.Return(plaintext);
+            ArrayPool<byte>.Shared.Return(sealedFrame);
+        }
+    }
+
+    private async Task CompleteSendingAsync()
+    {
+        await _sendGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await _connection.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The peer is gone already; the read side reports how.
+        }
+        finally
+        {
+            _sendGate.Release();
+        }
+    }
+
+    private void Fail(string reason) => Terminate(reason, clean: false);
+
+    /// <summary>Ends the session once: reports why, releases everything, and disposes the connection off this thread.</summary>
+    private void Terminate(string reason, bool clean)
+    {
+        lock (_gate)
+        {
+            if (_ended)
+                return;
+            _ended = true;
+        }
+
+        _connected.TrySetException(new ChatFailedException(reason));
+        Emit(new Disconnected(reason, clean));
+        lock (_emitGate)
+            _events.OnCompleted();
+        _subscription?.Dispose();
+        _disposal = Task.Run(async () =>
+        {
+            await _connection.DisposeAsync().ConfigureAwait(false);
+            _session?.Dispose();
+        });
+        _readyToClose.TrySetResult();
+        _completion.TrySetResult();
+    }
+
+    private void Emit(ChatEvent chatEvent)
+    {
+        lock (_emitGate)
+            _events.OnNext(chatEvent);
+    }
+
+    /// <summary>An envelope copied out of its pooled plaintext, with its body as text.</summary>
+    private readonly record struct InboundEnvelope(EnvelopeHeader Header, string Body)
+    {
+        public static InboundEnvelope Read(ReadOnlySequence<byte> plaintext)
+        {
+            if (!EnvelopeCodec.TryDecode(plaintext, out var header, out var body))
+                throw new InvalidDataException("a message was shorter than its header");
+            try
+            {
+                return new InboundEnvelope(header, StrictUtf8.GetString(body));
+            }
+            catch (DecoderFallbackException)
+            {
+                throw new InvalidDataException("a message was not valid UTF-8 text");
+            }
+        }
+    }
+}

@@ -1,0 +1,26 @@
+using System.Reactive.Concurrency;
+
+namespace SecretChat.App.Chat;
+
+/// <summary>How one <see cref="Chat"/> session behaves once a connection exists.</summary>
+public sealed record ChatSessionOptions
+{
+    /// <summary>The name this side introduces itself with.</summary>
+    public string Name { get; init; } = Environment.UserName;
+
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a finishing side waits for the peer to close after both have finished.</summary>
+    public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Shown in the <c>connected</c> event: <c>tcp</c> or <c>udp</c>.</summary>
+    public string TransportName { get; init; } = "tcp";
+
+    /// <summary>Shown in the <c>connected</c> event: <c>direct</c> or <c>relay</c>.</summary>
+    public string PathName { get; init; } = "direct";
+
+    public IPeerVerifier PeerVerifier { get; init; } = AcceptAnyPeer.Instance;
+
+    /// <summary>The clock for every timeout (a <c>TestScheduler</c> in tests).</summary>
+    public IScheduler Scheduler { get; init; } = DefaultScheduler.Instance;
+}

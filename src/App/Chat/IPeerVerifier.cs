@@ -1,0 +1,28 @@
+using SecretChat.Security;
+
+namespace SecretChat.App.Chat;
+
+/// <summary>What a verifier decided about a peer that completed the handshake and introduced itself.</summary>
+/// <param name="Accepted">False refuses the peer: the session ends with <paramref name="Explanation"/>.</param>
+/// <param name="Explanation">Why a peer was refused, or a notice worth showing (e.g. a newly pinned key); else null.</param>
+/// <param name="Fingerprint">The safety number to show both users, where the mode has one.</param>
+public sealed record PeerCheck(bool Accepted, string? Explanation, string? Fingerprint)
+{
+    public static PeerCheck Accept(string? fingerprint = null, string? notice = null) => new(true, notice, fingerprint);
+
+    public static PeerCheck Refuse(string explanation, string? fingerprint = null) => new(false, explanation, fingerprint);
+}
+
+/// <summary>Decides whether a peer may chat: pinned keys (noise), or nothing to check (rsa, pseudo).</summary>
+public interface IPeerVerifier
+{
+    PeerCheck Check(string peerName, SecureSession session);
+}
+
+/// <summary>Accepts every peer: for modes without identities, and for tests.</summary>
+public sealed class AcceptAnyPeer : IPeerVerifier
+{
+    public static AcceptAnyPeer Instance { get; } = new();
+
+    public PeerCheck Check(string peerName, SecureSession session) => PeerCheck.Accept();
+}

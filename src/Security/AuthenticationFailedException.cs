@@ -1,0 +1,15 @@
+using System.Security.Cryptography;
+
+namespace SecretChat.Security;
+
+/// <summary>
+/// A sealed frame did not authenticate: it was modified, replayed, reordered, truncated, or sealed
+/// under another key. The session cannot go on after it.
+/// </summary>
+public sealed class AuthenticationFailedException : CryptographicException
+{
+    public AuthenticationFailedException()
+        : base("A frame from the peer failed authentication (modified, replayed, reordered or truncated); the session was closed.")
+    {
+    }
+}

@@ -1,0 +1,190 @@
+using System.Buffers;
+using System.Reactive.Concurrency;
+using System.Reactive.Disposables;
+using System.Reactive.Linq;
+
+namespace SecretChat.Security;
+
+public static partial class SecureObservable
+{
+    /// <summary>
+    /// Runs a handshake over a stream of frames: sends this side's <see cref="ProtocolHello"/>, checks
+    /// the peer's, then drives <paramref name="security"/>'s handshake until it completes, and emits the
+    /// resulting <see cref="SecureSession"/> once, then completes.
+    /// </summary>
+    /// <remarks>
+    /// The session is emitted synchronously from inside the <c>OnNext</c> of the frame that completed
+    /// the handshake (or right after this side's last write), so a subscriber that attaches the
+    /// decryption stage there (<c>Publish</c> + <c>SelectMany</c>) never misses a frame. Messages are
+    /// handed to <paramref name="send"/> in order; the transport must write them in call order.
+    /// Fails with <see cref="HandshakeException"/>: a refused or broken handshake, the peer closing,
+    /// the transport failing, or no completion within <paramref name="timeout"/>.
+    /// </remarks>
+    public static IObservable<SecureSession> Handshake(
+        this IObservable<ReadOnlySequence<byte>> frames,
+        ISecurityModule security,
+        HandshakeRole role,
+        Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> send,
+        TimeSpan timeout,
+        IScheduler? scheduler = null)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        ArgumentNullException.ThrowIfNull(security);
+        ArgumentNullException.ThrowIfNull(send);
+        if (role is not (HandshakeRole.Initiator or HandshakeRole.Responder))
+            throw new ArgumentOutOfRangeException(nameof(role), role, "The role must be Initiator or Responder.");
+        if (timeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The handshake timeout must be positive.");
+        var clock = scheduler ?? DefaultScheduler.Instance;
+
+        return Observable.Create<SecureSession>(observer =>
+        {
+            var run = new HandshakeRun(security, role, send, observer);
+            var timer = clock.Schedule(timeout, () => run.Fail(new HandshakeException(
+                $"The peer did not complete the handshake within {timeout.TotalSeconds:0.#} s.")));
+            var subscription = new SingleAssignmentDisposable();
+            run.Stopped = subscription;
+            subscription.Disposable = frames.Subscribe(run);
+            run.Start();
+            return new CompositeDisposable(subscription, timer, run);
+        });
+    }
+
+    /// <summary>One handshake in progress: the observer of the frames and the driver of the state machine.</summary>
+    private sealed class HandshakeRun(
+        ISecurityModule security,
+        HandshakeRole role,
+        Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> send,
+        IObserver<SecureSession> downstream) : IObserver<ReadOnlySequence<byte>>, IDisposable
+    {
+        private readonly Lock _gate = new();
+        private readonly CancellationTokenSource _cancel = new();
+        private readonly ProtocolHello _local = new(ProtocolHello.CurrentVersion, security.Mode, role);
+        private IHandshake? _handshake;
+        private bool _done;
+
+        public IDisposable? Stopped { get; set; }
+
+        public void Start()
+        {
+            lock (_gate)
+            {
+                if (!_done)
+                    Send(_local.ToArray());
+            }
+        }
+
+        public void OnNext(ReadOnlySequence<byte> frame)
+        {
+            lock (_gate)
+            {
+                if (_done)
+                    return;
+                try
+                {
+                    if (_handshake is null)
+                        Begin(ProtocolHello.Parse(Contiguous(frame)));
+                    else if (_handshake.Status == HandshakeStatus.MustRead)
+                        _handshake.ReadMessage(Contiguous(frame));
+                    else
+                        throw new HandshakeException("The peer sent data out of turn during the handshake.");
+                    Advance();
+                }
+                catch (HandshakeException e)
+                {
+                    Fail(e);
+                }
+                catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException)
+                {
+                    Fail(new HandshakeException($"The peer's handshake message is invalid: {e.Message}", e));
+                }
+            }
+        }
+
+        public void OnError(Exception error) => Fail(new HandshakeException(
+            $"The connection failed during the handshake: {error.Message}", error));
+
+        public void OnCompleted() => Fail(new HandshakeException(
+            "The peer closed the connection during the handshake."));
+
+        public void Fail(HandshakeException error)
+        {
+            lock (_gate)
+            {
+                if (_done)
+                    return;
+                _done = true;
+            }
+            Stopped?.Dispose();
+            _handshake?.Dispose();
+            downstream.OnError(error);
+        }
+
+        public void Dispose()
+        {
+            lock (_gate)
+                _done = true;
+            _cancel.Cancel();
+            _cancel.Dispose();
+        }
+
+        private void Begin(ProtocolHello peer)
+        {
+            _local.EnsureCompatibleWith(peer);
+            _handshake = security.CreateHandshake(role, ProtocolHello.Prologue(_local, peer));
+        }
+
+        /// <summary>Writes while it is this side's turn; emits the session once complete.</summary>
+        private void Advance()
+        {
+            var handshake = _handshake!;
+            while (handshake.Status == HandshakeStatus.MustWrite)
+            {
+                var output = new ArrayBufferWriter<byte>();
+                handshake.WriteMessage(output);
+                Send(output.WrittenMemory);
+            }
+
+            if (handshake.Status != HandshakeStatus.Complete)
+                return;
+            _done = true;
+            var session = handshake.Split();
+            handshake.Dispose();
+            Stopped?.Dispose();
+            downstream.OnNext(session);
+            downstream.OnCompleted();
+        }
+
+        private void Send(ReadOnlyMemory<byte> message)
+        {
+            ValueTask sending;
+            try
+            {
+                sending = send(message, _cancel.Token);
+            }
+            catch (Exception e)
+            {
+                ThreadPool.QueueUserWorkItem(_ => OnError(e));
+                return;
+            }
+            if (sending.IsCompletedSuccessfully)
+                return;
+            _ = ObserveFailure(sending);
+        }
+
+        private async Task ObserveFailure(ValueTask sending)
+        {
+            try
+            {
+                await sending.ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                OnError(e);
+            }
+        }
+
+        private static ReadOnlySpan<byte> Contiguous(in ReadOnlySequence<byte> frame) =>
+            frame.IsSingleSegment ? frame.FirstSpan : frame.ToArray();
+    }
+}
