@@ -1,0 +1,105 @@
+using System.Buffers;
+using SecretChat.Security;
+
+namespace SecretChat.Security.Tests.Operators;
+
+/// <summary>
+/// A scripted handshake for testing the operators without real cryptography: the initiator writes
+/// "m1", the responder answers "m2", done. It records the prologue it was given.
+/// </summary>
+internal sealed class ScriptedSecurity(SecurityMode mode = SecurityMode.Pseudo) : ISecurityModule
+{
+    public List<byte[]> Prologues { get; } = [];
+
+    public SecurityMode Mode => mode;
+
+    public IHandshake CreateHandshake(HandshakeRole role, ReadOnlySpan<byte> prologue)
+    {
+        Prologues.Add(prologue.ToArray());
+        return new ScriptedHandshake(role, mode);
+    }
+}
+
+internal sealed class ScriptedHandshake(HandshakeRole role, SecurityMode mode) : IHandshake
+{
+    private int _step;
+
+    public HandshakeRole Role => role;
+
+    public HandshakeStatus Status => (role, _step) switch
+    {
+        (HandshakeRole.Initiator, 0) => HandshakeStatus.MustWrite,
+        (HandshakeRole.Initiator, 1) => HandshakeStatus.MustRead,
+        (HandshakeRole.Responder, 0) => HandshakeStatus.MustRead,
+        (HandshakeRole.Responder, 1) => HandshakeStatus.MustWrite,
+        _ => HandshakeStatus.Complete,
+    };
+
+    public bool Disposed { get; private set; }
+
+    public void WriteMessage(IBufferWriter<byte> output)
+    {
+        output.Write(role == HandshakeRole.Initiator ? "m1"u8 : "m2"u8);
+        _step++;
+    }
+
+    public void ReadMessage(ReadOnlySpan<byte> message)
+    {
+        var expected = role == HandshakeRole.Initiator ? "m2"u8 : "m1"u8;
+        if (!message.SequenceEqual(expected))
+            throw new HandshakeException("The scripted message was wrong.");
+        _step++;
+    }
+
+    public SecureSession Split() => new(mode, new ChecksumCipherState(), new ChecksumCipherState(), new byte[] { 42 });
+
+    public void Dispose() => Disposed = true;
+}
+
+/// <summary>
+/// A toy cipher for operator tests: plaintext in the clear plus a one-byte tag over the nonce and
+/// the bytes, so tampering and reordering are detected like a real AEAD would.
+/// </summary>
+internal sealed class ChecksumCipherState : CipherState
+{
+    public override int TagSize => 1;
+
+    public override void Seal(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> destination)
+    {
+        plaintext.CopyTo(destination);
+        destination[plaintext.Length] = Tag(nonce, plaintext);
+    }
+
+    public override bool TryOpen(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, Span<byte> destination)
+    {
+        if (ciphertext.Length < 1)
+            return false;
+        var body = ciphertext[..^1];
+        if (ciphertext[^1] != Tag(nonce, body))
+            return false;
+        body.CopyTo(destination);
+        return true;
+    }
+
+    public override void Dispose()
+    {
+    }
+
+    private static byte Tag(ulong nonce, ReadOnlySpan<byte> bytes)
+    {
+        var tag = (byte)(0x5A ^ (byte)nonce);
+        foreach (var b in bytes)
+            tag = (byte)((tag * 31) ^ b);
+        return tag;
+    }
+}
+
+internal static class Bytes
+{
+    public static ReadOnlySequence<byte> Seq(params byte[] bytes) => new(bytes);
+
+    public static ReadOnlySequence<byte> Seq(string text) => new(System.Text.Encoding.UTF8.GetBytes(text));
+
+    public static ReadOnlySequence<byte> Hello(SecurityMode mode, HandshakeRole role) =>
+        new(new ProtocolHello(ProtocolHello.CurrentVersion, mode, role).ToArray());
+}

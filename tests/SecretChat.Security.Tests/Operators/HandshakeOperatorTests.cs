@@ -1,0 +1,219 @@
+using System.Buffers;
+using System.Reactive;
+using System.Reactive.Linq;
+using System.Text;
+using Microsoft.Reactive.Testing;
+using SecretChat.Security;
+using static SecretChat.Security.Tests.Operators.Bytes;
+
+namespace SecretChat.Security.Tests.Operators;
+
+public class HandshakeOperatorTests : ReactiveTest
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromTicks(500);
+
+    private readonly TestScheduler _scheduler = new();
+    private readonly List<byte[]> _sent = [];
+
+    private ValueTask Send(ReadOnlyMemory<byte> message, CancellationToken _)
+    {
+        _sent.Add(message.ToArray());
+        return ValueTask.CompletedTask;
+    }
+
+    [Fact]
+    public void Handshake_ArgumentChecking()
+    {
+        var frames = Observable.Never<ReadOnlySequence<byte>>();
+        var security = new ScriptedSecurity();
+        Assert.Equal("frames", Assert.Throws<ArgumentNullException>(() => SecureObservable.Handshake(null!, security, HandshakeRole.Initiator, Send, Timeout)).ParamName);
+        Assert.Equal("security", Assert.Throws<ArgumentNullException>(() => frames.Handshake(null!, HandshakeRole.Initiator, Send, Timeout)).ParamName);
+        Assert.Equal("send", Assert.Throws<ArgumentNullException>(() => frames.Handshake(security, HandshakeRole.Initiator, null!, Timeout)).ParamName);
+        Assert.Equal("role", Assert.Throws<ArgumentOutOfRangeException>(() => frames.Handshake(security, (HandshakeRole)9, Send, Timeout)).ParamName);
+        Assert.Equal("timeout", Assert.Throws<ArgumentOutOfRangeException>(() => frames.Handshake(security, HandshakeRole.Initiator, Send, TimeSpan.Zero)).ParamName);
+    }
+
+    [Fact]
+    public void Handshake_Initiator_SendsHelloThenDrivesTheModeHandshake_AndEmitsTheSessionOnce()
+    {
+        var frames = _scheduler.CreateHotObservable(
+            OnNext(210, Hello(SecurityMode.Pseudo, HandshakeRole.Responder)),
+            OnNext(220, Seq("m2")));
+
+        var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(), HandshakeRole.Initiator, Send, Timeout, _scheduler));
+
+        Assert.Equal(2, result.Messages.Count);
+        Assert.Equal(220, result.Messages[0].Time);
+        Assert.Equal(NotificationKind.OnNext, result.Messages[0].Value.Kind);
+        Assert.Equal(SecurityMode.Pseudo, result.Messages[0].Value.Value.Mode);
+        Assert.Equal(NotificationKind.OnCompleted, result.Messages[1].Value.Kind);
+        Assert.Equal(new ProtocolHello(1, SecurityMode.Pseudo, HandshakeRole.Initiator).ToArray(), _sent[0]);
+        Assert.Equal("m1"u8.ToArray(), _sent[1]);
+        Assert.Equal(2, _sent.Count);
+    }
+
+    [Fact]
+    public void Handshake_Responder_ReadsThenWrites_AndCompletesRightAfterItsLastWrite()
+    {
+        var frames = _scheduler.CreateHotObservable(
+            OnNext(210, Hello(SecurityMode.Pseudo, HandshakeRole.Initiator)),
+            OnNext(230, Seq("m1")));
+
+        var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(), HandshakeRole.Responder, Send, Timeout, _scheduler));
+
+        Assert.Equal(230, result.Messages[0].Time);
+        Assert.Equal(NotificationKind.OnNext, result.Messages[0].Value.Kind);
+        Assert.Equal("m2"u8.ToArray(), _sent[^1]);
+    }
+
+    [Fact]
+    public void Handshake_BothSides_FeedTheSameHelloTranscriptIntoTheModeHandshake()
+    {
+        var initiatorSecurity = new ScriptedSecurity();
+        var responderSecurity = new ScriptedSecurity();
+        _scheduler.Start(() => _scheduler.CreateHotObservable(OnNext(210, Hello(SecurityMode.Pseudo, HandshakeRole.Responder)))
+            .Handshake(initiatorSecurity, HandshakeRole.Initiator, Send, Timeout, _scheduler));
+        var responderScheduler = new TestScheduler();
+        responderScheduler.Start(() => responderScheduler.CreateHotObservable(OnNext(210, Hello(SecurityMode.Pseudo, HandshakeRole.Initiator)))
+            .Handshake(responderSecurity, HandshakeRole.Responder, Send, Timeout, responderScheduler));
+
+        Assert.Equal(initiatorSecurity.Prologues.Single(), responderSecurity.Prologues.Single());
+    }
+
+    [Theory]
+    [InlineData(SecurityMode.Rsa, "The peer uses rsa encryption but this side uses noise")]
+    [InlineData(SecurityMode.Pseudo, "The peer uses pseudo encryption but this side uses noise")]
+    public void Handshake_PeerOffersAnotherMode_FailsWithAClearReason(SecurityMode peerMode, string expected)
+    {
+        var frames = _scheduler.CreateHotObservable(OnNext(210, Hello(peerMode, HandshakeRole.Responder)));
+
+        var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(SecurityMode.Noise), HandshakeRole.Initiator, Send, Timeout, _scheduler));
+
+        var error = Assert.IsType<HandshakeException>(result.Messages.Single().Value.Exception);
+        Assert.StartsWith(expected, error.Message);
+    }
+
+    [Fact]
+    public void Handshake_BothSidesInitiate_FailsWithAClearReason()
+    {
+        var frames = _scheduler.CreateHotObservable(OnNext(210, Hello(SecurityMode.Pseudo, HandshakeRole.Initiator)));
+
+        var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(), HandshakeRole.Initiator, Send, Timeout, _scheduler));
+
+        Assert.Contains("Both sides tried to start the handshake", result.Messages.Single().Value.Exception!.Message);
+    }
+
+    [Fact]
+    public void Handshake_NewerProtocolVersion_IsRefusedNamingBothVersions()
+    {
+        var hello = new ProtocolHello(2, SecurityMode.Pseudo, HandshakeRole.Responder).ToArray();
+        var frames = _scheduler.CreateHotObservable(OnNext(210, Seq(hello)));
+
+        var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(), HandshakeRole.Initiator, Send, Timeout, _scheduler));
+
+        Assert.Equal("The peer speaks SecretChat protocol version 2; this side speaks version 1.", result.Messages.Single().Value.Exception!.Message);
+    }
+
+    [Theory]
+    [InlineData("GET / HTTP/1.1")]
+    [InlineData("")]
+    [InlineData("SCH")]
+    public void Handshake_GarbageInsteadOfHello_FailsSayingThePeerIsNotSecretChat(string garbage)
+    {
+        var frames = _scheduler.CreateHotObservable(OnNext(210, Seq(garbage)));
+
+        var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(), HandshakeRole.Initiator, Send, Timeout, _scheduler));
+
+        Assert.Equal("The peer does not speak the SecretChat protocol.", result.Messages.Single().Value.Exception!.Message);
+    }
+
+    [Fact]
+    public void Handshake_WrongHandshakeMessage_FailsAndDisposesTheHandshake()
+    {
+        var frames = _scheduler.CreateHotObservable(
+            OnNext(210, Hello(SecurityMode.Pseudo, HandshakeRole.Responder)),
+            OnNext(220, Seq("xx")),
+            OnNext(230, Seq("m2")));
+
+        var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(), HandshakeRole.Initiator, Send, Timeout, _scheduler));
+
+        var only = Assert.Single(result.Messages);
+        Assert.Equal(220, only.Time);
+        Assert.Equal("The scripted message was wrong.", only.Value.Exception!.Message);
+        Assert.Equal(Subscribed, frames.Subscriptions.Single().Subscribe);
+        Assert.Equal(220, frames.Subscriptions.Single().Unsubscribe);
+    }
+
+    [Fact]
+    public void Handshake_NoAnswer_TimesOutInVirtualTime()
+    {
+        var frames = _scheduler.CreateHotObservable<ReadOnlySequence<byte>>();
+
+        var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(), HandshakeRole.Initiator, Send, Timeout, _scheduler));
+
+        var only = Assert.Single(result.Messages);
+        Assert.Equal(Subscribed + Timeout.Ticks, only.Time);
+        Assert.Equal("The peer did not complete the handshake within 0 s.", only.Value.Exception!.Message);
+    }
+
+    [Fact]
+    public void Handshake_PeerClosesMidway_FailsSayingSo()
+    {
+        var frames = _scheduler.CreateHotObservable(
+            OnNext(210, Hello(SecurityMode.Pseudo, HandshakeRole.Responder)),
+            OnCompleted<ReadOnlySequence<byte>>(220));
+
+        var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(), HandshakeRole.Initiator, Send, Timeout, _scheduler));
+
+        Assert.Equal("The peer closed the connection during the handshake.", result.Messages.Single().Value.Exception!.Message);
+    }
+
+    [Fact]
+    public void Handshake_TransportFails_WrapsTheReason()
+    {
+        var frames = _scheduler.CreateHotObservable(OnError<ReadOnlySequence<byte>>(215, new IOException("connection reset")));
+
+        var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(), HandshakeRole.Initiator, Send, Timeout, _scheduler));
+
+        var error = Assert.IsType<HandshakeException>(result.Messages.Single().Value.Exception);
+        Assert.Equal("The connection failed during the handshake: connection reset", error.Message);
+        Assert.IsType<IOException>(error.InnerException);
+    }
+
+    [Fact]
+    public void Handshake_SendFails_FailsTheHandshake()
+    {
+        var frames = _scheduler.CreateHotObservable<ReadOnlySequence<byte>>();
+        ValueTask Broken(ReadOnlyMemory<byte> _, CancellationToken __) => ValueTask.FromException(new IOException("broken pipe"));
+
+        var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(), HandshakeRole.Initiator, Broken, Timeout, _scheduler));
+
+        Assert.Equal("The connection failed during the handshake: broken pipe", result.Messages.Single().Value.Exception!.Message);
+    }
+
+    [Fact]
+    public void Handshake_FramesRightAfterCompletion_ReachTheStageAttachedToTheSession()
+    {
+        var frames = _scheduler.CreateHotObservable(
+            OnNext(210, Hello(SecurityMode.Pseudo, HandshakeRole.Responder)),
+            OnNext(220, Seq("m2")),
+            OnNext(220, Sealed(0, "first")),
+            OnNext(230, Sealed(1, "second")));
+
+        var result = _scheduler.Start(() => frames
+            .Publish(shared => shared
+                .Handshake(new ScriptedSecurity(), HandshakeRole.Initiator, Send, Timeout, _scheduler)
+                .SelectMany(session => shared.Decrypt(session.Receiver))
+                .Select(plaintext => System.Text.Encoding.UTF8.GetString(plaintext))));
+
+        result.Messages.AssertEqual(OnNext(220, "first"), OnNext(230, "second"));
+    }
+
+    private static ReadOnlySequence<byte> Sealed(ulong nonce, string text)
+    {
+        var plaintext = System.Text.Encoding.UTF8.GetBytes(text);
+        var output = new byte[plaintext.Length + 1];
+        new ChecksumCipherState().Seal(nonce, default, plaintext, output);
+        return new ReadOnlySequence<byte>(output);
+    }
+}
