@@ -9,8 +9,8 @@ using SecretChat.Security;
 namespace SecretChat.App.Chat;
 
 /// <summary>
-/// A chat session over one framed connection: the place where the whole inbound pipeline is built
-/// (frames → handshake → decryption → envelopes → events) and where envelopes are sealed on the way out.
+/// A chat session over a secure channel: envelopes in (decoded into events) and out (hello, text,
+/// acknowledgements, finish and close), whatever transport and security mode carry them.
 /// </summary>
 /// <remarks>
 /// Protocol inside the sealed channel: each side first sends <see cref="EnvelopeKind.Hello"/> with its
@@ -21,23 +21,18 @@ namespace SecretChat.App.Chat;
 /// </remarks>
 public sealed class ChatSession : IChat
 {
-    /// <summary>The longest text one message can carry: a frame minus the AEAD tag and the envelope header.</summary>
-    public const int MaxTextBytes = LengthPrefixedFrameCodec.DefaultMaxPayloadSize - 16 - EnvelopeCodec.HeaderSize;
-
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    private readonly IFrameConnection _connection;
+    private readonly ISecureChannel _channel;
     private readonly ChatSessionOptions _options;
     private readonly ReplaySubject<ChatEvent> _events = new();
     private readonly Lock _emitGate = new();
     private readonly Lock _gate = new();
-    private readonly SemaphoreSlim _sendGate = new(1, 1);
     private readonly HashSet<ulong> _unacknowledged = [];
     private readonly TaskCompletionSource<Connected> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _readyToClose = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IDisposable? _subscription;
-    private SecureSession? _session;
     private string? _peerName;
     private ulong _lastSentId;
     private bool _finishing;
@@ -45,30 +40,31 @@ public sealed class ChatSession : IChat
     private bool _ended;
     private Task _disposal = Task.CompletedTask;
 
-    private ChatSession(IFrameConnection connection, ChatSessionOptions options)
+    private ChatSession(ISecureChannel channel, ChatSessionOptions options)
     {
-        _connection = connection;
+        _channel = channel;
         _options = options;
     }
 
     /// <summary>
-    /// Starts a session on <paramref name="connection"/>: the handshake begins at once. The chat owns
-    /// the connection from now on.
+    /// Starts a session on <paramref name="channel"/>: the handshake begins at once. The chat owns
+    /// the channel from now on.
     /// </summary>
-    public static ChatSession Start(IFrameConnection connection, ISecurityModule security, HandshakeRole role, ChatSessionOptions? options = null)
+    public static ChatSession Start(ISecureChannel channel, ChatSessionOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(connection);
-        ArgumentNullException.ThrowIfNull(security);
-        var chat = new ChatSession(connection, options ?? new ChatSessionOptions());
-        chat._subscription = connection.Frames
-            .Publish(frames => frames
-                .Handshake(security, role, connection.SendAsync, chat._options.HandshakeTimeout, chat._options.Scheduler)
-                .Do(chat.OnEstablished)
-                .SelectMany(session => frames.Decrypt(session.Receiver))
-                .Select(InboundEnvelope.Read))
+        ArgumentNullException.ThrowIfNull(channel);
+        var chat = new ChatSession(channel, options ?? new ChatSessionOptions());
+        channel.Established.ContinueWith(
+            established => chat.OnEstablished(),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        chat._subscription = channel.Messages
+            .Select(InboundEnvelope.Read)
             .Subscribe(chat.OnEnvelope, chat.OnFailed, chat.OnClosedByPeer);
         return chat;
     }
+
+    /// <summary>The longest text one message can carry: the channel's message size less the envelope header.</summary>
+    public int MaxTextBytes => _channel.MaxMessageSize - EnvelopeCodec.HeaderSize;
 
     public IObservable<ChatEvent> Events => _events.AsObservable();
 
@@ -78,7 +74,7 @@ public sealed class ChatSession : IChat
     public Task<Connected> Connected => _connected.Task;
 
     /// <summary>The established session (null until the handshake completes).</summary>
-    public SecureSession? Session => _session;
+    public SecureSession? Session => _channel.Established.IsCompletedSuccessfully ? _channel.Established.Result : null;
 
     public async ValueTask<ulong> SendAsync(string text, CancellationToken cancellationToken = default)
     {
@@ -154,7 +150,7 @@ public sealed class ChatSession : IChat
             if (_ended)
                 return;
         }
-        if (_session is not null)
+        if (Session is not null)
         {
             await TrySendAsync(EnvelopeKind.Close, 0, reason).ConfigureAwait(false);
             await CompleteSendingAsync().ConfigureAwait(false);
@@ -170,11 +166,7 @@ public sealed class ChatSession : IChat
 
     private static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
-    private void OnEstablished(SecureSession session)
-    {
-        _session = session;
-        _ = TrySendAsync(EnvelopeKind.Hello, 0, _options.Name);
-    }
+    private void OnEstablished() => _ = TrySendAsync(EnvelopeKind.Hello, 0, _options.Name);
 
     private void OnEnvelope(InboundEnvelope envelope)
     {
@@ -215,9 +207,10 @@ public sealed class ChatSession : IChat
 
     private void OnPeerHello(string name)
     {
-        if (_peerName is not null || _session is null)
+        var session = Session;
+        if (_peerName is not null || session is null)
             return;
-        var check = _options.PeerVerifier.Check(name, _session);
+        var check = _options.PeerVerifier.Check(name, session);
         if (!check.Accepted)
         {
             _ = TrySendAsync(EnvelopeKind.Close, 0, "refused by the peer's verification");
@@ -226,8 +219,8 @@ public sealed class ChatSession : IChat
         }
 
         _peerName = name;
-        var connected = new Connected(name, _options.TransportName, _options.PathName, _session.Mode.Name(),
-            _session.IsConfidential, check.Fingerprint, _connection.RemoteEndPoint?.ToString());
+        var connected = new Connected(name, _channel.TransportName, _channel.PathName, session.Mode.Name(),
+            session.IsConfidential, check.Fingerprint, _channel.RemoteEndPoint?.ToString());
         Emit(connected);
         if (check.Explanation is not null)
             Emit(new ChatError(check.Explanation));
@@ -280,48 +273,36 @@ public sealed class ChatSession : IChat
         }
     }
 
-    /// <summary>Seals and writes one envelope; the gate keeps nonce order equal to wire order.</summary>
+    /// <summary>Encodes one envelope and hands it to the channel, which seals it.</summary>
     private async Task SealAndSendAsync(EnvelopeHeader header, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
-        var session = _session ?? throw new InvalidOperationException("The handshake has not completed.");
-        var plaintextLength = EnvelopeCodec.GetEncodedLength(body.Length);
-        var sealedLength = plaintextLength + session.Sender.TagSize;
-        var plaintext = ArrayPool<byte>.Shared.Rent(plaintextLength);
-        var sealedFrame = ArrayPool<byte>.Shared.Rent(sealedLength);
-        await _sendGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        lock (_gate)
+        {
+            if (_ended)
+                throw new InvalidOperationException("The session has ended.");
+        }
+        var length = EnvelopeCodec.GetEncodedLength(body.Length);
+        var plaintext = ArrayPool<byte>.Shared.Rent(length);
         try
         {
-            lock (_gate)
-            {
-                if (_ended)
-                    throw new InvalidOperationException("The session has ended.");
-            }
             EnvelopeCodec.Encode(header, body.Span, plaintext);
-            session.Sender.Seal(default, plaintext.AsSpan(0, plaintextLength), sealedFrame.AsSpan(0, sealedLength));
-            await _connection.SendAsync(sealedFrame.AsMemory(0, sealedLength), cancellationToken).ConfigureAwait(false);
+            await _channel.SendAsync(plaintext.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            _sendGate.Release();
             ArrayPool<byte>.Shared.Return(plaintext);
-            ArrayPool<byte>.Shared.Return(sealedFrame);
         }
     }
 
     private async Task CompleteSendingAsync()
     {
-        await _sendGate.WaitAsync().ConfigureAwait(false);
         try
         {
-            await _connection.CompleteAsync().ConfigureAwait(false);
+            await _channel.CompleteAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
         {
-            // The peer is gone already; the read side reports how.
-        }
-        finally
-        {
-            _sendGate.Release();
+            // The peer is gone already; the inbound side reports how.
         }
     }
 
@@ -344,8 +325,7 @@ public sealed class ChatSession : IChat
         _subscription?.Dispose();
         _disposal = Task.Run(async () =>
         {
-            await _connection.DisposeAsync().ConfigureAwait(false);
-            _session?.Dispose();
+            await _channel.DisposeAsync().ConfigureAwait(false);
         });
         _readyToClose.TrySetResult();
         _completion.TrySetResult();

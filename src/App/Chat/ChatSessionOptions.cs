@@ -8,16 +8,8 @@ public sealed record ChatSessionOptions
     /// <summary>The name this side introduces itself with.</summary>
     public string Name { get; init; } = Environment.UserName;
 
-    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
-
     /// <summary>How long a finishing side waits for the peer to close after both have finished.</summary>
     public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>Shown in the <c>connected</c> event: <c>tcp</c> or <c>udp</c>.</summary>
-    public string TransportName { get; init; } = "tcp";
-
-    /// <summary>Shown in the <c>connected</c> event: <c>direct</c> or <c>relay</c>.</summary>
-    public string PathName { get; init; } = "direct";
 
     public IPeerVerifier PeerVerifier { get; init; } = AcceptAnyPeer.Instance;
 

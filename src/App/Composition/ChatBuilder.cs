@@ -6,8 +6,8 @@ using SecretChat.Security;
 namespace SecretChat.App.Composition;
 
 /// <summary>
-/// Composes a chat from its parts in code: any framed connection (TCP, in-memory, your own), any
-/// security module (noise, rsa, pseudo, your own), a role, and the session's options.
+/// Composes a chat from its parts in code: a framed connection (TCP, in-memory, your own) or a
+/// ready secure channel (UDP), a security module (noise, rsa, pseudo, your own), a role, and options.
 /// </summary>
 /// <example>
 /// <code>
@@ -21,21 +21,40 @@ namespace SecretChat.App.Composition;
 /// </example>
 public sealed record ChatBuilder
 {
-    private ChatBuilder(IFrameConnection connection) => Connection = connection;
+    private ChatBuilder(IFrameConnection? connection, ISecureChannel? channel)
+    {
+        Connection = connection;
+        Channel = channel;
+    }
 
-    public IFrameConnection Connection { get; }
+    /// <summary>The framed connection to secure (null when composing over a ready channel).</summary>
+    public IFrameConnection? Connection { get; }
+
+    /// <summary>A ready secure channel (null when composing over a framed connection).</summary>
+    public ISecureChannel? Channel { get; }
 
     public ISecurityModule? Security { get; init; }
 
     public HandshakeRole Role { get; init; } = HandshakeRole.Initiator;
 
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    public string TransportName { get; init; } = "tcp";
+
     public ChatSessionOptions Options { get; init; } = new();
 
-    /// <summary>Starts composing a chat over <paramref name="connection"/>.</summary>
+    /// <summary>Starts composing a chat over a framed connection; choose its security with <see cref="SecuredBy"/>.</summary>
     public static ChatBuilder Over(IFrameConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        return new ChatBuilder(connection);
+        return new ChatBuilder(connection, null);
+    }
+
+    /// <summary>Starts composing a chat over a secure channel that brings its own handshake.</summary>
+    public static ChatBuilder Over(ISecureChannel channel)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        return new ChatBuilder(null, channel);
     }
 
     public ChatBuilder SecuredBy(ISecurityModule security)
@@ -60,7 +79,11 @@ public sealed record ChatBuilder
         return this with { Options = Options with { PeerVerifier = verifier } };
     }
 
-    public ChatBuilder WithHandshakeTimeout(TimeSpan timeout) => this with { Options = Options with { HandshakeTimeout = timeout } };
+    public ChatBuilder WithHandshakeTimeout(TimeSpan timeout)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
+        return this with { HandshakeTimeout = timeout };
+    }
 
     public ChatBuilder OnScheduler(IScheduler scheduler)
     {
@@ -68,15 +91,24 @@ public sealed record ChatBuilder
         return this with { Options = Options with { Scheduler = scheduler } };
     }
 
-    public ChatBuilder Describing(string transport, string path = "direct") =>
-        this with { Options = Options with { TransportName = transport, PathName = path } };
+    /// <summary>Names the transport in the <c>connected</c> event (framed connections only; channels name their own).</summary>
+    public ChatBuilder Describing(string transportName)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(transportName);
+        return this with { TransportName = transportName };
+    }
 
-    /// <summary>Starts the handshake and returns the session at once; its events tell how it goes.</summary>
-    public ChatSession Start() => ChatSession.Start(
-        Connection,
+    /// <summary>Builds the secure channel this chat runs on.</summary>
+    public ISecureChannel BuildChannel() => Channel ?? new FramedSecureChannel(
+        Connection!,
         Security ?? throw new InvalidOperationException("Choose a security module with SecuredBy(...) first."),
         Role,
-        Options);
+        HandshakeTimeout,
+        Options.Scheduler,
+        TransportName);
+
+    /// <summary>Starts the handshake and returns the session at once; its events tell how it goes.</summary>
+    public ChatSession Start() => ChatSession.Start(BuildChannel(), Options);
 
     /// <summary>Starts the session and waits until the peer is connected; throws <see cref="ChatFailedException"/> otherwise.</summary>
     public async Task<ChatSession> ConnectAsync(CancellationToken cancellationToken = default)

@@ -1,0 +1,175 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace SecretChat.App.Tests.EndToEnd;
+
+/// <summary>
+/// The built <c>secretchat</c> executable, run as a script would run it, over loopback TCP.
+/// </summary>
+public class CliEndToEndTests
+{
+    [Theory]
+    [InlineData("rsa")]
+    [InlineData("pseudo")]
+    [InlineData("noise")]
+    public async Task ListenAndConnect_ScriptedWithJson_DeliverEveryLineInOrder_AndBothExitZero(string mode)
+    {
+        using var home = new TemporaryDirectory();
+        await using var bob = SecretChatProcess.Start(
+            ["listen", "--tcp", "127.0.0.1:0", "--encryption", mode, "--name", "bob", "--json", .. home.IdentityArgs("bob")], null);
+        var address = (await bob.WaitForEventAsync("listening")).GetProperty("address").GetString()!;
+        await using var alice = SecretChatProcess.Start(
+            ["connect", "--tcp", address, "--encryption", mode, "--name", "alice", "--json", .. home.IdentityArgs("alice")], null);
+
+        string[] fromAlice = ["hello bob", "second line, with \"quotes\"", "ünïcødé ✓"];
+        string[] fromBob = ["hi alice", "bye"];
+        await alice.WriteLinesAsync(fromAlice);
+        await bob.WriteLinesAsync(fromBob);
+        alice.CloseInput();
+        bob.CloseInput();
+
+        Assert.Equal(0, await alice.WaitForExitAsync());
+        Assert.Equal(0, await bob.WaitForExitAsync());
+
+        Assert.Equal(fromAlice, Texts(bob, from: "alice"));
+        Assert.Equal(fromBob, Texts(alice, from: "bob"));
+        var connected = alice.Events.Single(e => e.GetProperty("event").GetString() == "connected");
+        Assert.Equal("bob", connected.GetProperty("peer").GetString());
+        Assert.Equal(mode, connected.GetProperty("encryption").GetString());
+        Assert.Equal("tcp", connected.GetProperty("transport").GetString());
+        Assert.Equal(fromAlice.Length, alice.Events.Count(e => e.GetProperty("event").GetString() == "delivered"));
+        Assert.DoesNotContain("   at ", alice.Stderr + bob.Stderr);
+    }
+
+    [Fact]
+    public async Task MismatchedModes_AreRefusedOnBothSides_WithAClearMessage()
+    {
+        await using var bob = SecretChatProcess.Start("listen", "--tcp", "127.0.0.1:0", "--encryption", "rsa", "--name", "bob", "--json");
+        var address = (await bob.WaitForEventAsync("listening")).GetProperty("address").GetString()!;
+        await using var alice = SecretChatProcess.Start("connect", "--tcp", address, "--encryption", "pseudo", "--name", "alice", "--json");
+        alice.CloseInput();
+
+        Assert.NotEqual(0, await alice.WaitForExitAsync());
+        Assert.Contains("The peer uses rsa encryption but this side uses pseudo", alice.Stderr);
+        var refusal = await bob.WaitForEventAsync("error");
+        Assert.Contains("The peer uses pseudo encryption but this side uses rsa", refusal.GetProperty("message").GetString());
+        Assert.DoesNotContain("   at ", alice.Stderr + bob.Stderr);
+    }
+
+    [Fact]
+    public async Task Connect_ClosedPort_PrintsOneSentence_AndExitsNonZero()
+    {
+        var port = FreePort();
+        await using var alice = SecretChatProcess.Start("connect", "--tcp", $"127.0.0.1:{port}", "--encryption", "pseudo");
+        alice.CloseInput();
+
+        Assert.NotEqual(0, await alice.WaitForExitAsync());
+        var line = Assert.Single(alice.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"127.0.0.1:{port}", line);
+        Assert.Contains("refused", line);
+    }
+
+    [Fact]
+    public async Task Connect_UnresolvableHost_PrintsOneSentence_AndExitsNonZero()
+    {
+        await using var alice = SecretChatProcess.Start("connect", "--tcp", "no-such-host.invalid:5000", "--encryption", "pseudo");
+        alice.CloseInput();
+
+        Assert.NotEqual(0, await alice.WaitForExitAsync());
+        var line = Assert.Single(alice.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("no-such-host.invalid", line);
+    }
+
+    [Theory]
+    [InlineData("garbage")]
+    [InlineData("oversize")]
+    [InlineData("hello-then-close")]
+    [InlineData("close-mid-frame")]
+    public async Task Listener_BadPeer_IsRejectedWithAReason_AndTheListenerKeepsServing(string fault)
+    {
+        await using var bob = SecretChatProcess.Start("listen", "--tcp", "127.0.0.1:0", "--encryption", "pseudo", "--name", "bob", "--json");
+        var address = (await bob.WaitForEventAsync("listening")).GetProperty("address").GetString()!;
+        var endPoint = IPEndPoint.Parse(address);
+
+        using (var rogue = new TcpClient())
+        {
+            await rogue.ConnectAsync(endPoint);
+            var stream = rogue.GetStream();
+            byte[] bytes = fault switch
+            {
+                "garbage" => [0, 0, 0, 5, (byte)'h', (byte)'e', (byte)'l', (byte)'l', (byte)'o'],
+                "oversize" => [0xFF, 0xFF, 0xFF, 0xFF],
+                "hello-then-close" => [0, 0, 0, 7, (byte)'S', (byte)'C', (byte)'H', (byte)'T', 1, 0, 1],
+                _ => [0, 0, 0, 100, 1, 2, 3],
+            };
+            await stream.WriteAsync(bytes);
+            await stream.FlushAsync();
+        }
+
+        var error = await bob.WaitForEventAsync("error");
+        Assert.False(string.IsNullOrWhiteSpace(error.GetProperty("message").GetString()));
+
+        await using var alice = SecretChatProcess.Start("connect", "--tcp", address, "--encryption", "pseudo", "--name", "alice", "--json");
+        await alice.WriteLinesAsync("still there?");
+        alice.CloseInput();
+        bob.CloseInput();
+        Assert.Equal(0, await alice.WaitForExitAsync());
+        Assert.Equal(0, await bob.WaitForExitAsync());
+        Assert.Equal(["still there?"], Texts(bob, from: "alice"));
+    }
+
+    [Fact]
+    public async Task Config_MissingFile_NamesTheFile_AndExitsNonZero()
+    {
+        await using var alice = SecretChatProcess.Start("connect", "--tcp", "127.0.0.1:9", "--config", "/nonexistent/secretchat.json");
+        alice.CloseInput();
+
+        Assert.NotEqual(0, await alice.WaitForExitAsync());
+        Assert.Contains("/nonexistent/secretchat.json", alice.Stderr);
+        Assert.DoesNotContain("   at ", alice.Stderr);
+    }
+
+    [Fact]
+    public async Task Config_MalformedFile_NamesTheFile_AndExitsNonZero()
+    {
+        using var home = new TemporaryDirectory();
+        var config = home.File("broken.json", "{ \"Encryption\": ");
+        await using var alice = SecretChatProcess.Start("connect", "--tcp", "127.0.0.1:9", "--config", config);
+        alice.CloseInput();
+
+        Assert.NotEqual(0, await alice.WaitForExitAsync());
+        Assert.Contains(config, alice.Stderr);
+        Assert.DoesNotContain("   at ", alice.Stderr);
+    }
+
+    private static string[] Texts(SecretChatProcess process, string from) => process.Events
+        .Where(e => e.GetProperty("event").GetString() == "message" && e.GetProperty("from").GetString() == from)
+        .Select(e => e.GetProperty("text").GetString()!)
+        .ToArray();
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>A scratch directory for identities, pins and settings files, removed afterwards.</summary>
+internal sealed class TemporaryDirectory : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("secretchat-test-").FullName;
+
+    /// <summary>Identity and known-peers flags that keep a test's keys out of the user's home.</summary>
+    public string[] IdentityArgs(string who) =>
+        ["--identity", System.IO.Path.Combine(Path, who, "identity.key"), "--known-peers", System.IO.Path.Combine(Path, who, "known_peers.json")];
+
+    public string File(string name, string contents)
+    {
+        var path = System.IO.Path.Combine(Path, name);
+        System.IO.File.WriteAllText(path, contents);
+        return path;
+    }
+
+    public void Dispose() => Directory.Delete(Path, recursive: true);
+}
