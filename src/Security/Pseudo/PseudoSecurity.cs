@@ -1,0 +1,19 @@
+namespace SecretChat.Security.Pseudo;
+
+/// <summary>
+/// The pseudo mode. <b>IT PROTECTS NOTHING: messages travel in plaintext, anyone on the path can read, change,
+/// drop or inject them, and the peer is not authenticated.</b> It exists for tests and debugging only, and the
+/// app must say so loudly whenever it is in use. Its handshake only checks that both sides agree on the
+/// prologue (protocol version and mode), so a peer that expects a real mode fails clearly instead of
+/// misreading plaintext; an attacker can forge that check trivially.
+/// </summary>
+public sealed class PseudoSecurity : ISecurityModule
+{
+    public SecurityMode Mode => SecurityMode.Pseudo;
+
+    public IHandshake CreateHandshake(HandshakeRole role, ReadOnlySpan<byte> prologue) => role switch
+    {
+        HandshakeRole.Initiator or HandshakeRole.Responder => new PseudoHandshake(role, prologue),
+        _ => throw new ArgumentOutOfRangeException(nameof(role), role, "The role is neither initiator nor responder."),
+    };
+}
