@@ -1,5 +1,7 @@
 using SecretChat.App.Chat;
 using SecretChat.Security;
+using SecretChat.Security.Pseudo;
+using SecretChat.Security.Rsa;
 
 namespace SecretChat.App.Composition;
 
