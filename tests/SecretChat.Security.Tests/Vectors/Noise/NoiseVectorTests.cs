@@ -35,6 +35,17 @@ public sealed class NoiseVectorTests
         Assert.Equal(expectedCount, ran);
     }
 
+    /// <summary>The AESGCM variant (big-endian nonce) through the same engine; internal, vectors only.</summary>
+    [Theory]
+    [InlineData("cacophony.json", 1)]
+    [InlineData("snow.json", 1)]
+    [InlineData("noise_25519_nn_xx_ik_subset.json", 2)]
+    public void XXAesGcmSha256_EveryVector_MatchesByteForByte(string file, int expectedCount)
+    {
+        var ran = RunAll(file, name => name == "Noise_XX_25519_AESGCM_SHA256");
+        Assert.Equal(expectedCount, ran);
+    }
+
     private static int RunAll(string file, Func<string, bool> select)
     {
         using var document = JsonDocument.Parse(File.ReadAllBytes(TestPaths.Vector("noise", file)));
@@ -61,12 +72,20 @@ public sealed class NoiseVectorTests
             _ => throw new InvalidOperationException(patternName),
         };
 
+        var cipherName = name.Split('_')[3];
+        NoiseCipherFactory factory = cipherName switch
+        {
+            "ChaChaPoly" => key => new ChaChaPolyCipherState(key),
+            "AESGCM" => key => new NoiseAesGcmCipherState(key),
+            _ => throw new InvalidOperationException(cipherName),
+        };
+
         using var initiator = new NoiseHandshakeState(
             pattern, initiator: true, Hex(vector, "init_prologue"),
-            Hex(vector, "init_static"), Hex(vector, "init_remote_static"), Hex(vector, "init_ephemeral"));
+            Hex(vector, "init_static"), Hex(vector, "init_remote_static"), Hex(vector, "init_ephemeral"), cipherName, factory);
         using var responder = new NoiseHandshakeState(
             pattern, initiator: false, Hex(vector, "resp_prologue"),
-            Hex(vector, "resp_static"), Hex(vector, "resp_remote_static"), Hex(vector, "resp_ephemeral"));
+            Hex(vector, "resp_static"), Hex(vector, "resp_remote_static"), Hex(vector, "resp_ephemeral"), cipherName, factory);
 
         var messages = vector.GetProperty("messages").EnumerateArray().ToArray();
         var handshakeCount = pattern.Messages.Count;
