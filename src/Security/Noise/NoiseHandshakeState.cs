@@ -1,0 +1,296 @@
+using System.Buffers;
+using System.Security.Cryptography;
+
+namespace SecretChat.Security.Noise;
+
+/// <summary>
+/// Noise's HandshakeState (rev 34, §5.3) for DH = 25519 and hash = SHA-256, driven by a
+/// <see cref="NoisePattern"/>. Synchronous and I/O-free; any failure leaves it unusable.
+/// Ephemeral keys can be injected (test vectors only).
+/// </summary>
+internal sealed class NoiseHandshakeState : IDisposable
+{
+    private const int DhLength = X25519Dh.KeySize;
+
+    private readonly NoisePattern _pattern;
+    private readonly bool _initiator;
+    private readonly SymmetricState _symmetric;
+    private readonly NoiseCipherFactory _cipherFactory;
+    private readonly byte[]? _localStaticPrivate;
+    private readonly byte[]? _localStaticPublic;
+    private byte[]? _localEphemeralPrivate;
+    private byte[]? _localEphemeralPublic;
+    private byte[]? _remoteStatic;
+    private byte[]? _remoteEphemeral;
+    private int _messageIndex;
+    private bool _failed;
+    private bool _split;
+
+    public NoiseHandshakeState(
+        NoisePattern pattern,
+        bool initiator,
+        ReadOnlySpan<byte> prologue,
+        ReadOnlySpan<byte> localStaticPrivate = default,
+        ReadOnlySpan<byte> remoteStaticPublic = default,
+        ReadOnlySpan<byte> localEphemeralPrivate = default,
+        string cipherName = "ChaChaPoly",
+        NoiseCipherFactory? cipherFactory = null)
+    {
+        _pattern = pattern;
+        _initiator = initiator;
+        _cipherFactory = cipherFactory ?? (key => new ChaChaPolyCipherState(key));
+        _symmetric = new SymmetricState($"Noise_{pattern.Name}_25519_{cipherName}_SHA256", _cipherFactory);
+        _symmetric.MixHash(prologue);
+
+        if (!localStaticPrivate.IsEmpty)
+        {
+            _localStaticPrivate = localStaticPrivate.ToArray();
+            _localStaticPublic = new byte[DhLength];
+            X25519Dh.DerivePublicKey(_localStaticPrivate, _localStaticPublic);
+        }
+        if (!remoteStaticPublic.IsEmpty)
+        {
+            if (remoteStaticPublic.Length != DhLength)
+                throw new ArgumentException("An X25519 public key is 32 bytes.", nameof(remoteStaticPublic));
+            _remoteStatic = remoteStaticPublic.ToArray();
+        }
+        if (!localEphemeralPrivate.IsEmpty)
+            SetEphemeral(localEphemeralPrivate);
+
+        // §5.3 Initialize: pre-message public keys are hashed, initiator's first.
+        MixPreMessage(pattern.InitiatorPreMessage, localIsOwner: initiator);
+        MixPreMessage(pattern.ResponderPreMessage, localIsOwner: !initiator);
+    }
+
+    public bool IsInitiator => _initiator;
+
+    public bool IsComplete => _messageIndex == _pattern.Messages.Count;
+
+    /// <summary>True when the next message is this side's to write.</summary>
+    public bool IsMyTurnToWrite => !IsComplete && (_messageIndex % 2 == 0) == _initiator;
+
+    /// <summary>Index of the next handshake message (0-based).</summary>
+    public int MessageIndex => _messageIndex;
+
+    public ReadOnlySpan<byte> HandshakeHash => _symmetric.HandshakeHash;
+
+    /// <summary>The peer's static public key once received (or given as a pre-message); empty before.</summary>
+    public ReadOnlySpan<byte> RemoteStaticPublicKey => _remoteStatic;
+
+    public ReadOnlySpan<byte> LocalStaticPublicKey => _localStaticPublic;
+
+    /// <summary>The size <see cref="WriteMessage"/> will produce for a payload of the given length.</summary>
+    public int GetMessageLength(int payloadLength)
+    {
+        var hasKey = _symmetric.HasKey;
+        var length = 0;
+        foreach (var token in CurrentTokens())
+        {
+            switch (token)
+            {
+                case NoiseToken.E: length += DhLength; break;
+                case NoiseToken.S: length += DhLength + (hasKey ? 16 : 0); break;
+                default: hasKey = true; break;
+            }
+        }
+        return length + payloadLength + (hasKey ? 16 : 0);
+    }
+
+    public void WriteMessage(ReadOnlySpan<byte> payload, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        EnsureUsable();
+        if (!IsMyTurnToWrite)
+            throw new InvalidOperationException("It is the peer's turn to send a handshake message.");
+
+        var length = GetMessageLength(payload.Length);
+        var buffer = output.GetSpan(length)[..length];
+        try
+        {
+            var offset = 0;
+            foreach (var token in CurrentTokens())
+            {
+                switch (token)
+                {
+                    case NoiseToken.E:
+                        if (_localEphemeralPrivate is null)
+                            GenerateEphemeral();
+                        _localEphemeralPublic.AsSpan().CopyTo(buffer[offset..]);
+                        _symmetric.MixHash(_localEphemeralPublic);
+                        offset += DhLength;
+                        break;
+                    case NoiseToken.S:
+                        if (_localStaticPublic is null)
+                            throw new InvalidOperationException("This pattern sends a static key, but none was given.");
+                        offset += _symmetric.EncryptAndHash(_localStaticPublic, buffer[offset..]);
+                        break;
+                    default:
+                        MixDh(token);
+                        break;
+                }
+            }
+            offset += _symmetric.EncryptAndHash(payload, buffer[offset..]);
+            output.Advance(offset);
+            _messageIndex++;
+        }
+        catch
+        {
+            _failed = true;
+            throw;
+        }
+    }
+
+    /// <summary>Consumes the peer's message and writes its payload to <paramref name="payload"/>.</summary>
+    /// <exception cref="HandshakeException">The message is truncated, fails authentication or carries an unusable key.</exception>
+    public void ReadMessage(ReadOnlySpan<byte> message, IBufferWriter<byte> payload)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        EnsureUsable();
+        if (IsComplete || IsMyTurnToWrite)
+            throw new InvalidOperationException("It is this side's turn to send a handshake message, not to receive one.");
+
+        try
+        {
+            var remaining = message;
+            foreach (var token in CurrentTokens())
+            {
+                switch (token)
+                {
+                    case NoiseToken.E:
+                        _remoteEphemeral = Take(ref remaining, DhLength).ToArray();
+                        _symmetric.MixHash(_remoteEphemeral);
+                        break;
+                    case NoiseToken.S:
+                        var sealedKey = Take(ref remaining, DhLength + _symmetric.Overhead);
+                        var remoteStatic = new byte[DhLength];
+                        if (!_symmetric.DecryptAndHash(sealedKey, remoteStatic))
+                            throw AuthenticationFailed();
+                        _remoteStatic = remoteStatic;
+                        break;
+                    default:
+                        MixDh(token);
+                        break;
+                }
+            }
+
+            var overhead = _symmetric.Overhead;
+            if (remaining.Length < overhead)
+                throw Truncated();
+            var plaintext = payload.GetSpan(Math.Max(1, remaining.Length - overhead))[..(remaining.Length - overhead)];
+            if (!_symmetric.DecryptAndHash(remaining, plaintext))
+                throw AuthenticationFailed();
+            payload.Advance(plaintext.Length);
+            _messageIndex++;
+        }
+        catch
+        {
+            _failed = true;
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The two transport ciphers, initiator-to-responder first (§5.2). Once only: the handshake
+    /// state holds no keys afterwards.
+    /// </summary>
+    public (CipherState InitiatorToResponder, CipherState ResponderToInitiator) Split()
+    {
+        EnsureUsable();
+        if (!IsComplete)
+            throw new InvalidOperationException("The handshake is not complete yet.");
+        if (_split)
+            throw new InvalidOperationException("The handshake has already handed over its session.");
+        _split = true;
+        return _symmetric.Split();
+    }
+
+    public void Dispose()
+    {
+        _symmetric.Dispose();
+        if (_localStaticPrivate is not null)
+            CryptographicOperations.ZeroMemory(_localStaticPrivate);
+        if (_localEphemeralPrivate is not null)
+            CryptographicOperations.ZeroMemory(_localEphemeralPrivate);
+        _failed = true;
+    }
+
+    private NoiseToken[] CurrentTokens() => _pattern.Messages[_messageIndex];
+
+    private void GenerateEphemeral()
+    {
+        Span<byte> fresh = stackalloc byte[DhLength];
+        X25519Dh.GeneratePrivateKey(fresh);
+        SetEphemeral(fresh);
+        CryptographicOperations.ZeroMemory(fresh);
+    }
+
+    private void SetEphemeral(ReadOnlySpan<byte> privateKey)
+    {
+        _localEphemeralPrivate = privateKey.ToArray();
+        _localEphemeralPublic = new byte[DhLength];
+        X25519Dh.DerivePublicKey(_localEphemeralPrivate, _localEphemeralPublic);
+    }
+
+    private void MixPreMessage(IReadOnlyList<NoiseToken> tokens, bool localIsOwner)
+    {
+        foreach (var token in tokens)
+        {
+            var key = (token, localIsOwner) switch
+            {
+                (NoiseToken.S, true) => _localStaticPublic,
+                (NoiseToken.S, false) => _remoteStatic,
+                (NoiseToken.E, true) => _localEphemeralPublic,
+                (NoiseToken.E, false) => _remoteEphemeral,
+                _ => throw new InvalidOperationException($"Token {token} cannot appear in a pre-message."),
+            };
+            if (key is null)
+                throw new ArgumentException($"The pattern {_pattern.Name} needs a pre-message {token} key that was not given.");
+            _symmetric.MixHash(key);
+        }
+    }
+
+    private void MixDh(NoiseToken token)
+    {
+        // §7.2: ee = DH(e, re); es = initiator's e with responder's s; se = initiator's s with responder's e; ss.
+        var (localEphemeral, remoteEphemeral) = token switch
+        {
+            NoiseToken.EE => (true, true),
+            NoiseToken.ES => (_initiator, !_initiator),
+            NoiseToken.SE => (!_initiator, _initiator),
+            NoiseToken.SS => (false, false),
+            _ => throw new InvalidOperationException($"{token} is not a DH token."),
+        };
+        var privateKey = localEphemeral ? _localEphemeralPrivate : _localStaticPrivate;
+        var publicKey = remoteEphemeral ? _remoteEphemeral : _remoteStatic;
+        if (privateKey is null || publicKey is null)
+            throw new InvalidOperationException($"The {token} operation needs a key this handshake does not have.");
+
+        Span<byte> shared = stackalloc byte[DhLength];
+        if (!X25519Dh.TryAgree(privateKey, publicKey, shared))
+            throw new HandshakeException(
+                "The peer sent a public key that would give a publicly known shared secret (a zero or low-order key), so the handshake was refused.");
+        _symmetric.MixKey(shared);
+        CryptographicOperations.ZeroMemory(shared);
+    }
+
+    private void EnsureUsable()
+    {
+        if (_failed)
+            throw new InvalidOperationException("The handshake has failed or been disposed and cannot be used again.");
+    }
+
+    private static ReadOnlySpan<byte> Take(ref ReadOnlySpan<byte> remaining, int count)
+    {
+        if (remaining.Length < count)
+            throw Truncated();
+        var taken = remaining[..count];
+        remaining = remaining[count..];
+        return taken;
+    }
+
+    private static HandshakeException Truncated() =>
+        new("The peer's handshake message is truncated: it ends before the keys it must carry.");
+
+    private static HandshakeException AuthenticationFailed() =>
+        new("The peer's handshake message failed authentication.");
+}

@@ -1,0 +1,38 @@
+using SecretChat.Security.Identity;
+
+namespace SecretChat.Security.Noise;
+
+/// <summary>
+/// The default security mode: Noise_XX_25519_ChaChaPoly_SHA256 with this user's long-term
+/// identity key. Both sides prove their static keys; the session carries the peer's key so the
+/// app can pin it and show a safety number.
+/// </summary>
+public sealed class NoiseSecurity : ISecurityModule
+{
+    public const string ProtocolName = "Noise_XX_25519_ChaChaPoly_SHA256";
+
+    /// <summary>The largest Noise message (§3).</summary>
+    public const int MaxMessageLength = 65535;
+
+    private readonly StaticKeyPair _localKeyPair;
+
+    /// <param name="localKeyPair">This side's identity; it must outlive the handshakes created here (the caller keeps ownership).</param>
+    public NoiseSecurity(StaticKeyPair localKeyPair)
+    {
+        ArgumentNullException.ThrowIfNull(localKeyPair);
+        _localKeyPair = localKeyPair;
+    }
+
+    public SecurityMode Mode => SecurityMode.Noise;
+
+    public IHandshake CreateHandshake(HandshakeRole role, ReadOnlySpan<byte> prologue)
+    {
+        if (role is not (HandshakeRole.Initiator or HandshakeRole.Responder))
+            throw new ArgumentOutOfRangeException(nameof(role), role, "The role must be Initiator or Responder.");
+        return new NoiseXXHandshake(role, prologue, _localKeyPair.PrivateKey, _localKeyPair.PublicKey.ToArray(), default);
+    }
+
+    /// <summary>Test seam: a handshake with a fixed ephemeral key.</summary>
+    internal IHandshake CreateHandshake(HandshakeRole role, ReadOnlySpan<byte> prologue, ReadOnlySpan<byte> ephemeralPrivateKey) =>
+        new NoiseXXHandshake(role, prologue, _localKeyPair.PrivateKey, _localKeyPair.PublicKey.ToArray(), ephemeralPrivateKey);
+}

@@ -1,0 +1,53 @@
+using System.Security.Cryptography;
+using Rfc7748 = Org.BouncyCastle.Math.EC.Rfc7748.X25519;
+
+namespace SecretChat.Security.Noise;
+
+/// <summary>
+/// X25519 (RFC 7748) as Noise's DH function, on BouncyCastle's RFC 7748 arithmetic over our own
+/// buffers so private keys live only in memory we wipe.
+/// </summary>
+internal static class X25519Dh
+{
+    public const int KeySize = 32;
+
+    public static void GeneratePrivateKey(Span<byte> privateKey)
+    {
+        CheckSize(privateKey.Length, nameof(privateKey));
+        RandomNumberGenerator.Fill(privateKey);
+    }
+
+    public static void DerivePublicKey(ReadOnlySpan<byte> privateKey, Span<byte> publicKey)
+    {
+        CheckSize(privateKey.Length, nameof(privateKey));
+        CheckSize(publicKey.Length, nameof(publicKey));
+        Rfc7748.ScalarMultBase(privateKey, publicKey);
+    }
+
+    /// <summary>
+    /// Computes the shared secret. False when it is all zeros, which happens exactly when the peer's
+    /// public key is of low order (or zero): such a "secret" is known to everyone, so we refuse it
+    /// (Noise §12.1 allows this) rather than let a peer force a known key.
+    /// </summary>
+    public static bool TryAgree(ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> publicKey, Span<byte> sharedSecret)
+    {
+        CheckSize(privateKey.Length, nameof(privateKey));
+        CheckSize(publicKey.Length, nameof(publicKey));
+        CheckSize(sharedSecret.Length, nameof(sharedSecret));
+        Rfc7748.ScalarMult(privateKey, publicKey, sharedSecret);
+        // Constant-time all-zero check: OR every byte together.
+        var accumulator = 0;
+        foreach (var b in sharedSecret)
+            accumulator |= b;
+        if (accumulator != 0)
+            return true;
+        sharedSecret.Clear();
+        return false;
+    }
+
+    private static void CheckSize(int length, string name)
+    {
+        if (length != KeySize)
+            throw new ArgumentException($"X25519 keys and secrets are {KeySize} bytes.", name);
+    }
+}
