@@ -6,17 +6,17 @@ namespace SecretChat.App.Chat;
 /// <param name="Accepted">False refuses the peer: the session ends with <paramref name="Explanation"/>.</param>
 /// <param name="Explanation">Why a peer was refused, or a notice worth showing (e.g. a newly pinned key); else null.</param>
 /// <param name="Fingerprint">The safety number to show both users, where the mode has one.</param>
-public sealed record PeerCheck(bool Accepted, string? Explanation, string? Fingerprint)
+public sealed record PeerDecision(bool Accepted, string? Explanation, string? Fingerprint)
 {
-    public static PeerCheck Accept(string? fingerprint = null, string? notice = null) => new(true, notice, fingerprint);
+    public static PeerDecision Accept(string? fingerprint = null, string? notice = null) => new(true, notice, fingerprint);
 
-    public static PeerCheck Refuse(string explanation, string? fingerprint = null) => new(false, explanation, fingerprint);
+    public static PeerDecision Refuse(string explanation, string? fingerprint = null) => new(false, explanation, fingerprint);
 }
 
 /// <summary>Decides whether a peer may chat: pinned keys (noise), or nothing to check (rsa, pseudo).</summary>
 public interface IPeerVerifier
 {
-    PeerCheck Check(string peerName, SecureSession session);
+    PeerDecision Check(string peerName, SecureSession session);
 }
 
 /// <summary>Accepts every peer: for modes without identities, and for tests.</summary>
@@ -24,5 +24,5 @@ public sealed class AcceptAnyPeer : IPeerVerifier
 {
     public static AcceptAnyPeer Instance { get; } = new();
 
-    public PeerCheck Check(string peerName, SecureSession session) => PeerCheck.Accept();
+    public PeerDecision Check(string peerName, SecureSession session) => PeerDecision.Accept();
 }

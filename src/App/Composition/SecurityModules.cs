@@ -1,5 +1,7 @@
 using SecretChat.App.Chat;
 using SecretChat.Security;
+using SecretChat.Security.Identity;
+using SecretChat.Security.Noise;
 using SecretChat.Security.Pseudo;
 using SecretChat.Security.Rsa;
 
@@ -15,6 +17,22 @@ public static class SecurityModules
     {
         SecurityMode.Pseudo => new SecurityChoice(new PseudoSecurity(), AcceptAnyPeer.Instance),
         SecurityMode.Rsa => new SecurityChoice(new RsaSecurity(), AcceptAnyPeer.Instance),
+        SecurityMode.Noise => Noise(options),
         _ => throw new ChatFailedException($"The {options.Encryption.Name()} encryption mode is not available in this build."),
     };
+
+    private static SecurityChoice Noise(ChatOptions options)
+    {
+        try
+        {
+            var identity = IdentityStore.LoadOrCreate(options.IdentityPath);
+            var knownPeers = KnownPeers.Load(options.KnownPeersPath
+                ?? (options.IdentityPath is null ? null : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(options.IdentityPath))!, KnownPeers.FileName)));
+            return new SecurityChoice(new NoiseSecurity(identity), new PinnedPeerVerifier(knownPeers, options.AcceptNewPeerKey));
+        }
+        catch (IdentityException e)
+        {
+            throw new ChatFailedException(e.Message, e);
+        }
+    }
 }

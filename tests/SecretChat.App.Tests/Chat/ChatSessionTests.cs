@@ -193,7 +193,7 @@ public class ChatSessionTests
 
     private sealed class RefuseAll(string reason) : IPeerVerifier
     {
-        public PeerCheck Check(string peerName, SecureSession session) => PeerCheck.Refuse(reason);
+        public PeerDecision Check(string peerName, SecureSession session) => PeerDecision.Refuse(reason);
     }
 
     /// <summary>A man in the middle on one side's sending path: flips one bit of the Nth frame.</summary>
