@@ -131,17 +131,10 @@ public partial class PipeFrameConnection
     /// <summary>Ends receiving: wakes the read loop, or, if nobody ever subscribed, completes the input now.</summary>
     private void StopReceiving()
     {
-        switch (Interlocked.Exchange(ref _readerState, ReaderClosed))
-        {
-            case ReaderAvailable:
-                _transport.Input.Complete();
-                break;
-            case ReaderTaken:
-                // The loop owns the reader (PipeReader is not thread-safe); it completes it on its way out.
-                _transport.Input.CancelPendingRead();
-                // Keep the state "taken" so that a late second subscriber hears it was already subscribed.
-                Volatile.Write(ref _readerState, ReaderTaken);
-                break;
-        }
+        if (Interlocked.CompareExchange(ref _readerState, ReaderClosed, ReaderAvailable) == ReaderAvailable)
+            _transport.Input.Complete();
+        else if (Volatile.Read(ref _readerState) == ReaderTaken)
+            // The loop owns the reader (PipeReader is not thread-safe); it completes it on its way out.
+            _transport.Input.CancelPendingRead();
     }
 }

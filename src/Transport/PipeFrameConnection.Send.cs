@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using SecretChat.Framing;
 
 namespace SecretChat.Transport;
@@ -57,6 +58,8 @@ public partial class PipeFrameConnection
         }
     }
 
+    // Pooled: a TCP send always completes asynchronously, and a boxed state machine per frame is avoidable garbage.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendCoreAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         ThrowIfClosedForSending();

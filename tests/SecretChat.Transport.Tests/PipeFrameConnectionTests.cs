@@ -167,6 +167,44 @@ public class PipeFrameConnectionTests
 
     [Theory]
     [MemberData(nameof(Transports))]
+    public async Task DisposeAsync_ActiveSubscriber_FailsWithConnectionAbortedException(TransportKind kind)
+    {
+        await using var pair = await ConnectedPair.CreateAsync(kind);
+        var received = pair.Client.ReceiveAllAsync();
+
+        await pair.Client.DisposeAsync();
+
+        var error = await Assert.ThrowsAsync<ConnectionAbortedException>(() => received.WaitAsync(Timeouts.Default));
+        Assert.Equal("the connection was closed locally", error.Message);
+    }
+
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task Abort_Repeated_AndAfterDispose_DoesNotThrow(TransportKind kind)
+    {
+        await using var pair = await ConnectedPair.CreateAsync(kind);
+
+        pair.Client.Abort();
+        pair.Client.Abort(new TimeoutException());
+        await pair.Client.DisposeAsync();
+        pair.Server.Abort();
+        await pair.Server.DisposeAsync();
+        pair.Server.Abort();
+    }
+
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task Frames_SubscribeAfterAbort_FailsWithConnectionAbortedException(TransportKind kind)
+    {
+        await using var pair = await ConnectedPair.CreateAsync(kind);
+
+        pair.Server.Abort();
+
+        await Assert.ThrowsAsync<ConnectionAbortedException>(() => pair.Server.ReceiveAllAsync().WaitAsync(Timeouts.Default));
+    }
+
+    [Theory]
+    [MemberData(nameof(Transports))]
     public async Task Frames_SecondSubscription_FailsWithInvalidOperationException(TransportKind kind)
     {
         await using var pair = await ConnectedPair.CreateAsync(kind);
