@@ -1,0 +1,114 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace SecretChat.Transport;
+
+/// <summary>A host (name, IPv4 or IPv6 address) and a port, as written on a command line: <c>HOST:PORT</c>.</summary>
+/// <remarks>IPv6 addresses are written in brackets, <c>[::1]:3478</c>. Port 0 is allowed (listen on any port).</remarks>
+public readonly record struct HostPort : IParsable<HostPort>
+{
+    public HostPort(string host, int port)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(host);
+        ArgumentOutOfRangeException.ThrowIfLessThan(port, IPEndPoint.MinPort);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, IPEndPoint.MaxPort);
+        Host = host;
+        Port = port;
+    }
+
+    /// <summary>A name, or an address literal (IPv6 without brackets).</summary>
+    public string Host { get; }
+
+    public int Port { get; }
+
+    /// <summary>Parses <c>HOST:PORT</c>.</summary>
+    /// <exception cref="FormatException">The text is not <c>HOST:PORT</c>; the message says why.</exception>
+    public static HostPort Parse(string text) =>
+        TryParse(text, out var result, out var error) ? result : throw new FormatException(error);
+
+    public static HostPort Parse(string s, IFormatProvider? provider) => Parse(s);
+
+    public static bool TryParse([NotNullWhen(true)] string? text, out HostPort result) =>
+        TryParse(text, out result, out _);
+
+    public static bool TryParse([NotNullWhen(true)] string? s, IFormatProvider? provider, out HostPort result) =>
+        TryParse(s, out result, out _);
+
+    /// <summary>The address as an endpoint: an <see cref="IPEndPoint"/> for a literal, a <see cref="DnsEndPoint"/> for a name.</summary>
+    public EndPoint ToEndPoint() => IPAddress.TryParse(Host, out var address)
+        ? new IPEndPoint(address, Port)
+        : new DnsEndPoint(Host, Port);
+
+    public override string ToString() =>
+        IPAddress.TryParse(Host, out var address) && address.AddressFamily == AddressFamily.InterNetworkV6
+            ? $"[{Host}]:{Port.ToString(CultureInfo.InvariantCulture)}"
+            : $"{Host}:{Port.ToString(CultureInfo.InvariantCulture)}";
+
+    private static bool TryParse(string? text, out HostPort result, [NotNullWhen(false)] out string? error)
+    {
+        result = default;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            error = $"'{text}' is not HOST:PORT";
+            return false;
+        }
+
+        string host;
+        string portText;
+        if (text.StartsWith('['))
+        {
+            var close = text.IndexOf(']', StringComparison.Ordinal);
+            if (close < 0 || close + 1 >= text.Length || text[close + 1] != ':')
+            {
+                error = $"'{text}' is not HOST:PORT (an IPv6 address looks like [::1]:3478)";
+                return false;
+            }
+
+            host = text[1..close];
+            portText = text[(close + 2)..];
+            if (!IPAddress.TryParse(host, out var address) || address.AddressFamily != AddressFamily.InterNetworkV6)
+            {
+                error = $"'{text}' is not HOST:PORT: '{host}' is not an IPv6 address";
+                return false;
+            }
+        }
+        else
+        {
+            var colon = text.LastIndexOf(':');
+            if (colon < 0)
+            {
+                error = $"'{text}' is not HOST:PORT";
+                return false;
+            }
+
+            host = text[..colon];
+            portText = text[(colon + 1)..];
+            if (host.Contains(':', StringComparison.Ordinal))
+            {
+                error = $"'{text}' is not HOST:PORT (write an IPv6 address in brackets, e.g. [::1]:3478)";
+                return false;
+            }
+
+            if (host.Length == 0 || Uri.CheckHostName(host) == UriHostNameType.Unknown)
+            {
+                error = $"'{text}' is not HOST:PORT: '{host}' is not a host name or address";
+                return false;
+            }
+        }
+
+        if (portText.Length == 0
+            || !portText.All(char.IsAsciiDigit)
+            || !int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var port)
+            || port > IPEndPoint.MaxPort)
+        {
+            error = $"'{text}' is not HOST:PORT: the port must be a number from 0 to 65535";
+            return false;
+        }
+
+        result = new HostPort(host, port);
+        error = null;
+        return true;
+    }
+}

@@ -1,0 +1,118 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Reactive.Linq;
+using SecretChat.Framing;
+
+namespace SecretChat.Transport;
+
+/// <summary>
+/// Length-prefixed frames (<see cref="LengthPrefixedFrameCodec"/>) over any <see cref="IDuplexPipe"/>:
+/// a TCP socket, a pair of in-memory pipes, a stream. Transports differ only in how they build the pipe.
+/// </summary>
+/// <remarks>
+/// <para>Receiving: see <see cref="Frames"/>. Sending: <see cref="SendAsync"/> may be called from any
+/// number of threads; frames are written whole, one at a time.</para>
+/// <para>Closing: <see cref="CompleteAsync"/> half-closes (the peer's <see cref="Frames"/> completes and
+/// this side keeps receiving); <see cref="Abort"/> closes both directions at once and the peer sees a
+/// reset; <see cref="DisposeAsync"/> completes gracefully, stops receiving and releases the transport.</para>
+/// <para>Subclasses own the resource under the pipe (a socket) and release it in <see cref="CloseTransport"/>.</para>
+/// </remarks>
+public partial class PipeFrameConnection : IFrameConnection
+{
+    private readonly IDuplexPipe _transport;
+    private readonly int _maxPayloadSize;
+
+    // Set once, by Abort or DisposeAsync; from then on sends fail and receiving stops with this error.
+    private ConnectionAbortedException? _closeError;
+    private int _disposed;
+    private int _transportClosed;
+
+    public PipeFrameConnection(IDuplexPipe transport, FrameConnectionOptions? options = null, EndPoint? remoteEndPoint = null)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        options ??= FrameConnectionOptions.Default;
+        options.Validate();
+
+        _transport = transport;
+        _maxPayloadSize = options.MaxPayloadSize;
+        RemoteEndPoint = remoteEndPoint;
+        Frames = Observable.Create<ReadOnlySequence<byte>>(ReceiveFramesAsync);
+    }
+
+    /// <inheritdoc />
+    public EndPoint? RemoteEndPoint { get; }
+
+    /// <summary>The largest payload this connection sends or accepts.</summary>
+    public int MaxPayloadSize => _maxPayloadSize;
+
+    /// <inheritdoc />
+    public void Abort(Exception? reason = null) => Close(ConnectionAbortedException.Aborted(reason), abortive: true);
+
+    /// <summary>Completes the sending direction gracefully, stops receiving, and releases the transport.</summary>
+    /// <remarks>An active <see cref="Frames"/> subscriber gets a <see cref="ConnectionAbortedException"/>.</remarks>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+
+        GC.SuppressFinalize(this);
+        if (Volatile.Read(ref _closeError) is null)
+        {
+            try
+            {
+                await CompleteOutputAsync().ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // The peer may already be gone; disposal releases what is left and must not throw.
+            }
+        }
+
+        Close(ConnectionAbortedException.Disposed(), abortive: false);
+    }
+
+    /// <summary>Releases what lies under the pipe, once.</summary>
+    /// <param name="abortive">
+    /// <see langword="true"/> from <see cref="Abort"/>: the peer should see a reset, not a clean end, so this
+    /// runs before the pipes are completed. <see langword="false"/> from disposal, after a graceful completion.
+    /// </param>
+    protected virtual void CloseTransport(bool abortive)
+    {
+    }
+
+    private void Close(ConnectionAbortedException error, bool abortive)
+    {
+        if (Interlocked.CompareExchange(ref _closeError, error, null) is not null)
+        {
+            // Already aborted; disposal still has to release the transport.
+            if (!abortive)
+                CloseTransportOnce(abortive);
+            return;
+        }
+
+        if (abortive)
+            CloseTransportOnce(abortive);
+
+        // Wake a send waiting on back-pressure and a receive waiting for data; each then sees _closeError.
+        _transport.Output.CancelPendingFlush();
+        StopReceiving();
+        CompleteOutputIfClosed();
+
+        if (!abortive)
+            CloseTransportOnce(abortive);
+    }
+
+    /// <summary>A fresh exception per throw: one instance rethrown on several threads would mix their stack traces.</summary>
+    private ConnectionAbortedException CopyCloseError()
+    {
+        var closeError = Volatile.Read(ref _closeError) ?? ConnectionAbortedException.Disposed();
+        return new ConnectionAbortedException(closeError.Message, closeError.InnerException);
+    }
+
+    private void CloseTransportOnce(bool abortive)
+    {
+        if (Interlocked.Exchange(ref _transportClosed, 1) == 0)
+            CloseTransport(abortive);
+    }
+}
