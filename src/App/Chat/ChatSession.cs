@@ -32,12 +32,14 @@ public sealed class ChatSession : IChat
     private readonly TaskCompletionSource<Connected> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _readyToClose = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _helloSent = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IDisposable? _subscription;
     private string? _peerName;
     private ulong _lastSentId;
     private bool _finishing;
     private bool _peerFinished;
     private bool _ended;
+    private bool _refusing;
     private Task _disposal = Task.CompletedTask;
 
     private ChatSession(ISecureChannel channel, ChatSessionOptions options)
@@ -55,7 +57,7 @@ public sealed class ChatSession : IChat
         ArgumentNullException.ThrowIfNull(channel);
         var chat = new ChatSession(channel, options ?? new ChatSessionOptions());
         channel.Established.ContinueWith(
-            established => chat.OnEstablished(),
+            _ => chat.SendHelloAsync(),
             CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         chat._subscription = channel.Messages
             .Select(InboundEnvelope.Read)
@@ -166,10 +168,24 @@ public sealed class ChatSession : IChat
 
     private static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
-    private void OnEstablished() => _ = TrySendAsync(EnvelopeKind.Hello, 0, _options.Name);
+    private async Task SendHelloAsync()
+    {
+        await TrySendAsync(EnvelopeKind.Hello, 0, _options.Name).ConfigureAwait(false);
+        _helloSent.TrySetResult();
+    }
+
+    /// <summary>Tells the peer why it is refused before ending the session.</summary>
+    private async Task RefuseAsync(string explanation)
+    {
+        await TrySendAsync(EnvelopeKind.Close, 0, "your identity was refused").ConfigureAwait(false);
+        await CompleteSendingAsync().ConfigureAwait(false);
+        Fail(explanation);
+    }
 
     private void OnEnvelope(InboundEnvelope envelope)
     {
+        if (_refusing)
+            return;
         switch (envelope.Header.Kind)
         {
             case EnvelopeKind.Hello:
@@ -213,8 +229,8 @@ public sealed class ChatSession : IChat
         var check = _options.PeerVerifier.Check(name, session);
         if (!check.Accepted)
         {
-            _ = TrySendAsync(EnvelopeKind.Close, 0, "refused by the peer's verification");
-            Fail(check.Explanation ?? $"The peer '{name}' was refused.");
+            _refusing = true;
+            _ = RefuseAsync(check.Explanation ?? $"The peer '{name}' was refused.");
             return;
         }
 
@@ -230,7 +246,7 @@ public sealed class ChatSession : IChat
     private void OnFailed(Exception error) => Fail(error switch
     {
         HandshakeException or AuthenticationFailedException => error.Message,
-        InvalidDataException => $"The peer sent invalid data: {error.Message}",
+        InvalidDataException or MalformedFrameException => $"The peer sent invalid data: {error.Message}",
         IOException => $"The connection was lost: {error.Message}",
         _ => $"The session failed: {error.Message}",
     });
@@ -276,6 +292,9 @@ public sealed class ChatSession : IChat
     /// <summary>Encodes one envelope and hands it to the channel, which seals it.</summary>
     private async Task SealAndSendAsync(EnvelopeHeader header, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
+        // Our hello goes first, whatever else is ready to send: the peer refuses anything before it.
+        if (header.Kind != EnvelopeKind.Hello)
+            await _helloSent.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         lock (_gate)
         {
             if (_ended)
@@ -328,6 +347,7 @@ public sealed class ChatSession : IChat
             await _channel.DisposeAsync().ConfigureAwait(false);
         });
         _readyToClose.TrySetResult();
+        _helloSent.TrySetResult();
         _completion.TrySetResult();
     }
 
