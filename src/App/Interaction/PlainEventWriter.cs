@@ -4,7 +4,7 @@ namespace SecretChat.App.Interaction;
 
 /// <summary>
 /// Scripted mode without <c>--json</c>: what a person reading a log wants. Conversation lines go to stdout
-/// (<c>bob: hi</c>); progress and failures go to stderr so stdout stays the conversation.
+/// (<c>bob: hi</c>); failures go to stderr so stdout stays the conversation.
 /// </summary>
 public sealed class PlainEventWriter : IEventWriter
 {
@@ -50,7 +50,10 @@ public sealed class PlainEventWriter : IEventWriter
         }
     }
 
-    public void Status(string text) => Line(_error, text);
+    /// <summary>Quiet, as scripts expect: stderr carries only failures (progress is in the <c>--json</c> stream).</summary>
+    public void Status(string text)
+    {
+    }
 
     public void Listening(string address) => Line(_output, $"listening on {address}");
 
