@@ -25,7 +25,7 @@ public sealed class SystemConsoleIO : IConsoleIO
 
     private SystemConsoleIO() { }
 
-    public TextReader In => Console.In;
+    public TextReader In { get; } = new BackgroundLineReader(Console.In);
 
     public TextWriter Out => Console.Out;
 
@@ -34,4 +34,22 @@ public sealed class SystemConsoleIO : IConsoleIO
     public bool IsInputRedirected => Console.IsInputRedirected;
 
     public IAnsiConsole Ansi => AnsiConsole.Console;
+}
+
+/// <summary>
+/// <see cref="Console.In"/> answers <c>ReadLineAsync</c> synchronously, blocking the caller until a line arrives; the
+/// sessions race a read against the session ending, so the blocking read runs on the thread pool instead.
+/// </summary>
+internal sealed class BackgroundLineReader(TextReader inner) : TextReader
+{
+    public override string? ReadLine() => inner.ReadLine();
+
+    public override Task<string?> ReadLineAsync() => Task.Run(inner.ReadLine);
+
+    public override ValueTask<string?> ReadLineAsync(CancellationToken cancellationToken) =>
+        new(Task.Run(inner.ReadLine, cancellationToken));
+
+    public override int Read() => inner.Read();
+
+    public override int Peek() => inner.Peek();
 }
