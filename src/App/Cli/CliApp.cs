@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Help;
 using SecretChat.App.Chat;
 using SecretChat.App.Interaction;
 using SecretChat.App.Settings;
