@@ -1,0 +1,194 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
+using SecretChat.App.Chat;
+using SecretChat.App.Interaction;
+using SecretChat.App.Settings;
+
+namespace SecretChat.App.Cli;
+
+/// <summary>The command tree: <c>listen</c>, <c>connect</c>, <c>demo</c>, <c>signal</c>, <c>p2p</c> (the DESIGN.md contract).</summary>
+internal sealed class CommandLine
+{
+    private readonly CliApp _app;
+
+    public CommandLine(CliApp app)
+    {
+        _app = app;
+        Root = new RootCommand("SecretChat: end-to-end encrypted chat between two peers.");
+        Root.SetAction((_, _) => _app.GuardAsync(async _ =>
+        {
+            await _app.WriteErrorAsync("Choose a command: listen, connect, demo, signal or p2p (see 'secretchat --help').").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }, CancellationToken.None));
+        Examples(
+            Root,
+            "secretchat listen --tcp 0.0.0.0:5000                      wait for a peer",
+            "secretchat connect --tcp chat.example.org:5000            talk to it",
+            "printf 'hi\\nbye\\n' | secretchat connect --tcp 127.0.0.1:5000 --json",
+            "secretchat demo                                           see both sides in one process");
+
+        var listen = ChatCommand(
+            "listen",
+            "Wait for a peer to connect, then chat. On a terminal it serves peers one after another until Ctrl+C; " +
+            "scripted (stdin redirected or --json) it serves one session and exits when it ends.",
+            "ADDR:PORT",
+            allowPortZero: true,
+            (session, ct) => session.ListenAsync(ct));
+        Examples(
+            listen,
+            "secretchat listen --tcp 0.0.0.0:5000",
+            "secretchat listen --tcp 127.0.0.1:0 --json      (the 'listening' event tells the port)",
+            "secretchat listen --udp 0.0.0.0:5000 --encryption rsa --name bob");
+
+        var connect = ChatCommand(
+            "connect",
+            "Connect to a listening peer and chat. Scripted (stdin redirected or --json), each input line is one message; " +
+            "at end of input it waits until the peer has acknowledged everything, then exits 0.",
+            "HOST:PORT",
+            allowPortZero: false,
+            (session, ct) => session.ConnectAsync(ct));
+        Examples(
+            connect,
+            "secretchat connect --tcp 192.0.2.7:5000 --name alice",
+            "echo hello | secretchat connect --tcp 127.0.0.1:5000 --encryption rsa",
+            "secretchat connect --tcp [::1]:5000 --accept-new-key     (after comparing safety numbers)");
+
+        Root.Subcommands.Add(listen);
+        Root.Subcommands.Add(connect);
+        Root.Subcommands.Add(Demo());
+        Root.Subcommands.Add(Signal());
+        Root.Subcommands.Add(PeerToPeer());
+        AddExamplesToHelp();
+    }
+
+    private readonly Dictionary<Command, string[]> _examples = [];
+
+    private void Examples(Command command, params string[] lines) => _examples[command] = lines;
+
+    private void AddExamplesToHelp()
+    {
+        // System.CommandLine 3.0 keeps its HelpBuilder internal, so examples follow the standard help.
+        var help = Root.Options.OfType<HelpOption>().Single();
+        if (help.Action is HelpAction standard)
+            help.Action = new HelpWithExamples(standard, _examples);
+    }
+
+    private sealed class HelpWithExamples(HelpAction standard, Dictionary<Command, string[]> examples) : SynchronousCommandLineAction
+    {
+        public override bool ClearsParseErrors => true;
+
+        public override int Invoke(ParseResult parseResult)
+        {
+            int code = standard.Invoke(parseResult);
+            if (examples.TryGetValue(parseResult.CommandResult.Command, out var lines))
+            {
+                var output = parseResult.InvocationConfiguration.Output;
+                output.WriteLine("Examples:");
+                foreach (var line in lines) output.WriteLine($"  {line}");
+                output.WriteLine();
+            }
+
+            return code;
+        }
+    }
+
+    public RootCommand Root { get; }
+
+    private Command ChatCommand(string name, string description, string endPointHelp, bool allowPortZero, Func<SessionCommand, CancellationToken, Task<int>> run)
+    {
+        var common = new CommonOptions();
+        var what = name == "listen" ? "listen on" : "connect to";
+        var tcp = EndPointOption("--tcp", $"TCP address to {what}.", endPointHelp, allowPortZero);
+        var udp = EndPointOption("--udp", $"UDP address to {what}.", endPointHelp, allowPortZero);
+        var command = new Command(name, description) { tcp, udp };
+        common.AddTo(command);
+        command.Validators.Add(result =>
+        {
+            bool hasTcp = result.GetResult(tcp) is not null, hasUdp = result.GetResult(udp) is not null;
+            if (hasTcp == hasUdp)
+                result.AddError(hasTcp
+                    ? "Give either --tcp or --udp, not both."
+                    : $"Say how to reach the peer: --tcp {endPointHelp} or --udp {endPointHelp}.");
+        });
+        command.SetAction((parse, ct) => _app.GuardAsync(token =>
+        {
+            var transport = parse.GetResult(tcp) is not null ? ChatTransport.Tcp : ChatTransport.Udp;
+            var endPoint = parse.GetValue(transport == ChatTransport.Tcp ? tcp : udp)!;
+            var settings = _app.LoadSettings(parse.GetValue(common.Config), common.SettingsFlags(parse));
+            var options = settings.ToChatOptions(transport, endPoint, parse.GetValue(common.AcceptNewKey));
+            var session = new SessionCommand(_app, settings, options, json: parse.GetValue(common.Json));
+            return run(session, token);
+        }, ct));
+        return command;
+    }
+
+    private Command Demo()
+    {
+        var common = new CommonOptions();
+        var command = new Command(
+            "demo",
+            "Run alice and bob in this process over loopback TCP and show what each layer does: " +
+            "framing, the handshake, the encryption mode and its safety number, acknowledgements.");
+        Examples(command, "secretchat demo", "secretchat demo --encryption pseudo");
+        common.AddMinimalTo(command);
+        command.SetAction((parse, ct) => _app.GuardAsync(token =>
+        {
+            var settings = _app.LoadSettings(parse.GetValue(common.Config), common.SettingsFlags(parse));
+            return DemoScript.RunAsync(_app.CreateConnector(settings), settings, _app.IO.Ansi, token);
+        }, ct));
+        return command;
+    }
+
+    private Command Signal()
+    {
+        var config = new CommonOptions().Config;
+        var listen = EndPointOption("--listen", "Address to serve signaling and STUN on (default: Signaling:Listen in settings, 0.0.0.0:3478).", "ADDR:PORT", allowPortZero: true);
+        var command = new Command(
+            "signal",
+            "Run the signaling server that p2p peers meet at (it also answers STUN binding requests). Not available yet.")
+        { listen, config };
+        Examples(command, "secretchat signal --listen 0.0.0.0:3478");
+        command.SetAction((parse, ct) => _app.GuardAsync(_ => NotYetAsync("signal"), ct));
+        return command;
+    }
+
+    private Command PeerToPeer()
+    {
+        var common = new CommonOptions();
+        var room = new Option<string>("--room", "-r")
+        {
+            Description = "The room name both peers agree on.",
+            HelpName = "NAME",
+            Required = true,
+        };
+        var signal = EndPointOption("--signal", "The signaling server (default: Signaling:Server in settings).", "HOST:PORT", allowPortZero: false);
+        var command = new Command(
+            "p2p",
+            "Meet a peer through the signaling server by room name, punch through both NATs and chat directly over UDP. Not available yet.")
+        { room, signal };
+        Examples(command, "secretchat p2p --room blue-otter --signal signal.example.org:3478");
+        common.AddTo(command);
+        command.SetAction((parse, ct) => _app.GuardAsync(_ => NotYetAsync("p2p"), ct));
+        return command;
+    }
+
+    private async Task<int> NotYetAsync(string name)
+    {
+        await _app.WriteErrorAsync($"secretchat {name} is not available yet.").ConfigureAwait(false);
+        return ExitCodes.Usage;
+    }
+
+    private static Option<string> EndPointOption(string name, string description, string helpName, bool allowPortZero)
+    {
+        var option = new Option<string>(name) { Description = description, HelpName = helpName };
+        option.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<string>();
+            if (!EndPointText.TryParse(value, allowPortZero, out _, out _))
+                result.AddError($"'{value}' is not a valid {name} address: expected {helpName}{(allowPortZero ? " (port 0 picks a free one)" : "")}, e.g. 127.0.0.1:5000 or [::1]:5000.");
+        });
+        return option;
+    }
+}

@@ -1,0 +1,108 @@
+using SecretChat.App.Chat;
+using SecretChat.App.Interaction;
+using SecretChat.App.Settings;
+
+namespace SecretChat.App.Cli;
+
+/// <summary><c>listen</c> and <c>connect</c> once the command line and settings are merged: picks the interactor and runs it.</summary>
+internal sealed class SessionCommand
+{
+    private readonly CliApp _app;
+    private readonly AppSettings _settings;
+    private readonly ChatOptions _options;
+    private readonly bool _json;
+
+    public SessionCommand(CliApp app, AppSettings settings, ChatOptions options, bool json)
+    {
+        _app = app;
+        _settings = settings;
+        _options = options;
+        _json = json;
+    }
+
+    private IConsoleIO IO => _app.IO;
+
+    private bool Scripted => _json || IO.IsInputRedirected;
+
+    private string Transport => _options.Transport.ToString().ToLowerInvariant();
+
+    public async Task<int> ConnectAsync(CancellationToken cancellationToken)
+    {
+        var connector = _app.CreateConnector(_settings);
+        if (Scripted)
+        {
+            var writer = CreateWriter();
+            writer.Status($"connecting to {_options.EndPoint} over {Transport}");
+            IChat chat;
+            try
+            {
+                chat = await connector.ConnectAsync(_options, new InlineProgress(writer.Status), cancellationToken).ConfigureAwait(false);
+            }
+            catch (ChatFailedException ex) when (_json)
+            {
+                writer.Error(ex.Message); // scripts reading stdout see why, too
+                throw;
+            }
+
+            await using (chat.ConfigureAwait(false))
+                return await ScriptedSession.RunAsync(chat, IO.In, writer, IO.Error, cancellationToken).ConfigureAwait(false);
+        }
+
+        var console = new InteractiveConsole(IO.Ansi, new ConsoleLines(IO.In));
+        var session = await console.WithSpinnerAsync(
+            $"Connecting to {_options.EndPoint} over {Transport}…",
+            progress => connector.ConnectAsync(_options, progress, cancellationToken)).ConfigureAwait(false);
+        await using (session.ConfigureAwait(false))
+            return await console.RunSessionAsync(session, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<int> ListenAsync(CancellationToken cancellationToken)
+    {
+        var connector = _app.CreateConnector(_settings);
+        var listener = await connector.ListenAsync(_options, cancellationToken).ConfigureAwait(false);
+        await using (listener.ConfigureAwait(false))
+        {
+            var address = listener.LocalEndPoint.ToString() ?? _options.EndPoint;
+            return Scripted
+                ? await ServeOneAsync(listener, address, cancellationToken).ConfigureAwait(false)
+                : await ServeUntilInterruptedAsync(listener, address, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<int> ServeOneAsync(IChatListener listener, string address, CancellationToken cancellationToken)
+    {
+        var writer = CreateWriter();
+        writer.Listening(address);
+        using var rejections = listener.Rejections.Subscribe(reason =>
+        {
+            writer.Error(reason); // the plain writer puts it on stderr
+            if (_json) _app.WriteError(reason);
+        });
+        writer.Status($"waiting for a peer on {address} ({Transport}, {_options.Encryption.ToString().ToLowerInvariant()})");
+        var chat = await listener.AcceptAsync(new InlineProgress(writer.Status), cancellationToken).ConfigureAwait(false);
+        await using (chat.ConfigureAwait(false))
+            return await ScriptedSession.RunAsync(chat, IO.In, writer, IO.Error, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<int> ServeUntilInterruptedAsync(IChatListener listener, string address, CancellationToken cancellationToken)
+    {
+        var console = new InteractiveConsole(IO.Ansi, new ConsoleLines(IO.In));
+        using var rejections = listener.Rejections.Subscribe(reason => console.Error($"Rejected a peer: {reason}"));
+        console.Info($"Listening on {address} ({Transport}). Ctrl+C stops.");
+        while (true)
+        {
+            var session = await console.WithSpinnerAsync(
+                $"Waiting for a peer on {address}…",
+                progress => listener.AcceptAsync(progress, cancellationToken)).ConfigureAwait(false);
+            await using (session.ConfigureAwait(false))
+            {
+                var code = await console.RunSessionAsync(session, cancellationToken).ConfigureAwait(false);
+                if (code == ExitCodes.Interrupted) return code;
+            }
+
+            console.Info($"Waiting for the next peer on {address}; Ctrl+C stops.");
+        }
+    }
+
+    private IEventWriter CreateWriter() => _json ? new JsonEventWriter(IO.Out) : new PlainEventWriter(IO.Out, IO.Error);
+}

@@ -1,0 +1,42 @@
+namespace SecretChat.App.Settings;
+
+/// <summary>
+/// Everything the app reads from settings: built-in defaults (here), then <c>secretchat.json</c> beside the app
+/// or <c>--config FILE</c>, then <c>SECRETCHAT_*</c> environment variables, then flags.
+/// New sections (UDP, keepalives, ...) are added as properties with defaults; the binder picks them up.
+/// </summary>
+public sealed class AppSettings
+{
+    /// <summary><c>noise</c>, <c>rsa</c> or <c>pseudo</c>.</summary>
+    public string Encryption { get; set; } = "noise";
+
+    /// <summary>The name this side introduces itself with; null or empty means the OS user name.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>Long-term identity key file (noise); null means the per-user default.</summary>
+    public string? IdentityPath { get; set; }
+
+    /// <summary>Known-peers (pins) file (noise); null means the default beside the identity.</summary>
+    public string? KnownPeersPath { get; set; }
+
+    /// <summary>How long connecting plus the handshake may take.</summary>
+    public double HandshakeTimeoutSeconds { get; set; } = 10;
+
+    public SignalingSettings Signaling { get; set; } = new();
+
+    /// <summary>The name to use: <see cref="Name"/>, else the OS user name.</summary>
+    public string EffectiveName =>
+        !string.IsNullOrWhiteSpace(Name) ? Name.Trim()
+        : !string.IsNullOrWhiteSpace(Environment.UserName) ? Environment.UserName
+        : "anonymous";
+}
+
+/// <summary>The rendezvous server, as in the original design.</summary>
+public sealed class SignalingSettings
+{
+    /// <summary><c>HOST:PORT</c> of the signaling server that <c>p2p</c> registers with.</summary>
+    public string Server { get; set; } = "127.0.0.1:3478";
+
+    /// <summary><c>ADDR:PORT</c> that <c>secretchat signal</c> listens on.</summary>
+    public string Listen { get; set; } = "0.0.0.0:3478";
+}

@@ -1,0 +1,28 @@
+using SecretChat.App.Chat;
+using SecretChat.Security;
+
+namespace SecretChat.App.Settings;
+
+/// <summary>The one place where merged settings become <see cref="ChatOptions"/>.</summary>
+public static class ChatOptionsMapping
+{
+    public static ChatOptions ToChatOptions(this AppSettings settings, ChatTransport transport, string endPoint, bool acceptNewPeerKey = false)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentException.ThrowIfNullOrWhiteSpace(endPoint);
+        if (!SecurityModes.TryParse(settings.Encryption, out var mode))
+            throw new SettingsException($"The encryption setting '{settings.Encryption}' is not one of noise, rsa or pseudo.");
+
+        return new ChatOptions
+        {
+            Transport = transport,
+            EndPoint = endPoint.Trim(),
+            Encryption = mode,
+            Name = settings.EffectiveName,
+            IdentityPath = string.IsNullOrWhiteSpace(settings.IdentityPath) ? null : settings.IdentityPath,
+            KnownPeersPath = string.IsNullOrWhiteSpace(settings.KnownPeersPath) ? null : settings.KnownPeersPath,
+            AcceptNewPeerKey = acceptNewPeerKey,
+            HandshakeTimeout = TimeSpan.FromSeconds(settings.HandshakeTimeoutSeconds),
+        };
+    }
+}

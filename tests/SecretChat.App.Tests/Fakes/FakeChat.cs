@@ -1,0 +1,100 @@
+using System.Collections.Concurrent;
+using System.Reactive.Subjects;
+using SecretChat.App.Chat;
+
+namespace SecretChat.App.Tests.Fakes;
+
+/// <summary>An <see cref="IChat"/> whose events the test pushes; records what the app sends and how it ends the session.</summary>
+internal sealed class FakeChat : IChat
+{
+    private readonly ReplaySubject<ChatEvent> _events = new();
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _gate = new();
+    private ulong _nextId;
+    private bool _finished;
+
+    public FakeChat(Connected? connected = null)
+    {
+        if (connected is not null) Emit(connected);
+    }
+
+    public static Connected ConnectedEvent(string encryption = "noise", string peer = "bob") => new(
+        peer, "tcp", "direct", encryption, encryption != "pseudo",
+        encryption == "noise" ? "12345 67890 13579 24680" : null, "127.0.0.1:5000");
+
+    public IObservable<ChatEvent> Events => _events;
+
+    public Task Completion => _completion.Task;
+
+    public ConcurrentQueue<string> Sent { get; } = new();
+
+    /// <summary>What <see cref="FinishAsync"/> returns.</summary>
+    public bool FinishResult { get; set; } = true;
+
+    /// <summary>Whether each send is followed by a <see cref="Delivered"/> event.</summary>
+    public bool Acknowledge { get; set; } = true;
+
+    public int FinishCalls { get; private set; }
+
+    public string? ClosedWith { get; private set; }
+
+    public bool Disposed { get; private set; }
+
+    public void Emit(ChatEvent chatEvent)
+    {
+        lock (_gate) _events.OnNext(chatEvent);
+    }
+
+    /// <summary>Ends the session from the peer's side (or the network's).</summary>
+    public void End(string reason, bool clean)
+    {
+        lock (_gate)
+        {
+            if (_completion.Task.IsCompleted) return;
+            _events.OnNext(new Disconnected(reason, clean));
+            _events.OnCompleted();
+        }
+
+        _completion.TrySetResult();
+    }
+
+    public ValueTask<ulong> SendAsync(string text, CancellationToken cancellationToken = default)
+    {
+        ulong id;
+        lock (_gate)
+        {
+            if (_finished || _completion.Task.IsCompleted) throw new InvalidOperationException("The session has ended.");
+            if (text.Length > 1000) throw new ArgumentException("The text is too long for one message.", nameof(text));
+            id = ++_nextId;
+            Sent.Enqueue(text);
+        }
+
+        if (Acknowledge) Emit(new Delivered(id));
+        return ValueTask.FromResult(id);
+    }
+
+    public Task<bool> FinishAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            FinishCalls++;
+            _finished = true;
+        }
+
+        End("both sides finished", clean: true);
+        return Task.FromResult(FinishResult);
+    }
+
+    public ValueTask CloseAsync(string reason = "closed by the user")
+    {
+        ClosedWith ??= reason;
+        End(reason, clean: true);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Disposed = true;
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,156 @@
+using System.Reactive.Linq;
+using System.Reactive.Threading.Tasks;
+using SecretChat.App.Chat;
+using SecretChat.App.Interaction;
+using SecretChat.App.Tests.Fakes;
+
+namespace SecretChat.App.Tests.Interaction;
+
+public class InteractiveConsoleTests
+{
+    private static (InteractiveConsole Console, FakeConsole Io) Create(string input)
+    {
+        var io = new FakeConsole(input, isInputRedirected: false);
+        return (new InteractiveConsole(io.Ansi, new ConsoleLines(io.In)), io);
+    }
+
+    [Fact]
+    public async Task Run_WithPseudo_ShowsALoudNotEncryptedWarning()
+    {
+        var (console, io) = Create("/quit\n");
+        var chat = new FakeChat(FakeChat.ConnectedEvent("pseudo"));
+
+        Assert.Equal(0, await console.RunSessionAsync(chat, CancellationToken.None).WaitAsync(TestApp.Timeout));
+
+        Assert.Contains(" NOT ENCRYPTED ", io.OutText);
+        Assert.Contains("pseudo:", io.OutText);
+    }
+
+    [Theory]
+    [InlineData("noise", "Noise XX")]
+    [InlineData("rsa", "RSA-OAEP")]
+    public async Task Run_WithAnEncryptedMode_SummarisesWhatItProtects(string mode, string summary)
+    {
+        var (console, io) = Create("/quit\n");
+
+        await console.RunSessionAsync(new FakeChat(FakeChat.ConnectedEvent(mode)), CancellationToken.None).WaitAsync(TestApp.Timeout);
+
+        Assert.Contains(summary, io.OutText);
+        Assert.DoesNotContain("NOT ENCRYPTED", io.OutText);
+    }
+
+    [Fact]
+    public async Task Quit_ClosesTheSessionAndExitsZero()
+    {
+        var (console, _) = Create("hello\n/quit\nnever sent\n");
+        var chat = new FakeChat(FakeChat.ConnectedEvent());
+
+        Assert.Equal(0, await console.RunSessionAsync(chat, CancellationToken.None).WaitAsync(TestApp.Timeout));
+
+        Assert.Equal(["hello"], chat.Sent);
+        Assert.Equal("closed by the user", chat.ClosedWith);
+    }
+
+    [Fact]
+    public async Task Fingerprint_ShowsTheSafetyNumber()
+    {
+        var (console, io) = Create("/fingerprint\n/quit\n");
+
+        await console.RunSessionAsync(new FakeChat(FakeChat.ConnectedEvent("noise")), CancellationToken.None).WaitAsync(TestApp.Timeout);
+
+        Assert.Contains("Safety number with bob: 12345 67890 13579 24680", io.OutText);
+    }
+
+    [Fact]
+    public async Task Fingerprint_InAModeWithoutOne_SaysSo()
+    {
+        var (console, io) = Create("/fingerprint\n/quit\n");
+
+        await console.RunSessionAsync(new FakeChat(FakeChat.ConnectedEvent("rsa")), CancellationToken.None).WaitAsync(TestApp.Timeout);
+
+        Assert.Contains("The rsa mode has no safety number", io.OutText);
+    }
+
+    [Fact]
+    public async Task Help_ListsTheCommands_AndUnknownCommandsAreNotSent()
+    {
+        var (console, io) = Create("/help\n/frobnicate\n//slash text\n/quit\n");
+        var chat = new FakeChat(FakeChat.ConnectedEvent());
+
+        await console.RunSessionAsync(chat, CancellationToken.None).WaitAsync(TestApp.Timeout);
+
+        Assert.Contains("/fingerprint", io.OutText);
+        Assert.Contains("/quit", io.OutText);
+        Assert.Contains("Unknown command /frobnicate", io.OutText);
+        Assert.Equal(["/slash text"], chat.Sent);
+    }
+
+    [Fact]
+    public async Task Commands_AreExtensible()
+    {
+        var io = new FakeConsole("/path\n/quit\n", isInputRedirected: false);
+        var commands = ConsoleCommands.CreateDefault()
+            .Add(new ConsoleCommand("path", "", "Show the network path.", (context, _) =>
+            {
+                context.MarkupLine($"path: {context.Connected?.Path}");
+                return Task.FromResult(CommandOutcome.Continue);
+            }));
+        var console = new InteractiveConsole(io.Ansi, new ConsoleLines(io.In), commands);
+
+        await console.RunSessionAsync(new FakeChat(FakeChat.ConnectedEvent()), CancellationToken.None).WaitAsync(TestApp.Timeout);
+
+        Assert.Contains("path: direct", io.OutText);
+        Assert.Throws<ArgumentException>(() => commands.Add(new ConsoleCommand("quit", "", "again", (_, _) => Task.FromResult(CommandOutcome.Continue))));
+    }
+
+    [Fact]
+    public async Task Run_ShowsMessagesAsTheyArrive_AndExitsWithHowTheSessionEnded()
+    {
+        var input = new LineFeed();
+        var io = new FakeConsole(input, isInputRedirected: false);
+        var console = new InteractiveConsole(io.Ansi, new ConsoleLines(input));
+        var chat = new FakeChat(FakeChat.ConnectedEvent());
+
+        var run = console.RunSessionAsync(chat, CancellationToken.None);
+        chat.Emit(new MessageReceived("bob", 1, DateTimeOffset.UtcNow, "are you there? [yes]"));
+        chat.End("The peer stopped answering.", clean: false);
+
+        Assert.Equal(1, await run.WaitAsync(TestApp.Timeout));
+        Assert.Contains("bob: are you there? [yes]", io.OutText);
+        Assert.Contains("Disconnected: The peer stopped answering.", io.OutText);
+    }
+
+    [Fact]
+    public async Task Run_WhenInterrupted_ClosesTheChatAndReturns130()
+    {
+        var input = new LineFeed();
+        var io = new FakeConsole(input, isInputRedirected: false);
+        var console = new InteractiveConsole(io.Ansi, new ConsoleLines(input));
+        var chat = new FakeChat(FakeChat.ConnectedEvent());
+        using var interrupt = new CancellationTokenSource();
+
+        var run = console.RunSessionAsync(chat, interrupt.Token);
+        input.Type("hi");
+        await chat.Events.OfType<Delivered>().FirstAsync().ToTask().WaitAsync(TestApp.Timeout);
+        await interrupt.CancelAsync();
+
+        Assert.Equal(130, await run.WaitAsync(TestApp.Timeout));
+        Assert.Equal("interrupted", chat.ClosedWith);
+    }
+
+    [Fact]
+    public async Task InteractiveConnect_ShowsProgressAndRunsTheSession()
+    {
+        using var app = new TestApp(new FakeConsole("/fingerprint\n/quit\n", isInputRedirected: false));
+        app.Fake.OnConnect = (_, progress, _) =>
+        {
+            progress?.Report("handshaking (noise)");
+            return Task.FromResult<IChat>(new FakeChat(FakeChat.ConnectedEvent()));
+        };
+
+        Assert.Equal(0, await app.RunAsync("connect --tcp 127.0.0.1:5000"));
+
+        Assert.Contains("connected to bob", app.Console.OutText);
+        Assert.Contains("12345 67890 13579 24680", app.Console.OutText);
+    }
+}

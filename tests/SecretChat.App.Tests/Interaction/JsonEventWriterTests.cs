@@ -1,0 +1,150 @@
+using System.Text.Json;
+using SecretChat.App.Chat;
+using SecretChat.App.Interaction;
+
+namespace SecretChat.App.Tests.Interaction;
+
+public class JsonEventWriterTests
+{
+    private static JsonElement WriteOne(Action<JsonEventWriter> write)
+    {
+        var output = new StringWriter();
+        write(new JsonEventWriter(output));
+        var text = output.ToString();
+        Assert.EndsWith("\n", text);
+        Assert.Single(text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    private static string[] Names(JsonElement element) => element.EnumerateObject().Select(p => p.Name).ToArray();
+
+    [Fact]
+    public void Write_Connected_HasEveryField()
+    {
+        var json = WriteOne(w => w.Write(new Connected("bob", "tcp", "direct", "noise", true, "12345 67890", "127.0.0.1:5000")));
+
+        Assert.Equal(["event", "peer", "transport", "path", "encryption", "confidential", "fingerprint", "remote"], Names(json));
+        Assert.Equal("connected", json.GetProperty("event").GetString());
+        Assert.Equal("bob", json.GetProperty("peer").GetString());
+        Assert.Equal("tcp", json.GetProperty("transport").GetString());
+        Assert.Equal("direct", json.GetProperty("path").GetString());
+        Assert.Equal("noise", json.GetProperty("encryption").GetString());
+        Assert.True(json.GetProperty("confidential").GetBoolean());
+        Assert.Equal("12345 67890", json.GetProperty("fingerprint").GetString());
+        Assert.Equal("127.0.0.1:5000", json.GetProperty("remote").GetString());
+    }
+
+    [Fact]
+    public void Write_ConnectedWithoutFingerprintOrRemote_WritesNulls()
+    {
+        var json = WriteOne(w => w.Write(new Connected("bob", "udp", "direct", "pseudo", false, null, null)));
+
+        Assert.False(json.GetProperty("confidential").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("fingerprint").ValueKind);
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("remote").ValueKind);
+    }
+
+    [Fact]
+    public void Write_Message_HasSenderIdTimeAndText()
+    {
+        var sent = new DateTimeOffset(2025, 1, 2, 3, 4, 5, TimeSpan.Zero);
+
+        var json = WriteOne(w => w.Write(new MessageReceived("bob", 3, sent, "hi")));
+
+        Assert.Equal(["event", "from", "id", "sent", "text"], Names(json));
+        Assert.Equal("message", json.GetProperty("event").GetString());
+        Assert.Equal("bob", json.GetProperty("from").GetString());
+        Assert.Equal(3UL, json.GetProperty("id").GetUInt64());
+        Assert.Equal(sent, json.GetProperty("sent").GetDateTimeOffset());
+        Assert.Equal("2025-01-02T03:04:05+00:00", json.GetProperty("sent").GetString());
+        Assert.Equal("hi", json.GetProperty("text").GetString());
+    }
+
+    [Theory]
+    [InlineData("say \"hi\"\nand\\bye\t")]
+    [InlineData("grüße, 你好, 👋")]
+    [InlineData("</script>&'")]
+    [InlineData("\u0000\u001b[31m")]
+    public void Write_MessageText_RoundTripsExactlyOnOneLine(string text)
+    {
+        var json = WriteOne(w => w.Write(new MessageReceived("bob", 1, DateTimeOffset.UnixEpoch, text)));
+
+        Assert.Equal(text, json.GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public void Write_Delivered_HasTheId()
+    {
+        var json = WriteOne(w => w.Write(new Delivered(ulong.MaxValue)));
+
+        Assert.Equal(["event", "id"], Names(json));
+        Assert.Equal("delivered", json.GetProperty("event").GetString());
+        Assert.Equal(ulong.MaxValue, json.GetProperty("id").GetUInt64());
+    }
+
+    [Fact]
+    public void Write_PeerFinished_HasThePeer()
+    {
+        var json = WriteOne(w => w.Write(new PeerFinished("bob")));
+
+        Assert.Equal(["event", "peer"], Names(json));
+        Assert.Equal("peer_finished", json.GetProperty("event").GetString());
+        Assert.Equal("bob", json.GetProperty("peer").GetString());
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Write_Disconnected_HasReasonAndClean(bool clean)
+    {
+        var json = WriteOne(w => w.Write(new Disconnected("the peer left", clean)));
+
+        Assert.Equal(["event", "reason", "clean"], Names(json));
+        Assert.Equal("disconnected", json.GetProperty("event").GetString());
+        Assert.Equal("the peer left", json.GetProperty("reason").GetString());
+        Assert.Equal(clean, json.GetProperty("clean").GetBoolean());
+    }
+
+    [Fact]
+    public void Write_ChatError_IsAnErrorEvent()
+    {
+        var json = WriteOne(w => w.Write(new ChatError("a frame failed authentication")));
+
+        Assert.Equal(["event", "message"], Names(json));
+        Assert.Equal("error", json.GetProperty("event").GetString());
+        Assert.Equal("a frame failed authentication", json.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public void Status_Listening_Error_HaveTheirOwnEvents()
+    {
+        var status = WriteOne(w => w.Status("connecting to 127.0.0.1:5000"));
+        var listening = WriteOne(w => w.Listening("127.0.0.1:40000"));
+        var error = WriteOne(w => w.Error("a peer sent garbage"));
+
+        Assert.Equal(["event", "text"], Names(status));
+        Assert.Equal("status", status.GetProperty("event").GetString());
+        Assert.Equal("connecting to 127.0.0.1:5000", status.GetProperty("text").GetString());
+        Assert.Equal(["event", "address"], Names(listening));
+        Assert.Equal("listening", listening.GetProperty("event").GetString());
+        Assert.Equal("127.0.0.1:40000", listening.GetProperty("address").GetString());
+        Assert.Equal("error", error.GetProperty("event").GetString());
+        Assert.Equal("a peer sent garbage", error.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task Write_FromManyThreads_KeepsEveryLineWhole()
+    {
+        var output = new StringWriter();
+        var writer = new JsonEventWriter(output);
+
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(t => Task.Run(() =>
+        {
+            for (int i = 0; i < 200; i++) writer.Write(new MessageReceived($"peer{t}", (ulong)i, DateTimeOffset.UnixEpoch, new string('x', i)));
+        })));
+
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(1600, lines.Length);
+        foreach (var line in lines) JsonDocument.Parse(line).Dispose();
+    }
+}
