@@ -63,6 +63,8 @@ public sealed record ChatBuilder
         return this with { Security = security };
     }
 
+    public ChatBuilder As(HandshakeRole role) => this with { Role = role };
+
     public ChatBuilder AsInitiator() => this with { Role = HandshakeRole.Initiator };
 
     public ChatBuilder AsResponder() => this with { Role = HandshakeRole.Responder };

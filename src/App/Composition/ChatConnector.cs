@@ -68,6 +68,7 @@ public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
     {
         var chat = ChatBuilder.Over(connection)
             .SecuredBy(security)
+            .As(role)
             .VerifiedBy(verifier)
             .Named(options.Name)
             .WithHandshakeTimeout(options.HandshakeTimeout)

@@ -57,17 +57,6 @@ public class ErrorTests
     }
 
     [Fact]
-    public async Task Command_WhenTheConnectorIsNotWired_FailsWithOneSentence()
-    {
-        var console = new FakeConsole();
-        var app = new CliApp(console, DefaultServices.CreateConnector, new Dictionary<string, string?>(), Path.GetTempPath());
-
-        Assert.Equal(1, await app.RunAsync(["connect", "--tcp", "127.0.0.1:5000"]).WaitAsync(TestApp.Timeout));
-
-        Assert.Equal("secretchat: unexpected error: wired by the lead", console.ErrorText.Trim());
-    }
-
-    [Fact]
     public async Task Connect_WhenInterruptedWhileConnecting_ExitsWith130Quietly()
     {
         using var app = new TestApp();
