@@ -32,7 +32,7 @@ public interface IChatListener : IAsyncDisposable
 }
 
 /// <summary>A session could not be opened; the message is one sentence meant for the user.</summary>
-public sealed class ChatFailedException : Exception
+public class ChatFailedException : Exception
 {
     public ChatFailedException(string message) : base(message) { }
 

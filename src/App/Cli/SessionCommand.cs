@@ -48,12 +48,27 @@ internal sealed class SessionCommand
                 return await ScriptedSession.RunAsync(chat, IO.In, writer, IO.Error, cancellationToken).ConfigureAwait(false);
         }
 
-        var console = new InteractiveConsole(IO.Ansi, new ConsoleLines(IO.In));
-        var session = await console.WithSpinnerAsync(
-            $"Connecting to {_options.EndPoint} over {Transport}…",
-            progress => connector.ConnectAsync(_options, progress, cancellationToken)).ConfigureAwait(false);
-        await using (session.ConfigureAwait(false))
-            return await console.RunSessionAsync(session, cancellationToken).ConfigureAwait(false);
+        var lines = new ConsoleLines(IO.In);
+        var console = new InteractiveConsole(IO.Ansi, lines, Commands());
+        while (true)
+        {
+            IChat session;
+            try
+            {
+                session = await console.WithSpinnerAsync(
+                    $"Connecting to {_options.EndPoint} over {Transport}…",
+                    progress => connector.ConnectAsync(_options, progress, cancellationToken)).ConfigureAwait(false);
+            }
+            catch (PeerKeyChangedException changed)
+            {
+                if (await PeerTrust.OfferTrustAsync(console, lines, changed).ConfigureAwait(false))
+                    continue;
+                return ExitCodes.Failure;
+            }
+
+            await using (session.ConfigureAwait(false))
+                return await console.RunSessionAsync(session, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     public async Task<int> ListenAsync(CancellationToken cancellationToken)
@@ -86,7 +101,7 @@ internal sealed class SessionCommand
 
     private async Task<int> ServeUntilInterruptedAsync(IChatListener listener, string address, CancellationToken cancellationToken)
     {
-        var console = new InteractiveConsole(IO.Ansi, new ConsoleLines(IO.In));
+        var console = new InteractiveConsole(IO.Ansi, new ConsoleLines(IO.In), Commands());
         using var rejections = listener.Rejections.Subscribe(reason => console.Error($"Rejected a peer: {reason}"));
         console.Info($"Listening on {address} ({Transport}). Ctrl+C stops.");
         while (true)
@@ -102,6 +117,15 @@ internal sealed class SessionCommand
 
             console.Info($"Waiting for the next peer on {address}; Ctrl+C stops.");
         }
+    }
+
+    /// <summary>The slash commands for this session: the defaults, plus /verify where peers have identities.</summary>
+    private ConsoleCommands Commands()
+    {
+        var commands = ConsoleCommands.CreateDefault();
+        return _options.Encryption == SecretChat.Security.SecurityMode.Noise
+            ? commands.AddVerify(SecretChat.App.Composition.KnownPeersLocation.Resolve(_options))
+            : commands;
     }
 
     private IEventWriter CreateWriter() => _json ? new JsonEventWriter(IO.Out) : new PlainEventWriter(IO.Out, IO.Error);

@@ -41,7 +41,7 @@ public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
         }
 
         progress?.Report($"connected to {connection.RemoteEndPoint}; running the {options.Encryption.Name()} handshake");
-        return await StartSessionAsync(connection, security.Module, security.Verifier, HandshakeRole.Initiator, options, cancellationToken).ConfigureAwait(false);
+        return await StartSessionAsync(connection, security.Module, security.NewVerifier(), HandshakeRole.Initiator, options, cancellationToken).ConfigureAwait(false);
     }
 
     public Task<IChatListener> ListenAsync(ChatOptions options, CancellationToken cancellationToken = default)
@@ -79,6 +79,11 @@ public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
         {
             await chat.Connected.WaitAsync(cancellationToken).ConfigureAwait(false);
             return chat;
+        }
+        catch (ChatFailedException e) when (verifier is PinnedPeerVerifier { LastRefused: { } refused } pins)
+        {
+            await chat.DisposeAsync().ConfigureAwait(false);
+            throw new PeerKeyChangedException(e.Message, refused.Name, refused.Key, pins.KnownPeers.FilePath);
         }
         catch
         {
@@ -146,7 +151,7 @@ public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
                 progress?.Report($"{remote} connected; running the {options.Encryption.Name()} handshake");
                 try
                 {
-                    return await owner.StartSessionAsync(connection, security.Module, security.Verifier, HandshakeRole.Responder, options, cancellationToken).ConfigureAwait(false);
+                    return await owner.StartSessionAsync(connection, security.Module, security.NewVerifier(), HandshakeRole.Responder, options, cancellationToken).ConfigureAwait(false);
                 }
                 catch (ChatFailedException e)
                 {

@@ -7,16 +7,16 @@ using SecretChat.Security.Rsa;
 
 namespace SecretChat.App.Composition;
 
-/// <summary>A security module with the verifier that goes with it (pins for noise, nothing for the others).</summary>
-public sealed record SecurityChoice(ISecurityModule Module, IPeerVerifier Verifier);
+/// <summary>A security module and how each of its sessions verifies the peer (pins for noise, nothing for the others).</summary>
+public sealed record SecurityChoice(ISecurityModule Module, Func<IPeerVerifier> NewVerifier);
 
 /// <summary>Makes the security module that <see cref="ChatOptions.Encryption"/> names.</summary>
 public static class SecurityModules
 {
     public static SecurityChoice Create(ChatOptions options) => options.Encryption switch
     {
-        SecurityMode.Pseudo => new SecurityChoice(new PseudoSecurity(), AcceptAnyPeer.Instance),
-        SecurityMode.Rsa => new SecurityChoice(new RsaSecurity(), AcceptAnyPeer.Instance),
+        SecurityMode.Pseudo => new SecurityChoice(new PseudoSecurity(), () => AcceptAnyPeer.Instance),
+        SecurityMode.Rsa => new SecurityChoice(new RsaSecurity(), () => AcceptAnyPeer.Instance),
         SecurityMode.Noise => Noise(options),
         _ => throw new ChatFailedException($"The {options.Encryption.Name()} encryption mode is not available in this build."),
     };
@@ -26,9 +26,8 @@ public static class SecurityModules
         try
         {
             var identity = IdentityStore.LoadOrCreate(options.IdentityPath);
-            var knownPeers = KnownPeers.Load(options.KnownPeersPath
-                ?? (options.IdentityPath is null ? null : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(options.IdentityPath))!, KnownPeers.FileName)));
-            return new SecurityChoice(new NoiseSecurity(identity), new PinnedPeerVerifier(knownPeers, options.AcceptNewPeerKey));
+            var knownPeers = KnownPeers.Load(KnownPeersLocation.Resolve(options));
+            return new SecurityChoice(new NoiseSecurity(identity), () => new PinnedPeerVerifier(knownPeers, options.AcceptNewPeerKey));
         }
         catch (IdentityException e)
         {

@@ -6,7 +6,7 @@ namespace SecretChat.App.Tests.Fakes;
 /// <summary>A console driven by strings: input is given up front (or fed line by line), output is captured.</summary>
 internal sealed class FakeConsole : IConsoleIO
 {
-    private readonly StringWriter _out = new();
+    private readonly NotifyingStringWriter _out = new();
     private readonly StringWriter _error = new();
 
     public FakeConsole(string input = "", bool isInputRedirected = true)
@@ -49,5 +49,54 @@ internal sealed class FakeConsole : IConsoleIO
         get { lock (Error) return _error.ToString(); }
     }
 
+    /// <summary>Waits (with a timeout) until the captured output contains <paramref name="text"/>.</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            var changed = _out.NextChange;
+            if (OutText.Contains(text, StringComparison.Ordinal))
+                return;
+            try
+            {
+                await changed.WaitAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"The console never showed \"{text}\". It showed:\n{OutText}");
+            }
+        }
+    }
+
     public string[] OutLines => OutText.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
+
+/// <summary>A string writer that completes a task whenever something is written, so tests await output instead of polling.</summary>
+internal sealed class NotifyingStringWriter : StringWriter
+{
+    private TaskCompletionSource _change = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task NextChange => Volatile.Read(ref _change).Task;
+
+    public override void Write(char value)
+    {
+        base.Write(value);
+        Signal();
+    }
+
+    public override void Write(string? value)
+    {
+        base.Write(value);
+        Signal();
+    }
+
+    public override void Write(char[] buffer, int index, int count)
+    {
+        base.Write(buffer, index, count);
+        Signal();
+    }
+
+    private void Signal() =>
+        Interlocked.Exchange(ref _change, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 }

@@ -1,0 +1,124 @@
+using SecretChat.App.Chat;
+using SecretChat.App.Composition;
+using SecretChat.App.Tests.EndToEnd;
+using SecretChat.App.Tests.Fakes;
+using SecretChat.Security;
+using SecretChat.Security.Identity;
+
+namespace SecretChat.App.Tests.Trust;
+
+/// <summary>Noise identities, safety numbers and trust on first use, as users meet them.</summary>
+public class PinnedPeersTests
+{
+    [Fact]
+    public async Task FreshIdentity_IsRefusedByThePin_UntilTheNewKeyIsAcceptedExplicitly()
+    {
+        using var home = new TemporaryDirectory();
+        string[] Bob(params string[] extra) => ["listen", "--tcp", "127.0.0.1:0", "--name", "bob", "--json", .. home.IdentityArgs("bob"), .. extra];
+        string[] Alice(string address, string identity) => ["connect", "--tcp", address, "--name", "alice", "--json",
+            "--identity", Path.Combine(home.Path, identity, "identity.key"), "--known-peers", Path.Combine(home.Path, "alice", "known_peers.json")];
+
+        // First contact: both pin each other and see the same safety number.
+        var (first, aliceFirst, bobFirst) = await ChatOnceAsync(Bob(), address => Alice(address, "alice"));
+        Assert.Equal((0, 0), first);
+        var safetyNumber = aliceFirst.GetProperty("fingerprint").GetString();
+        Assert.Matches(@"^(\d{5} ){11}\d{5}$", safetyNumber);
+        Assert.Equal(safetyNumber, bobFirst.GetProperty("fingerprint").GetString());
+
+        // Alice comes back with a new identity: bob's pin refuses her, loudly, on both sides.
+        await using (var bob = SecretChatProcess.Start(Bob(), null))
+        {
+            var address = (await bob.WaitForEventAsync("listening")).GetProperty("address").GetString()!;
+            await using var alice = SecretChatProcess.Start(Alice(address, "alice-new"), null);
+            alice.CloseInput();
+            Assert.NotEqual(0, await alice.WaitForExitAsync());
+            Assert.Contains("your identity was refused", alice.Stderr);
+            var refusal = (await bob.WaitForEventAsync("error")).GetProperty("message").GetString();
+            Assert.Contains("REFUSED: 'alice' presented a different identity key", refusal);
+            Assert.Contains("--accept-new-key", refusal);
+        }
+
+        // Bob accepts the new key explicitly: the chat goes through and the new key is pinned.
+        var (accepted, _, _) = await ChatOnceAsync(Bob("--accept-new-key"), address => Alice(address, "alice-new"));
+        Assert.Equal((0, 0), accepted);
+        var (again, _, _) = await ChatOnceAsync(Bob(), address => Alice(address, "alice-new"));
+        Assert.Equal((0, 0), again);
+    }
+
+    [Fact]
+    public async Task InteractiveConnect_ChangedKey_TrustAcceptsItAndReconnects()
+    {
+        using var home = new TemporaryDirectory();
+        var aliceOptions = new ChatOptions
+        {
+            EndPoint = "",
+            Name = "alice",
+            IdentityPath = Path.Combine(home.Path, "alice", "identity.key"),
+            KnownPeersPath = Path.Combine(home.Path, "alice", "known_peers.json"),
+        };
+        var connector = new ChatConnector();
+
+        // Alice pins bob's first identity.
+        await using (var firstBob = await connector.ListenAsync(Bob(home, "bob-1")))
+        {
+            var accepting = firstBob.AcceptAsync();
+            await using var aliceChat = await connector.ConnectAsync(aliceOptions with { EndPoint = firstBob.LocalEndPoint.ToString()! });
+            await using var bobChat = await accepting.WaitAsync(TestApp.Timeout);
+        }
+
+        // Bob returns with a new identity; alice, at a terminal, is asked and types /trust.
+        await using var secondBob = await connector.ListenAsync(Bob(home, "bob-2"));
+        var bobSessions = Task.Run(async () =>
+        {
+            await using var refused = await secondBob.AcceptAsync();
+            await refused.Completion.WaitAsync(TestApp.Timeout);
+            await using var trusted = await secondBob.AcceptAsync();
+            await trusted.Completion.WaitAsync(TestApp.Timeout);
+        });
+        var input = new LineFeed();
+        var console = new FakeConsole(input, isInputRedirected: false);
+        var app = new SecretChat.App.Cli.CliApp(console, _ => connector, new Dictionary<string, string?>(), home.Path);
+        var run = app.RunAsync(["connect", "--tcp", secondBob.LocalEndPoint.ToString()!, "--name", "alice",
+            "--identity", aliceOptions.IdentityPath!, "--known-peers", aliceOptions.KnownPeersPath!]);
+
+        await console.WaitForOutputAsync("Type /trust", TestApp.Timeout);
+        Assert.Contains("REFUSED: 'bob' presented a different identity key", console.OutText);
+        input.Type("/trust");
+        await console.WaitForOutputAsync("connected to bob", TestApp.Timeout);
+        input.Type("/verify");
+        await console.WaitForOutputAsync("bob is now marked as verified", TestApp.Timeout);
+        input.Type("/quit");
+
+        Assert.Equal(0, await run.WaitAsync(TestApp.Timeout));
+        await bobSessions.WaitAsync(TestApp.Timeout);
+        var pins = KnownPeers.Load(aliceOptions.KnownPeersPath);
+        var bobKey = IdentityStore.LoadOrCreate(Path.Combine(home.Path, "bob-2", "identity.key")).PublicKey;
+        var check = pins.Check("bob", bobKey.Span);
+        Assert.Equal(PeerVerdict.Match, check.Verdict);
+        Assert.True(check.IsVerified);
+    }
+
+    private static ChatOptions Bob(TemporaryDirectory home, string identity) => new()
+    {
+        EndPoint = "127.0.0.1:0",
+        Name = "bob",
+        Encryption = SecurityMode.Noise,
+        IdentityPath = Path.Combine(home.Path, identity, "identity.key"),
+    };
+
+    private static async Task<((int Alice, int Bob) Exits, System.Text.Json.JsonElement AliceConnected, System.Text.Json.JsonElement BobConnected)> ChatOnceAsync(
+        string[] bobArgs, Func<string, string[]> aliceArgs)
+    {
+        await using var bob = SecretChatProcess.Start(bobArgs, null);
+        var address = (await bob.WaitForEventAsync("listening")).GetProperty("address").GetString()!;
+        await using var alice = SecretChatProcess.Start(aliceArgs(address), null);
+        await alice.WriteLinesAsync("hi");
+        alice.CloseInput();
+        bob.CloseInput();
+        var exits = (await alice.WaitForExitAsync(), await bob.WaitForExitAsync());
+        var aliceConnected = alice.Events.FirstOrDefault(e => e.GetProperty("event").GetString() == "connected");
+        var bobConnected = bob.Events.FirstOrDefault(e => e.GetProperty("event").GetString() == "connected");
+        Assert.True(exits == (0, 0), $"alice: {alice.Stderr}\nbob: {bob.Stderr}");
+        return (exits, aliceConnected, bobConnected);
+    }
+}
