@@ -1,0 +1,105 @@
+using System.Buffers;
+using System.Reactive.Linq;
+using System.Reactive.Threading.Tasks;
+using System.Text;
+using SecretChat.Framing;
+using SecretChat.Security.Identity;
+using SecretChat.Security.Noise;
+using SecretChat.Security.Pseudo;
+using SecretChat.Security.Rsa;
+using SecretChat.Transport;
+
+namespace SecretChat.Security.Tests.Channels;
+
+/// <summary>Every security mode through the one stream channel, over an in-memory framed pair.</summary>
+public class FramedSecureChannelTests : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+    private readonly StaticKeyPair _aliceKey = StaticKeyPair.Generate();
+    private readonly StaticKeyPair _bobKey = StaticKeyPair.Generate();
+
+    public void Dispose()
+    {
+        _aliceKey.Dispose();
+        _bobKey.Dispose();
+    }
+
+    private ISecurityModule Module(string mode, StaticKeyPair key) => mode switch
+    {
+        "noise" => new NoiseSecurity(key),
+        "rsa" => new RsaSecurity(),
+        _ => new PseudoSecurity(),
+    };
+
+    [Theory]
+    [InlineData("noise")]
+    [InlineData("rsa")]
+    [InlineData("pseudo")]
+    public async Task Channels_EstablishTheSameSession_AndCarryMessagesBothWaysInOrder(string mode)
+    {
+        var (left, right) = InMemoryFrameTransport.CreatePair();
+        await using var alice = new FramedSecureChannel(left, Module(mode, _aliceKey), HandshakeRole.Initiator, Timeout);
+        await using var bob = new FramedSecureChannel(right, Module(mode, _bobKey), HandshakeRole.Responder, Timeout);
+        var bobGot = bob.Messages.Select(m => System.Text.Encoding.UTF8.GetString(m)).Take(3).ToList().ToTask();
+        var aliceGot = alice.Messages.Select(m => System.Text.Encoding.UTF8.GetString(m)).Take(1).ToList().ToTask();
+
+        var aliceSession = await alice.Established.WaitAsync(Timeout);
+        var bobSession = await bob.Established.WaitAsync(Timeout);
+        foreach (var text in new[] { "one", "", "three" })
+            await alice.SendAsync(System.Text.Encoding.UTF8.GetBytes(text));
+        await bob.SendAsync("back"u8.ToArray());
+
+        Assert.Equal(["one", "", "three"], await bobGot.WaitAsync(Timeout));
+        Assert.Equal(["back"], await aliceGot.WaitAsync(Timeout));
+        Assert.Equal(aliceSession.HandshakeHash.ToArray(), bobSession.HandshakeHash.ToArray());
+        if (mode == "noise")
+        {
+            Assert.Equal(_bobKey.PublicKey.ToArray(), aliceSession.RemoteStaticKey.ToArray());
+            Assert.Equal(_aliceKey.PublicKey.ToArray(), bobSession.RemoteStaticKey.ToArray());
+        }
+    }
+
+    [Theory]
+    [InlineData("noise")]
+    [InlineData("rsa")]
+    public async Task TransportDataBeforeTheHandshakeCompletes_FailsTheHandshake(string mode)
+    {
+        var (left, right) = InMemoryFrameTransport.CreatePair();
+        await using var bob = new FramedSecureChannel(right, Module(mode, _bobKey), HandshakeRole.Responder, Timeout);
+        using var _ = bob.Messages.Subscribe(_ => { }, _ => { });
+
+        // An impostor says hello as an initiator, then jumps straight to "sealed data".
+        await left.SendAsync(new ProtocolHello(ProtocolHello.CurrentVersion, Module(mode, _aliceKey).Mode, HandshakeRole.Initiator).ToArray());
+        await left.SendAsync(new byte[48]);
+
+        await Assert.ThrowsAsync<HandshakeException>(() => bob.Established.WaitAsync(Timeout));
+        await left.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task SendAsync_BeforeTheHandshake_Throws()
+    {
+        var (left, _) = InMemoryFrameTransport.CreatePair();
+        await using var alice = new FramedSecureChannel(left, new PseudoSecurity(), HandshakeRole.Initiator, Timeout);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await alice.SendAsync(new byte[1]));
+    }
+
+    [Fact]
+    public async Task Messages_SecondSubscription_IsRefused()
+    {
+        var (left, _) = InMemoryFrameTransport.CreatePair();
+        await using var alice = new FramedSecureChannel(left, new PseudoSecurity(), HandshakeRole.Initiator, Timeout);
+        using var first = alice.Messages.Subscribe(_ => { }, _ => { });
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => alice.Messages.ToTask());
+    }
+
+    [Fact]
+    public void Constructor_ArgumentChecking()
+    {
+        var (left, _) = InMemoryFrameTransport.CreatePair();
+        Assert.Equal("connection", Assert.Throws<ArgumentNullException>(() => new FramedSecureChannel(null!, new PseudoSecurity(), HandshakeRole.Initiator, Timeout)).ParamName);
+        Assert.Equal("security", Assert.Throws<ArgumentNullException>(() => new FramedSecureChannel(left, null!, HandshakeRole.Initiator, Timeout)).ParamName);
+    }
+}
