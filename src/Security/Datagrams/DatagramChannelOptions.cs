@@ -1,0 +1,55 @@
+using SecretChat.Framing.Packets;
+using SecretChat.Security.Replay;
+
+namespace SecretChat.Security.Datagrams;
+
+/// <summary>Timers and limits of a <see cref="SecureDatagramChannel"/>.</summary>
+public sealed record DatagramChannelOptions
+{
+    public static DatagramChannelOptions Default { get; } = new();
+
+    /// <summary>
+    /// How long the handshake may take: from <see cref="SecureDatagramChannel.Connect"/> for the initiator,
+    /// from the first hello for the responder (a listener waits for its peer as long as it likes).
+    /// </summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The first wait before this side's last handshake flight is sent again; it doubles after each try.</summary>
+    public TimeSpan RetransmitInitial { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The cap of the doubling wait between handshake retransmissions.</summary>
+    public TimeSpan RetransmitMax { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The replay window in packets (at least 2048; WireGuard's 8128 by default).</summary>
+    public int ReplayWindowSize { get; init; } = ReplayWindow.DefaultSize;
+
+    /// <summary>
+    /// A sanity bound: an inbound counter more than this far above the highest accepted one is dropped
+    /// unopened (no honest peer loses 16 million datagrams in a row).
+    /// </summary>
+    public ulong MaxCounterLead { get; init; } = 1UL << 24;
+
+    /// <summary>
+    /// Counters sealed per session before it must end (re-key); inbound counters at or past it are refused.
+    /// Both sides must use the same value; WireGuard's RejectAfterMessages by default.
+    /// </summary>
+    public ulong RejectAfterMessages { get; init; } = ReplayWindow.DefaultRejectLimit;
+
+    internal void Validate()
+    {
+        if (HandshakeTimeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(HandshakeTimeout), HandshakeTimeout, "The handshake timeout must be positive.");
+        if (RetransmitInitial <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(RetransmitInitial), RetransmitInitial, "The retransmission interval must be positive.");
+        if (RetransmitMax < RetransmitInitial)
+            throw new ArgumentOutOfRangeException(nameof(RetransmitMax), RetransmitMax, "The retransmission cap must be at least the first interval.");
+        if (ReplayWindowSize < 2048)
+            throw new ArgumentOutOfRangeException(nameof(ReplayWindowSize), ReplayWindowSize, "The replay window must hold at least 2048 packets.");
+        if (MaxCounterLead == 0)
+            throw new ArgumentOutOfRangeException(nameof(MaxCounterLead), MaxCounterLead, "The counter lead must be positive.");
+        if (RejectAfterMessages == 0 || RejectAfterMessages > ReplayWindow.DefaultRejectLimit)
+            throw new ArgumentOutOfRangeException(nameof(RejectAfterMessages), RejectAfterMessages, "The message limit must be between 1 and 2^64 - 2^13 - 1.");
+    }
+
+    internal static int MaxPacketSize => PacketCodec.MaxDatagramSize;
+}

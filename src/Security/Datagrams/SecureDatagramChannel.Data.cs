@@ -1,0 +1,177 @@
+using System.Buffers;
+using System.Net;
+using System.Security.Cryptography;
+using SecretChat.Framing.Packets;
+using SecretChat.Security.Replay;
+
+namespace SecretChat.Security.Datagrams;
+
+// Data packets: sealed at an explicit counter with the 13-byte header as associated data. Inbound, cheap
+// checks that change nothing come first, then the tag is verified, and only then does anything change
+// (the replay window, the peer's address), so unauthenticated datagrams have no effect at all.
+public sealed partial class SecureDatagramChannel
+{
+    private readonly byte[] _openBuffer = new byte[PacketCodec.MaxDatagramSize];
+    private SecureSession? _session;
+    private ReplayWindow? _window;
+    private ulong _nextCounter;
+
+    /// <summary>
+    /// Seals <paramref name="payload"/> at the next counter and sends it as one data packet to the peer's
+    /// current address. The payload may be reused once this returns (it is sealed into a pooled buffer first).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The handshake has not completed on this side.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The payload exceeds <see cref="MaxPayloadSize"/>.</exception>
+    /// <remarks>
+    /// Fails with <see cref="NonceExhaustedException"/> once <see cref="DatagramChannelOptions.RejectAfterMessages"/>
+    /// counters were used (the session ends then), and with an <see cref="IOException"/> after the session ended.
+    /// </remarks>
+    public ValueTask SendAsync(ReadOnlyMemory<byte> payload)
+    {
+        byte[] buffer;
+        int length;
+        IPEndPoint remote;
+        lock (_gate)
+        {
+            if (_phase != Phase.Established)
+            {
+                return _phase == Phase.Closed
+                    ? ValueTask.FromException(new IOException("The datagram session has ended.", _terminalError))
+                    : throw new InvalidOperationException("The handshake has not completed yet; wait for Established.");
+            }
+            var sender = _session!.Sender;
+            var maxPayload = PacketCodec.MaxDatagramSize - PacketCodec.DataHeaderSize - sender.TagSize;
+            if (payload.Length > maxPayload)
+                throw new ArgumentOutOfRangeException(nameof(payload), payload.Length, $"A datagram carries at most {maxPayload} bytes of payload.");
+            if (_nextCounter >= _options.RejectAfterMessages || _nextCounter > CipherState.MaxNonce)
+            {
+                // Nonces never wrap: the session ends and a new handshake must make new keys.
+                var exhausted = new NonceExhaustedException();
+                Terminate(exhausted);
+                return ValueTask.FromException(exhausted);
+            }
+            var counter = _nextCounter++;
+            length = PacketCodec.DataHeaderSize + payload.Length + sender.TagSize;
+            buffer = ArrayPool<byte>.Shared.Rent(length);
+            PacketCodec.WriteHeader(PacketHeader.Data(_peerSessionId, counter), buffer);
+            sender.Seal(
+                counter,
+                buffer.AsSpan(0, PacketCodec.DataHeaderSize),
+                payload.Span,
+                buffer.AsSpan(PacketCodec.DataHeaderSize, payload.Length + sender.TagSize));
+            remote = _remote!;
+            _sent++;
+        }
+
+        ValueTask sending;
+        try
+        {
+            sending = _send(buffer.AsMemory(0, length), remote);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+        if (sending.IsCompletedSuccessfully)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            return ValueTask.CompletedTask;
+        }
+        return ReturnAfter(sending, buffer);
+    }
+
+    private static async ValueTask ReturnAfter(ValueTask sending, byte[] buffer)
+    {
+        try
+        {
+            await sending.ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void OnDataPacket(IPEndPoint from, PacketHeader header, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> sealedPayload)
+    {
+        if (_phase != Phase.Established)
+        {
+            Drop(DatagramDropReason.NotEstablished);
+            return;
+        }
+        if (header.SessionId != LocalSessionId)
+        {
+            Drop(DatagramDropReason.UnknownSession);
+            return;
+        }
+        var receiver = _session!.Receiver;
+        var window = _window!;
+        if (sealedPayload.Length < receiver.TagSize)
+        {
+            Drop(DatagramDropReason.Malformed);
+            return;
+        }
+        var counter = header.Counter;
+        switch (window.Check(counter))
+        {
+            case ReplayVerdict.Replayed:
+                Drop(DatagramDropReason.Replayed);
+                return;
+            case ReplayVerdict.TooOld:
+                Drop(DatagramDropReason.TooOld);
+                return;
+            case ReplayVerdict.BeyondLimit:
+                Drop(DatagramDropReason.TooFarAhead);
+                return;
+        }
+        if (counter > window.Highest && counter - window.Highest > _options.MaxCounterLead)
+        {
+            Drop(DatagramDropReason.TooFarAhead);
+            return;
+        }
+
+        var plaintext = _openBuffer.AsSpan(0, sealedPayload.Length - receiver.TagSize);
+        bool authentic;
+        try
+        {
+            authentic = receiver.TryOpen(counter, associatedData, sealedPayload, plaintext);
+        }
+        catch (CryptographicException)
+        {
+            authentic = false;
+        }
+        if (!authentic)
+        {
+            plaintext.Clear();
+            Drop(DatagramDropReason.AuthenticationFailed);
+            return;
+        }
+
+        // Authenticated: now, and only now, the window moves and the peer's address may follow it.
+        if (!window.TryMark(counter))
+        {
+            Drop(DatagramDropReason.Replayed);
+            return;
+        }
+        if (!from.Equals(_remote))
+        {
+            _remote = from;
+            _roamed++;
+        }
+        if (_observer is null)
+        {
+            Drop(DatagramDropReason.NoSubscriber);
+            return;
+        }
+        _delivered++;
+        _observer.OnNext(_openBuffer.AsMemory(0, plaintext.Length));
+    }
+
+    private void DisposeSession()
+    {
+        _session?.Dispose();
+        _session = null;
+        _window = null;
+    }
+}

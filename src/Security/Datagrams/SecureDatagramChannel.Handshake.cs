@@ -1,0 +1,368 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net;
+using System.Reactive.Concurrency;
+using System.Security.Cryptography;
+using System.Text;
+using SecretChat.Framing.Packets;
+
+namespace SecretChat.Security.Datagrams;
+
+// The handshake over datagrams. Each side numbers what it sends: its hello is message 0, and the mode's
+// messages are numbered 1, 2, 3... across both sides in the order the handshake exchanges them. A side that
+// waits for the peer resends its last flight with a doubling delay; a duplicate of the peer message that our
+// last flight answered means that answer was lost, so it is sent again (at most once per half interval).
+public sealed partial class SecureDatagramChannel
+{
+    private IHandshake? _handshake;
+    private uint _peerSessionId;
+    private int _lastPeerIndex = -1;     // the last peer message processed (0: its hello), -1 before any
+    private int _messagesExchanged;      // the mode's handshake messages so far, both directions
+    private int _flightAnswers = -1;     // the peer message our last flight answered (-1: none)
+    private byte[][] _flight = [];
+    private int _retransmitAttempt;
+    private long _timerGeneration;
+    private IDisposable? _retransmitTimer;
+    private IDisposable? _timeoutTimer;
+    private DateTimeOffset _lastDuplicateAnswer = DateTimeOffset.MinValue;
+
+    private void StartAsInitiator()
+    {
+        lock (_gate)
+        {
+            _phase = Phase.Handshaking;
+            StartTimeout();
+            SendFlight([HelloPacket()]);
+            ArmRetransmit();
+        }
+    }
+
+    private void OnHandshakePacket(IPEndPoint from, PacketHeader header, ReadOnlySpan<byte> body)
+    {
+        if (_phase == Phase.Listening)
+        {
+            if (header.MessageIndex != 0 || !TryParseHello(body, out var first))
+            {
+                Drop(DatagramDropReason.Unexpected);
+                return;
+            }
+            // The first peer whose hello parses gets the listener; everyone else is a stranger from now on.
+            _remote = from;
+            _peerSessionId = header.SessionId;
+            _phase = Phase.Handshaking;
+            StartTimeout();
+            OnPeerHello(first);
+            return;
+        }
+        if (!from.Equals(_remote))
+        {
+            Drop(DatagramDropReason.Stranger);
+            return;
+        }
+        if (_phase == Phase.Handshaking && _lastPeerIndex < 0)
+        {
+            if (header.MessageIndex != 0 || !TryParseHello(body, out var answer))
+            {
+                Drop(DatagramDropReason.Unexpected);
+                return;
+            }
+            _peerSessionId = header.SessionId;
+            OnPeerHello(answer);
+            return;
+        }
+        if (header.SessionId != _peerSessionId)
+        {
+            if (_phase == Phase.Established && header.MessageIndex == 0 && TryParseHello(body, out _))
+            {
+                Terminate(new IOException(
+                    "The peer restarted the session (it began a new handshake); messages in flight may have been lost."));
+                return;
+            }
+            Drop(DatagramDropReason.UnknownSession);
+            return;
+        }
+        if (header.MessageIndex <= _lastPeerIndex)
+        {
+            OnDuplicate(header.MessageIndex);
+            return;
+        }
+        if (_phase != Phase.Handshaking || _handshake!.Status != HandshakeStatus.MustRead || header.MessageIndex != _messagesExchanged + 1)
+        {
+            Drop(DatagramDropReason.Unexpected);
+            return;
+        }
+        try
+        {
+            _handshake.ReadMessage(body);
+        }
+        catch (Exception e) when (e is HandshakeException or InvalidOperationException or ArgumentException or FormatException or CryptographicException)
+        {
+            // The peer learns that much (the details stay here); the handshake is dead after a failed read.
+            SendReject("The peer could not verify this side's handshake.");
+            Fail(e as HandshakeException ?? new HandshakeException($"The peer's handshake message is invalid: {e.Message}", e));
+            return;
+        }
+        _messagesExchanged++;
+        _lastPeerIndex = header.MessageIndex;
+        Advance(sendHello: false);
+    }
+
+    private void OnPeerHello(ProtocolHello peer)
+    {
+        try
+        {
+            _localHello.EnsureCompatibleWith(peer);
+        }
+        catch (HandshakeException e)
+        {
+            // Tell the peer in its own words (the same check from its side), so it fails at once with the
+            // reason instead of timing out.
+            SendReject(ReasonFromPeersSide(peer) ?? "The peer refused the handshake.");
+            Fail(e);
+            return;
+        }
+        _lastPeerIndex = 0;
+        try
+        {
+            _handshake = _security.CreateHandshake(Role, ProtocolHello.Prologue(_localHello, peer));
+        }
+        catch (Exception e) when (e is not HandshakeException)
+        {
+            Fail(new HandshakeException($"The {_security.Mode.Name()} handshake could not start: {e.Message}", e));
+            return;
+        }
+        catch (HandshakeException e)
+        {
+            Fail(e);
+            return;
+        }
+        // The responder answers the initiator's hello with its own, followed by whatever its mode writes first.
+        Advance(sendHello: Role == HandshakeRole.Responder);
+    }
+
+    /// <summary>Writes while it is this side's turn, sends that as the new flight, and establishes once complete.</summary>
+    private void Advance(bool sendHello)
+    {
+        var handshake = _handshake!;
+        var flight = new List<byte[]>(2);
+        if (sendHello)
+            flight.Add(HelloPacket());
+        try
+        {
+            while (handshake.Status == HandshakeStatus.MustWrite)
+            {
+                var output = new ArrayBufferWriter<byte>();
+                handshake.WriteMessage(output);
+                if (output.WrittenCount is 0 or > PacketCodec.MaxHandshakeMessageSize)
+                    throw new HandshakeException(
+                        $"The {_security.Mode.Name()} handshake message of {output.WrittenCount} bytes does not fit one datagram.");
+                if (_messagesExchanged == byte.MaxValue)
+                    throw new HandshakeException($"The {_security.Mode.Name()} handshake has too many messages for datagrams.");
+                _messagesExchanged++;
+                flight.Add(Packet(PacketHeader.Handshake(LocalSessionId, (byte)_messagesExchanged), output.WrittenSpan));
+            }
+        }
+        catch (Exception e) when (e is HandshakeException or InvalidOperationException or ArgumentException or CryptographicException)
+        {
+            Fail(e as HandshakeException ?? new HandshakeException($"The {_security.Mode.Name()} handshake failed: {e.Message}", e));
+            return;
+        }
+
+        if (flight.Count > 0)
+        {
+            _flightAnswers = _lastPeerIndex;
+            SendFlight([.. flight]);
+        }
+        if (handshake.Status == HandshakeStatus.Complete)
+        {
+            Establish();
+            return;
+        }
+        // Waiting for the peer: a new flight restarts the backoff; otherwise the old flight keeps its timer.
+        if (flight.Count > 0)
+        {
+            _retransmitAttempt = 0;
+            ArmRetransmit();
+        }
+    }
+
+    private void Establish()
+    {
+        SecureSession session;
+        try
+        {
+            session = _handshake!.Split();
+        }
+        catch (Exception e) when (e is InvalidOperationException or CryptographicException)
+        {
+            Fail(new HandshakeException($"The {_security.Mode.Name()} handshake could not hand over its keys: {e.Message}", e));
+            return;
+        }
+        StopHandshake();
+        _session = session;
+        _window = new Replay.ReplayWindow(_options.ReplayWindowSize, _options.RejectAfterMessages);
+        _phase = Phase.Established;
+        _established.TrySetResult(session);
+    }
+
+    /// <summary>A peer message we already processed came again.</summary>
+    private void OnDuplicate(byte index)
+    {
+        var now = _scheduler.Now;
+        if (index == _lastPeerIndex
+            && _flightAnswers == _lastPeerIndex
+            && _flight.Length > 0
+            && now - _lastDuplicateAnswer >= _options.RetransmitInitial / 2)
+        {
+            _lastDuplicateAnswer = now;
+            Resend();
+            return;
+        }
+        Drop(DatagramDropReason.DuplicateHandshake);
+    }
+
+    private void OnRejectPacket(IPEndPoint from, PacketHeader header, ReadOnlySpan<byte> body)
+    {
+        if (_phase != Phase.Handshaking)
+        {
+            // In the clear, so it never touches an established session (nor a listener that has no peer yet).
+            Drop(_phase == Phase.Listening ? DatagramDropReason.Stranger : DatagramDropReason.Unexpected);
+            return;
+        }
+        if (!from.Equals(_remote))
+        {
+            Drop(DatagramDropReason.Stranger);
+            return;
+        }
+        if (header.SessionId != LocalSessionId)
+        {
+            Drop(DatagramDropReason.UnknownSession);
+            return;
+        }
+        Fail(new HandshakeException($"The peer refused the handshake: {Printable(body)}"));
+    }
+
+    private void Fail(Exception error) => Terminate(error);
+
+    private void StartTimeout()
+    {
+        var timeout = _options.HandshakeTimeout;
+        _timeoutTimer = _scheduler.Schedule(timeout, () =>
+        {
+            lock (_gate)
+            {
+                if (_phase == Phase.Handshaking)
+                    Fail(new HandshakeException(string.Create(CultureInfo.InvariantCulture,
+                        $"The peer at {_remote} did not answer the handshake within {timeout.TotalSeconds:0.#} s.")));
+            }
+        });
+    }
+
+    private void ArmRetransmit()
+    {
+        _retransmitTimer?.Dispose();
+        var generation = ++_timerGeneration;
+        var shift = Math.Min(_retransmitAttempt, 16);
+        var delay = TimeSpan.FromTicks(Math.Min(_options.RetransmitInitial.Ticks << shift, _options.RetransmitMax.Ticks));
+        _retransmitTimer = _scheduler.Schedule(delay, () =>
+        {
+            lock (_gate)
+            {
+                if (_phase != Phase.Handshaking || generation != _timerGeneration)
+                    return;
+                Resend();
+                _retransmitAttempt++;
+                ArmRetransmit();
+            }
+        });
+    }
+
+    private void StopHandshake()
+    {
+        _timerGeneration++;
+        _retransmitTimer?.Dispose();
+        _retransmitTimer = null;
+        _timeoutTimer?.Dispose();
+        _timeoutTimer = null;
+        _handshake?.Dispose();
+        _handshake = null;
+    }
+
+    private void SendFlight(byte[][] flight)
+    {
+        _flight = flight;
+        foreach (var packet in flight)
+            SendPacket(packet);
+    }
+
+    private void Resend()
+    {
+        foreach (var packet in _flight)
+        {
+            _retransmitted++;
+            SendPacket(packet);
+        }
+    }
+
+    private void SendReject(string reason)
+    {
+        var bytes = Encoding.UTF8.GetBytes(reason);
+        SendPacket(Packet(PacketHeader.Reject(_peerSessionId), bytes.AsSpan(0, Math.Min(bytes.Length, PacketCodec.MaxRejectReasonSize))));
+    }
+
+    private byte[] HelloPacket()
+    {
+        Span<byte> hello = stackalloc byte[ProtocolHello.Size];
+        _localHello.Write(hello);
+        return Packet(PacketHeader.Handshake(LocalSessionId, 0), hello);
+    }
+
+    private static byte[] Packet(PacketHeader header, ReadOnlySpan<byte> body)
+    {
+        var packet = new byte[PacketCodec.EncodedSize(header, body.Length)];
+        PacketCodec.Encode(header, body, packet);
+        return packet;
+    }
+
+    private static bool TryParseHello(ReadOnlySpan<byte> body, out ProtocolHello hello)
+    {
+        try
+        {
+            hello = ProtocolHello.Parse(body);
+            return true;
+        }
+        catch (HandshakeException)
+        {
+            hello = default;
+            return false;
+        }
+    }
+
+    private string? ReasonFromPeersSide(ProtocolHello peer)
+    {
+        try
+        {
+            peer.EnsureCompatibleWith(_localHello);
+            return null;
+        }
+        catch (HandshakeException e)
+        {
+            return e.Message;
+        }
+    }
+
+    /// <summary>The reason from an unauthenticated reject, made safe to show: no control characters, bounded.</summary>
+    private static string Printable(ReadOnlySpan<byte> reason)
+    {
+        var text = Encoding.UTF8.GetString(reason);
+        var builder = new StringBuilder(Math.Min(text.Length, 200));
+        foreach (var c in text)
+        {
+            if (builder.Length == 200)
+                break;
+            builder.Append(char.IsControl(c) ? ' ' : c);
+        }
+        var printable = builder.ToString().Trim();
+        return printable.Length == 0 ? "no reason given." : printable;
+    }
+}

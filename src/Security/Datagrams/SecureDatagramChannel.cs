@@ -1,0 +1,292 @@
+using System.Net;
+using System.Reactive.Concurrency;
+using System.Reactive.Disposables;
+using System.Reactive.Linq;
+using System.Security.Cryptography;
+using SecretChat.Framing.Packets;
+
+namespace SecretChat.Security.Datagrams;
+
+/// <summary>
+/// One sealed session over datagrams: the hello and the mode's handshake carried in handshake packets
+/// and retransmitted until answered, then every payload sealed under an explicit, never reused counter
+/// and checked against a sliding replay window. Transport-agnostic: it sends through a delegate and is
+/// fed inbound datagrams through <see cref="Receive"/>.
+/// </summary>
+/// <remarks>
+/// <para>Inbound datagrams that are malformed, unauthenticated, replayed, too old, too far ahead, for
+/// another session or from a stranger are dropped silently and counted in <see cref="Statistics"/>; they
+/// change no state. Only an authenticated data packet moves <see cref="RemoteEndPoint"/> (roaming). A
+/// reject is honoured only during the handshake.</para>
+/// <para>Thread-safety: <see cref="Receive"/>, <see cref="SendAsync"/>, the timers and disposal may run on
+/// any threads; the channel serialises them with one lock and emits <see cref="Payloads"/> under it, so an
+/// observer may call <see cref="SendAsync"/> from <c>OnNext</c> but must not block there on another thread
+/// that uses the channel. The send delegate is called under that lock for handshake packets: it must not
+/// block (a UDP send does not).</para>
+/// <para>The channel owns the <see cref="SecureSession"/> it hands out through <see cref="Established"/> and
+/// wipes its keys when the session ends or the channel is disposed.</para>
+/// </remarks>
+public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposable
+{
+    private enum Phase
+    {
+        /// <summary>A responder waiting for the first peer's hello.</summary>
+        Listening,
+        Handshaking,
+        Established,
+        Closed,
+    }
+
+    private readonly Lock _gate = new();
+    private readonly ISecurityModule _security;
+    private readonly Func<ReadOnlyMemory<byte>, IPEndPoint, ValueTask> _send;
+    private readonly DatagramChannelOptions _options;
+    private readonly IScheduler _scheduler;
+    private readonly ProtocolHello _localHello;
+    private readonly TaskCompletionSource<SecureSession> _established = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly long[] _dropped = new long[Enum.GetValues<DatagramDropReason>().Length];
+    private Phase _phase;
+    private IPEndPoint? _remote;
+    private IObserver<ReadOnlyMemory<byte>>? _observer;
+    private Exception? _terminalError;
+    private long _received;
+    private long _delivered;
+    private long _sent;
+    private long _retransmitted;
+    private long _roamed;
+    private long _sendFailures;
+
+    private SecureDatagramChannel(
+        HandshakeRole role,
+        ISecurityModule security,
+        IPEndPoint? peer,
+        Func<ReadOnlyMemory<byte>, IPEndPoint, ValueTask> send,
+        DatagramChannelOptions options,
+        IScheduler scheduler)
+    {
+        Role = role;
+        _security = security;
+        _remote = peer;
+        _send = send;
+        _options = options;
+        _scheduler = scheduler;
+        _localHello = new ProtocolHello(ProtocolHello.CurrentVersion, security.Mode, role);
+        LocalSessionId = BitConverter.ToUInt32(RandomNumberGenerator.GetBytes(sizeof(uint)));
+        Payloads = Observable.Create<ReadOnlyMemory<byte>>(Subscribe);
+    }
+
+    /// <summary>
+    /// Starts a handshake as the initiator with <paramref name="peer"/>: the hello goes out at once and is
+    /// retransmitted until the peer answers or <see cref="DatagramChannelOptions.HandshakeTimeout"/> passes.
+    /// </summary>
+    public static SecureDatagramChannel Connect(
+        ISecurityModule security,
+        IPEndPoint peer,
+        Func<ReadOnlyMemory<byte>, IPEndPoint, ValueTask> send,
+        DatagramChannelOptions? options = null,
+        IScheduler? scheduler = null)
+    {
+        ArgumentNullException.ThrowIfNull(security);
+        ArgumentNullException.ThrowIfNull(peer);
+        ArgumentNullException.ThrowIfNull(send);
+        options ??= DatagramChannelOptions.Default;
+        options.Validate();
+        var channel = new SecureDatagramChannel(HandshakeRole.Initiator, security, peer, send, options, scheduler ?? DefaultScheduler.Instance);
+        channel.StartAsInitiator();
+        return channel;
+    }
+
+    /// <summary>
+    /// Waits, as the responder, for the first peer whose hello arrives and runs the handshake with it;
+    /// hellos from other addresses are ignored from then on (one session at a time).
+    /// </summary>
+    public static SecureDatagramChannel Accept(
+        ISecurityModule security,
+        Func<ReadOnlyMemory<byte>, IPEndPoint, ValueTask> send,
+        DatagramChannelOptions? options = null,
+        IScheduler? scheduler = null)
+    {
+        ArgumentNullException.ThrowIfNull(security);
+        ArgumentNullException.ThrowIfNull(send);
+        options ??= DatagramChannelOptions.Default;
+        options.Validate();
+        return new SecureDatagramChannel(HandshakeRole.Responder, security, null, send, options, scheduler ?? DefaultScheduler.Instance);
+    }
+
+    public HandshakeRole Role { get; }
+
+    /// <summary>This side's random session id: the peer puts it in every data packet it sends here.</summary>
+    public uint LocalSessionId { get; }
+
+    /// <summary>
+    /// Authenticated payloads, each valid only during its <c>OnNext</c> (copy to keep). One subscriber at a
+    /// time; subscribe before feeding datagrams, since payloads that arrive with no subscriber are dropped.
+    /// Fails with <see cref="HandshakeException"/> when the handshake fails, with an <see cref="IOException"/>
+    /// when the peer restarts its session, with <see cref="NonceExhaustedException"/> when this side's
+    /// counter runs out; completes when the channel is disposed.
+    /// </summary>
+    public IObservable<ReadOnlyMemory<byte>> Payloads { get; }
+
+    /// <summary>Completes with the session once the handshake completes on this side; fails with a <see cref="HandshakeException"/>.</summary>
+    public Task<SecureSession> Established => _established.Task;
+
+    /// <summary>The peer's current address (null while a responder still listens); it follows authenticated packets only.</summary>
+    public IPEndPoint? RemoteEndPoint
+    {
+        get
+        {
+            lock (_gate)
+                return _remote;
+        }
+    }
+
+    /// <summary>The largest payload <see cref="SendAsync"/> accepts: one datagram minus the header and the tag.</summary>
+    public int MaxPayloadSize
+    {
+        get
+        {
+            lock (_gate)
+                return PacketCodec.MaxDatagramSize - PacketCodec.DataHeaderSize - (_session?.Sender.TagSize ?? 16);
+        }
+    }
+
+    public DatagramStatistics Statistics
+    {
+        get
+        {
+            lock (_gate)
+                return new DatagramStatistics(_received, _delivered, _sent, _retransmitted, _roamed, _sendFailures, (long[])_dropped.Clone());
+        }
+    }
+
+    /// <summary>
+    /// Feeds one inbound datagram from <paramref name="from"/>; <paramref name="datagram"/> need only stay
+    /// valid during the call. Never throws for what the network sends (bad datagrams are counted and dropped).
+    /// </summary>
+    public void Receive(IPEndPoint from, ReadOnlySpan<byte> datagram)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        lock (_gate)
+        {
+            _received++;
+            if (_phase == Phase.Closed)
+                return;
+            if (!PacketCodec.TryDecode(datagram, out var header, out var body, out var error))
+            {
+                Drop(error == PacketError.UnknownType ? DatagramDropReason.UnknownType : DatagramDropReason.Malformed);
+                return;
+            }
+            switch (header.Type)
+            {
+                case PacketType.Handshake:
+                    OnHandshakePacket(from, header, body);
+                    break;
+                case PacketType.Data:
+                    OnDataPacket(from, header, datagram[..PacketCodec.DataHeaderSize], body);
+                    break;
+                case PacketType.Reject:
+                    OnRejectPacket(from, header, body);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Stops the timers, wipes the keys and completes <see cref="Payloads"/>; later datagrams are ignored.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_phase == Phase.Closed)
+                return;
+            _phase = Phase.Closed;
+            StopHandshake();
+            DisposeSession();
+            _established.TrySetCanceled();
+            var observer = _observer;
+            _observer = null;
+            observer?.OnCompleted();
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private IDisposable Subscribe(IObserver<ReadOnlyMemory<byte>> observer)
+    {
+        lock (_gate)
+        {
+            if (_phase == Phase.Closed)
+            {
+                if (_terminalError is null)
+                    observer.OnCompleted();
+                else
+                    observer.OnError(_terminalError);
+                return Disposable.Empty;
+            }
+            if (_observer is not null)
+            {
+                observer.OnError(new InvalidOperationException("The payloads of a datagram channel take one subscriber at a time."));
+                return Disposable.Empty;
+            }
+            _observer = observer;
+        }
+        return Disposable.Create(() =>
+        {
+            lock (_gate)
+            {
+                if (ReferenceEquals(_observer, observer))
+                    _observer = null;
+            }
+        });
+    }
+
+    /// <summary>Ends the channel with <paramref name="error"/> (a failed handshake or an ended session). Under the lock.</summary>
+    private void Terminate(Exception error)
+    {
+        if (_phase == Phase.Closed)
+            return;
+        _phase = Phase.Closed;
+        _terminalError = error;
+        StopHandshake();
+        DisposeSession();
+        _established.TrySetException(error);
+        var observer = _observer;
+        _observer = null;
+        observer?.OnError(error);
+    }
+
+    private void Drop(DatagramDropReason reason) => _dropped[(int)reason]++;
+
+    /// <summary>Hands a packet to the transport; a failed send is a lost datagram (the handshake retransmits). Under the lock.</summary>
+    private void SendPacket(byte[] packet)
+    {
+        _sent++;
+        ValueTask sending;
+        try
+        {
+            sending = _send(packet, _remote!);
+        }
+        catch (Exception)
+        {
+            _sendFailures++;
+            return;
+        }
+        if (!sending.IsCompletedSuccessfully)
+            _ = ObserveSend(sending);
+    }
+
+    private async Task ObserveSend(ValueTask sending)
+    {
+        try
+        {
+            await sending.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            Interlocked.Increment(ref _sendFailures);
+        }
+    }
+}

@@ -1,0 +1,223 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Reactive.Linq;
+
+namespace SecretChat.Transport.Udp;
+
+/// <summary>
+/// A bound UDP socket as an observable of datagrams plus a send method: the bottom of the UDP session.
+/// </summary>
+/// <remarks>
+/// <para><see cref="Datagrams"/> runs one receive loop per subscription (one subscriber at a time): each
+/// datagram is received into one pooled buffer and emitted as a <see cref="Datagram"/> valid only during
+/// its <c>OnNext</c> (the next receive reuses the buffer, which is the back-pressure: the loop waits for
+/// <c>OnNext</c>). ICMP errors reported on the socket (port unreachable, surfacing as
+/// <see cref="SocketError.ConnectionReset"/>) and oversize datagrams are counted and skipped; they never
+/// end the loop. The sequence completes when the subscription or the socket is disposed and fails with
+/// the <see cref="SocketException"/> of any other receive error.</para>
+/// <para>Pacing: after <see cref="UdpSocketOptions.SendBurst"/> sends that completed synchronously in a row
+/// the next send yields its thread once, so a sender in a tight loop lets the receive loop and timers run.
+/// It is not a rate limiter; the reliability layer above owns congestion control.</para>
+/// </remarks>
+public sealed class UdpDatagramSocket : IDisposable, IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly UdpSocketOptions _options;
+    private readonly CancellationTokenSource _disposed = new();
+    private int _subscribed;
+    private int _burst;
+    private long _oversize;
+    private long _icmpErrors;
+
+    private UdpDatagramSocket(Socket socket, UdpSocketOptions options)
+    {
+        _socket = socket;
+        _options = options;
+        LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+        Datagrams = Observable.Create<Datagram>(ReceiveLoop);
+    }
+
+    /// <summary>Binds a UDP socket to <paramref name="localEndPoint"/> (port 0 picks a free port; IPv6Any is dual-mode).</summary>
+    public static UdpDatagramSocket Bind(IPEndPoint localEndPoint, UdpSocketOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(localEndPoint);
+        options ??= UdpSocketOptions.Default;
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxDatagramSize, 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.SendBurst, 1, nameof(options));
+        var socket = new Socket(localEndPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            if (localEndPoint.AddressFamily == AddressFamily.InterNetworkV6 && localEndPoint.Address.Equals(IPAddress.IPv6Any))
+                socket.DualMode = true;
+            if (OperatingSystem.IsWindows())
+            {
+                // SIO_UDP_CONNRESET off: Windows would otherwise fail the next receive after an ICMP port unreachable.
+                const int SioUdpConnReset = unchecked((int)0x9800000C);
+                socket.IOControl(SioUdpConnReset, [0, 0, 0, 0], null);
+            }
+            TrySetReceiveBuffer(socket, options.ReceiveBufferSize);
+            socket.Bind(localEndPoint);
+            return new UdpDatagramSocket(socket, options);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>Inbound datagrams; see the remarks.</summary>
+    public IObservable<Datagram> Datagrams { get; }
+
+    /// <summary>The kernel receive buffer actually granted.</summary>
+    public int ReceiveBufferSize => _socket.ReceiveBufferSize;
+
+    /// <summary>Inbound datagrams dropped for being larger than <see cref="UdpSocketOptions.MaxDatagramSize"/>.</summary>
+    public long OversizeDropped => Interlocked.Read(ref _oversize);
+
+    /// <summary>ICMP errors (port unreachable and the like) the receive loop skipped.</summary>
+    public long IcmpErrors => Interlocked.Read(ref _icmpErrors);
+
+    /// <summary>
+    /// Sends one datagram. ICMP errors surfacing here are ignored (datagrams may be lost anyway).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The datagram exceeds <see cref="UdpSocketOptions.MaxDatagramSize"/>.</exception>
+    public ValueTask SendAsync(ReadOnlyMemory<byte> datagram, IPEndPoint remoteEndPoint, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(remoteEndPoint);
+        if (datagram.Length > _options.MaxDatagramSize)
+            throw new ArgumentOutOfRangeException(nameof(datagram), datagram.Length, $"A datagram is at most {_options.MaxDatagramSize} bytes.");
+        ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+        if (Interlocked.Increment(ref _burst) > _options.SendBurst)
+        {
+            Interlocked.Exchange(ref _burst, 0);
+            return YieldThenSend(datagram, remoteEndPoint, cancellationToken);
+        }
+        ValueTask<int> sending;
+        try
+        {
+            sending = _socket.SendToAsync(datagram, SocketFlags.None, remoteEndPoint, cancellationToken);
+        }
+        catch (SocketException e) when (IsIcmpError(e.SocketErrorCode))
+        {
+            return ValueTask.CompletedTask;
+        }
+        if (sending.IsCompletedSuccessfully)
+            return ValueTask.CompletedTask;
+        Interlocked.Exchange(ref _burst, 0);
+        return Complete(sending);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed.IsCancellationRequested)
+            return;
+        _disposed.Cancel(); // not disposed itself: the receive loop may still be linking to its token
+        _socket.Dispose();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private async ValueTask YieldThenSend(ReadOnlyMemory<byte> datagram, IPEndPoint remoteEndPoint, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        await SendAsync(datagram, remoteEndPoint, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async ValueTask Complete(ValueTask<int> sending)
+    {
+        try
+        {
+            await sending.ConfigureAwait(false);
+        }
+        catch (SocketException e) when (IsIcmpError(e.SocketErrorCode))
+        {
+        }
+    }
+
+    private async Task ReceiveLoop(IObserver<Datagram> observer, CancellationToken unsubscribed)
+    {
+        if (Interlocked.Exchange(ref _subscribed, 1) == 1)
+        {
+            observer.OnError(new InvalidOperationException("A UDP socket's datagrams take one subscriber at a time."));
+            return;
+        }
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(unsubscribed, _disposed.Token);
+        // One byte more than the limit, so an oversize datagram shows up as a full buffer (Linux truncates silently).
+        var buffer = ArrayPool<byte>.Shared.Rent(_options.MaxDatagramSize + 1);
+        var address = new SocketAddress(_socket.AddressFamily);
+        SocketAddress? lastAddress = null;
+        IPEndPoint? lastEndPoint = null;
+        try
+        {
+            while (true)
+            {
+                int received;
+                try
+                {
+                    received = await _socket.ReceiveFromAsync(buffer.AsMemory(0, _options.MaxDatagramSize + 1), SocketFlags.None, address, stop.Token)
+                        .ConfigureAwait(false);
+                }
+                catch (SocketException e) when (IsIcmpError(e.SocketErrorCode))
+                {
+                    Interlocked.Increment(ref _icmpErrors);
+                    continue;
+                }
+                catch (SocketException e) when (e.SocketErrorCode == SocketError.MessageSize)
+                {
+                    Interlocked.Increment(ref _oversize);
+                    continue;
+                }
+                if (received > _options.MaxDatagramSize)
+                {
+                    Interlocked.Increment(ref _oversize);
+                    continue;
+                }
+                // Steady traffic comes from one peer: reuse its endpoint instead of allocating one per datagram.
+                if (lastEndPoint is null || !address.Equals(lastAddress))
+                {
+                    lastEndPoint = (IPEndPoint)new IPEndPoint(_socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0).Create(address);
+                    lastAddress = new SocketAddress(address.Family, address.Size);
+                    address.Buffer.Span.CopyTo(lastAddress.Buffer.Span);
+                }
+                observer.OnNext(new Datagram(lastEndPoint, buffer.AsMemory(0, received)));
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException
+            || (e is SocketException { SocketErrorCode: SocketError.OperationAborted or SocketError.Interrupted } && stop.IsCancellationRequested))
+        {
+            observer.OnCompleted();
+        }
+        catch (SocketException e)
+        {
+            observer.OnError(e);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            Volatile.Write(ref _subscribed, 0);
+        }
+    }
+
+    private static bool IsIcmpError(SocketError error) =>
+        error is SocketError.ConnectionReset or SocketError.ConnectionRefused or SocketError.HostUnreachable or SocketError.NetworkUnreachable;
+
+    private static void TrySetReceiveBuffer(Socket socket, int size)
+    {
+        try
+        {
+            socket.ReceiveBufferSize = size;
+        }
+        catch (SocketException)
+        {
+            // The OS refused the size; its default buffer still works, just with less room for bursts.
+        }
+    }
+}

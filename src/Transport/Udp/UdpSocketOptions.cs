@@ -1,0 +1,16 @@
+namespace SecretChat.Transport.Udp;
+
+/// <summary>Buffers and pacing of a <see cref="UdpDatagramSocket"/>.</summary>
+public sealed record UdpSocketOptions
+{
+    public static UdpSocketOptions Default { get; } = new();
+
+    /// <summary>The largest datagram received or sent; larger inbound datagrams are dropped (the session uses 1200).</summary>
+    public int MaxDatagramSize { get; init; } = 1200;
+
+    /// <summary>The kernel receive buffer asked for, so bursts are not lost while the loop is busy; the OS may cap it (Linux: net.core.rmem_max).</summary>
+    public int ReceiveBufferSize { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>Sends that may complete back-to-back before the sender yields its thread once (a crude pacing that keeps one caller from monopolising it).</summary>
+    public int SendBurst { get; init; } = 32;
+}
