@@ -33,4 +33,10 @@ public sealed record ChatOptions
 
     /// <summary>How long connecting plus the handshake may take before it fails with a clear error.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>UDP: send a keepalive after this much silence, so NAT mappings stay open.</summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>UDP: a peer silent (no authenticated traffic) for this long is reported as gone.</summary>
+    public TimeSpan DeadPeerTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }

@@ -1,16 +1,23 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Reactive.Concurrency;
+using System.Reactive.Disposables;
 using System.Reactive.Linq;
 using System.Reactive.Subjects;
 using SecretChat.App.Chat;
 using SecretChat.Framing;
 using SecretChat.Security;
+using SecretChat.Security.Datagrams;
 using SecretChat.Transport;
+using SecretChat.Transport.Reliability;
+using SecretChat.Transport.Udp;
 
 namespace SecretChat.App.Composition;
 
-/// <summary>The real stack behind the command line: TCP transport, the chosen security module, and <see cref="ChatSession"/>.</summary>
+/// <summary>
+/// The real stack behind the command line: TCP (framed stream + <see cref="FramedSecureChannel"/>) or
+/// UDP (<see cref="ReliableDatagramChannel"/>), the chosen security module, and <see cref="ChatSession"/>.
+/// </summary>
 public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
 {
     private readonly IScheduler _scheduler = scheduler ?? DefaultScheduler.Instance;
@@ -20,60 +27,78 @@ public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
         ArgumentNullException.ThrowIfNull(options);
         var peer = ParseEndPoint(options);
         var security = SecurityModules.Create(options);
-
         progress?.Report($"connecting to {peer} over {TransportName(options)}");
-        IFrameConnection connection;
-        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-        {
-            timeout.CancelAfter(options.HandshakeTimeout);
-            try
-            {
-                connection = await TcpTransport.ConnectAsync(peer.Host, peer.Port, cancellationToken: timeout.Token).ConfigureAwait(false);
-            }
-            catch (TransportException e)
-            {
-                throw new ChatFailedException(e.Message, e);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new ChatFailedException($"Could not connect to {peer} within {options.HandshakeTimeout.TotalSeconds:0.#} s.");
-            }
-        }
 
-        progress?.Report($"connected to {connection.RemoteEndPoint}; running the {options.Encryption.Name()} handshake");
-        return await StartSessionAsync(connection, security.Module, security.NewVerifier(), HandshakeRole.Initiator, options, cancellationToken).ConfigureAwait(false);
+        var channel = options.Transport == ChatTransport.Tcp
+            ? await ConnectTcpAsync(peer, security, options, cancellationToken).ConfigureAwait(false)
+            : await ConnectUdpAsync(peer, security, options, cancellationToken).ConfigureAwait(false);
+        progress?.Report($"{(options.Transport == ChatTransport.Tcp ? "connected to" : "sending to")} {channel.RemoteEndPoint}; running the {options.Encryption.Name()} handshake");
+        return await StartSessionAsync(channel, security.NewVerifier(), options, cancellationToken).ConfigureAwait(false);
     }
 
-    public Task<IChatListener> ListenAsync(ChatOptions options, CancellationToken cancellationToken = default)
+    public async Task<IChatListener> ListenAsync(ChatOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         var local = ParseEndPoint(options);
-        var address = ResolveListenAddress(local);
+        var endPoint = new IPEndPoint(await ResolveAsync(local, "listen on", cancellationToken).ConfigureAwait(false), local.Port);
         var security = SecurityModules.Create(options);
-        TcpFrameListener listener;
         try
         {
-            listener = TcpFrameListener.Start(new IPEndPoint(address, local.Port));
+            return options.Transport == ChatTransport.Tcp
+                ? new TcpListener(this, TcpFrameListener.Start(endPoint), security, options)
+                : new UdpListener(this, UdpDatagramSocket.Bind(endPoint), security, options);
         }
         catch (TransportException e)
         {
             throw new ChatFailedException(e.Message, e);
         }
-        return Task.FromResult<IChatListener>(new Listener(this, listener, security, options));
+        catch (SocketException e)
+        {
+            throw new ChatFailedException(e.SocketErrorCode == SocketError.AddressAlreadyInUse
+                ? $"Could not listen on {endPoint}: the address is already in use."
+                : $"Could not listen on {endPoint}: {e.Message}.", e);
+        }
     }
 
-    private async Task<IChat> StartSessionAsync(
-        IFrameConnection connection, ISecurityModule security, IPeerVerifier verifier, HandshakeRole role,
-        ChatOptions options, CancellationToken cancellationToken)
+    private async Task<ISecureChannel> ConnectTcpAsync(HostPort peer, SecurityChoice security, ChatOptions options, CancellationToken cancellationToken)
     {
-        var chat = ChatBuilder.Over(connection)
-            .SecuredBy(security)
-            .As(role)
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.HandshakeTimeout);
+        try
+        {
+            var connection = await TcpTransport.ConnectAsync(peer.Host, peer.Port, cancellationToken: timeout.Token).ConfigureAwait(false);
+            return FramedChannel(connection, security.Module, HandshakeRole.Initiator, options);
+        }
+        catch (TransportException e)
+        {
+            throw new ChatFailedException(e.Message, e);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ChatFailedException($"Could not connect to {peer} within {options.HandshakeTimeout.TotalSeconds:0.#} s.");
+        }
+    }
+
+    private async Task<ISecureChannel> ConnectUdpAsync(HostPort peer, SecurityChoice security, ChatOptions options, CancellationToken cancellationToken)
+    {
+        var address = await ResolveAsync(peer, "reach", cancellationToken).ConfigureAwait(false);
+        var socket = UdpDatagramSocket.Bind(new IPEndPoint(address.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0));
+        var datagrams = SecureDatagramChannel.Connect(security.Module, new IPEndPoint(address, peer.Port),
+            (datagram, to) => socket.SendAsync(datagram, to), DatagramOptions(options), _scheduler);
+        var wiring = socket.Datagrams.Subscribe(d => datagrams.Receive(d.RemoteEndPoint, d.Payload.Span));
+        return new ReliableDatagramChannel(datagrams, ReliabilityOptions(options), _scheduler,
+            owned: new AsyncDisposables(wiring, socket));
+    }
+
+    private FramedSecureChannel FramedChannel(IFrameConnection connection, ISecurityModule security, HandshakeRole role, ChatOptions options) =>
+        new(connection, security, role, options.HandshakeTimeout, _scheduler, "tcp");
+
+    private async Task<IChat> StartSessionAsync(ISecureChannel channel, IPeerVerifier verifier, ChatOptions options, CancellationToken cancellationToken)
+    {
+        var chat = ChatBuilder.Over(channel)
             .VerifiedBy(verifier)
             .Named(options.Name)
-            .WithHandshakeTimeout(options.HandshakeTimeout)
             .OnScheduler(_scheduler)
-            .Describing(TransportName(options))
             .Start();
         try
         {
@@ -92,12 +117,19 @@ public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
         }
     }
 
+    private static DatagramChannelOptions DatagramOptions(ChatOptions options) =>
+        DatagramChannelOptions.Default with { HandshakeTimeout = options.HandshakeTimeout };
+
+    private static ReliabilityOptions ReliabilityOptions(ChatOptions options) => new()
+    {
+        KeepAliveInterval = options.KeepAliveInterval,
+        DeadPeerTimeout = options.DeadPeerTimeout,
+    };
+
     private static string TransportName(ChatOptions options) => options.Transport == ChatTransport.Tcp ? "tcp" : "udp";
 
     private static HostPort ParseEndPoint(ChatOptions options)
     {
-        if (options.Transport != ChatTransport.Tcp)
-            throw new ChatFailedException("The UDP transport is not available in this version yet; use --tcp.");
         try
         {
             return HostPort.Parse(options.EndPoint);
@@ -108,27 +140,30 @@ public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
         }
     }
 
-    private static IPAddress ResolveListenAddress(HostPort local)
+    /// <summary>An IP address for <paramref name="endPoint"/>, preferring IPv4 (what NATs and most LANs route).</summary>
+    private static async Task<IPAddress> ResolveAsync(HostPort endPoint, string purpose, CancellationToken cancellationToken)
     {
-        if (IPAddress.TryParse(local.Host, out var address))
+        if (IPAddress.TryParse(endPoint.Host, out var address))
             return address;
         try
         {
-            return Dns.GetHostAddresses(local.Host).FirstOrDefault()
-                ?? throw new ChatFailedException($"Could not resolve '{local.Host}' to an address to listen on.");
+            var addresses = await Dns.GetHostAddressesAsync(endPoint.Host, cancellationToken).ConfigureAwait(false);
+            return addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
+                ?? addresses.FirstOrDefault()
+                ?? throw new ChatFailedException($"Could not resolve host '{endPoint.Host}' to an address to {purpose}.");
         }
         catch (SocketException e)
         {
-            throw new ChatFailedException($"Could not resolve '{local.Host}' to an address to listen on ({e.Message}).", e);
+            throw new ChatFailedException($"Could not resolve host '{endPoint.Host}' ({e.Message}).", e);
         }
     }
 
     /// <summary>Hands out one session per peer that completes its handshake; the others become rejections.</summary>
-    private sealed class Listener(ChatConnector owner, TcpFrameListener listener, SecurityChoice security, ChatOptions options) : IChatListener
+    private abstract class Listener(ChatConnector owner, SecurityChoice security, ChatOptions options) : IChatListener
     {
         private readonly Subject<string> _rejections = new();
 
-        public EndPoint LocalEndPoint => listener.LocalEndPoint;
+        public abstract EndPoint LocalEndPoint { get; }
 
         public IObservable<string> Rejections => _rejections.AsObservable();
 
@@ -136,34 +171,109 @@ public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
         {
             while (true)
             {
-                progress?.Report($"waiting for a peer on {listener.LocalEndPoint}");
-                IFrameConnection connection;
+                progress?.Report($"waiting for a peer on {LocalEndPoint}");
+                var channel = await NextChannelAsync(security.Module, cancellationToken).ConfigureAwait(false);
+                progress?.Report($"a peer is here; running the {options.Encryption.Name()} handshake");
                 try
                 {
-                    connection = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch (TransportException e)
-                {
-                    throw new ChatFailedException(e.Message, e);
-                }
-
-                var remote = connection.RemoteEndPoint?.ToString() ?? "a peer";
-                progress?.Report($"{remote} connected; running the {options.Encryption.Name()} handshake");
-                try
-                {
-                    return await owner.StartSessionAsync(connection, security.Module, security.NewVerifier(), HandshakeRole.Responder, options, cancellationToken).ConfigureAwait(false);
+                    return await owner.StartSessionAsync(channel, security.NewVerifier(), options, cancellationToken).ConfigureAwait(false);
                 }
                 catch (ChatFailedException e)
                 {
-                    _rejections.OnNext($"{remote}: {e.Message}");
+                    var from = channel.RemoteEndPoint?.ToString() ?? "a peer";
+                    _rejections.OnNext($"{from}: {e.Message}");
                 }
             }
         }
 
-        public async ValueTask DisposeAsync()
+        public virtual ValueTask DisposeAsync()
         {
             _rejections.OnCompleted();
+            return ValueTask.CompletedTask;
+        }
+
+        /// <summary>The next peer's channel, with its handshake under way.</summary>
+        protected abstract Task<ISecureChannel> NextChannelAsync(ISecurityModule module, CancellationToken cancellationToken);
+
+        protected ChatConnector Owner => owner;
+
+        protected ChatOptions Options => options;
+    }
+
+    private sealed class TcpListener(ChatConnector owner, TcpFrameListener listener, SecurityChoice security, ChatOptions options)
+        : Listener(owner, security, options)
+    {
+        public override EndPoint LocalEndPoint => listener.LocalEndPoint;
+
+        protected override async Task<ISecureChannel> NextChannelAsync(ISecurityModule module, CancellationToken cancellationToken)
+        {
+            try
+            {
+                var connection = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
+                return Owner.FramedChannel(connection, module, HandshakeRole.Responder, Options);
+            }
+            catch (TransportException e)
+            {
+                throw new ChatFailedException(e.Message, e);
+            }
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            await base.DisposeAsync().ConfigureAwait(false);
             await listener.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One UDP socket; each accepted session gets a fresh datagram channel that the socket feeds.</summary>
+    private sealed class UdpListener : Listener
+    {
+        private readonly UdpDatagramSocket _socket;
+        private readonly IDisposable _wiring;
+        private SecureDatagramChannel? _current;
+
+        public UdpListener(ChatConnector owner, UdpDatagramSocket socket, SecurityChoice security, ChatOptions options)
+            : base(owner, security, options)
+        {
+            _socket = socket;
+            _wiring = socket.Datagrams.Subscribe(d => Volatile.Read(ref _current)?.Receive(d.RemoteEndPoint, d.Payload.Span));
+        }
+
+        public override EndPoint LocalEndPoint => _socket.LocalEndPoint;
+
+        protected override Task<ISecureChannel> NextChannelAsync(ISecurityModule module, CancellationToken cancellationToken)
+        {
+            var datagrams = SecureDatagramChannel.Accept(module, (datagram, to) => _socket.SendAsync(datagram, to),
+                DatagramOptions(Options), Owner._scheduler);
+            var channel = new ReliableDatagramChannel(datagrams, ReliabilityOptions(Options), Owner._scheduler);
+            // Subscribe the channel's inbound side before the socket feeds it, so no payload finds nobody.
+            Volatile.Write(ref _current, datagrams);
+            return WaitForPeerAsync(channel, datagrams, cancellationToken);
+        }
+
+        /// <summary>Accepting has no timeout until a peer's hello arrives; the handshake timeout runs from there.</summary>
+        private static async Task<ISecureChannel> WaitForPeerAsync(ISecureChannel channel, SecureDatagramChannel datagrams, CancellationToken cancellationToken)
+        {
+            await Task.CompletedTask.ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            return channel;
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            await base.DisposeAsync().ConfigureAwait(false);
+            _wiring.Dispose();
+            await _socket.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Disposes a subscription and then a resource, as one.</summary>
+    private sealed class AsyncDisposables(IDisposable first, IAsyncDisposable second) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            first.Dispose();
+            await second.DisposeAsync().ConfigureAwait(false);
         }
     }
 }

@@ -1,0 +1,142 @@
+using System.Buffers;
+using System.Net;
+using System.Reactive.Concurrency;
+using System.Reactive.Disposables;
+using System.Reactive.Linq;
+using SecretChat.Security;
+using SecretChat.Security.Datagrams;
+using SecretChat.Transport.Reliability;
+
+namespace SecretChat.App.Composition;
+
+/// <summary>
+/// The UDP secure channel: the sealed datagram channel (handshake, AEAD with explicit counters, replay
+/// window, roaming) carrying the reliability engine's packets (sequence numbers, acks, retransmission,
+/// fragmentation, keepalives, dead-peer detection) inside every sealed payload.
+/// </summary>
+/// <remarks>
+/// Inbound: datagram → <see cref="SecureDatagramChannel.Receive"/> (open, replay check) → payload →
+/// <see cref="ReliableSession.Receive"/> → complete messages in order. Outbound: message →
+/// <see cref="ReliableSession.SendAsync"/> → payloads → <see cref="SecureDatagramChannel.SendAsync"/> (seal) → socket.
+/// </remarks>
+public sealed class ReliableDatagramChannel : ISecureChannel
+{
+    /// <summary>How long a closing side keeps answering so its last packets (the close marker) can be acknowledged.</summary>
+    private static readonly TimeSpan Linger = TimeSpan.FromSeconds(2);
+
+    private readonly SecureDatagramChannel _datagrams;
+    private readonly ReliableSession _reliable;
+    private readonly IScheduler _scheduler;
+    private readonly IAsyncDisposable? _owned;
+    private int _subscribed;
+    private int _disposed;
+
+    /// <param name="datagrams">The sealed datagram channel, already wired to its socket.</param>
+    /// <param name="options">Reliability settings; the payload size is fitted to one sealed datagram.</param>
+    /// <param name="scheduler">The clock for every timer.</param>
+    /// <param name="owned">What this channel disposes last (the socket and its wiring, when the channel owns them).</param>
+    /// <param name="pathName"><c>direct</c> or <c>relay</c>.</param>
+    public ReliableDatagramChannel(SecureDatagramChannel datagrams, ReliabilityOptions options, IScheduler scheduler, IAsyncDisposable? owned = null, string pathName = "direct")
+    {
+        ArgumentNullException.ThrowIfNull(datagrams);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(scheduler);
+        _datagrams = datagrams;
+        _scheduler = scheduler;
+        _owned = owned;
+        PathName = pathName;
+        var fitted = options with { MaxPayloadSize = Math.Min(options.MaxPayloadSize, datagrams.MaxPayloadSize) };
+        MaxMessageSize = fitted.MaxMessageSize;
+        _reliable = new ReliableSession(fitted, scheduler, Transmit);
+
+        Messages = Observable.Create<ReadOnlySequence<byte>>(observer =>
+        {
+            if (Interlocked.Exchange(ref _subscribed, 1) != 0)
+            {
+                observer.OnError(new InvalidOperationException("A secure channel's messages can be subscribed once."));
+                return Disposable.Empty;
+            }
+            var messages = _reliable.Messages.Subscribe(
+                message => observer.OnNext(new ReadOnlySequence<byte>(message)), observer.OnError, observer.OnCompleted);
+            var payloads = _datagrams.Payloads.Subscribe(payload => _reliable.Receive(payload.Span), observer.OnError);
+            return new CompositeDisposable(payloads, messages);
+        });
+    }
+
+    public IObservable<ReadOnlySequence<byte>> Messages { get; }
+
+    public Task<SecureSession> Established => _datagrams.Established;
+
+    public EndPoint? RemoteEndPoint => _datagrams.RemoteEndPoint;
+
+    public string TransportName => "udp";
+
+    public string PathName { get; }
+
+    public int MaxMessageSize { get; }
+
+    /// <summary>What the reliability engine measured (RTT, retransmissions, ...).</summary>
+    public ReliabilityStatistics Reliability => _reliable.Statistics;
+
+    /// <summary>What the datagram layer dropped and why.</summary>
+    public DatagramStatistics Datagrams => _datagrams.Statistics;
+
+    public ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default)
+    {
+        if (!_datagrams.Established.IsCompletedSuccessfully)
+            throw new InvalidOperationException("The handshake has not completed.");
+        return _reliable.SendAsync(message, cancellationToken);
+    }
+
+    public ValueTask CompleteAsync() => _reliable.CompleteAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        if (_datagrams.Established.IsCompletedSuccessfully)
+        {
+            // Keep answering briefly so the peer's last acks (and our close marker) get through.
+            try
+            {
+                var linger = Observable.Timer(Linger, _scheduler).Select(_ => false).ToTask();
+                await Task.WhenAny(_reliable.WhenAllAcknowledgedAsync(), linger).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+            {
+                // The session is gone already; nothing left to linger for.
+            }
+        }
+        _reliable.Dispose();
+        await _datagrams.DisposeAsync().ConfigureAwait(false);
+        if (_owned is not null)
+            await _owned.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private void Transmit(ReadOnlyMemory<byte> payload)
+    {
+        ValueTask sending;
+        try
+        {
+            sending = _datagrams.SendAsync(payload);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
+        {
+            return; // A lost datagram: the reliability engine retransmits or declares the peer dead.
+        }
+        if (!sending.IsCompletedSuccessfully)
+            _ = Observe(sending);
+    }
+
+    private static async Task Observe(ValueTask sending)
+    {
+        try
+        {
+            await sending.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException or System.Net.Sockets.SocketException)
+        {
+            // As above: loss is the reliability engine's business.
+        }
+    }
+}
