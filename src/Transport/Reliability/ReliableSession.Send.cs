@@ -184,6 +184,7 @@ public sealed partial class ReliableSession
         if (segment.Transmissions == 0)
             segment.FirstSentAt = now;
         segment.Transmissions++;
+        segment.LastSentAt = now;
         segment.TransmitNumber = ++_transmitCount;
         segment.Evidence = 0;
         segment.ResendAt = now + _rtt.RetransmissionTimeout;
@@ -220,26 +221,30 @@ public sealed partial class ReliableSession
             for (var sequence = Math.Max(start, _sendUnacked); sequence < end; sequence++)
                 Acknowledge(sequence, ref newestAcked, ref sample);
         }
-        if (newestAcked == 0)
-            return;
         while (_sendUnacked < _nextSequence && _inFlight[Slot(_sendUnacked)] is null)
             _sendUnacked++;
-        // Karn's rule: only packets sent once give an unambiguous sample.
-        if (sample is not null)
-            _rtt.AddSample(now - sample.FirstSentAt);
+        CompleteAckWaiters();
+        if (sample is null)
+            return;
+        _rtt.AddSample(now - sample.FirstSentAt);
 
         // Packets sent before one that was just acknowledged but still missing collect evidence of loss.
+        // As in RACK (RFC 8985), a packet must also have been out for an RTT plus a quarter, so that
+        // mere reordering (jitter) is not mistaken for loss.
+        var srtt = _rtt.SmoothedRtt ?? TimeSpan.Zero;
+        var reorderingAllowance = srtt + srtt / 4;
         for (var sequence = _sendUnacked; sequence < _nextSequence; sequence++)
         {
             if (_inFlight[Slot(sequence)] is not { } segment || segment.TransmitNumber > newestAcked)
                 continue;
-            if (++segment.Evidence >= _options.FastRetransmitThreshold && segment.Transmissions <= _options.MaxRetransmissions)
+            if (++segment.Evidence >= _options.FastRetransmitThreshold
+                && now - segment.LastSentAt >= reorderingAllowance
+                && segment.Transmissions <= _options.MaxRetransmissions)
             {
                 _fastRetransmissions++;
                 Retransmit(segment, now, outbox);
             }
         }
-        CompleteAckWaiters();
     }
 
     private void Acknowledge(long sequence, ref long newestAcked, ref OutboundSegment? sample)
@@ -250,11 +255,13 @@ public sealed partial class ReliableSession
         _inFlight[slot] = null;
         if (segment.IsClose)
             _closeAcked = true;
-        if (segment.TransmitNumber > newestAcked)
+        // Only a packet sent once says which transmission arrived, so only it dates the evidence of
+        // loss (an ack of a retransmission would condemn everything sent before the retransmission)
+        // and only it gives an RTT sample (Karn's rule).
+        if (segment.Transmissions == 1 && segment.TransmitNumber > newestAcked)
         {
             newestAcked = segment.TransmitNumber;
-            if (segment.Transmissions == 1)
-                sample = segment;
+            sample = segment;
         }
     }
 
@@ -293,6 +300,7 @@ public sealed partial class ReliableSession
         public long TransmitNumber { get; set; }
         public int Evidence { get; set; }
         public DateTimeOffset FirstSentAt { get; set; }
+        public DateTimeOffset LastSentAt { get; set; }
         public DateTimeOffset ResendAt { get; set; }
     }
 
