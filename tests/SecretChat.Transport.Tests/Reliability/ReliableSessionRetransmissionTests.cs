@@ -53,6 +53,28 @@ public class ReliableSessionRetransmissionTests
     }
 
     [Fact]
+    public void Retransmit_PacketMerelyReorderedWithinRtt_NotFastRetransmitted()
+    {
+        using var wire = new ManualWire(Patient);
+        wire.A.SendAsync(Pattern(10));
+        wire.Scheduler.AdvanceBy(TimeSpan.FromMilliseconds(100).Ticks);
+        wire.Pump();
+        wire.Scheduler.AdvanceBy(TimeSpan.FromMilliseconds(10).Ticks);
+        wire.Pump(); // SRTT is now 110 ms
+        for (var i = 0; i < 4; i++)
+            wire.A.SendAsync(Pattern(10, i));
+
+        wire.DeliverToB(p => SequenceOf(p) != 1); // three later packets overtake packet 1 at once
+        wire.DeliverToA();
+        Assert.Empty(wire.AtoB);
+        wire.B.Receive(wire.SentByA.Single(s => SequenceOf(s.Payload) == 1).Payload);
+        wire.Run(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(0, wire.A.Statistics.Retransmissions);
+        Assert.Equal(5, wire.ReceivedByB.Count);
+    }
+
+    [Fact]
     public void Retransmit_TwoLaterPacketsAcked_WaitsForTheTimer()
     {
         using var wire = new ManualWire(Patient);
