@@ -1,0 +1,230 @@
+namespace SecretChat.Transport.Reliability;
+
+public sealed partial class ReliableSession
+{
+    private readonly InboundSegment?[] _reorder;   // by sequence % window, for (_receiveNext, _receiveNext + window)
+    private long _receiveNext;         // the next sequence number to deliver; everything below arrived
+    private int _outOfOrder;           // packets buffered above a hole
+    private long? _peerCloseSequence;
+    private bool _peerClosed;
+    private List<byte[]>? _assembly;   // fragments of the message being reassembled
+    private int _assemblyLength;
+    private bool _skippingMessage;     // after a broken message, until the next FIRST fragment
+    private bool _ackPending;
+    private DateTimeOffset _ackDue;
+    private bool _ackNow;
+
+    /// <summary>
+    /// Takes one authenticated payload from the peer. Malformed payloads are dropped and counted
+    /// (<see cref="ReliabilityStatistics.MalformedDropped"/>); this method does not throw for bad input.
+    /// </summary>
+    public void Receive(ReadOnlySpan<byte> payload)
+    {
+        var outbox = new Outbox();
+        lock (_gate)
+        {
+            if (_disposed || _failure is not null)
+                return;
+            if (!ReliabilityPacket.TryDecode(payload, out var packet) || !TryValidate(packet, out var ack, out var sequence))
+            {
+                _malformed++;
+                return;
+            }
+            var now = _scheduler.Now;
+            _packetsReceived++;
+            _lastReceived = now;
+            ProcessAck(ack, packet, now, outbox);
+            switch (packet.Type)
+            {
+                case ReliabilityPacketType.Data:
+                case ReliabilityPacketType.Close:
+                    Accept(sequence, packet, now);
+                    break;
+                case ReliabilityPacketType.KeepAlive:
+                    _ackNow = true;
+                    break;
+            }
+            if (_ackNow)
+                SendAck(now, outbox);
+            else if (_ackPending)
+                EnsureTimer(_ackDue);
+            FillWindow(outbox);
+        }
+        Flush(outbox);
+    }
+
+    /// <summary>Checks everything that would make a payload inconsistent, before any state changes.</summary>
+    private bool TryValidate(ReliabilityPacket packet, out long ack, out long sequence)
+    {
+        sequence = 0;
+        ack = ReliabilityPacket.Widen(packet.Ack, _peerAck);
+        if (ack > _nextSequence)
+            return false; // acknowledges what we never sent
+        var end = ack;
+        for (var i = 0; i < packet.RangeCount; i++)
+        {
+            var (gap, length) = packet.Range(i);
+            if (gap == 0 || length == 0)
+                return false;
+            end += gap + length;
+            if (end > _nextSequence)
+                return false;
+        }
+        if (packet.Type is ReliabilityPacketType.Data or ReliabilityPacketType.Close)
+        {
+            sequence = ReliabilityPacket.Widen(packet.Sequence, _receiveNext);
+            if (sequence >= _receiveNext + _window)
+                return false; // beyond the window we promised to buffer
+            if (_peerCloseSequence is { } close
+                && (sequence > close || (sequence == close) != (packet.Type == ReliabilityPacketType.Close)))
+                return false; // nothing follows the close marker, and it does not move
+        }
+        return true;
+    }
+
+    private void Accept(long sequence, ReliabilityPacket packet, DateTimeOffset now)
+    {
+        var slot = Slot(sequence);
+        if (sequence < _receiveNext || _reorder[slot] is not null)
+        {
+            // Our ack was lost or the sender was impatient: tell it again, now.
+            _duplicates++;
+            _ackNow = true;
+            return;
+        }
+        var isClose = packet.Type == ReliabilityPacketType.Close;
+        if (isClose)
+            _peerCloseSequence = sequence;
+        if (sequence > _receiveNext)
+        {
+            _reorder[slot] = new InboundSegment(packet.Flags, packet.Data.ToArray(), isClose);
+            _outOfOrder++;
+            _ackNow = true;
+            return;
+        }
+
+        Consume(packet.Flags, packet.Data, isClose);
+        _receiveNext++;
+        var filledHole = false;
+        while (_outOfOrder > 0 && _reorder[Slot(_receiveNext)] is { } buffered)
+        {
+            _reorder[Slot(_receiveNext)] = null;
+            _outOfOrder--;
+            filledHole = true;
+            Consume(buffered.Flags, buffered.Data, buffered.IsClose);
+            _receiveNext++;
+        }
+        if (filledHole || _outOfOrder > 0)
+        {
+            _ackNow = true;
+        }
+        else if (!_ackPending)
+        {
+            _ackPending = true;
+            _ackDue = now + _options.AckDelay;
+        }
+    }
+
+    /// <summary>Takes the next packet in order: reassembles fragments and queues whole messages.</summary>
+    private void Consume(byte flags, ReadOnlySpan<byte> data, bool isClose)
+    {
+        if (isClose)
+        {
+            if (_assembly is not null)
+                _malformed++; // the peer closed mid-message; the partial message is lost
+            _assembly = null;
+            _peerClosed = true;
+            if (!_messagesTerminated)
+            {
+                _messagesTerminated = true;
+                _deliveries.Enqueue(Delivery.Completed);
+            }
+            return;
+        }
+        var first = (flags & ReliabilityPacket.FirstFlag) != 0;
+        var last = (flags & ReliabilityPacket.LastFlag) != 0;
+        if (first)
+        {
+            if (_assembly is not null)
+                _malformed++; // a new message began before the last one ended
+            _assembly = null;
+            _assemblyLength = 0;
+            _skippingMessage = false;
+        }
+        else if (_assembly is null)
+        {
+            // A continuation with no beginning: skip to the next message.
+            if (!_skippingMessage)
+                _malformed++;
+            _skippingMessage = !last;
+            return;
+        }
+        if (_assemblyLength + data.Length > _options.MaxMessageSize)
+        {
+            _malformed++;
+            _assembly = null;
+            _skippingMessage = !last;
+            return;
+        }
+        if (first && last)
+        {
+            Emit(data.ToArray());
+            return;
+        }
+        (_assembly ??= []).Add(data.ToArray());
+        _assemblyLength += data.Length;
+        if (!last)
+            return;
+        var message = new byte[_assemblyLength];
+        var offset = 0;
+        foreach (var fragment in _assembly)
+        {
+            fragment.CopyTo(message, offset);
+            offset += fragment.Length;
+        }
+        _assembly = null;
+        Emit(message);
+    }
+
+    private void Emit(byte[] message)
+    {
+        _messagesReceived++;
+        _deliveries.Enqueue(Delivery.Next(message));
+    }
+
+    /// <summary>Sends a cumulative ack with the lowest selective ranges that fit.</summary>
+    private void SendAck(DateTimeOffset now, Outbox outbox)
+    {
+        var maxRanges = Math.Min(byte.MaxValue, (_options.MaxPayloadSize - ReliabilityPacket.AckHeaderSize) / ReliabilityPacket.AckRangeSize);
+        var span = outbox.Rent(ReliabilityPacket.AckHeaderSize + maxRanges * ReliabilityPacket.AckRangeSize, out var buffer);
+        var count = 0;
+        if (_outOfOrder > 0)
+        {
+            var previousEnd = _receiveNext;
+            var sequence = _receiveNext + 1;
+            var limit = _receiveNext + _window;
+            while (sequence < limit && count < maxRanges)
+            {
+                if (_reorder[Slot(sequence)] is null)
+                {
+                    sequence++;
+                    continue;
+                }
+                var start = sequence;
+                while (sequence < limit && _reorder[Slot(sequence)] is not null)
+                    sequence++;
+                ReliabilityPacket.WriteRange(span, count++, (int)(start - previousEnd), (int)(sequence - start));
+                previousEnd = sequence;
+            }
+        }
+        ReliabilityPacket.WriteAckHeader(span, _receiveNext, count);
+        outbox.Add(buffer, ReliabilityPacket.AckHeaderSize + count * ReliabilityPacket.AckRangeSize);
+        _ackPending = false;
+        _ackNow = false;
+        _acksSent++;
+        _packetsSent++;
+        _lastSent = now;
+    }
+
+    private sealed record InboundSegment(byte Flags, byte[] Data, bool IsClose);
+}

@@ -1,0 +1,326 @@
+namespace SecretChat.Transport.Reliability;
+
+public sealed partial class ReliableSession
+{
+    private readonly OutboundSegment?[] _inFlight;   // by sequence % window, for [_sendUnacked, _nextSequence)
+    private readonly LinkedList<PendingSend> _pending = new();
+    private readonly List<AckWaiter> _ackWaiters = [];
+    private long _nextSequence;      // the next sequence number to assign
+    private long _sendUnacked;       // the lowest sequence number not yet acknowledged (cumulatively or selectively)
+    private long _peerAck;           // the highest cumulative ack from the peer
+    private long _queuedPackets;     // packets of pending sends not yet numbered
+    private long _transmitCount;     // orders transmissions, for loss evidence
+    private long _ordinal;           // orders sends, for cancellation
+    private bool _closeQueued;
+    private bool _closeAcked;
+
+    /// <summary>
+    /// Queues a copy of <paramref name="message"/>, fragmented into numbered packets, and completes once
+    /// every packet has entered the send window (was transmitted once); while the window is full it
+    /// waits for acknowledgements. Cancellation withdraws a message only before its first packet leaves;
+    /// after that it is committed and cancellation has no effect.
+    /// </summary>
+    /// <exception cref="ArgumentException">The message is longer than <see cref="ReliabilityOptions.MaxMessageSize"/>.</exception>
+    /// <exception cref="InvalidOperationException">After <see cref="CompleteAsync"/>, or once the session has failed.</exception>
+    public ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken ct = default)
+    {
+        if (message.Length > _options.MaxMessageSize)
+            throw new ArgumentException($"The message is {message.Length} bytes; the limit is {_options.MaxMessageSize}.", nameof(message));
+        if (ct.IsCancellationRequested)
+            return ValueTask.FromCanceled(ct);
+        var pending = new PendingSend(message.ToArray(), FragmentCount(message.Length));
+        var outbox = new Outbox();
+        lock (_gate)
+        {
+            ThrowIfUnusable();
+            if (_closeQueued)
+                throw new InvalidOperationException("The session is closed for sending.");
+            _messagesSent++;
+            Enqueue(pending, outbox);
+        }
+        Flush(outbox);
+        if (pending.Completion is not { } completion)
+            return default;
+        if (ct.CanBeCanceled)
+        {
+            var registration = ct.UnsafeRegister(static (state, token) => ((PendingSend)state!).Session!.Withdraw((PendingSend)state!, token), pending);
+            lock (_gate)
+            {
+                if (completion.Task.IsCompleted)
+                    registration.Unregister();
+                else
+                    pending.Registration = registration;
+            }
+        }
+        return new ValueTask(completion.Task);
+    }
+
+    /// <summary>
+    /// Queues a close marker after everything sent so far (like FIN); the peer's
+    /// <see cref="Messages"/> completes once it has everything. Idempotent.
+    /// </summary>
+    public ValueTask CompleteAsync()
+    {
+        var pending = new PendingSend(null, 1);
+        var outbox = new Outbox();
+        lock (_gate)
+        {
+            ThrowIfUnusable();
+            if (_closeQueued)
+                return default;
+            _closeQueued = true;
+            Enqueue(pending, outbox);
+        }
+        Flush(outbox);
+        return pending.Completion is { } completion ? new ValueTask(completion.Task) : default;
+    }
+
+    /// <summary>
+    /// Completes when every message sent so far (and the close marker, if queued) has been acknowledged,
+    /// including those still waiting for the window.
+    /// </summary>
+    public Task WhenAllAcknowledgedAsync(CancellationToken ct = default)
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+                return Task.FromException(new ObjectDisposedException(nameof(ReliableSession)));
+            if (_failure is not null)
+                return Task.FromException(_failure);
+            var target = _nextSequence + _queuedPackets;
+            if (_sendUnacked >= target)
+                return Task.CompletedTask;
+            var waiter = new AckWaiter(target, _ordinal);
+            _ackWaiters.Add(waiter);
+            if (ct.CanBeCanceled)
+                ct.UnsafeRegister(static state => ((TaskCompletionSource)state!).TrySetCanceled(), waiter.Completion);
+            return waiter.Completion.Task;
+        }
+    }
+
+    private int FragmentCount(int length) => Math.Max(1, (length + _maxFragment - 1) / _maxFragment);
+
+    private void Enqueue(PendingSend pending, Outbox outbox)
+    {
+        pending.Ordinal = _ordinal++;
+        pending.Session = this;
+        _pending.AddLast(pending.Node = new LinkedListNode<PendingSend>(pending));
+        _queuedPackets += pending.PacketsLeft;
+        FillWindow(outbox);
+        if (pending.PacketsLeft > 0)
+            pending.Completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private void Withdraw(PendingSend pending, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            // Only a message none of whose packets has left can be withdrawn without breaking the stream.
+            if (pending.Node?.List is null || pending.Started)
+                return;
+            _pending.Remove(pending.Node);
+            _queuedPackets -= pending.PacketsLeft;
+            _messagesSent--;
+            foreach (var waiter in _ackWaiters)
+            {
+                if (waiter.OrdinalAtCreation > pending.Ordinal)
+                    waiter.Target -= pending.PacketsLeft;
+            }
+            CompleteAckWaiters();
+            pending.Completion?.TrySetCanceled(ct);
+        }
+    }
+
+    /// <summary>Numbers and transmits queued packets while the window has room.</summary>
+    private void FillWindow(Outbox outbox)
+    {
+        if (_failure is not null || _disposed)
+            return;
+        var now = _scheduler.Now;
+        while (_pending.First is { } node && _nextSequence < _sendUnacked + _window)
+        {
+            var pending = node.Value;
+            OutboundSegment segment;
+            if (pending.Message is not { } message)
+            {
+                segment = new OutboundSegment(_nextSequence, 0, default, IsClose: true);
+            }
+            else
+            {
+                var length = Math.Min(_maxFragment, message.Length - pending.Offset);
+                var flags = (byte)((pending.Offset == 0 ? ReliabilityPacket.FirstFlag : 0)
+                    | (pending.Offset + length == message.Length ? ReliabilityPacket.LastFlag : 0));
+                segment = new OutboundSegment(_nextSequence, flags, message.AsMemory(pending.Offset, length), IsClose: false);
+                pending.Offset += length;
+            }
+            pending.Started = true;
+            _inFlight[Slot(_nextSequence)] = segment;
+            _nextSequence++;
+            _queuedPackets--;
+            Transmit(segment, now, outbox);
+            if (--pending.PacketsLeft == 0)
+            {
+                _pending.RemoveFirst();
+                pending.Registration.Unregister();
+                pending.Completion?.TrySetResult();
+            }
+        }
+    }
+
+    private void Transmit(OutboundSegment segment, DateTimeOffset now, Outbox outbox)
+    {
+        int length;
+        byte[] buffer;
+        if (segment.IsClose)
+        {
+            length = ReliabilityPacket.WriteClose(outbox.Rent(ReliabilityPacket.CloseSize, out buffer), segment.Sequence, _receiveNext);
+        }
+        else
+        {
+            length = ReliabilityPacket.WriteData(outbox.Rent(ReliabilityPacket.DataHeaderSize + segment.Data.Length, out buffer),
+                segment.Flags, segment.Sequence, _receiveNext, segment.Data.Span);
+        }
+        outbox.Add(buffer, length);
+        if (segment.Transmissions == 0)
+            segment.FirstSentAt = now;
+        segment.Transmissions++;
+        segment.LastSentAt = now;
+        segment.TransmitNumber = ++_transmitCount;
+        segment.Evidence = 0;
+        segment.ResendAt = now + _rtt.RetransmissionTimeout;
+        _packetsSent++;
+        _lastSent = now;
+        // The cumulative ack rides along; selective ranges still need an ACK of their own.
+        if (_outOfOrder == 0)
+            _ackPending = false;
+        EnsureTimer(segment.ResendAt);
+    }
+
+    private void Retransmit(OutboundSegment segment, DateTimeOffset now, Outbox outbox)
+    {
+        _retransmissions++;
+        Transmit(segment, now, outbox);
+    }
+
+    /// <summary>Applies the peer's cumulative ack and selective ranges (already validated).</summary>
+    private void ProcessAck(long ack, ReliabilityPacket packet, DateTimeOffset now, Outbox outbox)
+    {
+        if (ack < _peerAck)
+            return; // reordered, older news
+        _peerAck = ack;
+        long newestAcked = 0;
+        OutboundSegment? sample = null;
+        for (var sequence = _sendUnacked; sequence < ack; sequence++)
+            Acknowledge(sequence, ref newestAcked, ref sample);
+        var end = ack;
+        for (var i = 0; i < packet.RangeCount; i++)
+        {
+            var (gap, length) = packet.Range(i);
+            var start = end + gap;
+            end = start + length;
+            for (var sequence = Math.Max(start, _sendUnacked); sequence < end; sequence++)
+                Acknowledge(sequence, ref newestAcked, ref sample);
+        }
+        while (_sendUnacked < _nextSequence && _inFlight[Slot(_sendUnacked)] is null)
+            _sendUnacked++;
+        CompleteAckWaiters();
+        if (sample is null)
+            return;
+        _rtt.AddSample(now - sample.FirstSentAt);
+
+        // Packets sent before one that was just acknowledged but still missing collect evidence of loss.
+        // As in RACK (RFC 8985), a packet must also have been out for an RTT plus a quarter, so that
+        // mere reordering (jitter) is not mistaken for loss.
+        var srtt = _rtt.SmoothedRtt ?? TimeSpan.Zero;
+        var reorderingAllowance = srtt + srtt / 4;
+        for (var sequence = _sendUnacked; sequence < _nextSequence; sequence++)
+        {
+            if (_inFlight[Slot(sequence)] is not { } segment || segment.TransmitNumber > newestAcked)
+                continue;
+            if (++segment.Evidence >= _options.FastRetransmitThreshold
+                && now - segment.LastSentAt >= reorderingAllowance
+                && segment.Transmissions <= _options.MaxRetransmissions)
+            {
+                _fastRetransmissions++;
+                Retransmit(segment, now, outbox);
+            }
+        }
+    }
+
+    private void Acknowledge(long sequence, ref long newestAcked, ref OutboundSegment? sample)
+    {
+        var slot = Slot(sequence);
+        if (_inFlight[slot] is not { } segment || segment.Sequence != sequence)
+            return;
+        _inFlight[slot] = null;
+        if (segment.IsClose)
+            _closeAcked = true;
+        // Only a packet sent once says which transmission arrived, so only it dates the evidence of
+        // loss (an ack of a retransmission would condemn everything sent before the retransmission)
+        // and only it gives an RTT sample (Karn's rule).
+        if (segment.Transmissions == 1 && segment.TransmitNumber > newestAcked)
+        {
+            newestAcked = segment.TransmitNumber;
+            sample = segment;
+        }
+    }
+
+    private void CompleteAckWaiters()
+    {
+        for (var i = _ackWaiters.Count - 1; i >= 0; i--)
+        {
+            var waiter = _ackWaiters[i];
+            if (_sendUnacked >= waiter.Target || waiter.Completion.Task.IsCompleted)
+            {
+                _ackWaiters.RemoveAt(i);
+                waiter.Completion.TrySetResult();
+            }
+        }
+    }
+
+    private void FailWaiters(Exception error)
+    {
+        foreach (var pending in _pending)
+        {
+            pending.Registration.Unregister();
+            pending.Completion?.TrySetException(error);
+        }
+        _pending.Clear();
+        _queuedPackets = 0;
+        foreach (var waiter in _ackWaiters)
+            waiter.Completion.TrySetException(error);
+        _ackWaiters.Clear();
+    }
+
+    private int Slot(long sequence) => (int)(sequence % _window);
+
+    private sealed record OutboundSegment(long Sequence, byte Flags, ReadOnlyMemory<byte> Data, bool IsClose)
+    {
+        public int Transmissions { get; set; }
+        public long TransmitNumber { get; set; }
+        public int Evidence { get; set; }
+        public DateTimeOffset FirstSentAt { get; set; }
+        public DateTimeOffset LastSentAt { get; set; }
+        public DateTimeOffset ResendAt { get; set; }
+    }
+
+    private sealed class PendingSend(byte[]? message, int packets)
+    {
+        public byte[]? Message { get; } = message;
+        public int PacketsLeft { get; set; } = packets;
+        public int Offset { get; set; }
+        public bool Started { get; set; }
+        public long Ordinal { get; set; }
+        public ReliableSession? Session { get; set; }
+        public LinkedListNode<PendingSend>? Node { get; set; }
+        public TaskCompletionSource? Completion { get; set; }
+        public CancellationTokenRegistration Registration { get; set; }
+    }
+
+    private sealed class AckWaiter(long target, long ordinalAtCreation)
+    {
+        public long Target { get; set; } = target;
+        public long OrdinalAtCreation { get; } = ordinalAtCreation;
+        public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

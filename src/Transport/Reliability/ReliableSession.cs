@@ -1,0 +1,213 @@
+using System.Buffers;
+using System.Reactive.Concurrency;
+using System.Reactive.Linq;
+using System.Reactive.Subjects;
+
+namespace SecretChat.Transport.Reliability;
+
+/// <summary>
+/// Reliable, ordered, exactly-once messages over an unreliable payload channel (one sealed UDP
+/// datagram per payload): sequencing, selective acknowledgements, retransmission on an RFC 6298 timer
+/// and on fast-retransmit evidence, fragmentation and reassembly, flow control, keepalives and
+/// dead-peer detection. Pure logic: no sockets, no crypto; all time comes from the scheduler.
+/// The wire format is described on <see cref="ReliabilityPacket"/>.
+/// </summary>
+/// <remarks>
+/// Thread safety: <see cref="Receive"/>, <see cref="SendAsync"/>, <see cref="CompleteAsync"/> and the
+/// timers may run on different threads; state is guarded by one lock that is never held while user
+/// code runs. The transmit callback and observers may therefore call back into the session
+/// (e.g. a synchronous loopback into the peer, or <see cref="SendAsync"/> from <c>OnNext</c>).
+/// Messages are delivered one at a time, in order, by whichever thread gets there first.
+/// The scheduler must not run future work inline (TestScheduler, EventLoopScheduler,
+/// TaskPoolScheduler and DefaultScheduler all qualify; ImmediateScheduler does not).
+/// </remarks>
+public sealed partial class ReliableSession : IDisposable
+{
+    private readonly Lock _gate = new();
+    private readonly ReliabilityOptions _options;
+    private readonly IScheduler _scheduler;
+    private readonly Action<ReadOnlyMemory<byte>> _transmit;
+    private readonly Subject<ReadOnlyMemory<byte>> _messages = new();
+    private readonly Queue<Delivery> _deliveries = new();
+    private readonly RoundTripEstimator _rtt;
+    private readonly int _window;
+    private readonly int _maxFragment;
+
+    private bool _delivering;
+    private bool _disposed;
+    private Exception? _failure;
+    private bool _messagesTerminated;
+
+    private long _packetsSent, _packetsReceived, _retransmissions, _fastRetransmissions, _timeouts;
+    private long _acksSent, _keepAlivesSent, _malformed, _duplicates, _messagesSent, _messagesReceived;
+
+    public ReliableSession(ReliabilityOptions options, IScheduler scheduler, Action<ReadOnlyMemory<byte>> transmit)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(scheduler);
+        ArgumentNullException.ThrowIfNull(transmit);
+        options.Validate();
+        _options = options;
+        _scheduler = scheduler;
+        _transmit = transmit;
+        _window = options.SendWindow;
+        _maxFragment = options.MaxPayloadSize - ReliabilityPacket.DataHeaderSize;
+        _inFlight = new OutboundSegment?[_window];
+        _reorder = new InboundSegment?[_window];
+        _rtt = new RoundTripEstimator(options.InitialRetransmissionTimeout, options.MinRetransmissionTimeout, options.MaxRetransmissionTimeout);
+        lock (_gate)
+        {
+            _lastSent = _lastReceived = _scheduler.Now;
+            ArmTimer();
+        }
+    }
+
+    /// <summary>
+    /// Every complete message from the peer, in order, exactly once. Hot: subscribe before the first
+    /// <see cref="Receive"/>. Each message is a fresh array that the observer owns and may keep.
+    /// Completes after the peer's close marker (and everything before it); fails with a
+    /// <see cref="TimeoutException"/> when the peer goes silent or stops acknowledging.
+    /// Disposing the session ends nothing here: the owner chose to stop.
+    /// </summary>
+    public IObservable<ReadOnlyMemory<byte>> Messages => _messages.AsObservable();
+
+    public ReliabilityStatistics Statistics
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return new ReliabilityStatistics
+                {
+                    PacketsSent = _packetsSent,
+                    PacketsReceived = _packetsReceived,
+                    Retransmissions = _retransmissions,
+                    FastRetransmissions = _fastRetransmissions,
+                    Timeouts = _timeouts,
+                    AcksSent = _acksSent,
+                    KeepAlivesSent = _keepAlivesSent,
+                    MalformedDropped = _malformed,
+                    DuplicatesReceived = _duplicates,
+                    MessagesSent = _messagesSent,
+                    MessagesReceived = _messagesReceived,
+                    SmoothedRoundTripTime = _rtt.SmoothedRtt,
+                    RoundTripTimeVariation = _rtt.RttVariation,
+                    RetransmissionTimeout = _rtt.RetransmissionTimeout,
+                };
+            }
+        }
+    }
+
+    /// <summary>Stops the timers and fails pending sends and waits; incoming payloads are ignored from now on.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+            CancelTimer();
+            FailWaiters(new ObjectDisposedException(nameof(ReliableSession)));
+        }
+    }
+
+    /// <summary>Moves the session to its failed state: the peer is gone. Caller holds the lock.</summary>
+    private void Fail(Exception error)
+    {
+        if (_failure is not null || _disposed)
+            return;
+        _failure = error;
+        CancelTimer();
+        FailWaiters(error);
+        if (!_messagesTerminated)
+        {
+            _messagesTerminated = true;
+            _deliveries.Enqueue(Delivery.Failed(error));
+        }
+    }
+
+    private void ThrowIfUnusable()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_failure is not null)
+            throw new InvalidOperationException("The session has failed: " + _failure.Message, _failure);
+    }
+
+    /// <summary>Runs what a locked section decided, outside the lock: transmissions, then deliveries in order.</summary>
+    private void Flush(Outbox outbox)
+    {
+        if (outbox.Payloads is { } payloads)
+        {
+            for (var i = 0; i < payloads.Count; i++)
+            {
+                var (buffer, length) = payloads[i];
+                try
+                {
+                    if (_failure is null)
+                        _transmit(buffer.AsMemory(0, length));
+                }
+                catch (Exception ex)
+                {
+                    // Exceptions from user code end the session rather than the caller's thread (a timer's).
+                    lock (_gate)
+                        Fail(ex);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+        }
+        Deliver();
+    }
+
+    private void Deliver()
+    {
+        while (true)
+        {
+            Delivery delivery;
+            lock (_gate)
+            {
+                // One thread delivers at a time, so messages stay in order across threads and re-entry.
+                if (_delivering || !_deliveries.TryDequeue(out delivery))
+                    return;
+                _delivering = true;
+            }
+            try
+            {
+                if (delivery.Message is { } message)
+                    _messages.OnNext(message);
+                else if (delivery.Error is { } error)
+                    _messages.OnError(error);
+                else
+                    _messages.OnCompleted();
+            }
+            finally
+            {
+                lock (_gate)
+                    _delivering = false;
+            }
+        }
+    }
+
+    /// <summary>Effects collected under the lock and carried out after it is released.</summary>
+    private sealed class Outbox
+    {
+        public List<(byte[] Buffer, int Length)>? Payloads;
+
+        public Span<byte> Rent(int size, out byte[] buffer)
+        {
+            buffer = ArrayPool<byte>.Shared.Rent(size);
+            return buffer;
+        }
+
+        public void Add(byte[] buffer, int length) => (Payloads ??= []).Add((buffer, length));
+    }
+
+    private readonly record struct Delivery(byte[]? Message, Exception? Error)
+    {
+        public static Delivery Next(byte[] message) => new(message, null);
+        public static Delivery Failed(Exception error) => new(null, error);
+        public static Delivery Completed => default;
+    }
+}

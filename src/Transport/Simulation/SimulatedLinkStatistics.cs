@@ -1,0 +1,17 @@
+namespace SecretChat.Transport.Simulation;
+
+/// <summary>What a <see cref="SimulatedLink"/> did to the datagrams sent over it (both directions).</summary>
+public sealed record SimulatedLinkStatistics
+{
+    public long Sent { get; init; }
+    public long Delivered { get; init; }
+    /// <summary>Lost to <see cref="SimulatedLinkOptions.LossRate"/>.</summary>
+    public long Lost { get; init; }
+    /// <summary>Dropped because the direction was cut.</summary>
+    public long DroppedWhileCut { get; init; }
+    /// <summary>Dropped for exceeding <see cref="SimulatedLinkOptions.MaxDatagramSize"/>.</summary>
+    public long DroppedOversize { get; init; }
+    public long Duplicated { get; init; }
+    /// <summary>Held back by an extra reordering delay.</summary>
+    public long Reordered { get; init; }
+}
