@@ -245,18 +245,9 @@ public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
         {
             var datagrams = SecureDatagramChannel.Accept(module, (datagram, to) => _socket.SendAsync(datagram, to),
                 DatagramOptions(Options), Owner._scheduler);
-            var channel = new ReliableDatagramChannel(datagrams, ReliabilityOptions(Options), Owner._scheduler);
-            // Subscribe the channel's inbound side before the socket feeds it, so no payload finds nobody.
+            // The socket feeds only the newest channel; its handshake timeout starts with the first peer's hello.
             Volatile.Write(ref _current, datagrams);
-            return WaitForPeerAsync(channel, datagrams, cancellationToken);
-        }
-
-        /// <summary>Accepting has no timeout until a peer's hello arrives; the handshake timeout runs from there.</summary>
-        private static async Task<ISecureChannel> WaitForPeerAsync(ISecureChannel channel, SecureDatagramChannel datagrams, CancellationToken cancellationToken)
-        {
-            await Task.CompletedTask.ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
-            return channel;
+            return Task.FromResult<ISecureChannel>(new ReliableDatagramChannel(datagrams, ReliabilityOptions(Options), Owner._scheduler));
         }
 
         public override async ValueTask DisposeAsync()

@@ -3,6 +3,7 @@ using System.Net;
 using System.Reactive.Concurrency;
 using System.Reactive.Disposables;
 using System.Reactive.Linq;
+using System.Reactive.Threading.Tasks;
 using SecretChat.Security;
 using SecretChat.Security.Datagrams;
 using SecretChat.Transport.Reliability;

@@ -24,6 +24,8 @@ public sealed class AppSettings
 
     public SignalingSettings Signaling { get; set; } = new();
 
+    public UdpSettings Udp { get; set; } = new();
+
     /// <summary>The name to use: <see cref="Name"/>, else the OS user name.</summary>
     public string EffectiveName =>
         !string.IsNullOrWhiteSpace(Name) ? Name.Trim()
@@ -39,4 +41,14 @@ public sealed class SignalingSettings
 
     /// <summary><c>ADDR:PORT</c> that <c>secretchat signal</c> listens on.</summary>
     public string Listen { get; set; } = "0.0.0.0:3478";
+}
+
+/// <summary>The UDP session's liveness timers.</summary>
+public sealed class UdpSettings
+{
+    /// <summary>Send a keepalive after this many seconds of silence (NATs forget idle mappings after about 30 s).</summary>
+    public double KeepAliveSeconds { get; set; } = 15;
+
+    /// <summary>Report the peer as gone after this many seconds without authenticated traffic.</summary>
+    public double DeadPeerSeconds { get; set; } = 30;
 }

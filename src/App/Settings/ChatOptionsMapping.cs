@@ -23,6 +23,15 @@ public static class ChatOptionsMapping
             KnownPeersPath = string.IsNullOrWhiteSpace(settings.KnownPeersPath) ? null : settings.KnownPeersPath,
             AcceptNewPeerKey = acceptNewPeerKey,
             HandshakeTimeout = TimeSpan.FromSeconds(settings.HandshakeTimeoutSeconds),
+            KeepAliveInterval = Positive(settings.Udp.KeepAliveSeconds, "Udp:KeepAliveSeconds"),
+            DeadPeerTimeout = Positive(settings.Udp.DeadPeerSeconds, "Udp:DeadPeerSeconds"),
         };
+    }
+
+    private static TimeSpan Positive(double seconds, string name)
+    {
+        if (!(seconds > 0) || double.IsInfinity(seconds))
+            throw new SettingsException($"The setting {name} must be a positive number of seconds; it is {seconds}.");
+        return TimeSpan.FromSeconds(seconds);
     }
 }

@@ -9,17 +9,20 @@ namespace SecretChat.App.Tests.EndToEnd;
 public class CliEndToEndTests
 {
     [Theory]
-    [InlineData("rsa")]
-    [InlineData("pseudo")]
-    [InlineData("noise")]
-    public async Task ListenAndConnect_ScriptedWithJson_DeliverEveryLineInOrder_AndBothExitZero(string mode)
+    [InlineData("tcp", "rsa")]
+    [InlineData("tcp", "pseudo")]
+    [InlineData("tcp", "noise")]
+    [InlineData("udp", "rsa")]
+    [InlineData("udp", "pseudo")]
+    [InlineData("udp", "noise")]
+    public async Task ListenAndConnect_ScriptedWithJson_DeliverEveryLineInOrder_AndBothExitZero(string transport, string mode)
     {
         using var home = new TemporaryDirectory();
         await using var bob = SecretChatProcess.Start(
-            ["listen", "--tcp", "127.0.0.1:0", "--encryption", mode, "--name", "bob", "--json", .. home.IdentityArgs("bob")], null);
+            ["listen", $"--{transport}", "127.0.0.1:0", "--encryption", mode, "--name", "bob", "--json", .. home.IdentityArgs("bob")], null);
         var address = (await bob.WaitForEventAsync("listening")).GetProperty("address").GetString()!;
         await using var alice = SecretChatProcess.Start(
-            ["connect", "--tcp", address, "--encryption", mode, "--name", "alice", "--json", .. home.IdentityArgs("alice")], null);
+            ["connect", $"--{transport}", address, "--encryption", mode, "--name", "alice", "--json", .. home.IdentityArgs("alice")], null);
 
         string[] fromAlice = ["hello bob", "second line, with \"quotes\"", "ünïcødé ✓"];
         string[] fromBob = ["hi alice", "bye"];
@@ -36,7 +39,8 @@ public class CliEndToEndTests
         var connected = alice.Events.Single(e => e.GetProperty("event").GetString() == "connected");
         Assert.Equal("bob", connected.GetProperty("peer").GetString());
         Assert.Equal(mode, connected.GetProperty("encryption").GetString());
-        Assert.Equal("tcp", connected.GetProperty("transport").GetString());
+        Assert.Equal(transport, connected.GetProperty("transport").GetString());
+        Assert.Equal("direct", connected.GetProperty("path").GetString());
         Assert.Equal(fromAlice.Length, alice.Events.Count(e => e.GetProperty("event").GetString() == "delivered"));
         Assert.DoesNotContain("   at ", alice.Stderr + bob.Stderr);
     }
@@ -67,6 +71,18 @@ public class CliEndToEndTests
         var line = Assert.Single(alice.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains($"127.0.0.1:{port}", line);
         Assert.Contains("refused", line);
+    }
+
+    [Fact]
+    public async Task ConnectUdp_NobodyAnswers_FailsAfterTheHandshakeTimeout_WithOneSentence()
+    {
+        var port = FreePort();
+        await using var alice = SecretChatProcess.Start("connect", "--udp", $"127.0.0.1:{port}", "--encryption", "pseudo", "--timeout", "1");
+        alice.CloseInput();
+
+        Assert.NotEqual(0, await alice.WaitForExitAsync());
+        var line = Assert.Single(alice.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"127.0.0.1:{port} did not answer the handshake within 1 s", line);
     }
 
     [Fact]

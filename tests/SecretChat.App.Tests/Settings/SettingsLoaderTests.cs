@@ -76,6 +76,28 @@ public sealed class SettingsLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Load_UdpTimers_ComeFromTheEnvironment_AndReachTheChatOptions()
+    {
+        _environment["SECRETCHAT_Udp__KeepAliveSeconds"] = "5";
+        _environment["SECRETCHAT_Udp__DeadPeerSeconds"] = "12.5";
+
+        var options = Load().ToChatOptions(ChatTransport.Udp, "127.0.0.1:1");
+
+        Assert.Equal(TimeSpan.FromSeconds(5), options.KeepAliveInterval);
+        Assert.Equal(TimeSpan.FromSeconds(12.5), options.DeadPeerTimeout);
+    }
+
+    [Fact]
+    public void Load_NonPositiveUdpTimer_IsASettingsErrorNamingIt()
+    {
+        _environment["SECRETCHAT_Udp__DeadPeerSeconds"] = "0";
+
+        var error = Assert.Throws<SettingsException>(() => Load().ToChatOptions(ChatTransport.Udp, "127.0.0.1:1"));
+
+        Assert.Contains("Udp:DeadPeerSeconds", error.Message);
+    }
+
+    [Fact]
     public void Load_WithFlags_OverridesTheEnvironment()
     {
         Write(SettingsLoader.FileName, """{ "Encryption": "rsa", "Name": "file" }""");
