@@ -6,7 +6,7 @@ var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(arg
 // BenchmarkDotNet reports a benchmark that throws and carries on; CI must see it as a failure.
 // --list and --help produce no summaries and are not failures.
 var listing = args.Any(a => a is "--list" or "--help" or "-h" or "--version" or "--info");
-var failed = summaries.Where(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success) || s.Reports.IsEmpty).ToList();
+var failed = summaries.Where(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success || r.ResultStatistics is null) || s.Reports.IsEmpty).ToList();
 foreach (var summary in failed)
     Console.Error.WriteLine($"benchmarks: {summary.Title} failed (a benchmark threw, did not build, or was invalid).");
 if (!listing && !summaries.Any())
