@@ -1,3 +1,18 @@
 using BenchmarkDotNet.Running;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// BenchmarkSwitcher gives the usual command line: --filter, --list flat, --job, --inProcess, --artifacts.
+var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+
+// BenchmarkDotNet reports a benchmark that throws and carries on; CI must see it as a failure.
+// --list and --help produce no summaries and are not failures.
+var listing = args.Any(a => a is "--list" or "--help" or "-h" or "--version" or "--info");
+var failed = summaries.Where(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success || r.ResultStatistics is null) || s.Reports.IsEmpty).ToList();
+foreach (var summary in failed)
+    Console.Error.WriteLine($"benchmarks: {summary.Title} failed (a benchmark threw, did not build, or was invalid).");
+if (!listing && !summaries.Any())
+{
+    Console.Error.WriteLine("benchmarks: nothing ran (check --filter).");
+    return 1;
+}
+
+return failed.Count == 0 ? 0 : 1;

@@ -62,6 +62,7 @@ public static partial class SecureObservable
         private readonly ProtocolHello _local = new(ProtocolHello.CurrentVersion, security.Mode, role);
         private IHandshake? _handshake;
         private bool _done;
+        private bool _succeeded;
 
         public IDisposable? Stopped { get; set; }
 
@@ -123,7 +124,14 @@ public static partial class SecureObservable
         public void Dispose()
         {
             lock (_gate)
+            {
                 _done = true;
+                // After success the last messages may still be queued or flushing (over TCP a send completes only
+                // once the socket took it): cancelling them would drop a message the peer needs to finish, and it
+                // would wait until its timeout. Only a handshake that ends without a session gives up its sends.
+                if (_succeeded)
+                    return;
+            }
             _cancel.Cancel();
             _cancel.Dispose();
         }
@@ -148,6 +156,7 @@ public static partial class SecureObservable
             if (handshake.Status != HandshakeStatus.Complete)
                 return;
             _done = true;
+            _succeeded = true;
             var session = handshake.Split();
             handshake.Dispose();
             Stopped?.Dispose();

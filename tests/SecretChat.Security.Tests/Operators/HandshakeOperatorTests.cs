@@ -53,6 +53,28 @@ public class HandshakeOperatorTests : ReactiveTest
     }
 
     [Fact]
+    public void Handshake_Completed_LeavesItsLastSendsRunning()
+    {
+        // Over TCP a send completes only once the socket took it, so the last message is often still pending
+        // when the session is emitted. Cancelling it dropped the message and the peer timed out.
+        var tokens = new List<CancellationToken>();
+        ValueTask SlowSend(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+        {
+            tokens.Add(cancellationToken);
+            return new ValueTask(new TaskCompletionSource().Task);
+        }
+        var frames = _scheduler.CreateHotObservable(
+            OnNext(210, Hello(SecurityMode.Pseudo, HandshakeRole.Initiator)),
+            OnNext(230, Seq("m1")));
+
+        var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(), HandshakeRole.Responder, SlowSend, Timeout, _scheduler));
+
+        Assert.Equal(NotificationKind.OnCompleted, result.Messages[^1].Value.Kind);
+        Assert.Equal(2, tokens.Count);
+        Assert.All(tokens, token => Assert.False(token.IsCancellationRequested));
+    }
+
+    [Fact]
     public void Handshake_Responder_ReadsThenWrites_AndCompletesRightAfterItsLastWrite()
     {
         var frames = _scheduler.CreateHotObservable(

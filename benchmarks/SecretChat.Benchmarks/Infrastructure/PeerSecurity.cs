@@ -1,0 +1,35 @@
+using SecretChat.Security;
+using SecretChat.Security.Identity;
+using SecretChat.Security.Noise;
+using SecretChat.Security.Pseudo;
+using SecretChat.Security.Rsa;
+
+namespace SecretChat.Benchmarks.Infrastructure;
+
+/// <summary>The security module each side of a benchmark pair uses, per mode; owns the long-term keys.</summary>
+public sealed class PeerSecurity : IDisposable
+{
+    private readonly StaticKeyPair _initiatorIdentity = StaticKeyPair.Generate();
+    private readonly StaticKeyPair _responderIdentity = StaticKeyPair.Generate();
+
+    // Every rsa handshake consumes one fresh RSA-2048 key from this pool (the product's behaviour).
+    private readonly RsaKeyPool _rsaKeys = new();
+
+    public (ISecurityModule Initiator, ISecurityModule Responder) For(SecurityMode mode) => mode switch
+    {
+        SecurityMode.Noise => (new NoiseSecurity(_initiatorIdentity), new NoiseSecurity(_responderIdentity)),
+        SecurityMode.Rsa => (new RsaSecurity(_rsaKeys), new RsaSecurity(_rsaKeys)),
+        SecurityMode.Pseudo => (new PseudoSecurity(), new PseudoSecurity()),
+        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, null),
+    };
+
+    /// <summary>Waits until the rsa key pool is full, so setup does not race the first handshake.</summary>
+    public Task WarmAsync() => _rsaKeys.WarmAsync();
+
+    public void Dispose()
+    {
+        _rsaKeys.Dispose();
+        _initiatorIdentity.Dispose();
+        _responderIdentity.Dispose();
+    }
+}
