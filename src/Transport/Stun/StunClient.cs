@@ -121,7 +121,11 @@ public sealed class StunClient
 
         public void Start()
         {
-            _registration = _cancellationToken.Register(() => Fail(new OperationCanceledException(_cancellationToken)));
+            _registration = _cancellationToken.Register(() =>
+            {
+                if (_result.TrySetCanceled(_cancellationToken))
+                    Cleanup();
+            });
             SendNext();
         }
 
