@@ -1,0 +1,268 @@
+using System.Globalization;
+using System.Net;
+using System.Reactive.Concurrency;
+using System.Reactive.Disposables;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using SecretChat.Transport.Stun;
+
+namespace SecretChat.Signaling;
+
+/// <summary>
+/// Registers in a room at the signaling server and waits for the other peer. Like <see cref="StunClient"/> it owns no
+/// socket: it sends through a <see cref="SendDatagram"/> and is fed inbound datagrams with <see cref="TryHandle"/>, so
+/// signaling, STUN, hole punching and the session can share one UDP port (and so one NAT mapping).
+/// </summary>
+/// <remarks>
+/// Register is retransmitted with doubling gaps until the server answers (or <see cref="RendezvousClientOptions.ServerTimeout"/>
+/// passes); while waiting for the peer a KeepAlive goes out every <see cref="RendezvousClientOptions.KeepAliveInterval"/>,
+/// and the server answers each one, so a lost PeerInfo is repeated and a vanished server is noticed.
+/// </remarks>
+public sealed class RendezvousClient : IDisposable
+{
+    private readonly SendDatagram _send;
+    private readonly IScheduler _scheduler;
+    private readonly RendezvousClientOptions _options;
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+    private readonly SerialDisposable _timer = new();
+    private Attempt? _attempt;
+
+    public RendezvousClient(SendDatagram send, IPEndPoint server, IScheduler scheduler, RendezvousClientOptions? options = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(send);
+        ArgumentNullException.ThrowIfNull(server);
+        ArgumentNullException.ThrowIfNull(scheduler);
+        options ??= new RendezvousClientOptions();
+        options.Validate();
+        _send = send;
+        Server = server;
+        _scheduler = scheduler;
+        _options = options;
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    public IPEndPoint Server { get; }
+
+    /// <summary>The id this client registers with (new for every client).</summary>
+    public PeerId PeerId { get; } = PeerId.New();
+
+    /// <summary>Our address as the server sees it, once it has answered.</summary>
+    public IPEndPoint? ReflexiveAddress { get; private set; }
+
+    /// <summary>
+    /// Joins <paramref name="room"/> and returns once the server has introduced the other peer.
+    /// <paramref name="waiting"/> hears our reflexive address when the server says we are first and waiting.
+    /// </summary>
+    /// <exception cref="SignalingTimeoutException">The server did not answer within the stated time.</exception>
+    /// <exception cref="SignalingException">The server refused: room full, rate limited, bad request, other version.</exception>
+    public Task<PeerMatch> RegisterAsync(string room, IReadOnlyList<IPEndPoint> hostCandidates, IProgress<IPEndPoint>? waiting = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(room);
+        ArgumentNullException.ThrowIfNull(hostCandidates);
+        if (!SignalingCodec.IsValidRoom(room))
+            throw new ArgumentException($"'{room}' is not a valid room name: 1–{SignalingCodec.MaxRoomBytes} UTF-8 bytes without control characters.", nameof(room));
+        if (hostCandidates.Count > SignalingCodec.MaxCandidates)
+            throw new ArgumentException($"At most {SignalingCodec.MaxCandidates} host candidates fit in a Register.", nameof(hostCandidates));
+        cancellationToken.ThrowIfCancellationRequested();
+
+        Attempt attempt;
+        lock (_gate)
+        {
+            if (_attempt is { Result.Task.IsCompleted: false })
+                throw new InvalidOperationException("A registration is already in progress.");
+            attempt = new Attempt(room, SignalingCodec.Encode(new RegisterPacket(room, PeerId, [.. hostCandidates])), waiting);
+            _attempt = attempt;
+        }
+
+        attempt.Registration = cancellationToken.Register(() => Finish(attempt, a => a.Result.TrySetCanceled(cancellationToken)));
+        StartRegistering(attempt);
+        return attempt.Result.Task;
+    }
+
+    /// <summary>Tells the server we are done with the room (sent once; the room expires anyway if it is lost).</summary>
+    public async ValueTask LeaveAsync(CancellationToken cancellationToken = default)
+    {
+        Attempt? attempt;
+        lock (_gate)
+            attempt = _attempt;
+        if (attempt is null)
+            return;
+        Finish(attempt, a => a.Result.TrySetCanceled(CancellationToken.None));
+        await _send(SignalingCodec.Encode(new LeavePacket(attempt.Room, PeerId)), Server, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Offers an inbound datagram. True when it was a signaling packet from the server (consumed, even if malformed);
+    /// false for anything else, which the caller passes on (STUN, session packets, punches).
+    /// </summary>
+    public bool TryHandle(ReadOnlySpan<byte> datagram, IPEndPoint from)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        if (!SignalingCodec.IsSignaling(datagram) || !SameEndPoint(from, Server))
+            return false;
+        if (!SignalingCodec.TryDecode(datagram, out var packet))
+        {
+            if (SignalingCodec.PeekVersion(datagram) is { } version && version != SignalingCodec.Version)
+                FailCurrent(new SignalingException($"the signaling server {Server} speaks signaling version {version}; this SecretChat speaks {SignalingCodec.Version}", SignalingErrorCode.UnsupportedVersion));
+            return true;
+        }
+
+        Attempt? attempt;
+        lock (_gate)
+            attempt = _attempt;
+        if (attempt is null || attempt.Result.Task.IsCompleted)
+            return true;
+        attempt.LastHeard = _scheduler.Now;
+
+        switch (packet)
+        {
+            case RegisteredPacket registered when registered.Peer == PeerId:
+                ReflexiveAddress = registered.ReflexiveAddress;
+                if (!attempt.Waiting)
+                {
+                    attempt.Waiting = true;
+                    _logger.LogInformation("Registered in room '{Room}' as {Reflexive}; waiting for the other peer", attempt.Room, registered.ReflexiveAddress);
+                    attempt.Progress?.Report(registered.ReflexiveAddress);
+                    StartWaiting(attempt);
+                }
+
+                break;
+            case PeerInfoPacket info when info.Peer == PeerId:
+                ReflexiveAddress = info.ReflexiveAddress;
+                var match = new PeerMatch(info.Role, info.ReflexiveAddress, info.OtherPeer, info.OtherReflexiveAddress, info.OtherHostCandidates, info.PunchDelay);
+                _logger.LogInformation("Room '{Room}': met {Peer} as {Role}", attempt.Room, info.OtherReflexiveAddress, info.Role);
+                Finish(attempt, a => a.Result.TrySetResult(match));
+                break;
+            case ErrorPacket { Code: SignalingErrorCode.UnknownRoom } when attempt.Waiting:
+                // The room vanished under us (server restart, expiry): join again.
+                _logger.LogInformation("Room '{Room}' was gone at the server; registering again", attempt.Room);
+                attempt.Waiting = false;
+                StartRegistering(attempt);
+                break;
+            case ErrorPacket error when error.Peer == PeerId || error.Peer == default:
+                FailCurrent(new SignalingException(Sentence(error), error.Code));
+                break;
+        }
+
+        return true;
+    }
+
+    public void Dispose()
+    {
+        Attempt? attempt;
+        lock (_gate)
+            attempt = _attempt;
+        if (attempt is not null)
+            Finish(attempt, a => a.Result.TrySetException(new ObjectDisposedException(nameof(RendezvousClient))));
+        _timer.Dispose();
+    }
+
+    private string Sentence(ErrorPacket error) => error.Code switch
+    {
+        SignalingErrorCode.RateLimited => $"the signaling server {Server} is rate-limiting this address: {error.Reason}",
+        _ => error.Reason,
+    };
+
+    private void StartRegistering(Attempt attempt)
+    {
+        var deadline = _scheduler.Now + _options.ServerTimeout;
+        var gap = _options.InitialRetransmit;
+        SendRegister(attempt);
+        _timer.Disposable = _scheduler.Schedule(gap, self =>
+        {
+            if (attempt.Waiting || attempt.Result.Task.IsCompleted) return;
+            var now = _scheduler.Now;
+            if (now >= deadline)
+            {
+                FailCurrent(new SignalingTimeoutException(
+                    $"the signaling server {Server} did not answer within {Seconds(_options.ServerTimeout)} s"));
+                return;
+            }
+
+            SendRegister(attempt);
+            gap = TimeSpan.FromTicks(Math.Min(gap.Ticks * 2, _options.MaxRetransmit.Ticks));
+            var next = deadline - now < gap ? deadline - now : gap;
+            self(next);
+        });
+    }
+
+    private void StartWaiting(Attempt attempt)
+    {
+        _timer.Disposable = _scheduler.Schedule(_options.KeepAliveInterval, self =>
+        {
+            if (!attempt.Waiting || attempt.Result.Task.IsCompleted) return;
+            if (_scheduler.Now - attempt.LastHeard >= _options.KeepAliveInterval + _options.ServerTimeout)
+            {
+                FailCurrent(new SignalingTimeoutException(
+                    $"the signaling server {Server} stopped answering (nothing for {Seconds(_scheduler.Now - attempt.LastHeard)} s)"));
+                return;
+            }
+
+            Send(attempt, SignalingCodec.Encode(new KeepAlivePacket(attempt.Room, PeerId)));
+            self(_options.KeepAliveInterval);
+        });
+    }
+
+    private void SendRegister(Attempt attempt) => Send(attempt, attempt.Register);
+
+    private void Send(Attempt attempt, byte[] datagram) => _ = SendAsync(attempt, datagram);
+
+    private async Task SendAsync(Attempt attempt, byte[] datagram)
+    {
+        try
+        {
+            await _send(datagram, Server, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Finish(attempt, a => a.Result.TrySetException(new SignalingException($"could not send to the signaling server {Server}: {ex.Message}", ex)));
+        }
+    }
+
+    private void FailCurrent(Exception error)
+    {
+        Attempt? attempt;
+        lock (_gate)
+            attempt = _attempt;
+        if (attempt is not null)
+            Finish(attempt, a => a.Result.TrySetException(error));
+    }
+
+    private void Finish(Attempt attempt, Func<Attempt, bool> complete)
+    {
+        if (!complete(attempt))
+            return;
+        attempt.Registration.Dispose();
+        lock (_gate)
+        {
+            if (_attempt == attempt)
+                _timer.Disposable = null;
+        }
+    }
+
+    private static bool SameEndPoint(IPEndPoint a, IPEndPoint b)
+    {
+        static IPAddress Plain(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        return a.Port == b.Port && Plain(a.Address).Equals(Plain(b.Address));
+    }
+
+    private static string Seconds(TimeSpan time) => time.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture);
+
+    private sealed class Attempt(string room, byte[] register, IProgress<IPEndPoint>? progress)
+    {
+        public string Room { get; } = room;
+
+        public byte[] Register { get; } = register;
+
+        public IProgress<IPEndPoint>? Progress { get; } = progress;
+
+        public TaskCompletionSource<PeerMatch> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public CancellationTokenRegistration Registration { get; set; }
+
+        public bool Waiting { get; set; }
+
+        public DateTimeOffset LastHeard { get; set; }
+    }
+}

@@ -1,0 +1,25 @@
+namespace SecretChat.Signaling;
+
+/// <summary>Timings of <see cref="RendezvousClient"/>.</summary>
+public sealed record RendezvousClientOptions
+{
+    /// <summary>The first Register retransmission; it doubles up to <see cref="MaxRetransmit"/> (default 500 ms).</summary>
+    public TimeSpan InitialRetransmit { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The longest gap between Register retransmissions (default 2 s).</summary>
+    public TimeSpan MaxRetransmit { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long the server may take to answer a Register, or to answer anything while we wait (default 5 s).</summary>
+    public TimeSpan ServerTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>While waiting for the peer: how often to send KeepAlive (default 5 s; under both the room TTL and typical NAT timeouts).</summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    internal void Validate()
+    {
+        if (InitialRetransmit <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(InitialRetransmit), InitialRetransmit, "Must be positive.");
+        if (MaxRetransmit < InitialRetransmit) throw new ArgumentOutOfRangeException(nameof(MaxRetransmit), MaxRetransmit, "Must be at least InitialRetransmit.");
+        if (ServerTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(ServerTimeout), ServerTimeout, "Must be positive.");
+        if (KeepAliveInterval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(KeepAliveInterval), KeepAliveInterval, "Must be positive.");
+    }
+}

@@ -1,0 +1,287 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace SecretChat.Signaling;
+
+/// <summary>
+/// Encodes and decodes signaling datagrams. All integers big-endian.
+/// <code>
+/// every packet   type u8 (0x40–0x4F) | version u8 (1) | body
+/// Register  0x40 room | peer u64 | count u8 | candidate × count
+/// Registered 0x41 peer u64 | reflexive candidate
+/// PeerInfo  0x42 peer u64 | role u8 (1 initiator, 2 responder) | punch delay ms u16 | your reflexive candidate
+///                | other peer u64 | other reflexive candidate | count u8 | other host candidate × count
+/// Error     0x43 peer u64 (0 if unknown) | code u8 | reason: length u8 + UTF-8
+/// Leave     0x44 room | peer u64
+/// KeepAlive 0x45 room | peer u64
+/// room           length u8 (1–64) + UTF-8, no control characters
+/// candidate      family u8 (4 or 6) | address (4 or 16 bytes) | port u16
+/// </code>
+/// Bytes after a known body are ignored, so a later minor version can append fields; an incompatible change bumps the version byte.
+/// </summary>
+public static class SignalingCodec
+{
+    public const byte Version = 1;
+    public const int MaxRoomBytes = 64;
+    public const int MaxCandidates = 16;
+    public const int MaxReasonBytes = 200;
+
+    /// <summary>Largest encoded packet (PeerInfo with <see cref="MaxCandidates"/> IPv6 candidates), well under 1200 bytes.</summary>
+    public const int MaxPacketLength = 2 + 8 + 1 + 2 + 19 + 8 + 19 + 1 + (MaxCandidates * 19);
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>True when the first byte is in the signaling range 0x40–0x4F (the demultiplexing check).</summary>
+    public static bool IsSignaling(ReadOnlySpan<byte> datagram) => datagram.Length >= 1 && (datagram[0] & 0xF0) == 0x40;
+
+    /// <summary>The version byte, or null when the datagram is too short to have one.</summary>
+    public static byte? PeekVersion(ReadOnlySpan<byte> datagram) => datagram.Length >= 2 ? datagram[1] : null;
+
+    /// <exception cref="SignalingFormatException">Not a well-formed signaling packet of this version.</exception>
+    public static SignalingPacket Decode(ReadOnlySpan<byte> datagram)
+    {
+        if (!IsSignaling(datagram))
+            throw new SignalingFormatException("Not a signaling packet: the first byte is outside 0x40–0x4F.");
+        if (datagram.Length < 2)
+            throw new SignalingFormatException("A signaling packet has at least a type and a version byte.");
+        if (datagram[1] != Version)
+            throw new SignalingFormatException($"Signaling version {datagram[1]} is not supported (this side speaks {Version}).");
+
+        var reader = new Reader(datagram[2..]);
+        return (SignalingPacketType)datagram[0] switch
+        {
+            SignalingPacketType.Register => new RegisterPacket(reader.Room(), reader.Peer(), reader.Candidates()),
+            SignalingPacketType.Registered => new RegisteredPacket(reader.Peer(), reader.Candidate()),
+            SignalingPacketType.PeerInfo => new PeerInfoPacket(
+                reader.Peer(), reader.Role(), TimeSpan.FromMilliseconds(reader.UInt16()), reader.Candidate(),
+                reader.Peer(), reader.Candidate(), reader.Candidates()),
+            SignalingPacketType.Error => new ErrorPacket(reader.Peer(), reader.ErrorCode(), reader.Text(MaxReasonBytes, "reason")),
+            SignalingPacketType.Leave => new LeavePacket(reader.Room(), reader.Peer()),
+            SignalingPacketType.KeepAlive => new KeepAlivePacket(reader.Room(), reader.Peer()),
+            _ => throw new SignalingFormatException($"Unknown signaling packet type 0x{datagram[0]:x2}."),
+        };
+    }
+
+    /// <summary>Decodes without throwing: false for anything malformed.</summary>
+    public static bool TryDecode(ReadOnlySpan<byte> datagram, out SignalingPacket? packet)
+    {
+        try
+        {
+            packet = Decode(datagram);
+            return true;
+        }
+        catch (SignalingFormatException)
+        {
+            packet = null;
+            return false;
+        }
+    }
+
+    public static byte[] Encode(SignalingPacket packet)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64);
+        Encode(packet, buffer);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <exception cref="ArgumentException">A field is out of range (room length, candidate count, reason length).</exception>
+    public static void Encode(SignalingPacket packet, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(packet);
+        ArgumentNullException.ThrowIfNull(output);
+        var span = output.GetSpan(MaxPacketLength + MaxReasonBytes + 16);
+        var writer = new Writer(span);
+        writer.Byte((byte)packet.Type);
+        writer.Byte(Version);
+        switch (packet)
+        {
+            case RegisterPacket p:
+                writer.Room(p.Room);
+                writer.Peer(p.Peer);
+                writer.Candidates(p.HostCandidates);
+                break;
+            case RegisteredPacket p:
+                writer.Peer(p.Peer);
+                writer.Candidate(p.ReflexiveAddress);
+                break;
+            case PeerInfoPacket p:
+                writer.Peer(p.Peer);
+                writer.Byte((byte)p.Role);
+                writer.UInt16((ushort)Math.Clamp(p.PunchDelay.TotalMilliseconds, 0, ushort.MaxValue));
+                writer.Candidate(p.ReflexiveAddress);
+                writer.Peer(p.OtherPeer);
+                writer.Candidate(p.OtherReflexiveAddress);
+                writer.Candidates(p.OtherHostCandidates);
+                break;
+            case ErrorPacket p:
+                writer.Peer(p.Peer);
+                writer.Byte((byte)p.Code);
+                writer.Text(Truncate(p.Reason, MaxReasonBytes), MaxReasonBytes, "reason");
+                break;
+            case LeavePacket p:
+                writer.Room(p.Room);
+                writer.Peer(p.Peer);
+                break;
+            case KeepAlivePacket p:
+                writer.Room(p.Room);
+                writer.Peer(p.Peer);
+                break;
+            default:
+                throw new ArgumentException($"Unknown packet {packet.GetType().Name}.", nameof(packet));
+        }
+
+        output.Advance(writer.Position);
+    }
+
+    /// <summary>Checks a room name as the codec would: 1–64 UTF-8 bytes, no control characters.</summary>
+    public static bool IsValidRoom(string? room) =>
+        !string.IsNullOrEmpty(room) && Encoding.UTF8.GetByteCount(room) <= MaxRoomBytes && !room.Any(char.IsControl);
+
+    private static string Truncate(string text, int maxBytes)
+    {
+        if (Encoding.UTF8.GetByteCount(text) <= maxBytes) return text;
+        while (Encoding.UTF8.GetByteCount(text) > maxBytes - 3) text = text[..^1];
+        return text + "…";
+    }
+
+    private static IPEndPoint Normalize(IPEndPoint endPoint) =>
+        endPoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port) : endPoint;
+
+    private ref struct Reader(ReadOnlySpan<byte> body)
+    {
+        private ReadOnlySpan<byte> _rest = body;
+
+        private ReadOnlySpan<byte> Take(int count, string what)
+        {
+            if (_rest.Length < count)
+                throw new SignalingFormatException($"The packet ends inside its {what}.");
+            var taken = _rest[..count];
+            _rest = _rest[count..];
+            return taken;
+        }
+
+        public byte Byte(string what) => Take(1, what)[0];
+
+        public ushort UInt16() => BinaryPrimitives.ReadUInt16BigEndian(Take(2, "punch delay"));
+
+        public PeerId Peer() => new(BinaryPrimitives.ReadUInt64BigEndian(Take(8, "peer id")));
+
+        public PeerRole Role() => Byte("role") switch
+        {
+            1 => PeerRole.Initiator,
+            2 => PeerRole.Responder,
+            var other => throw new SignalingFormatException($"Unknown role {other}."),
+        };
+
+        public SignalingErrorCode ErrorCode() => (SignalingErrorCode)Byte("error code"); // unknown codes stay numbers: still an error
+
+        public string Text(int maxBytes, string what)
+        {
+            int length = Byte(what);
+            if (length > maxBytes)
+                throw new SignalingFormatException($"The {what} is {length} bytes; at most {maxBytes} are allowed.");
+            try
+            {
+                return StrictUtf8.GetString(Take(length, what));
+            }
+            catch (DecoderFallbackException ex)
+            {
+                throw new SignalingFormatException($"The {what} is not valid UTF-8.", ex);
+            }
+        }
+
+        public string Room()
+        {
+            var room = Text(MaxRoomBytes, "room name");
+            if (room.Length == 0 || room.Any(char.IsControl))
+                throw new SignalingFormatException("A room name is 1–64 bytes of text without control characters.");
+            return room;
+        }
+
+        public IPEndPoint Candidate()
+        {
+            var family = Byte("candidate");
+            int length = family switch
+            {
+                4 => 4,
+                6 => 16,
+                _ => throw new SignalingFormatException($"Unknown candidate address family {family}."),
+            };
+            var address = new IPAddress(Take(length, "candidate"));
+            return new IPEndPoint(address, BinaryPrimitives.ReadUInt16BigEndian(Take(2, "candidate port")));
+        }
+
+        public IPEndPoint[] Candidates()
+        {
+            int count = Byte("candidate count");
+            if (count > MaxCandidates)
+                throw new SignalingFormatException($"{count} candidates; at most {MaxCandidates} are allowed.");
+            var candidates = new IPEndPoint[count];
+            for (var i = 0; i < count; i++)
+                candidates[i] = Candidate();
+            return candidates;
+        }
+    }
+
+    private ref struct Writer(Span<byte> destination)
+    {
+        private readonly Span<byte> _destination = destination;
+
+        public int Position { get; private set; }
+
+        public void Byte(byte value) => _destination[Position++] = value;
+
+        public void UInt16(ushort value)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(_destination[Position..], value);
+            Position += 2;
+        }
+
+        public void Peer(PeerId peer)
+        {
+            BinaryPrimitives.WriteUInt64BigEndian(_destination[Position..], peer.Value);
+            Position += 8;
+        }
+
+        public void Text(string text, int maxBytes, string what)
+        {
+            ArgumentNullException.ThrowIfNull(text, what);
+            int length = Encoding.UTF8.GetByteCount(text);
+            if (length > maxBytes)
+                throw new ArgumentException($"The {what} is {length} bytes; at most {maxBytes} are allowed.", what);
+            Byte((byte)length);
+            Position += Encoding.UTF8.GetBytes(text, _destination[Position..]);
+        }
+
+        public void Room(string room)
+        {
+            if (!IsValidRoom(room))
+                throw new ArgumentException($"'{room}' is not a valid room name: 1–{MaxRoomBytes} UTF-8 bytes without control characters.", nameof(room));
+            Text(room, MaxRoomBytes, "room");
+        }
+
+        public void Candidate(IPEndPoint endPoint)
+        {
+            ArgumentNullException.ThrowIfNull(endPoint);
+            endPoint = Normalize(endPoint);
+            bool v4 = endPoint.AddressFamily == AddressFamily.InterNetwork;
+            Byte(v4 ? (byte)4 : (byte)6);
+            endPoint.Address.TryWriteBytes(_destination[Position..], out var written);
+            Position += written;
+            UInt16((ushort)endPoint.Port);
+        }
+
+        public void Candidates(IReadOnlyList<IPEndPoint> candidates)
+        {
+            ArgumentNullException.ThrowIfNull(candidates);
+            if (candidates.Count > MaxCandidates)
+                throw new ArgumentException($"{candidates.Count} candidates; at most {MaxCandidates} fit in a packet.", nameof(candidates));
+            Byte((byte)candidates.Count);
+            foreach (var candidate in candidates)
+                Candidate(candidate);
+        }
+    }
+}

@@ -1,0 +1,122 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Reactive.Concurrency;
+using Microsoft.Extensions.Logging;
+
+namespace SecretChat.Signaling;
+
+/// <summary>
+/// The rendezvous server on one UDP port: answers STUN Binding requests (RFC 8489) and signaling packets,
+/// demultiplexed by their first bytes. One receive loop; replies are sent from it.
+/// </summary>
+public sealed class SignalingServer : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly Rendezvous _rendezvous;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _receiveLoop;
+
+    private SignalingServer(Socket socket, SignalingServerOptions options, ILogger logger, IScheduler scheduler)
+    {
+        _socket = socket;
+        _logger = logger;
+        LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+        _rendezvous = new Rendezvous(options, logger, scheduler, Send);
+        _receiveLoop = Task.Run(ReceiveLoopAsync);
+    }
+
+    public IPEndPoint LocalEndPoint { get; }
+
+    public SignalingStatistics Statistics => _rendezvous.Statistics;
+
+    /// <summary>Binds <paramref name="listen"/> (port 0 picks a free one) and starts serving.</summary>
+    /// <exception cref="SocketException">The address cannot be bound, e.g. <see cref="SocketError.AddressAlreadyInUse"/>.</exception>
+    public static SignalingServer Start(IPEndPoint listen, SignalingServerOptions? options = null, ILogger? logger = null, IScheduler? scheduler = null)
+    {
+        ArgumentNullException.ThrowIfNull(listen);
+        options ??= new SignalingServerOptions();
+        options.Validate();
+        logger ??= Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        var socket = new Socket(listen.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            if (listen.AddressFamily == AddressFamily.InterNetworkV6 && listen.Address.Equals(IPAddress.IPv6Any))
+                socket.DualMode = true;
+            socket.Bind(listen);
+            var server = new SignalingServer(socket, options, logger, scheduler ?? DefaultScheduler.Instance);
+            logger.LogInformation("Signaling and STUN on udp {EndPoint}", server.LocalEndPoint);
+            return server;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_stop.IsCancellationRequested) return;
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _socket.Dispose();
+        await _receiveLoop.ConfigureAwait(false);
+        _rendezvous.Dispose();
+        _stop.Dispose();
+        _logger.LogInformation("Signaling server stopped ({Statistics})", Statistics);
+    }
+
+    private void Send(byte[] datagram, IPEndPoint to)
+    {
+        try
+        {
+            _socket.SendTo(datagram, SocketFlags.None, to);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            Statistics.SendFailed();
+            _logger.LogDebug("Could not answer {EndPoint}: {Message}", to, ex.Message);
+        }
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        var buffer = new byte[2048];
+        EndPoint any = _socket.AddressFamily == AddressFamily.InterNetworkV6 ? new IPEndPoint(IPAddress.IPv6Any, 0) : new IPEndPoint(IPAddress.Any, 0);
+        while (!_stop.IsCancellationRequested)
+        {
+            SocketReceiveFromResult received;
+            try
+            {
+                received = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, any, _stop.Token).ConfigureAwait(false);
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionRefused or SocketError.MessageSize)
+            {
+                continue; // ICMP noise for an earlier reply (Windows), or an oversized datagram: not ours to stop for
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException || _stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (SocketException ex)
+            {
+                _logger.LogWarning("Receive failed ({Error}); still serving", ex.SocketErrorCode);
+                continue;
+            }
+
+            var source = (IPEndPoint)received.RemoteEndPoint;
+            if (source.Address.IsIPv4MappedToIPv6)
+                source = new IPEndPoint(source.Address.MapToIPv4(), source.Port);
+            try
+            {
+                _rendezvous.Receive(buffer.AsSpan(0, received.ReceivedBytes), source);
+            }
+            catch (Exception ex)
+            {
+                // A bug in handling one datagram must not stop the server for everyone.
+                Statistics.Malformed();
+                _logger.LogError(ex, "Failed to handle a datagram from {Source}", source);
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+namespace SecretChat.Signaling;
+
+/// <summary>Limits and timings of the signaling server; the defaults suit a small public server.</summary>
+public sealed record SignalingServerOptions
+{
+    /// <summary>A room nobody has sent anything to for this long is removed (default 60 s).</summary>
+    public TimeSpan RoomTtl { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often expired rooms and idle rate-limit buckets are swept (default 5 s).</summary>
+    public TimeSpan SweepInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Open rooms at most; more Registers for new rooms get "server full" (default 10 000).</summary>
+    public int MaxRooms { get; init; } = 10_000;
+
+    /// <summary>Host candidates a peer may announce (default 8).</summary>
+    public int MaxCandidatesPerPeer { get; init; } = 8;
+
+    /// <summary>Told to both peers in PeerInfo: punch this long after receiving it (default 0: now).</summary>
+    public TimeSpan PunchDelay { get; init; } = TimeSpan.Zero;
+
+    /// <summary>Token bucket per source IP address: datagrams per second, sustained (default 10).</summary>
+    public double RatePerSecond { get; init; } = 10;
+
+    /// <summary>Token bucket per source IP address: burst size (default 20).</summary>
+    public double RateBurst { get; init; } = 20;
+
+    /// <summary>Source addresses tracked at once; beyond it new sources share one bucket (default 10 000).</summary>
+    public int MaxTrackedSources { get; init; } = 10_000;
+
+    /// <summary>SOFTWARE in STUN answers; null sends none.</summary>
+    public string? Software { get; init; } = "SecretChat signal";
+
+    internal void Validate()
+    {
+        if (RoomTtl <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(RoomTtl), RoomTtl, "Must be positive.");
+        if (SweepInterval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(SweepInterval), SweepInterval, "Must be positive.");
+        if (MaxRooms < 1) throw new ArgumentOutOfRangeException(nameof(MaxRooms), MaxRooms, "Must be at least 1.");
+        if (MaxCandidatesPerPeer is < 0 or > SignalingCodec.MaxCandidates)
+            throw new ArgumentOutOfRangeException(nameof(MaxCandidatesPerPeer), MaxCandidatesPerPeer, $"Must be 0–{SignalingCodec.MaxCandidates}.");
+        if (PunchDelay < TimeSpan.Zero || PunchDelay.TotalMilliseconds > ushort.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(PunchDelay), PunchDelay, "Must be 0–65.535 s.");
+        if (!(RatePerSecond > 0)) throw new ArgumentOutOfRangeException(nameof(RatePerSecond), RatePerSecond, "Must be positive.");
+        if (!(RateBurst >= 1)) throw new ArgumentOutOfRangeException(nameof(RateBurst), RateBurst, "Must be at least 1.");
+        if (MaxTrackedSources < 1) throw new ArgumentOutOfRangeException(nameof(MaxTrackedSources), MaxTrackedSources, "Must be at least 1.");
+    }
+}

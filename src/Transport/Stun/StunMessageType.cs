@@ -1,0 +1,46 @@
+using System.Globalization;
+
+namespace SecretChat.Transport.Stun;
+
+/// <summary>A STUN message type: a 12-bit method and a class, interleaved on the wire (RFC 8489 §5).</summary>
+public readonly record struct StunMessageType
+{
+    /// <summary>The only method RFC 8489 defines.</summary>
+    public const ushort BindingMethod = 0x001;
+
+    public static StunMessageType BindingRequest { get; } = new(BindingMethod, StunClass.Request);
+
+    public static StunMessageType BindingSuccess { get; } = new(BindingMethod, StunClass.SuccessResponse);
+
+    public static StunMessageType BindingError { get; } = new(BindingMethod, StunClass.ErrorResponse);
+
+    public static StunMessageType BindingIndication { get; } = new(BindingMethod, StunClass.Indication);
+
+    public StunMessageType(ushort method, StunClass @class)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(method, (ushort)0xFFF);
+        Method = method;
+        Class = @class;
+    }
+
+    public ushort Method { get; }
+
+    public StunClass Class { get; }
+
+    /// <summary>The 14-bit wire value: M11..M7 C1 M6..M4 C0 M3..M0.</summary>
+    public ushort Value =>
+        (ushort)((Method & 0x000F) | ((Method & 0x0070) << 1) | ((Method & 0x0F80) << 2)
+                 | (((int)Class & 1) << 4) | (((int)Class & 2) << 7));
+
+    public static StunMessageType FromValue(ushort value)
+    {
+        var method = (ushort)((value & 0x000F) | ((value & 0x00E0) >> 1) | ((value & 0x3E00) >> 2));
+        var @class = (StunClass)(((value >> 4) & 1) | ((value >> 7) & 2));
+        return new StunMessageType(method, @class);
+    }
+
+    public override string ToString() =>
+        Method == BindingMethod
+            ? $"Binding {Class}"
+            : $"method 0x{Method.ToString("x3", CultureInfo.InvariantCulture)} {Class}";
+}

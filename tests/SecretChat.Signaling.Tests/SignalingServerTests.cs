@@ -1,0 +1,140 @@
+using System.Net;
+using System.Net.Sockets;
+using SecretChat.Transport.Stun;
+
+namespace SecretChat.Signaling.Tests;
+
+/// <summary>The real server on a loopback port, with real clients.</summary>
+public class SignalingServerTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+    private static readonly IPEndPoint AnyLoopback = new(IPAddress.Loopback, 0);
+
+    [Fact]
+    public async Task TwoPeers_MeetInARoom_AndLearnEachOthersAddressesFromOneSocketEach()
+    {
+        await using var server = SignalingServer.Start(AnyLoopback);
+        await using var alice = new LoopbackPeer(server.LocalEndPoint);
+        await using var bob = new LoopbackPeer(server.LocalEndPoint);
+
+        var aliceStun = await alice.Stun.BindAsync(server.LocalEndPoint).WaitAsync(Timeout);
+        var aliceMatch = alice.Rendezvous.RegisterAsync("blue-otter", [alice.LocalEndPoint]);
+        var bobMatch = await bob.Rendezvous.RegisterAsync("blue-otter", [bob.LocalEndPoint]).WaitAsync(Timeout);
+        var aliceSees = await aliceMatch.WaitAsync(Timeout);
+
+        Assert.Equal(alice.LocalEndPoint, aliceStun.MappedAddress);
+        Assert.Equal(PeerRole.Responder, aliceSees.Role);
+        Assert.Equal(PeerRole.Initiator, bobMatch.Role);
+        Assert.Equal(bob.LocalEndPoint, aliceSees.PeerReflexiveAddress);
+        Assert.Equal(alice.LocalEndPoint, bobMatch.PeerReflexiveAddress);
+        Assert.Equal(alice.LocalEndPoint, aliceSees.ReflexiveAddress);
+        Assert.Equal(0, alice.Unclaimed + bob.Unclaimed);
+    }
+
+    [Fact]
+    public async Task ThirdPeer_IsToldTheRoomIsFull()
+    {
+        await using var server = SignalingServer.Start(AnyLoopback);
+        await using var alice = new LoopbackPeer(server.LocalEndPoint);
+        await using var bob = new LoopbackPeer(server.LocalEndPoint);
+        await using var carol = new LoopbackPeer(server.LocalEndPoint);
+        var waiting = alice.Rendezvous.RegisterAsync("x", []);
+        await bob.Rendezvous.RegisterAsync("x", []).WaitAsync(Timeout);
+        await waiting.WaitAsync(Timeout);
+
+        var error = await Assert.ThrowsAsync<SignalingException>(() => carol.Rendezvous.RegisterAsync("x", []).WaitAsync(Timeout));
+
+        Assert.Equal("room 'x' is full", error.Message);
+        Assert.Equal(1, server.Statistics.RefusedRoomFull);
+    }
+
+    [Fact]
+    public async Task Flood_OfGarbage_IsCountedAndDroppedAndTheServerStillAnswers()
+    {
+        await using var server = SignalingServer.Start(AnyLoopback, new SignalingServerOptions { RateBurst = 10_000, RatePerSecond = 10_000 });
+        await using var client = UdpStunClient.Bind(AnyLoopback);
+        using var flooder = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        flooder.Bind(AnyLoopback);
+        var random = new Random(5);
+        const int Bursts = 10, PerBurst = 50;
+
+        for (var burst = 0; burst < Bursts; burst++)
+        {
+            for (var i = 0; i < PerBurst; i++)
+            {
+                var garbage = new byte[random.Next(1, 600)];
+                random.NextBytes(garbage);
+                garbage[0] = (byte)(0x40 | (garbage[0] & 0x0F)); // always in the signaling range, so always parsed
+                if (garbage.Length > 1) garbage[1] = 1;
+                await flooder.SendToAsync(garbage, server.LocalEndPoint);
+            }
+
+            // The server handles datagrams in order from one loop: once this is answered, the burst has been handled.
+            await SyncAsync(flooder, server.LocalEndPoint);
+        }
+
+        var binding = await client.BindAsync(server.LocalEndPoint).WaitAsync(Timeout);
+        Assert.Equal(client.LocalEndPoint, binding.MappedAddress);
+        var handled = server.Statistics.MalformedDropped + server.Statistics.SignalingPacketsHandled + server.Statistics.UnexpectedDropped;
+        Assert.Equal(Bursts * (PerBurst + 1) + 1, server.Statistics.DatagramsReceived);
+        Assert.Equal(Bursts * PerBurst, handled);
+        Assert.True(server.Statistics.MalformedDropped > Bursts * PerBurst / 2);
+    }
+
+    [Fact]
+    public async Task RateLimit_AFloodingSource_IsToldOnceAndThenIgnored()
+    {
+        await using var server = SignalingServer.Start(AnyLoopback, new SignalingServerOptions { RateBurst = 5, RatePerSecond = 0.001 });
+        await using var peer = new LoopbackPeer(server.LocalEndPoint, new RendezvousClientOptions { InitialRetransmit = TimeSpan.FromMilliseconds(50) });
+        using var flooder = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        flooder.Bind(AnyLoopback);
+        for (var i = 0; i < 5; i++)
+            await flooder.SendToAsync(new byte[] { 0x45, 0x01 }, server.LocalEndPoint);
+
+        // Same source address (127.0.0.1), so the peer's Register finds the bucket empty.
+        var error = await Assert.ThrowsAsync<SignalingException>(() => peer.Rendezvous.RegisterAsync("x", []).WaitAsync(Timeout));
+
+        Assert.Equal(SignalingErrorCode.RateLimited, error.Code);
+        Assert.StartsWith($"the signaling server {server.LocalEndPoint} is rate-limiting this address", error.Message);
+    }
+
+    [Fact]
+    public async Task Start_PortInUse_ThrowsAddressAlreadyInUse()
+    {
+        await using var first = SignalingServer.Start(AnyLoopback);
+
+        var error = Assert.Throws<SocketException>(() => SignalingServer.Start(first.LocalEndPoint));
+
+        Assert.Equal(SocketError.AddressAlreadyInUse, error.SocketErrorCode);
+    }
+
+    [Fact]
+    public async Task Client_ServerNotRunning_FailsWithinTheStatedTime()
+    {
+        int port;
+        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
+        {
+            probe.Bind(AnyLoopback);
+            port = ((IPEndPoint)probe.LocalEndPoint!).Port;
+        }
+
+        await using var peer = new LoopbackPeer(new IPEndPoint(IPAddress.Loopback, port), new RendezvousClientOptions { ServerTimeout = TimeSpan.FromSeconds(1) });
+
+        var error = await Assert.ThrowsAsync<SignalingTimeoutException>(() => peer.Rendezvous.RegisterAsync("x", []).WaitAsync(Timeout));
+
+        Assert.Equal($"the signaling server 127.0.0.1:{port} did not answer within 1 s", error.Message);
+    }
+
+    private static async Task SyncAsync(Socket socket, IPEndPoint server)
+    {
+        var id = StunTransactionId.New();
+        await socket.SendToAsync(new StunMessageBuilder(StunMessageType.BindingRequest, id).ToArray(), server);
+        var buffer = new byte[1500];
+        while (true)
+        {
+            var received = await socket.ReceiveFromAsync(buffer, new IPEndPoint(IPAddress.Any, 0)).WaitAsync(Timeout);
+            if (StunMessage.TryParse(buffer.AsSpan(0, received.ReceivedBytes), out var message) && message.TransactionId == id)
+                return;
+        }
+    }
+}
