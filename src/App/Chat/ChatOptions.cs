@@ -7,6 +7,9 @@ public enum ChatTransport
 {
     Tcp,
     Udp,
+
+    /// <summary>UDP through both NATs: <see cref="ChatOptions.EndPoint"/> is the signaling server, <see cref="ChatOptions.Room"/> the meeting point.</summary>
+    PeerToPeer,
 }
 
 /// <summary>Everything needed to open a chat session, after settings, environment and flags are merged.</summary>
@@ -16,6 +19,9 @@ public sealed record ChatOptions
 
     /// <summary><c>HOST:PORT</c> to connect to, or <c>ADDR:PORT</c> to listen on (port 0 picks a free one).</summary>
     public required string EndPoint { get; init; }
+
+    /// <summary>The room both peers join at the signaling server (<see cref="ChatTransport.PeerToPeer"/> only).</summary>
+    public string? Room { get; init; }
 
     public SecurityMode Encryption { get; init; } = SecurityMode.Noise;
 

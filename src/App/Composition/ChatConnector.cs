@@ -8,6 +8,7 @@ using SecretChat.App.Chat;
 using SecretChat.Framing;
 using SecretChat.Security;
 using SecretChat.Security.Datagrams;
+using SecretChat.Signaling;
 using SecretChat.Transport;
 using SecretChat.Transport.Reliability;
 using SecretChat.Transport.Udp;
@@ -29,6 +30,9 @@ public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
         var security = SecurityModules.Create(options);
         progress?.Report($"connecting to {peer} over {TransportName(options)}");
 
+        if (options.Transport == ChatTransport.PeerToPeer)
+            return await ConnectPeerToPeerAsync(peer, security, options, progress, cancellationToken).ConfigureAwait(false);
+
         var channel = options.Transport == ChatTransport.Tcp
             ? await ConnectTcpAsync(peer, security, options, cancellationToken).ConfigureAwait(false)
             : await ConnectUdpAsync(peer, security, options, cancellationToken).ConfigureAwait(false);
@@ -39,6 +43,8 @@ public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
     public async Task<IChatListener> ListenAsync(ChatOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.Transport == ChatTransport.PeerToPeer)
+            throw new ChatFailedException("Peer-to-peer sessions are not listened for: both peers run 'secretchat p2p --room NAME'.");
         var local = ParseEndPoint(options);
         var endPoint = new IPEndPoint(await ResolveAsync(local, "listen on", cancellationToken).ConfigureAwait(false), local.Port);
         var security = SecurityModules.Create(options);
@@ -90,6 +96,39 @@ public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
             owned: new AsyncDisposables(wiring, socket));
     }
 
+    /// <summary>Meets the peer at the signaling server, punches through both NATs, and runs the UDP session over the hole.</summary>
+    private async Task<IChat> ConnectPeerToPeerAsync(HostPort server, SecurityChoice security, ChatOptions options, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(options.Room))
+            throw new ChatFailedException("A room name is needed to meet the peer (--room NAME).");
+        var serverAddress = new IPEndPoint(await ResolveAsync(server, "reach the signaling server", cancellationToken).ConfigureAwait(false), server.Port);
+        var attempt = PunchAttempt.Start(serverAddress, _scheduler);
+        ISecureChannel channel;
+        try
+        {
+            var match = await attempt.MeetAsync(options.Room, progress, cancellationToken).ConfigureAwait(false);
+            progress?.Report($"met the peer (this side is the {(attempt.Role == HandshakeRole.Initiator ? "initiator" : "responder")})");
+            var datagrams = await attempt.PunchAsync(security.Module, match, options.HandshakeTimeout, progress, cancellationToken).ConfigureAwait(false);
+            progress?.Report($"direct path to {datagrams.RemoteEndPoint} open");
+            channel = new ReliableDatagramChannel(datagrams, ReliabilityOptions(options), _scheduler, owned: attempt);
+        }
+        catch (Exception e) when (e is SignalingException or HandshakeException or ArgumentException)
+        {
+            await attempt.DisposeAsync().ConfigureAwait(false);
+            throw new ChatFailedException(Sentence(e.Message), e);
+        }
+        catch
+        {
+            await attempt.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return await StartSessionAsync(channel, security.NewVerifier(), options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Lower layers speak in clauses ("the signaling server ... did not answer"); the user gets a sentence.</summary>
+    private static string Sentence(string text) =>
+        text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..] + (text.EndsWith('.') ? "" : ".");
+
     private FramedSecureChannel FramedChannel(IFrameConnection connection, ISecurityModule security, HandshakeRole role, ChatOptions options) =>
         new(connection, security, role, options.HandshakeTimeout, _scheduler, "tcp");
 
@@ -127,6 +166,7 @@ public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
     };
 
     private static string TransportName(ChatOptions options) => options.Transport == ChatTransport.Tcp ? "tcp" : "udp";
+
 
     private static HostPort ParseEndPoint(ChatOptions options)
     {
