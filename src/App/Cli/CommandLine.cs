@@ -166,11 +166,20 @@ internal sealed class CommandLine
         var signal = EndPointOption("--signal", "The signaling server (default: Signaling:Server in settings).", "HOST:PORT", allowPortZero: false);
         var command = new Command(
             "p2p",
-            "Meet a peer through the signaling server by room name, punch through both NATs and chat directly over UDP. Not available yet.")
+            "Meet a peer through the signaling server by room name, punch through both NATs and chat directly over UDP.")
         { room, signal };
         Examples(command, "secretchat p2p --room blue-otter --signal signal.example.org:3478");
         common.AddTo(command);
-        command.SetAction((parse, ct) => _app.GuardAsync(_ => NotYetAsync("p2p"), ct));
+        command.SetAction((parse, ct) => _app.GuardAsync(token =>
+        {
+            var settings = _app.LoadSettings(parse.GetValue(common.Config), common.SettingsFlags(parse));
+            var server = parse.GetValue(signal) ?? settings.Signaling.Server;
+            var options = settings.ToChatOptions(ChatTransport.PeerToPeer, server, parse.GetValue(common.AcceptNewKey)) with
+            {
+                Room = parse.GetValue(room),
+            };
+            return new SessionCommand(_app, settings, options, json: parse.GetValue(common.Json)).ConnectAsync(token);
+        }, ct));
         return command;
     }
 

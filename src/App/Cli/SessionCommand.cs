@@ -24,7 +24,12 @@ internal sealed class SessionCommand
 
     private bool Scripted => _json || IO.IsInputRedirected;
 
-    private string Transport => _options.Transport.ToString().ToLowerInvariant();
+    private string Transport => _options.Transport == ChatTransport.Tcp ? "tcp" : "udp";
+
+    /// <summary>Where this side is going, for progress lines.</summary>
+    private string Destination => _options.Transport == ChatTransport.PeerToPeer
+        ? $"room '{_options.Room}' via the signaling server {_options.EndPoint}"
+        : $"{_options.EndPoint} over {Transport}";
 
     public async Task<int> ConnectAsync(CancellationToken cancellationToken)
     {
@@ -32,7 +37,7 @@ internal sealed class SessionCommand
         if (Scripted)
         {
             var writer = CreateWriter();
-            writer.Status($"connecting to {_options.EndPoint} over {Transport}");
+            writer.Status($"connecting to {Destination}");
             IChat chat;
             try
             {
@@ -56,7 +61,7 @@ internal sealed class SessionCommand
             try
             {
                 session = await console.WithSpinnerAsync(
-                    $"Connecting to {_options.EndPoint} over {Transport}…",
+                    $"Connecting to {Destination}…",
                     progress => connector.ConnectAsync(_options, progress, cancellationToken)).ConfigureAwait(false);
             }
             catch (PeerKeyChangedException changed)

@@ -32,6 +32,9 @@ public sealed class PunchAttempt : IAsyncDisposable
     private static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(100);
     private const int ProbeCount = 20;
 
+    /// <summary>What a default server keeps per peer (<c>SignalingServerOptions.MaxCandidatesPerPeer</c>).</summary>
+    private const int MaxHostCandidates = 8;
+
     private readonly UdpDatagramSocket _socket;
     private readonly RendezvousClient _rendezvous;
     private readonly IScheduler _scheduler;
@@ -246,6 +249,6 @@ public sealed class PunchAttempt : IAsyncDisposable
         }
         if (IPAddress.IsLoopback(server))
             addresses.Insert(0, server.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Loopback : IPAddress.Loopback);
-        return [.. addresses.Distinct().Take(SignalingCodec.MaxCandidates).Select(a => new IPEndPoint(a, port))];
+        return [.. addresses.Distinct().Take(MaxHostCandidates).Select(a => new IPEndPoint(a, port))];
     }
 }

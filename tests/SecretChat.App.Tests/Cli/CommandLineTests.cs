@@ -169,8 +169,6 @@ public class CommandLineTests
     [Theory]
     [InlineData("signal", "signal")]
     [InlineData("signal --listen 0.0.0.0:3478", "signal")]
-    [InlineData("p2p --room blue-otter", "p2p")]
-    [InlineData("p2p --room blue-otter --signal example.org:3478 --encryption rsa", "p2p")]
     public async Task LaterCommands_ParseAndSayNotAvailableYet(string commandLine, string name)
     {
         using var app = new TestApp();
@@ -178,6 +176,24 @@ public class CommandLineTests
         Assert.Equal(2, await app.RunAsync(commandLine));
 
         Assert.Equal($"secretchat {name} is not available yet.", app.Console.ErrorText.Trim());
+    }
+
+    [Theory]
+    [InlineData("p2p --room blue-otter --signal example.org:3478 --encryption rsa", "example.org:3478")]
+    [InlineData("p2p --room blue-otter --encryption rsa", "127.0.0.1:3478")]
+    public async Task PeerToPeer_MeetsInTheRoom_AtTheFlagsOrTheSettingsSignalingServer(string commandLine, string server)
+    {
+        using var app = new TestApp();
+        app.Fake.OnConnect = (_, _, _) => throw new ChatFailedException("The signaling server did not answer.");
+
+        Assert.Equal(1, await app.RunAsync(commandLine));
+
+        var options = app.Fake.LastOptions;
+        Assert.Equal(ChatTransport.PeerToPeer, options.Transport);
+        Assert.Equal("blue-otter", options.Room);
+        Assert.Equal(server, options.EndPoint);
+        Assert.Equal(SecretChat.Security.SecurityMode.Rsa, options.Encryption);
+        Assert.Equal("The signaling server did not answer.", app.Console.ErrorText.Trim());
     }
 
     [Fact]
