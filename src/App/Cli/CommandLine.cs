@@ -19,7 +19,7 @@ internal sealed class CommandLine
         Root = new RootCommand("SecretChat: end-to-end encrypted chat between two peers.");
         Root.SetAction((_, _) => _app.GuardAsync(async _ =>
         {
-            await _app.WriteErrorAsync("Choose a command: listen, connect, demo, signal or p2p (see 'secretchat --help').").ConfigureAwait(false);
+            await _app.WriteErrorAsync("Choose a command: listen, connect, demo, signal, netcheck or p2p (see 'secretchat --help').").ConfigureAwait(false);
             return ExitCodes.Usage;
         }, CancellationToken.None));
         Examples(
@@ -59,6 +59,7 @@ internal sealed class CommandLine
         Root.Subcommands.Add(connect);
         Root.Subcommands.Add(Demo());
         Root.Subcommands.Add(Signal());
+        Root.Subcommands.Add(Netcheck());
         Root.Subcommands.Add(PeerToPeer());
         AddExamplesToHelp();
     }
@@ -147,10 +148,40 @@ internal sealed class CommandLine
         var listen = EndPointOption("--listen", "Address to serve signaling and STUN on (default: Signaling:Listen in settings, 0.0.0.0:3478).", "ADDR:PORT", allowPortZero: true);
         var command = new Command(
             "signal",
-            "Run the signaling server that p2p peers meet at (it also answers STUN binding requests). Not available yet.")
+            "Run the signaling server that p2p peers meet at (it also answers STUN binding requests) until Ctrl+C or SIGTERM; logs to the console.")
         { listen, config };
-        Examples(command, "secretchat signal --listen 0.0.0.0:3478");
-        command.SetAction((parse, ct) => _app.GuardAsync(_ => NotYetAsync("signal"), ct));
+        Examples(command, "secretchat signal --listen 0.0.0.0:3478", "secretchat signal --listen 127.0.0.1:0      (any free port; the first line tells it)");
+        command.SetAction((parse, ct) => _app.GuardAsync(token =>
+        {
+            var settings = _app.LoadSettings(parse.GetValue(config), new Dictionary<string, string?>());
+            return SignalCommand.RunAsync(_app, settings, parse.GetValue(listen), token);
+        }, ct));
+        return command;
+    }
+
+    private Command Netcheck()
+    {
+        var config = new CommonOptions().Config;
+        var json = new CommonOptions().Json;
+        var stun = new Option<string[]>("--stun")
+        {
+            Description = "A STUN server to ask (repeat it: two servers, or two ports of one, reveal how your NAT maps ports). Default: Signaling:Server in settings.",
+            HelpName = "HOST:PORT",
+        };
+        var command = new Command(
+            "netcheck",
+            "Find your public address and how your NAT behaves (from one UDP port, asking STUN servers), and say whether direct p2p connections can work.")
+        { stun, json, config };
+        Examples(
+            command,
+            "secretchat netcheck",
+            "secretchat netcheck --stun stun.l.google.com:19302 --stun stun.cloudflare.com:3478",
+            "secretchat netcheck --stun signal.example.org:3478 --json");
+        command.SetAction((parse, ct) => _app.GuardAsync(token =>
+        {
+            var settings = _app.LoadSettings(parse.GetValue(config), new Dictionary<string, string?>());
+            return NetcheckCommand.RunAsync(_app, settings, parse.GetValue(stun) ?? [], parse.GetValue(json), token);
+        }, ct));
         return command;
     }
 
@@ -181,12 +212,6 @@ internal sealed class CommandLine
             return new SessionCommand(_app, settings, options, json: parse.GetValue(common.Json)).ConnectAsync(token);
         }, ct));
         return command;
-    }
-
-    private async Task<int> NotYetAsync(string name)
-    {
-        await _app.WriteErrorAsync($"secretchat {name} is not available yet.").ConfigureAwait(false);
-        return ExitCodes.Usage;
     }
 
     private static Option<string> EndPointOption(string name, string description, string helpName, bool allowPortZero)

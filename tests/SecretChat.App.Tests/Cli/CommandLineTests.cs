@@ -148,12 +148,13 @@ public class CommandLineTests
     }
 
     [Theory]
-    [InlineData("--help", new[] { "listen", "connect", "demo", "signal", "p2p", "Examples:" })]
+    [InlineData("--help", new[] { "listen", "connect", "demo", "signal", "netcheck", "p2p", "Examples:" })]
     [InlineData("listen --help", new[] { "--tcp", "--udp", "--encryption", "--name", "--json", "--identity", "--known-peers", "--accept-new-key", "--config", "--timeout", "Examples:" })]
     [InlineData("connect --help", new[] { "--tcp", "--udp", "--encryption", "--json", "--config", "--timeout", "HOST:PORT", "Examples:" })]
     [InlineData("connect -h --tcp nonsense", new[] { "--tcp" })]
     [InlineData("demo --help", new[] { "--encryption", "Examples:" })]
     [InlineData("signal --help", new[] { "--listen" })]
+    [InlineData("netcheck --help", new[] { "--stun", "--json" })]
     [InlineData("p2p --help", new[] { "--room", "--signal", "--encryption" })]
     public async Task Help_ForEachCommand_ExitsZeroAndDescribesTheOptions(string commandLine, string[] mentions)
     {
@@ -164,18 +165,6 @@ public class CommandLineTests
         foreach (var mention in mentions)
             Assert.Contains(mention, app.Console.OutText);
         Assert.Equal("", app.Console.ErrorText);
-    }
-
-    [Theory]
-    [InlineData("signal", "signal")]
-    [InlineData("signal --listen 0.0.0.0:3478", "signal")]
-    public async Task LaterCommands_ParseAndSayNotAvailableYet(string commandLine, string name)
-    {
-        using var app = new TestApp();
-
-        Assert.Equal(2, await app.RunAsync(commandLine));
-
-        Assert.Equal($"secretchat {name} is not available yet.", app.Console.ErrorText.Trim());
     }
 
     [Theory]
