@@ -16,11 +16,18 @@ namespace SecretChat.App.Chat;
 /// Protocol inside the sealed channel: each side first sends <see cref="EnvelopeKind.Hello"/> with its
 /// name; every <see cref="EnvelopeKind.Text"/> is answered by an <see cref="EnvelopeKind.Ack"/> with
 /// its id; <see cref="EnvelopeKind.Finished"/> says "I have nothing more to send" (the sender still
-/// receives and acknowledges); <see cref="EnvelopeKind.Close"/> ends the session with a reason.
+/// receives and acknowledges); <see cref="EnvelopeKind.Close"/> ends the session with a reason (its id
+/// is <see cref="OrderlyClose"/> for a user's close, <see cref="RefusedClose"/> when the peer was refused).
 /// Once both sides have finished and everything is acknowledged, each half-closes the connection.
 /// </remarks>
 public sealed class ChatSession : IChat
 {
+    /// <summary>The id of a Close envelope when a user closes the session.</summary>
+    private const ulong OrderlyClose = 0;
+
+    /// <summary>The id of a Close envelope when this side refuses the peer: the peer must not count it as a clean end.</summary>
+    private const ulong RefusedClose = 1;
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly ISecureChannel _channel;
@@ -154,7 +161,7 @@ public sealed class ChatSession : IChat
         }
         if (Session is not null)
         {
-            await TrySendAsync(EnvelopeKind.Close, 0, reason).ConfigureAwait(false);
+            await TrySendAsync(EnvelopeKind.Close, OrderlyClose, reason).ConfigureAwait(false);
             await CompleteSendingAsync().ConfigureAwait(false);
         }
         Terminate($"The session was {reason}.", clean: true);
@@ -177,7 +184,7 @@ public sealed class ChatSession : IChat
     /// <summary>Tells the peer why it is refused before ending the session.</summary>
     private async Task RefuseAsync(string explanation)
     {
-        await TrySendAsync(EnvelopeKind.Close, 0, "your identity was refused").ConfigureAwait(false);
+        await TrySendAsync(EnvelopeKind.Close, RefusedClose, "your identity was refused").ConfigureAwait(false);
         await CompleteSendingAsync().ConfigureAwait(false);
         Fail(explanation);
     }
@@ -211,7 +218,8 @@ public sealed class ChatSession : IChat
                 CheckReadyToClose();
                 break;
             case EnvelopeKind.Close:
-                Terminate(envelope.Body.Length > 0 ? $"The peer closed the session ({envelope.Body})." : "The peer closed the session.", clean: true);
+                Terminate(envelope.Body.Length > 0 ? $"The peer closed the session ({envelope.Body})." : "The peer closed the session.",
+                    clean: envelope.Header.Id == OrderlyClose);
                 break;
             case EnvelopeKind.Text or EnvelopeKind.Finished:
                 Fail("The peer sent messages before introducing itself.");
@@ -320,7 +328,7 @@ public sealed class ChatSession : IChat
         {
             await _channel.CompleteAsync().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
         {
             // The peer is gone already; the inbound side reports how.
         }
@@ -345,6 +353,8 @@ public sealed class ChatSession : IChat
         _subscription?.Dispose();
         _disposal = Task.Run(async () =>
         {
+            // Tell the peer this side is done (a datagram channel has no socket close to say it for us).
+            await CompleteSendingAsync().ConfigureAwait(false);
             await _channel.DisposeAsync().ConfigureAwait(false);
         });
         _readyToClose.TrySetResult();

@@ -28,11 +28,10 @@ public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
         ArgumentNullException.ThrowIfNull(options);
         var peer = ParseEndPoint(options);
         var security = SecurityModules.Create(options);
-        progress?.Report($"connecting to {peer} over {TransportName(options)}");
-
         if (options.Transport == ChatTransport.PeerToPeer)
             return await ConnectPeerToPeerAsync(peer, security, options, progress, cancellationToken).ConfigureAwait(false);
 
+        progress?.Report($"connecting to {peer} over {TransportName(options)}");
         var channel = options.Transport == ChatTransport.Tcp
             ? await ConnectTcpAsync(peer, security, options, cancellationToken).ConfigureAwait(false)
             : await ConnectUdpAsync(peer, security, options, cancellationToken).ConfigureAwait(false);

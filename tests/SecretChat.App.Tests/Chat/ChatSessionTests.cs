@@ -150,6 +150,7 @@ public class ChatSessionTests
         Assert.Equal("Refused: this key is not the one pinned for alice.", bobError.Message);
         var aliceEnd = await alice.Events.OfType<Disconnected>().FirstAsync().ToTask().WaitAsync(Timeout);
         Assert.Contains("refused", aliceEnd.Reason);
+        Assert.False(aliceEnd.Clean); // a refusal is a failure for the refused side, whatever it had sent
     }
 
     [Fact]

@@ -29,8 +29,10 @@ public class PeerToPeerEndToEndTests
         alice.CloseInput();
         bob.CloseInput();
 
-        Assert.Equal(0, await alice.WaitForExitAsync());
-        Assert.Equal(0, await bob.WaitForExitAsync());
+        var aliceExit = await alice.WaitForExitAsync();
+        var bobExit = await bob.WaitForExitAsync();
+        Assert.True(aliceExit == 0 && bobExit == 0,
+            $"alice {aliceExit}: {alice.Stderr}\n{string.Join('\n', alice.StdoutLines)}\nbob {bobExit}: {bob.Stderr}\n{string.Join('\n', bob.StdoutLines)}");
         Assert.Equal(["hi bob", "how is the NAT?"], Texts(bob, "alice"));
         Assert.Equal(["hi alice"], Texts(alice, "bob"));
         var connected = alice.Events.Single(e => e.GetProperty("event").GetString() == "connected");
@@ -53,25 +55,46 @@ public class PeerToPeerEndToEndTests
     }
 
     [Fact]
-    public async Task ThirdPeer_IsRefused_BecauseTheRoomIsFull()
+    public async Task ThirdPeer_IsRefused_WhileTheRoomIsFull()
     {
         await using var server = SignalingServer.Start(new IPEndPoint(IPAddress.Loopback, 0));
-        var signal = server.LocalEndPoint.ToString();
         var room = $"room-{Guid.NewGuid():N}";
-        await using var bob = SecretChatProcess.Start("p2p", "--room", room, "--signal", signal, "--encryption", "pseudo", "--name", "bob", "--json");
-        await bob.WaitForEventAsync("status");
-        await using var alice = SecretChatProcess.Start("p2p", "--room", room, "--signal", signal, "--encryption", "pseudo", "--name", "alice", "--json");
-        await alice.WaitForEventAsync("connected");
+        // Two peers hold the room (they register and stay, as peers do until they have punched).
+        await using var first = new RoomHolder(server.LocalEndPoint);
+        await using var second = new RoomHolder(server.LocalEndPoint);
+        var waiting = first.RegisterAsync(room);
+        await second.RegisterAsync(room).WaitAsync(SecretChatProcess.DefaultTimeout);
+        await waiting.WaitAsync(SecretChatProcess.DefaultTimeout);
 
-        await using var carol = SecretChatProcess.Start("p2p", "--room", room, "--signal", signal, "--encryption", "pseudo", "--name", "carol");
+        await using var carol = SecretChatProcess.Start("p2p", "--room", room, "--signal", server.LocalEndPoint.ToString(), "--encryption", "pseudo", "--name", "carol");
         carol.CloseInput();
 
         Assert.NotEqual(0, await carol.WaitForExitAsync());
-        Assert.Contains("full", carol.Stderr);
-        alice.CloseInput();
-        bob.CloseInput();
-        Assert.Equal(0, await alice.WaitForExitAsync());
-        Assert.Equal(0, await bob.WaitForExitAsync());
+        var line = Assert.Single(carol.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.True(line.Contains($"room '{room}' is full", StringComparison.OrdinalIgnoreCase), line);
+    }
+
+    /// <summary>A bare rendezvous client on its own socket, standing in for a peer that holds a place in a room.</summary>
+    private sealed class RoomHolder : IAsyncDisposable
+    {
+        private readonly SecretChat.Transport.Udp.UdpDatagramSocket _socket = SecretChat.Transport.Udp.UdpDatagramSocket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        private readonly RendezvousClient _client;
+        private readonly IDisposable _wiring;
+
+        public RoomHolder(IPEndPoint server)
+        {
+            _client = new RendezvousClient((datagram, to, ct) => _socket.SendAsync(datagram, to, ct), server, System.Reactive.Concurrency.DefaultScheduler.Instance);
+            _wiring = _socket.Datagrams.Subscribe(d => _client.TryHandle(d.Payload.Span, d.RemoteEndPoint));
+        }
+
+        public Task<PeerMatch> RegisterAsync(string room) => _client.RegisterAsync(room, [_socket.LocalEndPoint]);
+
+        public async ValueTask DisposeAsync()
+        {
+            _wiring.Dispose();
+            _client.Dispose();
+            await _socket.DisposeAsync();
+        }
     }
 
     private static string[] Texts(SecretChatProcess process, string from) => process.Events
