@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net;
+using System.Reactive.Linq;
 
 namespace SecretChat.Security;
 
@@ -42,4 +43,13 @@ public interface ISecureChannel : IAsyncDisposable
 
     /// <summary>The largest message <see cref="SendAsync"/> accepts.</summary>
     int MaxMessageSize { get; }
+
+    /// <summary>Each move to another path (relay to direct and back); channels with one path never emit.</summary>
+    IObservable<PathChange> PathChanges => Observable.Never<PathChange>();
+
+    /// <summary>Things the user should know that do not end the session (e.g. a relay limit was hit).</summary>
+    IObservable<string> Notices => Observable.Never<string>();
+
+    /// <summary>A few lines for a person: the path, the peer's address, round-trip time, what is known of the NATs.</summary>
+    string DescribePath() => $"path: {PathName} over {TransportName}\npeer: {RemoteEndPoint?.ToString() ?? "unknown"}";
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Reactive.Disposables;
 using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
 using System.Reactive.Subjects;
@@ -66,11 +67,16 @@ public sealed class ChatSession : IChat
         channel.Established.ContinueWith(
             _ => chat.SendHelloAsync(),
             CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
-        chat._subscription = channel.Messages
-            .Select(InboundEnvelope.Read)
-            .Subscribe(chat.OnEnvelope, chat.OnFailed, chat.OnClosedByPeer);
+        chat._subscription = new CompositeDisposable(
+            channel.PathChanges.Subscribe(change => chat.Emit(new PathChanged(change.Path, change.Remote?.ToString(), change.Reason))),
+            channel.Notices.Subscribe(notice => chat.Emit(new ChatError(notice))),
+            channel.Messages
+                .Select(InboundEnvelope.Read)
+                .Subscribe(chat.OnEnvelope, chat.OnFailed, chat.OnClosedByPeer));
         return chat;
     }
+
+    public string DescribePath() => _channel.DescribePath();
 
     /// <summary>The longest text one message can carry: the channel's message size less the envelope header.</summary>
     public int MaxTextBytes => _channel.MaxMessageSize - EnvelopeCodec.HeaderSize;

@@ -31,4 +31,7 @@ public interface IChat : IAsyncDisposable
 
     /// <summary>Completes when the session has ended, however it ended.</summary>
     Task Completion { get; }
+
+    /// <summary>A few lines for <c>/path</c>: the current path, the peer's address, RTT, what is known of the NATs.</summary>
+    string DescribePath() => "No path information for this session.";
 }

@@ -75,7 +75,15 @@ public sealed class ConsoleCommands
     public static ConsoleCommands CreateDefault() => new ConsoleCommands()
         .Add(new("help", "", "List the commands.", Help))
         .Add(new("quit", "", "Close the session and exit.", Quit))
-        .Add(new("fingerprint", "", "Show the safety number to compare with your peer (noise only).", Fingerprint));
+        .Add(new("fingerprint", "", "Show the safety number to compare with your peer (noise only).", Fingerprint))
+        .Add(new("path", "", "Show how the session travels: direct or relayed, the peer's address, round-trip time, the NATs.", Path));
+
+    private static Task<CommandOutcome> Path(CommandContext context, string _)
+    {
+        foreach (var line in context.Chat.DescribePath().Split('\n'))
+            context.MarkupLine($"[grey]{Markup.Escape(line)}[/]");
+        return Task.FromResult(CommandOutcome.Continue);
+    }
 
     private static Task<CommandOutcome> Help(CommandContext context, string _)
     {

@@ -179,6 +179,9 @@ public sealed class InteractiveConsole
             case Disconnected d:
                 Line(d.Clean ? $"[yellow]Disconnected: {Markup.Escape(d.Reason)}[/]" : $"[red]Disconnected: {Markup.Escape(d.Reason)}[/]");
                 break;
+            case PathChanged p:
+                Info($"Now on the {p.Path} path ({p.Remote}): {p.Reason}");
+                break;
             case ChatError e:
                 Error(e.Message);
                 break;

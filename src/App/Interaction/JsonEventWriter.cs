@@ -62,6 +62,12 @@ public sealed class JsonEventWriter : IEventWriter
                     json.WriteString("reason", d.Reason);
                     json.WriteBoolean("clean", d.Clean);
                     break;
+                case PathChanged p:
+                    json.WriteString("event", "path_changed");
+                    json.WriteString("path", p.Path);
+                    json.WriteString("remote", p.Remote);
+                    json.WriteString("reason", p.Reason);
+                    break;
                 case ChatError e:
                     json.WriteString("event", "error");
                     json.WriteString("message", e.Message);

@@ -44,6 +44,9 @@ public sealed class PlainEventWriter : IEventWriter
             case Disconnected d:
                 Line(_output, $"disconnected: {d.Reason}");
                 break;
+            case PathChanged p:
+                Line(_output, $"now on the {p.Path} path ({p.Remote}): {p.Reason}");
+                break;
             case ChatError e:
                 Line(_error, $"error: {e.Message}");
                 break;

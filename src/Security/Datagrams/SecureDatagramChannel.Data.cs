@@ -22,11 +22,20 @@ public sealed partial class SecureDatagramChannel
     /// </summary>
     /// <exception cref="InvalidOperationException">The handshake has not completed on this side.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The payload exceeds <see cref="MaxPayloadSize"/>.</exception>
+    /// <exception cref="ArgumentException">The payload is empty (empty payloads are path probes: <see cref="ProbeAsync"/>).</exception>
     /// <remarks>
     /// Fails with <see cref="NonceExhaustedException"/> once <see cref="DatagramChannelOptions.RejectAfterMessages"/>
     /// counters were used (the session ends then), and with an <see cref="IOException"/> after the session ended.
     /// </remarks>
     public ValueTask SendAsync(ReadOnlyMemory<byte> payload)
+    {
+        if (payload.IsEmpty)
+            throw new ArgumentException("An empty payload is a path probe; use ProbeAsync.", nameof(payload));
+        return SealAndSend(payload, to: null);
+    }
+
+    /// <summary>Seals at the next counter and sends to <paramref name="to"/>, or to the peer's current address.</summary>
+    private ValueTask SealAndSend(ReadOnlyMemory<byte> payload, IPEndPoint? to)
     {
         byte[] buffer;
         int length;
@@ -43,24 +52,9 @@ public sealed partial class SecureDatagramChannel
             var maxPayload = PacketCodec.MaxDatagramSize - PacketCodec.DataHeaderSize - sender.TagSize;
             if (payload.Length > maxPayload)
                 throw new ArgumentOutOfRangeException(nameof(payload), payload.Length, $"A datagram carries at most {maxPayload} bytes of payload.");
-            if (_nextCounter >= _options.RejectAfterMessages || _nextCounter > CipherState.MaxNonce)
-            {
-                // Nonces never wrap: the session ends and a new handshake must make new keys.
-                var exhausted = new NonceExhaustedException();
-                Terminate(exhausted);
-                return ValueTask.FromException(exhausted);
-            }
-            var counter = _nextCounter++;
-            length = PacketCodec.DataHeaderSize + payload.Length + sender.TagSize;
-            buffer = ArrayPool<byte>.Shared.Rent(length);
-            PacketCodec.WriteHeader(PacketHeader.Data(_peerSessionId, counter), buffer);
-            sender.Seal(
-                counter,
-                buffer.AsSpan(0, PacketCodec.DataHeaderSize),
-                payload.Span,
-                buffer.AsSpan(PacketCodec.DataHeaderSize, payload.Length + sender.TagSize));
-            remote = _remote!;
-            _sent++;
+            if (!TrySealLocked(payload.Span, out buffer, out length, out var failure))
+                return ValueTask.FromException(failure!);
+            remote = to ?? _remote!;
         }
 
         ValueTask sending;
@@ -79,6 +73,34 @@ public sealed partial class SecureDatagramChannel
             return ValueTask.CompletedTask;
         }
         return ReturnAfter(sending, buffer);
+    }
+
+    /// <summary>Seals a data packet at the next counter into a pooled buffer. Call under the lock.</summary>
+    private bool TrySealLocked(ReadOnlySpan<byte> payload, out byte[] buffer, out int length, out Exception? failure)
+    {
+        var sender = _session!.Sender;
+        if (_nextCounter >= _options.RejectAfterMessages || _nextCounter > CipherState.MaxNonce)
+        {
+            // Nonces never wrap: the session ends and a new handshake must make new keys.
+            failure = new NonceExhaustedException();
+            Terminate(failure);
+            buffer = [];
+            length = 0;
+            return false;
+        }
+        var counter = _nextCounter++;
+        length = PacketCodec.DataHeaderSize + payload.Length + sender.TagSize;
+        buffer = ArrayPool<byte>.Shared.Rent(length);
+        PacketCodec.WriteHeader(PacketHeader.Data(_peerSessionId, counter), buffer);
+        sender.Seal(
+            counter,
+            buffer.AsSpan(0, PacketCodec.DataHeaderSize),
+            payload,
+            buffer.AsSpan(PacketCodec.DataHeaderSize, payload.Length + sender.TagSize));
+        _sent++;
+        _lastSent = _scheduler.Now;
+        failure = null;
+        return true;
     }
 
     private static async ValueTask ReturnAfter(ValueTask sending, byte[] buffer)
@@ -154,11 +176,17 @@ public sealed partial class SecureDatagramChannel
             Drop(DatagramDropReason.Replayed);
             return;
         }
-        if (!from.Equals(_remote))
+        _lastAuthenticated = _scheduler.Now;
+        var isProbe = plaintext.Length == 0;
+        if (!from.Equals(_remote) && (_roamingPolicy?.Invoke(_remote!, from) ?? true))
         {
-            _remote = from;
-            _roamed++;
+            MoveToLocked(from);
+            // A probe that moved us gets an answer on the new path, so the prober moves too.
+            if (isProbe)
+                SendProbeLocked(from);
         }
+        if (isProbe)
+            return; // Path probes carry nothing for the layer above.
         if (_observer is null)
         {
             Drop(DatagramDropReason.NoSubscriber);

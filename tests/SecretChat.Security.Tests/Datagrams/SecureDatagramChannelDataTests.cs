@@ -37,15 +37,39 @@ public class SecureDatagramChannelDataTests
         pair.Establish();
 
         pair.SendFromInitiator("hello");
-        pair.SendFromInitiator("");
+        pair.SendFromInitiator("again");
         Assert.True(pair.Responder.SendAsync("hi back"u8.ToArray()).IsCompletedSuccessfully);
         pair.Run(100 * Ms);
 
-        Assert.Equal(["hello", ""], pair.ResponderPayloads.Texts);
+        Assert.Equal(["hello", "again"], pair.ResponderPayloads.Texts);
         Assert.Equal(["hi back"], pair.InitiatorPayloads.Texts);
         var data = pair.Network.Log.Where(w => w.IsData && w.From.Equals(ChannelPair.A)).ToArray();
         Assert.Equal([0UL, 1UL], data.Select(w => BinaryPrimitives.ReadUInt64BigEndian(w.Bytes.AsSpan(5))));
         Assert.All(data, w => Assert.Equal(pair.Responder.LocalSessionId, BinaryPrimitives.ReadUInt32BigEndian(w.Bytes.AsSpan(1))));
+        Assert.Equal(0, pair.Responder.Statistics.TotalDropped);
+    }
+
+    [Fact]
+    public void SendAsync_EmptyPayload_IsRejected_BecauseEmptyIsAPathProbe()
+    {
+        var pair = new ChannelPair();
+        pair.Establish();
+
+        Assert.Equal("payload", Assert.Throws<ArgumentException>(() => pair.Initiator.SendAsync(ReadOnlyMemory<byte>.Empty)).ParamName);
+    }
+
+    [Fact]
+    public void ProbeAsync_IsAuthenticatedButDeliversNothing()
+    {
+        var pair = new ChannelPair();
+        pair.Establish();
+        var before = pair.Responder.LastAuthenticatedReceive;
+
+        Assert.True(pair.Initiator.ProbeAsync(ChannelPair.B).IsCompletedSuccessfully);
+        pair.Run(100 * Ms);
+
+        Assert.Empty(pair.ResponderPayloads.Texts);
+        Assert.True(pair.Responder.LastAuthenticatedReceive > before);
         Assert.Equal(0, pair.Responder.Statistics.TotalDropped);
     }
 
