@@ -118,6 +118,10 @@ attach_router() {
   new_ns "$r"
   link "$(ns "$id" net)" "$name" "$r" wan0
   ip -n "$(ns "$id" net)" addr add "$net_side/24" dev "$name"
+  # The internet answers from 203.0.113.1 whatever link a packet leaves by, so a server bound to 0.0.0.0
+  # there (like the signaling server) replies from 203.0.113.1, the address peers write to, and the
+  # routers let the reply back in (conntrack matches replies by address and port).
+  ip -n "$(ns "$id" net)" route replace "${net_side%.*}.0/24" dev "$name" proto kernel scope link src "$NET_CORE"
   ip -n "$r" addr add "$wan/24" dev wan0
   ip -n "$r" route add default via "$net_side"
   ip -n "$r" link add name lan0 type bridge
