@@ -14,8 +14,14 @@ public static class LabEnvironment
     /// <summary>The lab script, copied beside the tests.</summary>
     public static string Script { get; } = Path.Combine(AppContext.BaseDirectory, "natlab", "natlab.sh");
 
-    /// <summary>The built <c>secretchat.dll</c>, copied beside the tests.</summary>
-    public static string SecretChatDll { get; } = Path.Combine(AppContext.BaseDirectory, "secretchat.dll");
+    /// <summary>
+    /// The built <c>secretchat.dll</c> copied beside the tests, or the one <c>SECRETCHAT_NATLAB_DLL</c> names
+    /// (to run the scenarios against another build).
+    /// </summary>
+    public static string SecretChatDll { get; } =
+        Environment.GetEnvironmentVariable("SECRETCHAT_NATLAB_DLL") is { Length: > 0 } other
+            ? Path.GetFullPath(other)
+            : Path.Combine(AppContext.BaseDirectory, "secretchat.dll");
 
     /// <summary>Why the lab cannot run here, or null when it can.</summary>
     public static string? Problem => s_problem.Value;
