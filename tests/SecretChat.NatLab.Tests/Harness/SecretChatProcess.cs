@@ -1,0 +1,217 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Threading.Channels;
+
+namespace SecretChat.NatLab.Tests.Harness;
+
+/// <summary>
+/// The built <c>secretchat</c> running inside a lab namespace (<c>ip netns exec NS dotnet secretchat.dll ...</c>),
+/// driven as a script would: stdin lines, <c>--json</c> events read line by line from stdout, stderr collected.
+/// Every wait has a timeout; the process is killed on dispose. (Adapted from the App tests' end-to-end runner.)
+/// </summary>
+public sealed class SecretChatProcess : IAsyncDisposable
+{
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly Process _process;
+    private readonly Channel<JsonElement> _events = Channel.CreateUnbounded<JsonElement>();
+    private readonly List<string> _stdoutSeen = [];
+    private readonly System.Text.StringBuilder _stderr = new();
+    private readonly Task _stdoutPump;
+    private readonly Task _stderrPump;
+    private readonly Stopwatch _sinceStart = Stopwatch.StartNew();
+    private bool _disposed;
+
+    private SecretChatProcess(string name, Process process)
+    {
+        Name = name;
+        _process = process;
+        _stdoutPump = Task.Run(async () =>
+        {
+            while (await process.StandardOutput.ReadLineAsync() is { } line)
+            {
+                lock (_stdoutSeen)
+                    _stdoutSeen.Add(line);
+                if (TryParseEvent(line, out var element))
+                    await _events.Writer.WriteAsync(element);
+            }
+            _events.Writer.Complete();
+        });
+        _stderrPump = Task.Run(async () =>
+        {
+            while (await process.StandardError.ReadLineAsync() is { } line)
+            {
+                lock (_stderr)
+                    _stderr.AppendLine(line);
+            }
+        });
+    }
+
+    /// <summary>Who runs it, for messages (alice, bob, signal, ...).</summary>
+    public string Name { get; }
+
+    public int Id => _process.Id;
+
+    /// <summary>Time since the process started.</summary>
+    public TimeSpan Elapsed => _sinceStart.Elapsed;
+
+    internal static SecretChatProcess Start(string name, string networkNamespace, IEnumerable<string> arguments)
+    {
+        var info = new ProcessStartInfo("ip")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        foreach (var argument in (string[])["netns", "exec", networkNamespace, "dotnet", LabEnvironment.SecretChatDll, .. arguments])
+            info.ArgumentList.Add(argument);
+        info.Environment["DOTNET_NOLOGO"] = "1";
+        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        return new SecretChatProcess(name, Process.Start(info) ?? throw new InvalidOperationException($"secretchat did not start for {name}"));
+    }
+
+    public string Stderr
+    {
+        get
+        {
+            lock (_stderr)
+                return _stderr.ToString();
+        }
+    }
+
+    public IReadOnlyList<string> StdoutLines
+    {
+        get
+        {
+            lock (_stdoutSeen)
+                return [.. _stdoutSeen];
+        }
+    }
+
+    /// <summary>Every JSON event printed so far.</summary>
+    public IReadOnlyList<JsonElement> Events => StdoutLines
+        .Select(l => TryParseEvent(l, out var e) ? e : (JsonElement?)null)
+        .OfType<JsonElement>()
+        .ToList();
+
+    /// <summary>The texts of the <c>message</c> events so far, in the order they were printed.</summary>
+    public IReadOnlyList<string> ReceivedTexts => Events
+        .Where(e => Kind(e) == "message")
+        .Select(e => e.GetProperty("text").GetString() ?? "")
+        .ToList();
+
+    public bool HasExited => _disposed || _process.HasExited;
+
+    /// <summary>How many lines (messages) were written to its stdin.</summary>
+    public int LinesWritten { get; private set; }
+
+    public async Task WriteLinesAsync(params IEnumerable<string> lines)
+    {
+        foreach (var line in lines)
+        {
+            await _process.StandardInput.WriteLineAsync(line);
+            LinesWritten++;
+        }
+        await _process.StandardInput.FlushAsync();
+    }
+
+    public void CloseInput() => _process.StandardInput.Close();
+
+    /// <summary>
+    /// Reads events (each one once, in order) until one of <paramref name="kinds"/> arrives, and returns it;
+    /// throws with everything printed so far if none comes in time or the process ends first.
+    /// </summary>
+    public async Task<JsonElement> WaitForEventAsync(TimeSpan timeout, params string[] kinds)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await foreach (var element in _events.Reader.ReadAllAsync(cts.Token))
+            {
+                if (kinds.Contains(Kind(element)))
+                    return element;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"{Name}: no {string.Join(" or ", kinds)} event within {timeout.TotalSeconds:0} s.\n{Transcript()}");
+        }
+        throw new InvalidOperationException($"{Name}: exited ({ExitCodeText()}) before any {string.Join(" or ", kinds)} event.\n{Transcript()}");
+    }
+
+    public Task<JsonElement> WaitForEventAsync(string kind, TimeSpan? timeout = null) => WaitForEventAsync(timeout ?? DefaultTimeout, kind);
+
+    /// <summary>Waits for <paramref name="count"/> more <c>message</c> events.</summary>
+    public async Task<IReadOnlyList<string>> WaitForMessagesAsync(int count, TimeSpan? timeout = null)
+    {
+        var texts = new List<string>();
+        var deadline = Stopwatch.StartNew();
+        var limit = timeout ?? DefaultTimeout;
+        while (texts.Count < count)
+        {
+            var remaining = limit - deadline.Elapsed;
+            if (remaining <= TimeSpan.Zero)
+                throw new TimeoutException($"{Name}: {texts.Count} of {count} messages within {limit.TotalSeconds:0} s.\n{Transcript()}");
+            var message = await WaitForEventAsync(remaining, "message");
+            texts.Add(message.GetProperty("text").GetString() ?? "");
+        }
+        return texts;
+    }
+
+    /// <summary>Waits for the process to exit and returns its exit code (after stdout and stderr are drained).</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan? timeout = null)
+    {
+        var limit = timeout ?? DefaultTimeout;
+        using var cts = new CancellationTokenSource(limit);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"{Name}: did not exit within {limit.TotalSeconds:0} s.\n{Transcript()}");
+        }
+        await Task.WhenAll(_stdoutPump, _stderrPump).WaitAsync(TimeSpan.FromSeconds(10));
+        return _process.ExitCode;
+    }
+
+    /// <summary>Everything it printed, for failure messages and test output.</summary>
+    public string Transcript() =>
+        $"--- {Name} stdout:\n{string.Join('\n', StdoutLines)}\n--- {Name} stderr:\n{Stderr}";
+
+    public static string Kind(JsonElement element) =>
+        element.TryGetProperty("event", out var kind) ? kind.GetString() ?? "" : "";
+
+    private string ExitCodeText() => _process.HasExited ? $"exit code {_process.ExitCode}" : "still running";
+
+    private static bool TryParseEvent(string line, out JsonElement element)
+    {
+        element = default;
+        if (!line.StartsWith('{'))
+            return false;
+        try
+        {
+            element = JsonDocument.Parse(line).RootElement;
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+            return;
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        _process.Dispose();
+        _disposed = true;
+    }
+}

@@ -1,0 +1,157 @@
+using System.Net;
+using SecretChat.NatLab.Tests.Harness;
+using Xunit.Abstractions;
+
+namespace SecretChat.NatLab.Tests.Scenarios;
+
+/// <summary>
+/// Issue 6's scenarios: <c>secretchat signal</c> on the internet, <c>secretchat p2p</c> on alice and bob, scripted
+/// through stdin and read through <c>--json</c>. Each reports whether it connected, over which path, how long it
+/// took, and checks that every message arrived in order. Run only these with
+/// <c>dotnet test tests/SecretChat.NatLab.Tests --filter Category=p2p</c>.
+/// </summary>
+[Collection(NatLabCollection.Name)]
+[Trait("Category", "p2p")]
+public sealed class PeerToPeerScenarioTests(ITestOutputHelper output) : IDisposable
+{
+    private const int PeerTimeoutSeconds = 30;
+    private readonly DirectoryInfo _home = Directory.CreateTempSubdirectory("sclab-p2p-");
+
+    [LabFact]
+    public async Task Signal_StunBindingFromBehindCone_ReportsTheRoutersAddress()
+    {
+        await using var lab = await Lab.CreateAsync(LabLayout.ConeToCone, output);
+        StartSignal(lab);
+        var socket = await lab.OpenUdpSocketAsync(lab.Alice, 40000);
+
+        var mapped = await StunProbe.BindingAsync(socket, lab.SignalEndPoint, TimeSpan.FromSeconds(20));
+
+        Assert.Equal(new IPEndPoint(lab.Alice.Router!.Address, 40000), mapped);
+    }
+
+    [LabFact]
+    public Task P2p_ConeToCone_ConnectsDirectlyAndDeliversBothWays() => DirectChatAsync(LabLayout.ConeToCone);
+
+    [LabFact]
+    public Task P2p_ConeToPublic_ConnectsDirectlyAndDeliversBothWays() => DirectChatAsync(LabLayout.ConeToPublic);
+
+    [LabFact]
+    public Task P2p_SameLan_ConnectsDirectlyAndDeliversBothWays() => DirectChatAsync(LabLayout.SameLan);
+
+    [LabFact]
+    public Task P2p_ConeToConeWithTenPercentLossEachWay_ConnectsAndDeliversEverything() =>
+        DirectChatAsync(LabLayout.ConeToCone.WithLoss(0.1), messages: 30);
+
+    [LabFact]
+    public async Task P2p_SymmetricToSymmetric_FailsNamingWhyOrRelays()
+    {
+        // Endpoint-dependent mapping on both sides defeats hole punching. Until there is a relay, each peer
+        // must give up with one clear sentence; once there is one, the chat must go through it.
+        await using var lab = await Lab.CreateAsync(LabLayout.SymmetricToSymmetric, output);
+        var (alice, bob) = await StartPeersAsync(lab);
+
+        var outcomes = await Task.WhenAll(ConnectedOrFailedAsync(alice), ConnectedOrFailedAsync(bob));
+
+        if (outcomes.All(o => o is not null))
+        {
+            Assert.All(outcomes, o => Assert.Equal("relay", o!.Path));
+            await ChatAsync(alice, bob, messages: 5);
+            return;
+        }
+        foreach (var peer in new[] { alice, bob })
+        {
+            var exit = await peer.WaitForExitAsync(TimeSpan.FromSeconds(PeerTimeoutSeconds * 2));
+            var stderr = peer.Stderr.Trim();
+            output.WriteLine($"{peer.Name} exited {exit}: {stderr}");
+            Assert.True(exit != 0, $"{peer.Name} did not connect but exited 0.\n{peer.Transcript()}");
+            Assert.True(stderr.Length > 0 && !stderr.Contains('\n', StringComparison.Ordinal), $"{peer.Name} should say why in one sentence.\n{peer.Transcript()}");
+            Assert.DoesNotContain("Exception", stderr, StringComparison.Ordinal);
+            Assert.Matches("(?i)punch|nat|symmetric|mapping|relay|reach", stderr);
+        }
+    }
+
+    [LabFact]
+    public async Task P2p_MappingsFlushedMidChat_RecoverWithoutLosingAMessage()
+    {
+        await using var lab = await Lab.CreateAsync(LabLayout.ConeToCone, output);
+        var (alice, bob) = await StartPeersAsync(lab);
+        await Conversation.ConnectedAsync(alice, output);
+        await Conversation.ConnectedAsync(bob, output);
+        var aliceLines = Conversation.Lines("alice", 10);
+        var bobLines = Conversation.Lines("bob", 10);
+
+        await alice.WriteLinesAsync(aliceLines.Take(5));
+        await bob.WriteLinesAsync(bobLines.Take(5));
+        await bob.WaitForMessagesAsync(5);
+        await alice.WaitForMessagesAsync(5);
+        foreach (var router in lab.Routers)
+            await lab.FlushMappingsAsync(router);
+        await alice.WriteLinesAsync(aliceLines.Skip(5));
+        await bob.WriteLinesAsync(bobLines.Skip(5));
+        await Conversation.FinishAsync(output, alice, bob);
+
+        Conversation.AssertReceivedInOrder(bob, aliceLines, output);
+        Conversation.AssertReceivedInOrder(alice, bobLines, output);
+    }
+
+    public void Dispose() => _home.Delete(recursive: true);
+
+    private async Task DirectChatAsync(LabLayout layout, int messages = 5)
+    {
+        await using var lab = await Lab.CreateAsync(layout, output);
+        var (alice, bob) = await StartPeersAsync(lab);
+
+        var atAlice = await Conversation.ConnectedAsync(alice, output);
+        var atBob = await Conversation.ConnectedAsync(bob, output);
+
+        Assert.Equal(("bob", "udp", "direct"), (atAlice.Peer, atAlice.Transport, atAlice.Path));
+        Assert.Equal(("alice", "udp", "direct"), (atBob.Peer, atBob.Transport, atBob.Path));
+        await ChatAsync(alice, bob, messages);
+    }
+
+    private async Task ChatAsync(SecretChatProcess alice, SecretChatProcess bob, int messages)
+    {
+        var aliceLines = Conversation.Lines("alice", messages);
+        var bobLines = Conversation.Lines("bob", messages);
+        await alice.WriteLinesAsync(aliceLines);
+        await bob.WriteLinesAsync(bobLines);
+        await Conversation.FinishAsync(output, alice, bob);
+        Conversation.AssertReceivedInOrder(bob, aliceLines, output);
+        Conversation.AssertReceivedInOrder(alice, bobLines, output);
+    }
+
+    // The signaling server on the internet, then both peers once it answers STUN (its own readiness signal).
+    private async Task<(SecretChatProcess Alice, SecretChatProcess Bob)> StartPeersAsync(Lab lab)
+    {
+        StartSignal(lab);
+        var probe = await lab.OpenUdpSocketAsync(lab.Internet, new IPEndPoint(lab.Internet.Address, 0));
+        await StunProbe.BindingAsync(probe, lab.SignalEndPoint, TimeSpan.FromSeconds(20));
+        var room = $"room-{lab.Id}";
+        return (StartPeer(lab, lab.Alice, room), StartPeer(lab, lab.Bob, room));
+    }
+
+    private static SecretChatProcess StartSignal(Lab lab) =>
+        lab.StartSecretChat("signal", lab.Internet, "signal", "--listen", $"0.0.0.0:{Lab.SignalPort}");
+
+    private SecretChatProcess StartPeer(Lab lab, LabHost host, string room) => lab.StartSecretChat(
+        host.Name,
+        host,
+        "p2p", "--room", room, "--signal", lab.SignalEndPoint.ToString(), "--json",
+        "--name", host.Name,
+        "--identity", Path.Combine(_home.FullName, $"{host.Name}.key"),
+        "--known-peers", Path.Combine(_home.FullName, $"{host.Name}-known-peers.json"),
+        "--timeout", PeerTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    // The connected event, or null when the peer exited first (it failed).
+    private async Task<PeerConnection?> ConnectedOrFailedAsync(SecretChatProcess peer)
+    {
+        try
+        {
+            return await Conversation.ConnectedAsync(peer, output, TimeSpan.FromSeconds(PeerTimeoutSeconds * 2));
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+}
