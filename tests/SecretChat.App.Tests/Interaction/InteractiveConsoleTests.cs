@@ -88,18 +88,19 @@ public class InteractiveConsoleTests
     [Fact]
     public async Task Commands_AreExtensible()
     {
-        var io = new FakeConsole("/path\n/quit\n", isInputRedirected: false);
+        var io = new FakeConsole("/transport\n/path\n/quit\n", isInputRedirected: false);
         var commands = ConsoleCommands.CreateDefault()
-            .Add(new ConsoleCommand("path", "", "Show the network path.", (context, _) =>
+            .Add(new ConsoleCommand("transport", "", "Show the transport.", (context, _) =>
             {
-                context.MarkupLine($"path: {context.Connected?.Path}");
+                context.MarkupLine($"transport: {context.Connected?.Transport}");
                 return Task.FromResult(CommandOutcome.Continue);
             }));
         var console = new InteractiveConsole(io.Ansi, new ConsoleLines(io.In), commands);
 
         await console.RunSessionAsync(new FakeChat(FakeChat.ConnectedEvent()), CancellationToken.None).WaitAsync(TestApp.Timeout);
 
-        Assert.Contains("path: direct", io.OutText);
+        Assert.Contains("transport: tcp", io.OutText);
+        Assert.Contains("No path information for this session.", io.OutText); // the built-in /path, from IChat.DescribePath
         Assert.Throws<ArgumentException>(() => commands.Add(new ConsoleCommand("quit", "", "again", (_, _) => Task.FromResult(CommandOutcome.Continue))));
     }
 
