@@ -47,9 +47,9 @@ public class SignalingCodecTests
     [Fact]
     public void Codec_TrailingBytes_AreIgnoredForLaterMinorVersions()
     {
-        var bytes = SignalingCodec.Encode(new KeepAlivePacket("x", new PeerId(5))).Concat(new byte[] { 9, 9 }).ToArray();
+        var bytes = SignalingCodec.Encode(new LeavePacket("x", new PeerId(5))).Concat(new byte[] { 9, 9 }).ToArray();
 
-        Assert.Equal(new KeepAlivePacket("x", new PeerId(5)), SignalingCodec.Decode(bytes));
+        Assert.Equal(new LeavePacket("x", new PeerId(5)), SignalingCodec.Decode(bytes));
     }
 
     [Theory]
