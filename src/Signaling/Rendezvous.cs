@@ -21,6 +21,8 @@ internal sealed class Rendezvous : IDisposable
     private readonly Lock _gate = new();
     private readonly IDisposable _sweep;
 
+    private static readonly TimeSpan RelayNoticeInterval = TimeSpan.FromSeconds(1);
+
     public Rendezvous(SignalingServerOptions options, ILogger logger, IScheduler scheduler, Action<byte[], IPEndPoint> send)
     {
         _options = options;
@@ -39,6 +41,15 @@ internal sealed class Rendezvous : IDisposable
         lock (_gate)
         {
             var now = _scheduler.Now;
+            if (IsRelay(datagram) && SignalingCodec.TryDecode(datagram, out var packet) && packet is RelayPacket relay)
+            {
+                // Relayed traffic is limited per room, whose members are known, not by the per-source packet rate meant
+                // for signaling (a chat over the relay sends far more than 10 datagrams a second).
+                Statistics.SignalingHandled();
+                Relay(relay, source, now);
+                return;
+            }
+
             if (!_rateLimit.TryTake(source.Address, now, out var firstRefusal))
             {
                 Statistics.RateLimited();
@@ -130,6 +141,9 @@ internal sealed class Rendezvous : IDisposable
                 Statistics.SignalingHandled();
                 Register(register, source, now);
                 break;
+            case RelayPacket: // only when its version byte was not ours; handled above otherwise
+                Statistics.Unexpected();
+                break;
             case KeepAlivePacket keepAlive:
                 Statistics.SignalingHandled();
                 KeepAlive(keepAlive, source, now);
@@ -209,7 +223,90 @@ internal sealed class Rendezvous : IDisposable
 
         room.LastActivity = now;
         member.Reflexive = source;
+        if (keepAlive.Matched)
+            return; // it already has its PeerInfo and keeps its membership for the relay: repeating it would only reflect bytes
         AnswerMember(room, member);
+    }
+
+    private static bool IsRelay(ReadOnlySpan<byte> datagram) =>
+        datagram.Length >= 2 && datagram[0] == (byte)SignalingPacketType.Relay && datagram[1] == SignalingCodec.Version;
+
+    private void Relay(RelayPacket relay, IPEndPoint source, DateTimeOffset now)
+    {
+        if (!_rooms.TryGetValue(relay.Room, out var room) || room.Find(relay.Peer) is not { } member || !member.Reflexive.Equals(source))
+        {
+            // Never answered: the source may be spoofed, and answering would make the server a reflector.
+            Statistics.RelayNotMember();
+            _logger.LogDebug("Dropped a relay from {Source}: not a member of room '{Room}'", source, relay.Room);
+            return;
+        }
+
+        room.LastActivity = now;
+        if (!_options.RelayEnabled)
+        {
+            Statistics.RelayDisabled();
+            Notice(room, member, RelayLimitKind.Disabled, now, SignalingErrorCode.RelayDisabled,
+                "this signaling server does not relay; only a direct path can connect these peers");
+            return;
+        }
+
+        if ((member == room.First ? room.Second : room.First) is not { } other)
+        {
+            Statistics.RelayNoPeer();
+            _logger.LogDebug("Dropped a relay in room '{Room}': the other peer is not there", room.Name);
+            return;
+        }
+
+        var length = relay.Payload.Length;
+        if (length > _options.MaxRelayPayloadBytes)
+        {
+            Statistics.RelayTooLarge();
+            Notice(room, member, RelayLimitKind.Size, now, SignalingErrorCode.RelayLimit,
+                $"the relay of room '{room.Name}' takes datagrams of at most {_options.MaxRelayPayloadBytes} bytes; this one had {length}");
+            return;
+        }
+
+        if (room.Relay is null)
+        {
+            room.Relay = new RoomRelayAllowance(_options.RelayBytesPerSecond, _options.RelayBurstBytes, _options.RelayTotalBytes, now);
+            _logger.LogInformation(
+                "Room '{Room}': relaying between {First} and {Second} (limits {Rate}/s, bursts of {Burst}, {Total} in all)",
+                room.Name, room.First.Reflexive, room.Second!.Reflexive,
+                ByteCount.Format(_options.RelayBytesPerSecond), ByteCount.Format(_options.RelayBurstBytes), ByteCount.Format(_options.RelayTotalBytes));
+        }
+
+        switch (room.Relay.TryTake(length, now))
+        {
+            case RelayVerdict.RateExceeded:
+                Statistics.RelayRateLimited();
+                Notice(room, member, RelayLimitKind.Rate, now, SignalingErrorCode.RelayLimit,
+                    $"the relay of room '{room.Name}' is limited to {ByteCount.Format(_options.RelayBytesPerSecond)}/s (bursts of {ByteCount.Format(_options.RelayBurstBytes)}); slow down");
+                return;
+            case RelayVerdict.TotalExceeded:
+                Statistics.RelayTotalLimited();
+                Notice(room, member, RelayLimitKind.Total, now, SignalingErrorCode.RelayLimit,
+                    $"room '{room.Name}' has relayed its {ByteCount.Format(_options.RelayTotalBytes)} allowance; nothing more is relayed for it");
+                return;
+        }
+
+        Statistics.RelayForwarded(length);
+        Reply(new RelayedPacket(member.Id, relay.Payload), other.Reflexive);
+    }
+
+    /// <summary>Tells a member why its relay was dropped, at most once per second per peer (one notice per datagram would be a flood of our own).</summary>
+    private void Notice(Room room, RoomPeer member, RelayLimitKind kind, DateTimeOffset now, SignalingErrorCode code, string reason)
+    {
+        if ((room.LimitsLogged & kind) == 0)
+        {
+            room.LimitsLogged |= kind;
+            _logger.LogWarning("Room '{Room}': relay refused for {Member}: {Reason}", room.Name, member.Reflexive, reason);
+        }
+
+        if (member.LastRelayNotice is { } last && now - last < RelayNoticeInterval)
+            return;
+        member.LastRelayNotice = now;
+        Statistics.RelayNotice();
+        Reply(new ErrorPacket(member.Id, code, reason), member.Reflexive);
     }
 
     private void Leave(LeavePacket leave)
@@ -254,6 +351,12 @@ internal sealed class Rendezvous : IDisposable
 
         public DateTimeOffset LastActivity { get; set; } = now;
 
+        /// <summary>Created when the room first relays; it stays with the room (a peer that leaves and rejoins does not reset it).</summary>
+        public RoomRelayAllowance? Relay { get; set; }
+
+        /// <summary>Limits already logged for this room (once each: the statistics count the rest).</summary>
+        public RelayLimitKind LimitsLogged { get; set; }
+
         public RoomPeer? Find(PeerId id) => First.Id == id ? First : Second?.Id == id ? Second : null;
     }
 
@@ -266,5 +369,16 @@ internal sealed class Rendezvous : IDisposable
         public IReadOnlyList<IPEndPoint> HostCandidates { get; set; } = hostCandidates;
 
         public PeerRole Role { get; set; } = role;
+
+        public DateTimeOffset? LastRelayNotice { get; set; }
+    }
+
+    [Flags]
+    private enum RelayLimitKind
+    {
+        Disabled = 1,
+        Size = 2,
+        Rate = 4,
+        Total = 8,
     }
 }

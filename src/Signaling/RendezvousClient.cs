@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Reactive.Concurrency;
 using System.Reactive.Disposables;
+using System.Reactive.Linq;
+using System.Reactive.Subjects;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SecretChat.Transport.Stun;
@@ -17,6 +19,8 @@ namespace SecretChat.Signaling;
 /// Register is retransmitted with doubling gaps until the server answers (or <see cref="RendezvousClientOptions.ServerTimeout"/>
 /// passes); while waiting for the peer a KeepAlive goes out every <see cref="RendezvousClientOptions.KeepAliveInterval"/>,
 /// and the server answers each one, so a lost PeerInfo is repeated and a vanished server is noticed.
+/// After the match the client stays a member of the room: <see cref="RelayAsync"/> sends session datagrams through the
+/// server, <see cref="Relayed"/> brings the other peer's, and <see cref="KeepMembership"/> holds the room open meanwhile.
 /// </remarks>
 public sealed class RendezvousClient : IDisposable
 {
@@ -26,7 +30,12 @@ public sealed class RendezvousClient : IDisposable
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly SerialDisposable _timer = new();
+    private readonly SerialDisposable _membershipTimer = new();
+    private readonly Subject<ReadOnlyMemory<byte>> _relayed = new();
+    private readonly Subject<string> _relayNotices = new();
     private Attempt? _attempt;
+    private Membership? _membership;
+    private bool _disposed;
 
     public RendezvousClient(SendDatagram send, IPEndPoint server, IScheduler scheduler, RendezvousClientOptions? options = null, ILogger? logger = null)
     {
@@ -51,6 +60,18 @@ public sealed class RendezvousClient : IDisposable
     public IPEndPoint? ReflexiveAddress { get; private set; }
 
     /// <summary>
+    /// Payloads the other peer of the room relayed through the server, surfaced by <see cref="TryHandle"/> on its thread.
+    /// A payload is valid only during <c>OnNext</c>: copy it to keep it. Completes on <see cref="Dispose"/>.
+    /// </summary>
+    public IObservable<ReadOnlyMemory<byte>> Relayed => _relayed.AsObservable();
+
+    /// <summary>
+    /// One sentence per relay refusal from the server (rate, total allowance, datagram size, relaying switched off),
+    /// e.g. "the relay of room 'x' is limited to 256 KiB/s (bursts of 1 MiB); slow down". The server sends at most one a second.
+    /// </summary>
+    public IObservable<string> RelayNotices => _relayNotices.AsObservable();
+
+    /// <summary>
     /// Joins <paramref name="room"/> and returns once the server has introduced the other peer.
     /// <paramref name="waiting"/> hears our reflexive address when the server says we are first and waiting.
     /// </summary>
@@ -73,6 +94,8 @@ public sealed class RendezvousClient : IDisposable
                 throw new InvalidOperationException("A registration is already in progress.");
             attempt = new Attempt(room, SignalingCodec.Encode(new RegisterPacket(room, PeerId, [.. hostCandidates])), waiting);
             _attempt = attempt;
+            _membership = null; // a new registration ends the previous room's membership
+            _membershipTimer.Disposable = null;
         }
 
         attempt.Registration = cancellationToken.Register(() => Finish(attempt, a => a.Result.TrySetCanceled(cancellationToken)));
@@ -80,12 +103,59 @@ public sealed class RendezvousClient : IDisposable
         return attempt.Result.Task;
     }
 
+    /// <summary>
+    /// Sends <paramref name="datagram"/> (a sealed session datagram, at most <see cref="SignalingCodec.MaxRelayPayloadBytes"/>
+    /// bytes) to the server, which forwards it to the other peer of the room. Unreliable like any datagram; the server
+    /// drops it silently when the room has lost its other peer, and with a <see cref="RelayNotices"/> sentence when a limit is hit.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No match yet (or the client left the room).</exception>
+    public ValueTask RelayAsync(ReadOnlyMemory<byte> datagram, CancellationToken cancellationToken = default)
+    {
+        if (datagram.Length > SignalingCodec.MaxRelayPayloadBytes)
+            throw new ArgumentException($"A relayed datagram is at most {SignalingCodec.MaxRelayPayloadBytes} bytes; this one has {datagram.Length}.", nameof(datagram));
+        var membership = CurrentMembership("relay");
+        return _send(SignalingCodec.Encode(new RelayPacket(membership.Room, PeerId, datagram)), Server, cancellationToken);
+    }
+
+    /// <summary>
+    /// After a match: keep sending KeepAlive every <see cref="RendezvousClientOptions.KeepAliveInterval"/> so the room, the
+    /// NAT mapping toward the server and so the relay stay alive while the session may need them. The server answers
+    /// nothing unless the room is gone, in which case the client registers again under the same id. Stops on
+    /// <see cref="LeaveAsync"/>, <see cref="Dispose"/> or a new <see cref="RegisterAsync"/>. Calling it again changes nothing.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No match yet (or the client left the room).</exception>
+    public void KeepMembership()
+    {
+        var membership = CurrentMembership("keep its membership");
+        lock (_gate)
+        {
+            if (membership.KeptAlive)
+                return;
+            membership.KeptAlive = true;
+            var keepAlive = SignalingCodec.Encode(new KeepAlivePacket(membership.Room, PeerId, Matched: true));
+            _membershipTimer.Disposable = _scheduler.SchedulePeriodic(_options.KeepAliveInterval, () =>
+            {
+                lock (_gate)
+                {
+                    if (_membership != membership) return;
+                }
+
+                _ = SendQuietlyAsync(keepAlive);
+            });
+        }
+    }
+
     /// <summary>Tells the server we are done with the room (sent once; the room expires anyway if it is lost).</summary>
     public async ValueTask LeaveAsync(CancellationToken cancellationToken = default)
     {
         Attempt? attempt;
         lock (_gate)
+        {
             attempt = _attempt;
+            _membership = null;
+            _membershipTimer.Disposable = null;
+        }
+
         if (attempt is null)
             return;
         Finish(attempt, a => a.Result.TrySetCanceled(CancellationToken.None));
@@ -106,6 +176,25 @@ public sealed class RendezvousClient : IDisposable
             if (SignalingCodec.PeekVersion(datagram) is { } version && version != SignalingCodec.Version)
                 FailCurrent(new SignalingException($"the signaling server {Server} speaks signaling version {version}; this SecretChat speaks {SignalingCodec.Version}", SignalingErrorCode.UnsupportedVersion));
             return true;
+        }
+
+        switch (packet)
+        {
+            case RelayedPacket relayed:
+                // Only from the peer we matched with: after it left, a newcomer in the room is not our session's peer.
+                if (Volatile.Read(ref _membership) is { } membership && relayed.From == membership.Peer)
+                    _relayed.OnNext(relayed.Payload);
+                return true;
+            case ErrorPacket { Code: SignalingErrorCode.RelayLimit or SignalingErrorCode.RelayDisabled } error when error.Peer == PeerId:
+                _logger.LogInformation("Relay refused by the signaling server: {Reason}", error.Reason);
+                _relayNotices.OnNext(error.Reason);
+                return true;
+            case ErrorPacket { Code: SignalingErrorCode.UnknownRoom } gone when gone.Peer == PeerId && Volatile.Read(ref _membership) is { KeptAlive: true } kept:
+                // The server lost the room (restart, expiry): join it again under the same id so the relay keeps working;
+                // the other peer does the same, and the PeerInfo that follows changes nothing for a matched client.
+                _logger.LogInformation("Room '{Room}' was gone at the server; registering again to keep relaying", kept.Room);
+                _ = SendQuietlyAsync(kept.Register);
+                return true;
         }
 
         Attempt? attempt;
@@ -132,6 +221,12 @@ public sealed class RendezvousClient : IDisposable
                 ReflexiveAddress = info.ReflexiveAddress;
                 var match = new PeerMatch(info.Role, info.ReflexiveAddress, info.OtherPeer, info.OtherReflexiveAddress, info.OtherHostCandidates, info.PunchDelay);
                 _logger.LogInformation("Room '{Room}': met {Peer} as {Role}", attempt.Room, info.OtherReflexiveAddress, info.Role);
+                lock (_gate)
+                {
+                    if (_attempt == attempt && !attempt.Result.Task.IsCompleted)
+                        _membership = new Membership(attempt.Room, info.OtherPeer, attempt.Register);
+                }
+
                 Finish(attempt, a => a.Result.TrySetResult(match));
                 break;
             case ErrorPacket { Code: SignalingErrorCode.UnknownRoom } when attempt.Waiting:
@@ -152,10 +247,41 @@ public sealed class RendezvousClient : IDisposable
     {
         Attempt? attempt;
         lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
             attempt = _attempt;
+            _membership = null;
+        }
+
         if (attempt is not null)
             Finish(attempt, a => a.Result.TrySetException(new ObjectDisposedException(nameof(RendezvousClient))));
         _timer.Dispose();
+        _membershipTimer.Dispose();
+        _relayed.OnCompleted();
+        _relayNotices.OnCompleted();
+    }
+
+    private Membership CurrentMembership(string what)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _membership ?? throw new InvalidOperationException($"Cannot {what} before the server has introduced the other peer (RegisterAsync returned a match), nor after leaving the room.");
+        }
+    }
+
+    /// <summary>For datagrams whose loss the protocol already tolerates (keepalives, re-registering): a send error is logged, not thrown.</summary>
+    private async Task SendQuietlyAsync(byte[] datagram)
+    {
+        try
+        {
+            await _send(datagram, Server, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogDebug("Could not send to the signaling server {Server}: {Message}", Server, ex.Message);
+        }
     }
 
     private string Sentence(ErrorPacket error) => error.Code switch
@@ -248,6 +374,18 @@ public sealed class RendezvousClient : IDisposable
     }
 
     private static string Seconds(TimeSpan time) => time.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture);
+
+    /// <summary>What a matched client needs to stay in its room: the room, the peer it met, and its Register to rejoin with.</summary>
+    private sealed class Membership(string room, PeerId peer, byte[] register)
+    {
+        public string Room { get; } = room;
+
+        public PeerId Peer { get; } = peer;
+
+        public byte[] Register { get; } = register;
+
+        public bool KeptAlive { get; set; }
+    }
 
     private sealed class Attempt(string room, byte[] register, IProgress<IPEndPoint>? progress)
     {

@@ -16,7 +16,9 @@ namespace SecretChat.Signaling;
 ///                | other peer u64 | other reflexive candidate | count u8 | other host candidate × count
 /// Error     0x43 peer u64 (0 if unknown) | code u8 | reason: length u8 + UTF-8
 /// Leave     0x44 room | peer u64
-/// KeepAlive 0x45 room | peer u64
+/// KeepAlive 0x45 room | peer u64 [| flags u8: bit 0 = matched, no answer wanted (absent = 0)]
+/// Relay     0x46 room | peer u64 (the sender's) | length u16 (0–1200) | payload
+/// Relayed   0x47 from peer u64 | length u16 (0–1200) | payload
 /// room           length u8 (1–64) + UTF-8, no control characters
 /// candidate      family u8 (4 or 6) | address (4 or 16 bytes) | port u16
 /// </code>
@@ -29,8 +31,16 @@ public static class SignalingCodec
     public const int MaxCandidates = 16;
     public const int MaxReasonBytes = 200;
 
-    /// <summary>Largest encoded packet (PeerInfo with <see cref="MaxCandidates"/> IPv6 candidates), well under 1200 bytes.</summary>
+    /// <summary>Largest relayed payload: one session datagram (DESIGN.md: at most 1200 bytes).</summary>
+    public const int MaxRelayPayloadBytes = 1200;
+
+    /// <summary>Largest encoded packet other than Relay/Relayed (PeerInfo with <see cref="MaxCandidates"/> IPv6 candidates), well under 1200 bytes.</summary>
     public const int MaxPacketLength = 2 + 8 + 1 + 2 + 19 + 8 + 19 + 1 + (MaxCandidates * 19);
+
+    /// <summary>Largest Relay packet: a full payload behind the longest room name (1277 bytes; 1325 on the wire over IPv6, under a 1500-byte MTU).</summary>
+    public const int MaxRelayPacketLength = 2 + 1 + MaxRoomBytes + 8 + 2 + MaxRelayPayloadBytes;
+
+    private const byte MatchedFlag = 0x01;
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -60,7 +70,9 @@ public static class SignalingCodec
                 reader.Peer(), reader.Candidate(), reader.Candidates()),
             SignalingPacketType.Error => new ErrorPacket(reader.Peer(), reader.ErrorCode(), reader.Text(MaxReasonBytes, "reason")),
             SignalingPacketType.Leave => new LeavePacket(reader.Room(), reader.Peer()),
-            SignalingPacketType.KeepAlive => new KeepAlivePacket(reader.Room(), reader.Peer()),
+            SignalingPacketType.KeepAlive => new KeepAlivePacket(reader.Room(), reader.Peer(), (reader.OptionalByte() & MatchedFlag) != 0),
+            SignalingPacketType.Relay => new RelayPacket(reader.Room(), reader.Peer(), reader.Payload()),
+            SignalingPacketType.Relayed => new RelayedPacket(reader.Peer(), reader.Payload()),
             _ => throw new SignalingFormatException($"Unknown signaling packet type 0x{datagram[0]:x2}."),
         };
     }
@@ -92,7 +104,7 @@ public static class SignalingCodec
     {
         ArgumentNullException.ThrowIfNull(packet);
         ArgumentNullException.ThrowIfNull(output);
-        var span = output.GetSpan(MaxPacketLength + MaxReasonBytes + 16);
+        var span = output.GetSpan(Math.Max(MaxPacketLength + MaxReasonBytes + 16, MaxRelayPacketLength));
         var writer = new Writer(span);
         writer.Byte((byte)packet.Type);
         writer.Byte(Version);
@@ -128,6 +140,17 @@ public static class SignalingCodec
             case KeepAlivePacket p:
                 writer.Room(p.Room);
                 writer.Peer(p.Peer);
+                if (p.Matched)
+                    writer.Byte(MatchedFlag); // absent when clear, so a waiting client's KeepAlive is byte-for-byte what it was
+                break;
+            case RelayPacket p:
+                writer.Room(p.Room);
+                writer.Peer(p.Peer);
+                writer.Payload(p.Payload.Span);
+                break;
+            case RelayedPacket p:
+                writer.Peer(p.From);
+                writer.Payload(p.Payload.Span);
                 break;
             default:
                 throw new ArgumentException($"Unknown packet {packet.GetType().Name}.", nameof(packet));
@@ -165,7 +188,18 @@ public static class SignalingCodec
 
         public byte Byte(string what) => Take(1, what)[0];
 
-        public ushort UInt16() => BinaryPrimitives.ReadUInt16BigEndian(Take(2, "punch delay"));
+        public ushort UInt16(string what = "punch delay") => BinaryPrimitives.ReadUInt16BigEndian(Take(2, what));
+
+        /// <summary>A byte a later minor version appended, or 0 when the packet ends here.</summary>
+        public byte OptionalByte() => _rest.IsEmpty ? (byte)0 : Byte("flags");
+
+        public byte[] Payload()
+        {
+            int length = UInt16("payload length");
+            if (length > MaxRelayPayloadBytes)
+                throw new SignalingFormatException($"The relayed payload is {length} bytes; at most {MaxRelayPayloadBytes} are allowed.");
+            return Take(length, "payload").ToArray();
+        }
 
         public PeerId Peer() => new(BinaryPrimitives.ReadUInt64BigEndian(Take(8, "peer id")));
 
@@ -238,6 +272,15 @@ public static class SignalingCodec
         {
             BinaryPrimitives.WriteUInt16BigEndian(_destination[Position..], value);
             Position += 2;
+        }
+
+        public void Payload(ReadOnlySpan<byte> payload)
+        {
+            if (payload.Length > MaxRelayPayloadBytes)
+                throw new ArgumentException($"The payload is {payload.Length} bytes; at most {MaxRelayPayloadBytes} can be relayed.", "payload");
+            UInt16((ushort)payload.Length);
+            payload.CopyTo(_destination[Position..]);
+            Position += payload.Length;
         }
 
         public void Peer(PeerId peer)

@@ -9,4 +9,10 @@ public enum SignalingErrorCode : byte
     UnsupportedVersion = 4,
     ServerFull = 5,
     UnknownRoom = 6,
+
+    /// <summary>A relayed datagram was dropped: the room's rate, its total allowance or the size cap was exceeded.</summary>
+    RelayLimit = 7,
+
+    /// <summary>This server does not relay at all.</summary>
+    RelayDisabled = 8,
 }

@@ -48,8 +48,28 @@ public sealed record LeavePacket(string Room, PeerId Peer) : SignalingPacket
     public override SignalingPacketType Type => SignalingPacketType.Leave;
 }
 
-/// <summary>Client → server while waiting: keeps the room and the NAT mapping alive; answered like a Register.</summary>
-public sealed record KeepAlivePacket(string Room, PeerId Peer) : SignalingPacket
+/// <summary>
+/// Client → server: keeps the room and the NAT mapping alive. While waiting it is answered like a Register;
+/// <paramref name="Matched"/> says the sender already has its PeerInfo (it keeps its membership for the relay), so the
+/// server only refreshes the room and answers nothing unless the room is gone.
+/// </summary>
+public sealed record KeepAlivePacket(string Room, PeerId Peer, bool Matched = false) : SignalingPacket
 {
     public override SignalingPacketType Type => SignalingPacketType.KeepAlive;
+}
+
+/// <summary>
+/// Client → server: forward <paramref name="Payload"/> to the other peer of <paramref name="Room"/>. <paramref name="Peer"/>
+/// is the sender's own id; the server forwards only for a member sending from its registered address. The payload is an
+/// opaque, end-to-end sealed session datagram the server never parses.
+/// </summary>
+public sealed record RelayPacket(string Room, PeerId Peer, ReadOnlyMemory<byte> Payload) : SignalingPacket
+{
+    public override SignalingPacketType Type => SignalingPacketType.Relay;
+}
+
+/// <summary>Server → client: a datagram the other peer (<paramref name="From"/>) asked the server to relay.</summary>
+public sealed record RelayedPacket(PeerId From, ReadOnlyMemory<byte> Payload) : SignalingPacket
+{
+    public override SignalingPacketType Type => SignalingPacketType.Relayed;
 }

@@ -12,4 +12,6 @@ public enum SignalingPacketType : byte
     Error = 0x43,
     Leave = 0x44,
     KeepAlive = 0x45,
+    Relay = 0x46,
+    Relayed = 0x47,
 }

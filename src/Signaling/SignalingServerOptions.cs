@@ -27,6 +27,24 @@ public sealed record SignalingServerOptions
     /// <summary>Source addresses tracked at once; beyond it new sources share one bucket (default 10 000).</summary>
     public int MaxTrackedSources { get; init; } = 10_000;
 
+    /// <summary>Whether peers may relay session datagrams through the server when no direct path works (default true).</summary>
+    public bool RelayEnabled { get; init; } = true;
+
+    /// <summary>
+    /// Per room, both directions together: sustained relay rate in payload bytes per second (default 256 KiB/s: a chat with
+    /// pasted text and the session's retransmissions never comes near it; a bulk transfer does).
+    /// </summary>
+    public long RelayBytesPerSecond { get; init; } = 256 * 1024;
+
+    /// <summary>Per room: payload bytes that may be relayed at once above the rate (default 1 MiB, a large paste in one go).</summary>
+    public long RelayBurstBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Per room, for its whole life: payload bytes relayed at most (default 256 MiB).</summary>
+    public long RelayTotalBytes { get; init; } = 256L * 1024 * 1024;
+
+    /// <summary>Largest payload the server relays in one datagram (default and most <see cref="SignalingCodec.MaxRelayPayloadBytes"/>, 1200).</summary>
+    public int MaxRelayPayloadBytes { get; init; } = SignalingCodec.MaxRelayPayloadBytes;
+
     /// <summary>SOFTWARE in STUN answers; null sends none.</summary>
     public string? Software { get; init; } = "SecretChat signal";
 
@@ -41,6 +59,12 @@ public sealed record SignalingServerOptions
             throw new ArgumentOutOfRangeException(nameof(PunchDelay), PunchDelay, "Must be 0–65.535 s.");
         if (!(RatePerSecond > 0)) throw new ArgumentOutOfRangeException(nameof(RatePerSecond), RatePerSecond, "Must be positive.");
         if (!(RateBurst >= 1)) throw new ArgumentOutOfRangeException(nameof(RateBurst), RateBurst, "Must be at least 1.");
+        if (RelayBytesPerSecond < 1) throw new ArgumentOutOfRangeException(nameof(RelayBytesPerSecond), RelayBytesPerSecond, "Must be at least 1.");
+        if (MaxRelayPayloadBytes is < 1 or > SignalingCodec.MaxRelayPayloadBytes)
+            throw new ArgumentOutOfRangeException(nameof(MaxRelayPayloadBytes), MaxRelayPayloadBytes, $"Must be 1–{SignalingCodec.MaxRelayPayloadBytes}.");
+        if (RelayBurstBytes < MaxRelayPayloadBytes)
+            throw new ArgumentOutOfRangeException(nameof(RelayBurstBytes), RelayBurstBytes, $"Must hold at least one datagram ({MaxRelayPayloadBytes} bytes).");
+        if (RelayTotalBytes < 1) throw new ArgumentOutOfRangeException(nameof(RelayTotalBytes), RelayTotalBytes, "Must be at least 1.");
         if (MaxTrackedSources < 1) throw new ArgumentOutOfRangeException(nameof(MaxTrackedSources), MaxTrackedSources, "Must be at least 1.");
     }
 }

@@ -15,6 +15,15 @@ public sealed class SignalingStatistics
     private long _refusedRoomFull;
     private long _sendFailures;
     private int _openRooms;
+    private long _relayForwarded;
+    private long _relayBytes;
+    private long _relayNotMember;
+    private long _relayNoPeer;
+    private long _relayTooLarge;
+    private long _relayRateLimited;
+    private long _relayTotalLimited;
+    private long _relayDisabled;
+    private long _relayNotices;
 
     public long DatagramsReceived => Interlocked.Read(ref _datagrams);
 
@@ -42,6 +51,33 @@ public sealed class SignalingStatistics
 
     public int OpenRooms => Volatile.Read(ref _openRooms);
 
+    /// <summary>Relay packets forwarded to the other peer of their room.</summary>
+    public long RelayPacketsForwarded => Interlocked.Read(ref _relayForwarded);
+
+    /// <summary>Payload bytes forwarded by the relay.</summary>
+    public long RelayBytesForwarded => Interlocked.Read(ref _relayBytes);
+
+    /// <summary>Relay packets dropped because the sender is not a member of the room it named (unknown room or peer, or not from the member's registered address). Never answered.</summary>
+    public long RelayDroppedNotMember => Interlocked.Read(ref _relayNotMember);
+
+    /// <summary>Relay packets from a member of a room that has no second peer to forward to.</summary>
+    public long RelayDroppedNoPeer => Interlocked.Read(ref _relayNoPeer);
+
+    /// <summary>Relay packets whose payload exceeds <see cref="SignalingServerOptions.MaxRelayPayloadBytes"/>.</summary>
+    public long RelayDroppedTooLarge => Interlocked.Read(ref _relayTooLarge);
+
+    /// <summary>Relay packets over the room's rate (<see cref="SignalingServerOptions.RelayBytesPerSecond"/>).</summary>
+    public long RelayDroppedRate => Interlocked.Read(ref _relayRateLimited);
+
+    /// <summary>Relay packets beyond the room's total allowance (<see cref="SignalingServerOptions.RelayTotalBytes"/>).</summary>
+    public long RelayDroppedTotal => Interlocked.Read(ref _relayTotalLimited);
+
+    /// <summary>Relay packets refused because relaying is switched off.</summary>
+    public long RelayDroppedDisabled => Interlocked.Read(ref _relayDisabled);
+
+    /// <summary>Relay-limit Errors sent (at most one per second per peer).</summary>
+    public long RelayNoticesSent => Interlocked.Read(ref _relayNotices);
+
     internal void Datagram() => Interlocked.Increment(ref _datagrams);
     internal void StunAnswered() => Interlocked.Increment(ref _stunAnswered);
     internal void SignalingHandled() => Interlocked.Increment(ref _signalingHandled);
@@ -53,10 +89,25 @@ public sealed class SignalingStatistics
     internal void RoomPaired() => Interlocked.Increment(ref _roomsPaired);
     internal void RoomFull() => Interlocked.Increment(ref _refusedRoomFull);
     internal void SendFailed() => Interlocked.Increment(ref _sendFailures);
+    internal void RelayForwarded(int bytes)
+    {
+        Interlocked.Increment(ref _relayForwarded);
+        Interlocked.Add(ref _relayBytes, bytes);
+    }
+
+    internal void RelayNotMember() => Interlocked.Increment(ref _relayNotMember);
+    internal void RelayNoPeer() => Interlocked.Increment(ref _relayNoPeer);
+    internal void RelayTooLarge() => Interlocked.Increment(ref _relayTooLarge);
+    internal void RelayRateLimited() => Interlocked.Increment(ref _relayRateLimited);
+    internal void RelayTotalLimited() => Interlocked.Increment(ref _relayTotalLimited);
+    internal void RelayDisabled() => Interlocked.Increment(ref _relayDisabled);
+    internal void RelayNotice() => Interlocked.Increment(ref _relayNotices);
     internal void SetOpenRooms(int count) => Volatile.Write(ref _openRooms, count);
 
     public override string ToString() =>
         $"datagrams {DatagramsReceived}, STUN answered {StunRequestsAnswered}, signaling {SignalingPacketsHandled}, " +
         $"malformed {MalformedDropped}, unexpected {UnexpectedDropped}, rate-limited {RateLimitedDropped}, " +
-        $"rooms open {OpenRooms} (created {RoomsCreated}, paired {RoomsPaired}, expired {RoomsExpired}, full refusals {RefusedRoomFull})";
+        $"rooms open {OpenRooms} (created {RoomsCreated}, paired {RoomsPaired}, expired {RoomsExpired}, full refusals {RefusedRoomFull}), " +
+        $"relayed {RelayPacketsForwarded} ({RelayBytesForwarded} bytes; dropped: not member {RelayDroppedNotMember}, no peer {RelayDroppedNoPeer}, " +
+        $"too large {RelayDroppedTooLarge}, rate {RelayDroppedRate}, total {RelayDroppedTotal}, disabled {RelayDroppedDisabled})";
 }

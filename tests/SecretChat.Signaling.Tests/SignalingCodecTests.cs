@@ -17,6 +17,11 @@ public class SignalingCodecTests
         new ErrorPacket(new PeerId(3), SignalingErrorCode.RoomFull, "room 'x' is full"),
         new LeavePacket("x", new PeerId(4)),
         new KeepAlivePacket("x", new PeerId(5)),
+        new RelayPacket("blue-otter", new PeerId(6), new byte[] { 0x01, 0x00, 0xFF }),
+        new RelayPacket(new string('r', 64), new PeerId(6), new byte[SignalingCodec.MaxRelayPayloadBytes]),
+        new RelayedPacket(new PeerId(7), new byte[] { 0x42 }),
+        new RelayedPacket(new PeerId(7), ReadOnlyMemory<byte>.Empty),
+        new ErrorPacket(new PeerId(8), SignalingErrorCode.RelayLimit, "the relay of room 'x' is limited to 256 KiB/s (bursts of 1 MiB); slow down"),
     };
 
     [Theory]
@@ -47,9 +52,9 @@ public class SignalingCodecTests
     [Fact]
     public void Codec_TrailingBytes_AreIgnoredForLaterMinorVersions()
     {
-        var bytes = SignalingCodec.Encode(new KeepAlivePacket("x", new PeerId(5))).Concat(new byte[] { 9, 9 }).ToArray();
+        var bytes = SignalingCodec.Encode(new LeavePacket("x", new PeerId(5))).Concat(new byte[] { 9, 9 }).ToArray();
 
-        Assert.Equal(new KeepAlivePacket("x", new PeerId(5)), SignalingCodec.Decode(bytes));
+        Assert.Equal(new LeavePacket("x", new PeerId(5)), SignalingCodec.Decode(bytes));
     }
 
     [Theory]
@@ -61,6 +66,8 @@ public class SignalingCodecTests
     [InlineData("4001020a0a00000000000000000000", "control character in the room")]
     [InlineData("400102c328000000000000000000", "invalid UTF-8")]
     [InlineData("42010000000000000001090000047f00000104d2", "role 9")]
+    [InlineData("47010000000000000001" + "04b1" + "00", "relayed payload of 1201 bytes")]
+    [InlineData("460101780000000000000001" + "0002" + "aa", "relay payload shorter than its length")]
     public void Codec_MalformedPackets_AreRejected(string hex, string why)
     {
         Assert.Throws<SignalingFormatException>(() => SignalingCodec.Decode(Convert.FromHexString(hex)));
@@ -73,6 +80,32 @@ public class SignalingCodecTests
         Assert.Equal("packet", Assert.Throws<ArgumentNullException>(() => SignalingCodec.Encode(null!)).ParamName);
         Assert.Equal("room", Assert.Throws<ArgumentException>(() => SignalingCodec.Encode(new RegisterPacket(new string('a', 65), new PeerId(1), []))).ParamName);
         Assert.Equal("candidates", Assert.Throws<ArgumentException>(() => SignalingCodec.Encode(new RegisterPacket("a", new PeerId(1), Enumerable.Repeat(V4, 17).ToArray()))).ParamName);
+    }
+
+    [Fact]
+    public void Codec_RelayPayload_IsCarriedByteForByteAndCheckedOnEncode()
+    {
+        var payload = Enumerable.Range(0, 1200).Select(i => (byte)i).ToArray();
+
+        var bytes = SignalingCodec.Encode(new RelayPacket("x", new PeerId(1), payload));
+        var relayed = Assert.IsType<RelayedPacket>(SignalingCodec.Decode(SignalingCodec.Encode(new RelayedPacket(new PeerId(1), payload))));
+
+        Assert.Equal(2 + 2 + 8 + 2 + 1200, bytes.Length);
+        Assert.Equal(payload, Assert.IsType<RelayPacket>(SignalingCodec.Decode(bytes)).Payload.ToArray());
+        Assert.Equal(payload, relayed.Payload.ToArray());
+        Assert.Equal("payload", Assert.Throws<ArgumentException>(() => SignalingCodec.Encode(new RelayPacket("x", new PeerId(1), new byte[1201]))).ParamName);
+        Assert.True(SignalingCodec.Encode(new RelayPacket(new string('r', 64), new PeerId(1), payload)).Length <= SignalingCodec.MaxRelayPacketLength);
+    }
+
+    [Fact]
+    public void Codec_KeepAliveFlags_AreOptionalSoOlderKeepAlivesDecodeAsWaiting() // so a truncated matched KeepAlive is a waiting one, not an error
+    {
+        var waiting = SignalingCodec.Encode(new KeepAlivePacket("x", new PeerId(5)));
+        var matched = SignalingCodec.Encode(new KeepAlivePacket("x", new PeerId(5), Matched: true));
+
+        Assert.Equal(waiting.Length + 1, matched.Length);
+        Assert.False(Assert.IsType<KeepAlivePacket>(SignalingCodec.Decode(waiting)).Matched);
+        Assert.True(Assert.IsType<KeepAlivePacket>(SignalingCodec.Decode(matched)).Matched);
     }
 
     [Fact]

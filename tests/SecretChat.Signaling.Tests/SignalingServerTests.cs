@@ -45,7 +45,7 @@ public class SignalingServerTests
         var error = await Assert.ThrowsAsync<SignalingException>(() => carol.Rendezvous.RegisterAsync("x", []).WaitAsync(Timeout));
 
         Assert.Equal("room 'x' is full", error.Message);
-        Assert.Equal(1, server.Statistics.RefusedRoomFull);
+        Assert.InRange(server.Statistics.RefusedRoomFull, 1, 2); // 2 when a loaded machine let Carol retransmit (500 ms) before the refusal arrived
     }
 
     [Fact]
