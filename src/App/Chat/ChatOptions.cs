@@ -40,6 +40,9 @@ public sealed record ChatOptions
     /// <summary>How long connecting plus the handshake may take before it fails with a clear error.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>p2p: how long the direct path has before the relay is tried; null never relays.</summary>
+    public TimeSpan? RelayFallback { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>UDP: send a keepalive after this much silence, so NAT mappings stay open.</summary>
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(15);
 

@@ -107,9 +107,11 @@ public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
         {
             var match = await attempt.MeetAsync(options.Room, progress, cancellationToken).ConfigureAwait(false);
             progress?.Report($"met the peer (this side is the {(attempt.Role == HandshakeRole.Initiator ? "initiator" : "responder")})");
-            var datagrams = await attempt.PunchAsync(security.Module, match, options.HandshakeTimeout, progress, cancellationToken).ConfigureAwait(false);
-            progress?.Report($"direct path to {datagrams.RemoteEndPoint} open");
-            channel = new ReliableDatagramChannel(datagrams, ReliabilityOptions(options), _scheduler, owned: attempt);
+            var punched = await attempt.PunchAsync(security.Module, match, options.HandshakeTimeout, options.RelayFallback, progress, cancellationToken).ConfigureAwait(false);
+            progress?.Report(punched.Relayed
+                ? $"connected through the relay at {attempt.Relay} ({punched.DirectFailure}); still trying the direct path"
+                : $"direct path to {punched.Channel.RemoteEndPoint} open");
+            channel = new ReliableDatagramChannel(punched.Channel, ReliabilityOptions(options), _scheduler, owned: attempt, path: attempt.ManagePath(punched));
         }
         catch (Exception e) when (e is SignalingException or HandshakeException or ArgumentException)
         {

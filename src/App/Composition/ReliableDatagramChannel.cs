@@ -29,6 +29,7 @@ public sealed class ReliableDatagramChannel : ISecureChannel
     private readonly ReliableSession _reliable;
     private readonly IScheduler _scheduler;
     private readonly IAsyncDisposable? _owned;
+    private readonly PeerPath? _path;
     private int _subscribed;
     private int _disposed;
 
@@ -36,8 +37,8 @@ public sealed class ReliableDatagramChannel : ISecureChannel
     /// <param name="options">Reliability settings; the payload size is fitted to one sealed datagram.</param>
     /// <param name="scheduler">The clock for every timer.</param>
     /// <param name="owned">What this channel disposes last (the socket and its wiring, when the channel owns them).</param>
-    /// <param name="pathName"><c>direct</c> or <c>relay</c>.</param>
-    public ReliableDatagramChannel(SecureDatagramChannel datagrams, ReliabilityOptions options, IScheduler scheduler, IAsyncDisposable? owned = null, string pathName = "direct")
+    /// <param name="path">The path manager of a punched session (direct or relayed); null for a plain UDP session.</param>
+    public ReliableDatagramChannel(SecureDatagramChannel datagrams, ReliabilityOptions options, IScheduler scheduler, IAsyncDisposable? owned = null, PeerPath? path = null)
     {
         ArgumentNullException.ThrowIfNull(datagrams);
         ArgumentNullException.ThrowIfNull(options);
@@ -45,7 +46,7 @@ public sealed class ReliableDatagramChannel : ISecureChannel
         _datagrams = datagrams;
         _scheduler = scheduler;
         _owned = owned;
-        PathName = pathName;
+        _path = path;
         var fitted = options with { MaxPayloadSize = Math.Min(options.MaxPayloadSize, datagrams.MaxPayloadSize) };
         MaxMessageSize = fitted.MaxMessageSize;
         _reliable = new ReliableSession(fitted, scheduler, Transmit);
@@ -58,7 +59,7 @@ public sealed class ReliableDatagramChannel : ISecureChannel
                 return Disposable.Empty;
             }
             var messages = _reliable.Messages.Subscribe(
-                message => observer.OnNext(new ReadOnlySequence<byte>(message)), observer.OnError, observer.OnCompleted);
+                message => observer.OnNext(new ReadOnlySequence<byte>(message)), error => observer.OnError(Explain(error)), observer.OnCompleted);
             var payloads = _datagrams.Payloads.Subscribe(payload => _reliable.Receive(payload.Span), observer.OnError);
             return new CompositeDisposable(payloads, messages);
         });
@@ -72,7 +73,14 @@ public sealed class ReliableDatagramChannel : ISecureChannel
 
     public string TransportName => "udp";
 
-    public string PathName { get; }
+    public string PathName => _path?.Name ?? "direct";
+
+    public IObservable<PathChange> PathChanges => _path?.Changes ?? Observable.Never<PathChange>();
+
+    public IObservable<string> Notices => _path?.Notices ?? Observable.Never<string>();
+
+    public string DescribePath() => _path?.Describe(_reliable.Statistics.SmoothedRoundTripTime)
+        ?? $"path: direct over udp, peer at {RemoteEndPoint}, round trip {Rtt(_reliable.Statistics.SmoothedRoundTripTime)}";
 
     public int MaxMessageSize { get; }
 
@@ -109,10 +117,18 @@ public sealed class ReliableDatagramChannel : ISecureChannel
             }
         }
         _reliable.Dispose();
+        _path?.Dispose();
         await _datagrams.DisposeAsync().ConfigureAwait(false);
         if (_owned is not null)
             await _owned.DisposeAsync().ConfigureAwait(false);
     }
+
+    private static string Rtt(TimeSpan? rtt) => rtt is { } value ? $"{value.TotalMilliseconds:0} ms" : "not measured yet";
+
+    /// <summary>A silent peer on the relay usually means the relay went away: say so.</summary>
+    private Exception Explain(Exception error) => error is TimeoutException && _path is { IsRelayed: true }
+        ? new TimeoutException($"{error.Message.TrimEnd('.')} on the relay: the signaling server stopped forwarding or the peer left, and no direct path exists.", error)
+        : error;
 
     private void Transmit(ReadOnlyMemory<byte> payload)
     {

@@ -11,7 +11,11 @@ namespace SecretChat.Security.Datagrams;
 // (the replay window, the peer's address), so unauthenticated datagrams have no effect at all.
 public sealed partial class SecureDatagramChannel
 {
+    /// <summary>How many authenticated payloads are kept for a subscriber that has not arrived yet.</summary>
+    private const int MaxEarlyPayloads = 64;
+
     private readonly byte[] _openBuffer = new byte[PacketCodec.MaxDatagramSize];
+    private readonly Queue<byte[]> _early = new();
     private SecureSession? _session;
     private ReplayWindow? _window;
     private ulong _nextCounter;
@@ -189,7 +193,10 @@ public sealed partial class SecureDatagramChannel
             return; // Path probes carry nothing for the layer above.
         if (_observer is null)
         {
-            Drop(DatagramDropReason.NoSubscriber);
+            if (_early.Count < MaxEarlyPayloads)
+                _early.Enqueue(plaintext.ToArray());
+            else
+                Drop(DatagramDropReason.NoSubscriber);
             return;
         }
         _delivered++;

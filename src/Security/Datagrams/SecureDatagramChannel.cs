@@ -232,6 +232,10 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
                 return Disposable.Empty;
             }
             _observer = observer;
+            // Payloads that arrived between the handshake and this subscription (the layer above is
+            // usually wired a moment after Established) are handed over first, in order.
+            while (_early.TryDequeue(out var early))
+                observer.OnNext(early);
         }
         return Disposable.Create(() =>
         {

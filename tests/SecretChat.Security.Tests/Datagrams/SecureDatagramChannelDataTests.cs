@@ -59,6 +59,25 @@ public class SecureDatagramChannelDataTests
     }
 
     [Fact]
+    public void Payloads_ArrivingBeforeTheSubscriber_AreHandedOverInOrderOnSubscribe()
+    {
+        var pair = new ChannelPair();
+        pair.Establish();
+        pair.ResponderSubscription.Dispose();
+
+        pair.SendFromInitiator("early one");
+        pair.SendFromInitiator("early two");
+        pair.Run(100 * Ms);
+        var late = new List<string>();
+        using var subscription = pair.Responder.Payloads.Subscribe(p => late.Add(System.Text.Encoding.UTF8.GetString(p.Span)));
+        pair.SendFromInitiator("on time");
+        pair.Run(100 * Ms);
+
+        Assert.Equal(["early one", "early two", "on time"], late);
+        Assert.Equal(0, pair.Responder.Statistics.Dropped(DatagramDropReason.NoSubscriber));
+    }
+
+    [Fact]
     public void ProbeAsync_IsAuthenticatedButDeliversNothing()
     {
         var pair = new ChannelPair();
@@ -242,6 +261,54 @@ public class SecureDatagramChannelDataTests
         Assert.Equal(1, pair.Responder.Statistics.Roamed);
         Assert.Equal(moved, pair.Network.Log.Last(w => w.From.Equals(ChannelPair.B)).To);
         Assert.Equal(["reply"], pair.InitiatorPayloads.Texts);
+    }
+
+    [Fact]
+    public void Roaming_DeniedByThePolicy_DeliversButDoesNotMove()
+    {
+        var pair = CapturingPair();
+        var relay = new IPEndPoint(IPAddress.Parse("10.0.0.9"), 3478);
+        pair.Responder.RoamingPolicy = (_, candidate) => !candidate.Equals(relay);
+
+        pair.Network.Deliver(relay, ChannelPair.B, pair.SendFromInitiator("stray, via the relay").Bytes);
+        pair.Run(100 * Ms);
+
+        Assert.Equal(ChannelPair.A, pair.Responder.RemoteEndPoint);
+        Assert.Contains("stray, via the relay", pair.ResponderPayloads.Texts);
+    }
+
+    [Fact]
+    public void SwitchPath_MovesTheSession_AndReportsIt()
+    {
+        var pair = new ChannelPair();
+        pair.Establish();
+        var moves = new List<IPEndPoint>();
+        using var _ = pair.Responder.PathChanges.Subscribe(moves.Add);
+        var relay = new IPEndPoint(IPAddress.Parse("10.0.0.9"), 3478);
+
+        pair.Responder.SwitchPath(relay);
+        pair.Responder.SwitchPath(relay);
+
+        Assert.Equal(relay, pair.Responder.RemoteEndPoint);
+        Assert.Equal([relay], moves);
+    }
+
+    [Fact]
+    public void Probe_ThatMovesTheSession_IsAnsweredOnTheNewPath()
+    {
+        var pair = CapturingPair();
+        var moved = new IPEndPoint(IPAddress.Parse("10.0.0.1"), 5555);
+        pair.Network.Attach(moved, pair.Initiator);
+        var count = pair.Network.Log.Count;
+
+        Assert.True(pair.Initiator.ProbeAsync(ChannelPair.B).IsCompletedSuccessfully);
+        var probe = pair.Network.Log.Skip(count).Single(w => w.IsData);
+        pair.Network.Deliver(moved, ChannelPair.B, probe.Bytes);
+        pair.Run(100 * Ms);
+
+        Assert.Equal(moved, pair.Responder.RemoteEndPoint);
+        Assert.Contains(pair.Network.Log, w => w.IsData && w.From.Equals(ChannelPair.B) && w.To.Equals(moved));
+        Assert.Empty(pair.ResponderPayloads.Texts);
     }
 
     [Fact]
