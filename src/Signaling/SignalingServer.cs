@@ -46,6 +46,12 @@ public sealed class SignalingServer : IAsyncDisposable
             socket.Bind(listen);
             var server = new SignalingServer(socket, options, logger, scheduler ?? DefaultScheduler.Instance);
             logger.LogInformation("Signaling and STUN on udp {EndPoint}", server.LocalEndPoint);
+            if (options.RelayEnabled)
+                logger.LogInformation(
+                    "Relay on: per room {Rate}/s (bursts of {Burst}), {Total} in all, datagrams up to {Size} bytes",
+                    ByteCount.Format(options.RelayBytesPerSecond), ByteCount.Format(options.RelayBurstBytes), ByteCount.Format(options.RelayTotalBytes), options.MaxRelayPayloadBytes);
+            else
+                logger.LogInformation("Relay off: peers that cannot punch through will not connect");
             return server;
         }
         catch

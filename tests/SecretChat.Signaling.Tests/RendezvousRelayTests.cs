@@ -269,6 +269,19 @@ public class RendezvousRelayTests
         new SignalingServerOptions { MaxRelayPayloadBytes = 100, RelayBurstBytes = 100 }.Validate();
     }
 
+    [Fact]
+    public void Options_RelayDefaults_SuitChatAndPastedText()
+    {
+        var options = new SignalingServerOptions();
+
+        Assert.True(options.RelayEnabled);
+        Assert.Equal(256 * 1024, options.RelayBytesPerSecond);
+        Assert.Equal(1024 * 1024, options.RelayBurstBytes);
+        Assert.Equal(256L * 1024 * 1024, options.RelayTotalBytes);
+        Assert.Equal(1200, options.MaxRelayPayloadBytes);
+        options.Validate();
+    }
+
     [Theory]
     [InlineData(900, "900 bytes")]
     [InlineData(256 * 1024, "256 KiB")]

@@ -146,15 +146,22 @@ internal sealed class CommandLine
     {
         var config = new CommonOptions().Config;
         var listen = EndPointOption("--listen", "Address to serve signaling and STUN on (default: Signaling:Listen in settings, 0.0.0.0:3478).", "ADDR:PORT", allowPortZero: true);
+        var relay = new SignalRelayFlags();
         var command = new Command(
             "signal",
-            "Run the signaling server that p2p peers meet at (it also answers STUN binding requests) until Ctrl+C or SIGTERM; logs to the console.")
+            "Run the signaling server that p2p peers meet at (it also answers STUN binding requests and relays for peers that cannot punch through) until Ctrl+C or SIGTERM; logs to the console.")
         { listen, config };
-        Examples(command, "secretchat signal --listen 0.0.0.0:3478", "secretchat signal --listen 127.0.0.1:0      (any free port; the first line tells it)");
+        relay.AddTo(command);
+        Examples(
+            command,
+            "secretchat signal --listen 0.0.0.0:3478",
+            "secretchat signal --listen 127.0.0.1:0      (any free port; the first line tells it)",
+            "secretchat signal --relay-rate 64 --relay-total 100      (a smaller relay per room)",
+            "secretchat signal --no-relay");
         command.SetAction((parse, ct) => _app.GuardAsync(token =>
         {
             var settings = _app.LoadSettings(parse.GetValue(config), new Dictionary<string, string?>());
-            return SignalCommand.RunAsync(_app, settings, parse.GetValue(listen), token);
+            return SignalCommand.RunAsync(_app, settings, parse.GetValue(listen), relay.ToServerOptions(parse), token);
         }, ct));
         return command;
     }

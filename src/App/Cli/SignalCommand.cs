@@ -1,3 +1,5 @@
+using System.CommandLine;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -12,7 +14,7 @@ namespace SecretChat.App.Cli;
 /// <summary><c>secretchat signal</c>: runs the signaling server (and STUN responder) until Ctrl+C or SIGTERM, then exits 0.</summary>
 internal static class SignalCommand
 {
-    public static async Task<int> RunAsync(CliApp app, AppSettings settings, string? listenFlag, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(CliApp app, AppSettings settings, string? listenFlag, SignalingServerOptions serverOptions, CancellationToken cancellationToken)
     {
         var listenText = listenFlag ?? settings.Signaling.Listen;
         var listen = ParseListen(listenText);
@@ -36,7 +38,7 @@ internal static class SignalCommand
         SignalingServer server;
         try
         {
-            server = SignalingServer.Start(listen, new SignalingServerOptions(), logger);
+            server = SignalingServer.Start(listen, serverOptions, logger);
         }
         catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
         {
@@ -80,4 +82,83 @@ internal static class SignalCommand
             throw new SettingsException($"'{text}' is not an address to listen on: give an IP address of this machine (0.0.0.0 for all), not a name.");
         return new IPEndPoint(address, port);
     }
+}
+
+/// <summary>
+/// The relay flags of <c>secretchat signal</c>. Units are the ones an operator thinks in (KiB/s, KiB, MiB); a flag left out
+/// keeps the server's default (256 KiB/s, bursts of 1 MiB, 256 MiB per room).
+/// </summary>
+internal sealed class SignalRelayFlags
+{
+    private const double MaxValue = 1_000_000_000; // far beyond any real link; keeps the conversion to bytes exact enough and in range
+
+    public Option<string> Rate { get; } = new("--relay-rate")
+    {
+        Description = "Relay rate per room, both directions together, in KiB/s (default 256: ample for chat and pasted text).",
+        HelpName = "KIB/S",
+    };
+
+    public Option<string> Burst { get; } = new("--relay-burst")
+    {
+        Description = "How much a room may relay at once above that rate, in KiB (default 1024).",
+        HelpName = "KIB",
+    };
+
+    public Option<string> Total { get; } = new("--relay-total")
+    {
+        Description = "How much a room may relay in its whole life, in MiB (default 256).",
+        HelpName = "MIB",
+    };
+
+    public Option<bool> Off { get; } = new("--no-relay")
+    {
+        Description = "Do not relay at all: peers whose NATs defeat hole punching then cannot connect.",
+    };
+
+    public SignalRelayFlags()
+    {
+        Positive(Rate, "KiB/s");
+        Positive(Burst, "KiB");
+        Positive(Total, "MiB");
+        Burst.Validators.Add(result =>
+        {
+            if (TryNumber(result.GetValueOrDefault<string>(), out var kib) && kib * 1024 < SignalingCodec.MaxRelayPayloadBytes)
+                result.AddError($"--relay-burst must hold at least one datagram ({SignalingCodec.MaxRelayPayloadBytes} bytes, about 1.2 KiB).");
+        });
+    }
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Rate);
+        command.Options.Add(Burst);
+        command.Options.Add(Total);
+        command.Options.Add(Off);
+    }
+
+    /// <summary>The server's options with the given flags applied.</summary>
+    public SignalingServerOptions ToServerOptions(ParseResult parse)
+    {
+        var options = new SignalingServerOptions();
+        return options with
+        {
+            RelayEnabled = !parse.GetValue(Off),
+            RelayBytesPerSecond = Bytes(parse.GetValue(Rate), 1024) ?? options.RelayBytesPerSecond,
+            RelayBurstBytes = Bytes(parse.GetValue(Burst), 1024) ?? options.RelayBurstBytes,
+            RelayTotalBytes = Bytes(parse.GetValue(Total), 1024 * 1024) ?? options.RelayTotalBytes,
+        };
+    }
+
+    private static void Positive(Option<string> option, string unit) =>
+        option.Validators.Add(result =>
+        {
+            var text = result.GetValueOrDefault<string>();
+            if (!TryNumber(text, out var value) || value <= 0 || value > MaxValue)
+                result.AddError($"'{text}' is not a valid {option.Name}: give a positive number of {unit}, e.g. {option.Name} 64.");
+        });
+
+    private static bool TryNumber(string? text, out double value) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
+
+    private static long? Bytes(string? text, long unit) =>
+        TryNumber(text, out var value) ? Math.Max(1, (long)Math.Round(value * unit)) : null;
 }

@@ -1,9 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Reactive.Concurrency;
 using System.Text;
 using SecretChat.App.Cli;
 using SecretChat.App.Interaction;
 using SecretChat.App.Tests.Fakes;
+using SecretChat.Signaling;
 using SecretChat.Transport.Stun;
 using Spectre.Console;
 
@@ -59,6 +61,110 @@ public class SignalCommandTests
         Assert.Equal(ExitCodes.Usage, await app.RunAsync("signal"));
 
         Assert.Contains("not an address to listen on", app.Console.ErrorText);
+    }
+
+    [Theory]
+    [InlineData("signal --relay-rate 0", "'0' is not a valid --relay-rate: give a positive number of KiB/s")]
+    [InlineData("signal --relay-total lots", "'lots' is not a valid --relay-total: give a positive number of MiB")]
+    [InlineData("signal --relay-burst -1", "'-1' is not a valid --relay-burst")]
+    [InlineData("signal --relay-burst 1", "--relay-burst must hold at least one datagram (1200 bytes, about 1.2 KiB).")]
+    public async Task RelayFlags_Invalid_AreAUsageErrorSayingWhy(string commandLine, string expected)
+    {
+        using var app = new TestApp();
+
+        Assert.Equal(ExitCodes.Usage, await app.RunAsync(commandLine));
+
+        Assert.Contains(expected, app.Console.ErrorText);
+    }
+
+    [Fact]
+    public async Task Help_Signal_DescribesTheRelayFlags()
+    {
+        using var app = new TestApp();
+
+        await app.RunAsync("signal --help");
+
+        Assert.Contains("--relay-rate", app.Console.OutText);
+        Assert.Contains("--relay-total", app.Console.OutText);
+        Assert.Contains("--no-relay", app.Console.OutText);
+    }
+
+    [Theory]
+    [InlineData("--relay-rate 2 --relay-burst 2", 2, "the relay of room 'flags' is limited to 2 KiB/s (bursts of 2 KiB); slow down")]
+    [InlineData("--relay-total 0.00390625", 4, "room 'flags' has relayed its 4 KiB allowance; nothing more is relayed for it")]
+    [InlineData("--no-relay", 1, "this signaling server does not relay; only a direct path can connect these peers")]
+    public async Task Signal_WithRelayFlags_RelaysWithinThoseLimitsAndSaysSoAtTheLimit(string relayFlags, int datagrams, string expectedNotice)
+    {
+        using var app = new TestApp();
+        var console = new WatchedConsole(app.Console);
+        using var interrupt = new CancellationTokenSource();
+        var run = new CliApp(console, _ => app.Connector, app.Environment, app.BaseDirectory)
+            .RunAsync(["signal", "--listen", "127.0.0.1:0", .. relayFlags.Split(' ')], interrupt.Token);
+        var line = await console.FirstLine.WaitAsync(TestApp.Timeout);
+        var server = new IPEndPoint(IPAddress.Loopback, int.Parse(line.Split(' ')[5].Split(':')[1], System.Globalization.CultureInfo.InvariantCulture));
+        await using (var alice = new RelayPeer(server))
+        await using (var bob = new RelayPeer(server))
+        {
+            var waiting = alice.Client.RegisterAsync("flags", []);
+            await bob.Client.RegisterAsync("flags", []).WaitAsync(TestApp.Timeout);
+            await waiting.WaitAsync(TestApp.Timeout);
+            var relayed = 0;
+            var notice = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var _ = bob.Client.Relayed.Subscribe(_ => Interlocked.Increment(ref relayed));
+            using var __ = alice.Client.RelayNotices.Subscribe(n => notice.TrySetResult(n));
+
+            for (var i = 0; i < datagrams; i++) // 1200 bytes each: the last one is over the limit under test
+                await alice.Client.RelayAsync(new byte[1200]);
+
+            Assert.Equal(expectedNotice, await notice.Task.WaitAsync(TestApp.Timeout));
+            Assert.True(Volatile.Read(ref relayed) <= datagrams - 1);
+        }
+
+        await interrupt.CancelAsync();
+        Assert.Equal(ExitCodes.Success, await run.WaitAsync(TestApp.Timeout));
+    }
+
+    /// <summary>A <see cref="RendezvousClient"/> on its own loopback UDP socket.</summary>
+    private sealed class RelayPeer : IAsyncDisposable
+    {
+        private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _loop;
+
+        public RelayPeer(IPEndPoint server)
+        {
+            _socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            Client = new RendezvousClient(async (datagram, to, ct) => await _socket.SendToAsync(datagram, SocketFlags.None, to, ct), server, DefaultScheduler.Instance);
+            _loop = Task.Run(ReceiveAsync);
+        }
+
+        public RendezvousClient Client { get; }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            _socket.Dispose();
+            await _loop;
+            Client.Dispose();
+            _stop.Dispose();
+        }
+
+        private async Task ReceiveAsync()
+        {
+            var buffer = new byte[2048];
+            while (!_stop.IsCancellationRequested)
+            {
+                try
+                {
+                    var received = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), _stop.Token);
+                    Client.TryHandle(buffer.AsSpan(0, received.ReceivedBytes), (IPEndPoint)received.RemoteEndPoint);
+                }
+                catch (Exception) when (_stop.IsCancellationRequested)
+                {
+                    return;
+                }
+            }
+        }
     }
 
     /// <summary>Passes everything to a <see cref="FakeConsole"/> and completes <see cref="FirstLine"/> when stdout gets its first line.</summary>
