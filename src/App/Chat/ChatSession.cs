@@ -260,7 +260,7 @@ public sealed class ChatSession : IChat
     private void OnFailed(Exception error) => Fail(error switch
     {
         HandshakeException or AuthenticationFailedException => error.Message,
-        TimeoutException => $"The peer is gone: {error.Message}",
+        TimeoutException => error.Message,
         InvalidDataException or MalformedFrameException => $"The peer sent invalid data: {error.Message}",
         IOException => $"The connection was lost: {error.Message}",
         _ => $"The session failed: {error.Message}",

@@ -21,6 +21,9 @@ public sealed class PeerPath : IDisposable
     /// <summary>Talking into a silent direct path this long (sending, hearing nothing) means it has died.</summary>
     public static readonly TimeSpan DirectSilence = TimeSpan.FromSeconds(3);
 
+    /// <summary>A peer reaching us through the relay is followed once the direct path has been quiet this long.</summary>
+    private static readonly TimeSpan FollowToRelayAfter = TimeSpan.FromSeconds(1);
+
     private static readonly TimeSpan FirstUpgradeTry = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan LastUpgradeInterval = TimeSpan.FromSeconds(16);
     private static readonly TimeSpan HealthCheck = TimeSpan.FromSeconds(1);
@@ -102,8 +105,8 @@ public sealed class PeerPath : IDisposable
 
     /// <summary>
     /// The channel asks before following an authenticated packet to a new address. Toward a direct address:
-    /// always (an upgrade, or a NAT rebinding). Toward the relay: only once the direct path has gone silent,
-    /// so stray relayed packets still in flight after an upgrade do not drag the session back.
+    /// always (an upgrade, or a NAT rebinding). Toward the relay: only once nothing has arrived on the direct
+    /// path for a moment, so stray relayed packets still in flight after an upgrade do not drag the session back.
     /// </summary>
     private bool AllowMove(IPEndPoint current, IPEndPoint candidate)
     {
@@ -112,9 +115,9 @@ public sealed class PeerPath : IDisposable
             Reason(_relay.Equals(current) ? "a direct path to the peer answered" : "the peer's address changed (NAT rebinding)");
             return true;
         }
-        if (DirectIsSilent())
+        if (_scheduler.Now - _channel.LastReceiveOnCurrentPath >= FollowToRelayAfter)
         {
-            Reason("the peer moved to the relay: the direct path stopped answering");
+            Reason("the peer moved to the relay: nothing arrives on the direct path any more");
             return true;
         }
         return false;
@@ -167,9 +170,10 @@ public sealed class PeerPath : IDisposable
         _ = ProbeQuietly(_relay);
     }
 
+    /// <summary>We keep sending on the direct path and nothing has come back on it for <see cref="DirectSilence"/>.</summary>
     private bool DirectIsSilent()
     {
-        var lastHeard = _channel.LastAuthenticatedReceive;
+        var lastHeard = _channel.LastReceiveOnCurrentPath;
         return _channel.LastSend - lastHeard >= DirectSilence && _scheduler.Now - lastHeard >= DirectSilence;
     }
 

@@ -189,6 +189,8 @@ public sealed partial class SecureDatagramChannel
             if (isProbe)
                 SendProbeLocked(from);
         }
+        if (from.Equals(_remote))
+            _lastOnCurrentPath = _lastAuthenticated;
         if (isProbe)
             return; // Path probes carry nothing for the layer above.
         if (_observer is null)

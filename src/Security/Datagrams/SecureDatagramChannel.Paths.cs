@@ -14,6 +14,7 @@ public sealed partial class SecureDatagramChannel
     private Func<IPEndPoint, IPEndPoint, bool>? _roamingPolicy;
     private DateTimeOffset _lastAuthenticated;
     private DateTimeOffset _lastSent;
+    private DateTimeOffset _lastOnCurrentPath;
 
     /// <summary>The peer's new address each time the session moves (roaming or <see cref="SwitchPath"/>).</summary>
     public IObservable<IPEndPoint> PathChanges => _pathChanges.AsObservable();
@@ -38,6 +39,16 @@ public sealed partial class SecureDatagramChannel
         {
             lock (_gate)
                 return _lastAuthenticated;
+        }
+    }
+
+    /// <summary>When the last authenticated packet arrived from the peer's current address (not via another path).</summary>
+    public DateTimeOffset LastReceiveOnCurrentPath
+    {
+        get
+        {
+            lock (_gate)
+                return _lastOnCurrentPath;
         }
     }
 

@@ -21,7 +21,7 @@ public sealed class PeerToPeerScenarioTests(ITestOutputHelper output) : IDisposa
     public async Task Signal_StunBindingFromBehindCone_ReportsTheRoutersAddress()
     {
         await using var lab = await Lab.CreateAsync(LabLayout.ConeToCone, output);
-        StartSignal(lab);
+        await new PeerToPeerRun(lab, _home, PeerTimeoutSeconds).StartSignalAsync();
         var socket = await lab.OpenUdpSocketAsync(lab.Alice, 40000);
 
         var mapped = await StunProbe.BindingAsync(socket, lab.SignalEndPoint, TimeSpan.FromSeconds(20));
@@ -120,27 +120,8 @@ public sealed class PeerToPeerScenarioTests(ITestOutputHelper output) : IDisposa
         Conversation.AssertReceivedInOrder(alice, bobLines, output);
     }
 
-    // The signaling server on the internet, then both peers once it answers STUN (its own readiness signal).
-    private async Task<(SecretChatProcess Alice, SecretChatProcess Bob)> StartPeersAsync(Lab lab)
-    {
-        StartSignal(lab);
-        var probe = await lab.OpenUdpSocketAsync(lab.Internet, new IPEndPoint(lab.Internet.Address, 0));
-        await StunProbe.BindingAsync(probe, lab.SignalEndPoint, TimeSpan.FromSeconds(20));
-        var room = $"room-{lab.Id}";
-        return (StartPeer(lab, lab.Alice, room), StartPeer(lab, lab.Bob, room));
-    }
-
-    private static SecretChatProcess StartSignal(Lab lab) =>
-        lab.StartSecretChat("signal", lab.Internet, "signal", "--listen", $"0.0.0.0:{Lab.SignalPort}");
-
-    private SecretChatProcess StartPeer(Lab lab, LabHost host, string room) => lab.StartSecretChat(
-        host.Name,
-        host,
-        "p2p", "--room", room, "--signal", lab.SignalEndPoint.ToString(), "--json",
-        "--name", host.Name,
-        "--identity", Path.Combine(_home.FullName, $"{host.Name}.key"),
-        "--known-peers", Path.Combine(_home.FullName, $"{host.Name}-known-peers.json"),
-        "--timeout", PeerTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    private Task<(SecretChatProcess Alice, SecretChatProcess Bob)> StartPeersAsync(Lab lab) =>
+        new PeerToPeerRun(lab, _home, PeerTimeoutSeconds).StartPeersAsync();
 
     // The connected event, or null when the peer exited first (it failed).
     private async Task<PeerConnection?> ConnectedOrFailedAsync(SecretChatProcess peer)

@@ -1,0 +1,44 @@
+using System.Globalization;
+using System.Net;
+
+namespace SecretChat.NatLab.Tests.Harness;
+
+/// <summary>
+/// <c>secretchat signal</c> on the lab's internet and <c>secretchat p2p</c> on its hosts, as a scenario starts them:
+/// the server first, the peers once it answers STUN (its own readiness signal), keys in a scratch folder.
+/// </summary>
+public sealed class PeerToPeerRun(Lab lab, DirectoryInfo home, int peerTimeoutSeconds = 30)
+{
+    public Lab Lab { get; } = lab;
+
+    public string Room { get; } = $"room-{lab.Id}";
+
+    public SecretChatProcess? Signal { get; private set; }
+
+    /// <summary>Starts the signaling server and waits until it answers a STUN binding request.</summary>
+    public async Task StartSignalAsync(params string[] extra)
+    {
+        Signal = Lab.StartSecretChat("signal", Lab.Internet, ["signal", "--listen", $"0.0.0.0:{Lab.SignalPort}", .. extra]);
+        var probe = await Lab.OpenUdpSocketAsync(Lab.Internet, new IPEndPoint(Lab.Internet.Address, 0));
+        await StunProbe.BindingAsync(probe, Lab.SignalEndPoint, TimeSpan.FromSeconds(20));
+    }
+
+    /// <summary>The server, then alice and bob in one room.</summary>
+    public async Task<(SecretChatProcess Alice, SecretChatProcess Bob)> StartPeersAsync(params string[] extra)
+    {
+        await StartSignalAsync();
+        return (StartPeer(Lab.Alice, extra), StartPeer(Lab.Bob, extra));
+    }
+
+    public SecretChatProcess StartPeer(LabHost host, params string[] extra) => Lab.StartSecretChat(
+        host.Name,
+        host,
+        [
+            "p2p", "--room", Room, "--signal", Lab.SignalEndPoint.ToString(), "--json",
+            "--name", host.Name,
+            "--identity", Path.Combine(home.FullName, $"{host.Name}.key"),
+            "--known-peers", Path.Combine(home.FullName, $"{host.Name}-known-peers.json"),
+            "--timeout", peerTimeoutSeconds.ToString(CultureInfo.InvariantCulture),
+            .. extra,
+        ]);
+}
