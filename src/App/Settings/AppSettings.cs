@@ -26,6 +26,8 @@ public sealed class AppSettings
 
     public UdpSettings Udp { get; set; } = new();
 
+    public PeerToPeerSettings P2p { get; set; } = new();
+
     /// <summary>The name to use: <see cref="Name"/>, else the OS user name.</summary>
     public string EffectiveName =>
         !string.IsNullOrWhiteSpace(Name) ? Name.Trim()
@@ -51,4 +53,11 @@ public sealed class UdpSettings
 
     /// <summary>Report the peer as gone after this many seconds without authenticated traffic.</summary>
     public double DeadPeerSeconds { get; set; } = 30;
+}
+
+/// <summary>How <c>p2p</c> finds its path.</summary>
+public sealed class PeerToPeerSettings
+{
+    /// <summary>Seconds the direct path has before the session starts over the relay; 0 never uses the relay.</summary>
+    public double RelayFallbackSeconds { get; set; } = 2;
 }

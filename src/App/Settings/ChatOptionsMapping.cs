@@ -25,6 +25,12 @@ public static class ChatOptionsMapping
             HandshakeTimeout = TimeSpan.FromSeconds(settings.HandshakeTimeoutSeconds),
             KeepAliveInterval = Positive(settings.Udp.KeepAliveSeconds, "Udp:KeepAliveSeconds"),
             DeadPeerTimeout = Positive(settings.Udp.DeadPeerSeconds, "Udp:DeadPeerSeconds"),
+            RelayFallback = settings.P2p.RelayFallbackSeconds switch
+            {
+                0 => null,
+                > 0 and < 3600 => TimeSpan.FromSeconds(settings.P2p.RelayFallbackSeconds),
+                var other => throw new SettingsException($"The setting P2p:RelayFallbackSeconds must be between 0 (never relay) and 3600; it is {other}."),
+            },
         };
     }
 

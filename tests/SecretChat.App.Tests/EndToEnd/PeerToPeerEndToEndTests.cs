@@ -42,6 +42,59 @@ public class PeerToPeerEndToEndTests
     }
 
     [Fact]
+    public async Task SpoofedHellosFromAThirdAddress_NeverSelectAPath()
+    {
+        await using var server = SignalingServer.Start(new IPEndPoint(IPAddress.Loopback, 0));
+        var signal = server.LocalEndPoint.ToString();
+        var room = $"room-{Guid.NewGuid():N}";
+        await using var bob = SecretChatProcess.Start("p2p", "--room", room, "--signal", signal, "--encryption", "pseudo", "--name", "bob", "--json");
+        var registered = await WaitForStatusAsync(bob, "registered as ");
+        var bobPort = int.Parse(registered.Split(' ')[2].TrimEnd(';').Split(':')[^1], System.Globalization.CultureInfo.InvariantCulture);
+
+        // A stranger floods bob's port with well-formed hellos (bounded: at most 400, every 10 ms).
+        using var stranger = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        stranger.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var hello = new byte[64];
+        var length = SecretChat.Framing.Packets.PacketCodec.Encode(
+            SecretChat.Framing.Packets.PacketHeader.Handshake(0xBAD5EED, 0),
+            new SecretChat.Security.ProtocolHello(1, SecretChat.Security.SecurityMode.Pseudo, SecretChat.Security.HandshakeRole.Initiator).ToArray(),
+            hello);
+        using var stop = new CancellationTokenSource();
+        var flood = Task.Run(async () =>
+        {
+            for (var i = 0; i < 400 && !stop.IsCancellationRequested; i++)
+            {
+                await stranger.SendToAsync(hello.AsMemory(0, length), new IPEndPoint(IPAddress.Loopback, bobPort));
+                await Task.Delay(10, stop.Token).ContinueWith(_ => { });
+            }
+        });
+
+        await using var alice = SecretChatProcess.Start("p2p", "--room", room, "--signal", signal, "--encryption", "pseudo", "--name", "alice", "--json");
+        var connected = await bob.WaitForEventAsync("connected");
+        await alice.WriteLinesAsync("the real alice");
+        alice.CloseInput();
+        bob.CloseInput();
+        Assert.Equal(0, await alice.WaitForExitAsync());
+        Assert.Equal(0, await bob.WaitForExitAsync());
+        await stop.CancelAsync();
+        await flood;
+
+        Assert.Equal("alice", connected.GetProperty("peer").GetString());
+        Assert.NotEqual(((IPEndPoint)stranger.LocalEndPoint!).ToString(), connected.GetProperty("remote").GetString());
+        Assert.Equal(["the real alice"], Texts(bob, "alice"));
+    }
+
+    private static async Task<string> WaitForStatusAsync(SecretChatProcess process, string prefix)
+    {
+        while (true)
+        {
+            var text = (await process.WaitForEventAsync("status")).GetProperty("text").GetString()!;
+            if (text.StartsWith(prefix, StringComparison.Ordinal))
+                return text;
+        }
+    }
+
+    [Fact]
     public async Task SignalingServerUnreachable_FailsWithinItsTimeout_WithOneSentence()
     {
         var port = FreeUdpPort();

@@ -87,6 +87,18 @@ public sealed class SettingsLoaderTests : IDisposable
         Assert.Equal(TimeSpan.FromSeconds(12.5), options.DeadPeerTimeout);
     }
 
+    [Theory]
+    [InlineData("0", null)]
+    [InlineData("5", 5.0)]
+    public void Load_RelayFallback_ZeroNeverRelays(string value, double? seconds)
+    {
+        _environment["SECRETCHAT_P2p__RelayFallbackSeconds"] = value;
+
+        var options = Load().ToChatOptions(ChatTransport.PeerToPeer, "127.0.0.1:3478");
+
+        Assert.Equal(seconds is null ? null : TimeSpan.FromSeconds(seconds.Value), options.RelayFallback);
+    }
+
     [Fact]
     public void Load_NonPositiveUdpTimer_IsASettingsErrorNamingIt()
     {
