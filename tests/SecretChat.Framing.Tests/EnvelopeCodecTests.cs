@@ -1,3 +1,4 @@
+using SecretChat.Tests;
 using System.Buffers;
 using System.Text;
 
@@ -42,7 +43,7 @@ public class EnvelopeCodecTests
 
         foreach (var segmentation in Enum.GetValues<Segmentation>())
         {
-            var input = Sequences.Create(output.WrittenSpan.ToArray(), segmentation);
+            var input = TestSequences.Create(output.WrittenSpan.ToArray(), segmentation);
 
             Assert.True(EnvelopeCodec.TryDecode(input, out var decoded, out var decodedBody));
             Assert.Equal(header, decoded);
@@ -74,7 +75,7 @@ public class EnvelopeCodecTests
 
         Assert.False(EnvelopeCodec.TryDecode(bytes, out _, out _));
         foreach (var segmentation in Enum.GetValues<Segmentation>())
-            Assert.False(EnvelopeCodec.TryDecode(Sequences.Create(bytes, segmentation), out _, out _));
+            Assert.False(EnvelopeCodec.TryDecode(TestSequences.Create(bytes, segmentation), out _, out _));
     }
 
     [Fact]

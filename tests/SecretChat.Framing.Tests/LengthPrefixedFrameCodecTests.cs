@@ -1,3 +1,4 @@
+using SecretChat.Tests;
 using System.Buffers;
 
 namespace SecretChat.Framing.Tests;
@@ -32,7 +33,7 @@ public class LengthPrefixedFrameCodecTests
     {
         foreach (var segmentation in Enum.GetValues<Segmentation>())
         {
-            var input = Sequences.Create(wire, segmentation);
+            var input = TestSequences.Create(wire, segmentation);
             var (payloads, consumed) = DecodeAll(input, Limit);
 
             Assert.True(expected.Length == payloads.Count, $"{name} ({segmentation}): {payloads.Count} frames");
@@ -56,7 +57,7 @@ public class LengthPrefixedFrameCodecTests
     {
         foreach (var segmentation in Enum.GetValues<Segmentation>())
         {
-            var input = Sequences.Create(wire, segmentation);
+            var input = TestSequences.Create(wire, segmentation);
             var error = Assert.Throws<FrameTooLargeException>(() => DecodeAll(input, Limit));
 
             Assert.True(declared == error.DeclaredLength, $"{name} ({segmentation})");
@@ -117,7 +118,7 @@ public class LengthPrefixedFrameCodecTests
         Assert.Equal(LengthPrefixedFrameCodec.GetEncodedLength(length), output.WrittenCount);
         foreach (var segmentation in Enum.GetValues<Segmentation>())
         {
-            var (payloads, consumed) = DecodeAll(Sequences.Create(output.WrittenSpan.ToArray(), segmentation), Limit);
+            var (payloads, consumed) = DecodeAll(TestSequences.Create(output.WrittenSpan.ToArray(), segmentation), Limit);
             Assert.Equal(payload, Assert.Single(payloads));
             Assert.Equal(output.WrittenCount, consumed);
         }
@@ -183,7 +184,7 @@ public class LengthPrefixedFrameCodecTests
 
         foreach (var segmentation in Enum.GetValues<Segmentation>())
         {
-            var (payloads, consumed) = DecodeAll(Sequences.Create(output.WrittenSpan.ToArray(), segmentation), Limit);
+            var (payloads, consumed) = DecodeAll(TestSequences.Create(output.WrittenSpan.ToArray(), segmentation), Limit);
             Assert.Equal(sent, payloads);
             Assert.Equal(output.WrittenCount, consumed);
         }

@@ -1,3 +1,4 @@
+using SecretChat.Tests;
 using System.Buffers;
 using System.Diagnostics;
 using System.Net;
@@ -47,8 +48,8 @@ public class SealedUdpSessionTests(ITestOutputHelper output)
             "the handshake did not complete over the lossy link");
         Assert.True(pair.Alice.Established.IsCompletedSuccessfully, pair.Alice.Established.Exception?.Message);
 
-        var toBob = MixedMessages(10_000, seed: 1);
-        var toAlice = MixedMessages(500, seed: 2);
+        var toBob = TestMessages.Mixed(10_000, seed: 1);
+        var toAlice = TestMessages.Mixed(500, seed: 2);
         var feedAlice = new Feeder(pair.Alice, toBob);
         var feedBob = new Feeder(pair.Bob, toAlice);
         var delivered = pair.RunUntil(() =>
@@ -61,8 +62,8 @@ public class SealedUdpSessionTests(ITestOutputHelper output)
         Assert.Null(pair.AliceError);
         Assert.Null(pair.BobError);
         Assert.True(delivered, $"bob has {pair.ReceivedByBob.Count}/{toBob.Count}, alice {pair.ReceivedByAlice.Count}/{toAlice.Count}");
-        AssertSameSequence(toBob, pair.ReceivedByBob);
-        AssertSameSequence(toAlice, pair.ReceivedByAlice);
+        TestMessages.AssertSameSequence(toBob, pair.ReceivedByBob);
+        TestMessages.AssertSameSequence(toAlice, pair.ReceivedByAlice);
         Assert.True(pair.Link.Statistics.Lost > 0 && pair.Link.Statistics.Duplicated > 0 && pair.Link.Statistics.Reordered > 0);
         Assert.True(pair.AliceChannel.Datagrams.Dropped(DatagramDropReason.Replayed) + pair.BobChannel.Datagrams.Dropped(DatagramDropReason.Replayed) > 0,
             "duplicated datagrams should have been stopped by the replay window");
@@ -99,33 +100,7 @@ public class SealedUdpSessionTests(ITestOutputHelper output)
         Assert.True(pair.AliceChannel.Reliability.KeepAlivesSent + pair.BobChannel.Reliability.KeepAlivesSent >= 6);
     }
 
-    private static List<byte[]> MixedMessages(int count, int seed)
-    {
-        var random = new Random(seed);
-        var messages = new List<byte[]>(count);
-        for (var i = 0; i < count; i++)
-        {
-            var kind = random.NextDouble();
-            var size = kind < 0.90 ? random.Next(1, 300)
-                : kind < 0.98 ? random.Next(300, 8 * 1024)
-                : kind < 0.995 ? random.Next(8 * 1024, 64 * 1024)
-                : 64 * 1024;
-            var message = new byte[size];
-            random.NextBytes(message);
-            messages.Add(message);
-        }
-        return messages;
-    }
 
-    private static void AssertSameSequence(IReadOnlyList<byte[]> expected, IReadOnlyList<byte[]> actual)
-    {
-        Assert.Equal(expected.Count, actual.Count);
-        for (var i = 0; i < expected.Count; i++)
-        {
-            if (!expected[i].AsSpan().SequenceEqual(actual[i]))
-                Assert.Fail($"Message {i} differs: expected {expected[i].Length} bytes, got {actual[i].Length}.");
-        }
-    }
 
     /// <summary>Sends as fast as the window allows while virtual time runs, without awaiting on another thread.</summary>
     private sealed class Feeder(ISecureChannel from, IReadOnlyList<byte[]> messages)

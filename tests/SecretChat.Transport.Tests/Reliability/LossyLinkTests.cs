@@ -1,3 +1,4 @@
+using SecretChat.Tests;
 using System.Diagnostics;
 using SecretChat.Transport.Reliability;
 using SecretChat.Transport.Simulation;
@@ -19,42 +20,15 @@ public class LossyLinkTests(ITestOutputHelper output)
         ReorderDelay = TimeSpan.FromMilliseconds(40),
     };
 
-    /// <summary>Mostly chat-sized messages, a fair number of larger ones, and a few of the largest.</summary>
-    private static List<byte[]> MixedMessages(int count, int seed)
-    {
-        var random = new Random(seed);
-        var messages = new List<byte[]>(count);
-        for (var i = 0; i < count; i++)
-        {
-            var kind = random.NextDouble();
-            var size = kind < 0.90 ? random.Next(0, 300)
-                : kind < 0.98 ? random.Next(300, 8 * 1024)
-                : kind < 0.995 ? random.Next(8 * 1024, 64 * 1024)
-                : 64 * 1024;
-            var message = new byte[size];
-            random.NextBytes(message);
-            messages.Add(message);
-        }
-        return messages;
-    }
 
-    private static void AssertSameSequence(IReadOnlyList<byte[]> expected, IReadOnlyList<byte[]> actual)
-    {
-        Assert.Equal(expected.Count, actual.Count);
-        for (var i = 0; i < expected.Count; i++)
-        {
-            if (!expected[i].AsSpan().SequenceEqual(actual[i]))
-                Assert.Fail($"Message {i} differs: expected {expected[i].Length} bytes, got {actual[i].Length}.");
-        }
-    }
 
     [Fact]
     public void Conversation_TenThousandMixedMessagesOverTwentyPercentLoss_ArriveInOrderExactlyOnce()
     {
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         using var pair = new SessionPair(new ReliabilityOptions(), BadLink);
-        var toB = MixedMessages(10_000, seed: 1);
-        var toA = MixedMessages(1_000, seed: 2);
+        var toB = TestMessages.Mixed(10_000, seed: 1);
+        var toA = TestMessages.Mixed(1_000, seed: 2);
         var feedA = new SessionPair.Feeder(pair.A, toB);
         var feedB = new SessionPair.Feeder(pair.B, toA);
 
@@ -79,8 +53,8 @@ public class LossyLinkTests(ITestOutputHelper output)
         Assert.True(closed, $"completed A {pair.CompletedA}, B {pair.CompletedB}; acked A {ackedA.Status}, B {ackedB.Status}.");
         Assert.True(ackedA.IsCompletedSuccessfully && ackedB.IsCompletedSuccessfully);
         Assert.True(closeAckedA.IsCompletedSuccessfully && closeAckedB.IsCompletedSuccessfully); // the close markers too
-        AssertSameSequence(toB, pair.ReceivedByB);
-        AssertSameSequence(toA, pair.ReceivedByA);
+        TestMessages.AssertSameSequence(toB, pair.ReceivedByB);
+        TestMessages.AssertSameSequence(toA, pair.ReceivedByA);
 
         var link = pair.Link.Statistics;
         var a = pair.A.Statistics;
@@ -115,7 +89,7 @@ public class LossyLinkTests(ITestOutputHelper output)
             return pair.ReceivedByB.Count == messages.Count && pair.A.WhenAllAcknowledgedAsync().IsCompleted;
         }, TimeSpan.FromMinutes(10)));
 
-        AssertSameSequence(messages, pair.ReceivedByB);
+        TestMessages.AssertSameSequence(messages, pair.ReceivedByB);
         Assert.Null(pair.ErrorA);
         Assert.True(pair.A.Statistics.Retransmissions > 0);
     }
@@ -126,7 +100,7 @@ public class LossyLinkTests(ITestOutputHelper output)
         static (ReliabilityStatistics, long) Run()
         {
             using var pair = new SessionPair(new ReliabilityOptions(), BadLink);
-            var feed = new SessionPair.Feeder(pair.A, MixedMessages(300, seed: 5));
+            var feed = new SessionPair.Feeder(pair.A, TestMessages.Mixed(300, seed: 5));
             pair.RunUntil(() =>
             {
                 feed.Pump();
@@ -144,7 +118,7 @@ public class LossyLinkTests(ITestOutputHelper output)
         // 1 Mbit/s: queueing delay dominates the RTT (there is no congestion control, so some timeouts are spurious).
         using var pair = new SessionPair(new ReliabilityOptions { SendWindow = 32 },
             new SimulatedLinkOptions { Delay = TimeSpan.FromMilliseconds(20), BytesPerSecond = 125_000 });
-        var messages = MixedMessages(300, seed: 9);
+        var messages = TestMessages.Mixed(300, seed: 9);
         var feed = new SessionPair.Feeder(pair.A, messages);
 
         Assert.True(pair.RunUntil(() =>
@@ -153,7 +127,7 @@ public class LossyLinkTests(ITestOutputHelper output)
             return pair.ReceivedByB.Count == messages.Count;
         }, TimeSpan.FromMinutes(10)));
 
-        AssertSameSequence(messages, pair.ReceivedByB);
+        TestMessages.AssertSameSequence(messages, pair.ReceivedByB);
         output.WriteLine($"A {pair.A.Statistics}");
     }
 }
