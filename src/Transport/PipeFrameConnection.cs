@@ -22,6 +22,8 @@ public partial class PipeFrameConnection : IFrameConnection
 {
     private readonly IDuplexPipe _transport;
     private readonly int _maxPayloadSize;
+    private readonly TimeSpan _closeTimeout;
+    private readonly TimeProvider _timeProvider;
 
     // Set once, by Abort or DisposeAsync; from then on sends fail and receiving stops with this error.
     private ConnectionAbortedException? _closeError;
@@ -36,6 +38,8 @@ public partial class PipeFrameConnection : IFrameConnection
 
         _transport = transport;
         _maxPayloadSize = options.MaxPayloadSize;
+        _closeTimeout = options.CloseTimeout;
+        _timeProvider = options.TimeProvider;
         RemoteEndPoint = remoteEndPoint;
         Frames = Observable.Create<ReadOnlySequence<byte>>(ReceiveFramesAsync);
     }
@@ -50,18 +54,30 @@ public partial class PipeFrameConnection : IFrameConnection
     public void Abort(Exception? reason = null) => Close(ConnectionAbortedException.Aborted(reason), abortive: true);
 
     /// <summary>Completes the sending direction gracefully, stops receiving, and releases the transport.</summary>
-    /// <remarks>An active <see cref="Frames"/> subscriber gets a <see cref="ConnectionAbortedException"/>.</remarks>
+    /// <remarks>
+    /// <para>Every frame whose send completed is delivered first: disposal completes the output and waits until the
+    /// transport has handed what it buffered to what lies under it (<see cref="OutputDrained"/>), up to
+    /// <see cref="FrameConnectionOptions.CloseTimeout"/>. A peer that has not taken it by then gets a reset instead,
+    /// since what is left could not be delivered anyway.</para>
+    /// <para>An active <see cref="Frames"/> subscriber gets a <see cref="ConnectionAbortedException"/>.</para>
+    /// </remarks>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
 
         GC.SuppressFinalize(this);
+        var abortive = false;
         if (Volatile.Read(ref _closeError) is null)
         {
             try
             {
                 await CompleteOutputAsync().ConfigureAwait(false);
+                await OutputDrained.WaitAsync(_closeTimeout, _timeProvider).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                abortive = true;
             }
             catch (Exception)
             {
@@ -69,8 +85,18 @@ public partial class PipeFrameConnection : IFrameConnection
             }
         }
 
-        Close(ConnectionAbortedException.Disposed(), abortive: false);
+        Close(ConnectionAbortedException.Disposed(), abortive);
     }
+
+    /// <summary>
+    /// Completes once the transport has passed on everything written to the output before it was completed (or can
+    /// pass on nothing more because it failed). Disposal waits for it before <see cref="CloseTransport"/>.
+    /// </summary>
+    /// <remarks>
+    /// Already complete here: a reader of the pipe still gets what was written after the writer completed. A
+    /// transport that moves the bytes on with a loop of its own (a socket) returns that loop's completion.
+    /// </remarks>
+    protected virtual Task OutputDrained => Task.CompletedTask;
 
     /// <summary>Releases what lies under the pipe, once.</summary>
     /// <param name="abortive">
