@@ -31,7 +31,7 @@ internal sealed class SocketFrameConnection : PipeFrameConnection
         var connection = SocketConnection.Create(
             socket,
             new PipeOptions(useSynchronizationContext: false),
-            options.CreateReceivePipeOptions(),
+            options.CreateSocketReceivePipeOptions(),
             SocketConnectionOptions.None,
             name: $"secretchat-tcp {socket.RemoteEndPoint}");
         var sender = new SocketSendLoop(socket, FrameConnectionOptions.CreateSocketSendPipeOptions());
