@@ -11,11 +11,13 @@ namespace SecretChat.Transport;
 /// a TCP socket, a pair of in-memory pipes, a stream. Transports differ only in how they build the pipe.
 /// </summary>
 /// <remarks>
-/// <para>Receiving: see <see cref="Frames"/>. Sending: <see cref="SendAsync"/> may be called from any
-/// number of threads; frames are written whole, one at a time.</para>
-/// <para>Closing: <see cref="CompleteAsync"/> half-closes (the peer's <see cref="Frames"/> completes and
-/// this side keeps receiving); <see cref="Abort"/> closes both directions at once and the peer sees a
-/// reset; <see cref="DisposeAsync"/> completes gracefully, stops receiving and releases the transport.</para>
+/// <para>Receiving: see <see cref="Frames"/>. Sending: <see cref="SendAsync(ReadOnlyMemory{byte}, CancellationToken)"/>
+/// may be called from any number of threads; frames are written whole, one at a time, and a send completes once
+/// its frame is queued (it waits only when the peer does not keep up).</para>
+/// <para>Closing: <see cref="CompleteAsync"/> half-closes after everything sent (the peer's <see cref="Frames"/>
+/// completes and this side keeps receiving); <see cref="Abort"/> closes both directions at once, drops what is
+/// still queued, and the peer sees a reset; <see cref="DisposeAsync"/> delivers what is queued, completes
+/// gracefully, stops receiving and releases the transport.</para>
 /// <para>Subclasses own the resource under the pipe (a socket) and release it in <see cref="CloseTransport"/>.</para>
 /// </remarks>
 public partial class PipeFrameConnection : IFrameConnection
