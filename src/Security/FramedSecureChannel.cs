@@ -68,28 +68,78 @@ public sealed class FramedSecureChannel : ISecureChannel
 
     public int MaxMessageSize { get; }
 
-    // Pooled: over TCP every send completes asynchronously, and a boxed state machine per message was most of
-    // the garbage the TCP throughput benchmark measured per message.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// The message is sealed straight into the transport's buffer (see <see cref="IFrameConnection.SendAsync{TState}"/>);
+    /// completes as the connection's send does: once the frame is queued, not once the peer has it.
+    /// </remarks>
+    public ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default)
     {
-        var session = _session ?? throw new InvalidOperationException("The handshake has not completed.");
+        // Errors travel in the returned task, as they always have for this method.
+        var session = _session;
+        if (session is null)
+            return ValueTask.FromException(new InvalidOperationException("The handshake has not completed."));
         if (message.Length > MaxMessageSize)
-            throw new ArgumentException($"A message can hold at most {MaxMessageSize} bytes; this one has {message.Length}.", nameof(message));
+            return ValueTask.FromException(new ArgumentException(
+                $"A message can hold at most {MaxMessageSize} bytes; this one has {message.Length}.", nameof(message)));
 
-        var length = message.Length + session.Sender.TagSize;
-        var sealedFrame = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
+        // The gate keeps nonce order equal to wire order over any connection; a PipeFrameConnection also seals
+        // under its own write lock, so with the gate free this costs no wait. Uncontended, the whole send
+        // completes synchronously and allocates nothing.
+        if (!_sendGate.Wait(0))
+            return SendAfterWaitingAsync(session, message, cancellationToken);
+
+        ValueTask sending;
+        try
+        {
+            sending = SealAndSend(session, message, cancellationToken);
+        }
+        catch (Exception error)
+        {
+            _sendGate.Release();
+            return ValueTask.FromException(error);
+        }
+
+        if (sending.IsCompletedSuccessfully)
+        {
+            _sendGate.Release();
+            return default;
+        }
+
+        return ReleaseAfterAsync(sending);
+    }
+
+    private ValueTask SealAndSend(SecureSession session, ReadOnlyMemory<byte> message, CancellationToken cancellationToken) =>
+        _connection.SendAsync(
+            message.Length + session.Sender.TagSize,
+            (session.Sender, message),
+            static (frame, state) => state.Sender.Seal(default, state.message.Span, frame),
+            cancellationToken);
+
+    // Pooled: the slow paths would otherwise box a state machine per message.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendAfterWaitingAsync(SecureSession session, ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    {
         await _sendGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            // Sealing and writing under one gate keeps the nonce order equal to the wire order.
-            session.Sender.Seal(default, message.Span, sealedFrame.AsSpan(0, length));
-            await _connection.SendAsync(sealedFrame.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+            await SealAndSend(session, message, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             _sendGate.Release();
-            ArrayPool<byte>.Shared.Return(sealedFrame);
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ReleaseAfterAsync(ValueTask sending)
+    {
+        try
+        {
+            await sending.ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendGate.Release();
         }
     }
 

@@ -15,8 +15,20 @@ public sealed record FrameConnectionOptions
     /// </summary>
     public int MaxPayloadSize { get; init; } = LengthPrefixedFrameCodec.DefaultMaxPayloadSize;
 
+    /// <summary>
+    /// How long disposal waits for the transport to pass on frames already sent (a peer that does not read can hold
+    /// them up) before it resets the connection instead. <see cref="Timeout.InfiniteTimeSpan"/> waits for ever.
+    /// </summary>
+    public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The clock <see cref="CloseTimeout"/> runs on.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
     internal void Validate()
     {
+        if (CloseTimeout <= TimeSpan.Zero && CloseTimeout != Timeout.InfiniteTimeSpan)
+            throw new ArgumentOutOfRangeException(nameof(CloseTimeout), CloseTimeout, "The close timeout must be positive or infinite.");
+        ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
         if (MaxPayloadSize < 0)
             throw new ArgumentOutOfRangeException(nameof(MaxPayloadSize), MaxPayloadSize, "The payload limit cannot be negative.");
     }
@@ -35,14 +47,38 @@ public sealed record FrameConnectionOptions
             useSynchronizationContext: false);
     }
 
-    /// <summary>Options for the pipe between <see cref="PipeFrameConnection.SendAsync"/> and a socket.</summary>
+    /// <summary>Options for the pipe between a socket and the frame decoder.</summary>
     /// <remarks>
-    /// Pausing at one unsent byte makes a send complete only once the socket has taken the frame, so
-    /// a completed send means "handed to the operating system" (and closing right after loses nothing),
-    /// and a peer that stops reading pushes back on the sender.
+    /// As <see cref="CreateReceivePipeOptions"/>, with 256 KiB segments: the socket fills the rest of a segment per
+    /// receive, so small frames arrive dozens per system call, and only a frame that crosses into the next segment
+    /// (about one 64 KiB frame in four) has to be copied together before it can be opened.
+    /// </remarks>
+    internal PipeOptions CreateSocketReceivePipeOptions()
+    {
+        var options = CreateReceivePipeOptions();
+        return new PipeOptions(
+            pauseWriterThreshold: options.PauseWriterThreshold,
+            resumeWriterThreshold: options.ResumeWriterThreshold,
+            minimumSegmentSize: 256 * 1024,
+            useSynchronizationContext: false);
+    }
+
+    /// <summary>Options for the pipe between <see cref="PipeFrameConnection.SendAsync(ReadOnlyMemory{byte}, CancellationToken)"/> and a socket.</summary>
+    /// <remarks>
+    /// <para>Sends complete as soon as their frame is in this pipe, so the sender's thread never waits for the
+    /// socket's thread; the send loop takes whatever has queued meanwhile, one system call per 64 KiB segment (many
+    /// small frames at once). Once <see cref="SocketSendPauseThreshold"/> bytes wait unsent (a peer that does not
+    /// keep up, after the socket's own buffers are full), further sends wait until the loop has drained the pipe
+    /// to half of that: back-pressure.</para>
+    /// <para>Nothing whose send completed is lost by closing: completing the writer makes the send loop send the
+    /// rest before the FIN, and disposal waits for that (see <see cref="PipeFrameConnection.DisposeAsync"/>).</para>
     /// </remarks>
     internal static PipeOptions CreateSocketSendPipeOptions() => new(
-        pauseWriterThreshold: 1,
-        resumeWriterThreshold: 1,
+        pauseWriterThreshold: SocketSendPauseThreshold,
+        resumeWriterThreshold: SocketSendPauseThreshold / 2,
+        minimumSegmentSize: 64 * 1024,
         useSynchronizationContext: false);
+
+    /// <summary>Bytes queued for a socket, not yet taken by it, at which sends start to wait.</summary>
+    internal const int SocketSendPauseThreshold = 1024 * 1024;
 }

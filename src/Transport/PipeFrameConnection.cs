@@ -11,17 +11,21 @@ namespace SecretChat.Transport;
 /// a TCP socket, a pair of in-memory pipes, a stream. Transports differ only in how they build the pipe.
 /// </summary>
 /// <remarks>
-/// <para>Receiving: see <see cref="Frames"/>. Sending: <see cref="SendAsync"/> may be called from any
-/// number of threads; frames are written whole, one at a time.</para>
-/// <para>Closing: <see cref="CompleteAsync"/> half-closes (the peer's <see cref="Frames"/> completes and
-/// this side keeps receiving); <see cref="Abort"/> closes both directions at once and the peer sees a
-/// reset; <see cref="DisposeAsync"/> completes gracefully, stops receiving and releases the transport.</para>
+/// <para>Receiving: see <see cref="Frames"/>. Sending: <see cref="SendAsync(ReadOnlyMemory{byte}, CancellationToken)"/>
+/// may be called from any number of threads; frames are written whole, one at a time, and a send completes once
+/// its frame is queued (it waits only when the peer does not keep up).</para>
+/// <para>Closing: <see cref="CompleteAsync"/> half-closes after everything sent (the peer's <see cref="Frames"/>
+/// completes and this side keeps receiving); <see cref="Abort"/> closes both directions at once, drops what is
+/// still queued, and the peer sees a reset; <see cref="DisposeAsync"/> delivers what is queued, completes
+/// gracefully, stops receiving and releases the transport.</para>
 /// <para>Subclasses own the resource under the pipe (a socket) and release it in <see cref="CloseTransport"/>.</para>
 /// </remarks>
 public partial class PipeFrameConnection : IFrameConnection
 {
     private readonly IDuplexPipe _transport;
     private readonly int _maxPayloadSize;
+    private readonly TimeSpan _closeTimeout;
+    private readonly TimeProvider _timeProvider;
 
     // Set once, by Abort or DisposeAsync; from then on sends fail and receiving stops with this error.
     private ConnectionAbortedException? _closeError;
@@ -36,6 +40,8 @@ public partial class PipeFrameConnection : IFrameConnection
 
         _transport = transport;
         _maxPayloadSize = options.MaxPayloadSize;
+        _closeTimeout = options.CloseTimeout;
+        _timeProvider = options.TimeProvider;
         RemoteEndPoint = remoteEndPoint;
         Frames = Observable.Create<ReadOnlySequence<byte>>(ReceiveFramesAsync);
     }
@@ -50,18 +56,30 @@ public partial class PipeFrameConnection : IFrameConnection
     public void Abort(Exception? reason = null) => Close(ConnectionAbortedException.Aborted(reason), abortive: true);
 
     /// <summary>Completes the sending direction gracefully, stops receiving, and releases the transport.</summary>
-    /// <remarks>An active <see cref="Frames"/> subscriber gets a <see cref="ConnectionAbortedException"/>.</remarks>
+    /// <remarks>
+    /// <para>Every frame whose send completed is delivered first: disposal completes the output and waits until the
+    /// transport has handed what it buffered to what lies under it (<see cref="OutputDrained"/>), up to
+    /// <see cref="FrameConnectionOptions.CloseTimeout"/>. A peer that has not taken it by then gets a reset instead,
+    /// since what is left could not be delivered anyway.</para>
+    /// <para>An active <see cref="Frames"/> subscriber gets a <see cref="ConnectionAbortedException"/>.</para>
+    /// </remarks>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
 
         GC.SuppressFinalize(this);
+        var abortive = false;
         if (Volatile.Read(ref _closeError) is null)
         {
             try
             {
                 await CompleteOutputAsync().ConfigureAwait(false);
+                await OutputDrained.WaitAsync(_closeTimeout, _timeProvider).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                abortive = true;
             }
             catch (Exception)
             {
@@ -69,8 +87,18 @@ public partial class PipeFrameConnection : IFrameConnection
             }
         }
 
-        Close(ConnectionAbortedException.Disposed(), abortive: false);
+        Close(ConnectionAbortedException.Disposed(), abortive);
     }
+
+    /// <summary>
+    /// Completes once the transport has passed on everything written to the output before it was completed (or can
+    /// pass on nothing more because it failed). Disposal waits for it before <see cref="CloseTransport"/>.
+    /// </summary>
+    /// <remarks>
+    /// Already complete here: a reader of the pipe still gets what was written after the writer completed. A
+    /// transport that moves the bytes on with a loop of its own (a socket) returns that loop's completion.
+    /// </remarks>
+    protected virtual Task OutputDrained => Task.CompletedTask;
 
     /// <summary>Releases what lies under the pipe, once.</summary>
     /// <param name="abortive">

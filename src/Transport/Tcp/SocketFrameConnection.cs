@@ -1,17 +1,23 @@
+using System.IO.Pipelines;
 using System.Net.Sockets;
 using Pipelines.Sockets.Unofficial;
 
 namespace SecretChat.Transport;
 
-/// <summary>A frame connection over a connected TCP socket, through <see cref="SocketConnection"/>.</summary>
+/// <summary>
+/// A frame connection over a connected TCP socket: received through <see cref="SocketConnection"/>, sent through
+/// a <see cref="SocketSendLoop"/> that disposal can wait for.
+/// </summary>
 internal sealed class SocketFrameConnection : PipeFrameConnection
 {
     private readonly SocketConnection _connection;
+    private readonly SocketSendLoop _sender;
 
-    private SocketFrameConnection(SocketConnection connection, FrameConnectionOptions options)
-        : base(connection, options, connection.Socket.RemoteEndPoint)
+    private SocketFrameConnection(SocketConnection connection, SocketSendLoop sender, FrameConnectionOptions options)
+        : base(new SocketPipe(connection.Input, sender.Writer), options, connection.Socket.RemoteEndPoint)
     {
         _connection = connection;
+        _sender = sender;
     }
 
     /// <summary>Takes ownership of <paramref name="socket"/> (connected) and starts its send and receive loops.</summary>
@@ -21,14 +27,18 @@ internal sealed class SocketFrameConnection : PipeFrameConnection
         options.Validate();
         // Frames are small and interactive: send each one now rather than wait to coalesce (Nagle).
         socket.NoDelay = true;
+        // SocketConnection's own sending side stays unused (see SocketSendLoop); its pipe is completed on close.
         var connection = SocketConnection.Create(
             socket,
-            FrameConnectionOptions.CreateSocketSendPipeOptions(),
-            options.CreateReceivePipeOptions(),
+            new PipeOptions(useSynchronizationContext: false),
+            options.CreateSocketReceivePipeOptions(),
             SocketConnectionOptions.None,
             name: $"secretchat-tcp {socket.RemoteEndPoint}");
-        return new SocketFrameConnection(connection, options);
+        var sender = new SocketSendLoop(socket, FrameConnectionOptions.CreateSocketSendPipeOptions());
+        return new SocketFrameConnection(connection, sender, options);
     }
+
+    protected override Task OutputDrained => _sender.Completion;
 
     protected override void CloseTransport(bool abortive)
     {
@@ -48,6 +58,10 @@ internal sealed class SocketFrameConnection : PipeFrameConnection
             }
         }
 
+        // Ends SocketConnection's idle send loop; by now the send loop has finished (or the socket is gone).
+        _connection.Output.Complete();
         _connection.Dispose();
     }
+
+    private sealed record SocketPipe(PipeReader Input, PipeWriter Output) : IDuplexPipe;
 }
