@@ -35,8 +35,11 @@ public sealed record Delivered(ulong Id) : ChatEvent;
 /// <summary>The peer has finished sending (end of its input); it still receives and acknowledges.</summary>
 public sealed record PeerFinished(string Peer) : ChatEvent;
 
-/// <summary>The session moved to another path (<c>direct</c> or <c>relay</c>) without losing anything.</summary>
-public sealed record PathChanged(string Path, string? Remote, string Reason) : ChatEvent;
+/// <summary>
+/// The session moved to another path (<c>direct</c> or <c>relay</c>) without losing anything.
+/// <paramref name="Details"/> is what <c>/path</c> shows at that moment (RTT, public addresses, why direct failed).
+/// </summary>
+public sealed record PathChanged(string Path, string? Remote, string Reason, string? Details = null) : ChatEvent;
 
 /// <summary>The session ended. <paramref name="Reason"/> is one sentence; <paramref name="Clean"/> is true for an orderly close.</summary>
 public sealed record Disconnected(string Reason, bool Clean) : ChatEvent;

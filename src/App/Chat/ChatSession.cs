@@ -47,7 +47,7 @@ public sealed class ChatSession : IChat
     private bool _finishing;
     private bool _peerFinished;
     private bool _ended;
-    private bool _refusing;
+    private string? _refusal;
     private Task _disposal = Task.CompletedTask;
 
     private ChatSession(ISecureChannel channel, ChatSessionOptions options)
@@ -68,7 +68,7 @@ public sealed class ChatSession : IChat
             _ => chat.SendHelloAsync(),
             CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         chat._subscription = new CompositeDisposable(
-            channel.PathChanges.Subscribe(change => chat.Emit(new PathChanged(change.Path, change.Remote?.ToString(), change.Reason))),
+            channel.PathChanges.Subscribe(change => chat.Emit(new PathChanged(change.Path, change.Remote?.ToString(), change.Reason, channel.DescribePath()))),
             channel.Notices.Subscribe(notice => chat.Emit(new ChatError(notice))),
             channel.Messages
                 .Select(InboundEnvelope.Read)
@@ -197,7 +197,7 @@ public sealed class ChatSession : IChat
 
     private void OnEnvelope(InboundEnvelope envelope)
     {
-        if (_refusing)
+        if (_refusal is not null)
             return;
         switch (envelope.Header.Kind)
         {
@@ -243,8 +243,8 @@ public sealed class ChatSession : IChat
         var check = _options.PeerVerifier.Check(name, session);
         if (!check.Accepted)
         {
-            _refusing = true;
-            _ = RefuseAsync(check.Explanation ?? $"The peer '{name}' was refused.");
+            _refusal = check.Explanation ?? $"The peer '{name}' was refused.";
+            _ = RefuseAsync(_refusal);
             return;
         }
 
@@ -257,7 +257,8 @@ public sealed class ChatSession : IChat
         _connected.TrySetResult(connected);
     }
 
-    private void OnFailed(Exception error) => Fail(error switch
+    // Once this side refuses the peer, that refusal is why the session ends, whatever the connection does next.
+    private void OnFailed(Exception error) => Fail(_refusal ?? error switch
     {
         HandshakeException or AuthenticationFailedException => error.Message,
         TimeoutException => error.Message,
@@ -268,6 +269,11 @@ public sealed class ChatSession : IChat
 
     private void OnClosedByPeer()
     {
+        if (_refusal is not null)
+        {
+            Fail(_refusal);
+            return;
+        }
         bool clean;
         int pending;
         lock (_gate)

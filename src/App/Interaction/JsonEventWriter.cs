@@ -67,6 +67,8 @@ public sealed class JsonEventWriter : IEventWriter
                     json.WriteString("path", p.Path);
                     json.WriteString("remote", p.Remote);
                     json.WriteString("reason", p.Reason);
+                    if (p.Details is not null)
+                        json.WriteString("details", p.Details);
                     break;
                 case ChatError e:
                     json.WriteString("event", "error");

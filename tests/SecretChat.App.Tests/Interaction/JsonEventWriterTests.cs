@@ -106,6 +106,19 @@ public class JsonEventWriterTests
     }
 
     [Fact]
+    public void Write_PathChanged_HasPathRemoteReasonAndDetails()
+    {
+        var json = WriteOne(w => w.Write(new PathChanged("relay", "203.0.113.1:3478", "the direct path stopped answering for 3 s", "path: relay\nround trip 42 ms")));
+
+        Assert.Equal(["event", "path", "remote", "reason", "details"], Names(json));
+        Assert.Equal("path_changed", json.GetProperty("event").GetString());
+        Assert.Equal("relay", json.GetProperty("path").GetString());
+        Assert.Equal("203.0.113.1:3478", json.GetProperty("remote").GetString());
+        Assert.Equal("the direct path stopped answering for 3 s", json.GetProperty("reason").GetString());
+        Assert.Equal("path: relay\nround trip 42 ms", json.GetProperty("details").GetString());
+    }
+
+    [Fact]
     public void Write_ChatError_IsAnErrorEvent()
     {
         var json = WriteOne(w => w.Write(new ChatError("a frame failed authentication")));

@@ -64,6 +64,7 @@ public sealed class RelayScenarioTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"upgraded {clock.ElapsedMilliseconds} ms after the direct path opened: alice {aliceMoved.GetRawText()}, bob {bobMoved.GetRawText()}");
         Assert.Equal("direct", aliceMoved.GetProperty("path").GetString());
         Assert.Equal("direct", bobMoved.GetProperty("path").GetString());
+        Assert.Contains("round trip", aliceMoved.GetProperty("details").GetString());
 
         await alice.WriteLinesAsync(aliceLines.Skip(10));
         await bob.WriteLinesAsync(bobLines.Skip(10));
