@@ -362,12 +362,14 @@ public sealed class ChatSession : IChat
         Emit(new Disconnected(reason, clean));
         lock (_emitGate)
             _events.OnCompleted();
-        _subscription?.Dispose();
         _disposal = Task.Run(async () =>
         {
-            // Tell the peer this side is done (a datagram channel has no socket close to say it for us).
+            // Tell the peer this side is done (a datagram channel has no socket close to say it for us), and
+            // keep reading while the channel closes: a datagram channel needs the peer's acknowledgements of
+            // that close, and answers the peer's retransmissions, until it is disposed.
             await CompleteSendingAsync().ConfigureAwait(false);
             await _channel.DisposeAsync().ConfigureAwait(false);
+            _subscription?.Dispose();
         });
         _readyToClose.TrySetResult();
         _helloSent.TrySetResult();

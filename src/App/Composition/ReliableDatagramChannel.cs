@@ -22,14 +22,18 @@ namespace SecretChat.App.Composition;
 /// </remarks>
 public sealed class ReliableDatagramChannel : ISecureChannel
 {
-    /// <summary>How long a closing side keeps answering so its last packets (the close marker) can be acknowledged.</summary>
-    private static readonly TimeSpan Linger = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// How long a closing side at most keeps answering so its last packets (the close marker) can be acknowledged;
+    /// it stops as soon as they are. Long enough for a few retransmissions even when loss has backed the timer off.
+    /// </summary>
+    private static readonly TimeSpan Linger = TimeSpan.FromSeconds(5);
 
     private readonly SecureDatagramChannel _datagrams;
     private readonly ReliableSession _reliable;
     private readonly IScheduler _scheduler;
     private readonly IAsyncDisposable? _owned;
     private readonly PeerPath? _path;
+    private readonly SingleAssignmentDisposable _feeding = new();
     private int _subscribed;
     private int _disposed;
 
@@ -60,8 +64,10 @@ public sealed class ReliableDatagramChannel : ISecureChannel
             }
             var messages = _reliable.Messages.Subscribe(
                 message => observer.OnNext(new ReadOnlySequence<byte>(message)), error => observer.OnError(Explain(error)), observer.OnCompleted);
-            var payloads = _datagrams.Payloads.Subscribe(payload => _reliable.Receive(payload.Span), observer.OnError);
-            return new CompositeDisposable(payloads, messages);
+            // Feeding the engine outlives this subscription: after the peer's close completes the messages,
+            // the engine must still hear the acknowledgements of our own close, until the channel is disposed.
+            _feeding.Disposable = _datagrams.Payloads.Subscribe(payload => _reliable.Receive(payload.Span), observer.OnError);
+            return messages;
         });
     }
 
@@ -116,6 +122,7 @@ public sealed class ReliableDatagramChannel : ISecureChannel
                 // The session is gone already; nothing left to linger for.
             }
         }
+        _feeding.Dispose();
         _reliable.Dispose();
         _path?.Dispose();
         await _datagrams.DisposeAsync().ConfigureAwait(false);

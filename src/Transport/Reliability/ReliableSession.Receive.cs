@@ -114,8 +114,9 @@ public sealed partial class ReliableSession
             Consume(buffered.Flags, buffered.Data, buffered.IsClose);
             _receiveNext++;
         }
-        if (filledHole || _outOfOrder > 0)
+        if (filledHole || _outOfOrder > 0 || _peerClosed)
         {
+            // The peer's close is acknowledged at once: it is the last thing we owe, and we may be gone in 10 ms.
             _ackNow = true;
         }
         else if (!_ackPending)

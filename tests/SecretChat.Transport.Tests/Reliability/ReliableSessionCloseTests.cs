@@ -34,6 +34,21 @@ public class ReliableSessionCloseTests
     }
 
     [Fact]
+    public void Close_IsAcknowledgedAtOnce_NotAfterTheAckDelay()
+    {
+        using var wire = new ManualWire();
+        wire.A.CompleteAsync();
+        var before = wire.SentByB.Count;
+
+        wire.DeliverToB();
+
+        // No virtual time passed: the ack left within Receive, so a peer that disposes right after its
+        // close completes still tells us our close arrived.
+        Assert.True(wire.CompletedB);
+        Assert.Contains(wire.SentByB.Skip(before), sent => TypeOf(sent.Payload) == ReliabilityPacketType.Ack);
+    }
+
+    [Fact]
     public void CompleteAsync_Twice_IsIdempotentAndSendThrows()
     {
         using var wire = new ManualWire();
