@@ -202,6 +202,8 @@ public sealed partial class SecureDatagramChannel
         _session = session;
         _window = new Replay.ReplayWindow(_options.ReplayWindowSize, _options.RejectAfterMessages);
         _phase = Phase.Established;
+        // The handshake just proved the peer is at _remote: that counts as hearing from it on this path.
+        _lastAuthenticated = _lastOnCurrentPath = _scheduler.Now;
         _established.TrySetResult(session);
     }
 
