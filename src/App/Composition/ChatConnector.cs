@@ -221,11 +221,13 @@ public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
                 }
                 catch (ChatFailedException e)
                 {
-                    var from = channel.RemoteEndPoint?.ToString() ?? "a peer";
-                    _rejections.OnNext($"{from}: {e.Message}");
+                    Reject(channel.RemoteEndPoint, e.Message);
                 }
             }
         }
+
+        /// <summary>Reports a peer that did not become a session; the listener goes on.</summary>
+        protected void Reject(EndPoint? from, string reason) => _rejections.OnNext($"{from?.ToString() ?? "a peer"}: {reason}");
 
         public virtual ValueTask DisposeAsync()
         {
@@ -282,13 +284,35 @@ public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
 
         public override EndPoint LocalEndPoint => _socket.LocalEndPoint;
 
-        protected override Task<ISecureChannel> NextChannelAsync(ISecurityModule module, CancellationToken cancellationToken)
+        /// <summary>
+        /// Waits for a peer whose handshake completes, then wraps it in the reliable session. The session (and its
+        /// dead-peer timer) starts only then: an idle listener waits for as long as it takes. The payloads that
+        /// arrive before the session subscribes are kept by the datagram channel.
+        /// </summary>
+        protected override async Task<ISecureChannel> NextChannelAsync(ISecurityModule module, CancellationToken cancellationToken)
         {
-            var datagrams = SecureDatagramChannel.Accept(module, (datagram, to) => _socket.SendAsync(datagram, to),
-                DatagramOptions(Options), Owner._scheduler);
-            // The socket feeds only the newest channel; its handshake timeout starts with the first peer's hello.
-            Volatile.Write(ref _current, datagrams);
-            return Task.FromResult<ISecureChannel>(new ReliableDatagramChannel(datagrams, ReliabilityOptions(Options), Owner._scheduler));
+            while (true)
+            {
+                var datagrams = SecureDatagramChannel.Accept(module, (datagram, to) => _socket.SendAsync(datagram, to),
+                    DatagramOptions(Options), Owner._scheduler);
+                // The socket feeds only the newest channel; its handshake timeout starts with the first peer's hello.
+                Volatile.Write(ref _current, datagrams);
+                try
+                {
+                    await datagrams.Established.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    return new ReliableDatagramChannel(datagrams, ReliabilityOptions(Options), Owner._scheduler);
+                }
+                catch (HandshakeException e)
+                {
+                    Reject(datagrams.RemoteEndPoint, e.Message);
+                    await datagrams.DisposeAsync().ConfigureAwait(false);
+                }
+                catch
+                {
+                    await datagrams.DisposeAsync().ConfigureAwait(false);
+                    throw;
+                }
+            }
         }
 
         public override async ValueTask DisposeAsync()
