@@ -14,6 +14,11 @@ public sealed class StunClient
     private readonly IScheduler _scheduler;
     private readonly StunClientOptions _options;
     private readonly Dictionary<StunTransactionId, Transaction> _pending = [];
+
+    /// <summary>Recently finished transactions: a late answer to a retransmitted request is still ours.</summary>
+    private readonly Queue<StunTransactionId> _finished = new();
+
+    private const int RememberFinished = 32;
     private readonly Lock _gate = new();
 
     public StunClient(SendDatagram send, IScheduler scheduler, StunClientOptions? options = null)
@@ -60,7 +65,7 @@ public sealed class StunClient
         lock (_gate)
         {
             if (!_pending.TryGetValue(id, out transaction))
-                return false;
+                return _finished.Contains(id); // a duplicate answer: consumed, never passed on to other protocols
         }
 
         if (!StunMessage.TryParse(datagram, out var message)
@@ -89,7 +94,13 @@ public sealed class StunClient
     private void Remove(StunTransactionId id)
     {
         lock (_gate)
-            _pending.Remove(id);
+        {
+            if (!_pending.Remove(id))
+                return;
+            _finished.Enqueue(id);
+            if (_finished.Count > RememberFinished)
+                _finished.Dequeue();
+        }
     }
 
     private sealed class Transaction

@@ -85,6 +85,21 @@ public class StunClientTests
     }
 
     [Fact]
+    public async Task TryHandle_LateDuplicateAnswerToAFinishedTransaction_IsStillConsumed()
+    {
+        var (client, wire, scheduler) = Create();
+        var task = client.BindAsync(Server);
+        scheduler.AdvanceTo(TimeSpan.FromMilliseconds(600).Ticks); // the request went out twice
+        var answer = Answer(wire.Sent[0].Datagram, Mapped);
+
+        Assert.True(client.TryHandle(answer, Server));
+        await task;
+
+        // The server answered the retransmission too: ours, not something for the next protocol on the socket.
+        Assert.True(client.TryHandle(answer, Server));
+    }
+
+    [Fact]
     public void TryHandle_ForeignOrMismatchedDatagrams_AreNotConsumed()
     {
         var (client, wire, _) = Create();
