@@ -114,7 +114,7 @@ public sealed class ChatSession : IChat
         try
         {
             StrictUtf8.GetBytes(text, body);
-            await SealAndSendAsync(new EnvelopeHeader(EnvelopeKind.Text, id, Now), body.AsMemory(0, byteCount), cancellationToken).ConfigureAwait(false);
+            await SendEnvelopeAsync(new EnvelopeHeader(EnvelopeKind.Text, id, Now), body.AsMemory(0, byteCount), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -302,7 +302,7 @@ public sealed class ChatSession : IChat
     {
         try
         {
-            await SealAndSendAsync(new EnvelopeHeader(kind, id, Now), StrictUtf8.GetBytes(body), CancellationToken.None).ConfigureAwait(false);
+            await SendEnvelopeAsync(new EnvelopeHeader(kind, id, Now), StrictUtf8.GetBytes(body), CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
         {
@@ -311,7 +311,7 @@ public sealed class ChatSession : IChat
     }
 
     /// <summary>Encodes one envelope and hands it to the channel, which seals it.</summary>
-    private async Task SealAndSendAsync(EnvelopeHeader header, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    private async Task SendEnvelopeAsync(EnvelopeHeader header, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         // Our hello goes first, whatever else is ready to send: the peer refuses anything before it.
         if (header.Kind != EnvelopeKind.Hello)

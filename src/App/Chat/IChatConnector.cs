@@ -37,4 +37,11 @@ public class ChatFailedException : Exception
     public ChatFailedException(string message) : base(message) { }
 
     public ChatFailedException(string message, Exception innerException) : base(message, innerException) { }
+
+    /// <summary>
+    /// Lower layers speak in clauses ("the signaling server ... did not answer within 5 s"); the user gets a
+    /// sentence: capitalised, ending with a full stop.
+    /// </summary>
+    public static string Sentence(string clause) =>
+        clause.Length == 0 ? clause : char.ToUpperInvariant(clause[0]) + clause[1..] + (clause.EndsWith('.') ? "" : ".");
 }

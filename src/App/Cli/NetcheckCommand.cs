@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -99,7 +98,7 @@ internal static class NetcheckCommand
         })).ConfigureAwait(false);
 
         if (probes.All(p => p.Mapped is null))
-            throw new ChatFailedException(probes.Length == 1 ? Capitalize(probes[0].Error!) + "." : "No STUN server answered: " + string.Join("; ", probes.Select(p => p.Error)) + ".");
+            throw new ChatFailedException(probes.Length == 1 ? ChatFailedException.Sentence(probes[0].Error!) : "No STUN server answered: " + string.Join("; ", probes.Select(p => p.Error)) + ".");
 
         var report = NetcheckReport.Decide(local, probes);
         var output = app.IO.Out;
@@ -196,7 +195,4 @@ internal static class NetcheckCommand
             return IPAddress.Any;
         }
     }
-
-    private static string Capitalize(string sentence) =>
-        sentence.Length == 0 ? sentence : char.ToUpper(sentence[0], CultureInfo.InvariantCulture) + sentence[1..];
 }

@@ -116,7 +116,7 @@ public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
         catch (Exception e) when (e is SignalingException or HandshakeException or ArgumentException)
         {
             await attempt.DisposeAsync().ConfigureAwait(false);
-            throw new ChatFailedException(Sentence(e.Message), e);
+            throw new ChatFailedException(ChatFailedException.Sentence(e.Message), e);
         }
         catch
         {
@@ -125,10 +125,6 @@ public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
         }
         return await StartSessionAsync(channel, security.NewVerifier(), options, cancellationToken).ConfigureAwait(false);
     }
-
-    /// <summary>Lower layers speak in clauses ("the signaling server ... did not answer"); the user gets a sentence.</summary>
-    private static string Sentence(string text) =>
-        text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..] + (text.EndsWith('.') ? "" : ".");
 
     private FramedSecureChannel FramedChannel(IFrameConnection connection, ISecurityModule security, HandshakeRole role, ChatOptions options) =>
         new(connection, security, role, options.HandshakeTimeout, _scheduler, "tcp");

@@ -181,7 +181,7 @@ public sealed class PunchAttempt : IAsyncDisposable
         new(result.Channel, Relay, PeerCandidates, _scheduler, this, result.DirectFailure);
 
     /// <summary>Sends punch probes toward every peer candidate now and then every <paramref name="interval"/>, <paramref name="rounds"/> times.</summary>
-    internal IDisposable SendProbes(TimeSpan interval, int rounds)
+    private IDisposable SendProbes(TimeSpan interval, int rounds)
     {
         SendProbeRound();
         var sent = 1;
