@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using SecretChat.Security.Ciphers;
 using SecretChat.Security.Noise;
 using SecretChat.Tests;
 
@@ -76,7 +77,7 @@ public sealed class NoiseVectorTests
         NoiseCipherFactory factory = cipherName switch
         {
             "ChaChaPoly" => key => new ChaChaPolyCipherState(key),
-            "AESGCM" => key => new NoiseAesGcmCipherState(key),
+            "AESGCM" => key => new AesGcmCipherState(key), // the rsa mode's cipher state: Noise AESGCM has the same nonce layout
             _ => throw new InvalidOperationException(cipherName),
         };
 
