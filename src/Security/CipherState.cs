@@ -25,7 +25,7 @@ public abstract class CipherState : IDisposable
         var nonce = Nonce;
         if (nonce > MaxNonce)
             throw new NonceExhaustedException();
-        Seal(nonce, associatedData, plaintext, destination);
+        SealCore(nonce, associatedData, plaintext, destination);
         Nonce = nonce + 1;
     }
 
@@ -38,17 +38,34 @@ public abstract class CipherState : IDisposable
         var nonce = Nonce;
         if (nonce > MaxNonce)
             throw new NonceExhaustedException();
-        if (!TryOpen(nonce, associatedData, ciphertext, destination))
+        if (!TryOpenCore(nonce, associatedData, ciphertext, destination))
             return false;
         Nonce = nonce + 1;
         return true;
     }
 
     /// <summary>Seals with an explicit nonce (datagrams). The caller guarantees the nonce is never reused.</summary>
-    public abstract void Seal(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> destination);
+    /// <exception cref="NonceExhaustedException">The nonce is the reserved 2^64-1.</exception>
+    public void Seal(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> destination)
+    {
+        // 2^64-1 is reserved (Noise §5.1): refusing it keeps the explicit and implicit paths consistent.
+        if (nonce > MaxNonce)
+            throw new NonceExhaustedException();
+        SealCore(nonce, associatedData, plaintext, destination);
+    }
 
-    /// <summary>Opens with an explicit nonce (datagrams); changes no state. False when the tag is invalid or the input too short.</summary>
-    public abstract bool TryOpen(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, Span<byte> destination);
+    /// <summary>
+    /// Opens with an explicit nonce (datagrams); changes no state. False when the tag is invalid, the input too
+    /// short, or the nonce the reserved 2^64-1 (nothing is ever sealed under it).
+    /// </summary>
+    public bool TryOpen(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, Span<byte> destination) =>
+        nonce <= MaxNonce && TryOpenCore(nonce, associatedData, ciphertext, destination);
+
+    /// <summary>The cipher itself: seal at a nonce the base class has already checked.</summary>
+    protected abstract void SealCore(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> destination);
+
+    /// <summary>The cipher itself: open at a nonce the base class has already checked; false for a bad tag or short input.</summary>
+    protected abstract bool TryOpenCore(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, Span<byte> destination);
 
     /// <summary>Wipes the key.</summary>
     public abstract void Dispose();

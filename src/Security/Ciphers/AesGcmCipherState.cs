@@ -26,21 +26,15 @@ public sealed class AesGcmCipherState : CipherState
 
     internal ReadOnlyMemory<byte> KeyMaterial => _aead.KeyMaterial;
 
-    public override void Seal(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> destination)
+    protected override void SealCore(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> destination)
     {
-        // 2^64-1 is reserved (Noise §5.1): refusing it keeps the explicit and implicit paths consistent.
-        if (nonce > MaxNonce)
-            throw new NonceExhaustedException();
         Span<byte> nonceBytes = stackalloc byte[AesGcmAead.NonceSize];
         WriteNonce(nonce, nonceBytes);
         _aead.Seal(nonceBytes, associatedData, plaintext, destination);
     }
 
-    public override bool TryOpen(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, Span<byte> destination)
+    protected override bool TryOpenCore(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, Span<byte> destination)
     {
-        // Nothing was ever sealed under the reserved nonce, so a frame claiming it is simply not authentic.
-        if (nonce > MaxNonce)
-            return false;
         Span<byte> nonceBytes = stackalloc byte[AesGcmAead.NonceSize];
         WriteNonce(nonce, nonceBytes);
         return _aead.TryOpen(nonceBytes, associatedData, ciphertext, destination);

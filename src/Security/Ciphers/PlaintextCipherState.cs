@@ -8,19 +8,15 @@ public sealed class PlaintextCipherState : CipherState
 {
     public override int TagSize => 0;
 
-    public override void Seal(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> destination)
+    protected override void SealCore(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> destination)
     {
-        if (nonce > MaxNonce)
-            throw new NonceExhaustedException();
         if (destination.Length < plaintext.Length)
             throw new ArgumentException("The destination must hold the plaintext.", nameof(destination));
         plaintext.CopyTo(destination);
     }
 
-    public override bool TryOpen(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, Span<byte> destination)
+    protected override bool TryOpenCore(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, Span<byte> destination)
     {
-        if (nonce > MaxNonce)
-            return false;
         if (destination.Length < ciphertext.Length)
             throw new ArgumentException("The destination must hold the ciphertext.", nameof(destination));
         ciphertext.CopyTo(destination);

@@ -27,20 +27,15 @@ public sealed class ChaChaPolyCipherState : CipherState
 
     public override int TagSize => ChaCha20Poly1305Aead.TagSize;
 
-    public override void Seal(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> destination)
+    protected override void SealCore(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> destination)
     {
-        // 2^64-1 is reserved (Noise §5.1); refusing it keeps explicit nonces as strict as the counter.
-        if (nonce > MaxNonce)
-            throw new NonceExhaustedException();
         Span<byte> iv = stackalloc byte[ChaCha20Poly1305Aead.NonceSize];
         Encode(nonce, iv);
         _aead.Encrypt(iv, plaintext, associatedData, destination);
     }
 
-    public override bool TryOpen(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, Span<byte> destination)
+    protected override bool TryOpenCore(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, Span<byte> destination)
     {
-        if (nonce > MaxNonce)
-            return false;
         Span<byte> iv = stackalloc byte[ChaCha20Poly1305Aead.NonceSize];
         Encode(nonce, iv);
         return _aead.TryDecrypt(iv, ciphertext, associatedData, destination);

@@ -82,13 +82,13 @@ internal sealed class ToyCipherState(ulong key) : CipherState
 {
     public override int TagSize => 8;
 
-    public override void Seal(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> destination)
+    protected override void SealCore(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> destination)
     {
         plaintext.CopyTo(destination);
         BinaryPrimitives.WriteUInt64BigEndian(destination[plaintext.Length..], Tag(key, nonce, associatedData, plaintext));
     }
 
-    public override bool TryOpen(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, Span<byte> destination)
+    protected override bool TryOpenCore(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, Span<byte> destination)
     {
         if (ciphertext.Length < TagSize)
             return false;

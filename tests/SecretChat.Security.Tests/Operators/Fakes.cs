@@ -64,13 +64,13 @@ internal sealed class ChecksumCipherState : CipherState
 {
     public override int TagSize => 1;
 
-    public override void Seal(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> destination)
+    protected override void SealCore(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> destination)
     {
         plaintext.CopyTo(destination);
         destination[plaintext.Length] = Tag(nonce, plaintext);
     }
 
-    public override bool TryOpen(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, Span<byte> destination)
+    protected override bool TryOpenCore(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, Span<byte> destination)
     {
         if (ciphertext.Length < 1)
             return false;
