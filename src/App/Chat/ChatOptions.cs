@@ -1,3 +1,4 @@
+using System.Net;
 using SecretChat.Security;
 
 namespace SecretChat.App.Chat;
@@ -39,6 +40,13 @@ public sealed record ChatOptions
 
     /// <summary>How long connecting plus the handshake may take before it fails with a clear error.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// p2p: the address the session's one UDP socket binds to. Host candidates follow it: a specific address is
+    /// the only one announced to the peer; the wildcard announces every address of this machine. Null: loopback
+    /// when the signaling server is on loopback (then the peer is on this machine too), else the wildcard.
+    /// </summary>
+    public IPAddress? LocalAddress { get; init; }
 
     /// <summary>p2p: how long the direct path has before the relay is tried; null never relays.</summary>
     public TimeSpan? RelayFallback { get; init; } = TimeSpan.FromSeconds(2);

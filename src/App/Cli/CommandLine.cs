@@ -202,15 +202,28 @@ internal sealed class CommandLine
             Required = true,
         };
         var signal = EndPointOption("--signal", "The signaling server (default: Signaling:Server in settings).", "HOST:PORT", allowPortZero: false);
+        var bind = new Option<string>("--bind")
+        {
+            Description = "The local address to bind the UDP socket to; only it is announced to the peer (default: P2p:Bind in settings; loopback when the server is on loopback, else every address).",
+            HelpName = "ADDR",
+        };
+        bind.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<string>();
+            if (!System.Net.IPAddress.TryParse(value, out _))
+                result.AddError($"'{value}' is not a valid --bind address: expected a local IP address, e.g. 127.0.0.1, 0.0.0.0 or ::.");
+        });
         var command = new Command(
             "p2p",
             "Meet a peer through the signaling server by room name, punch through both NATs and chat directly over UDP.")
-        { room, signal };
+        { room, signal, bind };
         Examples(command, "secretchat p2p --room blue-otter --signal signal.example.org:3478");
         common.AddTo(command);
         command.SetAction((parse, ct) => _app.GuardAsync(token =>
         {
-            var settings = _app.LoadSettings(parse.GetValue(common.Config), common.SettingsFlags(parse));
+            var flags = common.SettingsFlags(parse);
+            CommonOptions.Put(flags, $"{nameof(AppSettings.P2p)}:{nameof(PeerToPeerSettings.Bind)}", parse, bind);
+            var settings = _app.LoadSettings(parse.GetValue(common.Config), flags);
             var server = parse.GetValue(signal) ?? settings.Signaling.Server;
             var options = settings.ToChatOptions(ChatTransport.PeerToPeer, server, parse.GetValue(common.AcceptNewKey)) with
             {

@@ -101,7 +101,10 @@ public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
         if (string.IsNullOrWhiteSpace(options.Room))
             throw new ChatFailedException("A room name is needed to meet the peer (--room NAME).");
         var serverAddress = new IPEndPoint(await ResolveAsync(server, "reach the signaling server", cancellationToken).ConfigureAwait(false), server.Port);
-        var attempt = PunchAttempt.Start(serverAddress, _scheduler);
+        var local = options.LocalAddress ?? DefaultLocalAddress(serverAddress.Address);
+        if (local.AddressFamily != serverAddress.AddressFamily)
+            throw new ChatFailedException($"The local address {local} cannot reach the signaling server at {serverAddress}: one is IPv4, the other IPv6.");
+        var attempt = PunchAttempt.Start(serverAddress, local, _scheduler);
         ISecureChannel channel;
         try
         {
@@ -152,6 +155,15 @@ public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
             throw;
         }
     }
+
+    /// <summary>
+    /// Where the p2p socket binds when not told: a signaling server on loopback means the peer is on this machine,
+    /// so loopback (nothing is announced or probed beyond it); otherwise every address of the server's family.
+    /// </summary>
+    private static IPAddress DefaultLocalAddress(IPAddress server) =>
+        IPAddress.IsLoopback(server) ? server
+        : server.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any
+        : IPAddress.Any;
 
     private static DatagramChannelOptions DatagramOptions(ChatOptions options) =>
         DatagramChannelOptions.Default with { HandshakeTimeout = options.HandshakeTimeout };

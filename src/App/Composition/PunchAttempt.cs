@@ -83,17 +83,24 @@ public sealed class PunchAttempt : IAsyncDisposable
     /// <summary>The relay's limit notices (one sentence each).</summary>
     public IObservable<string> RelayNotices => _rendezvous.RelayNotices;
 
-    /// <summary>Binds one UDP socket for everything the attempt does.</summary>
-    public static PunchAttempt Start(IPEndPoint server, IScheduler scheduler)
+    /// <summary>
+    /// Binds one UDP socket on <paramref name="localAddress"/> (any free port) for everything the attempt does. The
+    /// host candidates announced to the peer follow that address: a specific address is the only one announced.
+    /// </summary>
+    public static PunchAttempt Start(IPEndPoint server, IPAddress localAddress, IScheduler scheduler)
     {
-        var socket = UdpDatagramSocket.Bind(new IPEndPoint(server.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0));
+        ArgumentNullException.ThrowIfNull(server);
+        ArgumentNullException.ThrowIfNull(localAddress);
+        if (localAddress.AddressFamily != server.AddressFamily)
+            throw new ArgumentException($"The local address {localAddress} cannot reach the signaling server at {server}: they are of different address families.");
+        var socket = UdpDatagramSocket.Bind(new IPEndPoint(localAddress, 0));
         return new PunchAttempt(socket, server, scheduler);
     }
 
     /// <summary>Registers in <paramref name="room"/> and waits until the server introduces the peer.</summary>
     public async Task<PeerMatch> MeetAsync(string room, IProgress<string>? progress, CancellationToken cancellationToken)
     {
-        var hosts = HostCandidates(_socket.LocalEndPoint.Port, Relay.Address);
+        var hosts = HostCandidates(_socket.LocalEndPoint, Relay.Address);
         progress?.Report($"registering in room '{room}' at {Relay}");
         var waiting = new Progress<IPEndPoint>(reflexive => progress?.Report($"registered as {reflexive}; waiting for the peer to join room '{room}'"));
         var match = await _rendezvous.RegisterAsync(room, hosts, waiting, cancellationToken).ConfigureAwait(false);
@@ -311,9 +318,15 @@ public sealed class PunchAttempt : IAsyncDisposable
         }
     }
 
-    /// <summary>This machine's addresses with the socket's port; loopback too when the server is on loopback.</summary>
-    private static List<IPEndPoint> HostCandidates(int port, IPAddress server)
+    /// <summary>
+    /// The addresses the peer may reach this socket at, with its port: the bound address alone when the socket is
+    /// bound to one; for the wildcard, this machine's addresses (loopback too when the server is on loopback).
+    /// </summary>
+    internal static List<IPEndPoint> HostCandidates(IPEndPoint bound, IPAddress server)
     {
+        var port = bound.Port;
+        if (!bound.Address.Equals(IPAddress.Any) && !bound.Address.Equals(IPAddress.IPv6Any))
+            return [new IPEndPoint(bound.Address, port)];
         var addresses = new List<IPAddress>();
         try
         {

@@ -58,6 +58,12 @@ public sealed class UdpSettings
 /// <summary>How <c>p2p</c> finds its path.</summary>
 public sealed class PeerToPeerSettings
 {
+    /// <summary>
+    /// The local address the p2p socket binds to (its host candidates follow it); empty: loopback when the
+    /// signaling server is on loopback, else every address.
+    /// </summary>
+    public string? Bind { get; set; }
+
     /// <summary>Seconds the direct path has before the session starts over the relay; 0 never uses the relay.</summary>
     public double RelayFallbackSeconds { get; set; } = 2;
 }

@@ -1,3 +1,4 @@
+using System.Net;
 using SecretChat.App.Chat;
 using SecretChat.Security;
 
@@ -25,6 +26,7 @@ public static class ChatOptionsMapping
             HandshakeTimeout = TimeSpan.FromSeconds(settings.HandshakeTimeoutSeconds),
             KeepAliveInterval = Positive(settings.Udp.KeepAliveSeconds, "Udp:KeepAliveSeconds"),
             DeadPeerTimeout = Positive(settings.Udp.DeadPeerSeconds, "Udp:DeadPeerSeconds"),
+            LocalAddress = BindAddress(settings.P2p.Bind),
             RelayFallback = settings.P2p.RelayFallbackSeconds switch
             {
                 0 => null,
@@ -33,6 +35,11 @@ public static class ChatOptionsMapping
             },
         };
     }
+
+    private static IPAddress? BindAddress(string? text) =>
+        string.IsNullOrWhiteSpace(text) ? null
+        : IPAddress.TryParse(text.Trim(), out var address) ? address
+        : throw new SettingsException($"The setting P2p:Bind must be a local IP address such as 127.0.0.1, 0.0.0.0 or ::; it is '{text}'.");
 
     private static TimeSpan Positive(double seconds, string name)
     {

@@ -155,7 +155,7 @@ public class CommandLineTests
     [InlineData("demo --help", new[] { "--encryption", "Examples:" })]
     [InlineData("signal --help", new[] { "--listen" })]
     [InlineData("netcheck --help", new[] { "--stun", "--json" })]
-    [InlineData("p2p --help", new[] { "--room", "--signal", "--encryption" })]
+    [InlineData("p2p --help", new[] { "--room", "--signal", "--bind", "--encryption" })]
     public async Task Help_ForEachCommand_ExitsZeroAndDescribesTheOptions(string commandLine, string[] mentions)
     {
         using var app = new TestApp();
@@ -183,6 +183,30 @@ public class CommandLineTests
         Assert.Equal(server, options.EndPoint);
         Assert.Equal(SecretChat.Security.SecurityMode.Rsa, options.Encryption);
         Assert.Equal("The signaling server did not answer.", app.Console.ErrorText.Trim());
+    }
+
+    [Theory]
+    [InlineData("p2p --room blue-otter --bind 127.0.0.1", "127.0.0.1")]
+    [InlineData("p2p --room blue-otter --bind ::", "::")]
+    [InlineData("p2p --room blue-otter", null)]
+    public async Task PeerToPeer_Bind_ReachesTheOptions(string commandLine, string? address)
+    {
+        using var app = new TestApp();
+        app.Fake.OnConnect = (_, _, _) => throw new ChatFailedException("The signaling server did not answer.");
+
+        Assert.Equal(1, await app.RunAsync(commandLine));
+
+        Assert.Equal(address, app.Fake.LastOptions.LocalAddress?.ToString());
+    }
+
+    [Fact]
+    public async Task PeerToPeer_BindNotAnAddress_ExitsTwoNamingTheOption()
+    {
+        using var app = new TestApp();
+
+        Assert.Equal(2, await app.RunAsync("p2p --room blue-otter --bind my-laptop"));
+
+        Assert.Contains("--bind", app.Console.ErrorText);
     }
 
     [Fact]

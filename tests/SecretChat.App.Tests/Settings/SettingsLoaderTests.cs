@@ -99,6 +99,29 @@ public sealed class SettingsLoaderTests : IDisposable
         Assert.Equal(seconds is null ? null : TimeSpan.FromSeconds(seconds.Value), options.RelayFallback);
     }
 
+    [Theory]
+    [InlineData(null, null)]
+    [InlineData("127.0.0.1", "127.0.0.1")]
+    [InlineData("::", "::")]
+    public void Load_P2pBind_BecomesTheLocalAddress(string? value, string? expected)
+    {
+        _environment["SECRETCHAT_P2p__Bind"] = value;
+
+        var options = Load().ToChatOptions(ChatTransport.PeerToPeer, "127.0.0.1:3478");
+
+        Assert.Equal(expected, options.LocalAddress?.ToString());
+    }
+
+    [Fact]
+    public void Load_P2pBindNotAnAddress_IsASettingsErrorNamingIt()
+    {
+        _environment["SECRETCHAT_P2p__Bind"] = "my-laptop";
+
+        var error = Assert.Throws<SettingsException>(() => Load().ToChatOptions(ChatTransport.PeerToPeer, "127.0.0.1:3478"));
+
+        Assert.Contains("P2p:Bind", error.Message);
+    }
+
     [Fact]
     public void Load_NonPositiveUdpTimer_IsASettingsErrorNamingIt()
     {

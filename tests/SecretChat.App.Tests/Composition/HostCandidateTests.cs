@@ -1,0 +1,31 @@
+using System.Net;
+using SecretChat.App.Composition;
+
+namespace SecretChat.App.Tests.Composition;
+
+/// <summary>What a p2p peer announces as its host candidates follows the address its socket is bound to.</summary>
+public sealed class HostCandidateTests
+{
+    [Theory]
+    [InlineData("127.0.0.1", "127.0.0.1")]
+    [InlineData("::1", "::1")]
+    [InlineData("127.0.0.1", "203.0.113.1")]
+    public void HostCandidates_BoundToOneAddress_AnnounceOnlyIt(string bound, string server)
+    {
+        var socket = new IPEndPoint(IPAddress.Parse(bound), 40000);
+
+        var candidates = PunchAttempt.HostCandidates(socket, IPAddress.Parse(server));
+
+        Assert.Equal([socket], candidates);
+    }
+
+    [Fact]
+    public void HostCandidates_WildcardWithServerOnLoopback_AnnounceLoopbackFirst()
+    {
+        var candidates = PunchAttempt.HostCandidates(new IPEndPoint(IPAddress.Any, 40000), IPAddress.Loopback);
+
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 40000), candidates[0]);
+        Assert.All(candidates, c => Assert.Equal(40000, c.Port));
+        Assert.All(candidates, c => Assert.Equal(IPAddress.Loopback.AddressFamily, c.AddressFamily));
+    }
+}
