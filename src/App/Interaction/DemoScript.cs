@@ -122,7 +122,7 @@ public static class DemoScript
     {
         try
         {
-            // Events replay from the start, so counting is enough to find the n-th event of a kind.
+            // The demo's few events all stay in the replayed history, so counting finds the n-th event of a kind.
             return await chat.Events.OfType<T>().Skip(skip).FirstAsync().ToTask(cancellationToken).WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
         }
         catch (InvalidOperationException)
