@@ -8,6 +8,7 @@ using SecretChat.App.Chat;
 using SecretChat.App.Interaction;
 using SecretChat.App.Settings;
 using SecretChat.Signaling;
+using SecretChat.Transport;
 
 namespace SecretChat.App.Cli;
 
@@ -74,13 +75,13 @@ internal static class SignalCommand
 
     private static IPEndPoint ParseListen(string text)
     {
-        if (!EndPointText.TryParse(text, allowPortZero: true, out var host, out var port))
+        if (!HostPort.TryParse(text, allowPortZero: true, out var listen))
             throw new SettingsException($"'{text}' is not an address to listen on: expected ADDR:PORT, e.g. 0.0.0.0:3478.");
-        if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
-            return new IPEndPoint(IPAddress.Loopback, port);
-        if (!IPAddress.TryParse(host, out var address))
+        if (listen.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+            return new IPEndPoint(IPAddress.Loopback, listen.Port);
+        if (listen.ToEndPoint() is not IPEndPoint address)
             throw new SettingsException($"'{text}' is not an address to listen on: give an IP address of this machine (0.0.0.0 for all), not a name.");
-        return new IPEndPoint(address, port);
+        return address;
     }
 }
 
