@@ -146,7 +146,7 @@ internal sealed class CommandLine
     private Command Signal()
     {
         var config = new CommonOptions().Config;
-        var listen = EndPointOption("--listen", "Address to serve signaling and STUN on (default: Signaling:Listen in settings, 0.0.0.0:3478).", "ADDR:PORT", allowPortZero: true);
+        var listen = EndPointOption("--listen", $"Address to serve signaling and STUN on (default: Signaling:Listen in settings, {new SignalingSettings().Listen}).", "ADDR:PORT", allowPortZero: true);
         var relay = new SignalRelayFlags();
         var command = new Command(
             "signal",

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using SecretChat.App.Chat;
 using SecretChat.App.Settings;
 using SecretChat.Security;
 
@@ -51,7 +52,7 @@ internal sealed class CommonOptions
 
     public Option<string> Timeout { get; } = new("--timeout")
     {
-        Description = "Seconds that connecting plus the handshake may take (default: 10).",
+        Description = string.Create(CultureInfo.InvariantCulture, $"Seconds that connecting plus the handshake may take (default: {ChatOptions.DefaultHandshakeTimeout.TotalSeconds})."),
         HelpName = "SECONDS",
     };
 
