@@ -20,6 +20,9 @@ public sealed record ChatOptions
     /// <summary>The default <see cref="HandshakeTimeout"/>: the one home of this value (settings and help texts read it).</summary>
     public static readonly TimeSpan DefaultHandshakeTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>The default <see cref="Encryption"/>: the one home of this value (settings read it).</summary>
+    public const SecurityMode DefaultEncryption = SecurityMode.Noise;
+
     /// <summary>The default <see cref="RelayFallback"/>: the one home of this value (settings read it).</summary>
     public static readonly TimeSpan DefaultRelayFallback = TimeSpan.FromSeconds(2);
 
@@ -31,7 +34,7 @@ public sealed record ChatOptions
     /// <summary>The room both peers join at the signaling server (<see cref="ChatTransport.PeerToPeer"/> only).</summary>
     public string? Room { get; init; }
 
-    public SecurityMode Encryption { get; init; } = SecurityMode.Noise;
+    public SecurityMode Encryption { get; init; } = DefaultEncryption;
 
     /// <summary>The name this side introduces itself with.</summary>
     public string Name { get; init; } = Environment.UserName;

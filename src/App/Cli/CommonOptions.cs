@@ -3,7 +3,6 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using SecretChat.App.Chat;
 using SecretChat.App.Settings;
-using SecretChat.Security;
 
 namespace SecretChat.App.Cli;
 
@@ -58,12 +57,7 @@ internal sealed class CommonOptions
 
     public CommonOptions()
     {
-        Encryption.Validators.Add(result =>
-        {
-            var value = result.GetValueOrDefault<string>();
-            if (!SecurityModes.TryParse(value, out _))
-                result.AddError($"'{value}' is not an encryption mode: use noise, rsa or pseudo.");
-        });
+        // --encryption is checked with the settings it overrides (ChatOptionsMapping.EncryptionMode): one check, one sentence.
         Timeout.Validators.Add(result =>
         {
             var value = result.GetValueOrDefault<string>();

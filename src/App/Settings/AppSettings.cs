@@ -1,4 +1,5 @@
 using SecretChat.App.Chat;
+using SecretChat.Security;
 using SecretChat.Transport.Reliability;
 
 namespace SecretChat.App.Settings;
@@ -12,7 +13,7 @@ namespace SecretChat.App.Settings;
 public sealed class AppSettings
 {
     /// <summary><c>noise</c>, <c>rsa</c> or <c>pseudo</c>.</summary>
-    public string Encryption { get; set; } = "noise";
+    public string Encryption { get; set; } = ChatOptions.DefaultEncryption.Name();
 
     /// <summary>The name this side introduces itself with; null or empty means the OS user name.</summary>
     public string? Name { get; set; }

@@ -2,7 +2,6 @@ using System.Collections;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
-using SecretChat.Security;
 using SecretChat.Transport;
 
 namespace SecretChat.App.Settings;
@@ -103,8 +102,7 @@ public static class SettingsLoader
 
     private static void Validate(AppSettings settings)
     {
-        if (!SecurityModes.TryParse(settings.Encryption, out _))
-            throw new SettingsException($"The encryption setting '{settings.Encryption}' is not one of noise, rsa or pseudo.");
+        settings.EncryptionMode();
         if (!(settings.HandshakeTimeoutSeconds > 0) || double.IsInfinity(settings.HandshakeTimeoutSeconds))
             throw new SettingsException(
                 $"The handshake timeout must be a positive number of seconds, not {settings.HandshakeTimeoutSeconds.ToString(CultureInfo.InvariantCulture)}.");
