@@ -318,7 +318,7 @@ public sealed class ChatSession : IChat
                 return;
             _peerName = name;
         }
-        var connected = new Connected(name, _channel.TransportName, _channel.PathName, session.Mode.Name(),
+        var connected = new Connected(name, _channel.TransportName, _channel.PathName, session.Mode,
             session.IsConfidential, check.Fingerprint, _channel.RemoteEndPoint?.ToString());
         Emit(connected);
         if (check.Explanation is not null)

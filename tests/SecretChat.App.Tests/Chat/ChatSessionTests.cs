@@ -48,7 +48,7 @@ public class ChatSessionTests
 
         var connected = await alice.Connected.WaitAsync(Timeout);
         Assert.Equal("bob", connected.Peer);
-        Assert.Equal(mode, connected.Encryption);
+        Assert.Equal(mode, connected.Encryption.Name());
         Assert.Equal(mode != "pseudo", connected.IsConfidential);
         await bob.Connected.WaitAsync(Timeout);
 
