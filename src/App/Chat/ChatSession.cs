@@ -168,7 +168,7 @@ public sealed class ChatSession : IChat
             var closeTimeout = Observable.Timer(_options.CloseTimeout, _options.Scheduler).ToTask(cancellationToken);
             var closed = await Task.WhenAny(_completion.Task, closeTimeout).ConfigureAwait(false);
             if (closed != _completion.Task)
-                Terminate("The peer finished but did not close the connection in time.", clean: false);
+                Terminate(UserSentences.PeerDidNotClose, clean: false);
         }
 
         lock (_gate)
@@ -187,12 +187,12 @@ public sealed class ChatSession : IChat
             await TrySendAsync(EnvelopeKind.Close, OrderlyClose, reason).ConfigureAwait(false);
             await CompleteSendingAsync().ConfigureAwait(false);
         }
-        Terminate($"The session was {reason}.", clean: true);
+        Terminate(UserSentences.ClosedHere(reason), clean: true);
     }
 
     public async ValueTask DisposeAsync()
     {
-        Terminate("The session was closed.", clean: true);
+        Terminate(UserSentences.ClosedHere("closed"), clean: true);
         await _disposal.ConfigureAwait(false);
     }
 
@@ -283,11 +283,10 @@ public sealed class ChatSession : IChat
                     Emit(new PeerFinished(_peerName!));
                 break;
             case EnvelopeKind.Close:
-                Terminate(envelope.Body.Length > 0 ? $"The peer closed the session ({envelope.Body})." : "The peer closed the session.",
-                    clean: envelope.Header.Id == OrderlyClose);
+                Terminate(UserSentences.PeerClosed(envelope.Body), clean: envelope.Header.Id == OrderlyClose);
                 break;
             case EnvelopeKind.Text or EnvelopeKind.Finished:
-                Fail("The peer sent messages before introducing itself.");
+                Fail(UserSentences.PeerSpokeBeforeHello);
                 break;
             default:
                 break; // A second hello, or a kind from a newer version: ignored, so versions can add kinds.
@@ -306,7 +305,7 @@ public sealed class ChatSession : IChat
             {
                 if (!TryMove(Trigger.PeerRefused))
                     return;
-                _refusal = check.Explanation ?? $"The peer '{name}' was refused.";
+                _refusal = check.Explanation ?? UserSentences.PeerRefused(name);
             }
             _ = RefuseAsync(_refusal);
             return;
@@ -327,14 +326,7 @@ public sealed class ChatSession : IChat
     }
 
     // Once this side refuses the peer, that refusal is why the session ends, whatever the connection does next.
-    private void OnFailed(Exception error) => Fail(_refusal ?? error switch
-    {
-        HandshakeException or AuthenticationFailedException => error.Message,
-        TimeoutException => error.Message,
-        InvalidDataException or MalformedFrameException => $"The peer sent invalid data: {error.Message}",
-        IOException => $"The connection was lost: {error.Message}",
-        _ => $"The session failed: {error.Message}",
-    });
+    private void OnFailed(Exception error) => Fail(_refusal ?? UserSentences.SessionFailed(error));
 
     private void OnClosedByPeer()
     {
@@ -351,11 +343,11 @@ public sealed class ChatSession : IChat
             peerFinished = PeerHasFinished;
         }
         if (peerFinished && pending == 0)
-            Terminate("The peer finished and closed the session.", clean: true);
+            Terminate(UserSentences.PeerFinishedAndClosed, clean: true);
         else if (peerFinished)
-            Terminate($"The peer closed the session before acknowledging {pending} message(s).", clean: false);
+            Terminate(UserSentences.PeerClosedBeforeAcknowledging(pending), clean: false);
         else
-            Terminate("The peer closed the connection.", clean: false);
+            Terminate(UserSentences.PeerClosedConnection, clean: false);
     }
 
     private async Task TrySendAsync(EnvelopeKind kind, ulong id, string body)
@@ -366,7 +358,7 @@ public sealed class ChatSession : IChat
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
         {
-            Fail($"The connection was lost while sending: {e.Message}");
+            Fail(UserSentences.LostWhileSending(e));
         }
     }
 
