@@ -1,7 +1,9 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using SecretChat.App.Chat;
 using SecretChat.App.Settings;
+using SecretChat.Signaling;
 using SecretChat.Tests;
 using SecretChat.Transport.Reliability;
 
@@ -49,6 +51,19 @@ public partial class DocumentedDefaultsTests
         Assert.Equal(unset.Encryption, mapped.Encryption);
     }
 
+    [Fact]
+    public void SignalingServer_Defaults_AreTheOnesTheReadmeDescribes()
+    {
+        var defaults = new SignalingServerOptions();
+        var readme = Whitespace().Replace(Readme(), " "); // sentences wrap across lines
+
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"rooms expire after {defaults.RoomTtl.TotalSeconds} s idle"), readme);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"at most {defaults.MaxRooms:N0} rooms"), readme);
+        Assert.Contains(
+            $"(default {defaults.RelayBytesPerSecond / 1024} KiB/s with {defaults.RelayBurstBytes / (1024 * 1024)} MiB bursts and {defaults.RelayTotalBytes / (1024 * 1024)} MiB in all",
+            readme);
+    }
+
     private static TimeSpan Seconds(params string[] path)
     {
         var element = Documented;
@@ -60,12 +75,17 @@ public partial class DocumentedDefaultsTests
     /// <summary>The JSON example under the README's "Settings" heading.</summary>
     private static JsonElement ReadmeSettingsExample()
     {
-        var readme = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "README.md"));
+        var readme = Readme();
         var section = readme[readme.IndexOf("### Settings", StringComparison.Ordinal)..];
         var json = SettingsExample().Match(section);
         Assert.True(json.Success, "The README's settings section has no ```json example.");
         return JsonDocument.Parse(json.Groups["json"].Value).RootElement.Clone();
     }
+
+    private static string Readme() => File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "README.md")).ReplaceLineEndings("\n");
+
+    [GeneratedRegex("\\s+")]
+    private static partial Regex Whitespace();
 
     [GeneratedRegex("```json\\n(?<json>.*?)\\n```", RegexOptions.Singleline)]
     private static partial Regex SettingsExample();
