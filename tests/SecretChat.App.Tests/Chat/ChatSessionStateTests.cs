@@ -98,7 +98,7 @@ public class ChatSessionStateTests
     [Theory]
     [InlineData(EnvelopeKind.Text)]
     [InlineData(EnvelopeKind.Finished)]
-    public async Task EnvelopeBeforeThePeersHello_EndsTheSession(EnvelopeKind kind)
+    public async Task PeerEnvelope_BeforeThePeersHello_EndsTheSession(EnvelopeKind kind)
     {
         var (chat, peer) = Start();
         await using var _ = chat;
@@ -140,7 +140,7 @@ public class ChatSessionStateTests
     }
 
     [Fact]
-    public async Task FinishAsync_WithAMessageUnacknowledged_WaitsInBothFinishedUntilTheLastAck_ThenClosesCleanly()
+    public async Task FinishAsync_WithAMessageUnacknowledged_WaitsInBothFinishedUntilTheLastAckThenClosesCleanly()
     {
         var (chat, peer) = await ConnectedAsync();
         await using var _ = chat;
@@ -165,7 +165,7 @@ public class ChatSessionStateTests
     }
 
     [Fact]
-    public async Task PeerFinishedTwice_IsReportedOnce()
+    public async Task PeerFinished_SentTwice_IsReportedOnce()
     {
         var (chat, peer) = await ConnectedAsync();
         await using var _ = chat;
@@ -195,7 +195,7 @@ public class ChatSessionStateTests
     }
 
     [Fact]
-    public async Task TextAfterThePeersClose_IsIgnored()
+    public async Task PeerText_AfterThePeersClose_IsIgnored()
     {
         var (chat, peer) = await ConnectedAsync();
         await using var _ = chat;

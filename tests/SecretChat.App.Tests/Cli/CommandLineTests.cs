@@ -148,7 +148,7 @@ public class CommandLineTests
     }
 
     [Fact]
-    public async Task NoCommand_AsksForOneAndExitsTwo()
+    public async Task Run_WithoutACommand_AsksForOneAndExitsTwo()
     {
         using var app = new TestApp();
 

@@ -41,7 +41,7 @@ public class InteractiveConsoleTests
     }
 
     [Fact]
-    public async Task Quit_ClosesTheSessionAndExitsZero()
+    public async Task Quit_DuringASession_ClosesItAndExitsZero()
     {
         var (console, _) = Create("hello\n/quit\nnever sent\n");
         var chat = new FakeChat(FakeChat.ConnectedEvent());
@@ -53,7 +53,7 @@ public class InteractiveConsoleTests
     }
 
     [Fact]
-    public async Task Fingerprint_ShowsTheSafetyNumber()
+    public async Task Fingerprint_InNoiseMode_ShowsTheSafetyNumber()
     {
         var (console, io) = Create("/fingerprint\n/quit\n");
 
@@ -87,7 +87,7 @@ public class InteractiveConsoleTests
     }
 
     [Fact]
-    public async Task Commands_AreExtensible()
+    public async Task Commands_AddedByTheApp_RunLikeTheBuiltInOnes()
     {
         var io = new FakeConsole("/transport\n/path\n/quit\n", isInputRedirected: false);
         var commands = ConsoleCommands.CreateDefault()
@@ -141,7 +141,7 @@ public class InteractiveConsoleTests
     }
 
     [Fact]
-    public async Task InteractiveConnect_ShowsProgressAndRunsTheSession()
+    public async Task Connect_Interactive_ShowsProgressAndRunsTheSession()
     {
         using var app = new TestApp(new FakeConsole("/fingerprint\n/quit\n", isInputRedirected: false));
         app.Fake.OnConnect = (_, progress, _) =>

@@ -141,7 +141,7 @@ public class JsonEventWriterTests
     }
 
     [Fact]
-    public void Status_Listening_Error_HaveTheirOwnEvents()
+    public void Write_StatusListeningAndError_HaveTheirOwnEvents()
     {
         var status = WriteOne(w => w.Status("connecting to 127.0.0.1:5000"));
         var listening = WriteOne(w => w.Listening("127.0.0.1:40000"));
