@@ -6,7 +6,11 @@ using System.Net.Sockets;
 namespace SecretChat.Transport;
 
 /// <summary>A host (name, IPv4 or IPv6 address) and a port, as written on a command line: <c>HOST:PORT</c>.</summary>
-/// <remarks>IPv6 addresses are written in brackets, <c>[::1]:3478</c>. Port 0 is allowed (listen on any port).</remarks>
+/// <remarks>
+/// IPv6 addresses are written in brackets, <c>[::1]:3478</c>; whitespace around the text is ignored. Port 0
+/// (listen on any free port) is a choice of the caller: allowed by <see cref="Parse(string)"/>, and by the
+/// overloads that take <c>allowPortZero</c> only when it is true (an address to connect to needs a real port).
+/// </remarks>
 public readonly record struct HostPort : IParsable<HostPort>
 {
     public HostPort(string host, int port)
@@ -23,18 +27,26 @@ public readonly record struct HostPort : IParsable<HostPort>
 
     public int Port { get; }
 
-    /// <summary>Parses <c>HOST:PORT</c>.</summary>
+    /// <summary>Parses <c>HOST:PORT</c>; port 0 is allowed.</summary>
     /// <exception cref="FormatException">The text is not <c>HOST:PORT</c>; the message says why.</exception>
-    public static HostPort Parse(string text) =>
-        TryParse(text, out var result, out var error) ? result : throw new FormatException(error);
+    public static HostPort Parse(string text) => Parse(text, allowPortZero: true);
+
+    /// <summary>Parses <c>HOST:PORT</c>; port 0 only when <paramref name="allowPortZero"/> (an address to listen on).</summary>
+    /// <exception cref="FormatException">The text is not <c>HOST:PORT</c>; the message says why.</exception>
+    public static HostPort Parse(string text, bool allowPortZero) =>
+        TryParse(text, allowPortZero, out var result, out var error) ? result : throw new FormatException(error);
 
     public static HostPort Parse(string s, IFormatProvider? provider) => Parse(s);
 
     public static bool TryParse([NotNullWhen(true)] string? text, out HostPort result) =>
-        TryParse(text, out result, out _);
+        TryParse(text, allowPortZero: true, out result, out _);
 
     public static bool TryParse([NotNullWhen(true)] string? s, IFormatProvider? provider, out HostPort result) =>
-        TryParse(s, out result, out _);
+        TryParse(s, allowPortZero: true, out result, out _);
+
+    /// <summary>Parses <c>HOST:PORT</c>; port 0 only when <paramref name="allowPortZero"/> (an address to listen on).</summary>
+    public static bool TryParse([NotNullWhen(true)] string? text, bool allowPortZero, out HostPort result) =>
+        TryParse(text, allowPortZero, out result, out _);
 
     /// <summary>The address as an endpoint: an <see cref="IPEndPoint"/> for a literal, a <see cref="DnsEndPoint"/> for a name.</summary>
     public EndPoint ToEndPoint() => IPAddress.TryParse(Host, out var address)
@@ -46,7 +58,8 @@ public readonly record struct HostPort : IParsable<HostPort>
             ? $"[{Host}]:{Port.ToString(CultureInfo.InvariantCulture)}"
             : $"{Host}:{Port.ToString(CultureInfo.InvariantCulture)}";
 
-    private static bool TryParse(string? text, out HostPort result, [NotNullWhen(false)] out string? error)
+    /// <summary>Parses <c>HOST:PORT</c>, or says in <paramref name="error"/> why the text is not one.</summary>
+    public static bool TryParse([NotNullWhen(true)] string? text, bool allowPortZero, out HostPort result, [NotNullWhen(false)] out string? error)
     {
         result = default;
         if (string.IsNullOrWhiteSpace(text))
@@ -54,6 +67,8 @@ public readonly record struct HostPort : IParsable<HostPort>
             error = $"'{text}' is not HOST:PORT";
             return false;
         }
+
+        text = text.Trim();
 
         string host;
         string portText;
@@ -104,6 +119,12 @@ public readonly record struct HostPort : IParsable<HostPort>
             || port > IPEndPoint.MaxPort)
         {
             error = $"'{text}' is not HOST:PORT: the port must be a number from 0 to 65535";
+            return false;
+        }
+
+        if (port == 0 && !allowPortZero)
+        {
+            error = $"'{text}' is not HOST:PORT: port 0 is only for listening; give the port to reach";
             return false;
         }
 

@@ -58,4 +58,48 @@ public class HostPortTests
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => new HostPort("host", 70000));
         Assert.Equal("port", error.ParamName);
     }
+    // The cases of the settings' and command line's former EndPointText, which HostPort replaced.
+    [Theory]
+    [InlineData("127.0.0.1:5000", "127.0.0.1", 5000)]
+    [InlineData("example.org:1", "example.org", 1)]
+    [InlineData("[::1]:65535", "::1", 65535)]
+    [InlineData(" localhost:80 ", "localhost", 80)]
+    public void TryParse_ConnectAddressWithHostAndPort_Succeeds(string text, string host, int port)
+    {
+        Assert.True(HostPort.TryParse(text, allowPortZero: false, out var parsed));
+        Assert.Equal(host, parsed.Host);
+        Assert.Equal(port, parsed.Port);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("host")]
+    [InlineData("host:")]
+    [InlineData(":80")]
+    [InlineData("host:http")]
+    [InlineData("host:+80")]
+    [InlineData("host:65536")]
+    [InlineData("::1:80")]
+    [InlineData("[::1:80")]
+    [InlineData("[nope]:80")]
+    [InlineData("two words:80")]
+    public void TryParse_MalformedText_FailsEvenWhenPortZeroIsAllowed(string? text) =>
+        Assert.False(HostPort.TryParse(text, allowPortZero: true, out _));
+
+    [Fact]
+    public void TryParse_PortZero_OnlySucceedsWhenAllowed()
+    {
+        Assert.True(HostPort.TryParse("0.0.0.0:0", allowPortZero: true, out _));
+        Assert.False(HostPort.TryParse("0.0.0.0:0", allowPortZero: false, out _));
+    }
+
+    [Fact]
+    public void Parse_PortZeroWhereNotAllowed_SaysWhy()
+    {
+        var error = Assert.Throws<FormatException>(() => HostPort.Parse("example.org:0", allowPortZero: false));
+
+        Assert.Equal("'example.org:0' is not HOST:PORT: port 0 is only for listening; give the port to reach", error.Message);
+        Assert.Equal(0, HostPort.Parse("example.org:0").Port); // the one-argument Parse allows it, as ChatConnector's listeners need
+    }
 }

@@ -1,3 +1,5 @@
+using SecretChat.Security;
+
 namespace SecretChat.App.Chat;
 
 /// <summary>Something that happened in a chat session, in the order it happened.</summary>
@@ -13,7 +15,7 @@ public abstract record ChatEvent
 /// <param name="Peer">The name the peer gave (<c>--name</c>).</param>
 /// <param name="Transport"><c>tcp</c> or <c>udp</c>.</param>
 /// <param name="Path"><c>direct</c> (later also <c>relay</c>).</param>
-/// <param name="Encryption"><c>noise</c>, <c>rsa</c> or <c>pseudo</c>.</param>
+/// <param name="Encryption">The security mode (the event writers name it: <c>noise</c>, <c>rsa</c> or <c>pseudo</c>).</param>
 /// <param name="IsConfidential">False for pseudo: the session is NOT ENCRYPTED.</param>
 /// <param name="Fingerprint">The safety number both sides should compare (noise), else null.</param>
 /// <param name="RemoteEndPoint">The peer's address as this side sees it, where known.</param>
@@ -21,7 +23,7 @@ public sealed record Connected(
     string Peer,
     string Transport,
     string Path,
-    string Encryption,
+    SecurityMode Encryption,
     bool IsConfidential,
     string? Fingerprint,
     string? RemoteEndPoint) : ChatEvent;

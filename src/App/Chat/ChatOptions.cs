@@ -1,5 +1,6 @@
 using System.Net;
 using SecretChat.Security;
+using SecretChat.Transport.Reliability;
 
 namespace SecretChat.App.Chat;
 
@@ -16,6 +17,15 @@ public enum ChatTransport
 /// <summary>Everything needed to open a chat session, after settings, environment and flags are merged.</summary>
 public sealed record ChatOptions
 {
+    /// <summary>The default <see cref="HandshakeTimeout"/>: the one home of this value (settings and help texts read it).</summary>
+    public static readonly TimeSpan DefaultHandshakeTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>The default <see cref="Encryption"/>: the one home of this value (settings read it).</summary>
+    public const SecurityMode DefaultEncryption = SecurityMode.Noise;
+
+    /// <summary>The default <see cref="RelayFallback"/>: the one home of this value (settings read it).</summary>
+    public static readonly TimeSpan DefaultRelayFallback = TimeSpan.FromSeconds(2);
+
     public ChatTransport Transport { get; init; } = ChatTransport.Tcp;
 
     /// <summary><c>HOST:PORT</c> to connect to, or <c>ADDR:PORT</c> to listen on (port 0 picks a free one).</summary>
@@ -24,7 +34,7 @@ public sealed record ChatOptions
     /// <summary>The room both peers join at the signaling server (<see cref="ChatTransport.PeerToPeer"/> only).</summary>
     public string? Room { get; init; }
 
-    public SecurityMode Encryption { get; init; } = SecurityMode.Noise;
+    public SecurityMode Encryption { get; init; } = DefaultEncryption;
 
     /// <summary>The name this side introduces itself with.</summary>
     public string Name { get; init; } = Environment.UserName;
@@ -39,7 +49,7 @@ public sealed record ChatOptions
     public bool AcceptNewPeerKey { get; init; }
 
     /// <summary>How long connecting plus the handshake may take before it fails with a clear error.</summary>
-    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan HandshakeTimeout { get; init; } = DefaultHandshakeTimeout;
 
     /// <summary>
     /// p2p: the address the session's one UDP socket binds to. Host candidates follow it: a specific address is
@@ -49,11 +59,11 @@ public sealed record ChatOptions
     public IPAddress? LocalAddress { get; init; }
 
     /// <summary>p2p: how long the direct path has before the relay is tried; null never relays.</summary>
-    public TimeSpan? RelayFallback { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan? RelayFallback { get; init; } = DefaultRelayFallback;
 
-    /// <summary>UDP: send a keepalive after this much silence, so NAT mappings stay open.</summary>
-    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>UDP: send a keepalive after this much silence, so NAT mappings stay open (default: the reliability layer's).</summary>
+    public TimeSpan KeepAliveInterval { get; init; } = ReliabilityOptions.Default.KeepAliveInterval;
 
-    /// <summary>UDP: a peer silent (no authenticated traffic) for this long is reported as gone.</summary>
-    public TimeSpan DeadPeerTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>UDP: a peer silent (no authenticated traffic) for this long is reported as gone (default: the reliability layer's).</summary>
+    public TimeSpan DeadPeerTimeout { get; init; } = ReliabilityOptions.Default.DeadPeerTimeout;
 }

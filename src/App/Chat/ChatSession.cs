@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Reactive.Disposables;
 using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
-using System.Reactive.Subjects;
 using System.Text;
 using SecretChat.Framing;
 using SecretChat.Security;
@@ -20,6 +19,7 @@ namespace SecretChat.App.Chat;
 /// receives and acknowledges); <see cref="EnvelopeKind.Close"/> ends the session with a reason (its id
 /// is <see cref="OrderlyClose"/> for a user's close, <see cref="RefusedClose"/> when the peer was refused).
 /// Once both sides have finished and everything is acknowledged, each half-closes the connection.
+/// <see cref="ChatSessionState"/> lists the states and their transitions; <see cref="TryMove"/> is the only place they change.
 /// </remarks>
 public sealed class ChatSession : IChat
 {
@@ -33,20 +33,17 @@ public sealed class ChatSession : IChat
 
     private readonly ISecureChannel _channel;
     private readonly ChatSessionOptions _options;
-    private readonly ReplaySubject<ChatEvent> _events = new();
-    private readonly Lock _emitGate = new();
+    private readonly ChatEventHistory _events = new();
     private readonly Lock _gate = new();
     private readonly HashSet<ulong> _unacknowledged = [];
     private readonly TaskCompletionSource<Connected> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _readyToClose = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _helloSent = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _closingOrEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Task _helloSent;
     private IDisposable? _subscription;
+    private ChatSessionState _state = ChatSessionState.Handshaking;
     private string? _peerName;
     private ulong _lastSentId;
-    private bool _finishing;
-    private bool _peerFinished;
-    private bool _ended;
     private string? _refusal;
     private Task _disposal = Task.CompletedTask;
 
@@ -54,6 +51,9 @@ public sealed class ChatSession : IChat
     {
         _channel = channel;
         _options = options;
+        _helloSent = channel.Established.ContinueWith(
+            _ => SendHelloAsync(),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap();
     }
 
     /// <summary>
@@ -64,9 +64,6 @@ public sealed class ChatSession : IChat
     {
         ArgumentNullException.ThrowIfNull(channel);
         var chat = new ChatSession(channel, options ?? new ChatSessionOptions());
-        channel.Established.ContinueWith(
-            _ => chat.SendHelloAsync(),
-            CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         chat._subscription = new CompositeDisposable(
             channel.PathChanges.Subscribe(change => chat.Emit(new PathChanged(change.Path, change.Remote?.ToString(), change.Reason, channel.DescribePath()))),
             channel.Notices.Subscribe(notice => chat.Emit(new ChatError(notice))),
@@ -81,12 +78,24 @@ public sealed class ChatSession : IChat
     /// <summary>The longest text one message can carry: the channel's message size less the envelope header.</summary>
     public int MaxTextBytes => _channel.MaxMessageSize - EnvelopeCodec.HeaderSize;
 
-    public IObservable<ChatEvent> Events => _events.AsObservable();
+    /// <inheritdoc/>
+    /// <remarks>A late subscriber receives <see cref="Chat.Connected"/> and the last <see cref="ChatEventHistory.RecentEventLimit"/> events first.</remarks>
+    public IObservable<ChatEvent> Events => _events.Events;
 
     public Task Completion => _completion.Task;
 
     /// <summary>Completes when the peer has introduced itself and was accepted; fails with <see cref="ChatFailedException"/> otherwise.</summary>
     public Task<Connected> Connected => _connected.Task;
+
+    /// <summary>Where the session is in the chat protocol (see <see cref="ChatSessionState"/> for the transitions).</summary>
+    public ChatSessionState State
+    {
+        get
+        {
+            lock (_gate)
+                return _state;
+        }
+    }
 
     /// <summary>The established session (null until the handshake completes).</summary>
     public SecureSession? Session => _channel.Established.IsCompletedSuccessfully ? _channel.Established.Result : null;
@@ -102,9 +111,9 @@ public sealed class ChatSession : IChat
         ulong id;
         lock (_gate)
         {
-            if (_ended)
+            if (_state is ChatSessionState.Ended)
                 throw new InvalidOperationException("The session has ended.");
-            if (_finishing)
+            if (_state is ChatSessionState.Finishing or ChatSessionState.BothFinished or ChatSessionState.Closing)
                 throw new InvalidOperationException("This side has already finished sending.");
             id = ++_lastSentId;
             _unacknowledged.Add(id);
@@ -134,16 +143,24 @@ public sealed class ChatSession : IChat
             return false;
         }
 
+        bool finishedNow;
         lock (_gate)
         {
-            if (_ended)
+            if (_state is ChatSessionState.Ended)
                 return _unacknowledged.Count == 0;
-            _finishing = true;
+            finishedNow = TryMove(Trigger.LocalFinished);
         }
-        await TrySendAsync(EnvelopeKind.Finished, 0, "").ConfigureAwait(false);
-        CheckReadyToClose();
 
-        await Task.WhenAny(_readyToClose.Task, _completion.Task).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (!finishedNow)
+        {
+            // Finished twice: the first call tells the peer and closes; this one waits for the same end.
+            await _completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            lock (_gate)
+                return _unacknowledged.Count == 0;
+        }
+
+        await TrySendAsync(EnvelopeKind.Finished, 0, "").ConfigureAwait(false);
+        await _closingOrEnded.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         if (!_completion.Task.IsCompleted)
         {
             // Both sides are done: half-close, then wait (bounded) for the peer's own close.
@@ -151,7 +168,7 @@ public sealed class ChatSession : IChat
             var closeTimeout = Observable.Timer(_options.CloseTimeout, _options.Scheduler).ToTask(cancellationToken);
             var closed = await Task.WhenAny(_completion.Task, closeTimeout).ConfigureAwait(false);
             if (closed != _completion.Task)
-                Terminate("The peer finished but did not close the connection in time.", clean: false);
+                Terminate(UserSentences.PeerDidNotClose, clean: false);
         }
 
         lock (_gate)
@@ -162,7 +179,7 @@ public sealed class ChatSession : IChat
     {
         lock (_gate)
         {
-            if (_ended)
+            if (_state is ChatSessionState.Ended)
                 return;
         }
         if (Session is not null)
@@ -170,22 +187,56 @@ public sealed class ChatSession : IChat
             await TrySendAsync(EnvelopeKind.Close, OrderlyClose, reason).ConfigureAwait(false);
             await CompleteSendingAsync().ConfigureAwait(false);
         }
-        Terminate($"The session was {reason}.", clean: true);
+        Terminate(UserSentences.ClosedHere(reason), clean: true);
     }
 
     public async ValueTask DisposeAsync()
     {
-        Terminate("The session was closed.", clean: true);
+        Terminate(UserSentences.ClosedHere("closed"), clean: true);
         await _disposal.ConfigureAwait(false);
     }
 
     private static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
-    private async Task SendHelloAsync()
+    private bool PeerHasFinished => _state is ChatSessionState.PeerFinished or ChatSessionState.BothFinished or ChatSessionState.Closing;
+
+    private enum Trigger
     {
-        await TrySendAsync(EnvelopeKind.Hello, 0, _options.Name).ConfigureAwait(false);
-        _helloSent.TrySetResult();
+        PeerAccepted,
+        PeerRefused,
+        LocalFinished,
+        PeerFinished,
+        Acknowledged,
+        End,
     }
+
+    /// <summary>The one place the state changes (call under <see cref="_gate"/>); false when <paramref name="trigger"/> does not apply in this state.</summary>
+    private bool TryMove(Trigger trigger)
+    {
+        var allAcknowledged = _unacknowledged.Count == 0;
+        ChatSessionState? next = (_state, trigger) switch
+        {
+            (ChatSessionState.Ended, _) => null,
+            (_, Trigger.End) => ChatSessionState.Ended,
+            (ChatSessionState.Handshaking, Trigger.PeerAccepted) => ChatSessionState.Connected,
+            (ChatSessionState.Handshaking, Trigger.PeerRefused) => ChatSessionState.Refusing,
+            (ChatSessionState.Connected, Trigger.LocalFinished) => ChatSessionState.Finishing,
+            (ChatSessionState.Connected, Trigger.PeerFinished) => ChatSessionState.PeerFinished,
+            (ChatSessionState.Finishing, Trigger.PeerFinished) or (ChatSessionState.PeerFinished, Trigger.LocalFinished) =>
+                allAcknowledged ? ChatSessionState.Closing : ChatSessionState.BothFinished,
+            (ChatSessionState.BothFinished, Trigger.Acknowledged) when allAcknowledged => ChatSessionState.Closing,
+            _ => null,
+        };
+        if (next is not { } state)
+            return false;
+
+        _state = state;
+        if (state is ChatSessionState.Closing or ChatSessionState.Ended)
+            _closingOrEnded.TrySetResult();
+        return true;
+    }
+
+    private async Task SendHelloAsync() => await TrySendAsync(EnvelopeKind.Hello, 0, _options.Name).ConfigureAwait(false);
 
     /// <summary>Tells the peer why it is refused before ending the session.</summary>
     private async Task RefuseAsync(string explanation)
@@ -197,59 +248,76 @@ public sealed class ChatSession : IChat
 
     private void OnEnvelope(InboundEnvelope envelope)
     {
-        if (_refusal is not null)
+        ChatSessionState state;
+        lock (_gate)
+            state = _state;
+        if (state is ChatSessionState.Refusing or ChatSessionState.Ended)
             return;
+
+        var introduced = state is not ChatSessionState.Handshaking;
         switch (envelope.Header.Kind)
         {
-            case EnvelopeKind.Hello:
+            case EnvelopeKind.Hello when !introduced:
                 OnPeerHello(envelope.Body);
                 break;
-            case EnvelopeKind.Text when _peerName is not null:
-                Emit(new MessageReceived(_peerName, envelope.Header.Id,
+            case EnvelopeKind.Text when introduced:
+                Emit(new MessageReceived(_peerName!, envelope.Header.Id,
                     DateTimeOffset.FromUnixTimeMilliseconds(envelope.Header.TimestampUnixMilliseconds), envelope.Body));
                 _ = TrySendAsync(EnvelopeKind.Ack, envelope.Header.Id, "");
                 break;
             case EnvelopeKind.Ack:
                 bool delivered;
                 lock (_gate)
+                {
                     delivered = _unacknowledged.Remove(envelope.Header.Id);
+                    TryMove(Trigger.Acknowledged);
+                }
                 if (delivered)
                     Emit(new Delivered(envelope.Header.Id));
-                CheckReadyToClose();
                 break;
-            case EnvelopeKind.Finished when _peerName is not null:
+            case EnvelopeKind.Finished when introduced:
+                bool first;
                 lock (_gate)
-                    _peerFinished = true;
-                Emit(new PeerFinished(_peerName));
-                CheckReadyToClose();
+                    first = TryMove(Trigger.PeerFinished);
+                if (first)
+                    Emit(new PeerFinished(_peerName!));
                 break;
             case EnvelopeKind.Close:
-                Terminate(envelope.Body.Length > 0 ? $"The peer closed the session ({envelope.Body})." : "The peer closed the session.",
-                    clean: envelope.Header.Id == OrderlyClose);
+                Terminate(UserSentences.PeerClosed(envelope.Body), clean: envelope.Header.Id == OrderlyClose);
                 break;
             case EnvelopeKind.Text or EnvelopeKind.Finished:
-                Fail("The peer sent messages before introducing itself.");
+                Fail(UserSentences.PeerSpokeBeforeHello);
                 break;
             default:
-                break; // A kind from a newer version: ignored, so versions can add kinds.
+                break; // A second hello, or a kind from a newer version: ignored, so versions can add kinds.
         }
     }
 
     private void OnPeerHello(string name)
     {
         var session = Session;
-        if (_peerName is not null || session is null)
+        if (session is null)
             return;
         var check = _options.PeerVerifier.Check(name, session);
         if (!check.Accepted)
         {
-            _refusal = check.Explanation ?? $"The peer '{name}' was refused.";
+            lock (_gate)
+            {
+                if (!TryMove(Trigger.PeerRefused))
+                    return;
+                _refusal = check.Explanation ?? UserSentences.PeerRefused(name);
+            }
             _ = RefuseAsync(_refusal);
             return;
         }
 
-        _peerName = name;
-        var connected = new Connected(name, _channel.TransportName, _channel.PathName, session.Mode.Name(),
+        lock (_gate)
+        {
+            if (!TryMove(Trigger.PeerAccepted))
+                return;
+            _peerName = name;
+        }
+        var connected = new Connected(name, _channel.TransportName, _channel.PathName, session.Mode,
             session.IsConfidential, check.Fingerprint, _channel.RemoteEndPoint?.ToString());
         Emit(connected);
         if (check.Explanation is not null)
@@ -258,14 +326,7 @@ public sealed class ChatSession : IChat
     }
 
     // Once this side refuses the peer, that refusal is why the session ends, whatever the connection does next.
-    private void OnFailed(Exception error) => Fail(_refusal ?? error switch
-    {
-        HandshakeException or AuthenticationFailedException => error.Message,
-        TimeoutException => error.Message,
-        InvalidDataException or MalformedFrameException => $"The peer sent invalid data: {error.Message}",
-        IOException => $"The connection was lost: {error.Message}",
-        _ => $"The session failed: {error.Message}",
-    });
+    private void OnFailed(Exception error) => Fail(_refusal ?? UserSentences.SessionFailed(error));
 
     private void OnClosedByPeer()
     {
@@ -274,28 +335,19 @@ public sealed class ChatSession : IChat
             Fail(_refusal);
             return;
         }
-        bool clean;
+        bool peerFinished;
         int pending;
         lock (_gate)
         {
             pending = _unacknowledged.Count;
-            clean = _peerFinished && pending == 0;
+            peerFinished = PeerHasFinished;
         }
-        if (clean)
-            Terminate("The peer finished and closed the session.", clean: true);
-        else if (_peerFinished)
-            Terminate($"The peer closed the session before acknowledging {pending} message(s).", clean: false);
+        if (peerFinished && pending == 0)
+            Terminate(UserSentences.PeerFinishedAndClosed, clean: true);
+        else if (peerFinished)
+            Terminate(UserSentences.PeerClosedBeforeAcknowledging(pending), clean: false);
         else
-            Terminate("The peer closed the connection.", clean: false);
-    }
-
-    private void CheckReadyToClose()
-    {
-        lock (_gate)
-        {
-            if (_finishing && _peerFinished && _unacknowledged.Count == 0)
-                _readyToClose.TrySetResult();
-        }
+            Terminate(UserSentences.PeerClosedConnection, clean: false);
     }
 
     private async Task TrySendAsync(EnvelopeKind kind, ulong id, string body)
@@ -306,7 +358,7 @@ public sealed class ChatSession : IChat
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
         {
-            Fail($"The connection was lost while sending: {e.Message}");
+            Fail(UserSentences.LostWhileSending(e));
         }
     }
 
@@ -315,10 +367,10 @@ public sealed class ChatSession : IChat
     {
         // Our hello goes first, whatever else is ready to send: the peer refuses anything before it.
         if (header.Kind != EnvelopeKind.Hello)
-            await _helloSent.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await Task.WhenAny(_helloSent, _completion.Task).WaitAsync(cancellationToken).ConfigureAwait(false);
         lock (_gate)
         {
-            if (_ended)
+            if (_state is ChatSessionState.Ended)
                 throw new InvalidOperationException("The session has ended.");
         }
         var length = EnvelopeCodec.GetEncodedLength(body.Length);
@@ -353,15 +405,12 @@ public sealed class ChatSession : IChat
     {
         lock (_gate)
         {
-            if (_ended)
+            if (!TryMove(Trigger.End))
                 return;
-            _ended = true;
         }
 
         _connected.TrySetException(new ChatFailedException(reason));
-        Emit(new Disconnected(reason, clean));
-        lock (_emitGate)
-            _events.OnCompleted();
+        _events.End(new Disconnected(reason, clean));
         _disposal = Task.Run(async () =>
         {
             // Tell the peer this side is done (a datagram channel has no socket close to say it for us), and
@@ -371,16 +420,10 @@ public sealed class ChatSession : IChat
             await _channel.DisposeAsync().ConfigureAwait(false);
             _subscription?.Dispose();
         });
-        _readyToClose.TrySetResult();
-        _helloSent.TrySetResult();
         _completion.TrySetResult();
     }
 
-    private void Emit(ChatEvent chatEvent)
-    {
-        lock (_emitGate)
-            _events.OnNext(chatEvent);
-    }
+    private void Emit(ChatEvent chatEvent) => _events.Add(chatEvent);
 
     /// <summary>An envelope copied out of its pooled plaintext, with its body as text.</summary>
     private readonly record struct InboundEnvelope(EnvelopeHeader Header, string Body)

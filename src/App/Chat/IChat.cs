@@ -7,7 +7,8 @@ public interface IChat : IAsyncDisposable
 {
     /// <summary>
     /// Everything that happens in the session, ending with <see cref="Disconnected"/> and then OnCompleted.
-    /// A late subscriber first receives every event so far (nothing is lost between connect and subscribe).
+    /// A late subscriber first receives <see cref="Connected"/> and the most recent events (nothing is lost between
+    /// connect and subscribe), never more than a fixed number: a long session does not keep all its events.
     /// </summary>
     IObservable<ChatEvent> Events { get; }
 

@@ -38,10 +38,6 @@ public class ChatFailedException : Exception
 
     public ChatFailedException(string message, Exception innerException) : base(message, innerException) { }
 
-    /// <summary>
-    /// Lower layers speak in clauses ("the signaling server ... did not answer within 5 s"); the user gets a
-    /// sentence: capitalised, ending with a full stop.
-    /// </summary>
-    public static string Sentence(string clause) =>
-        clause.Length == 0 ? clause : char.ToUpperInvariant(clause[0]) + clause[1..] + (clause.EndsWith('.') ? "" : ".");
+    /// <summary>A lower layer's clause as a user's sentence (see <see cref="UserSentences.FromClause"/>).</summary>
+    public static string Sentence(string clause) => UserSentences.FromClause(clause);
 }

@@ -57,7 +57,7 @@ public sealed class CliApp
             {
                 var command = parse.CommandResult.Command;
                 var usage = command == root ? "secretchat --help" : $"secretchat {command.Name} --help";
-                await WriteErrorAsync($"{parse.Errors[0].Message.TrimEnd()} (see '{usage}')").ConfigureAwait(false);
+                await WriteErrorAsync(UserSentences.BadCommandLine(parse.Errors[0].Message, usage)).ConfigureAwait(false);
                 return ExitCodes.Usage;
             }
 
@@ -97,14 +97,11 @@ public sealed class CliApp
         {
             case OperationCanceledException when cancellationToken.IsCancellationRequested:
                 return ExitCodes.Interrupted;
-            case ChatFailedException:
-                (code, sentence) = (ExitCodes.Failure, ex.Message);
-                break;
             case SettingsException:
-                (code, sentence) = (ExitCodes.Usage, ex.Message);
+                (code, sentence) = (ExitCodes.Usage, ex.Message); // the settings' own sentence
                 break;
             default:
-                (code, sentence) = (ExitCodes.Failure, $"secretchat: unexpected error: {ex.Message}");
+                (code, sentence) = (ExitCodes.Failure, UserSentences.CommandFailed(ex));
                 break;
         }
 

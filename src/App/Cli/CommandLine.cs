@@ -5,6 +5,7 @@ using System.CommandLine.Parsing;
 using SecretChat.App.Chat;
 using SecretChat.App.Interaction;
 using SecretChat.App.Settings;
+using SecretChat.Transport;
 
 namespace SecretChat.App.Cli;
 
@@ -145,7 +146,7 @@ internal sealed class CommandLine
     private Command Signal()
     {
         var config = new CommonOptions().Config;
-        var listen = EndPointOption("--listen", "Address to serve signaling and STUN on (default: Signaling:Listen in settings, 0.0.0.0:3478).", "ADDR:PORT", allowPortZero: true);
+        var listen = EndPointOption("--listen", $"Address to serve signaling and STUN on (default: Signaling:Listen in settings, {new SignalingSettings().Listen}).", "ADDR:PORT", allowPortZero: true);
         var relay = new SignalRelayFlags();
         var command = new Command(
             "signal",
@@ -240,7 +241,7 @@ internal sealed class CommandLine
         option.Validators.Add(result =>
         {
             var value = result.GetValueOrDefault<string>();
-            if (!EndPointText.TryParse(value, allowPortZero, out _, out _))
+            if (!HostPort.TryParse(value, allowPortZero, out _))
                 result.AddError($"'{value}' is not a valid {name} address: expected {helpName}{(allowPortZero ? " (port 0 picks a free one)" : "")}, e.g. 127.0.0.1:5000 or [::1]:5000.");
         });
         return option;

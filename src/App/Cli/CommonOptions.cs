@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using SecretChat.App.Chat;
 using SecretChat.App.Settings;
-using SecretChat.Security;
 
 namespace SecretChat.App.Cli;
 
@@ -51,18 +51,13 @@ internal sealed class CommonOptions
 
     public Option<string> Timeout { get; } = new("--timeout")
     {
-        Description = "Seconds that connecting plus the handshake may take (default: 10).",
+        Description = string.Create(CultureInfo.InvariantCulture, $"Seconds that connecting plus the handshake may take (default: {ChatOptions.DefaultHandshakeTimeout.TotalSeconds})."),
         HelpName = "SECONDS",
     };
 
     public CommonOptions()
     {
-        Encryption.Validators.Add(result =>
-        {
-            var value = result.GetValueOrDefault<string>();
-            if (!SecurityModes.TryParse(value, out _))
-                result.AddError($"'{value}' is not an encryption mode: use noise, rsa or pseudo.");
-        });
+        // --encryption is checked with the settings it overrides (ChatOptionsMapping.EncryptionMode): one check, one sentence.
         Timeout.Validators.Add(result =>
         {
             var value = result.GetValueOrDefault<string>();

@@ -98,7 +98,7 @@ internal static class NetcheckCommand
         })).ConfigureAwait(false);
 
         if (probes.All(p => p.Mapped is null))
-            throw new ChatFailedException(probes.Length == 1 ? ChatFailedException.Sentence(probes[0].Error!) : "No STUN server answered: " + string.Join("; ", probes.Select(p => p.Error)) + ".");
+            throw new ChatFailedException(probes.Length == 1 ? UserSentences.FromClause(probes[0].Error!) : "No STUN server answered: " + string.Join("; ", probes.Select(p => p.Error)) + ".");
 
         var report = NetcheckReport.Decide(local, probes);
         var output = app.IO.Out;

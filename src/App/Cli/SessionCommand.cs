@@ -1,6 +1,7 @@
 using SecretChat.App.Chat;
 using SecretChat.App.Interaction;
 using SecretChat.App.Settings;
+using SecretChat.Security;
 
 namespace SecretChat.App.Cli;
 
@@ -98,7 +99,7 @@ internal sealed class SessionCommand
             writer.Error(reason); // the plain writer puts it on stderr
             if (_json) _app.WriteError(reason);
         });
-        writer.Status($"waiting for a peer on {address} ({Transport}, {_options.Encryption.ToString().ToLowerInvariant()})");
+        writer.Status($"waiting for a peer on {address} ({Transport}, {_options.Encryption.Name()})");
         var chat = await listener.AcceptAsync(new InlineProgress(writer.Status), cancellationToken).ConfigureAwait(false);
         await using (chat.ConfigureAwait(false))
             return await ScriptedSession.RunAsync(chat, IO.In, writer, IO.Error, cancellationToken).ConfigureAwait(false);
@@ -128,7 +129,7 @@ internal sealed class SessionCommand
     private ConsoleCommands Commands()
     {
         var commands = ConsoleCommands.CreateDefault();
-        return _options.Encryption == SecretChat.Security.SecurityMode.Noise
+        return _options.Encryption == SecurityMode.Noise
             ? commands.AddVerify(SecretChat.App.Composition.KnownPeersLocation.Resolve(_options))
             : commands;
     }

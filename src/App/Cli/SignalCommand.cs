@@ -8,6 +8,7 @@ using SecretChat.App.Chat;
 using SecretChat.App.Interaction;
 using SecretChat.App.Settings;
 using SecretChat.Signaling;
+using SecretChat.Transport;
 
 namespace SecretChat.App.Cli;
 
@@ -74,39 +75,41 @@ internal static class SignalCommand
 
     private static IPEndPoint ParseListen(string text)
     {
-        if (!EndPointText.TryParse(text, allowPortZero: true, out var host, out var port))
+        if (!HostPort.TryParse(text, allowPortZero: true, out var listen))
             throw new SettingsException($"'{text}' is not an address to listen on: expected ADDR:PORT, e.g. 0.0.0.0:3478.");
-        if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
-            return new IPEndPoint(IPAddress.Loopback, port);
-        if (!IPAddress.TryParse(host, out var address))
+        if (listen.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+            return new IPEndPoint(IPAddress.Loopback, listen.Port);
+        if (listen.ToEndPoint() is not IPEndPoint address)
             throw new SettingsException($"'{text}' is not an address to listen on: give an IP address of this machine (0.0.0.0 for all), not a name.");
-        return new IPEndPoint(address, port);
+        return address;
     }
 }
 
 /// <summary>
 /// The relay flags of <c>secretchat signal</c>. Units are the ones an operator thinks in (KiB/s, KiB, MiB); a flag left out
-/// keeps the server's default (256 KiB/s, bursts of 1 MiB, 256 MiB per room).
+/// keeps the server's default (<see cref="SignalingServerOptions"/>: 256 KiB/s, bursts of 1 MiB, 256 MiB per room).
 /// </summary>
 internal sealed class SignalRelayFlags
 {
     private const double MaxValue = 1_000_000_000; // far beyond any real link; keeps the conversion to bytes exact enough and in range
 
+    private static readonly SignalingServerOptions Defaults = new();
+
     public Option<string> Rate { get; } = new("--relay-rate")
     {
-        Description = "Relay rate per room, both directions together, in KiB/s (default 256: ample for chat and pasted text).",
+        Description = $"Relay rate per room, both directions together, in KiB/s (default {Defaults.RelayBytesPerSecond / 1024}: ample for chat and pasted text).",
         HelpName = "KIB/S",
     };
 
     public Option<string> Burst { get; } = new("--relay-burst")
     {
-        Description = "How much a room may relay at once above that rate, in KiB (default 1024).",
+        Description = $"How much a room may relay at once above that rate, in KiB (default {Defaults.RelayBurstBytes / 1024}).",
         HelpName = "KIB",
     };
 
     public Option<string> Total { get; } = new("--relay-total")
     {
-        Description = "How much a room may relay in its whole life, in MiB (default 256).",
+        Description = $"How much a room may relay in its whole life, in MiB (default {Defaults.RelayTotalBytes / (1024 * 1024)}).",
         HelpName = "MIB",
     };
 

@@ -1,4 +1,5 @@
 using SecretChat.App.Chat;
+using SecretChat.Security;
 using Spectre.Console;
 
 namespace SecretChat.App.Interaction;
@@ -114,7 +115,7 @@ public sealed class ConsoleCommands
         else if (connected.Fingerprint is { } fingerprint)
             context.MarkupLine($"Safety number with [bold]{Markup.Escape(connected.Peer)}[/]: [bold green]{Markup.Escape(fingerprint)}[/]");
         else
-            context.MarkupLine($"[yellow]The {Markup.Escape(connected.Encryption)} mode has no safety number: the peer's identity is not verified.[/]");
+            context.MarkupLine($"[yellow]The {Markup.Escape(connected.Encryption.Name())} mode has no safety number: the peer's identity is not verified.[/]");
         return Task.FromResult(CommandOutcome.Continue);
     }
 }

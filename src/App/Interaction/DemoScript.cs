@@ -2,6 +2,7 @@ using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
 using SecretChat.App.Chat;
 using SecretChat.App.Settings;
+using SecretChat.Security;
 using Spectre.Console;
 
 namespace SecretChat.App.Interaction;
@@ -40,7 +41,7 @@ public static class DemoScript
             };
 
             console.Write(new Rule("[bold]SecretChat demo[/]").LeftJustified());
-            Say(console, $"Two peers in this process over loopback TCP, protected with {common.Encryption.ToString().ToLowerInvariant()}.");
+            Say(console, $"Two peers in this process over loopback TCP, protected with {common.Encryption.Name()}.");
 
             await using var listener = await connector.ListenAsync(aliceOptions, cancellationToken).ConfigureAwait(false);
             var address = listener.LocalEndPoint.ToString() ?? "127.0.0.1";
@@ -122,7 +123,7 @@ public static class DemoScript
     {
         try
         {
-            // Events replay from the start, so counting is enough to find the n-th event of a kind.
+            // The demo's few events all stay in the replayed history, so counting finds the n-th event of a kind.
             return await chat.Events.OfType<T>().Skip(skip).FirstAsync().ToTask(cancellationToken).WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
         }
         catch (InvalidOperationException)

@@ -108,7 +108,7 @@ public sealed class InteractiveConsole
                 }
                 catch (ArgumentException ex)
                 {
-                    Error($"Not sent: {ex.Message}");
+                    Error(UserSentences.TypedLineNotSent(ex));
                 }
                 catch (InvalidOperationException)
                 {

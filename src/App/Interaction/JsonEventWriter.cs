@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using SecretChat.App.Chat;
+using SecretChat.Security;
 
 namespace SecretChat.App.Interaction;
 
@@ -37,7 +38,7 @@ public sealed class JsonEventWriter : IEventWriter
                     json.WriteString("peer", c.Peer);
                     json.WriteString("transport", c.Transport);
                     json.WriteString("path", c.Path);
-                    json.WriteString("encryption", c.Encryption);
+                    json.WriteString("encryption", c.Encryption.Name());
                     json.WriteBoolean("confidential", c.IsConfidential);
                     WriteNullable(json, "fingerprint", c.Fingerprint);
                     WriteNullable(json, "remote", c.RemoteEndPoint);

@@ -1,4 +1,5 @@
 using SecretChat.App.Chat;
+using SecretChat.Security;
 
 namespace SecretChat.App.Interaction;
 
@@ -26,9 +27,10 @@ public sealed class PlainEventWriter : IEventWriter
         switch (chatEvent)
         {
             case Connected c:
+                var mode = c.Encryption.Name();
                 var protection = c.IsConfidential
-                    ? c.Fingerprint is { } fp ? $"{c.Encryption}, safety number {fp}" : $"{c.Encryption}, no safety number"
-                    : $"{c.Encryption}, {SecuritySummary.NotEncrypted}";
+                    ? c.Fingerprint is { } fp ? $"{mode}, safety number {fp}" : $"{mode}, no safety number"
+                    : $"{mode}, {SecuritySummary.NotEncrypted}";
                 Line(_output, $"connected to {c.Peer} ({protection})");
                 if (!c.IsConfidential)
                     Line(_error, $"warning: this session is {SecuritySummary.NotEncrypted}: anyone on the path can read and change it.");

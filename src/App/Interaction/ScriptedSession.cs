@@ -56,7 +56,7 @@ public static class ScriptedSession
                 catch (ArgumentException ex)
                 {
                     everyLineSent = false;
-                    writer.Error($"A line was not sent: {ex.Message}");
+                    writer.Error(UserSentences.LineNotSent(ex));
                 }
                 catch (InvalidOperationException)
                 {
@@ -72,7 +72,7 @@ public static class ScriptedSession
             if (acknowledged && everyLineSent && disconnected is { Clean: true })
                 return ExitCodes.Success;
 
-            await error.WriteLineAsync(FailureSentence(disconnected, endedEarly, acknowledged, everyLineSent)).ConfigureAwait(false);
+            await error.WriteLineAsync(UserSentences.ScriptedFailure(disconnected, endedEarly, acknowledged, everyLineSent)).ConfigureAwait(false);
             await error.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             return ExitCodes.Failure;
         }
@@ -82,13 +82,6 @@ public static class ScriptedSession
             return ExitCodes.Interrupted;
         }
     }
-
-    private static string FailureSentence(Disconnected? disconnected, bool endedEarly, bool acknowledged, bool everyLineSent) =>
-        disconnected is { Clean: false } ? disconnected.Reason
-        : endedEarly ? $"The session ended before all input was sent{(disconnected is null ? "." : $": {disconnected.Reason}")}"
-        : !acknowledged ? "The peer did not acknowledge every message."
-        : !everyLineSent ? "Some lines could not be sent."
-        : "The session did not end cleanly.";
 
     private static async Task DrainAsync(Task eventsDone)
     {

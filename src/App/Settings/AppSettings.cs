@@ -1,14 +1,19 @@
+using SecretChat.App.Chat;
+using SecretChat.Security;
+using SecretChat.Transport.Reliability;
+
 namespace SecretChat.App.Settings;
 
 /// <summary>
-/// Everything the app reads from settings: built-in defaults (here), then <c>secretchat.json</c> beside the app
+/// Everything the app reads from settings: built-in defaults (taken from the options types that own them:
+/// <see cref="ChatOptions"/>, <see cref="ReliabilityOptions"/>), then <c>secretchat.json</c> beside the app
 /// or <c>--config FILE</c>, then <c>SECRETCHAT_*</c> environment variables, then flags.
 /// New sections (UDP, keepalives, ...) are added as properties with defaults; the binder picks them up.
 /// </summary>
 public sealed class AppSettings
 {
     /// <summary><c>noise</c>, <c>rsa</c> or <c>pseudo</c>.</summary>
-    public string Encryption { get; set; } = "noise";
+    public string Encryption { get; set; } = ChatOptions.DefaultEncryption.Name();
 
     /// <summary>The name this side introduces itself with; null or empty means the OS user name.</summary>
     public string? Name { get; set; }
@@ -20,7 +25,7 @@ public sealed class AppSettings
     public string? KnownPeersPath { get; set; }
 
     /// <summary>How long connecting plus the handshake may take.</summary>
-    public double HandshakeTimeoutSeconds { get; set; } = 10;
+    public double HandshakeTimeoutSeconds { get; set; } = ChatOptions.DefaultHandshakeTimeout.TotalSeconds;
 
     public SignalingSettings Signaling { get; set; } = new();
 
@@ -49,10 +54,10 @@ public sealed class SignalingSettings
 public sealed class UdpSettings
 {
     /// <summary>Send a keepalive after this many seconds of silence (NATs forget idle mappings after about 30 s).</summary>
-    public double KeepAliveSeconds { get; set; } = 15;
+    public double KeepAliveSeconds { get; set; } = ReliabilityOptions.Default.KeepAliveInterval.TotalSeconds;
 
     /// <summary>Report the peer as gone after this many seconds without authenticated traffic.</summary>
-    public double DeadPeerSeconds { get; set; } = 30;
+    public double DeadPeerSeconds { get; set; } = ReliabilityOptions.Default.DeadPeerTimeout.TotalSeconds;
 }
 
 /// <summary>How <c>p2p</c> finds its path.</summary>
@@ -65,5 +70,5 @@ public sealed class PeerToPeerSettings
     public string? Bind { get; set; }
 
     /// <summary>Seconds the direct path has before the session starts over the relay; 0 never uses the relay.</summary>
-    public double RelayFallbackSeconds { get; set; } = 2;
+    public double RelayFallbackSeconds { get; set; } = ChatOptions.DefaultRelayFallback.TotalSeconds;
 }

@@ -11,14 +11,11 @@ public static class ChatOptionsMapping
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentException.ThrowIfNullOrWhiteSpace(endPoint);
-        if (!SecurityModes.TryParse(settings.Encryption, out var mode))
-            throw new SettingsException($"The encryption setting '{settings.Encryption}' is not one of noise, rsa or pseudo.");
-
         return new ChatOptions
         {
             Transport = transport,
             EndPoint = endPoint.Trim(),
-            Encryption = mode,
+            Encryption = settings.EncryptionMode(),
             Name = settings.EffectiveName,
             IdentityPath = string.IsNullOrWhiteSpace(settings.IdentityPath) ? null : settings.IdentityPath,
             KnownPeersPath = string.IsNullOrWhiteSpace(settings.KnownPeersPath) ? null : settings.KnownPeersPath,
@@ -34,6 +31,19 @@ public static class ChatOptionsMapping
                 var other => throw new SettingsException($"The setting P2p:RelayFallbackSeconds must be between 0 (never relay) and 3600; it is {other}."),
             },
         };
+    }
+
+    /// <summary>
+    /// The mode the <see cref="AppSettings.Encryption"/> text names: the one place it is checked, whether it came from
+    /// the file, the environment or <c>--encryption</c>.
+    /// </summary>
+    /// <exception cref="SettingsException">The text names no mode.</exception>
+    public static SecurityMode EncryptionMode(this AppSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return SecurityModes.TryParse(settings.Encryption, out var mode)
+            ? mode
+            : throw new SettingsException($"The encryption setting '{settings.Encryption}' is not one of noise, rsa or pseudo.");
     }
 
     private static IPAddress? BindAddress(string? text) =>

@@ -2,7 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
-using SecretChat.Security;
+using SecretChat.Transport;
 
 namespace SecretChat.App.Settings;
 
@@ -102,14 +102,13 @@ public static class SettingsLoader
 
     private static void Validate(AppSettings settings)
     {
-        if (!SecurityModes.TryParse(settings.Encryption, out _))
-            throw new SettingsException($"The encryption setting '{settings.Encryption}' is not one of noise, rsa or pseudo.");
+        settings.EncryptionMode();
         if (!(settings.HandshakeTimeoutSeconds > 0) || double.IsInfinity(settings.HandshakeTimeoutSeconds))
             throw new SettingsException(
                 $"The handshake timeout must be a positive number of seconds, not {settings.HandshakeTimeoutSeconds.ToString(CultureInfo.InvariantCulture)}.");
-        if (!EndPointText.TryParse(settings.Signaling.Server, allowPortZero: false, out _, out _))
+        if (!HostPort.TryParse(settings.Signaling.Server, allowPortZero: false, out _))
             throw new SettingsException($"The signaling server setting '{settings.Signaling.Server}' is not HOST:PORT.");
-        if (!EndPointText.TryParse(settings.Signaling.Listen, allowPortZero: true, out _, out _))
+        if (!HostPort.TryParse(settings.Signaling.Listen, allowPortZero: true, out _))
             throw new SettingsException($"The signaling listen setting '{settings.Signaling.Listen}' is not ADDR:PORT.");
     }
 }

@@ -3,6 +3,9 @@ namespace SecretChat.Transport.Reliability;
 /// <summary>Tuning for a <see cref="ReliableSession"/>. Both peers should use the same values.</summary>
 public sealed record ReliabilityOptions
 {
+    /// <summary>The defaults: the one home of the keepalive (15 s) and dead-peer (30 s) times that settings and help texts show.</summary>
+    public static ReliabilityOptions Default { get; } = new();
+
     /// <summary>The largest payload handed to the transmit callback (the sealed datagram adds its own overhead).</summary>
     public int MaxPayloadSize { get; init; } = 1100;
 

@@ -38,7 +38,7 @@ public class ChatSessionTests
 
     [Theory]
     [MemberData(nameof(Modes))]
-    public async Task TwoSessions_ExchangeMessagesBothWays_InOrder_AckEverything_AndFinishCleanly(string mode)
+    public async Task TwoSessions_ExchangingMessagesBothWays_DeliverInOrderAckEverythingAndFinishCleanly(string mode)
     {
         var (alice, bob) = Pair(mode);
         await using var _ = alice;
@@ -48,7 +48,7 @@ public class ChatSessionTests
 
         var connected = await alice.Connected.WaitAsync(Timeout);
         Assert.Equal("bob", connected.Peer);
-        Assert.Equal(mode, connected.Encryption);
+        Assert.Equal(mode, connected.Encryption.Name());
         Assert.Equal(mode != "pseudo", connected.IsConfidential);
         await bob.Connected.WaitAsync(Timeout);
 
@@ -71,7 +71,7 @@ public class ChatSessionTests
     }
 
     [Fact]
-    public async Task LateSubscriber_SeesEveryEventSinceTheStart()
+    public async Task Events_LateSubscriber_ReplaysConnectedAndTheRecentEvents()
     {
         var (alice, bob) = Pair("pseudo");
         await using var _ = alice;
@@ -122,7 +122,7 @@ public class ChatSessionTests
     }
 
     [Fact]
-    public async Task PeerVanishes_IsReportedAsAnUncleanDisconnect()
+    public async Task Session_PeerVanishes_IsReportedAsAnUncleanDisconnect()
     {
         var (left, right) = InMemoryFrameTransport.CreatePair();
         var alice = ChatBuilder.Over(left).SecuredBy(new PseudoSecurity()).AsInitiator().Named("alice").Start();
@@ -139,7 +139,7 @@ public class ChatSessionTests
     }
 
     [Fact]
-    public async Task RefusedByTheVerifier_BothSidesEndWithTheReason()
+    public async Task Session_RefusedByTheVerifier_EndsBothSidesWithTheReason()
     {
         var refuseAll = new RefuseAll("Refused: this key is not the one pinned for alice.");
         var (alice, bob) = Pair("pseudo", bobVerifier: refuseAll);
@@ -177,7 +177,7 @@ public class ChatSessionTests
     }
 
     [Fact]
-    public async Task CloseAsync_TellsThePeerWhy()
+    public async Task CloseAsync_WhileConnected_TellsThePeerWhy()
     {
         var (alice, bob) = Pair("pseudo");
         await using var _ = alice;

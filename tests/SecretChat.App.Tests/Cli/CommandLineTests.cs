@@ -123,6 +123,16 @@ public class CommandLineTests
         AssertOneSentence(app.Console.ErrorText);
     }
 
+    [Fact]
+    public async Task Command_WithUnknownModeFlag_SaysTheSettingsSentence()
+    {
+        using var app = new TestApp();
+
+        Assert.Equal(2, await app.RunAsync("connect --tcp 127.0.0.1:5000 --encryption tls"));
+
+        Assert.Equal("The encryption setting 'tls' is not one of noise, rsa or pseudo.", app.Console.ErrorText.Trim());
+    }
+
     [Theory]
     [InlineData("--timeout 0")]
     [InlineData("--timeout soon")]
@@ -138,7 +148,7 @@ public class CommandLineTests
     }
 
     [Fact]
-    public async Task NoCommand_AsksForOneAndExitsTwo()
+    public async Task Run_WithoutACommand_AsksForOneAndExitsTwo()
     {
         using var app = new TestApp();
 

@@ -35,7 +35,7 @@ public class DemoTests
     }
 
     [Fact]
-    public async Task Demo_UsesThrowawayIdentitiesAndTheChosenMode()
+    public async Task Demo_WithAMode_UsesThrowawayIdentitiesAndThatMode()
     {
         var recording = new RecordingConnector(new LoopbackConnector());
 

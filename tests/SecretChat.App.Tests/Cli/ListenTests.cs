@@ -35,7 +35,7 @@ public class ListenTests
     }
 
     [Fact]
-    public async Task ScriptedListen_ServesOneSessionAndExits()
+    public async Task Listen_Scripted_ServesOneSessionAndExits()
     {
         using var app = new TestApp(new FakeConsole(""));
         var first = new FakeChat(FakeChat.ConnectedEvent());
@@ -49,7 +49,7 @@ public class ListenTests
     }
 
     [Fact]
-    public async Task PlainListen_ReportsRejectionsOnStderrOnly()
+    public async Task Listen_PlainOutput_ReportsRejectionsOnStderrOnly()
     {
         using var app = new TestApp(new FakeConsole(""));
         var listener = app.Fake.Listener;
@@ -65,7 +65,7 @@ public class ListenTests
     }
 
     [Fact]
-    public async Task InteractiveListen_ServesSessionsOneAfterAnotherUntilInterrupted()
+    public async Task Listen_Interactive_ServesSessionsOneAfterAnotherUntilInterrupted()
     {
         var input = new LineFeed();
         using var app = new TestApp(new FakeConsole(input, isInputRedirected: false));

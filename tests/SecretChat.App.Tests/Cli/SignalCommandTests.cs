@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Reactive.Concurrency;
@@ -35,6 +37,50 @@ public class SignalCommandTests
         Assert.Equal(ExitCodes.Success, await run.WaitAsync(TestApp.Timeout));
         Assert.StartsWith("signaling server listening on udp 127.0.0.1:", line);
         Assert.Equal("", app.Console.ErrorText);
+    }
+
+    [Fact]
+    public async Task Signal_Sigterm_ShutsDownCleanlyAndExitsZero()
+    {
+        if (OperatingSystem.IsWindows())
+            return; // SIGTERM is what POSIX service managers send
+        var timeout = EndToEnd.SecretChatProcess.DefaultTimeout;
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "secretchat.dll"));
+        info.ArgumentList.Add("signal");
+        info.ArgumentList.Add("--listen");
+        info.ArgumentList.Add("127.0.0.1:0");
+        info.Environment["DOTNET_NOLOGO"] = "1";
+        using var server = Process.Start(info)!;
+        try
+        {
+            var stderr = server.StandardError.ReadToEndAsync();
+            string? line;
+            do
+                line = await server.StandardOutput.ReadLineAsync().WaitAsync(timeout);
+            while (line is not null && !line.StartsWith("signaling server listening on udp 127.0.0.1:", StringComparison.Ordinal));
+            Assert.NotNull(line);
+
+            using (var kill = Process.Start("kill", ["-TERM", server.Id.ToString(CultureInfo.InvariantCulture)])!)
+                await kill.WaitForExitAsync().WaitAsync(timeout);
+            var rest = await server.StandardOutput.ReadToEndAsync().WaitAsync(timeout);
+            await server.WaitForExitAsync().WaitAsync(timeout);
+
+            Assert.Equal(ExitCodes.Success, server.ExitCode);
+            Assert.Contains("Shutting down", rest);
+            Assert.Equal("", await stderr.WaitAsync(timeout));
+        }
+        finally
+        {
+            if (!server.HasExited)
+                server.Kill(entireProcessTree: true);
+        }
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Reactive.Subjects;
 using SecretChat.App.Chat;
+using SecretChat.Security;
 
 namespace SecretChat.App.Tests.Fakes;
 
@@ -18,9 +19,9 @@ internal sealed class FakeChat : IChat
         if (connected is not null) Emit(connected);
     }
 
-    public static Connected ConnectedEvent(string encryption = "noise", string peer = "bob") => new(
-        peer, "tcp", "direct", encryption, encryption != "pseudo",
-        encryption == "noise" ? "12345 67890 13579 24680" : null, "127.0.0.1:5000");
+    public static Connected ConnectedEvent(SecurityMode encryption = SecurityMode.Noise, string peer = "bob") => new(
+        peer, "tcp", "direct", encryption, encryption != SecurityMode.Pseudo,
+        encryption == SecurityMode.Noise ? "12345 67890 13579 24680" : null, "127.0.0.1:5000");
 
     public IObservable<ChatEvent> Events => _events;
 

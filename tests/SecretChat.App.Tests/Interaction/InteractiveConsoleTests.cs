@@ -3,6 +3,7 @@ using System.Reactive.Threading.Tasks;
 using SecretChat.App.Chat;
 using SecretChat.App.Interaction;
 using SecretChat.App.Tests.Fakes;
+using SecretChat.Security;
 
 namespace SecretChat.App.Tests.Interaction;
 
@@ -18,7 +19,7 @@ public class InteractiveConsoleTests
     public async Task Run_WithPseudo_ShowsALoudNotEncryptedWarning()
     {
         var (console, io) = Create("/quit\n");
-        var chat = new FakeChat(FakeChat.ConnectedEvent("pseudo"));
+        var chat = new FakeChat(FakeChat.ConnectedEvent(SecurityMode.Pseudo));
 
         Assert.Equal(0, await console.RunSessionAsync(chat, CancellationToken.None).WaitAsync(TestApp.Timeout));
 
@@ -27,9 +28,9 @@ public class InteractiveConsoleTests
     }
 
     [Theory]
-    [InlineData("noise", "Noise XX")]
-    [InlineData("rsa", "RSA-OAEP")]
-    public async Task Run_WithAnEncryptedMode_SummarisesWhatItProtects(string mode, string summary)
+    [InlineData(SecurityMode.Noise, "Noise XX")]
+    [InlineData(SecurityMode.Rsa, "RSA-OAEP")]
+    public async Task Run_WithAnEncryptedMode_SummarisesWhatItProtects(SecurityMode mode, string summary)
     {
         var (console, io) = Create("/quit\n");
 
@@ -40,7 +41,7 @@ public class InteractiveConsoleTests
     }
 
     [Fact]
-    public async Task Quit_ClosesTheSessionAndExitsZero()
+    public async Task Quit_DuringASession_ClosesItAndExitsZero()
     {
         var (console, _) = Create("hello\n/quit\nnever sent\n");
         var chat = new FakeChat(FakeChat.ConnectedEvent());
@@ -52,11 +53,11 @@ public class InteractiveConsoleTests
     }
 
     [Fact]
-    public async Task Fingerprint_ShowsTheSafetyNumber()
+    public async Task Fingerprint_InNoiseMode_ShowsTheSafetyNumber()
     {
         var (console, io) = Create("/fingerprint\n/quit\n");
 
-        await console.RunSessionAsync(new FakeChat(FakeChat.ConnectedEvent("noise")), CancellationToken.None).WaitAsync(TestApp.Timeout);
+        await console.RunSessionAsync(new FakeChat(FakeChat.ConnectedEvent(SecurityMode.Noise)), CancellationToken.None).WaitAsync(TestApp.Timeout);
 
         Assert.Contains("Safety number with bob: 12345 67890 13579 24680", io.OutText);
     }
@@ -66,7 +67,7 @@ public class InteractiveConsoleTests
     {
         var (console, io) = Create("/fingerprint\n/quit\n");
 
-        await console.RunSessionAsync(new FakeChat(FakeChat.ConnectedEvent("rsa")), CancellationToken.None).WaitAsync(TestApp.Timeout);
+        await console.RunSessionAsync(new FakeChat(FakeChat.ConnectedEvent(SecurityMode.Rsa)), CancellationToken.None).WaitAsync(TestApp.Timeout);
 
         Assert.Contains("The rsa mode has no safety number", io.OutText);
     }
@@ -86,7 +87,7 @@ public class InteractiveConsoleTests
     }
 
     [Fact]
-    public async Task Commands_AreExtensible()
+    public async Task Commands_AddedByTheApp_RunLikeTheBuiltInOnes()
     {
         var io = new FakeConsole("/transport\n/path\n/quit\n", isInputRedirected: false);
         var commands = ConsoleCommands.CreateDefault()
@@ -140,7 +141,7 @@ public class InteractiveConsoleTests
     }
 
     [Fact]
-    public async Task InteractiveConnect_ShowsProgressAndRunsTheSession()
+    public async Task Connect_Interactive_ShowsProgressAndRunsTheSession()
     {
         using var app = new TestApp(new FakeConsole("/fingerprint\n/quit\n", isInputRedirected: false));
         app.Fake.OnConnect = (_, progress, _) =>

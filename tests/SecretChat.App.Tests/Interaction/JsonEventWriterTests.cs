@@ -1,6 +1,7 @@
 using System.Text.Json;
 using SecretChat.App.Chat;
 using SecretChat.App.Interaction;
+using SecretChat.Security;
 
 namespace SecretChat.App.Tests.Interaction;
 
@@ -21,7 +22,7 @@ public class JsonEventWriterTests
     [Fact]
     public void Write_Connected_HasEveryField()
     {
-        var json = WriteOne(w => w.Write(new Connected("bob", "tcp", "direct", "noise", true, "12345 67890", "127.0.0.1:5000")));
+        var json = WriteOne(w => w.Write(new Connected("bob", "tcp", "direct", SecurityMode.Noise, true, "12345 67890", "127.0.0.1:5000")));
 
         Assert.Equal(["event", "peer", "transport", "path", "encryption", "confidential", "fingerprint", "remote"], Names(json));
         Assert.Equal("connected", json.GetProperty("event").GetString());
@@ -34,10 +35,21 @@ public class JsonEventWriterTests
         Assert.Equal("127.0.0.1:5000", json.GetProperty("remote").GetString());
     }
 
+    [Theory]
+    [InlineData(SecurityMode.Noise, "noise")]
+    [InlineData(SecurityMode.Rsa, "rsa")]
+    [InlineData(SecurityMode.Pseudo, "pseudo")]
+    public void Write_ConnectedInEachMode_NamesTheModeAsOnTheCommandLine(SecurityMode mode, string name)
+    {
+        var json = WriteOne(w => w.Write(new Connected("bob", "tcp", "direct", mode, mode != SecurityMode.Pseudo, null, null)));
+
+        Assert.Equal(name, json.GetProperty("encryption").GetString());
+    }
+
     [Fact]
     public void Write_ConnectedWithoutFingerprintOrRemote_WritesNulls()
     {
-        var json = WriteOne(w => w.Write(new Connected("bob", "udp", "direct", "pseudo", false, null, null)));
+        var json = WriteOne(w => w.Write(new Connected("bob", "udp", "direct", SecurityMode.Pseudo, false, null, null)));
 
         Assert.False(json.GetProperty("confidential").GetBoolean());
         Assert.Equal(JsonValueKind.Null, json.GetProperty("fingerprint").ValueKind);
@@ -129,7 +141,7 @@ public class JsonEventWriterTests
     }
 
     [Fact]
-    public void Status_Listening_Error_HaveTheirOwnEvents()
+    public void Write_StatusListeningAndError_HaveTheirOwnEvents()
     {
         var status = WriteOne(w => w.Status("connecting to 127.0.0.1:5000"));
         var listening = WriteOne(w => w.Listening("127.0.0.1:40000"));

@@ -2,6 +2,7 @@ using System.Text.Json;
 using SecretChat.App.Chat;
 using SecretChat.App.Interaction;
 using SecretChat.App.Tests.Fakes;
+using SecretChat.Security;
 
 namespace SecretChat.App.Tests.Interaction;
 
@@ -91,7 +92,7 @@ public class ScriptedSessionTests
     [Fact]
     public async Task Run_InPlainModeWithPseudo_SaysNotEncrypted()
     {
-        var chat = new FakeChat(FakeChat.ConnectedEvent("pseudo"));
+        var chat = new FakeChat(FakeChat.ConnectedEvent(SecurityMode.Pseudo));
         var output = new StringWriter();
         var error = new StringWriter();
 

@@ -76,7 +76,7 @@ public sealed class SettingsLoaderTests : IDisposable
     }
 
     [Fact]
-    public void Load_UdpTimers_ComeFromTheEnvironment_AndReachTheChatOptions()
+    public void Load_UdpTimersInTheEnvironment_ReachTheChatOptions()
     {
         _environment["SECRETCHAT_Udp__KeepAliveSeconds"] = "5";
         _environment["SECRETCHAT_Udp__DeadPeerSeconds"] = "12.5";
@@ -188,7 +188,7 @@ public sealed class SettingsLoaderTests : IDisposable
     }
 
     [Fact]
-    public void ToChatOptions_MapsEverySetting()
+    public void ToChatOptions_EverySetting_IsMapped()
     {
         var settings = new AppSettings { Encryption = "pseudo", Name = " dave ", IdentityPath = "id", KnownPeersPath = "", HandshakeTimeoutSeconds = 1.5 };
 
@@ -208,7 +208,7 @@ public sealed class SettingsLoaderTests : IDisposable
 public class SettingsPrecedenceThroughTheCommandLineTests
 {
     [Fact]
-    public async Task Connect_TakesEachSettingFromTheStrongestSource()
+    public async Task Connect_SettingsFromEverySource_TakesEachFromTheStrongest()
     {
         using var app = new TestApp();
         var config = app.WriteFile("custom.json", """{ "Encryption": "rsa", "Name": "from-file", "HandshakeTimeoutSeconds": 4, "IdentityPath": "file.key" }""");

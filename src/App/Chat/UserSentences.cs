@@ -1,0 +1,89 @@
+using SecretChat.Framing;
+using SecretChat.Security;
+
+namespace SecretChat.App.Chat;
+
+/// <summary>
+/// The sentences a user sees about a session, made from what the lower layers report (an exception, a clause,
+/// the peer's close reason): one home, so that each kind of failure has one wording.
+/// </summary>
+/// <remarks>
+/// Lower layers speak in clauses or in their own exceptions; the chat and the interactors turn them into a
+/// sentence here and nowhere else. Sentences that need no lower-layer words (settings, usage) stay with the
+/// code that checks them.
+/// </remarks>
+public static class UserSentences
+{
+    /// <summary>
+    /// Lower layers speak in clauses ("the signaling server ... did not answer within 5 s"); the user gets a
+    /// sentence: capitalised, ending with a full stop.
+    /// </summary>
+    public static string FromClause(string clause)
+    {
+        ArgumentNullException.ThrowIfNull(clause);
+        return clause.Length == 0 ? clause : char.ToUpperInvariant(clause[0]) + clause[1..] + (clause.EndsWith('.') ? "" : ".");
+    }
+
+    /// <summary>Why a session failed, from what its secure channel reported.</summary>
+    public static string SessionFailed(Exception error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return error switch
+        {
+            // These already say what happened, in the user's terms.
+            HandshakeException or AuthenticationFailedException or TimeoutException => error.Message,
+            InvalidDataException or MalformedFrameException => $"The peer sent invalid data: {error.Message}",
+            IOException => $"The connection was lost: {error.Message}",
+            _ => $"The session failed: {error.Message}",
+        };
+    }
+
+    /// <summary>A send failed because the connection is gone.</summary>
+    public static string LostWhileSending(Exception error) => $"The connection was lost while sending: {error.Message}";
+
+    /// <summary>The peer sent a Close, with its reason (may be empty).</summary>
+    public static string PeerClosed(string reason) =>
+        reason.Length > 0 ? $"The peer closed the session ({reason})." : "The peer closed the session.";
+
+    /// <summary>The peer's connection ended after it finished and acknowledged everything: the clean end.</summary>
+    public const string PeerFinishedAndClosed = "The peer finished and closed the session.";
+
+    /// <summary>The peer's connection ended after it finished, with messages of ours it never acknowledged.</summary>
+    public static string PeerClosedBeforeAcknowledging(int pending) => $"The peer closed the session before acknowledging {pending} message(s).";
+
+    /// <summary>The peer's connection ended before it finished.</summary>
+    public const string PeerClosedConnection = "The peer closed the connection.";
+
+    /// <summary>Both finished, this side half-closed, and the peer never closed its side.</summary>
+    public const string PeerDidNotClose = "The peer finished but did not close the connection in time.";
+
+    /// <summary>The peer sent a text or Finished before its hello.</summary>
+    public const string PeerSpokeBeforeHello = "The peer sent messages before introducing itself.";
+
+    /// <summary>The verifier refused the peer without saying why.</summary>
+    public static string PeerRefused(string peerName) => $"The peer '{peerName}' was refused.";
+
+    /// <summary>This side ended the session (<c>/quit</c>, Ctrl+C, end of input): <paramref name="how"/> completes "The session was ...".</summary>
+    public static string ClosedHere(string how) => $"The session was {how}.";
+
+    /// <summary>A scripted input line the chat would not take (too long for one message).</summary>
+    public static string LineNotSent(Exception error) => $"A line was not sent: {error.Message}";
+
+    /// <summary>A line typed in the console that the chat would not take (too long for one message).</summary>
+    public static string TypedLineNotSent(Exception error) => $"Not sent: {error.Message}";
+
+    /// <summary>Why a scripted session did not succeed, from how it ended.</summary>
+    public static string ScriptedFailure(Disconnected? disconnected, bool endedEarly, bool acknowledged, bool everyLineSent) =>
+        disconnected is { Clean: false } ? disconnected.Reason
+        : endedEarly ? $"The session ended before all input was sent{(disconnected is null ? "." : $": {disconnected.Reason}")}"
+        : !acknowledged ? "The peer did not acknowledge every message."
+        : !everyLineSent ? "Some lines could not be sent."
+        : "The session did not end cleanly.";
+
+    /// <summary>A command line that does not parse: the parser's first complaint and where to find help.</summary>
+    public static string BadCommandLine(string parserError, string helpCommand) => $"{parserError.TrimEnd()} (see '{helpCommand}')";
+
+    /// <summary>A command failed: a <see cref="ChatFailedException"/> holds its sentence already; anything else is unexpected.</summary>
+    public static string CommandFailed(Exception error) =>
+        error is ChatFailedException ? error.Message : $"secretchat: unexpected error: {error.Message}";
+}

@@ -1,0 +1,282 @@
+using System.Reactive.Linq;
+using System.Reactive.Threading.Tasks;
+using SecretChat.App.Chat;
+using SecretChat.App.Tests.Fakes;
+using SecretChat.Framing;
+using SecretChat.Security;
+
+namespace SecretChat.App.Tests.Chat;
+
+/// <summary>
+/// <see cref="ChatSession"/>'s states, one transition per test, against a peer played by the test
+/// (<see cref="ScriptedPeerChannel"/>), which can also send what a well-behaved peer never would.
+/// </summary>
+public class ChatSessionStateTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    private static (ChatSession Chat, ScriptedPeerChannel Peer) Start(IPeerVerifier? verifier = null)
+    {
+        var peer = new ScriptedPeerChannel();
+        var chat = ChatSession.Start(peer, new ChatSessionOptions { Name = "alice", PeerVerifier = verifier ?? AcceptAnyPeer.Instance });
+        return (chat, peer);
+    }
+
+    private static async Task<(ChatSession Chat, ScriptedPeerChannel Peer)> ConnectedAsync()
+    {
+        var (chat, peer) = Start();
+        peer.Receive(EnvelopeKind.Hello, body: "bob");
+        await chat.Connected.WaitAsync(Timeout);
+        return (chat, peer);
+    }
+
+    private static List<ChatEvent> Replay(IChat chat)
+    {
+        var seen = new List<ChatEvent>();
+        chat.Events.Subscribe(seen.Add).Dispose(); // the replay arrives during Subscribe
+        return seen;
+    }
+
+    [Fact]
+    public async Task Start_BeforeThePeersHello_IsHandshakingAndSaysHello()
+    {
+        var (chat, peer) = Start();
+        await using var _ = chat;
+
+        var hello = await peer.NextSentAsync(EnvelopeKind.Hello).WaitAsync(Timeout);
+
+        Assert.Equal("alice", hello.Body);
+        Assert.Equal(ChatSessionState.Handshaking, chat.State);
+        Assert.False(chat.Connected.IsCompleted);
+    }
+
+    [Fact]
+    public async Task PeerHello_Accepted_MovesToConnected()
+    {
+        var (chat, peer) = Start();
+        await using var _ = chat;
+
+        peer.Receive(EnvelopeKind.Hello, body: "bob");
+
+        Assert.Equal(ChatSessionState.Connected, chat.State);
+        Assert.Equal("bob", (await chat.Connected.WaitAsync(Timeout)).Peer);
+    }
+
+    [Fact]
+    public async Task PeerHello_Refused_TellsThePeerAndMovesToEnded()
+    {
+        var (chat, peer) = Start(new RefuseAll());
+        await using var _ = chat;
+
+        peer.Receive(EnvelopeKind.Hello, body: "mallory");
+        Assert.NotEqual(ChatSessionState.Connected, chat.State);
+        peer.Receive(EnvelopeKind.Text, 1, "ignored while refusing");
+
+        var close = await peer.NextSentAsync(EnvelopeKind.Close).WaitAsync(Timeout);
+        Assert.Equal(1ul, close.Header.Id); // a refusal, not an orderly close
+        await chat.Completion.WaitAsync(Timeout);
+        Assert.Equal(ChatSessionState.Ended, chat.State);
+        Assert.Empty(Replay(chat).OfType<MessageReceived>());
+        Assert.Equal("Refused.", Assert.IsType<Disconnected>(Replay(chat)[^1]).Reason);
+    }
+
+    [Fact]
+    public async Task SecondHello_IsIgnored_AndThePeerKeepsItsFirstName()
+    {
+        var (chat, peer) = await ConnectedAsync();
+        await using var _ = chat;
+
+        peer.Receive(EnvelopeKind.Hello, body: "mallory");
+        peer.Receive(EnvelopeKind.Text, 1, "hi");
+
+        var events = Replay(chat);
+        Assert.Equal("bob", Assert.Single(events.OfType<Connected>()).Peer);
+        Assert.Equal("bob", Assert.Single(events.OfType<MessageReceived>()).From);
+        Assert.Equal(ChatSessionState.Connected, chat.State);
+    }
+
+    [Theory]
+    [InlineData(EnvelopeKind.Text)]
+    [InlineData(EnvelopeKind.Finished)]
+    public async Task PeerEnvelope_BeforeThePeersHello_EndsTheSession(EnvelopeKind kind)
+    {
+        var (chat, peer) = Start();
+        await using var _ = chat;
+
+        peer.Receive(kind, 1, "too early");
+
+        Assert.Equal(ChatSessionState.Ended, chat.State);
+        var error = await Assert.ThrowsAsync<ChatFailedException>(() => chat.Connected.WaitAsync(Timeout));
+        Assert.Equal("The peer sent messages before introducing itself.", error.Message);
+    }
+
+    [Fact]
+    public async Task FinishAsync_BeforeThePeerFinishes_MovesToFinishingAndRefusesFurtherSends()
+    {
+        var (chat, peer) = await ConnectedAsync();
+        await using var _ = chat;
+
+        var finishing = chat.FinishAsync();
+        await peer.NextSentAsync(EnvelopeKind.Finished).WaitAsync(Timeout);
+
+        Assert.Equal(ChatSessionState.Finishing, chat.State);
+        Assert.False(finishing.IsCompleted);
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(async () => await chat.SendAsync("late"));
+        Assert.Equal("This side has already finished sending.", error.Message);
+    }
+
+    [Fact]
+    public async Task PeerFinished_BeforeThisSideFinishes_MovesToPeerFinishedAndThisSideMayStillSend()
+    {
+        var (chat, peer) = await ConnectedAsync();
+        await using var _ = chat;
+
+        peer.Receive(EnvelopeKind.Finished);
+        var id = await chat.SendAsync("still talking");
+
+        Assert.Equal(ChatSessionState.PeerFinished, chat.State);
+        Assert.Equal("still talking", (await peer.NextSentAsync(EnvelopeKind.Text).WaitAsync(Timeout)).Body);
+        Assert.Equal(1ul, id);
+    }
+
+    [Fact]
+    public async Task FinishAsync_WithAMessageUnacknowledged_WaitsInBothFinishedUntilTheLastAckThenClosesCleanly()
+    {
+        var (chat, peer) = await ConnectedAsync();
+        await using var _ = chat;
+        var id = await chat.SendAsync("please ack");
+        peer.Receive(EnvelopeKind.Finished);
+
+        var finishing = chat.FinishAsync();
+        await peer.NextSentAsync(EnvelopeKind.Finished).WaitAsync(Timeout);
+        Assert.Equal(ChatSessionState.BothFinished, chat.State);
+        Assert.False(peer.HalfClosed.IsCompleted);
+
+        peer.Receive(EnvelopeKind.Ack, id);
+        Assert.Equal(ChatSessionState.Closing, chat.State);
+        await peer.HalfClosed.WaitAsync(Timeout);
+        peer.EndOfStream();
+
+        Assert.True(await finishing.WaitAsync(Timeout));
+        Assert.Equal(ChatSessionState.Ended, chat.State);
+        var end = Assert.IsType<Disconnected>(Replay(chat)[^1]);
+        Assert.True(end.Clean, end.Reason);
+        Assert.Equal("The peer finished and closed the session.", end.Reason);
+    }
+
+    [Fact]
+    public async Task PeerFinished_SentTwice_IsReportedOnce()
+    {
+        var (chat, peer) = await ConnectedAsync();
+        await using var _ = chat;
+
+        peer.Receive(EnvelopeKind.Finished);
+        peer.Receive(EnvelopeKind.Finished);
+
+        Assert.Single(Replay(chat).OfType<PeerFinished>());
+        Assert.Equal(ChatSessionState.PeerFinished, chat.State);
+    }
+
+    [Fact]
+    public async Task FinishAsync_CalledTwice_TellsThePeerOnceAndBothCallsSeeTheEnd()
+    {
+        var (chat, peer) = await ConnectedAsync();
+        await using var _ = chat;
+
+        var first = chat.FinishAsync();
+        var second = chat.FinishAsync();
+        await peer.NextSentAsync(EnvelopeKind.Finished).WaitAsync(Timeout);
+        peer.Receive(EnvelopeKind.Finished);
+        peer.EndOfStream();
+
+        var acknowledged = await Task.WhenAll(first, second).WaitAsync(Timeout);
+        Assert.Equal([true, true], acknowledged);
+        Assert.Single(peer.SentKinds, kind => kind == EnvelopeKind.Finished);
+    }
+
+    [Fact]
+    public async Task PeerText_AfterThePeersClose_IsIgnored()
+    {
+        var (chat, peer) = await ConnectedAsync();
+        await using var _ = chat;
+
+        peer.Receive(EnvelopeKind.Close, 0, "bye");
+        peer.Receive(EnvelopeKind.Text, 7, "after the close");
+
+        Assert.Equal(ChatSessionState.Ended, chat.State);
+        await chat.Completion.WaitAsync(Timeout);
+        var events = Replay(chat);
+        Assert.Empty(events.OfType<MessageReceived>());
+        Assert.Equal("The peer closed the session (bye).", Assert.IsType<Disconnected>(events[^1]).Reason);
+        Assert.DoesNotContain(EnvelopeKind.Ack, peer.SentKinds);
+    }
+
+    [Fact]
+    public async Task CloseAsync_WhileConnected_TellsThePeerAndMovesToEnded()
+    {
+        var (chat, peer) = await ConnectedAsync();
+        await using var _ = chat;
+
+        await chat.CloseAsync("closed by the user");
+
+        Assert.Equal(ChatSessionState.Ended, chat.State);
+        var close = await peer.NextSentAsync(EnvelopeKind.Close).WaitAsync(Timeout);
+        Assert.Equal("closed by the user", close.Body);
+        Assert.Equal(0ul, close.Header.Id);
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(async () => await chat.SendAsync("after the end"));
+        Assert.Equal("The session has ended.", error.Message);
+    }
+
+    [Fact]
+    public async Task EndOfStream_BeforeThePeerFinished_EndsUncleanly()
+    {
+        var (chat, peer) = await ConnectedAsync();
+        await using var _ = chat;
+
+        peer.EndOfStream();
+
+        Assert.Equal(ChatSessionState.Ended, chat.State);
+        var end = Assert.IsType<Disconnected>(Replay(chat)[^1]);
+        Assert.False(end.Clean);
+        Assert.Equal("The peer closed the connection.", end.Reason);
+    }
+
+    [Fact]
+    public async Task Events_LateSubscriberAfterALongSession_GetsConnectedAndOnlyTheMostRecentEvents()
+    {
+        var (chat, peer) = await ConnectedAsync();
+        await using var _ = chat;
+        const int extra = 50;
+        var sent = ChatEventHistory.RecentEventLimit + extra;
+        for (var id = 1ul; id <= (ulong)sent; id++)
+            peer.Receive(EnvelopeKind.Text, id, $"message {id}");
+
+        var replay = Replay(chat);
+
+        Assert.Equal(1 + ChatEventHistory.RecentEventLimit, replay.Count);
+        Assert.Equal("bob", Assert.IsType<Connected>(replay[0]).Peer);
+        Assert.Equal(
+            Enumerable.Range(extra + 1, ChatEventHistory.RecentEventLimit).Select(id => (ulong)id),
+            replay.Skip(1).Select(e => Assert.IsType<MessageReceived>(e).Id));
+    }
+
+    [Fact]
+    public async Task Events_LateSubscriberAfterTheEnd_GetsTheRecentEventsEndingWithDisconnectedThenCompletes()
+    {
+        var (chat, peer) = await ConnectedAsync();
+        peer.Receive(EnvelopeKind.Text, 1, "hi");
+        await chat.DisposeAsync();
+
+        var all = await chat.Events.ToList().ToTask().WaitAsync(Timeout);
+
+        Assert.Collection(all,
+            e => Assert.IsType<Connected>(e),
+            e => Assert.Equal("hi", Assert.IsType<MessageReceived>(e).Text),
+            e => Assert.Equal("The session was closed.", Assert.IsType<Disconnected>(e).Reason));
+    }
+
+    private sealed class RefuseAll : IPeerVerifier
+    {
+        public PeerDecision Check(string peerName, SecureSession session) => PeerDecision.Refuse("Refused.");
+    }
+}

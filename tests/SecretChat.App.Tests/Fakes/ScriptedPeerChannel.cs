@@ -1,0 +1,80 @@
+using System.Collections.Concurrent;
+using System.Buffers;
+using System.Net;
+using System.Reactive.Linq;
+using System.Reactive.Subjects;
+using System.Reactive.Threading.Tasks;
+using System.Text;
+using SecretChat.Framing;
+using SecretChat.Security;
+using SecretChat.Security.Ciphers;
+
+namespace SecretChat.App.Tests.Fakes;
+
+/// <summary>
+/// A secure channel whose peer is the test: it is established at once, the test pushes the peer's envelopes
+/// (in any order, including ones a real peer would never send) and sees what the chat sent.
+/// </summary>
+internal sealed class ScriptedPeerChannel : ISecureChannel
+{
+    private readonly Subject<ReadOnlySequence<byte>> _inbound = new();
+    private readonly ReplaySubject<(EnvelopeHeader Header, string Body)> _sent = new();
+    private readonly ConcurrentQueue<EnvelopeKind> _sentKinds = new();
+
+    public IObservable<ReadOnlySequence<byte>> Messages => _inbound;
+
+    public Task<SecureSession> Established { get; } = Task.FromResult(
+        new SecureSession(SecurityMode.Pseudo, new PlaintextCipherState(), new PlaintextCipherState(), new byte[32]));
+
+    public EndPoint? RemoteEndPoint => new IPEndPoint(IPAddress.Loopback, 5000);
+
+    public string TransportName => "tcp";
+
+    public string PathName => "direct";
+
+    public int MaxMessageSize => 1024;
+
+    private readonly TaskCompletionSource _halfClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when the chat half-closes (sends its end of stream).</summary>
+    public Task HalfClosed => _halfClosed.Task;
+
+    /// <summary>The envelopes the chat sent, in order.</summary>
+    public IObservable<(EnvelopeHeader Header, string Body)> Sent => _sent;
+
+    /// <summary>The kinds of the envelopes the chat has sent so far, in order.</summary>
+    public IReadOnlyCollection<EnvelopeKind> SentKinds => _sentKinds.ToArray();
+
+    /// <summary>The peer sends one envelope; the chat handles it before this returns.</summary>
+    public void Receive(EnvelopeKind kind, ulong id = 0, string body = "")
+    {
+        var bytes = Encoding.UTF8.GetBytes(body);
+        var envelope = new byte[EnvelopeCodec.GetEncodedLength(bytes.Length)];
+        EnvelopeCodec.Encode(new EnvelopeHeader(kind, id, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()), bytes, envelope);
+        _inbound.OnNext(new ReadOnlySequence<byte>(envelope));
+    }
+
+    /// <summary>The peer closes its side of the connection (end of stream).</summary>
+    public void EndOfStream() => _inbound.OnCompleted();
+
+    /// <summary>The first envelope of <paramref name="kind"/> the chat sends (or has sent).</summary>
+    public Task<(EnvelopeHeader Header, string Body)> NextSentAsync(EnvelopeKind kind, int skip = 0) =>
+        _sent.Where(e => e.Header.Kind == kind).Skip(skip).FirstAsync().ToTask();
+
+    public ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default)
+    {
+        if (!EnvelopeCodec.TryDecode(message.Span, out var header, out var body))
+            throw new InvalidDataException("the chat sent a message shorter than an envelope header");
+        _sentKinds.Enqueue(header.Kind);
+        _sent.OnNext((header, Encoding.UTF8.GetString(body)));
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask CompleteAsync()
+    {
+        _halfClosed.TrySetResult();
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
