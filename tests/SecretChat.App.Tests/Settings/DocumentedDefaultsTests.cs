@@ -9,10 +9,10 @@ using SecretChat.Transport.Reliability;
 
 namespace SecretChat.App.Tests.Settings;
 
-/// <summary>The defaults the README's settings section documents are the ones the code uses, from settings down to the options types.</summary>
+/// <summary>The defaults docs/OPERATIONS.md documents (settings, signaling server) are the ones the code uses, from settings down to the options types.</summary>
 public partial class DocumentedDefaultsTests
 {
-    private static readonly JsonElement Documented = ReadmeSettingsExample();
+    private static readonly JsonElement Documented = SettingsExample();
 
     [Fact]
     public void AppSettings_Defaults_AreTheDocumentedOnes()
@@ -52,10 +52,10 @@ public partial class DocumentedDefaultsTests
     }
 
     [Fact]
-    public void SignalingServer_Defaults_AreTheOnesTheReadmeDescribes()
+    public void SignalingServer_Defaults_AreTheOnesTheOperationsGuideDescribes()
     {
         var defaults = new SignalingServerOptions();
-        var readme = Whitespace().Replace(Readme(), " "); // sentences wrap across lines
+        var readme = Whitespace().Replace(OperationsGuide(), " "); // sentences wrap across lines
 
         Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"rooms expire after {defaults.RoomTtl.TotalSeconds} s idle"), readme);
         Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"at most {defaults.MaxRooms:N0} rooms"), readme);
@@ -72,21 +72,22 @@ public partial class DocumentedDefaultsTests
         return TimeSpan.FromSeconds(element.GetDouble());
     }
 
-    /// <summary>The JSON example under the README's "Settings" heading.</summary>
-    private static JsonElement ReadmeSettingsExample()
+    /// <summary>The JSON example under the operations guide's "Settings" heading.</summary>
+    private static JsonElement SettingsExample()
     {
-        var readme = Readme();
-        var section = readme[readme.IndexOf("### Settings", StringComparison.Ordinal)..];
-        var json = SettingsExample().Match(section);
-        Assert.True(json.Success, "The README's settings section has no ```json example.");
+        var guide = OperationsGuide();
+        var section = guide[guide.IndexOf("## Settings", StringComparison.Ordinal)..];
+        var json = JsonBlock().Match(section);
+        Assert.True(json.Success, "The settings section of docs/OPERATIONS.md has no ```json example.");
         return JsonDocument.Parse(json.Groups["json"].Value).RootElement.Clone();
     }
 
-    private static string Readme() => File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "README.md")).ReplaceLineEndings("\n");
+    private static string OperationsGuide() =>
+        File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "docs", "OPERATIONS.md")).ReplaceLineEndings("\n");
 
     [GeneratedRegex("\\s+")]
     private static partial Regex Whitespace();
 
     [GeneratedRegex("```json\\n(?<json>.*?)\\n```", RegexOptions.Singleline)]
-    private static partial Regex SettingsExample();
+    private static partial Regex JsonBlock();
 }
