@@ -7,7 +7,7 @@ namespace SecretChat.Security.Ciphers;
 /// Wycheproof vectors exercise exactly the code the cipher states run. Keys may be 16, 24 or 32 bytes here
 /// (the vectors use all three); <see cref="AesGcmCipherState"/> insists on 32.
 /// </summary>
-internal sealed class AesGcmAead : IDisposable
+internal sealed class AesGcmAead : IAead
 {
     public const int TagSize = 16;
     public const int NonceSize = 12;
@@ -29,6 +29,10 @@ internal sealed class AesGcmAead : IDisposable
 
     /// <summary>The key bytes, for tests that check the wipe.</summary>
     internal ReadOnlyMemory<byte> KeyMaterial => _key;
+
+    int IAead.TagSize => TagSize;
+
+    int IAead.NonceSize => NonceSize;
 
     /// <summary>Writes ciphertext then tag into <paramref name="destination"/> (plaintext + 16 bytes at least).</summary>
     public void Seal(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> destination)

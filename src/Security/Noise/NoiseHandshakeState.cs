@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Security.Cryptography;
+using SecretChat.Security.Ciphers;
 
 namespace SecretChat.Security.Noise;
 

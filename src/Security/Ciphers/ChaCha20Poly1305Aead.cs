@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using Org.BouncyCastle.Crypto.Parameters;
 using BcChaCha20Poly1305 = Org.BouncyCastle.Crypto.Modes.ChaCha20Poly1305;
 
-namespace SecretChat.Security.Noise;
+namespace SecretChat.Security.Ciphers;
 
 /// <summary>
 /// The raw ChaCha20-Poly1305 AEAD (RFC 8439) with a caller-supplied 12-byte nonce. It is the one
@@ -11,13 +11,14 @@ namespace SecretChat.Security.Noise;
 /// sessions use. The platform implementation is used when the OS provides it (no allocation per
 /// call); BouncyCastle otherwise.
 /// </summary>
-internal sealed class ChaCha20Poly1305Aead : IDisposable
+internal sealed class ChaCha20Poly1305Aead : IAead
 {
     public const int KeySize = 32;
     public const int NonceSize = 12;
     public const int TagSize = 16;
 
     private readonly ChaCha20Poly1305? _platform;
+    // Pinned so the GC never leaves an unwiped copy behind when it compacts; zeroed on Dispose.
     private readonly byte[]? _managedKey;
     private bool _disposed;
 
@@ -26,16 +27,25 @@ internal sealed class ChaCha20Poly1305Aead : IDisposable
         if (key.Length != KeySize)
             throw new ArgumentException($"A ChaCha20-Poly1305 key is {KeySize} bytes.", nameof(key));
         if (ChaCha20Poly1305.IsSupported && !forceManaged)
+        {
             _platform = new ChaCha20Poly1305(key);
+        }
         else
-            _managedKey = key.ToArray();
+        {
+            _managedKey = GC.AllocateUninitializedArray<byte>(KeySize, pinned: true);
+            key.CopyTo(_managedKey);
+        }
     }
 
     /// <summary>True when this instance runs on BouncyCastle rather than the platform.</summary>
     public bool IsManaged => _managedKey is not null;
 
-    /// <summary>Writes ciphertext || tag into <paramref name="destination"/> (plaintext + 16 bytes).</summary>
-    public void Encrypt(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> associatedData, Span<byte> destination)
+    int IAead.TagSize => TagSize;
+
+    int IAead.NonceSize => NonceSize;
+
+    /// <summary>Writes ciphertext then tag into <paramref name="destination"/> (plaintext + 16 bytes at least).</summary>
+    public void Seal(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> destination)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckNonce(nonce);
@@ -56,10 +66,10 @@ internal sealed class ChaCha20Poly1305Aead : IDisposable
     }
 
     /// <summary>
-    /// Opens ciphertext || tag into <paramref name="destination"/> (ciphertext - 16 bytes).
-    /// False, with <paramref name="destination"/> cleared, when the tag is invalid or the input shorter than a tag.
+    /// Checks the tag and decrypts <paramref name="ciphertext"/> (ciphertext then tag) into <paramref name="destination"/>
+    /// (ciphertext - 16 bytes at least). False, with the destination cleared, when the tag is wrong or the input shorter than a tag.
     /// </summary>
-    public bool TryDecrypt(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> associatedData, Span<byte> destination)
+    public bool TryOpen(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, Span<byte> destination)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckNonce(nonce);
@@ -79,6 +89,8 @@ internal sealed class ChaCha20Poly1305Aead : IDisposable
             }
             catch (AuthenticationTagMismatchException)
             {
+                // .NET has no non-throwing decrypt; it already cleared the plaintext, clear again to be explicit.
+                CryptographicOperations.ZeroMemory(destination);
                 return false;
             }
         }
