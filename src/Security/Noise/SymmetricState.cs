@@ -16,7 +16,8 @@ internal sealed class SymmetricState : IDisposable
     public const int HashLength = 32;
 
     private readonly NoiseCipherFactory _cipherFactory;
-    private readonly byte[] _chainingKey = new byte[HashLength];
+    // Pinned so the GC never leaves an unwiped copy behind; wiped on Dispose.
+    private readonly byte[] _chainingKey = GC.AllocateArray<byte>(HashLength, pinned: true);
     private readonly byte[] _hash = new byte[HashLength];
     private readonly IncrementalHash _hasher = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private CipherState? _cipher;
@@ -94,6 +95,10 @@ internal sealed class SymmetricState : IDisposable
         {
             CryptographicOperations.ZeroMemory(key1);
             CryptographicOperations.ZeroMemory(key2);
+            // The handshake is over: only the handshake hash is still needed (channel binding).
+            CryptographicOperations.ZeroMemory(_chainingKey);
+            _cipher?.Dispose();
+            _cipher = null;
         }
     }
 

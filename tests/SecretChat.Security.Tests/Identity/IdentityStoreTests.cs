@@ -1,4 +1,5 @@
 using SecretChat.Security.Identity;
+using SecretChat.Security.Noise;
 
 namespace SecretChat.Security.Tests.Identity;
 
@@ -86,12 +87,45 @@ public sealed class IdentityStoreTests
     }
 
     [Fact]
-    public void StaticKeyPair_Dispose_WipesPrivateKey()
+    public void StaticKeyPair_Dispose_WipesPrivateKeyAndRefusesEveryUse()
     {
         var pair = StaticKeyPair.Generate();
+        var storage = pair.PrivateKeyStorage;
         Assert.Equal(32, pair.PublicKey.Length);
+        Assert.NotEqual(-1, storage.Span.IndexOfAnyExcept((byte)0));
+
         pair.Dispose();
+        pair.Dispose();
+
+        Assert.All(storage.ToArray(), b => Assert.Equal(0, b));
         Assert.Throws<ObjectDisposedException>(() => pair.PrivateKey.Length);
+        Assert.Throws<ObjectDisposedException>(() => pair.PublicKey);
+        Assert.DoesNotContain("00000000", pair.ToString());
+    }
+
+    [Fact]
+    public void StaticKeyPair_LoadedFromFile_WipedOnDispose()
+    {
+        using var temp = new TempDirectory();
+        var path = temp.File("identity.key");
+        IdentityStore.LoadOrCreate(path).Dispose();
+        var loaded = IdentityStore.LoadOrCreate(path);
+        var storage = loaded.PrivateKeyStorage;
+        Assert.Equal(File.ReadAllBytes(path), storage.ToArray());
+
+        loaded.Dispose();
+
+        Assert.All(storage.ToArray(), b => Assert.Equal(0, b));
+    }
+
+    [Fact]
+    public void NoiseSecurity_IdentityDisposed_CreateHandshakeThrowsObjectDisposed()
+    {
+        var identity = StaticKeyPair.Generate();
+        var security = new NoiseSecurity(identity);
+        identity.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => security.CreateHandshake(HandshakeRole.Initiator, [1, 2, 3]));
     }
 
     [Fact]
