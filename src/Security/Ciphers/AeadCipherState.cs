@@ -9,31 +9,27 @@ namespace SecretChat.Security.Ciphers;
 /// </summary>
 public abstract class AeadCipherState : CipherState
 {
-    private const int NonceSize = 12;
-
-    private readonly IAead _aead;
+    private readonly Aead _aead;
     private readonly bool _bigEndianCounter;
 
-    private protected AeadCipherState(IAead aead, bool bigEndianCounter)
+    private protected AeadCipherState(Aead aead, bool bigEndianCounter)
     {
-        if (aead.NonceSize != NonceSize)
-            throw new ArgumentException("The AEAD must take a 12-byte nonce.", nameof(aead));
         _aead = aead;
         _bigEndianCounter = bigEndianCounter;
     }
 
-    public sealed override int TagSize => _aead.TagSize;
+    public sealed override int TagSize => Aead.TagSize;
 
     protected sealed override void SealCore(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> destination)
     {
-        Span<byte> nonceBytes = stackalloc byte[NonceSize];
+        Span<byte> nonceBytes = stackalloc byte[Aead.NonceSize];
         WriteNonce(nonce, _bigEndianCounter, nonceBytes);
         _aead.Seal(nonceBytes, associatedData, plaintext, destination);
     }
 
     protected sealed override bool TryOpenCore(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, Span<byte> destination)
     {
-        Span<byte> nonceBytes = stackalloc byte[NonceSize];
+        Span<byte> nonceBytes = stackalloc byte[Aead.NonceSize];
         WriteNonce(nonce, _bigEndianCounter, nonceBytes);
         return _aead.TryOpen(nonceBytes, associatedData, ciphertext, destination);
     }

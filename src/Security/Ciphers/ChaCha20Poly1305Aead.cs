@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using Org.BouncyCastle.Crypto.Parameters;
 using BcChaCha20Poly1305 = Org.BouncyCastle.Crypto.Modes.ChaCha20Poly1305;
@@ -11,16 +10,13 @@ namespace SecretChat.Security.Ciphers;
 /// sessions use. The platform implementation is used when the OS provides it (no allocation per
 /// call); BouncyCastle otherwise.
 /// </summary>
-internal sealed class ChaCha20Poly1305Aead : IAead
+internal sealed class ChaCha20Poly1305Aead : Aead
 {
     public const int KeySize = 32;
-    public const int NonceSize = 12;
-    public const int TagSize = 16;
 
     private readonly ChaCha20Poly1305? _platform;
     // Pinned so the GC never leaves an unwiped copy behind when it compacts; zeroed on Dispose.
     private readonly byte[]? _managedKey;
-    private bool _disposed;
 
     public ChaCha20Poly1305Aead(ReadOnlySpan<byte> key, bool forceManaged = false)
     {
@@ -40,57 +36,32 @@ internal sealed class ChaCha20Poly1305Aead : IAead
     /// <summary>True when this instance runs on BouncyCastle rather than the platform.</summary>
     public bool IsManaged => _managedKey is not null;
 
-    int IAead.TagSize => TagSize;
-
-    int IAead.NonceSize => NonceSize;
-
-    /// <summary>Writes ciphertext then tag into <paramref name="destination"/> (plaintext + 16 bytes at least).</summary>
-    public void Seal(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> destination)
+    protected override void SealCore(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> sealedOutput)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        CheckNonce(nonce);
-        if (destination.Length < plaintext.Length + TagSize)
-            throw new ArgumentException("The destination must hold the plaintext plus the 16-byte tag.", nameof(destination));
-        destination = destination[..(plaintext.Length + TagSize)];
-
         if (_platform is not null)
         {
-            _platform.Encrypt(nonce, plaintext, destination[..plaintext.Length], destination[plaintext.Length..], associatedData);
+            _platform.Encrypt(nonce, plaintext, sealedOutput[..plaintext.Length], sealedOutput[plaintext.Length..], associatedData);
             return;
         }
 
         var cipher = CreateManaged(forEncryption: true, nonce);
         cipher.ProcessAadBytes(associatedData);
-        var written = cipher.ProcessBytes(plaintext, destination);
-        cipher.DoFinal(destination[written..]);
+        var written = cipher.ProcessBytes(plaintext, sealedOutput);
+        cipher.DoFinal(sealedOutput[written..]);
     }
 
-    /// <summary>
-    /// Checks the tag and decrypts <paramref name="ciphertext"/> (ciphertext then tag) into <paramref name="destination"/>
-    /// (ciphertext - 16 bytes at least). False, with the destination cleared, when the tag is wrong or the input shorter than a tag.
-    /// </summary>
-    public bool TryOpen(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, Span<byte> destination)
+    protected override bool TryOpenCore(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> sealedInput, Span<byte> plaintext)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        CheckNonce(nonce);
-        if (ciphertext.Length < TagSize)
-            return false;
-        var plaintextLength = ciphertext.Length - TagSize;
-        if (destination.Length < plaintextLength)
-            throw new ArgumentException("The destination must hold the ciphertext minus the 16-byte tag.", nameof(destination));
-        destination = destination[..plaintextLength];
-
         if (_platform is not null)
         {
             try
             {
-                _platform.Decrypt(nonce, ciphertext[..plaintextLength], ciphertext[plaintextLength..], destination, associatedData);
+                _platform.Decrypt(nonce, sealedInput[..plaintext.Length], sealedInput[plaintext.Length..], plaintext, associatedData);
                 return true;
             }
             catch (AuthenticationTagMismatchException)
             {
-                // .NET has no non-throwing decrypt; it already cleared the plaintext, clear again to be explicit.
-                CryptographicOperations.ZeroMemory(destination);
+                // .NET has no non-throwing decrypt.
                 return false;
             }
         }
@@ -98,17 +69,16 @@ internal sealed class ChaCha20Poly1305Aead : IAead
         var cipher = CreateManaged(forEncryption: false, nonce);
         cipher.ProcessAadBytes(associatedData);
         // BouncyCastle buffers the last 16 bytes as the tag and only releases plaintext once it verifies.
-        var scratch = new byte[plaintextLength];
+        var scratch = new byte[plaintext.Length];
         try
         {
-            var written = cipher.ProcessBytes(ciphertext, scratch);
+            var written = cipher.ProcessBytes(sealedInput, scratch);
             cipher.DoFinal(scratch.AsSpan(written));
-            scratch.CopyTo(destination);
+            scratch.CopyTo(plaintext);
             return true;
         }
         catch (Org.BouncyCastle.Crypto.InvalidCipherTextException)
         {
-            destination.Clear();
             return false;
         }
         finally
@@ -117,11 +87,8 @@ internal sealed class ChaCha20Poly1305Aead : IAead
         }
     }
 
-    public void Dispose()
+    protected override void DisposeKey()
     {
-        if (_disposed)
-            return;
-        _disposed = true;
         _platform?.Dispose();
         if (_managedKey is not null)
             CryptographicOperations.ZeroMemory(_managedKey);
@@ -133,14 +100,4 @@ internal sealed class ChaCha20Poly1305Aead : IAead
         cipher.Init(forEncryption, new ParametersWithIV(new KeyParameter(_managedKey!), nonce));
         return cipher;
     }
-
-    private static void CheckNonce(ReadOnlySpan<byte> nonce)
-    {
-        if (nonce.Length != NonceSize)
-            ThrowBadNonce();
-    }
-
-    [DoesNotReturn]
-    private static void ThrowBadNonce() =>
-        throw new ArgumentException($"A ChaCha20-Poly1305 nonce is {NonceSize} bytes.", "nonce");
 }

@@ -1,9 +1,6 @@
 using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
 using System.Text;
-using SecretChat.Security.Identity;
-using SecretChat.Security.Noise;
-using SecretChat.Security.Rsa;
 
 namespace SecretChat.Security.Tests.Channels;
 
@@ -12,21 +9,12 @@ namespace SecretChat.Security.Tests.Channels;
 /// after the handshake. The receiver must fail with <see cref="AuthenticationFailedException"/>, deliver nothing
 /// forged (only what came before the attack), and the sender must learn that the session ended.
 /// </summary>
-public sealed class FramedSecureChannelAttackTests : IDisposable
+public sealed class FramedSecureChannelAttackTests : TwoPeersTest
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
     /// <summary>The attacked frame: the second sealed frame after the handshake (the first passes untouched).</summary>
     private const int Attacked = 1;
-
-    private readonly StaticKeyPair _aliceKey = StaticKeyPair.Generate();
-    private readonly StaticKeyPair _bobKey = StaticKeyPair.Generate();
-
-    public void Dispose()
-    {
-        _aliceKey.Dispose();
-        _bobKey.Dispose();
-    }
 
     public static TheoryData<string, string> Attacks()
     {
@@ -45,8 +33,8 @@ public sealed class FramedSecureChannelAttackTests : IDisposable
     {
         var (aliceConnection, bobConnection, middle) = RewritingMiddle.Create(Rewrite(attack));
         await using var _ = middle;
-        await using var alice = new FramedSecureChannel(aliceConnection, Module(mode, _aliceKey), HandshakeRole.Initiator, Timeout);
-        await using var bob = new FramedSecureChannel(bobConnection, Module(mode, _bobKey), HandshakeRole.Responder, Timeout);
+        await using var alice = new FramedSecureChannel(aliceConnection, Module(mode, AliceKey), HandshakeRole.Initiator, Timeout);
+        await using var bob = new FramedSecureChannel(bobConnection, Module(mode, BobKey), HandshakeRole.Responder, Timeout);
         var delivered = new List<string>();
         var bobEnded = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var bobSubscription = bob.Messages.Subscribe(
@@ -83,8 +71,8 @@ public sealed class FramedSecureChannelAttackTests : IDisposable
         // The control: the same middle with an identity rewrite breaks nothing, so the failures above are the attacks'.
         var (aliceConnection, bobConnection, middle) = RewritingMiddle.Create((_, frame) => [frame]);
         await using var _ = middle;
-        await using var alice = new FramedSecureChannel(aliceConnection, Module(mode, _aliceKey), HandshakeRole.Initiator, Timeout);
-        await using var bob = new FramedSecureChannel(bobConnection, Module(mode, _bobKey), HandshakeRole.Responder, Timeout);
+        await using var alice = new FramedSecureChannel(aliceConnection, Module(mode, AliceKey), HandshakeRole.Initiator, Timeout);
+        await using var bob = new FramedSecureChannel(bobConnection, Module(mode, BobKey), HandshakeRole.Responder, Timeout);
         var bobGot = bob.Messages.Select(m => Encoding.UTF8.GetString(m)).Take(4).ToList().ToTask();
         using var aliceSubscription = alice.Messages.Subscribe(_ => { }, _ => { });
         await alice.Established.WaitAsync(Timeout);
@@ -135,7 +123,4 @@ public sealed class FramedSecureChannelAttackTests : IDisposable
             }
         };
     }
-
-    private static ISecurityModule Module(string mode, StaticKeyPair key) =>
-        mode == "noise" ? new NoiseSecurity(key) : new RsaSecurity();
 }

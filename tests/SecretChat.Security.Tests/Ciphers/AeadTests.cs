@@ -12,7 +12,7 @@ public sealed class AeadTests
 
     public static TheoryData<string> Ciphers => ["AES-GCM", "ChaCha20-Poly1305", "ChaCha20-Poly1305 (BouncyCastle)"];
 
-    private static IAead Create(string cipher) => cipher switch
+    private static Aead Create(string cipher) => cipher switch
     {
         "AES-GCM" => new AesGcmAead(Key),
         "ChaCha20-Poly1305" => new ChaCha20Poly1305Aead(Key),
@@ -24,7 +24,7 @@ public sealed class AeadTests
     public void Aead_SealThenTryOpen_RoundTripsWithTheAssociatedData(string cipher)
     {
         using var aead = Create(cipher);
-        var sealedBytes = new byte[Plaintext.Length + aead.TagSize];
+        var sealedBytes = new byte[Plaintext.Length + Aead.TagSize];
         aead.Seal(Nonce, Ad, Plaintext, sealedBytes);
         var opened = new byte[Plaintext.Length];
 
@@ -38,14 +38,14 @@ public sealed class AeadTests
     public void Aead_TryOpenBadTag_ReturnsFalseAndClearsTheDestination(string cipher)
     {
         using var aead = Create(cipher);
-        var sealedBytes = new byte[Plaintext.Length + aead.TagSize];
+        var sealedBytes = new byte[Plaintext.Length + Aead.TagSize];
         aead.Seal(Nonce, Ad, Plaintext, sealedBytes);
         sealedBytes[^1] ^= 0x80;
         var opened = Enumerable.Repeat((byte)0xAA, Plaintext.Length).ToArray();
 
         Assert.False(aead.TryOpen(Nonce, Ad, sealedBytes, opened));
         Assert.All(opened, b => Assert.Equal(0, b));
-        Assert.False(aead.TryOpen(Nonce, Ad, sealedBytes.AsSpan(0, aead.TagSize - 1), opened));
+        Assert.False(aead.TryOpen(Nonce, Ad, sealedBytes.AsSpan(0, Aead.TagSize - 1), opened));
     }
 
     [Theory]
@@ -53,7 +53,7 @@ public sealed class AeadTests
     public void Aead_WrongNonceLength_ThrowsNamingTheNonce(string cipher)
     {
         using var aead = Create(cipher);
-        Assert.Equal(12, aead.NonceSize);
+        Assert.Equal(12, Aead.NonceSize);
         var e = Assert.Throws<ArgumentException>(() => aead.Seal(new byte[8], Ad, Plaintext, new byte[Plaintext.Length + 16]));
         Assert.Equal("nonce", e.ParamName);
     }

@@ -1,8 +1,6 @@
 using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
-using SecretChat.Security.Identity;
-using SecretChat.Security.Noise;
-using SecretChat.Security.Rsa;
+using SecretChat.Security.Tests.Channels;
 using SecretChat.Security.Tests.Rsa;
 using SecretChat.Transport;
 
@@ -12,18 +10,9 @@ namespace SecretChat.Security.Tests.Handshakes;
 /// The hellos are the handshake's prologue: each side feeds exactly the label and both hellos into the real noise or
 /// rsa handshake, and a prologue that differs in one byte between the sides makes that handshake fail.
 /// </summary>
-public sealed class PrologueBindingTests : IDisposable
+public sealed class PrologueBindingTests : TwoPeersTest
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
-
-    private readonly StaticKeyPair _aliceKey = StaticKeyPair.Generate();
-    private readonly StaticKeyPair _bobKey = StaticKeyPair.Generate();
-
-    public void Dispose()
-    {
-        _aliceKey.Dispose();
-        _bobKey.Dispose();
-    }
 
     /// <summary>"SecretChat prologue v1", then "SCHT" 1 mode 1 (the initiator's hello), then "SCHT" 1 mode 2 (the responder's).</summary>
     private static byte[] ExpectedPrologue(SecurityMode mode) => Convert.FromHexString(
@@ -37,8 +26,8 @@ public sealed class PrologueBindingTests : IDisposable
     public async Task FramedChannels_BothSides_FeedTheLabelAndBothHellosToTheRealHandshake(SecurityMode mode)
     {
         var (left, right) = InMemoryFrameTransport.CreatePair();
-        var aliceModule = new RecordingSecurity(Module(mode, _aliceKey));
-        var bobModule = new RecordingSecurity(Module(mode, _bobKey));
+        var aliceModule = new RecordingSecurity(Module(mode, AliceKey));
+        var bobModule = new RecordingSecurity(Module(mode, BobKey));
         await using var alice = new FramedSecureChannel(left, aliceModule, HandshakeRole.Initiator, Timeout);
         await using var bob = new FramedSecureChannel(right, bobModule, HandshakeRole.Responder, Timeout);
         using var aliceSubscription = alice.Messages.Subscribe(_ => { }, _ => { });
@@ -72,8 +61,8 @@ public sealed class PrologueBindingTests : IDisposable
         var prologue = ExpectedPrologue(mode);
         var changed = (byte[])prologue.Clone();
         changed[position] ^= 0x01;
-        using var initiator = Module(mode, _aliceKey).CreateHandshake(HandshakeRole.Initiator, prologue);
-        using var responder = Module(mode, _bobKey).CreateHandshake(HandshakeRole.Responder, changed);
+        using var initiator = Module(mode, AliceKey).CreateHandshake(HandshakeRole.Initiator, prologue);
+        using var responder = Module(mode, BobKey).CreateHandshake(HandshakeRole.Responder, changed);
 
         Assert.Throws<HandshakeException>(() => new HandshakeDriver().Run(initiator, responder));
     }
@@ -84,8 +73,8 @@ public sealed class PrologueBindingTests : IDisposable
     public void Handshake_SamePrologue_Completes(SecurityMode mode)
     {
         // The control for the test above: the same two modules complete when the prologues agree.
-        using var initiator = Module(mode, _aliceKey).CreateHandshake(HandshakeRole.Initiator, ExpectedPrologue(mode));
-        using var responder = Module(mode, _bobKey).CreateHandshake(HandshakeRole.Responder, ExpectedPrologue(mode));
+        using var initiator = Module(mode, AliceKey).CreateHandshake(HandshakeRole.Initiator, ExpectedPrologue(mode));
+        using var responder = Module(mode, BobKey).CreateHandshake(HandshakeRole.Responder, ExpectedPrologue(mode));
 
         new HandshakeDriver().Run(initiator, responder);
 
@@ -103,7 +92,7 @@ public sealed class PrologueBindingTests : IDisposable
     {
         // On the wire a rewritten hello is refused before the prologue is even used (defence in depth).
         var (left, right) = InMemoryFrameTransport.CreatePair();
-        await using var bob = new FramedSecureChannel(right, Module(mode, _bobKey), HandshakeRole.Responder, Timeout);
+        await using var bob = new FramedSecureChannel(right, Module(mode, BobKey), HandshakeRole.Responder, Timeout);
         using var bobSubscription = bob.Messages.Subscribe(_ => { }, _ => { });
         var hello = new ProtocolHello(ProtocolHello.CurrentVersion, mode, HandshakeRole.Initiator).ToArray();
         hello[offset] ^= 0x04;
@@ -113,9 +102,6 @@ public sealed class PrologueBindingTests : IDisposable
         await Assert.ThrowsAsync<HandshakeException>(() => bob.Established.WaitAsync(Timeout));
         await left.DisposeAsync();
     }
-
-    private static ISecurityModule Module(SecurityMode mode, StaticKeyPair key) =>
-        mode == SecurityMode.Noise ? new NoiseSecurity(key) : new RsaSecurity();
 
     /// <summary>A real security module that records the prologue each handshake is given.</summary>
     private sealed class RecordingSecurity(ISecurityModule inner) : ISecurityModule

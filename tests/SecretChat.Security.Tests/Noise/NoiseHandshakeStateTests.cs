@@ -1,28 +1,19 @@
 using System.Buffers;
-using SecretChat.Security.Identity;
 using SecretChat.Security.Noise;
+using SecretChat.Security.Tests.Channels;
 
 namespace SecretChat.Security.Tests.Noise;
 
 /// <summary>The handshake state keeps private keys only while it needs them.</summary>
-public sealed class NoiseHandshakeStateTests : IDisposable
+public sealed class NoiseHandshakeStateTests : TwoPeersTest
 {
     private static readonly byte[] Prologue = "prologue"u8.ToArray();
-
-    private readonly StaticKeyPair _alice = StaticKeyPair.Generate();
-    private readonly StaticKeyPair _bob = StaticKeyPair.Generate();
-
-    public void Dispose()
-    {
-        _alice.Dispose();
-        _bob.Dispose();
-    }
 
     [Fact]
     public void Split_CompletedHandshake_WipesStaticCopyAndEphemeralKeyOnBothSides()
     {
-        using var initiator = new NoiseHandshakeState(NoisePattern.XX, initiator: true, Prologue, _alice.PrivateKey);
-        using var responder = new NoiseHandshakeState(NoisePattern.XX, initiator: false, Prologue, _bob.PrivateKey);
+        using var initiator = new NoiseHandshakeState(NoisePattern.XX, initiator: true, Prologue, AliceKey.PrivateKey);
+        using var responder = new NoiseHandshakeState(NoisePattern.XX, initiator: false, Prologue, BobKey.PrivateKey);
         Exchange(initiator, responder);
         Exchange(responder, initiator);
         Exchange(initiator, responder);
@@ -44,15 +35,15 @@ public sealed class NoiseHandshakeStateTests : IDisposable
                 Assert.All(ephemeralKey.ToArray(), b => Assert.Equal(0, b));
             }
             // The identity itself belongs to its owner: the handshake wiped only its own copy.
-            Assert.NotEqual(-1, _alice.PrivateKey.IndexOfAnyExcept((byte)0));
+            Assert.NotEqual(-1, AliceKey.PrivateKey.IndexOfAnyExcept((byte)0));
         }
     }
 
     [Fact]
     public void ReadMessage_TamperedMessage_FailsAndWipesThePrivateKeys()
     {
-        using var initiator = new NoiseHandshakeState(NoisePattern.XX, initiator: true, Prologue, _alice.PrivateKey);
-        using var responder = new NoiseHandshakeState(NoisePattern.XX, initiator: false, Prologue, _bob.PrivateKey);
+        using var initiator = new NoiseHandshakeState(NoisePattern.XX, initiator: true, Prologue, AliceKey.PrivateKey);
+        using var responder = new NoiseHandshakeState(NoisePattern.XX, initiator: false, Prologue, BobKey.PrivateKey);
         Exchange(initiator, responder);
         var reply = new ArrayBufferWriter<byte>();
         responder.WriteMessage([], reply);
@@ -69,7 +60,7 @@ public sealed class NoiseHandshakeStateTests : IDisposable
     [Fact]
     public void Dispose_MidHandshake_WipesThePrivateKeys()
     {
-        var initiator = new NoiseHandshakeState(NoisePattern.XX, initiator: true, Prologue, _alice.PrivateKey);
+        var initiator = new NoiseHandshakeState(NoisePattern.XX, initiator: true, Prologue, AliceKey.PrivateKey);
         initiator.WriteMessage([], new ArrayBufferWriter<byte>());
         var (staticKey, ephemeralKey) = initiator.PrivateKeyStorage;
 
