@@ -3,7 +3,6 @@ using BenchmarkDotNet.Attributes;
 using SecretChat.Benchmarks.Infrastructure;
 using SecretChat.Security;
 using SecretChat.Security.Ciphers;
-using SecretChat.Security.Noise;
 
 namespace SecretChat.Benchmarks;
 

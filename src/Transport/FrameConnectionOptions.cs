@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Reactive.Concurrency;
 using SecretChat.Framing;
 
 namespace SecretChat.Transport;
@@ -21,14 +22,14 @@ public sealed record FrameConnectionOptions
     /// </summary>
     public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>The clock <see cref="CloseTimeout"/> runs on.</summary>
-    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+    /// <summary>The scheduler <see cref="CloseTimeout"/> runs on (a <c>TestScheduler</c> in tests: virtual time).</summary>
+    public IScheduler Scheduler { get; init; } = DefaultScheduler.Instance;
 
     internal void Validate()
     {
         if (CloseTimeout <= TimeSpan.Zero && CloseTimeout != Timeout.InfiniteTimeSpan)
             throw new ArgumentOutOfRangeException(nameof(CloseTimeout), CloseTimeout, "The close timeout must be positive or infinite.");
-        ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
+        ArgumentNullException.ThrowIfNull(Scheduler, nameof(Scheduler));
         if (MaxPayloadSize < 0)
             throw new ArgumentOutOfRangeException(nameof(MaxPayloadSize), MaxPayloadSize, "The payload limit cannot be negative.");
     }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
+using System.Reactive.Concurrency;
 using System.Reactive.Linq;
 using SecretChat.Framing;
 
@@ -25,7 +26,7 @@ public partial class PipeFrameConnection : IFrameConnection
     private readonly IDuplexPipe _transport;
     private readonly int _maxPayloadSize;
     private readonly TimeSpan _closeTimeout;
-    private readonly TimeProvider _timeProvider;
+    private readonly IScheduler _scheduler;
 
     // Set once, by Abort or DisposeAsync; from then on sends fail and receiving stops with this error.
     private ConnectionAbortedException? _closeError;
@@ -41,7 +42,7 @@ public partial class PipeFrameConnection : IFrameConnection
         _transport = transport;
         _maxPayloadSize = options.MaxPayloadSize;
         _closeTimeout = options.CloseTimeout;
-        _timeProvider = options.TimeProvider;
+        _scheduler = options.Scheduler;
         RemoteEndPoint = remoteEndPoint;
         Frames = Observable.Create<ReadOnlySequence<byte>>(ReceiveFramesAsync);
     }
@@ -75,7 +76,7 @@ public partial class PipeFrameConnection : IFrameConnection
             try
             {
                 await CompleteOutputAsync().ConfigureAwait(false);
-                await OutputDrained.WaitAsync(_closeTimeout, _timeProvider).ConfigureAwait(false);
+                await WaitForDrainAsync(OutputDrained, _closeTimeout, _scheduler).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
@@ -88,6 +89,23 @@ public partial class PipeFrameConnection : IFrameConnection
         }
 
         Close(ConnectionAbortedException.Disposed(), abortive);
+    }
+
+    /// <summary>Waits for <paramref name="drained"/>; throws <see cref="TimeoutException"/> once <paramref name="timeout"/> passes on <paramref name="scheduler"/>.</summary>
+    private static async Task WaitForDrainAsync(Task drained, TimeSpan timeout, IScheduler scheduler)
+    {
+        if (drained.IsCompleted || timeout == Timeout.InfiniteTimeSpan)
+        {
+            await drained.ConfigureAwait(false);
+            return;
+        }
+        var timedOut = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (scheduler.Schedule(timeout, () => timedOut.TrySetResult()))
+        {
+            if (await Task.WhenAny(drained, timedOut.Task).ConfigureAwait(false) != drained)
+                throw new TimeoutException();
+        }
+        await drained.ConfigureAwait(false);
     }
 
     /// <summary>

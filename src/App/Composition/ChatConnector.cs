@@ -27,7 +27,8 @@ public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
     {
         ArgumentNullException.ThrowIfNull(options);
         var peer = ParseEndPoint(options);
-        var security = SecurityModules.Create(options);
+        // The identity key is needed only until the handshake is done, which it is once the session is returned.
+        using var security = SecurityModules.Create(options);
         if (options.Transport == ChatTransport.PeerToPeer)
             return await ConnectPeerToPeerAsync(peer, security, options, progress, cancellationToken).ConfigureAwait(false);
 
@@ -55,10 +56,12 @@ public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
         }
         catch (TransportException e)
         {
+            security.Dispose();
             throw new ChatFailedException(e.Message, e);
         }
         catch (SocketException e)
         {
+            security.Dispose();
             throw new ChatFailedException(e.SocketErrorCode == SocketError.AddressAlreadyInUse
                 ? $"Could not listen on {endPoint}: the address is already in use."
                 : $"Could not listen on {endPoint}: {e.Message}.", e);
@@ -240,6 +243,7 @@ public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
         public virtual ValueTask DisposeAsync()
         {
             _rejections.OnCompleted();
+            security.Dispose();
             return ValueTask.CompletedTask;
         }
 

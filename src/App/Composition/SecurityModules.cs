@@ -7,8 +7,17 @@ using SecretChat.Security.Rsa;
 
 namespace SecretChat.App.Composition;
 
-/// <summary>A security module and how each of its sessions verifies the peer (pins for noise, nothing for the others).</summary>
-public sealed record SecurityChoice(ISecurityModule Module, Func<IPeerVerifier> NewVerifier);
+/// <summary>
+/// A security module and how each of its sessions verifies the peer (pins for noise, nothing for the others).
+/// It owns what it loaded (noise: the identity key): dispose it once no handshake will start any more, which wipes the key.
+/// </summary>
+public sealed record SecurityChoice(ISecurityModule Module, Func<IPeerVerifier> NewVerifier) : IDisposable
+{
+    /// <summary>What this choice loaded and must wipe (the identity key), if anything.</summary>
+    internal IDisposable? Owned { get; init; }
+
+    public void Dispose() => Owned?.Dispose();
+}
 
 /// <summary>Makes the security module that <see cref="ChatOptions.Encryption"/> names.</summary>
 public static class SecurityModules
@@ -26,8 +35,19 @@ public static class SecurityModules
         try
         {
             var identity = IdentityStore.LoadOrCreate(options.IdentityPath);
-            var knownPeers = KnownPeers.Load(KnownPeersLocation.Resolve(options));
-            return new SecurityChoice(new NoiseSecurity(identity), () => new PinnedPeerVerifier(knownPeers, options.AcceptNewPeerKey));
+            try
+            {
+                var knownPeers = KnownPeers.Load(KnownPeersLocation.Resolve(options));
+                return new SecurityChoice(new NoiseSecurity(identity), () => new PinnedPeerVerifier(knownPeers, options.AcceptNewPeerKey))
+                {
+                    Owned = identity,
+                };
+            }
+            catch
+            {
+                identity.Dispose();
+                throw;
+            }
         }
         catch (IdentityException e)
         {

@@ -2,7 +2,10 @@ using System.Security.Cryptography;
 
 namespace SecretChat.Security.Ciphers;
 
-/// <summary>HKDF with HMAC-SHA-256 (RFC 5869), over .NET's <see cref="HKDF"/>; the one path key schedules and the vectors share.</summary>
+/// <summary>
+/// HKDF with HMAC-SHA-256 (RFC 5869), over .NET's <see cref="HKDF"/>: the one HKDF every key schedule (Noise's
+/// SymmetricState, the rsa mode's) and the vectors share.
+/// </summary>
 internal static class HkdfSha256
 {
     public const int HashSize = 32;
@@ -17,12 +20,18 @@ internal static class HkdfSha256
         HKDF.DeriveKey(HashAlgorithmName.SHA256, inputKeyMaterial, output, salt, info);
     }
 
-    /// <summary>HKDF-Extract: writes the 32-byte pseudorandom key. An empty salt means 32 zero bytes (RFC 5869).</summary>
+    /// <summary>
+    /// HKDF-Extract: writes the 32-byte pseudorandom key, HMAC-SHA-256(salt, ikm). An empty salt means 32 zero bytes
+    /// (RFC 5869), which HMAC's zero padding of the key gives by itself. Noise's HKDF is this with the chaining key as
+    /// the salt, followed by <see cref="Expand"/> with an empty info.
+    /// </summary>
     public static void Extract(ReadOnlySpan<byte> inputKeyMaterial, ReadOnlySpan<byte> salt, Span<byte> pseudorandomKey)
     {
         if (pseudorandomKey.Length != HashSize)
             throw new ArgumentException("The pseudorandom key is 32 bytes long.", nameof(pseudorandomKey));
-        HKDF.Extract(HashAlgorithmName.SHA256, inputKeyMaterial, salt, pseudorandomKey);
+        // HMAC directly rather than HKDF.Extract: on Linux the platform's extract goes to OpenSSL, which refuses an
+        // empty input key material, and Noise's Split extracts from exactly that.
+        HMACSHA256.HashData(salt, inputKeyMaterial, pseudorandomKey);
     }
 
     /// <summary>HKDF-Expand from a 32-byte pseudorandom key.</summary>

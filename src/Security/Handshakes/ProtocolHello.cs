@@ -51,6 +51,9 @@ public readonly record struct ProtocolHello(byte Version, SecurityMode Mode, Han
         if (peer.Version != Version)
             throw new HandshakeException(
                 $"The peer speaks SecretChat protocol version {peer.Version}; this side speaks version {Version}.");
+        if (peer.Role is not (HandshakeRole.Initiator or HandshakeRole.Responder))
+            throw new HandshakeException(
+                $"The peer's hello names no known handshake role ({(byte)peer.Role}); it is not a SecretChat peer of this version.");
         if (peer.Mode != Mode)
             throw new HandshakeException(
                 $"The peer uses {peer.Mode.Name()} encryption but this side uses {Mode.Name()}; both sides must choose the same --encryption.");

@@ -4,7 +4,8 @@ namespace SecretChat.Security.Identity;
 
 /// <summary>
 /// Keeps this user's long-term identity key in a file: exactly the 32 raw bytes of the X25519
-/// private key, readable by the owner only (0600, in a 0700 directory, both set at creation).
+/// private key, readable by the owner only (0600, in a 0700 directory, both set at creation). On Unix a
+/// file that other users can access is refused, as ssh refuses such a private key.
 /// </summary>
 public static class IdentityStore
 {
@@ -22,7 +23,9 @@ public static class IdentityStore
     /// Loads the identity at <paramref name="path"/> (or <see cref="DefaultPath"/>), creating a new
     /// one if the file does not exist yet. The caller owns and disposes the key pair.
     /// </summary>
-    /// <exception cref="IdentityException">The file exists but is not a usable identity, or cannot be read or written.</exception>
+    /// <exception cref="IdentityException">
+    /// The file exists but is not a usable identity, other users can access it (Unix), or it cannot be read or written.
+    /// </exception>
     public static StaticKeyPair LoadOrCreate(string? path = null)
     {
         path = Path.GetFullPath(path ?? DefaultPath);
@@ -89,12 +92,35 @@ public static class IdentityStore
                 throw new IdentityException(path, $"The identity file {path} changed while it was being read; try again.");
             if (bytes.AsSpan().IndexOfAnyExcept((byte)0) < 0)
                 throw new IdentityException(path, $"The identity file {path} holds only zero bytes; it is corrupt.");
+            EnsureOwnerOnly(path);
             return StaticKeyPair.FromPrivateKey(bytes);
         }
         finally
         {
             CryptographicOperations.ZeroMemory(bytes);
         }
+    }
+
+    /// <summary>Refuses a key file that anyone but its owner can read, write or execute (any of the 077 bits).</summary>
+    private static void EnsureOwnerOnly(string path)
+    {
+        if (OperatingSystem.IsWindows())
+            return;
+        const UnixFileMode others =
+            UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
+            UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+        UnixFileMode mode;
+        try
+        {
+            mode = File.GetUnixFileMode(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IdentityException(path, $"The identity file {path} cannot be read: {e.Message}", e);
+        }
+        if ((mode & others) != 0)
+            throw new IdentityException(path,
+                $"The identity file {path} can be accessed by other users (mode {Convert.ToString((int)mode, 8).PadLeft(4, '0')}), so its private key is not private; make it readable by you only with 'chmod 600 {path}' and try again.");
     }
 
     private static StaticKeyPair Create(string path)

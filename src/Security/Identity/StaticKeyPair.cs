@@ -5,8 +5,10 @@ namespace SecretChat.Security.Identity;
 
 /// <summary>
 /// A long-term X25519 identity key pair. The public key is what peers pin and fingerprint; the
-/// private key stays inside the assembly, never appears in <see cref="ToString"/>, and is wiped on
-/// <see cref="Dispose"/>.
+/// private key stays inside the assembly, never appears in <see cref="ToString"/>, lives in a pinned
+/// array (so the GC never leaves a copy behind when it compacts) and is wiped on <see cref="Dispose"/>.
+/// Whoever loads or generates a key pair owns it and disposes it; afterwards every use throws
+/// <see cref="ObjectDisposedException"/>.
 /// </summary>
 public sealed class StaticKeyPair : IDisposable
 {
@@ -16,9 +18,10 @@ public sealed class StaticKeyPair : IDisposable
     private readonly byte[] _publicKey;
     private bool _disposed;
 
-    private StaticKeyPair(byte[] privateKey)
+    private StaticKeyPair(ReadOnlySpan<byte> privateKey)
     {
-        _privateKey = privateKey;
+        _privateKey = GC.AllocateUninitializedArray<byte>(KeySize, pinned: true);
+        privateKey.CopyTo(_privateKey);
         _publicKey = new byte[KeySize];
         X25519Dh.DerivePublicKey(_privateKey, _publicKey);
     }
@@ -26,9 +29,16 @@ public sealed class StaticKeyPair : IDisposable
     /// <summary>A fresh key pair from the system's CSPRNG.</summary>
     public static StaticKeyPair Generate()
     {
-        var privateKey = new byte[KeySize];
-        X25519Dh.GeneratePrivateKey(privateKey);
-        return new StaticKeyPair(privateKey);
+        Span<byte> privateKey = stackalloc byte[KeySize];
+        try
+        {
+            X25519Dh.GeneratePrivateKey(privateKey);
+            return new StaticKeyPair(privateKey);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(privateKey);
+        }
     }
 
     /// <summary>Rebuilds a key pair from its 32-byte private key (the input is copied; the caller may wipe it).</summary>
@@ -36,13 +46,22 @@ public sealed class StaticKeyPair : IDisposable
     {
         if (privateKey.Length != KeySize)
             throw new ArgumentException($"An X25519 private key is {KeySize} bytes.", nameof(privateKey));
-        return new StaticKeyPair(privateKey.ToArray());
+        return new StaticKeyPair(privateKey);
     }
 
     /// <summary>The 32-byte X25519 public key.</summary>
-    public ReadOnlyMemory<byte> PublicKey => _publicKey;
+    /// <exception cref="ObjectDisposedException">The key pair has been disposed.</exception>
+    public ReadOnlyMemory<byte> PublicKey
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _publicKey;
+        }
+    }
 
     /// <summary>The private key, for the handshake and the identity file only.</summary>
+    /// <exception cref="ObjectDisposedException">The key pair has been disposed.</exception>
     internal ReadOnlySpan<byte> PrivateKey
     {
         get
@@ -52,6 +71,10 @@ public sealed class StaticKeyPair : IDisposable
         }
     }
 
+    /// <summary>The private key's storage whatever the state, so tests can see the wipe.</summary>
+    internal ReadOnlyMemory<byte> PrivateKeyStorage => _privateKey;
+
+    /// <summary>Wipes the private key; idempotent.</summary>
     public void Dispose()
     {
         _disposed = true;
@@ -59,5 +82,6 @@ public sealed class StaticKeyPair : IDisposable
     }
 
     /// <summary>Shows the public key only.</summary>
-    public override string ToString() => $"X25519 identity {Convert.ToHexStringLower(_publicKey)}";
+    public override string ToString() =>
+        _disposed ? "X25519 identity (disposed)" : $"X25519 identity {Convert.ToHexStringLower(_publicKey)}";
 }

@@ -1,12 +1,15 @@
 using System.Buffers;
 using System.Security.Cryptography;
+using SecretChat.Security.Ciphers;
 
 namespace SecretChat.Security.Noise;
 
 /// <summary>
 /// Noise's HandshakeState (rev 34, §5.3) for DH = 25519 and hash = SHA-256, driven by a
 /// <see cref="NoisePattern"/>. Synchronous and I/O-free; any failure leaves it unusable.
-/// Ephemeral keys can be injected (test vectors only).
+/// Ephemeral keys can be injected (test vectors only). Its private keys (copies of the static key, the
+/// ephemeral key) live in pinned arrays and are wiped as soon as the handshake is done with them: when it
+/// hands over its session (<see cref="Split"/>), fails, or is disposed.
 /// </summary>
 internal sealed class NoiseHandshakeState : IDisposable
 {
@@ -44,7 +47,7 @@ internal sealed class NoiseHandshakeState : IDisposable
 
         if (!localStaticPrivate.IsEmpty)
         {
-            _localStaticPrivate = localStaticPrivate.ToArray();
+            _localStaticPrivate = PinnedCopy(localStaticPrivate);
             _localStaticPublic = new byte[DhLength];
             X25519Dh.DerivePublicKey(_localStaticPrivate, _localStaticPublic);
         }
@@ -136,6 +139,7 @@ internal sealed class NoiseHandshakeState : IDisposable
         catch
         {
             _failed = true;
+            WipePrivateKeys();
             throw;
         }
     }
@@ -185,6 +189,7 @@ internal sealed class NoiseHandshakeState : IDisposable
         catch
         {
             _failed = true;
+            WipePrivateKeys();
             throw;
         }
     }
@@ -201,17 +206,40 @@ internal sealed class NoiseHandshakeState : IDisposable
         if (_split)
             throw new InvalidOperationException("The handshake has already handed over its session.");
         _split = true;
-        return _symmetric.Split();
+        try
+        {
+            return _symmetric.Split();
+        }
+        finally
+        {
+            WipePrivateKeys();
+        }
     }
+
+    /// <summary>The local private keys' storage (static copy, ephemeral), so tests can see the wipe.</summary>
+    internal (ReadOnlyMemory<byte> Static, ReadOnlyMemory<byte> Ephemeral) PrivateKeyStorage =>
+        (_localStaticPrivate, _localEphemeralPrivate);
 
     public void Dispose()
     {
         _symmetric.Dispose();
+        WipePrivateKeys();
+        _failed = true;
+    }
+
+    private void WipePrivateKeys()
+    {
         if (_localStaticPrivate is not null)
             CryptographicOperations.ZeroMemory(_localStaticPrivate);
         if (_localEphemeralPrivate is not null)
             CryptographicOperations.ZeroMemory(_localEphemeralPrivate);
-        _failed = true;
+    }
+
+    private static byte[] PinnedCopy(ReadOnlySpan<byte> key)
+    {
+        var copy = GC.AllocateUninitializedArray<byte>(key.Length, pinned: true);
+        key.CopyTo(copy);
+        return copy;
     }
 
     private NoiseToken[] CurrentTokens() => _pattern.Messages[_messageIndex];
@@ -226,7 +254,7 @@ internal sealed class NoiseHandshakeState : IDisposable
 
     private void SetEphemeral(ReadOnlySpan<byte> privateKey)
     {
-        _localEphemeralPrivate = privateKey.ToArray();
+        _localEphemeralPrivate = PinnedCopy(privateKey);
         _localEphemeralPublic = new byte[DhLength];
         X25519Dh.DerivePublicKey(_localEphemeralPrivate, _localEphemeralPublic);
     }

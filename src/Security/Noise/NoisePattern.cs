@@ -13,7 +13,8 @@ internal enum NoiseToken : byte
 /// <summary>A handshake pattern (§7): pre-messages and message token lists, initiator's message first.</summary>
 internal sealed class NoisePattern
 {
-    private NoisePattern(string name, NoiseToken[] initiatorPreMessage, NoiseToken[] responderPreMessage, NoiseToken[][] messages)
+    /// <summary>A pattern; the product uses only <see cref="XX"/> (the vector tests build others).</summary>
+    internal NoisePattern(string name, NoiseToken[] initiatorPreMessage, NoiseToken[] responderPreMessage, NoiseToken[][] messages)
     {
         Name = name;
         InitiatorPreMessage = initiatorPreMessage;
@@ -33,14 +34,4 @@ internal sealed class NoisePattern
     public static NoisePattern XX { get; } = new(
         "XX", [], [],
         [[NoiseToken.E], [NoiseToken.E, NoiseToken.EE, NoiseToken.S, NoiseToken.ES], [NoiseToken.S, NoiseToken.SE]]);
-
-    /// <summary>-> e; &lt;- e, ee. Kept for the shared vectors: it exercises the engine without static keys.</summary>
-    public static NoisePattern NN { get; } = new(
-        "NN", [], [],
-        [[NoiseToken.E], [NoiseToken.E, NoiseToken.EE]]);
-
-    /// <summary>&lt;- s; ...; -> e, es, s, ss; &lt;- e, ee, se. Kept for the shared vectors (pre-message path).</summary>
-    public static NoisePattern IK { get; } = new(
-        "IK", [], [NoiseToken.S],
-        [[NoiseToken.E, NoiseToken.ES, NoiseToken.S, NoiseToken.SS], [NoiseToken.E, NoiseToken.EE, NoiseToken.SE]]);
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using SecretChat.Security.Ciphers;
 
 namespace SecretChat.Security.Noise;
 
@@ -15,7 +16,8 @@ internal sealed class SymmetricState : IDisposable
     public const int HashLength = 32;
 
     private readonly NoiseCipherFactory _cipherFactory;
-    private readonly byte[] _chainingKey = new byte[HashLength];
+    // Pinned so the GC never leaves an unwiped copy behind; wiped on Dispose.
+    private readonly byte[] _chainingKey = GC.AllocateArray<byte>(HashLength, pinned: true);
     private readonly byte[] _hash = new byte[HashLength];
     private readonly IncrementalHash _hasher = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private CipherState? _cipher;
@@ -93,6 +95,10 @@ internal sealed class SymmetricState : IDisposable
         {
             CryptographicOperations.ZeroMemory(key1);
             CryptographicOperations.ZeroMemory(key2);
+            // The handshake is over: only the handshake hash is still needed (channel binding).
+            CryptographicOperations.ZeroMemory(_chainingKey);
+            _cipher?.Dispose();
+            _cipher = null;
         }
     }
 
@@ -105,20 +111,25 @@ internal sealed class SymmetricState : IDisposable
     }
 
     /// <summary>
-    /// §4.3 HKDF with two outputs: temp = HMAC(ck, ikm); out1 = HMAC(temp, 0x01); out2 = HMAC(temp, out1 || 0x02).
-    /// <paramref name="output1"/> may alias <paramref name="chainingKey"/>.
+    /// §4.3 HKDF(ck, ikm) with two outputs: HKDF-Extract with the chaining key as salt, then HKDF-Expand with an
+    /// empty info to 64 bytes (RFC 5869's T(1) = HMAC(temp, 0x01), T(2) = HMAC(temp, T(1) || 0x02) is exactly
+    /// Noise's output1, output2). <paramref name="output1"/> may alias <paramref name="chainingKey"/>.
     /// </summary>
     internal static void Hkdf(ReadOnlySpan<byte> chainingKey, ReadOnlySpan<byte> inputKeyMaterial, Span<byte> output1, Span<byte> output2)
     {
-        Span<byte> tempKey = stackalloc byte[HashLength];
-        Span<byte> block = stackalloc byte[HashLength + 1];
-        HMACSHA256.HashData(chainingKey, inputKeyMaterial, tempKey);
-        block[0] = 0x01;
-        HMACSHA256.HashData(tempKey, block[..1], block[..HashLength]);
-        block[..HashLength].CopyTo(output1);
-        block[HashLength] = 0x02;
-        HMACSHA256.HashData(tempKey, block, output2);
-        CryptographicOperations.ZeroMemory(tempKey);
-        CryptographicOperations.ZeroMemory(block);
+        Span<byte> tempKey = stackalloc byte[HkdfSha256.HashSize];
+        Span<byte> outputs = stackalloc byte[2 * HashLength];
+        try
+        {
+            HkdfSha256.Extract(inputKeyMaterial, salt: chainingKey, tempKey);
+            HkdfSha256.Expand(tempKey, info: [], outputs);
+            outputs[..HashLength].CopyTo(output1);
+            outputs[HashLength..].CopyTo(output2);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(tempKey);
+            CryptographicOperations.ZeroMemory(outputs);
+        }
     }
 }

@@ -39,7 +39,7 @@ public static partial class SecureObservable
 
         return Observable.Create<SecureSession>(observer =>
         {
-            var run = new HandshakeRun(security, role, send, observer);
+            var run = new HandshakeRun(security, role, send, observer, clock);
             var timer = clock.Schedule(timeout, () => run.Fail(new HandshakeException(
                 $"The peer did not complete the handshake within {timeout.TotalSeconds:0.#} s.")));
             var subscription = new SingleAssignmentDisposable();
@@ -55,7 +55,8 @@ public static partial class SecureObservable
         ISecurityModule security,
         HandshakeRole role,
         Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> send,
-        IObserver<SecureSession> downstream) : IObserver<ReadOnlySequence<byte>>, IDisposable
+        IObserver<SecureSession> downstream,
+        IScheduler scheduler) : IObserver<ReadOnlySequence<byte>>, IDisposable
     {
         private readonly Lock _gate = new();
         private readonly CancellationTokenSource _cancel = new();
@@ -173,7 +174,9 @@ public static partial class SecureObservable
             }
             catch (Exception e)
             {
-                ThreadPool.QueueUserWorkItem(_ => OnError(e));
+                // Not inline: this runs inside a step of the handshake (under its lock, mid-write); failing later, on
+                // the operator's scheduler, leaves that step to finish first.
+                scheduler.Schedule(() => OnError(e));
                 return;
             }
             if (sending.IsCompletedSuccessfully)

@@ -39,6 +39,12 @@ public sealed class RsaKeyPool : IDisposable
         get { lock (_gate) return _ready.Count; }
     }
 
+    /// <summary>The refill running now, or the last one (completed); starts nothing. For tests that observe a refill.</summary>
+    internal Task CurrentRefill
+    {
+        get { lock (_gate) return _refill; }
+    }
+
     /// <summary>
     /// Starts filling the pool if it is not full, and returns a task that completes when the refill that is
     /// running ends (the pool is full then, unless keys were taken meanwhile or the pool was disposed).

@@ -3,33 +3,15 @@ using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
 using System.Text;
 using SecretChat.Framing;
-using SecretChat.Security.Identity;
-using SecretChat.Security.Noise;
 using SecretChat.Security.Pseudo;
-using SecretChat.Security.Rsa;
 using SecretChat.Transport;
 
 namespace SecretChat.Security.Tests.Channels;
 
 /// <summary>Every security mode through the one stream channel, over an in-memory framed pair.</summary>
-public class FramedSecureChannelTests : IDisposable
+public class FramedSecureChannelTests : TwoPeersTest
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
-    private readonly StaticKeyPair _aliceKey = StaticKeyPair.Generate();
-    private readonly StaticKeyPair _bobKey = StaticKeyPair.Generate();
-
-    public void Dispose()
-    {
-        _aliceKey.Dispose();
-        _bobKey.Dispose();
-    }
-
-    private ISecurityModule Module(string mode, StaticKeyPair key) => mode switch
-    {
-        "noise" => new NoiseSecurity(key),
-        "rsa" => new RsaSecurity(),
-        _ => new PseudoSecurity(),
-    };
 
     [Theory]
     [InlineData("noise")]
@@ -38,8 +20,8 @@ public class FramedSecureChannelTests : IDisposable
     public async Task Channels_EstablishTheSameSession_AndCarryMessagesBothWaysInOrder(string mode)
     {
         var (left, right) = InMemoryFrameTransport.CreatePair();
-        await using var alice = new FramedSecureChannel(left, Module(mode, _aliceKey), HandshakeRole.Initiator, Timeout);
-        await using var bob = new FramedSecureChannel(right, Module(mode, _bobKey), HandshakeRole.Responder, Timeout);
+        await using var alice = new FramedSecureChannel(left, Module(mode, AliceKey), HandshakeRole.Initiator, Timeout);
+        await using var bob = new FramedSecureChannel(right, Module(mode, BobKey), HandshakeRole.Responder, Timeout);
         var bobGot = bob.Messages.Select(m => System.Text.Encoding.UTF8.GetString(m)).Take(3).ToList().ToTask();
         var aliceGot = alice.Messages.Select(m => System.Text.Encoding.UTF8.GetString(m)).Take(1).ToList().ToTask();
 
@@ -54,8 +36,8 @@ public class FramedSecureChannelTests : IDisposable
         Assert.Equal(aliceSession.HandshakeHash.ToArray(), bobSession.HandshakeHash.ToArray());
         if (mode == "noise")
         {
-            Assert.Equal(_bobKey.PublicKey.ToArray(), aliceSession.RemoteStaticKey.ToArray());
-            Assert.Equal(_aliceKey.PublicKey.ToArray(), bobSession.RemoteStaticKey.ToArray());
+            Assert.Equal(BobKey.PublicKey.ToArray(), aliceSession.RemoteStaticKey.ToArray());
+            Assert.Equal(AliceKey.PublicKey.ToArray(), bobSession.RemoteStaticKey.ToArray());
         }
     }
 
@@ -65,11 +47,11 @@ public class FramedSecureChannelTests : IDisposable
     public async Task TransportDataBeforeTheHandshakeCompletes_FailsTheHandshake(string mode)
     {
         var (left, right) = InMemoryFrameTransport.CreatePair();
-        await using var bob = new FramedSecureChannel(right, Module(mode, _bobKey), HandshakeRole.Responder, Timeout);
+        await using var bob = new FramedSecureChannel(right, Module(mode, BobKey), HandshakeRole.Responder, Timeout);
         using var _ = bob.Messages.Subscribe(_ => { }, _ => { });
 
         // An impostor says hello as an initiator, then jumps straight to "sealed data".
-        await left.SendAsync(new ProtocolHello(ProtocolHello.CurrentVersion, Module(mode, _aliceKey).Mode, HandshakeRole.Initiator).ToArray());
+        await left.SendAsync(new ProtocolHello(ProtocolHello.CurrentVersion, Module(mode, AliceKey).Mode, HandshakeRole.Initiator).ToArray());
         await left.SendAsync(new byte[48]);
 
         await Assert.ThrowsAsync<HandshakeException>(() => bob.Established.WaitAsync(Timeout));
@@ -106,8 +88,8 @@ public class FramedSecureChannelTests : IDisposable
         var accepting = listener.AcceptAsync().AsTask();
         var left = await TcpTransport.ConnectAsync("127.0.0.1", listener.LocalEndPoint.Port).WaitAsync(Timeout);
         var right = await accepting.WaitAsync(Timeout);
-        await using var alice = new FramedSecureChannel(left, Module(mode, _aliceKey), HandshakeRole.Initiator, Timeout);
-        await using var bob = new FramedSecureChannel(right, Module(mode, _bobKey), HandshakeRole.Responder, Timeout);
+        await using var alice = new FramedSecureChannel(left, Module(mode, AliceKey), HandshakeRole.Initiator, Timeout);
+        await using var bob = new FramedSecureChannel(right, Module(mode, BobKey), HandshakeRole.Responder, Timeout);
         const int senders = 4;
         const int perSender = 200;
         var bobGot = bob.Messages.Select(m => m.ToArray()).Take(senders * perSender).ToList().ToTask();

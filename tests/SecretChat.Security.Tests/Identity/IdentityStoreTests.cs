@@ -1,4 +1,5 @@
 using SecretChat.Security.Identity;
+using SecretChat.Security.Noise;
 
 namespace SecretChat.Security.Tests.Identity;
 
@@ -62,6 +63,49 @@ public sealed class IdentityStoreTests
         Assert.Contains("corrupt", e.Message);
     }
 
+    [Theory]
+    [InlineData(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead, "0644")]
+    [InlineData(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, "0640")]
+    [InlineData(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead, "0604")]
+    [InlineData(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupWrite, "0620")]
+    public void LoadOrCreate_FileOthersCanAccess_RefusedWithTheChmodThatFixesIt(UnixFileMode mode, string octal)
+    {
+        if (OperatingSystem.IsWindows())
+            return;
+        using var temp = new TempDirectory();
+        var path = temp.File("identity.key");
+        byte[] original;
+        using (var created = IdentityStore.LoadOrCreate(path))
+            original = File.ReadAllBytes(path);
+        File.SetUnixFileMode(path, mode);
+
+        var e = Assert.Throws<IdentityException>(() => IdentityStore.LoadOrCreate(path));
+
+        Assert.Equal(path, e.FilePath);
+        Assert.Equal(
+            $"The identity file {path} can be accessed by other users (mode {octal}), so its private key is not private; make it readable by you only with 'chmod 600 {path}' and try again.",
+            e.Message);
+        Assert.Equal(original, File.ReadAllBytes(path)); // never overwritten
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        using var reloaded = IdentityStore.LoadOrCreate(path);
+        Assert.Equal(original, reloaded.PrivateKey.ToArray());
+    }
+
+    [Fact]
+    public void LoadOrCreate_OwnerReadOnlyFile_Loads()
+    {
+        if (OperatingSystem.IsWindows())
+            return;
+        using var temp = new TempDirectory();
+        var path = temp.File("identity.key");
+        IdentityStore.LoadOrCreate(path).Dispose();
+        File.SetUnixFileMode(path, UnixFileMode.UserRead);
+
+        using var loaded = IdentityStore.LoadOrCreate(path);
+
+        Assert.Equal(File.ReadAllBytes(path), loaded.PrivateKey.ToArray());
+    }
+
     [Fact]
     public void DefaultDirectory_FollowsXdgConfigHomeThenHome()
     {
@@ -86,12 +130,45 @@ public sealed class IdentityStoreTests
     }
 
     [Fact]
-    public void StaticKeyPair_Dispose_WipesPrivateKey()
+    public void StaticKeyPair_Dispose_WipesPrivateKeyAndRefusesEveryUse()
     {
         var pair = StaticKeyPair.Generate();
+        var storage = pair.PrivateKeyStorage;
         Assert.Equal(32, pair.PublicKey.Length);
+        Assert.NotEqual(-1, storage.Span.IndexOfAnyExcept((byte)0));
+
         pair.Dispose();
+        pair.Dispose();
+
+        Assert.All(storage.ToArray(), b => Assert.Equal(0, b));
         Assert.Throws<ObjectDisposedException>(() => pair.PrivateKey.Length);
+        Assert.Throws<ObjectDisposedException>(() => pair.PublicKey);
+        Assert.DoesNotContain("00000000", pair.ToString());
+    }
+
+    [Fact]
+    public void StaticKeyPair_LoadedFromFile_WipedOnDispose()
+    {
+        using var temp = new TempDirectory();
+        var path = temp.File("identity.key");
+        IdentityStore.LoadOrCreate(path).Dispose();
+        var loaded = IdentityStore.LoadOrCreate(path);
+        var storage = loaded.PrivateKeyStorage;
+        Assert.Equal(File.ReadAllBytes(path), storage.ToArray());
+
+        loaded.Dispose();
+
+        Assert.All(storage.ToArray(), b => Assert.Equal(0, b));
+    }
+
+    [Fact]
+    public void NoiseSecurity_IdentityDisposed_CreateHandshakeThrowsObjectDisposed()
+    {
+        var identity = StaticKeyPair.Generate();
+        var security = new NoiseSecurity(identity);
+        identity.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => security.CreateHandshake(HandshakeRole.Initiator, [1, 2, 3]));
     }
 
     [Fact]

@@ -53,6 +53,29 @@ public class HandshakeOperatorTests : ReactiveTest
     }
 
     [Fact]
+    public void Handshake_SendThrows_FailsOnTheGivenSchedulerAtTheNextTick()
+    {
+        var sendError = new InvalidOperationException("the connection is gone");
+        ValueTask ThrowingSend(ReadOnlyMemory<byte> message, CancellationToken cancellationToken) => throw sendError;
+        var frames = _scheduler.CreateHotObservable<ReadOnlySequence<byte>>();
+        var threads = new List<int>();
+
+        var result = _scheduler.Start(() => frames
+            .Handshake(new ScriptedSecurity(), HandshakeRole.Initiator, ThrowingSend, Timeout, _scheduler)
+            .Do(_ => { }, _ => threads.Add(Environment.CurrentManagedThreadId)));
+
+        // The hello is sent at subscription (200); its failure is scheduled, not raised inside the send, and
+        // not on some other thread: it arrives in virtual time, on the test's own thread.
+        var error = Assert.Single(result.Messages);
+        Assert.Equal(201, error.Time);
+        Assert.Equal(NotificationKind.OnError, error.Value.Kind);
+        var handshakeError = Assert.IsType<HandshakeException>(error.Value.Exception);
+        Assert.Same(sendError, handshakeError.InnerException);
+        Assert.Equal([Environment.CurrentManagedThreadId], threads);
+        Assert.Equal(201, frames.Subscriptions.Single().Unsubscribe);
+    }
+
+    [Fact]
     public void Handshake_Completed_LeavesItsLastSendsRunning()
     {
         // Over TCP a send completes only once the socket took it, so the last message is often still pending

@@ -66,10 +66,15 @@ public class RsaKeyPoolTests
     public async Task RsaSecurity_Created_StartsFillingItsPool()
     {
         using var pool = new RsaKeyPool();
+        Assert.True(pool.CurrentRefill.IsCompleted);
+        Assert.Equal(0, pool.Available);
+
         _ = new RsaSecurity(pool);
 
-        await pool.WarmAsync().WaitAsync(Patience);
-
+        // Observe the refill the constructor started (WarmAsync here would start one itself and prove nothing).
+        var refill = pool.CurrentRefill;
+        Assert.False(refill.IsCompleted && pool.Available == 0, "creating the module started no refill");
+        await refill.WaitAsync(Patience);
         Assert.Equal(1, pool.Available);
     }
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
+using Microsoft.Reactive.Testing;
 using SecretChat.Framing;
 
 namespace SecretChat.Transport.Tests.Tcp;
@@ -73,17 +74,20 @@ public class TcpSendSemanticsTests
     {
         // A socket whose peer never reads cannot be made to hold exactly so much: the kernel's buffers grow.
         // A transport whose drain never completes is the same case, deterministically.
-        var clock = new ManualClock();
+        var scheduler = new TestScheduler();
         var outbound = new System.IO.Pipelines.Pipe();
         var inbound = new System.IO.Pipelines.Pipe();
         var connection = new StuckTransportConnection(inbound.Reader, outbound.Writer,
-            FrameConnectionOptions.Default with { CloseTimeout = TimeSpan.FromSeconds(5), TimeProvider = clock });
+            FrameConnectionOptions.Default with { CloseTimeout = TimeSpan.FromSeconds(5), Scheduler = scheduler });
         await connection.SendAsync(new byte[] { 1 });
 
         var disposing = connection.DisposeAsync().AsTask();
         Assert.False(disposing.IsCompleted);
         Assert.Null(connection.ClosedAbortively);
-        clock.Advance(TimeSpan.FromSeconds(5));
+        scheduler.AdvanceBy(TimeSpan.FromSeconds(5).Ticks - 1);
+        Assert.False(disposing.IsCompleted);
+        Assert.Null(connection.ClosedAbortively);
+        scheduler.AdvanceBy(1);
 
         await disposing.WaitAsync(Timeouts.Default);
         Assert.True(connection.ClosedAbortively);
@@ -186,45 +190,4 @@ public class TcpSendSemanticsTests
 
     private sealed record DuplexPipe(System.IO.Pipelines.PipeReader Input, System.IO.Pipelines.PipeWriter Output)
         : System.IO.Pipelines.IDuplexPipe;
-
-    /// <summary>A clock that moves only when told to.</summary>
-    private sealed class ManualClock : TimeProvider
-    {
-        private readonly List<(DateTimeOffset Due, TimerCallback Callback, object? State)> _timers = [];
-        private DateTimeOffset _now = DateTimeOffset.UnixEpoch;
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            lock (_timers)
-                _timers.Add((_now + dueTime, callback, state));
-            return new NoTimer();
-        }
-
-        public void Advance(TimeSpan by)
-        {
-            List<(DateTimeOffset Due, TimerCallback Callback, object? State)> due;
-            lock (_timers)
-            {
-                _now += by;
-                due = _timers.Where(t => t.Due <= _now).ToList();
-                _timers.RemoveAll(t => t.Due <= _now);
-            }
-
-            foreach (var timer in due)
-                timer.Callback(timer.State);
-        }
-
-        private sealed class NoTimer : ITimer
-        {
-            public bool Change(TimeSpan dueTime, TimeSpan period) => true;
-
-            public void Dispose()
-            {
-            }
-
-            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-        }
-    }
 }

@@ -68,8 +68,8 @@ public sealed class NoiseVectorTests
         var pattern = patternName switch
         {
             "XX" => NoisePattern.XX,
-            "NN" => NoisePattern.NN,
-            "IK" => NoisePattern.IK,
+            "NN" => VectorPatterns.NN,
+            "IK" => VectorPatterns.IK,
             _ => throw new InvalidOperationException(patternName),
         };
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SecretChat.Security.Ciphers;
 using SecretChat.Security.Noise;
 using SecretChat.Tests;
 
@@ -56,19 +57,19 @@ public sealed class WycheproofNoiseTests
             if (iv.Length != ChaCha20Poly1305Aead.NonceSize)
             {
                 Assert.True(HasFlag(test, "InvalidNonceSize"), $"tcId {id}");
-                Assert.Throws<ArgumentException>(() => aead.Encrypt(iv, msg, aad, new byte[msg.Length + 16]));
+                Assert.Throws<ArgumentException>(() => aead.Seal(iv, aad, msg, new byte[msg.Length + 16]));
                 unsupported++;
                 continue;
             }
 
             var opened = new byte[msg.Length];
-            var ok = aead.TryDecrypt(iv, sealedBytes, aad, opened);
+            var ok = aead.TryOpen(iv, aad, sealedBytes, opened);
             if (result == "valid")
             {
                 Assert.True(ok, $"tcId {id}");
                 Assert.Equal(msg, opened);
                 var produced = new byte[msg.Length + 16];
-                aead.Encrypt(iv, msg, aad, produced);
+                aead.Seal(iv, aad, msg, produced);
                 Assert.Equal(sealedBytes, produced);
             }
             else

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
-using SecretChat.Security.Noise;
+using SecretChat.Security.Ciphers;
 
-namespace SecretChat.Security.Tests.Noise;
+namespace SecretChat.Security.Tests.Ciphers;
 
 public sealed class ChaChaPolyCipherStateTests
 {
@@ -46,7 +46,7 @@ public sealed class ChaChaPolyCipherStateTests
         var viaState = new byte[16 + 3];
         state.Seal(0x0102030405060708, [7], [1, 2, 3], viaState);
         var viaRaw = new byte[16 + 3];
-        raw.Encrypt([0, 0, 0, 0, 8, 7, 6, 5, 4, 3, 2, 1], [1, 2, 3], [7], viaRaw);
+        raw.Seal([0, 0, 0, 0, 8, 7, 6, 5, 4, 3, 2, 1], [7], [1, 2, 3], viaRaw);
         Assert.Equal(viaRaw, viaState);
     }
 
