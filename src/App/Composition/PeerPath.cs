@@ -6,6 +6,7 @@ using System.Reactive.Subjects;
 using System.Text;
 using SecretChat.Security;
 using SecretChat.Security.Datagrams;
+using SecretChat.Transport;
 
 namespace SecretChat.App.Composition;
 
@@ -16,7 +17,7 @@ namespace SecretChat.App.Composition;
 /// session back to the relay. Nothing is lost in a move: the reliability layer inside the sealed payloads
 /// retransmits whatever was in flight, and the session keys never change.
 /// </summary>
-public sealed class PeerPath : IDisposable
+public sealed class PeerPath : IPeerPath
 {
     /// <summary>Talking into a silent direct path this long (sending, hearing nothing) means it has died.</summary>
     public static readonly TimeSpan DirectSilence = TimeSpan.FromSeconds(3);
@@ -189,7 +190,7 @@ public sealed class PeerPath : IDisposable
         {
             await _channel.ProbeAsync(address).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException or System.Net.Sockets.SocketException)
+        catch (Exception e) when (TransportErrors.IsLostDatagram(e))
         {
             // A lost probe: the next round tries again; the session itself reports a real end.
         }

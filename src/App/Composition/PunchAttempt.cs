@@ -8,6 +8,7 @@ using SecretChat.Framing.Packets;
 using SecretChat.Security;
 using SecretChat.Security.Datagrams;
 using SecretChat.Signaling;
+using SecretChat.Transport;
 using SecretChat.Transport.Udp;
 
 namespace SecretChat.App.Composition;
@@ -208,7 +209,7 @@ public sealed class PunchAttempt : IAsyncDisposable
         {
             await _rendezvous.LeaveAsync().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException or InvalidOperationException or IOException)
+        catch (Exception e) when (TransportErrors.IsLostDatagram(e))
         {
             // The room expires on its own.
         }
@@ -312,7 +313,7 @@ public sealed class PunchAttempt : IAsyncDisposable
         {
             return to.Equals(Relay) ? _rendezvous.RelayAsync(datagram) : _socket.SendAsync(datagram, to);
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception e) when (TransportErrors.IsLostDatagram(e))
         {
             return ValueTask.CompletedTask; // A lost probe or packet: retransmission covers it.
         }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Reactive.Linq;
 using System.Reactive.Subjects;
+using SecretChat.Transport;
 
 namespace SecretChat.Security.Datagrams;
 
@@ -100,7 +101,7 @@ public sealed partial class SecureDatagramChannel
                 return;
             }
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or System.Net.Sockets.SocketException)
+        catch (Exception e) when (TransportErrors.IsLostDatagram(e))
         {
             _sendFailures++;
         }

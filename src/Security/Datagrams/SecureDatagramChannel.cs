@@ -4,6 +4,7 @@ using System.Reactive.Disposables;
 using System.Reactive.Linq;
 using System.Security.Cryptography;
 using SecretChat.Framing.Packets;
+using SecretChat.Transport;
 
 namespace SecretChat.Security.Datagrams;
 
@@ -273,7 +274,7 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
         {
             sending = _send(packet, _remote!);
         }
-        catch (Exception)
+        catch (Exception e) when (TransportErrors.IsLostDatagram(e))
         {
             _sendFailures++;
             return;
@@ -288,7 +289,7 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
         {
             await sending.ConfigureAwait(false);
         }
-        catch (Exception)
+        catch (Exception e) when (TransportErrors.IsLostDatagram(e))
         {
             Interlocked.Increment(ref _sendFailures);
         }

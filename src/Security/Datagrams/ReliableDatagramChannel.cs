@@ -4,11 +4,10 @@ using System.Reactive.Concurrency;
 using System.Reactive.Disposables;
 using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
-using SecretChat.Security;
-using SecretChat.Security.Datagrams;
+using SecretChat.Transport;
 using SecretChat.Transport.Reliability;
 
-namespace SecretChat.App.Composition;
+namespace SecretChat.Security.Datagrams;
 
 /// <summary>
 /// The UDP secure channel: the sealed datagram channel (handshake, AEAD with explicit counters, replay
@@ -32,7 +31,7 @@ public sealed class ReliableDatagramChannel : ISecureChannel
     private readonly ReliableSession _reliable;
     private readonly IScheduler _scheduler;
     private readonly IAsyncDisposable? _owned;
-    private readonly PeerPath? _path;
+    private readonly IPeerPath? _path;
     private readonly SingleAssignmentDisposable _feeding = new();
     private int _subscribed;
     private int _disposed;
@@ -42,7 +41,7 @@ public sealed class ReliableDatagramChannel : ISecureChannel
     /// <param name="scheduler">The clock for every timer.</param>
     /// <param name="owned">What this channel disposes last (the socket and its wiring, when the channel owns them).</param>
     /// <param name="path">The path manager of a punched session (direct or relayed); null for a plain UDP session.</param>
-    public ReliableDatagramChannel(SecureDatagramChannel datagrams, ReliabilityOptions options, IScheduler scheduler, IAsyncDisposable? owned = null, PeerPath? path = null)
+    public ReliableDatagramChannel(SecureDatagramChannel datagrams, ReliabilityOptions options, IScheduler scheduler, IAsyncDisposable? owned = null, IPeerPath? path = null)
     {
         ArgumentNullException.ThrowIfNull(datagrams);
         ArgumentNullException.ThrowIfNull(options);
@@ -144,7 +143,7 @@ public sealed class ReliableDatagramChannel : ISecureChannel
         {
             sending = _datagrams.SendAsync(payload);
         }
-        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
+        catch (Exception e) when (TransportErrors.IsLostDatagram(e))
         {
             return; // A lost datagram: the reliability engine retransmits or declares the peer dead.
         }
@@ -158,7 +157,7 @@ public sealed class ReliableDatagramChannel : ISecureChannel
         {
             await sending.ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException or System.Net.Sockets.SocketException)
+        catch (Exception e) when (TransportErrors.IsLostDatagram(e))
         {
             // As above: loss is the reliability engine's business.
         }
