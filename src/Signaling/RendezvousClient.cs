@@ -309,7 +309,8 @@ public sealed class RendezvousClient : IDisposable
     private void StartRegistering(Attempt attempt)
     {
         var deadline = _scheduler.Now + _options.ServerTimeout;
-        var gap = _options.InitialRetransmit;
+        var backoff = new Backoff(_options.InitialRetransmit, _options.MaxRetransmit);
+        var gap = backoff.Initial;
         SendRegister(attempt);
         _timer.Disposable = _scheduler.Schedule(gap, self =>
         {
@@ -323,7 +324,7 @@ public sealed class RendezvousClient : IDisposable
             }
 
             SendRegister(attempt);
-            gap = TimeSpan.FromTicks(Math.Min(gap.Ticks * 2, _options.MaxRetransmit.Ticks));
+            gap = backoff.Next(gap);
             var next = deadline - now < gap ? deadline - now : gap;
             self(next);
         });

@@ -1,5 +1,8 @@
 using System.Net;
 using SecretChat.Security;
+using SecretChat.Security.Datagrams;
+using SecretChat.Signaling.PeerToPeer;
+using SecretChat.Transport.Reliability;
 
 namespace SecretChat.App.Chat;
 
@@ -39,7 +42,7 @@ public sealed record ChatOptions
     public bool AcceptNewPeerKey { get; init; }
 
     /// <summary>How long connecting plus the handshake may take before it fails with a clear error.</summary>
-    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan HandshakeTimeout { get; init; } = DatagramChannelOptions.Default.HandshakeTimeout;
 
     /// <summary>
     /// p2p: the address the session's one UDP socket binds to. Host candidates follow it: a specific address is
@@ -49,11 +52,11 @@ public sealed record ChatOptions
     public IPAddress? LocalAddress { get; init; }
 
     /// <summary>p2p: how long the direct path has before the relay is tried; null never relays.</summary>
-    public TimeSpan? RelayFallback { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan? RelayFallback { get; init; } = PeerToPeerOptions.Default.RelayFallback;
 
     /// <summary>UDP: send a keepalive after this much silence, so NAT mappings stay open.</summary>
-    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(15);
+    public TimeSpan KeepAliveInterval { get; init; } = ReliabilityOptions.Default.KeepAliveInterval;
 
     /// <summary>UDP: a peer silent (no authenticated traffic) for this long is reported as gone.</summary>
-    public TimeSpan DeadPeerTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan DeadPeerTimeout { get; init; } = ReliabilityOptions.Default.DeadPeerTimeout;
 }

@@ -5,6 +5,7 @@ using System.Reactive.Threading.Tasks;
 using System.Reactive.Subjects;
 using System.Text;
 using SecretChat.Framing;
+using SecretChat.App.Interaction;
 using SecretChat.Security;
 
 namespace SecretChat.App.Chat;
@@ -68,7 +69,7 @@ public sealed class ChatSession : IChat
             _ => chat.SendHelloAsync(),
             CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         chat._subscription = new CompositeDisposable(
-            channel.PathChanges.Subscribe(change => chat.Emit(new PathChanged(change.Path, change.Remote?.ToString(), change.Reason, channel.DescribePath()))),
+            channel.PathChanges.Subscribe(change => chat.Emit(new PathChanged(change.Path, change.Remote?.ToString(), change.Reason, channel.ReportPath()))),
             channel.Notices.Subscribe(notice => chat.Emit(new ChatError(notice))),
             channel.Messages
                 .Select(InboundEnvelope.Read)
@@ -76,7 +77,7 @@ public sealed class ChatSession : IChat
         return chat;
     }
 
-    public string DescribePath() => _channel.DescribePath();
+    public string DescribePath() => PathText.Describe(_channel.ReportPath());
 
     /// <summary>The longest text one message can carry: the channel's message size less the envelope header.</summary>
     public int MaxTextBytes => _channel.MaxMessageSize - EnvelopeCodec.HeaderSize;
@@ -249,7 +250,7 @@ public sealed class ChatSession : IChat
         }
 
         _peerName = name;
-        var connected = new Connected(name, _channel.TransportName, _channel.PathName, session.Mode.Name(),
+        var connected = new Connected(name, _channel.Transport, _channel.Path, session.Mode.Name(),
             session.IsConfidential, check.Fingerprint, _channel.RemoteEndPoint?.ToString());
         Emit(connected);
         if (check.Explanation is not null)

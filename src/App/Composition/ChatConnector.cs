@@ -12,9 +12,12 @@ namespace SecretChat.App.Composition;
 /// UDP (<see cref="UdpChatConnection"/>) or a punched p2p path (<see cref="PeerToPeerChatConnection"/>), and a
 /// <see cref="ChatSession"/> on top.
 /// </summary>
-public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
+/// <param name="scheduler">The clock of every timer (the default scheduler when null).</param>
+/// <param name="resolver">What host names mean (the system's resolver when null).</param>
+public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? resolver = null) : IChatConnector
 {
     private readonly IScheduler _scheduler = scheduler ?? DefaultScheduler.Instance;
+    private readonly IHostResolver _resolver = resolver ?? HostResolver.Default;
 
     public async Task<IChat> ConnectAsync(ChatOptions options, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -23,9 +26,9 @@ public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
         var security = SecurityModules.Create(options);
         var channel = options.Transport switch
         {
-            ChatTransport.PeerToPeer => await PeerToPeerChatConnection.ConnectAsync(peer, security.Module, options, _scheduler, progress, cancellationToken).ConfigureAwait(false),
-            ChatTransport.Udp => await UdpChatConnection.ConnectAsync(peer, security.Module, options, _scheduler, progress, cancellationToken).ConfigureAwait(false),
-            _ => await TcpChatConnection.ConnectAsync(peer, security.Module, options, _scheduler, progress, cancellationToken).ConfigureAwait(false),
+            ChatTransport.PeerToPeer => await PeerToPeerChatConnection.ConnectAsync(peer, security.Module, options, _scheduler, _resolver, progress, cancellationToken).ConfigureAwait(false),
+            ChatTransport.Udp => await UdpChatConnection.ConnectAsync(peer, security.Module, options, _scheduler, _resolver, progress, cancellationToken).ConfigureAwait(false),
+            _ => await TcpChatConnection.ConnectAsync(peer, security.Module, options, _scheduler, _resolver, progress, cancellationToken).ConfigureAwait(false),
         };
         return await StartSessionAsync(channel, security.NewVerifier(), options, _scheduler, cancellationToken).ConfigureAwait(false);
     }
@@ -36,7 +39,7 @@ public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
         if (options.Transport == ChatTransport.PeerToPeer)
             throw new ChatFailedException("Peer-to-peer sessions are not listened for: both peers run 'secretchat p2p --room NAME'.");
         var local = ParseEndPoint(options);
-        var endPoint = new IPEndPoint(await ResolveAsync(local, "listen on", cancellationToken).ConfigureAwait(false), local.Port);
+        var endPoint = new IPEndPoint(await ResolveAsync(_resolver, local, "listen on", cancellationToken).ConfigureAwait(false), local.Port);
         var security = SecurityModules.Create(options);
         try
         {
@@ -94,15 +97,12 @@ public sealed class ChatConnector(IScheduler? scheduler = null) : IChatConnector
     }
 
     /// <summary>An IP address for <paramref name="endPoint"/>, preferring IPv4 (what NATs and most LANs route).</summary>
-    internal static async Task<IPAddress> ResolveAsync(HostPort endPoint, string purpose, CancellationToken cancellationToken)
+    internal static async Task<IPAddress> ResolveAsync(IHostResolver resolver, HostPort endPoint, string purpose, CancellationToken cancellationToken)
     {
-        if (IPAddress.TryParse(endPoint.Host, out var address))
-            return address;
         try
         {
-            var addresses = await Dns.GetHostAddressesAsync(endPoint.Host, cancellationToken).ConfigureAwait(false);
-            return addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
-                ?? addresses.FirstOrDefault()
+            var addresses = await resolver.ResolveAsync(endPoint.Host, cancellationToken).ConfigureAwait(false);
+            return HostResolver.PreferIPv4(addresses)
                 ?? throw new ChatFailedException($"Could not resolve host '{endPoint.Host}' to an address to {purpose}.");
         }
         catch (SocketException e)

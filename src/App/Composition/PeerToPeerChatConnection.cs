@@ -2,9 +2,11 @@ using System.Net;
 using System.Net.Sockets;
 using System.Reactive.Concurrency;
 using SecretChat.App.Chat;
+using SecretChat.App.Interaction;
 using SecretChat.Security;
 using SecretChat.Security.Datagrams;
 using SecretChat.Signaling;
+using SecretChat.Signaling.PeerToPeer;
 using SecretChat.Transport;
 
 namespace SecretChat.App.Composition;
@@ -13,22 +15,22 @@ namespace SecretChat.App.Composition;
 internal static class PeerToPeerChatConnection
 {
     public static async Task<ISecureChannel> ConnectAsync(
-        HostPort server, ISecurityModule security, ChatOptions options, IScheduler scheduler, IProgress<string>? progress, CancellationToken cancellationToken)
+        HostPort server, ISecurityModule security, ChatOptions options, IScheduler scheduler, IHostResolver resolver, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(options.Room))
             throw new ChatFailedException("A room name is needed to meet the peer (--room NAME).");
-        var serverAddress = new IPEndPoint(await ChatConnector.ResolveAsync(server, "reach the signaling server", cancellationToken).ConfigureAwait(false), server.Port);
+        var serverAddress = new IPEndPoint(await ChatConnector.ResolveAsync(resolver, server, "reach the signaling server", cancellationToken).ConfigureAwait(false), server.Port);
         var local = options.LocalAddress ?? DefaultLocalAddress(serverAddress.Address);
         if (local.AddressFamily != serverAddress.AddressFamily)
             throw new ChatFailedException($"The local address {local} cannot reach the signaling server at {serverAddress}: one is IPv4, the other IPv6.");
-        var attempt = PunchAttempt.Start(serverAddress, local, scheduler);
+        var attempt = PunchAttempt.Start(serverAddress, local, scheduler, PeerToPeerOptions.Default with { RelayFallback = options.RelayFallback });
         try
         {
             var match = await attempt.MeetAsync(options.Room, progress, cancellationToken).ConfigureAwait(false);
             progress?.Report($"met the peer (this side is the {(attempt.Role == HandshakeRole.Initiator ? "initiator" : "responder")})");
-            var punched = await attempt.PunchAsync(security, match, options.HandshakeTimeout, options.RelayFallback, progress, cancellationToken).ConfigureAwait(false);
+            var punched = await attempt.PunchAsync(security, match, UdpChatConnection.DatagramOptions(options), progress, cancellationToken).ConfigureAwait(false);
             progress?.Report(punched.Relayed
-                ? $"connected through the relay at {attempt.Relay} ({punched.DirectFailure}); still trying the direct path"
+                ? $"connected through the relay at {attempt.Relay} ({PathText.Failure(punched.DirectFailure!)}); still trying the direct path"
                 : $"direct path to {punched.Channel.RemoteEndPoint} open");
             return new ReliableDatagramChannel(punched.Channel, UdpChatConnection.ReliabilityOptions(options), scheduler, owned: attempt, path: attempt.ManagePath(punched));
         }

@@ -10,7 +10,7 @@ namespace SecretChat.App.Composition;
 internal static class TcpChatConnection
 {
     public static async Task<ISecureChannel> ConnectAsync(
-        HostPort peer, ISecurityModule security, ChatOptions options, IScheduler scheduler, IProgress<string>? progress, CancellationToken cancellationToken)
+        HostPort peer, ISecurityModule security, ChatOptions options, IScheduler scheduler, IHostResolver resolver, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         progress?.Report($"connecting to {peer} over tcp");
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -18,7 +18,7 @@ internal static class TcpChatConnection
         ISecureChannel channel;
         try
         {
-            var connection = await TcpTransport.ConnectAsync(peer.Host, peer.Port, cancellationToken: timeout.Token).ConfigureAwait(false);
+            var connection = await TcpTransport.ConnectAsync(peer.Host, peer.Port, cancellationToken: timeout.Token, resolver: resolver).ConfigureAwait(false);
             channel = Secure(connection, security, HandshakeRole.Initiator, options, scheduler);
         }
         catch (TransportException e)
@@ -35,5 +35,5 @@ internal static class TcpChatConnection
 
     /// <summary>The secure channel over an accepted or connected TCP connection.</summary>
     public static FramedSecureChannel Secure(IFrameConnection connection, ISecurityModule security, HandshakeRole role, ChatOptions options, IScheduler scheduler) =>
-        new(connection, security, role, options.HandshakeTimeout, scheduler, "tcp");
+        new(connection, security, role, options.HandshakeTimeout, scheduler, TransportKind.Tcp);
 }

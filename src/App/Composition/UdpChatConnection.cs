@@ -12,10 +12,10 @@ namespace SecretChat.App.Composition;
 internal static class UdpChatConnection
 {
     public static async Task<ISecureChannel> ConnectAsync(
-        HostPort peer, ISecurityModule security, ChatOptions options, IScheduler scheduler, IProgress<string>? progress, CancellationToken cancellationToken)
+        HostPort peer, ISecurityModule security, ChatOptions options, IScheduler scheduler, IHostResolver resolver, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         progress?.Report($"connecting to {peer} over udp");
-        var address = await ChatConnector.ResolveAsync(peer, "reach", cancellationToken).ConfigureAwait(false);
+        var address = await ChatConnector.ResolveAsync(resolver, peer, "reach", cancellationToken).ConfigureAwait(false);
         var channel = UdpSecureChannel.Connect(security, new IPEndPoint(address, peer.Port), DatagramOptions(options), ReliabilityOptions(options), scheduler);
         progress?.Report($"sending to {channel.RemoteEndPoint}; running the {options.Encryption.Name()} handshake");
         return channel;
@@ -24,7 +24,7 @@ internal static class UdpChatConnection
     public static DatagramChannelOptions DatagramOptions(ChatOptions options) =>
         DatagramChannelOptions.Default with { HandshakeTimeout = options.HandshakeTimeout };
 
-    public static ReliabilityOptions ReliabilityOptions(ChatOptions options) => new()
+    public static ReliabilityOptions ReliabilityOptions(ChatOptions options) => Transport.Reliability.ReliabilityOptions.Default with
     {
         KeepAliveInterval = options.KeepAliveInterval,
         DeadPeerTimeout = options.DeadPeerTimeout,

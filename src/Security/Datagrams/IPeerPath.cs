@@ -6,11 +6,8 @@ namespace SecretChat.Security.Datagrams;
 /// </summary>
 public interface IPeerPath : IDisposable
 {
-    /// <summary>True while the session's datagrams go through a relay.</summary>
-    bool IsRelayed { get; }
-
-    /// <summary><c>relay</c> or <c>direct</c>.</summary>
-    string Name { get; }
+    /// <summary>The path in use.</summary>
+    PathKind Path { get; }
 
     /// <summary>Each move, with the reason.</summary>
     IObservable<PathChange> Changes { get; }
@@ -18,6 +15,6 @@ public interface IPeerPath : IDisposable
     /// <summary>Things the user should know that do not end the session (e.g. a relay limit was hit).</summary>
     IObservable<string> Notices { get; }
 
-    /// <summary>What a person needs to judge the path.</summary>
-    string Describe(TimeSpan? roundTrip);
+    /// <summary>Where the session is, with the round trip the reliability layer measured.</summary>
+    PathReport Report(TimeSpan? roundTrip);
 }

@@ -15,7 +15,7 @@ namespace SecretChat.Security.Datagrams;
 /// fragmentation, keepalives, dead-peer detection) inside every sealed payload.
 /// </summary>
 /// <remarks>
-/// Inbound: datagram → <see cref="SecureDatagramChannel.Receive"/> (open, replay check) → payload →
+/// Inbound: datagram → <see cref="SecureDatagramChannel.Receive(System.Net.IPEndPoint, ReadOnlySpan{byte})"/> (open, replay check) → payload →
 /// <see cref="ReliableSession.Receive"/> → complete messages in order. Outbound: message →
 /// <see cref="ReliableSession.SendAsync"/> → payloads → <see cref="SecureDatagramChannel.SendAsync"/> (seal) → socket.
 /// </remarks>
@@ -76,16 +76,16 @@ public sealed class ReliableDatagramChannel : ISecureChannel
 
     public EndPoint? RemoteEndPoint => _datagrams.RemoteEndPoint;
 
-    public string TransportName => "udp";
+    public TransportKind Transport => TransportKind.Udp;
 
-    public string PathName => _path?.Name ?? "direct";
+    public PathKind Path => _path?.Path ?? PathKind.Direct;
 
     public IObservable<PathChange> PathChanges => _path?.Changes ?? Observable.Never<PathChange>();
 
     public IObservable<string> Notices => _path?.Notices ?? Observable.Never<string>();
 
-    public string DescribePath() => _path?.Describe(_reliable.Statistics.SmoothedRoundTripTime)
-        ?? $"path: direct over udp, peer at {RemoteEndPoint}, round trip {Rtt(_reliable.Statistics.SmoothedRoundTripTime)}";
+    public PathReport ReportPath() => _path?.Report(_reliable.Statistics.SmoothedRoundTripTime)
+        ?? new PathReport(TransportKind.Udp, PathKind.Direct, RemoteEndPoint) { MeasuresRoundTrip = true, RoundTrip = _reliable.Statistics.SmoothedRoundTripTime };
 
     public int MaxMessageSize { get; }
 
@@ -129,10 +129,8 @@ public sealed class ReliableDatagramChannel : ISecureChannel
             await _owned.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static string Rtt(TimeSpan? rtt) => rtt is { } value ? $"{value.TotalMilliseconds:0} ms" : "not measured yet";
-
     /// <summary>A silent peer on the relay usually means the relay went away: say so.</summary>
-    private Exception Explain(Exception error) => error is TimeoutException && _path is { IsRelayed: true }
+    private Exception Explain(Exception error) => error is TimeoutException && _path is { Path: PathKind.Relay }
         ? new TimeoutException($"{error.Message.TrimEnd('.')} on the relay: the signaling server stopped forwarding or the peer left, and no direct path exists.", error)
         : error;
 

@@ -5,6 +5,7 @@ using System.Reactive.Concurrency;
 using System.Security.Cryptography;
 using System.Text;
 using SecretChat.Framing.Packets;
+using SecretChat.Transport;
 
 namespace SecretChat.Security.Datagrams;
 
@@ -202,8 +203,6 @@ public sealed partial class SecureDatagramChannel
         _session = session;
         _window = new Replay.ReplayWindow(_options.ReplayWindowSize, _options.RejectAfterMessages);
         _phase = Phase.Established;
-        // The handshake just proved the peer is at _remote: that counts as hearing from it on this path.
-        _lastAuthenticated = _lastOnCurrentPath = _scheduler.Now;
         _established.TrySetResult(session);
     }
 
@@ -254,7 +253,7 @@ public sealed partial class SecureDatagramChannel
             lock (_gate)
             {
                 if (_phase == Phase.Handshaking)
-                    Fail(new HandshakeException(string.Create(CultureInfo.InvariantCulture,
+                    Fail(new HandshakeTimeoutException(string.Create(CultureInfo.InvariantCulture,
                         $"The peer at {_remote} did not answer the handshake within {timeout.TotalSeconds:0.#} s.")));
             }
         });
@@ -264,8 +263,7 @@ public sealed partial class SecureDatagramChannel
     {
         _retransmitTimer?.Dispose();
         var generation = ++_timerGeneration;
-        var shift = Math.Min(_retransmitAttempt, 16);
-        var delay = TimeSpan.FromTicks(Math.Min(_options.RetransmitInitial.Ticks << shift, _options.RetransmitMax.Ticks));
+        var delay = new Backoff(_options.RetransmitInitial, _options.RetransmitMax).Delay(_retransmitAttempt);
         _retransmitTimer = _scheduler.Schedule(delay, () =>
         {
             lock (_gate)

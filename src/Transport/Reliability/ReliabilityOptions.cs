@@ -3,6 +3,8 @@ namespace SecretChat.Transport.Reliability;
 /// <summary>Tuning for a <see cref="ReliableSession"/>. Both peers should use the same values.</summary>
 public sealed record ReliabilityOptions
 {
+    public static ReliabilityOptions Default { get; } = new();
+
     /// <summary>The largest payload handed to the transmit callback (the sealed datagram adds its own overhead).</summary>
     public int MaxPayloadSize { get; init; } = 1100;
 

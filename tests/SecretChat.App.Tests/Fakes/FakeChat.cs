@@ -19,7 +19,7 @@ internal sealed class FakeChat : IChat
     }
 
     public static Connected ConnectedEvent(string encryption = "noise", string peer = "bob") => new(
-        peer, "tcp", "direct", encryption, encryption != "pseudo",
+        peer, SecretChat.Transport.TransportKind.Tcp, SecretChat.Security.PathKind.Direct, encryption, encryption != "pseudo",
         encryption == "noise" ? "12345 67890 13579 24680" : null, "127.0.0.1:5000");
 
     public IObservable<ChatEvent> Events => _events;

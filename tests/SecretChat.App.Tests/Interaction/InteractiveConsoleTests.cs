@@ -92,7 +92,7 @@ public class InteractiveConsoleTests
         var commands = ConsoleCommands.CreateDefault()
             .Add(new ConsoleCommand("transport", "", "Show the transport.", (context, _) =>
             {
-                context.MarkupLine($"transport: {context.Connected?.Transport}");
+                context.MarkupLine($"transport: {(context.Connected is { } connected ? PathText.Name(connected.Transport) : "none")}");
                 return Task.FromResult(CommandOutcome.Continue);
             }));
         var console = new InteractiveConsole(io.Ansi, new ConsoleLines(io.In), commands);
