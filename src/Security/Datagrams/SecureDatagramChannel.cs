@@ -24,7 +24,7 @@ namespace SecretChat.Security.Datagrams;
 /// observer may call <see cref="SendAsync"/> from <c>OnNext</c> but must not block there on another thread
 /// that uses the channel. The send delegate is called under that lock for handshake packets: it must not
 /// block (a UDP send does not).</para>
-/// <para>Its jobs, one per file: the handshake (<c>.Handshake.cs</c>), sealing (<c>.Seal.cs</c>), opening and replay
+/// <para>Its jobs, one per file: the handshake (<c>.Handshake.cs</c>) and its flights and timers (<c>.Retransmit.cs</c>), sealing (<c>.Seal.cs</c>), opening and replay
 /// checks (<c>.Open.cs</c>), paths and probes (<c>.Paths.cs</c>), and the payloads' one subscriber (<see cref="PayloadOutlet"/>).</para>
 /// <para>The channel owns the <see cref="SecureSession"/> it hands out through <see cref="Established"/> and
 /// wipes its keys when the session ends or the channel is disposed.</para>
