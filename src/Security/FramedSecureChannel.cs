@@ -5,6 +5,8 @@ using System.Runtime.CompilerServices;
 using System.Reactive.Linq;
 using SecretChat.Framing;
 
+using SecretChat.Transport;
+
 namespace SecretChat.Security;
 
 /// <summary>
@@ -26,15 +28,14 @@ public sealed class FramedSecureChannel : ISecureChannel
         HandshakeRole role,
         TimeSpan handshakeTimeout,
         IScheduler? scheduler = null,
-        string transportName = "tcp",
+        TransportKind transport = TransportKind.Tcp,
         int maxFrameSize = 64 * 1024)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(security);
-        ArgumentException.ThrowIfNullOrWhiteSpace(transportName);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxFrameSize, 64);
         _connection = connection;
-        TransportName = transportName;
+        Transport = transport;
         MaxMessageSize = maxFrameSize - 16;
 
         // The whole inbound pipeline of a stream: frames → hello + handshake → decryption.
@@ -62,9 +63,9 @@ public sealed class FramedSecureChannel : ISecureChannel
 
     public EndPoint? RemoteEndPoint => _connection.RemoteEndPoint;
 
-    public string TransportName { get; }
+    public TransportKind Transport { get; }
 
-    public string PathName => "direct";
+    public PathKind Path => PathKind.Direct;
 
     public int MaxMessageSize { get; }
 

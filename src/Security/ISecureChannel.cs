@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using System.Reactive.Linq;
+using SecretChat.Transport;
 
 namespace SecretChat.Security;
 
@@ -35,11 +36,11 @@ public interface ISecureChannel : IAsyncDisposable
     /// <summary>The peer's current address, where the transport has one.</summary>
     EndPoint? RemoteEndPoint { get; }
 
-    /// <summary>How the channel travels, for the user: <c>tcp</c> or <c>udp</c>.</summary>
-    string TransportName { get; }
+    /// <summary>What carries the channel: TCP or UDP.</summary>
+    TransportKind Transport { get; }
 
-    /// <summary>The path in use, for the user: <c>direct</c> or <c>relay</c>.</summary>
-    string PathName { get; }
+    /// <summary>The path in use: direct or through a relay.</summary>
+    PathKind Path { get; }
 
     /// <summary>The largest message <see cref="SendAsync"/> accepts.</summary>
     int MaxMessageSize { get; }
@@ -50,6 +51,6 @@ public interface ISecureChannel : IAsyncDisposable
     /// <summary>Things the user should know that do not end the session (e.g. a relay limit was hit).</summary>
     IObservable<string> Notices => Observable.Never<string>();
 
-    /// <summary>A few lines for a person: the path, the peer's address, round-trip time, what is known of the NATs.</summary>
-    string DescribePath() => $"path: {PathName} over {TransportName}\npeer: {RemoteEndPoint?.ToString() ?? "unknown"}";
+    /// <summary>Where the traffic goes now: the path, the peer's address and, where known, the round trip and what the NATs did.</summary>
+    PathReport ReportPath() => new(Transport, Path, RemoteEndPoint);
 }

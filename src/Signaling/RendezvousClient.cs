@@ -6,13 +6,14 @@ using System.Reactive.Linq;
 using System.Reactive.Subjects;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SecretChat.Transport;
 using SecretChat.Transport.Stun;
 
 namespace SecretChat.Signaling;
 
 /// <summary>
 /// Registers in a room at the signaling server and waits for the other peer. Like <see cref="StunClient"/> it owns no
-/// socket: it sends through a <see cref="SendDatagram"/> and is fed inbound datagrams with <see cref="TryHandle"/>, so
+/// socket: it sends through a <see cref="SendDatagram"/> and is fed inbound datagrams with <see cref="TryHandle(ReadOnlySpan{byte}, IPEndPoint)"/>, so
 /// signaling, STUN, hole punching and the session can share one UDP port (and so one NAT mapping).
 /// </summary>
 /// <remarks>
@@ -60,7 +61,7 @@ public sealed class RendezvousClient : IDisposable
     public IPEndPoint? ReflexiveAddress { get; private set; }
 
     /// <summary>
-    /// Payloads the other peer of the room relayed through the server, surfaced by <see cref="TryHandle"/> on its thread.
+    /// Payloads the other peer of the room relayed through the server, surfaced by <see cref="TryHandle(ReadOnlySpan{byte}, IPEndPoint)"/> on its thread.
     /// A payload is valid only during <c>OnNext</c>: copy it to keep it. Completes on <see cref="Dispose"/>.
     /// </summary>
     public IObservable<ReadOnlyMemory<byte>> Relayed => _relayed.AsObservable();
@@ -168,7 +169,22 @@ public sealed class RendezvousClient : IDisposable
     /// </summary>
     public bool TryHandle(ReadOnlySpan<byte> datagram, IPEndPoint from)
     {
+        if (!TryHandle(datagram, from, out var relayed))
+            return false;
+        if (relayed is { } payload)
+            _relayed.OnNext(payload);
+        return true;
+    }
+
+    /// <summary>
+    /// As <see cref="TryHandle(ReadOnlySpan{byte}, IPEndPoint)"/>, but a datagram the matched peer relayed through the
+    /// server comes back in <paramref name="relayed"/> (not through <see cref="Relayed"/>), so whoever reads the socket
+    /// hands it on in one direction. Null for every other datagram.
+    /// </summary>
+    public bool TryHandle(ReadOnlySpan<byte> datagram, IPEndPoint from, out ReadOnlyMemory<byte>? relayed)
+    {
         ArgumentNullException.ThrowIfNull(from);
+        relayed = null;
         if (!SignalingCodec.IsSignaling(datagram) || !SameEndPoint(from, Server))
             return false;
         if (!SignalingCodec.TryDecode(datagram, out var packet))
@@ -180,10 +196,10 @@ public sealed class RendezvousClient : IDisposable
 
         switch (packet)
         {
-            case RelayedPacket relayed:
+            case RelayedPacket relayedPacket:
                 // Only from the peer we matched with: after it left, a newcomer in the room is not our session's peer.
-                if (Volatile.Read(ref _membership) is { } membership && relayed.From == membership.Peer)
-                    _relayed.OnNext(relayed.Payload);
+                if (Volatile.Read(ref _membership) is { } membership && relayedPacket.From == membership.Peer)
+                    relayed = relayedPacket.Payload;
                 return true;
             case ErrorPacket { Code: SignalingErrorCode.RelayLimit or SignalingErrorCode.RelayDisabled } error when error.Peer == PeerId:
                 _logger.LogInformation("Relay refused by the signaling server: {Reason}", error.Reason);
@@ -278,7 +294,7 @@ public sealed class RendezvousClient : IDisposable
         {
             await _send(datagram, Server, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception ex)
+        catch (Exception ex) when (TransportErrors.IsLostDatagram(ex))
         {
             _logger.LogDebug("Could not send to the signaling server {Server}: {Message}", Server, ex.Message);
         }
@@ -293,7 +309,8 @@ public sealed class RendezvousClient : IDisposable
     private void StartRegistering(Attempt attempt)
     {
         var deadline = _scheduler.Now + _options.ServerTimeout;
-        var gap = _options.InitialRetransmit;
+        var backoff = new Backoff(_options.InitialRetransmit, _options.MaxRetransmit);
+        var gap = backoff.Initial;
         SendRegister(attempt);
         _timer.Disposable = _scheduler.Schedule(gap, self =>
         {
@@ -307,7 +324,7 @@ public sealed class RendezvousClient : IDisposable
             }
 
             SendRegister(attempt);
-            gap = TimeSpan.FromTicks(Math.Min(gap.Ticks * 2, _options.MaxRetransmit.Ticks));
+            gap = backoff.Next(gap);
             var next = deadline - now < gap ? deadline - now : gap;
             self(next);
         });

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using SecretChat.Framing.Packets;
 
 namespace SecretChat.Signaling;
 
@@ -32,7 +33,7 @@ public static class SignalingCodec
     public const int MaxReasonBytes = 200;
 
     /// <summary>Largest relayed payload: one session datagram (DESIGN.md: at most 1200 bytes).</summary>
-    public const int MaxRelayPayloadBytes = 1200;
+    public const int MaxRelayPayloadBytes = PacketCodec.MaxDatagramSize;
 
     /// <summary>Largest encoded packet other than Relay/Relayed (PeerInfo with <see cref="MaxCandidates"/> IPv6 candidates), well under 1200 bytes.</summary>
     public const int MaxPacketLength = 2 + 8 + 1 + 2 + 19 + 8 + 19 + 1 + (MaxCandidates * 19);

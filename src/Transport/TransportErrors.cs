@@ -7,8 +7,18 @@ using SocketsConnectionResetException = Pipelines.Sockets.Unofficial.ConnectionR
 namespace SecretChat.Transport;
 
 /// <summary>Turns what sockets and pipes throw into this library's exceptions, each with one clear sentence.</summary>
-internal static class TransportErrors
+public static class TransportErrors
 {
+    /// <summary>
+    /// A datagram send that failed this way is a lost datagram, nothing more: the socket is closing or closed, the
+    /// network refused it for now, or the session under it ended. Whoever sends datagrams treats it as loss (the
+    /// retransmission above covers it); anything else is a bug and propagates.
+    /// </summary>
+    public static bool IsLostDatagram(Exception error) => error is IOException
+        or SocketException
+        or InvalidOperationException // includes ObjectDisposedException and an ended session's refusal
+        or OperationCanceledException;
+
     /// <summary>Already one of ours: passes through unchanged.</summary>
     public static bool IsOwn(Exception error) => error is MalformedFrameException
         or ConnectionClosedException

@@ -1,4 +1,5 @@
 using SecretChat.Security;
+using SecretChat.Transport;
 
 namespace SecretChat.App.Chat;
 
@@ -13,16 +14,16 @@ public abstract record ChatEvent
 /// The handshake completed and the peer introduced itself.
 /// </summary>
 /// <param name="Peer">The name the peer gave (<c>--name</c>).</param>
-/// <param name="Transport"><c>tcp</c> or <c>udp</c>.</param>
-/// <param name="Path"><c>direct</c> (later also <c>relay</c>).</param>
+/// <param name="Transport">TCP or UDP (the event writers name it: <c>tcp</c> or <c>udp</c>).</param>
+/// <param name="Path">Direct, or through the relay (<c>direct</c> or <c>relay</c>).</param>
 /// <param name="Encryption">The security mode (the event writers name it: <c>noise</c>, <c>rsa</c> or <c>pseudo</c>).</param>
 /// <param name="IsConfidential">False for pseudo: the session is NOT ENCRYPTED.</param>
 /// <param name="Fingerprint">The safety number both sides should compare (noise), else null.</param>
 /// <param name="RemoteEndPoint">The peer's address as this side sees it, where known.</param>
 public sealed record Connected(
     string Peer,
-    string Transport,
-    string Path,
+    TransportKind Transport,
+    PathKind Path,
     SecurityMode Encryption,
     bool IsConfidential,
     string? Fingerprint,
@@ -38,10 +39,10 @@ public sealed record Delivered(ulong Id) : ChatEvent;
 public sealed record PeerFinished(string Peer) : ChatEvent;
 
 /// <summary>
-/// The session moved to another path (<c>direct</c> or <c>relay</c>) without losing anything.
-/// <paramref name="Details"/> is what <c>/path</c> shows at that moment (RTT, public addresses, why direct failed).
+/// The session moved to another path (direct or relay) without losing anything, for <paramref name="Reason"/>.
+/// <paramref name="Details"/> is where the session is at that moment (what <c>/path</c> shows: RTT, public addresses, why direct failed).
 /// </summary>
-public sealed record PathChanged(string Path, string? Remote, string Reason, string? Details = null) : ChatEvent;
+public sealed record PathChanged(PathKind Path, string? Remote, PathMoveReason Reason, PathReport? Details = null) : ChatEvent;
 
 /// <summary>The session ended. <paramref name="Reason"/> is one sentence; <paramref name="Clean"/> is true for an orderly close.</summary>
 public sealed record Disconnected(string Reason, bool Clean) : ChatEvent;

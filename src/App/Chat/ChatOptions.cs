@@ -1,5 +1,6 @@
 using System.Net;
 using SecretChat.Security;
+using SecretChat.Signaling.PeerToPeer;
 using SecretChat.Transport.Reliability;
 
 namespace SecretChat.App.Chat;
@@ -17,14 +18,8 @@ public enum ChatTransport
 /// <summary>Everything needed to open a chat session, after settings, environment and flags are merged.</summary>
 public sealed record ChatOptions
 {
-    /// <summary>The default <see cref="HandshakeTimeout"/>: the one home of this value (settings and help texts read it).</summary>
-    public static readonly TimeSpan DefaultHandshakeTimeout = TimeSpan.FromSeconds(10);
-
     /// <summary>The default <see cref="Encryption"/>: the one home of this value (settings read it).</summary>
     public const SecurityMode DefaultEncryption = SecurityMode.Noise;
-
-    /// <summary>The default <see cref="RelayFallback"/>: the one home of this value (settings read it).</summary>
-    public static readonly TimeSpan DefaultRelayFallback = TimeSpan.FromSeconds(2);
 
     public ChatTransport Transport { get; init; } = ChatTransport.Tcp;
 
@@ -49,7 +44,7 @@ public sealed record ChatOptions
     public bool AcceptNewPeerKey { get; init; }
 
     /// <summary>How long connecting plus the handshake may take before it fails with a clear error.</summary>
-    public TimeSpan HandshakeTimeout { get; init; } = DefaultHandshakeTimeout;
+    public TimeSpan HandshakeTimeout { get; init; } = HandshakeDefaults.Timeout;
 
     /// <summary>
     /// p2p: the address the session's one UDP socket binds to. Host candidates follow it: a specific address is
@@ -59,7 +54,7 @@ public sealed record ChatOptions
     public IPAddress? LocalAddress { get; init; }
 
     /// <summary>p2p: how long the direct path has before the relay is tried; null never relays.</summary>
-    public TimeSpan? RelayFallback { get; init; } = DefaultRelayFallback;
+    public TimeSpan? RelayFallback { get; init; } = PeerToPeerOptions.Default.RelayFallback;
 
     /// <summary>UDP: send a keepalive after this much silence, so NAT mappings stay open (default: the reliability layer's).</summary>
     public TimeSpan KeepAliveInterval { get; init; } = ReliabilityOptions.Default.KeepAliveInterval;

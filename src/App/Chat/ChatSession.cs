@@ -65,7 +65,7 @@ public sealed class ChatSession : IChat
         ArgumentNullException.ThrowIfNull(channel);
         var chat = new ChatSession(channel, options ?? new ChatSessionOptions());
         chat._subscription = new CompositeDisposable(
-            channel.PathChanges.Subscribe(change => chat.Emit(new PathChanged(change.Path, change.Remote?.ToString(), change.Reason, channel.DescribePath()))),
+            channel.PathChanges.Subscribe(change => chat.Emit(new PathChanged(change.Path, change.Remote?.ToString(), change.Reason, channel.ReportPath()))),
             channel.Notices.Subscribe(notice => chat.Emit(new ChatError(notice))),
             channel.Messages
                 .Select(InboundEnvelope.Read)
@@ -73,7 +73,7 @@ public sealed class ChatSession : IChat
         return chat;
     }
 
-    public string DescribePath() => _channel.DescribePath();
+    public PathReport? ReportPath() => _channel.ReportPath();
 
     /// <summary>The longest text one message can carry: the channel's message size less the envelope header.</summary>
     public int MaxTextBytes => _channel.MaxMessageSize - EnvelopeCodec.HeaderSize;
@@ -317,7 +317,7 @@ public sealed class ChatSession : IChat
                 return;
             _peerName = name;
         }
-        var connected = new Connected(name, _channel.TransportName, _channel.PathName, session.Mode,
+        var connected = new Connected(name, _channel.Transport, _channel.Path, session.Mode,
             session.IsConfidential, check.Fingerprint, _channel.RemoteEndPoint?.ToString());
         Emit(connected);
         if (check.Explanation is not null)

@@ -1,3 +1,4 @@
+using SecretChat.Security;
 namespace SecretChat.App.Chat;
 
 /// <summary>
@@ -33,6 +34,6 @@ public interface IChat : IAsyncDisposable
     /// <summary>Completes when the session has ended, however it ended.</summary>
     Task Completion { get; }
 
-    /// <summary>A few lines for <c>/path</c>: the current path, the peer's address, RTT, what is known of the NATs.</summary>
-    string DescribePath() => "No path information for this session.";
+    /// <summary>What <c>/path</c> shows, as data: the current path, the peer's address, RTT, what is known of the NATs; null where the session has none.</summary>
+    PathReport? ReportPath() => null;
 }

@@ -3,6 +3,7 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using SecretChat.App.Chat;
 using SecretChat.App.Settings;
+using SecretChat.Security;
 
 namespace SecretChat.App.Cli;
 
@@ -51,7 +52,7 @@ internal sealed class CommonOptions
 
     public Option<string> Timeout { get; } = new("--timeout")
     {
-        Description = string.Create(CultureInfo.InvariantCulture, $"Seconds that connecting plus the handshake may take (default: {ChatOptions.DefaultHandshakeTimeout.TotalSeconds})."),
+        Description = string.Create(CultureInfo.InvariantCulture, $"Seconds that connecting plus the handshake may take (default: {HandshakeDefaults.Timeout.TotalSeconds})."),
         HelpName = "SECONDS",
     };
 

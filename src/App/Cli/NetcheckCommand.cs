@@ -164,11 +164,9 @@ internal static class NetcheckCommand
     {
         if (!HostPort.TryParse(text, out var hostPort) || hostPort.Port == 0)
             throw new SettingsException($"'{text}' is not a STUN server: expected HOST:PORT, e.g. stun.example.org:3478.");
-        if (IPAddress.TryParse(hostPort.Host, out var literal))
-            return (text, new IPEndPoint(literal, hostPort.Port), null);
         try
         {
-            var addresses = await Dns.GetHostAddressesAsync(hostPort.Host, cancellationToken).ConfigureAwait(false);
+            var addresses = await HostResolver.Default.ResolveAsync(hostPort.Host, cancellationToken).ConfigureAwait(false);
             var address = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork);
             return address is null
                 ? (text, null, $"{hostPort.Host} has no IPv4 address")

@@ -2,6 +2,7 @@ using System.Reactive.Concurrency;
 using SecretChat.App.Chat;
 using SecretChat.Framing;
 using SecretChat.Security;
+using SecretChat.Transport;
 
 namespace SecretChat.App.Composition;
 
@@ -37,9 +38,9 @@ public sealed record ChatBuilder
 
     public HandshakeRole Role { get; init; } = HandshakeRole.Initiator;
 
-    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan HandshakeTimeout { get; init; } = HandshakeDefaults.Timeout;
 
-    public string TransportName { get; init; } = "tcp";
+    public TransportKind Transport { get; init; } = TransportKind.Tcp;
 
     public ChatSessionOptions Options { get; init; } = new();
 
@@ -94,11 +95,7 @@ public sealed record ChatBuilder
     }
 
     /// <summary>Names the transport in the <c>connected</c> event (framed connections only; channels name their own).</summary>
-    public ChatBuilder Describing(string transportName)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(transportName);
-        return this with { TransportName = transportName };
-    }
+    public ChatBuilder Describing(TransportKind transport) => this with { Transport = transport };
 
     /// <summary>Builds the secure channel this chat runs on.</summary>
     public ISecureChannel BuildChannel() => Channel ?? new FramedSecureChannel(
@@ -107,7 +104,7 @@ public sealed record ChatBuilder
         Role,
         HandshakeTimeout,
         Options.Scheduler,
-        TransportName);
+        Transport);
 
     /// <summary>Starts the handshake and returns the session at once; its events tell how it goes.</summary>
     public ChatSession Start() => ChatSession.Start(BuildChannel(), Options);

@@ -81,7 +81,7 @@ public sealed class ConsoleCommands
 
     private static Task<CommandOutcome> Path(CommandContext context, string _)
     {
-        foreach (var line in context.Chat.DescribePath().Split('\n'))
+        foreach (var line in PathText.Describe(context.Chat.ReportPath()).Split('\n'))
             context.MarkupLine($"[grey]{Markup.Escape(line)}[/]");
         return Task.FromResult(CommandOutcome.Continue);
     }

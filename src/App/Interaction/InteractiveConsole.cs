@@ -157,7 +157,7 @@ public sealed class InteractiveConsole
                 {
                     var from = c.RemoteEndPoint is { } remote ? $" at {Markup.Escape(remote)}" : "";
                     _console.Write(new Rule($"[green]connected to [bold]{Markup.Escape(c.Peer)}[/][/]").LeftJustified());
-                    _console.MarkupLine($"[grey]{Markup.Escape(c.Transport)} ({Markup.Escape(c.Path)}){from}[/]");
+                    _console.MarkupLine($"[grey]{Markup.Escape(PathText.Name(c.Transport))} ({Markup.Escape(PathText.Name(c.Path))}){from}[/]");
                     if (!c.IsConfidential)
                         _console.MarkupLine($"[bold white on red] {SecuritySummary.NotEncrypted} [/] [red]{Markup.Escape(SecuritySummary.Describe(c.Encryption))}[/]");
                     else
@@ -180,7 +180,7 @@ public sealed class InteractiveConsole
                 Line(d.Clean ? $"[yellow]Disconnected: {Markup.Escape(d.Reason)}[/]" : $"[red]Disconnected: {Markup.Escape(d.Reason)}[/]");
                 break;
             case PathChanged p:
-                Info($"Now on the {p.Path} path ({p.Remote}): {p.Reason}");
+                Info($"Now on the {PathText.Name(p.Path)} path ({p.Remote}): {PathText.Reason(p.Reason)}");
                 break;
             case ChatError e:
                 Error(e.Message);

@@ -36,8 +36,8 @@ public sealed class JsonEventWriter : IEventWriter
                 case Connected c:
                     json.WriteString("event", "connected");
                     json.WriteString("peer", c.Peer);
-                    json.WriteString("transport", c.Transport);
-                    json.WriteString("path", c.Path);
+                    json.WriteString("transport", PathText.Name(c.Transport));
+                    json.WriteString("path", PathText.Name(c.Path));
                     json.WriteString("encryption", c.Encryption.Name());
                     json.WriteBoolean("confidential", c.IsConfidential);
                     WriteNullable(json, "fingerprint", c.Fingerprint);
@@ -65,11 +65,11 @@ public sealed class JsonEventWriter : IEventWriter
                     break;
                 case PathChanged p:
                     json.WriteString("event", "path_changed");
-                    json.WriteString("path", p.Path);
+                    json.WriteString("path", PathText.Name(p.Path));
                     json.WriteString("remote", p.Remote);
-                    json.WriteString("reason", p.Reason);
+                    json.WriteString("reason", PathText.Reason(p.Reason));
                     if (p.Details is not null)
-                        json.WriteString("details", p.Details);
+                        json.WriteString("details", PathText.Describe(p.Details));
                     break;
                 case ChatError e:
                     json.WriteString("event", "error");

@@ -47,7 +47,7 @@ public sealed class PlainEventWriter : IEventWriter
                 Line(_output, $"disconnected: {d.Reason}");
                 break;
             case PathChanged p:
-                Line(_output, $"now on the {p.Path} path ({p.Remote}): {p.Reason}");
+                Line(_output, $"now on the {PathText.Name(p.Path)} path ({p.Remote}): {PathText.Reason(p.Reason)}");
                 break;
             case ChatError e:
                 Line(_error, $"error: {e.Message}");

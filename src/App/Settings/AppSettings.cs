@@ -1,5 +1,6 @@
 using SecretChat.App.Chat;
 using SecretChat.Security;
+using SecretChat.Signaling.PeerToPeer;
 using SecretChat.Transport.Reliability;
 
 namespace SecretChat.App.Settings;
@@ -25,7 +26,7 @@ public sealed class AppSettings
     public string? KnownPeersPath { get; set; }
 
     /// <summary>How long connecting plus the handshake may take.</summary>
-    public double HandshakeTimeoutSeconds { get; set; } = ChatOptions.DefaultHandshakeTimeout.TotalSeconds;
+    public double HandshakeTimeoutSeconds { get; set; } = HandshakeDefaults.Timeout.TotalSeconds;
 
     public SignalingSettings Signaling { get; set; } = new();
 
@@ -70,5 +71,5 @@ public sealed class PeerToPeerSettings
     public string? Bind { get; set; }
 
     /// <summary>Seconds the direct path has before the session starts over the relay; 0 never uses the relay.</summary>
-    public double RelayFallbackSeconds { get; set; } = ChatOptions.DefaultRelayFallback.TotalSeconds;
+    public double RelayFallbackSeconds { get; set; } = PeerToPeerOptions.Default.RelayFallback!.Value.TotalSeconds;
 }

@@ -12,7 +12,7 @@ public sealed record DatagramChannelOptions
     /// How long the handshake may take: from <see cref="SecureDatagramChannel.Connect"/> for the initiator,
     /// from the first hello for the responder (a listener waits for its peer as long as it likes).
     /// </summary>
-    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan HandshakeTimeout { get; init; } = HandshakeDefaults.Timeout;
 
     /// <summary>The first wait before this side's last handshake flight is sent again; it doubles after each try.</summary>
     public TimeSpan RetransmitInitial { get; init; } = TimeSpan.FromMilliseconds(250);

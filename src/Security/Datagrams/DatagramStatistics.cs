@@ -56,7 +56,7 @@ public sealed class DatagramStatistics
         _dropped = dropped;
     }
 
-    /// <summary>Datagrams handed to <see cref="SecureDatagramChannel.Receive"/>.</summary>
+    /// <summary>Datagrams handed to <see cref="SecureDatagramChannel.Receive(System.Net.IPEndPoint, ReadOnlySpan{byte})"/>.</summary>
     public long Received { get; }
 
     /// <summary>Authenticated payloads emitted by <see cref="SecureDatagramChannel.Payloads"/>.</summary>

@@ -1,7 +1,5 @@
 using System.Buffers;
-using System.Globalization;
 using System.Net;
-using System.Reactive.Concurrency;
 using System.Security.Cryptography;
 using System.Text;
 using SecretChat.Framing.Packets;
@@ -9,22 +7,14 @@ using SecretChat.Framing.Packets;
 namespace SecretChat.Security.Datagrams;
 
 // The handshake over datagrams. Each side numbers what it sends: its hello is message 0, and the mode's
-// messages are numbered 1, 2, 3... across both sides in the order the handshake exchanges them. A side that
-// waits for the peer resends its last flight with a doubling delay; a duplicate of the peer message that our
-// last flight answered means that answer was lost, so it is sent again (at most once per half interval).
+// messages are numbered 1, 2, 3... across both sides in the order the handshake exchanges them. What each side
+// sends is a flight; resending it is the job of .Retransmit.cs.
 public sealed partial class SecureDatagramChannel
 {
     private IHandshake? _handshake;
     private uint _peerSessionId;
     private int _lastPeerIndex = -1;     // the last peer message processed (0: its hello), -1 before any
     private int _messagesExchanged;      // the mode's handshake messages so far, both directions
-    private int _flightAnswers = -1;     // the peer message our last flight answered (-1: none)
-    private byte[][] _flight = [];
-    private int _retransmitAttempt;
-    private long _timerGeneration;
-    private IDisposable? _retransmitTimer;
-    private IDisposable? _timeoutTimer;
-    private DateTimeOffset _lastDuplicateAnswer = DateTimeOffset.MinValue;
 
     private void StartAsInitiator()
     {
@@ -202,25 +192,7 @@ public sealed partial class SecureDatagramChannel
         _session = session;
         _window = new Replay.ReplayWindow(_options.ReplayWindowSize, _options.RejectAfterMessages);
         _phase = Phase.Established;
-        // The handshake just proved the peer is at _remote: that counts as hearing from it on this path.
-        _lastAuthenticated = _lastOnCurrentPath = _scheduler.Now;
         _established.TrySetResult(session);
-    }
-
-    /// <summary>A peer message we already processed came again.</summary>
-    private void OnDuplicate(byte index)
-    {
-        var now = _scheduler.Now;
-        if (index == _lastPeerIndex
-            && _flightAnswers == _lastPeerIndex
-            && _flight.Length > 0
-            && now - _lastDuplicateAnswer >= _options.RetransmitInitial / 2)
-        {
-            _lastDuplicateAnswer = now;
-            Resend();
-            return;
-        }
-        Drop(DatagramDropReason.DuplicateHandshake);
     }
 
     private void OnRejectPacket(IPEndPoint from, PacketHeader header, ReadOnlySpan<byte> body)
@@ -245,66 +217,6 @@ public sealed partial class SecureDatagramChannel
     }
 
     private void Fail(Exception error) => Terminate(error);
-
-    private void StartTimeout()
-    {
-        var timeout = _options.HandshakeTimeout;
-        _timeoutTimer = _scheduler.Schedule(timeout, () =>
-        {
-            lock (_gate)
-            {
-                if (_phase == Phase.Handshaking)
-                    Fail(new HandshakeException(string.Create(CultureInfo.InvariantCulture,
-                        $"The peer at {_remote} did not answer the handshake within {timeout.TotalSeconds:0.#} s.")));
-            }
-        });
-    }
-
-    private void ArmRetransmit()
-    {
-        _retransmitTimer?.Dispose();
-        var generation = ++_timerGeneration;
-        var shift = Math.Min(_retransmitAttempt, 16);
-        var delay = TimeSpan.FromTicks(Math.Min(_options.RetransmitInitial.Ticks << shift, _options.RetransmitMax.Ticks));
-        _retransmitTimer = _scheduler.Schedule(delay, () =>
-        {
-            lock (_gate)
-            {
-                if (_phase != Phase.Handshaking || generation != _timerGeneration)
-                    return;
-                Resend();
-                _retransmitAttempt++;
-                ArmRetransmit();
-            }
-        });
-    }
-
-    private void StopHandshake()
-    {
-        _timerGeneration++;
-        _retransmitTimer?.Dispose();
-        _retransmitTimer = null;
-        _timeoutTimer?.Dispose();
-        _timeoutTimer = null;
-        _handshake?.Dispose();
-        _handshake = null;
-    }
-
-    private void SendFlight(byte[][] flight)
-    {
-        _flight = flight;
-        foreach (var packet in flight)
-            SendPacket(packet);
-    }
-
-    private void Resend()
-    {
-        foreach (var packet in _flight)
-        {
-            _retransmitted++;
-            SendPacket(packet);
-        }
-    }
 
     private void SendReject(string reason)
     {

@@ -1,64 +1,28 @@
 using System.Buffers;
 using System.Net;
-using System.Reactive.Linq;
-using System.Reactive.Subjects;
+using SecretChat.Transport;
 
 namespace SecretChat.Security.Datagrams;
 
-// Paths: which address the session sends to, and how it moves. An authenticated packet from a new address
-// moves the session there (roaming), unless a roaming policy says no; an empty authenticated payload is a
-// path probe that proves an address works without carrying anything for the layer above.
+// Paths: which address the session sends to, and how it moves. What needs the keys stays here: following an
+// authenticated packet, sealing a path probe (an empty authenticated payload that proves an address works), and
+// switching the send address. When to move, when to probe and what was heard when belong to the path manager,
+// which installs an IPathPolicy; without one, the session follows every authenticated packet (roaming).
 public sealed partial class SecureDatagramChannel
 {
-    private readonly Subject<IPEndPoint> _pathChanges = new();
-    private Func<IPEndPoint, IPEndPoint, bool>? _roamingPolicy;
-    private DateTimeOffset _lastAuthenticated;
-    private DateTimeOffset _lastSent;
-    private DateTimeOffset _lastOnCurrentPath;
-
-    /// <summary>The peer's new address each time the session moves (roaming or <see cref="SwitchPath"/>).</summary>
-    public IObservable<IPEndPoint> PathChanges => _pathChanges.AsObservable();
+    private IPathPolicy? _pathPolicy;
 
     /// <summary>
-    /// Decides whether an authenticated packet from a new address moves the session: (current, candidate) → allow.
-    /// Unset, the session always follows (roaming after a NAT rebinding). Denied packets are still delivered.
+    /// The path manager's say in moves, and what it is told (every authenticated packet, every sealed one, every
+    /// move). Unset, the session always follows an authenticated packet to its new address (roaming after a NAT
+    /// rebinding). Packets whose move is denied are still delivered.
     /// </summary>
-    public Func<IPEndPoint, IPEndPoint, bool>? RoamingPolicy
+    public IPathPolicy? PathPolicy
     {
         set
         {
             lock (_gate)
-                _roamingPolicy = value;
-        }
-    }
-
-    /// <summary>When the last authenticated packet arrived (scheduler time; default before any).</summary>
-    public DateTimeOffset LastAuthenticatedReceive
-    {
-        get
-        {
-            lock (_gate)
-                return _lastAuthenticated;
-        }
-    }
-
-    /// <summary>When the last authenticated packet arrived from the peer's current address (not via another path).</summary>
-    public DateTimeOffset LastReceiveOnCurrentPath
-    {
-        get
-        {
-            lock (_gate)
-                return _lastOnCurrentPath;
-        }
-    }
-
-    /// <summary>When the last data packet (or probe) was sent (scheduler time; default before any).</summary>
-    public DateTimeOffset LastSend
-    {
-        get
-        {
-            lock (_gate)
-                return _lastSent;
+                _pathPolicy = value;
         }
     }
 
@@ -69,22 +33,39 @@ public sealed partial class SecureDatagramChannel
         return SealAndSend(ReadOnlyMemory<byte>.Empty, address);
     }
 
-    /// <summary>Moves the session to <paramref name="address"/> by this side's own decision (e.g. to a relay).</summary>
-    public void SwitchPath(IPEndPoint address)
+    /// <summary>Moves the session to <paramref name="address"/> by this side's own decision (e.g. to a relay), for <paramref name="reason"/>.</summary>
+    public void SwitchPath(IPEndPoint address, PathMoveReason reason)
     {
         ArgumentNullException.ThrowIfNull(address);
         lock (_gate)
         {
             if (_phase == Phase.Established && !address.Equals(_remote))
-                MoveToLocked(address);
+                MoveToLocked(new PathMove(address, reason));
         }
     }
 
-    private void MoveToLocked(IPEndPoint address)
+    /// <summary>An authenticated packet from <paramref name="from"/>: follow it if allowed, then tell the policy. Under the lock.</summary>
+    private void OnAuthenticatedLocked(IPEndPoint from, bool isProbe)
     {
-        _remote = address;
+        if (!from.Equals(_remote))
+        {
+            var reason = PathMoveReason.Roamed;
+            if (_pathPolicy is null || _pathPolicy.AllowMove(_remote!, from, out reason))
+            {
+                MoveToLocked(new PathMove(from, reason));
+                // A probe that moved us gets an answer on the new path, so the prober moves too.
+                if (isProbe)
+                    SendProbeLocked(from);
+            }
+        }
+        _pathPolicy?.Heard(from, _scheduler.Now, from.Equals(_remote));
+    }
+
+    private void MoveToLocked(PathMove move)
+    {
+        _remote = move.Address;
         _roamed++;
-        _pathChanges.OnNext(address);
+        _pathPolicy?.Moved(move);
     }
 
     private void SendProbeLocked(IPEndPoint to)
@@ -100,7 +81,7 @@ public sealed partial class SecureDatagramChannel
                 return;
             }
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or System.Net.Sockets.SocketException)
+        catch (Exception e) when (TransportErrors.IsLostDatagram(e))
         {
             _sendFailures++;
         }

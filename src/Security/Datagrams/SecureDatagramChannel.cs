@@ -4,6 +4,7 @@ using System.Reactive.Disposables;
 using System.Reactive.Linq;
 using System.Security.Cryptography;
 using SecretChat.Framing.Packets;
+using SecretChat.Transport;
 
 namespace SecretChat.Security.Datagrams;
 
@@ -11,18 +12,20 @@ namespace SecretChat.Security.Datagrams;
 /// One sealed session over datagrams: the hello and the mode's handshake carried in handshake packets
 /// and retransmitted until answered, then every payload sealed under an explicit, never reused counter
 /// and checked against a sliding replay window. Transport-agnostic: it sends through a delegate and is
-/// fed inbound datagrams through <see cref="Receive"/>.
+/// fed inbound datagrams through <see cref="Receive(IPEndPoint, ReadOnlySpan{byte})"/>.
 /// </summary>
 /// <remarks>
 /// <para>Inbound datagrams that are malformed, unauthenticated, replayed, too old, too far ahead, for
 /// another session or from a stranger are dropped silently and counted in <see cref="Statistics"/>; they
-/// change no state. Only an authenticated data packet moves <see cref="RemoteEndPoint"/> (roaming). A
-/// reject is honoured only during the handshake.</para>
-/// <para>Thread-safety: <see cref="Receive"/>, <see cref="SendAsync"/>, the timers and disposal may run on
+/// change no state. Only an authenticated data packet moves <see cref="RemoteEndPoint"/> (roaming; a
+/// path manager may decide otherwise through an <see cref="IPathPolicy"/>). A reject is honoured only during the handshake.</para>
+/// <para>Thread-safety: <see cref="Receive(IPEndPoint, ReadOnlySpan{byte})"/>, <see cref="SendAsync"/>, the timers and disposal may run on
 /// any threads; the channel serialises them with one lock and emits <see cref="Payloads"/> under it, so an
 /// observer may call <see cref="SendAsync"/> from <c>OnNext</c> but must not block there on another thread
 /// that uses the channel. The send delegate is called under that lock for handshake packets: it must not
 /// block (a UDP send does not).</para>
+/// <para>Its jobs, one per file: the handshake (<c>.Handshake.cs</c>) and its flights and timers (<c>.Retransmit.cs</c>), sealing (<c>.Seal.cs</c>), opening and replay
+/// checks (<c>.Open.cs</c>), paths and probes (<c>.Paths.cs</c>), and the payloads' one subscriber (<see cref="PayloadOutlet"/>).</para>
 /// <para>The channel owns the <see cref="SecureSession"/> it hands out through <see cref="Established"/> and
 /// wipes its keys when the session ends or the channel is disposed.</para>
 /// </remarks>
@@ -47,7 +50,7 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
     private readonly long[] _dropped = new long[Enum.GetValues<DatagramDropReason>().Length];
     private Phase _phase;
     private IPEndPoint? _remote;
-    private IObserver<ReadOnlyMemory<byte>>? _observer;
+    private readonly PayloadOutlet _payloads = new(MaxEarlyPayloads);
     private Exception? _terminalError;
     private long _received;
     private long _delivered;
@@ -72,7 +75,19 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
         _scheduler = scheduler;
         _localHello = new ProtocolHello(ProtocolHello.CurrentVersion, security.Mode, role);
         LocalSessionId = BitConverter.ToUInt32(RandomNumberGenerator.GetBytes(sizeof(uint)));
-        Payloads = Observable.Create<ReadOnlyMemory<byte>>(Subscribe);
+        Payloads = Observable.Create<ReadOnlyMemory<byte>>(observer =>
+        {
+            lock (_gate)
+            {
+                if (!_payloads.Attach(observer))
+                    return Disposable.Empty;
+            }
+            return Disposable.Create(() =>
+            {
+                lock (_gate)
+                    _payloads.Detach(observer);
+            });
+        });
     }
 
     /// <summary>
@@ -166,16 +181,32 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
     public void Receive(IPEndPoint from, ReadOnlySpan<byte> datagram)
     {
         ArgumentNullException.ThrowIfNull(from);
+        if (PacketCodec.TryDecode(datagram, out var header, out _, out var error))
+        {
+            Receive(from, header, datagram);
+            return;
+        }
+        lock (_gate)
+        {
+            _received++;
+            if (_phase != Phase.Closed)
+                Drop(error == PacketError.UnknownType ? DatagramDropReason.UnknownType : DatagramDropReason.Malformed);
+        }
+    }
+
+    /// <summary>
+    /// Feeds one inbound packet whose <paramref name="header"/> the caller already decoded from <paramref name="datagram"/>
+    /// (the whole datagram, header included: a data packet's header is its associated data). As <see cref="Receive(IPEndPoint, ReadOnlySpan{byte})"/> otherwise.
+    /// </summary>
+    public void Receive(IPEndPoint from, in PacketHeader header, ReadOnlySpan<byte> datagram)
+    {
+        ArgumentNullException.ThrowIfNull(from);
         lock (_gate)
         {
             _received++;
             if (_phase == Phase.Closed)
                 return;
-            if (!PacketCodec.TryDecode(datagram, out var header, out var body, out var error))
-            {
-                Drop(error == PacketError.UnknownType ? DatagramDropReason.UnknownType : DatagramDropReason.Malformed);
-                return;
-            }
+            var body = datagram[header.Size..];
             switch (header.Type)
             {
                 case PacketType.Handshake:
@@ -202,9 +233,7 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
             StopHandshake();
             DisposeSession();
             _established.TrySetCanceled();
-            var observer = _observer;
-            _observer = null;
-            observer?.OnCompleted();
+            _payloads.End(null);
         }
     }
 
@@ -212,39 +241,6 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
     {
         Dispose();
         return ValueTask.CompletedTask;
-    }
-
-    private IDisposable Subscribe(IObserver<ReadOnlyMemory<byte>> observer)
-    {
-        lock (_gate)
-        {
-            if (_phase == Phase.Closed)
-            {
-                if (_terminalError is null)
-                    observer.OnCompleted();
-                else
-                    observer.OnError(_terminalError);
-                return Disposable.Empty;
-            }
-            if (_observer is not null)
-            {
-                observer.OnError(new InvalidOperationException("The payloads of a datagram channel take one subscriber at a time."));
-                return Disposable.Empty;
-            }
-            _observer = observer;
-            // Payloads that arrived between the handshake and this subscription (the layer above is
-            // usually wired a moment after Established) are handed over first, in order.
-            while (_early.TryDequeue(out var early))
-                observer.OnNext(early);
-        }
-        return Disposable.Create(() =>
-        {
-            lock (_gate)
-            {
-                if (ReferenceEquals(_observer, observer))
-                    _observer = null;
-            }
-        });
     }
 
     /// <summary>Ends the channel with <paramref name="error"/> (a failed handshake or an ended session). Under the lock.</summary>
@@ -257,9 +253,7 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
         StopHandshake();
         DisposeSession();
         _established.TrySetException(error);
-        var observer = _observer;
-        _observer = null;
-        observer?.OnError(error);
+        _payloads.End(error);
     }
 
     private void Drop(DatagramDropReason reason) => _dropped[(int)reason]++;
@@ -273,7 +267,7 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
         {
             sending = _send(packet, _remote!);
         }
-        catch (Exception)
+        catch (Exception e) when (TransportErrors.IsLostDatagram(e))
         {
             _sendFailures++;
             return;
@@ -288,7 +282,7 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
         {
             await sending.ConfigureAwait(false);
         }
-        catch (Exception)
+        catch (Exception e) when (TransportErrors.IsLostDatagram(e))
         {
             Interlocked.Increment(ref _sendFailures);
         }

@@ -38,7 +38,7 @@ internal sealed class RoundTripEstimator
     }
 
     /// <summary>RFC 6298 5.5: the timer expired, so back off.</summary>
-    public void BackOff() => RetransmissionTimeout = Clamp(RetransmissionTimeout * 2);
+    public void BackOff() => RetransmissionTimeout = Clamp(new Backoff(_min, _max).Next(RetransmissionTimeout));
 
     private TimeSpan Clamp(TimeSpan value) => value < _min ? _min : value > _max ? _max : value;
 }

@@ -162,7 +162,7 @@ public sealed class StunClient
             if (_sent < options.MaxRequests)
             {
                 var wait = _rto;
-                _rto *= 2;
+                _rto = new Backoff(options.InitialRto, TimeSpan.MaxValue).Next(_rto); // RFC 8489 7.2.1: doubling, uncapped
                 _timer.Disposable = _client._scheduler.Schedule(wait, SendNext);
             }
             else

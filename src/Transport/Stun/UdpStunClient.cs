@@ -82,14 +82,14 @@ public sealed class UdpStunClient : IAsyncDisposable
         _stop.Dispose();
     }
 
-    internal static async Task<IPEndPoint> ResolveAsync(EndPoint server, AddressFamily family, CancellationToken cancellationToken)
+    internal static async Task<IPEndPoint> ResolveAsync(EndPoint server, AddressFamily family, CancellationToken cancellationToken, IHostResolver? resolver = null)
     {
         switch (server)
         {
             case IPEndPoint ip:
                 return ip;
             case DnsEndPoint dns:
-                var addresses = await Dns.GetHostAddressesAsync(dns.Host, cancellationToken).ConfigureAwait(false);
+                var addresses = await (resolver ?? HostResolver.Default).ResolveAsync(dns.Host, cancellationToken).ConfigureAwait(false);
                 var address = addresses.FirstOrDefault(a => a.AddressFamily == family)
                     ?? (family == AddressFamily.InterNetworkV6 ? addresses.FirstOrDefault() : null)
                     ?? throw new SocketException((int)SocketError.HostNotFound);

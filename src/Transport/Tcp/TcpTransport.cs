@@ -12,6 +12,7 @@ public static class TcpTransport
     /// <param name="port">1 to 65535.</param>
     /// <param name="options">Frame limits; <see cref="FrameConnectionOptions.Default"/> when null.</param>
     /// <param name="cancellationToken">Cancels name resolution and connecting (this is how to bound them in time).</param>
+    /// <param name="resolver">What <paramref name="host"/> means; <see cref="HostResolver.Default"/> when null.</param>
     /// <exception cref="TransportException">
     /// The name does not resolve, or no address accepted the connection (refused, unreachable, timed out);
     /// the message is one sentence naming the host or endpoint.
@@ -20,7 +21,8 @@ public static class TcpTransport
         string host,
         int port,
         FrameConnectionOptions? options = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        IHostResolver? resolver = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
         ArgumentOutOfRangeException.ThrowIfLessThan(port, IPEndPoint.MinPort + 1);
@@ -28,7 +30,7 @@ public static class TcpTransport
         options ??= FrameConnectionOptions.Default;
         options.Validate();
 
-        var addresses = await ResolveAsync(host, cancellationToken).ConfigureAwait(false);
+        var addresses = await ResolveAsync(resolver ?? HostResolver.Default, host, cancellationToken).ConfigureAwait(false);
         TransportException? lastFailure = null;
         foreach (var address in addresses)
         {
@@ -54,22 +56,19 @@ public static class TcpTransport
         throw lastFailure ?? TransportErrors.ResolveFailed(host, null);
     }
 
-    /// <summary>Connects to <paramref name="endPoint"/>; see <see cref="ConnectAsync(string, int, FrameConnectionOptions?, CancellationToken)"/>.</summary>
+    /// <summary>Connects to <paramref name="endPoint"/>; see <see cref="ConnectAsync(string, int, FrameConnectionOptions?, CancellationToken, IHostResolver?)"/>.</summary>
     public static Task<IFrameConnection> ConnectAsync(
         HostPort endPoint,
         FrameConnectionOptions? options = null,
         CancellationToken cancellationToken = default) =>
         ConnectAsync(endPoint.Host, endPoint.Port, options, cancellationToken);
 
-    private static async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken)
+    private static async Task<IPAddress[]> ResolveAsync(IHostResolver resolver, string host, CancellationToken cancellationToken)
     {
-        if (IPAddress.TryParse(host, out var literal))
-            return [literal];
-
         IPAddress[] addresses;
         try
         {
-            addresses = await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+            addresses = await resolver.ResolveAsync(host, cancellationToken).ConfigureAwait(false);
         }
         catch (SocketException error)
         {

@@ -28,9 +28,9 @@ internal sealed class ScriptedPeerChannel : ISecureChannel
 
     public EndPoint? RemoteEndPoint => new IPEndPoint(IPAddress.Loopback, 5000);
 
-    public string TransportName => "tcp";
+    public SecretChat.Transport.TransportKind Transport => SecretChat.Transport.TransportKind.Tcp;
 
-    public string PathName => "direct";
+    public PathKind Path => PathKind.Direct;
 
     public int MaxMessageSize => 1024;
 

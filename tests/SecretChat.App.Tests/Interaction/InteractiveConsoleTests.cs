@@ -93,7 +93,7 @@ public class InteractiveConsoleTests
         var commands = ConsoleCommands.CreateDefault()
             .Add(new ConsoleCommand("transport", "", "Show the transport.", (context, _) =>
             {
-                context.MarkupLine($"transport: {context.Connected?.Transport}");
+                context.MarkupLine($"transport: {(context.Connected is { } connected ? PathText.Name(connected.Transport) : "none")}");
                 return Task.FromResult(CommandOutcome.Continue);
             }));
         var console = new InteractiveConsole(io.Ansi, new ConsoleLines(io.In), commands);
@@ -101,7 +101,7 @@ public class InteractiveConsoleTests
         await console.RunSessionAsync(new FakeChat(FakeChat.ConnectedEvent()), CancellationToken.None).WaitAsync(TestApp.Timeout);
 
         Assert.Contains("transport: tcp", io.OutText);
-        Assert.Contains("No path information for this session.", io.OutText); // the built-in /path, from IChat.DescribePath
+        Assert.Contains("No path information for this session.", io.OutText); // the built-in /path, for a chat with no IChat.ReportPath
         Assert.Throws<ArgumentException>(() => commands.Add(new ConsoleCommand("quit", "", "again", (_, _) => Task.FromResult(CommandOutcome.Continue))));
     }
 

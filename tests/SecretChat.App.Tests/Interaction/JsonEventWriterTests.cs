@@ -1,7 +1,9 @@
+using System.Net;
 using System.Text.Json;
 using SecretChat.App.Chat;
 using SecretChat.App.Interaction;
 using SecretChat.Security;
+using SecretChat.Transport;
 
 namespace SecretChat.App.Tests.Interaction;
 
@@ -22,7 +24,7 @@ public class JsonEventWriterTests
     [Fact]
     public void Write_Connected_HasEveryField()
     {
-        var json = WriteOne(w => w.Write(new Connected("bob", "tcp", "direct", SecurityMode.Noise, true, "12345 67890", "127.0.0.1:5000")));
+        var json = WriteOne(w => w.Write(new Connected("bob", TransportKind.Tcp, PathKind.Direct, SecurityMode.Noise, true, "12345 67890", "127.0.0.1:5000")));
 
         Assert.Equal(["event", "peer", "transport", "path", "encryption", "confidential", "fingerprint", "remote"], Names(json));
         Assert.Equal("connected", json.GetProperty("event").GetString());
@@ -41,7 +43,7 @@ public class JsonEventWriterTests
     [InlineData(SecurityMode.Pseudo, "pseudo")]
     public void Write_ConnectedInEachMode_NamesTheModeAsOnTheCommandLine(SecurityMode mode, string name)
     {
-        var json = WriteOne(w => w.Write(new Connected("bob", "tcp", "direct", mode, mode != SecurityMode.Pseudo, null, null)));
+        var json = WriteOne(w => w.Write(new Connected("bob", TransportKind.Tcp, PathKind.Direct, mode, mode != SecurityMode.Pseudo, null, null)));
 
         Assert.Equal(name, json.GetProperty("encryption").GetString());
     }
@@ -49,7 +51,7 @@ public class JsonEventWriterTests
     [Fact]
     public void Write_ConnectedWithoutFingerprintOrRemote_WritesNulls()
     {
-        var json = WriteOne(w => w.Write(new Connected("bob", "udp", "direct", SecurityMode.Pseudo, false, null, null)));
+        var json = WriteOne(w => w.Write(new Connected("bob", TransportKind.Udp, PathKind.Direct, SecurityMode.Pseudo, false, null, null)));
 
         Assert.False(json.GetProperty("confidential").GetBoolean());
         Assert.Equal(JsonValueKind.Null, json.GetProperty("fingerprint").ValueKind);
@@ -120,14 +122,29 @@ public class JsonEventWriterTests
     [Fact]
     public void Write_PathChanged_HasPathRemoteReasonAndDetails()
     {
-        var json = WriteOne(w => w.Write(new PathChanged("relay", "203.0.113.1:3478", "the direct path stopped answering for 3 s", "path: relay\nround trip 42 ms")));
+        var relay = IPEndPoint.Parse("203.0.113.1:3478");
+        var details = new PathReport(TransportKind.Udp, PathKind.Relay, relay)
+        {
+            MeasuresRoundTrip = true,
+            RoundTrip = TimeSpan.FromMilliseconds(42),
+            PeerToPeer = new PeerToPeerReport(relay, 40000, IPEndPoint.Parse("198.51.100.11:40000"), IPEndPoint.Parse("198.51.100.22:50000"),
+                [IPEndPoint.Parse("10.0.0.2:50000")], DirectPathFailure.MovedToRelay(PathMoveReason.DirectSilent, TimeSpan.FromSeconds(3))),
+        };
+        var json = WriteOne(w => w.Write(new PathChanged(PathKind.Relay, "203.0.113.1:3478", PathMoveReason.DirectSilent, details)));
 
         Assert.Equal(["event", "path", "remote", "reason", "details"], Names(json));
         Assert.Equal("path_changed", json.GetProperty("event").GetString());
         Assert.Equal("relay", json.GetProperty("path").GetString());
         Assert.Equal("203.0.113.1:3478", json.GetProperty("remote").GetString());
         Assert.Equal("the direct path stopped answering for 3 s", json.GetProperty("reason").GetString());
-        Assert.Equal("path: relay\nround trip 42 ms", json.GetProperty("details").GetString());
+        Assert.Equal(
+            "path: relay, peer at 203.0.113.1:3478, round trip 42 ms\n" +
+            "relay: the signaling server 203.0.113.1:3478 forwards the sealed datagrams (it cannot read or alter them)\n" +
+            "this side: public address 198.51.100.11:40000 (local port 40000: the NAT kept the port, a sign of endpoint-independent mapping)\n" +
+            "peer: public address 198.51.100.22:50000, host addresses 10.0.0.2:50000\n" +
+            "NAT mapping behaviour toward several destinations is not measured here; run 'secretchat netcheck' on each side.\n" +
+            "direct path: the direct path stopped answering for 3 s",
+            json.GetProperty("details").GetString());
     }
 
     [Fact]

@@ -3,7 +3,10 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using SecretChat.App.Chat;
 using SecretChat.App.Settings;
+using SecretChat.Security;
+using SecretChat.Security.Datagrams;
 using SecretChat.Signaling;
+using SecretChat.Signaling.PeerToPeer;
 using SecretChat.Tests;
 using SecretChat.Transport.Reliability;
 
@@ -31,8 +34,9 @@ public partial class DocumentedDefaultsTests
     [Fact]
     public void OptionsTypes_Defaults_AreTheDocumentedOnes()
     {
-        Assert.Equal(Seconds("HandshakeTimeoutSeconds"), ChatOptions.DefaultHandshakeTimeout);
-        Assert.Equal(Seconds("P2p", "RelayFallbackSeconds"), ChatOptions.DefaultRelayFallback);
+        Assert.Equal(Seconds("HandshakeTimeoutSeconds"), HandshakeDefaults.Timeout);
+        Assert.Equal(HandshakeDefaults.Timeout, DatagramChannelOptions.Default.HandshakeTimeout);
+        Assert.Equal(Seconds("P2p", "RelayFallbackSeconds"), PeerToPeerOptions.Default.RelayFallback);
         Assert.Equal(Seconds("Udp", "KeepAliveSeconds"), ReliabilityOptions.Default.KeepAliveInterval);
         Assert.Equal(Seconds("Udp", "DeadPeerSeconds"), ReliabilityOptions.Default.DeadPeerTimeout);
         Assert.Equal(ReliabilityOptions.Default.KeepAliveInterval, new ReliabilityOptions().KeepAliveInterval);

@@ -135,6 +135,7 @@ internal sealed record Wire(IPEndPoint From, IPEndPoint To, byte[] Bytes, long S
 internal sealed class VirtualNetwork(TestScheduler scheduler)
 {
     private readonly Dictionary<IPEndPoint, SecureDatagramChannel> _nodes = [];
+    private readonly Lock _gate = new(); // senders on several threads (the concurrency tests)
 
     public TimeSpan Latency { get; set; } = TimeSpan.FromMilliseconds(10);
 
@@ -144,10 +145,13 @@ internal sealed class VirtualNetwork(TestScheduler scheduler)
 
     public Func<ReadOnlyMemory<byte>, IPEndPoint, ValueTask> SendFrom(IPEndPoint from) => (bytes, to) =>
     {
-        var wire = new Wire(from, to, bytes.ToArray(), scheduler.Clock);
-        Log.Add(wire);
-        if (!Drop(wire))
-            scheduler.Schedule(Latency, () => Deliver(wire.From, wire.To, wire.Bytes));
+        lock (_gate)
+        {
+            var wire = new Wire(from, to, bytes.ToArray(), scheduler.Clock);
+            Log.Add(wire);
+            if (!Drop(wire))
+                scheduler.Schedule(Latency, () => Deliver(wire.From, wire.To, wire.Bytes));
+        }
         return ValueTask.CompletedTask;
     };
 

@@ -82,13 +82,14 @@ public class SecureDatagramChannelDataTests
     {
         var pair = new ChannelPair();
         pair.Establish();
-        var before = pair.Responder.LastAuthenticatedReceive;
+        var policy = new RecordingPathPolicy();
+        pair.Responder.PathPolicy = policy;
 
         Assert.True(pair.Initiator.ProbeAsync(ChannelPair.B).IsCompletedSuccessfully);
         pair.Run(100 * Ms);
 
         Assert.Empty(pair.ResponderPayloads.Texts);
-        Assert.True(pair.Responder.LastAuthenticatedReceive > before);
+        Assert.Equal(ChannelPair.A, Assert.Single(policy.Heard).From);
         Assert.Equal(0, pair.Responder.Statistics.TotalDropped);
     }
 
@@ -268,13 +269,16 @@ public class SecureDatagramChannelDataTests
     {
         var pair = CapturingPair();
         var relay = new IPEndPoint(IPAddress.Parse("10.0.0.9"), 3478);
-        pair.Responder.RoamingPolicy = (_, candidate) => !candidate.Equals(relay);
+        var policy = new RecordingPathPolicy { Allow = (_, candidate) => !candidate.Equals(relay) };
+        pair.Responder.PathPolicy = policy;
 
         pair.Network.Deliver(relay, ChannelPair.B, pair.SendFromInitiator("stray, via the relay").Bytes);
         pair.Run(100 * Ms);
 
         Assert.Equal(ChannelPair.A, pair.Responder.RemoteEndPoint);
         Assert.Contains("stray, via the relay", pair.ResponderPayloads.Texts);
+        Assert.Empty(policy.Moves);
+        Assert.Equal((relay, false), (policy.Heard.Last().From, policy.Heard.Last().OnCurrentPath));
     }
 
     [Fact]
@@ -282,15 +286,32 @@ public class SecureDatagramChannelDataTests
     {
         var pair = new ChannelPair();
         pair.Establish();
-        var moves = new List<IPEndPoint>();
-        using var _ = pair.Responder.PathChanges.Subscribe(moves.Add);
+        var policy = new RecordingPathPolicy();
+        pair.Responder.PathPolicy = policy;
         var relay = new IPEndPoint(IPAddress.Parse("10.0.0.9"), 3478);
 
-        pair.Responder.SwitchPath(relay);
-        pair.Responder.SwitchPath(relay);
+        pair.Responder.SwitchPath(relay, PathMoveReason.DirectSilent);
+        pair.Responder.SwitchPath(relay, PathMoveReason.DirectSilent);
 
         Assert.Equal(relay, pair.Responder.RemoteEndPoint);
-        Assert.Equal([relay], moves);
+        Assert.Equal([new PathMove(relay, PathMoveReason.DirectSilent)], policy.Moves);
+    }
+
+    [Fact]
+    public void Roaming_AllowedByThePolicy_MovesWithItsReason_AndTheMoveCountsAsHeardOnTheNewPath()
+    {
+        var pair = CapturingPair();
+        var moved = new IPEndPoint(IPAddress.Parse("10.0.0.1"), 5555);
+        var policy = new RecordingPathPolicy { ReasonToGive = PathMoveReason.Upgraded };
+        pair.Responder.PathPolicy = policy;
+
+        pair.Network.Deliver(moved, ChannelPair.B, pair.SendFromInitiator("from the direct path").Bytes);
+        pair.Run(100 * Ms);
+        Assert.True(pair.Responder.SendAsync("reply"u8.ToArray()).IsCompletedSuccessfully);
+
+        Assert.Equal([new PathMove(moved, PathMoveReason.Upgraded)], policy.Moves);
+        Assert.Equal((moved, true), (policy.Heard.Last().From, policy.Heard.Last().OnCurrentPath));
+        Assert.Equal(pair.Scheduler.Now, Assert.Single(policy.Sent));
     }
 
     [Fact]

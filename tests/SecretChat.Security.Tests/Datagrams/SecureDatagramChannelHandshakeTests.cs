@@ -107,7 +107,7 @@ public class SecureDatagramChannelHandshakeTests
 
         pair.Run(TimeSpan.FromSeconds(11));
 
-        var error = Assert.IsType<HandshakeException>(pair.Initiator.Established.Exception!.InnerException);
+        var error = Assert.IsType<HandshakeTimeoutException>(pair.Initiator.Established.Exception!.InnerException);
         Assert.Contains("did not answer the handshake within 10 s", error.Message);
         Assert.Same(error, pair.InitiatorPayloads.Error);
         var sentAt = pair.Network.Log.Where(w => w.From.Equals(ChannelPair.A)).Select(w => w.SentAt / TimeSpan.TicksPerMillisecond).ToArray();
@@ -124,7 +124,7 @@ public class SecureDatagramChannelHandshakeTests
         pair.Run(TimeSpan.FromSeconds(10) + 5 * Ms);
         Assert.False(pair.Responder.Established.IsCompleted); // first hello arrived at 10 ms
         pair.Run(10 * Ms);
-        Assert.IsType<HandshakeException>(pair.Responder.Established.Exception!.InnerException);
+        Assert.IsType<HandshakeTimeoutException>(pair.Responder.Established.Exception!.InnerException);
     }
 
     [Theory]

@@ -3,7 +3,6 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using Microsoft.Reactive.Testing;
-using SecretChat.App.Composition;
 using SecretChat.Security;
 using SecretChat.Security.Datagrams;
 using SecretChat.Security.Identity;
@@ -14,7 +13,7 @@ using SecretChat.Transport.Reliability;
 using SecretChat.Transport.Simulation;
 using Xunit.Abstractions;
 
-namespace SecretChat.App.Tests.Udp;
+namespace SecretChat.Security.Tests.Datagrams;
 
 /// <summary>
 /// The whole UDP session — real handshakes, sealed datagrams, replay window and the reliability engine —

@@ -4,11 +4,10 @@ using System.Reactive.Concurrency;
 using System.Reactive.Disposables;
 using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
-using SecretChat.Security;
-using SecretChat.Security.Datagrams;
+using SecretChat.Transport;
 using SecretChat.Transport.Reliability;
 
-namespace SecretChat.App.Composition;
+namespace SecretChat.Security.Datagrams;
 
 /// <summary>
 /// The UDP secure channel: the sealed datagram channel (handshake, AEAD with explicit counters, replay
@@ -16,7 +15,7 @@ namespace SecretChat.App.Composition;
 /// fragmentation, keepalives, dead-peer detection) inside every sealed payload.
 /// </summary>
 /// <remarks>
-/// Inbound: datagram → <see cref="SecureDatagramChannel.Receive"/> (open, replay check) → payload →
+/// Inbound: datagram → <see cref="SecureDatagramChannel.Receive(System.Net.IPEndPoint, ReadOnlySpan{byte})"/> (open, replay check) → payload →
 /// <see cref="ReliableSession.Receive"/> → complete messages in order. Outbound: message →
 /// <see cref="ReliableSession.SendAsync"/> → payloads → <see cref="SecureDatagramChannel.SendAsync"/> (seal) → socket.
 /// </remarks>
@@ -32,7 +31,7 @@ public sealed class ReliableDatagramChannel : ISecureChannel
     private readonly ReliableSession _reliable;
     private readonly IScheduler _scheduler;
     private readonly IAsyncDisposable? _owned;
-    private readonly PeerPath? _path;
+    private readonly IPeerPath? _path;
     private readonly SingleAssignmentDisposable _feeding = new();
     private int _subscribed;
     private int _disposed;
@@ -42,7 +41,7 @@ public sealed class ReliableDatagramChannel : ISecureChannel
     /// <param name="scheduler">The clock for every timer.</param>
     /// <param name="owned">What this channel disposes last (the socket and its wiring, when the channel owns them).</param>
     /// <param name="path">The path manager of a punched session (direct or relayed); null for a plain UDP session.</param>
-    public ReliableDatagramChannel(SecureDatagramChannel datagrams, ReliabilityOptions options, IScheduler scheduler, IAsyncDisposable? owned = null, PeerPath? path = null)
+    public ReliableDatagramChannel(SecureDatagramChannel datagrams, ReliabilityOptions options, IScheduler scheduler, IAsyncDisposable? owned = null, IPeerPath? path = null)
     {
         ArgumentNullException.ThrowIfNull(datagrams);
         ArgumentNullException.ThrowIfNull(options);
@@ -77,16 +76,16 @@ public sealed class ReliableDatagramChannel : ISecureChannel
 
     public EndPoint? RemoteEndPoint => _datagrams.RemoteEndPoint;
 
-    public string TransportName => "udp";
+    public TransportKind Transport => TransportKind.Udp;
 
-    public string PathName => _path?.Name ?? "direct";
+    public PathKind Path => _path?.Path ?? PathKind.Direct;
 
     public IObservable<PathChange> PathChanges => _path?.Changes ?? Observable.Never<PathChange>();
 
     public IObservable<string> Notices => _path?.Notices ?? Observable.Never<string>();
 
-    public string DescribePath() => _path?.Describe(_reliable.Statistics.SmoothedRoundTripTime)
-        ?? $"path: direct over udp, peer at {RemoteEndPoint}, round trip {Rtt(_reliable.Statistics.SmoothedRoundTripTime)}";
+    public PathReport ReportPath() => _path?.Report(_reliable.Statistics.SmoothedRoundTripTime)
+        ?? new PathReport(TransportKind.Udp, PathKind.Direct, RemoteEndPoint) { MeasuresRoundTrip = true, RoundTrip = _reliable.Statistics.SmoothedRoundTripTime };
 
     public int MaxMessageSize { get; }
 
@@ -130,10 +129,8 @@ public sealed class ReliableDatagramChannel : ISecureChannel
             await _owned.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static string Rtt(TimeSpan? rtt) => rtt is { } value ? $"{value.TotalMilliseconds:0} ms" : "not measured yet";
-
     /// <summary>A silent peer on the relay usually means the relay went away: say so.</summary>
-    private Exception Explain(Exception error) => error is TimeoutException && _path is { IsRelayed: true }
+    private Exception Explain(Exception error) => error is TimeoutException && _path is { Path: PathKind.Relay }
         ? new TimeoutException($"{error.Message.TrimEnd('.')} on the relay: the signaling server stopped forwarding or the peer left, and no direct path exists.", error)
         : error;
 
@@ -144,7 +141,7 @@ public sealed class ReliableDatagramChannel : ISecureChannel
         {
             sending = _datagrams.SendAsync(payload);
         }
-        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
+        catch (Exception e) when (TransportErrors.IsLostDatagram(e))
         {
             return; // A lost datagram: the reliability engine retransmits or declares the peer dead.
         }
@@ -158,7 +155,7 @@ public sealed class ReliableDatagramChannel : ISecureChannel
         {
             await sending.ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException or System.Net.Sockets.SocketException)
+        catch (Exception e) when (TransportErrors.IsLostDatagram(e))
         {
             // As above: loss is the reliability engine's business.
         }

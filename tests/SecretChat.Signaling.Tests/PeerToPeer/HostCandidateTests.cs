@@ -1,7 +1,7 @@
 using System.Net;
-using SecretChat.App.Composition;
+using SecretChat.Signaling.PeerToPeer;
 
-namespace SecretChat.App.Tests.Composition;
+namespace SecretChat.Signaling.Tests.PeerToPeer;
 
 /// <summary>What a p2p peer announces as its host candidates follows the address its socket is bound to.</summary>
 public sealed class HostCandidateTests
@@ -14,7 +14,7 @@ public sealed class HostCandidateTests
     {
         var socket = new IPEndPoint(IPAddress.Parse(bound), 40000);
 
-        var candidates = PunchAttempt.HostCandidates(socket, IPAddress.Parse(server));
+        var candidates = HostCandidates.Of(socket, IPAddress.Parse(server));
 
         Assert.Equal([socket], candidates);
     }
@@ -22,7 +22,7 @@ public sealed class HostCandidateTests
     [Fact]
     public void HostCandidates_WildcardWithServerOnLoopback_AnnounceLoopbackFirst()
     {
-        var candidates = PunchAttempt.HostCandidates(new IPEndPoint(IPAddress.Any, 40000), IPAddress.Loopback);
+        var candidates = HostCandidates.Of(new IPEndPoint(IPAddress.Any, 40000), IPAddress.Loopback);
 
         Assert.Equal(new IPEndPoint(IPAddress.Loopback, 40000), candidates[0]);
         Assert.All(candidates, c => Assert.Equal(40000, c.Port));

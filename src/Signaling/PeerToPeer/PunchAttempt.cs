@@ -1,52 +1,33 @@
 using System.Net;
-using System.Net.NetworkInformation;
-using System.Net.Sockets;
 using System.Reactive.Concurrency;
+using System.Reactive.Disposables;
 using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
 using SecretChat.Framing.Packets;
 using SecretChat.Security;
 using SecretChat.Security.Datagrams;
-using SecretChat.Signaling;
-using SecretChat.Transport.Udp;
 
-namespace SecretChat.App.Composition;
+namespace SecretChat.Signaling.PeerToPeer;
 
 /// <summary>How a punch attempt ended: the session's channel, and whether it runs over the relay (and why).</summary>
-public sealed record PunchResult(SecureDatagramChannel Channel, bool Relayed, string? DirectFailure);
+public sealed record PunchResult(SecureDatagramChannel Channel, bool Relayed, DirectPathFailure? DirectFailure);
 
 /// <summary>
 /// One attempt to reach a peer through both NATs: register at the signaling server, learn the peer's
 /// candidates, punch toward all of them from one UDP socket, and keep the first candidate whose handshake
-/// completes; if none does within <see cref="RelayFallback"/>, run the handshake through the server's relay.
+/// completes; if none does within <see cref="PeerToPeerOptions.RelayFallback"/>, run the handshake through the server's relay.
 /// </summary>
 /// <remarks>
-/// Everything (signaling, punches, relaying, the handshake and the session) shares one socket, so the NAT
-/// mapping the server observed is the one the peer punches toward. The relay is addressed like a peer
-/// candidate: the server's own address. Datagrams "sent" there are wrapped in relay packets, and datagrams
-/// relayed by the server come back "from" it, so the sealed session is the same end to end on either path.
-/// Only an authenticated handshake selects a path: punch probes carry no authority, and datagrams from
-/// addresses that are neither the peer's candidates nor the relay never reach a handshake.
+/// Everything (signaling, punches, relaying, the handshake and the session) shares one <see cref="PeerSocket"/>.
+/// The relay is addressed like a peer candidate: the server's own address. Only an authenticated handshake
+/// selects a path: punch probes carry no authority, and packets from addresses that are neither the peer's
+/// candidates nor the relay never reach a handshake (they are counted in <see cref="StrangerPackets"/>).
 /// </remarks>
 public sealed class PunchAttempt : IAsyncDisposable
 {
-    /// <summary>How long the direct path has before the relay is tried (what the best peers use).</summary>
-    public static readonly TimeSpan RelayFallback = TimeSpan.FromSeconds(2);
-
-    /// <summary>Punch probes: a type outside the session (0x01–0x0F) and signaling (0x40–0x4F) ranges, dropped on receipt.</summary>
-    internal static readonly byte[] Probe = [0x50, (byte)'S', (byte)'C', (byte)'P', (byte)'1'];
-
-    private static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(100);
-    private const int ProbeRounds = 20;
-
-    /// <summary>What a default server keeps per peer (<c>SignalingServerOptions.MaxCandidatesPerPeer</c>).</summary>
-    private const int MaxHostCandidates = 8;
-
-    private readonly UdpDatagramSocket _socket;
-    private readonly RendezvousClient _rendezvous;
+    private readonly PeerSocket _socket;
     private readonly IScheduler _scheduler;
-    private readonly IDisposable _wiring;
-    private readonly IDisposable _relayWiring;
+    private readonly PeerToPeerOptions _options;
     private readonly Lock _gate = new();
     private readonly List<SecureDatagramChannel> _candidates = [];
     private HashSet<IPEndPoint> _peerAddresses = [];
@@ -54,19 +35,18 @@ public sealed class PunchAttempt : IAsyncDisposable
     private SecureDatagramChannel? _relayResponder;
     private SecureDatagramChannel? _winner;
     private TaskCompletionSource _candidateJoined = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _strangers;
 
-    private PunchAttempt(UdpDatagramSocket socket, IPEndPoint server, IScheduler scheduler)
+    internal PunchAttempt(PeerSocket socket, IScheduler scheduler, PeerToPeerOptions options)
     {
         _socket = socket;
         _scheduler = scheduler;
-        Relay = server;
-        _rendezvous = new RendezvousClient((datagram, to, ct) => socket.SendAsync(datagram, to, ct), server, scheduler);
-        _wiring = socket.Datagrams.Subscribe(d => Route(d.RemoteEndPoint, d.Payload.Span));
-        _relayWiring = _rendezvous.Relayed.Subscribe(datagram => RouteSession(Relay, datagram.Span));
+        _options = options;
+        socket.DeliverSessionPacketsTo(RouteSession);
     }
 
     /// <summary>The relay's address as the session sees it: the signaling server's.</summary>
-    public IPEndPoint Relay { get; }
+    public IPEndPoint Relay => _socket.Relay;
 
     /// <summary>The peer's candidates as the server gave them (host ones first), once matched.</summary>
     public IReadOnlyList<IPEndPoint> PeerCandidates { get; private set; } = [];
@@ -81,31 +61,36 @@ public sealed class PunchAttempt : IAsyncDisposable
     public int LocalPort => _socket.LocalEndPoint.Port;
 
     /// <summary>The relay's limit notices (one sentence each).</summary>
-    public IObservable<string> RelayNotices => _rendezvous.RelayNotices;
+    public IObservable<string> RelayNotices => _socket.Rendezvous.RelayNotices;
+
+    /// <summary>Session packets dropped before any session saw them: from neither a peer candidate nor the relay.</summary>
+    public long StrangerPackets => Interlocked.Read(ref _strangers);
+
+    internal PeerToPeerOptions Options => _options;
 
     /// <summary>
     /// Binds one UDP socket on <paramref name="localAddress"/> (any free port) for everything the attempt does. The
     /// host candidates announced to the peer follow that address: a specific address is the only one announced.
     /// </summary>
-    public static PunchAttempt Start(IPEndPoint server, IPAddress localAddress, IScheduler scheduler)
+    public static PunchAttempt Start(IPEndPoint server, IPAddress localAddress, IScheduler scheduler, PeerToPeerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(server);
         ArgumentNullException.ThrowIfNull(localAddress);
+        ArgumentNullException.ThrowIfNull(scheduler);
         if (localAddress.AddressFamily != server.AddressFamily)
             throw new ArgumentException($"The local address {localAddress} cannot reach the signaling server at {server}: they are of different address families.");
-        var socket = UdpDatagramSocket.Bind(new IPEndPoint(localAddress, 0));
-        return new PunchAttempt(socket, server, scheduler);
+        return new PunchAttempt(PeerSocket.Bind(localAddress, server, scheduler), scheduler, options ?? PeerToPeerOptions.Default);
     }
 
     /// <summary>Registers in <paramref name="room"/> and waits until the server introduces the peer.</summary>
     public async Task<PeerMatch> MeetAsync(string room, IProgress<string>? progress, CancellationToken cancellationToken)
     {
-        var hosts = HostCandidates(_socket.LocalEndPoint, Relay.Address);
+        var hosts = HostCandidates.Of(_socket.LocalEndPoint, Relay.Address);
         progress?.Report($"registering in room '{room}' at {Relay}");
         var waiting = new Progress<IPEndPoint>(reflexive => progress?.Report($"registered as {reflexive}; waiting for the peer to join room '{room}'"));
-        var match = await _rendezvous.RegisterAsync(room, hosts, waiting, cancellationToken).ConfigureAwait(false);
+        var match = await _socket.Rendezvous.RegisterAsync(room, hosts, waiting, cancellationToken).ConfigureAwait(false);
         // Stay a member: the relay, and the NAT mapping toward the server, must outlive the punching.
-        _rendezvous.KeepMembership();
+        _socket.Rendezvous.KeepMembership();
         Match = match;
         Role = match.Role == PeerRole.Initiator ? HandshakeRole.Initiator : HandshakeRole.Responder;
         // Host candidates first: peers on one LAN connect directly instead of through their NAT.
@@ -116,41 +101,44 @@ public sealed class PunchAttempt : IAsyncDisposable
     }
 
     /// <summary>
-    /// Punches toward every peer candidate and runs the handshake over each; after <paramref name="relayFallback"/>
+    /// Punches toward every peer candidate and runs the handshake over each; after <see cref="PeerToPeerOptions.RelayFallback"/>
     /// without a direct path, over the relay too. Returns the first channel whose handshake completes (the
     /// others are closed). Fails with <see cref="HandshakeException"/> when none completes within
-    /// <paramref name="timeout"/>, saying why.
+    /// <see cref="DatagramChannelOptions.HandshakeTimeout"/>, saying why.
     /// </summary>
     public async Task<PunchResult> PunchAsync(
-        ISecurityModule security, PeerMatch match, TimeSpan timeout, TimeSpan? relayFallback, IProgress<string>? progress, CancellationToken cancellationToken)
+        ISecurityModule security, PeerMatch match, DatagramChannelOptions channelOptions, IProgress<string>? progress, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(security);
+        ArgumentNullException.ThrowIfNull(match);
+        ArgumentNullException.ThrowIfNull(channelOptions);
         await Observable.Timer(match.PunchDelay, _scheduler).ToTask(cancellationToken).ConfigureAwait(false);
         progress?.Report($"punching toward {string.Join(", ", PeerCandidates)} as {(Role == HandshakeRole.Initiator ? "initiator" : "responder")}");
-        using var probes = SendProbes(ProbeInterval, ProbeRounds);
+        using var probes = SendProbes();
 
-        var options = DatagramChannelOptions.Default with { HandshakeTimeout = timeout };
+        var relayFallback = _options.RelayFallback;
         lock (_gate)
         {
             if (Role == HandshakeRole.Initiator)
             {
                 foreach (var candidate in PeerCandidates)
-                    _candidates.Add(SecureDatagramChannel.Connect(security, candidate, Send, options, _scheduler));
+                    _candidates.Add(SecureDatagramChannel.Connect(security, candidate, _socket.SendAsync, channelOptions, _scheduler));
             }
             else
             {
                 // One responder for the direct paths (the first hello from a peer candidate wins) and one for
                 // the relay, so a direct hello whose answers cannot get back never shuts the relay out.
-                _responder = SecureDatagramChannel.Accept(security, Send, options, _scheduler);
+                _responder = SecureDatagramChannel.Accept(security, _socket.SendAsync, channelOptions, _scheduler);
                 _candidates.Add(_responder);
                 if (relayFallback is not null)
                 {
-                    _relayResponder = SecureDatagramChannel.Accept(security, Send, options, _scheduler);
+                    _relayResponder = SecureDatagramChannel.Accept(security, _socket.SendAsync, channelOptions, _scheduler);
                     _candidates.Add(_relayResponder);
                 }
             }
         }
 
-        IDisposable fallback = System.Reactive.Disposables.Disposable.Empty;
+        IDisposable fallback = Disposable.Empty;
         if (relayFallback is { } delay && Role == HandshakeRole.Initiator)
         {
             fallback = _scheduler.Schedule(delay, () =>
@@ -160,7 +148,7 @@ public sealed class PunchAttempt : IAsyncDisposable
                     if (_winner is not null || _candidates.Count == 0)
                         return;
                     progress?.Report($"no direct path after {delay.TotalSeconds:0.#} s; trying the relay at {Relay}");
-                    _candidates.Add(SecureDatagramChannel.Connect(security, Relay, Send, options, _scheduler));
+                    _candidates.Add(SecureDatagramChannel.Connect(security, Relay, _socket.SendAsync, channelOptions, _scheduler));
                     Interlocked.Exchange(ref _candidateJoined, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
                 }
             });
@@ -168,6 +156,7 @@ public sealed class PunchAttempt : IAsyncDisposable
 
         using (fallback)
         {
+            var timeout = channelOptions.HandshakeTimeout;
             var winner = await FirstEstablishedAsync(timeout, cancellationToken).ConfigureAwait(false);
             var viaRelay = Relay.Equals(winner.RemoteEndPoint);
             lock (_gate)
@@ -177,42 +166,20 @@ public sealed class PunchAttempt : IAsyncDisposable
                     loser.Dispose();
                 _candidates.Clear();
             }
-            return new PunchResult(winner, viaRelay, viaRelay
-                ? $"no direct path completed a handshake within {(relayFallback ?? timeout).TotalSeconds:0.#} s (tried {string.Join(", ", PeerCandidates)})"
-                : null);
+            return new PunchResult(winner, viaRelay, viaRelay ? DirectPathFailure.NoHandshake(relayFallback ?? timeout, PeerCandidates) : null);
         }
     }
 
     /// <summary>The session's path manager: upgrades a relayed session to direct, and falls back to the relay when direct dies.</summary>
-    public PeerPath ManagePath(PunchResult result) =>
-        new(result.Channel, Relay, PeerCandidates, _scheduler, this, result.DirectFailure);
-
-    /// <summary>Sends punch probes toward every peer candidate now and then every <paramref name="interval"/>, <paramref name="rounds"/> times.</summary>
-    private IDisposable SendProbes(TimeSpan interval, int rounds)
+    public PeerPath ManagePath(PunchResult result)
     {
-        SendProbeRound();
-        var sent = 1;
-        return _scheduler.SchedulePeriodic(interval, () =>
-        {
-            if (sent++ < rounds)
-                SendProbeRound();
-        });
+        ArgumentNullException.ThrowIfNull(result);
+        return new(result.Channel, Relay, PeerCandidates, _scheduler, this, result.DirectFailure);
     }
 
     /// <summary>The socket and the rest, for the session that outlives the attempt.</summary>
     public async ValueTask DisposeAsync()
     {
-        _wiring.Dispose();
-        _relayWiring.Dispose();
-        try
-        {
-            await _rendezvous.LeaveAsync().ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException or InvalidOperationException or IOException)
-        {
-            // The room expires on its own.
-        }
-        _rendezvous.Dispose();
         lock (_gate)
         {
             foreach (var candidate in _candidates)
@@ -220,6 +187,25 @@ public sealed class PunchAttempt : IAsyncDisposable
             _candidates.Clear();
         }
         await _socket.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>One punch probe toward every peer candidate (outbound packets open our NAT toward the peer).</summary>
+    internal void SendProbeRound()
+    {
+        foreach (var candidate in PeerCandidates)
+            _ = _socket.SendAsync(PeerDatagrams.Probe, candidate);
+    }
+
+    /// <summary>Sends punch probes toward every peer candidate now and then every <see cref="PeerToPeerOptions.ProbeInterval"/>, <see cref="PeerToPeerOptions.ProbeRounds"/> times.</summary>
+    private IDisposable SendProbes()
+    {
+        SendProbeRound();
+        var sent = 1;
+        return _scheduler.SchedulePeriodic(_options.ProbeInterval, () =>
+        {
+            if (sent++ < _options.ProbeRounds)
+                SendProbeRound();
+        });
     }
 
     private async Task<SecureDatagramChannel> FirstEstablishedAsync(TimeSpan timeout, CancellationToken cancellationToken)
@@ -243,7 +229,7 @@ public sealed class PunchAttempt : IAsyncDisposable
                 if (channel.Established.IsCompletedSuccessfully)
                     return channel;
                 // A refusal (other mode, other version) is the peer's real answer: report it rather than a timeout.
-                if (channel.Established.Exception?.InnerException is HandshakeException e && !e.Message.Contains("did not answer", StringComparison.Ordinal))
+                if (channel.Established.Exception?.InnerException is HandshakeException e and not HandshakeTimeoutException)
                     refusal ??= e;
             }
             lock (_gate)
@@ -270,84 +256,24 @@ public sealed class PunchAttempt : IAsyncDisposable
         }
     }
 
-    /// <summary>One punch probe toward every peer candidate (outbound packets open our NAT toward the peer).</summary>
-    internal void SendProbeRound()
-    {
-        foreach (var candidate in PeerCandidates)
-            _ = Send(Probe, candidate);
-    }
-
-    /// <summary>One socket, many protocols: signaling (and relayed datagrams), punch probes, then session packets.</summary>
-    private void Route(IPEndPoint from, ReadOnlySpan<byte> datagram)
-    {
-        if (_rendezvous.TryHandle(datagram, from) || datagram.IsEmpty || datagram[0] == Probe[0])
-            return;
-        RouteSession(from, datagram);
-    }
-
     /// <summary>Session packets go to the session once there is one, before that to the candidate they answer.</summary>
-    private void RouteSession(IPEndPoint from, ReadOnlySpan<byte> datagram)
+    private void RouteSession(IPEndPoint from, in PacketHeader header, ReadOnlySpan<byte> datagram)
     {
-        if (!PacketCodec.TryDecode(datagram, out _, out _, out _))
-            return;
         SecureDatagramChannel? target;
         lock (_gate)
         {
             if (_winner is not null)
                 target = _winner;
             else if (!_peerAddresses.Contains(from))
-                return; // Neither a peer candidate nor the relay: it never reaches a handshake.
+            {
+                _strangers++; // Neither a peer candidate nor the relay: it never reaches a handshake.
+                return;
+            }
             else if (Role == HandshakeRole.Responder)
                 target = from.Equals(Relay) ? _relayResponder : _responder;
             else
                 target = _candidates.FirstOrDefault(c => from.Equals(c.RemoteEndPoint));
         }
-        target?.Receive(from, datagram);
-    }
-
-    /// <summary>Sends one datagram: wrapped for the relay when addressed to it, straight out of the socket otherwise.</summary>
-    internal ValueTask Send(ReadOnlyMemory<byte> datagram, IPEndPoint to)
-    {
-        try
-        {
-            return to.Equals(Relay) ? _rendezvous.RelayAsync(datagram) : _socket.SendAsync(datagram, to);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException)
-        {
-            return ValueTask.CompletedTask; // A lost probe or packet: retransmission covers it.
-        }
-    }
-
-    /// <summary>
-    /// The addresses the peer may reach this socket at, with its port: the bound address alone when the socket is
-    /// bound to one; for the wildcard, this machine's addresses (loopback too when the server is on loopback).
-    /// </summary>
-    internal static List<IPEndPoint> HostCandidates(IPEndPoint bound, IPAddress server)
-    {
-        var port = bound.Port;
-        if (!bound.Address.Equals(IPAddress.Any) && !bound.Address.Equals(IPAddress.IPv6Any))
-            return [new IPEndPoint(bound.Address, port)];
-        var addresses = new List<IPAddress>();
-        try
-        {
-            foreach (var nic in NetworkInterface.GetAllNetworkInterfaces())
-            {
-                if (nic.OperationalStatus != OperationalStatus.Up)
-                    continue;
-                foreach (var unicast in nic.GetIPProperties().UnicastAddresses)
-                {
-                    var address = unicast.Address;
-                    if (address.AddressFamily == server.AddressFamily && !IPAddress.IsLoopback(address) && !address.IsIPv6LinkLocal)
-                        addresses.Add(address);
-                }
-            }
-        }
-        catch (NetworkInformationException)
-        {
-            // No interface list: the reflexive candidate still works across NATs.
-        }
-        if (IPAddress.IsLoopback(server))
-            addresses.Insert(0, server.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Loopback : IPAddress.Loopback);
-        return [.. addresses.Distinct().Take(MaxHostCandidates).Select(a => new IPEndPoint(a, port))];
+        target?.Receive(from, header, datagram);
     }
 }

@@ -1,21 +1,14 @@
 using System.Buffers;
 using System.Net;
-using System.Security.Cryptography;
 using SecretChat.Framing.Packets;
 using SecretChat.Security.Replay;
 
 namespace SecretChat.Security.Datagrams;
 
-// Data packets: sealed at an explicit counter with the 13-byte header as associated data. Inbound, cheap
-// checks that change nothing come first, then the tag is verified, and only then does anything change
-// (the replay window, the peer's address), so unauthenticated datagrams have no effect at all.
+// Sealing: every payload at the next explicit counter, with the 13-byte header as associated data. Counters never
+// wrap: the session ends first.
 public sealed partial class SecureDatagramChannel
 {
-    /// <summary>How many authenticated payloads are kept for a subscriber that has not arrived yet.</summary>
-    private const int MaxEarlyPayloads = 64;
-
-    private readonly byte[] _openBuffer = new byte[PacketCodec.MaxDatagramSize];
-    private readonly Queue<byte[]> _early = new();
     private SecureSession? _session;
     private ReplayWindow? _window;
     private ulong _nextCounter;
@@ -102,7 +95,7 @@ public sealed partial class SecureDatagramChannel
             payload,
             buffer.AsSpan(PacketCodec.DataHeaderSize, payload.Length + sender.TagSize));
         _sent++;
-        _lastSent = _scheduler.Now;
+        _pathPolicy?.Sent(_scheduler.Now);
         failure = null;
         return true;
     }
@@ -117,92 +110,6 @@ public sealed partial class SecureDatagramChannel
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-    }
-
-    private void OnDataPacket(IPEndPoint from, PacketHeader header, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> sealedPayload)
-    {
-        if (_phase != Phase.Established)
-        {
-            Drop(DatagramDropReason.NotEstablished);
-            return;
-        }
-        if (header.SessionId != LocalSessionId)
-        {
-            Drop(DatagramDropReason.UnknownSession);
-            return;
-        }
-        var receiver = _session!.Receiver;
-        var window = _window!;
-        if (sealedPayload.Length < receiver.TagSize)
-        {
-            Drop(DatagramDropReason.Malformed);
-            return;
-        }
-        var counter = header.Counter;
-        switch (window.Check(counter))
-        {
-            case ReplayVerdict.Replayed:
-                Drop(DatagramDropReason.Replayed);
-                return;
-            case ReplayVerdict.TooOld:
-                Drop(DatagramDropReason.TooOld);
-                return;
-            case ReplayVerdict.BeyondLimit:
-                Drop(DatagramDropReason.TooFarAhead);
-                return;
-        }
-        if (counter > window.Highest && counter - window.Highest > _options.MaxCounterLead)
-        {
-            Drop(DatagramDropReason.TooFarAhead);
-            return;
-        }
-
-        var plaintext = _openBuffer.AsSpan(0, sealedPayload.Length - receiver.TagSize);
-        bool authentic;
-        try
-        {
-            authentic = receiver.TryOpen(counter, associatedData, sealedPayload, plaintext);
-        }
-        catch (CryptographicException)
-        {
-            authentic = false;
-        }
-        if (!authentic)
-        {
-            plaintext.Clear();
-            Drop(DatagramDropReason.AuthenticationFailed);
-            return;
-        }
-
-        // Authenticated: now, and only now, the window moves and the peer's address may follow it.
-        if (!window.TryMark(counter))
-        {
-            Drop(DatagramDropReason.Replayed);
-            return;
-        }
-        _lastAuthenticated = _scheduler.Now;
-        var isProbe = plaintext.Length == 0;
-        if (!from.Equals(_remote) && (_roamingPolicy?.Invoke(_remote!, from) ?? true))
-        {
-            MoveToLocked(from);
-            // A probe that moved us gets an answer on the new path, so the prober moves too.
-            if (isProbe)
-                SendProbeLocked(from);
-        }
-        if (from.Equals(_remote))
-            _lastOnCurrentPath = _lastAuthenticated;
-        if (isProbe)
-            return; // Path probes carry nothing for the layer above.
-        if (_observer is null)
-        {
-            if (_early.Count < MaxEarlyPayloads)
-                _early.Enqueue(plaintext.ToArray());
-            else
-                Drop(DatagramDropReason.NoSubscriber);
-            return;
-        }
-        _delivered++;
-        _observer.OnNext(_openBuffer.AsMemory(0, plaintext.Length));
     }
 
     private void DisposeSession()

@@ -1,0 +1,94 @@
+using System.Globalization;
+using System.Reactive.Concurrency;
+using SecretChat.Transport;
+
+namespace SecretChat.Security.Datagrams;
+
+// Flights and timers of the handshake: this side's last flight is resent with a capped doubling delay until the peer
+// answers; a duplicate of the peer message that flight answered means the answer was lost, so it is resent at once
+// (at most once per half interval); the whole handshake has one deadline.
+public sealed partial class SecureDatagramChannel
+{
+    private int _flightAnswers = -1;     // the peer message our last flight answered (-1: none)
+    private byte[][] _flight = [];
+    private int _retransmitAttempt;
+    private long _timerGeneration;
+    private IDisposable? _retransmitTimer;
+    private IDisposable? _timeoutTimer;
+    private DateTimeOffset _lastDuplicateAnswer = DateTimeOffset.MinValue;
+
+    /// <summary>A peer message we already processed came again.</summary>
+    private void OnDuplicate(byte index)
+    {
+        var now = _scheduler.Now;
+        if (index == _lastPeerIndex
+            && _flightAnswers == _lastPeerIndex
+            && _flight.Length > 0
+            && now - _lastDuplicateAnswer >= _options.RetransmitInitial / 2)
+        {
+            _lastDuplicateAnswer = now;
+            Resend();
+            return;
+        }
+        Drop(DatagramDropReason.DuplicateHandshake);
+    }
+
+    private void StartTimeout()
+    {
+        var timeout = _options.HandshakeTimeout;
+        _timeoutTimer = _scheduler.Schedule(timeout, () =>
+        {
+            lock (_gate)
+            {
+                if (_phase == Phase.Handshaking)
+                    Fail(new HandshakeTimeoutException(string.Create(CultureInfo.InvariantCulture,
+                        $"The peer at {_remote} did not answer the handshake within {timeout.TotalSeconds:0.#} s.")));
+            }
+        });
+    }
+
+    private void ArmRetransmit()
+    {
+        _retransmitTimer?.Dispose();
+        var generation = ++_timerGeneration;
+        var delay = new Backoff(_options.RetransmitInitial, _options.RetransmitMax).Delay(_retransmitAttempt);
+        _retransmitTimer = _scheduler.Schedule(delay, () =>
+        {
+            lock (_gate)
+            {
+                if (_phase != Phase.Handshaking || generation != _timerGeneration)
+                    return;
+                Resend();
+                _retransmitAttempt++;
+                ArmRetransmit();
+            }
+        });
+    }
+
+    private void StopHandshake()
+    {
+        _timerGeneration++;
+        _retransmitTimer?.Dispose();
+        _retransmitTimer = null;
+        _timeoutTimer?.Dispose();
+        _timeoutTimer = null;
+        _handshake?.Dispose();
+        _handshake = null;
+    }
+
+    private void SendFlight(byte[][] flight)
+    {
+        _flight = flight;
+        foreach (var packet in flight)
+            SendPacket(packet);
+    }
+
+    private void Resend()
+    {
+        foreach (var packet in _flight)
+        {
+            _retransmitted++;
+            SendPacket(packet);
+        }
+    }
+}

@@ -1,0 +1,200 @@
+using System.Net;
+using System.Reactive.Concurrency;
+using System.Reactive.Disposables;
+using System.Reactive.Linq;
+using System.Reactive.Subjects;
+using SecretChat.Security;
+using SecretChat.Security.Datagrams;
+using SecretChat.Transport;
+
+namespace SecretChat.Signaling.PeerToPeer;
+
+/// <summary>
+/// Keeps a punched session on the best path it can prove: while relayed, it keeps punching and sends
+/// authenticated path probes toward the peer's candidates (with backoff); the first that gets through moves
+/// both sides to the direct path. While direct, it watches for the path going silent and moves the
+/// session back to the relay. Nothing is lost in a move: the reliability layer inside the sealed payloads
+/// retransmits whatever was in flight, and the session keys never change.
+/// </summary>
+/// <remarks>
+/// It is the channel's <see cref="IPathPolicy"/>: the channel asks it before following an authenticated packet to a
+/// new address, and tells it what it heard and sent when, and each move with its reason.
+/// </remarks>
+public sealed class PeerPath : IPeerPath, IPathPolicy
+{
+    private readonly SecureDatagramChannel _channel;
+    private readonly IPEndPoint _relay;
+    private readonly IReadOnlyList<IPEndPoint> _candidates;
+    private readonly IScheduler _scheduler;
+    private readonly PunchAttempt _attempt;
+    private readonly PeerToPeerOptions _options;
+    private readonly Subject<PathChange> _changes = new();
+    private readonly SerialDisposable _upgrading = new();
+    private readonly CompositeDisposable _subscriptions = [];
+    private readonly Lock _gate = new();
+    private DirectPathFailure? _directFailure;
+    private DateTimeOffset _lastHeardOnCurrentPath;
+    private DateTimeOffset _lastSent;
+
+    internal PeerPath(SecureDatagramChannel channel, IPEndPoint relay, IReadOnlyList<IPEndPoint> candidates, IScheduler scheduler, PunchAttempt attempt, DirectPathFailure? directFailure)
+    {
+        _channel = channel;
+        _relay = relay;
+        _candidates = candidates;
+        _scheduler = scheduler;
+        _attempt = attempt;
+        _options = attempt.Options;
+        _directFailure = directFailure;
+        // The handshake just proved the peer is on the chosen path: that counts as hearing from it there.
+        _lastHeardOnCurrentPath = scheduler.Now;
+
+        _channel.PathPolicy = this;
+        _subscriptions.Add(_scheduler.SchedulePeriodic(_options.HealthCheck, CheckDirectPath));
+        _subscriptions.Add(_upgrading);
+        if (IsRelayed)
+            StartUpgrading();
+    }
+
+    public PathKind Path => IsRelayed ? PathKind.Relay : PathKind.Direct;
+
+    public bool IsRelayed => _relay.Equals(_channel.RemoteEndPoint);
+
+    /// <summary>Each move, with the reason.</summary>
+    public IObservable<PathChange> Changes => _changes.AsObservable();
+
+    /// <summary>The relay's limit notices, one sentence each.</summary>
+    public IObservable<string> Notices => _attempt.RelayNotices;
+
+    /// <summary>Why the session is not (or was not) on the direct path, when it is known.</summary>
+    public DirectPathFailure? DirectFailure
+    {
+        get
+        {
+            lock (_gate)
+                return _directFailure;
+        }
+    }
+
+    /// <summary>What a person needs to judge the path: where it goes, what the NATs did, why direct failed.</summary>
+    public PathReport Report(TimeSpan? roundTrip)
+    {
+        var match = _attempt.Match;
+        return new PathReport(TransportKind.Udp, Path, _channel.RemoteEndPoint)
+        {
+            MeasuresRoundTrip = true,
+            RoundTrip = roundTrip,
+            PeerToPeer = new PeerToPeerReport(
+                _relay, _attempt.LocalPort, match?.ReflexiveAddress, match?.PeerReflexiveAddress, match?.PeerHostCandidates ?? [], DirectFailure),
+        };
+    }
+
+    public void Dispose()
+    {
+        _subscriptions.Dispose();
+        _changes.OnCompleted();
+    }
+
+    /// <summary>
+    /// Toward a direct address: always (an upgrade, or a NAT rebinding). Toward the relay: only once nothing has
+    /// arrived on the direct path for a moment, so stray relayed packets still in flight after an upgrade do not
+    /// drag the session back.
+    /// </summary>
+    bool IPathPolicy.AllowMove(IPEndPoint current, IPEndPoint candidate, out PathMoveReason reason)
+    {
+        if (!_relay.Equals(candidate))
+        {
+            reason = _relay.Equals(current) ? PathMoveReason.Upgraded : PathMoveReason.Roamed;
+            return true;
+        }
+        reason = PathMoveReason.FollowedPeerToRelay;
+        return _scheduler.Now - LastHeardOnCurrentPath >= _options.FollowToRelayAfter;
+    }
+
+    void IPathPolicy.Heard(IPEndPoint from, DateTimeOffset at, bool onCurrentPath)
+    {
+        if (!onCurrentPath)
+            return;
+        lock (_gate)
+            _lastHeardOnCurrentPath = at;
+    }
+
+    void IPathPolicy.Sent(DateTimeOffset at)
+    {
+        lock (_gate)
+            _lastSent = at;
+    }
+
+    void IPathPolicy.Moved(PathMove move)
+    {
+        if (_relay.Equals(move.Address))
+        {
+            lock (_gate)
+                _directFailure = DirectPathFailure.MovedToRelay(move.Reason, move.Reason == PathMoveReason.DirectSilent ? _options.DirectSilence : _options.FollowToRelayAfter);
+            StartUpgrading();
+        }
+        else
+        {
+            _upgrading.Disposable = null;
+        }
+        _changes.OnNext(new PathChange(_relay.Equals(move.Address) ? PathKind.Relay : PathKind.Direct, move.Address, move.Reason));
+    }
+
+    private DateTimeOffset LastHeardOnCurrentPath
+    {
+        get
+        {
+            lock (_gate)
+                return _lastHeardOnCurrentPath;
+        }
+    }
+
+    /// <summary>While relayed: punch and probe every candidate, at 1 s, then backing off to every 16 s.</summary>
+    private void StartUpgrading()
+    {
+        var backoff = new Backoff(_options.FirstUpgradeTry, _options.LastUpgradeInterval);
+        var interval = backoff.Initial;
+        _upgrading.Disposable = _scheduler.Schedule(interval, self =>
+        {
+            if (!IsRelayed)
+                return;
+            _attempt.SendProbeRound();
+            foreach (var candidate in _candidates)
+                _ = ProbeQuietly(candidate);
+            interval = backoff.Next(interval);
+            self(interval);
+        });
+    }
+
+    /// <summary>While direct: a path we keep talking into without hearing back has died; move to the relay.</summary>
+    private void CheckDirectPath()
+    {
+        if (IsRelayed || !DirectIsSilent())
+            return;
+        _channel.SwitchPath(_relay, PathMoveReason.DirectSilent);
+        _ = ProbeQuietly(_relay);
+    }
+
+    /// <summary>We keep sending on the direct path and nothing has come back on it for <see cref="PeerToPeerOptions.DirectSilence"/>.</summary>
+    private bool DirectIsSilent()
+    {
+        DateTimeOffset lastHeard, lastSent;
+        lock (_gate)
+        {
+            lastHeard = _lastHeardOnCurrentPath;
+            lastSent = _lastSent;
+        }
+        return lastSent - lastHeard >= _options.DirectSilence && _scheduler.Now - lastHeard >= _options.DirectSilence;
+    }
+
+    private async Task ProbeQuietly(IPEndPoint address)
+    {
+        try
+        {
+            await _channel.ProbeAsync(address).ConfigureAwait(false);
+        }
+        catch (Exception e) when (TransportErrors.IsLostDatagram(e))
+        {
+            // A lost probe: the next round tries again; the session itself reports a real end.
+        }
+    }
+}

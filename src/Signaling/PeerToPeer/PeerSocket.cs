@@ -1,0 +1,124 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Reactive.Concurrency;
+using SecretChat.Framing.Packets;
+using SecretChat.Transport;
+using SecretChat.Transport.Stun;
+using SecretChat.Transport.Udp;
+
+namespace SecretChat.Signaling.PeerToPeer;
+
+/// <summary>Where a p2p socket delivers a session packet: its source (the relay's address for relayed ones), its decoded header, and the whole datagram.</summary>
+internal delegate void SessionPacketHandler(IPEndPoint from, in PacketHeader header, ReadOnlySpan<byte> datagram);
+
+/// <summary>
+/// The one UDP socket of a p2p session and its demultiplexer. Signaling, the relay, punch probes and the sealed
+/// session share it, so the NAT mapping the server observed is the one the peer punches toward. Each inbound
+/// datagram goes one way, by its first byte: signaling to the <see cref="RendezvousClient"/>, session packets
+/// (straight from the socket, or unwrapped from the relay) with their header decoded once to the session handler,
+/// probes nowhere. Outbound, the relay is addressed like a peer: datagrams to <see cref="Relay"/> are wrapped in
+/// relay packets.
+/// </summary>
+internal sealed class PeerSocket : IAsyncDisposable
+{
+    private readonly SendDatagram _send;
+    private readonly IAsyncDisposable _owned;
+    private readonly IDisposable _wiring;
+    private SessionPacketHandler? _session;
+    private long _dropped;
+
+    /// <param name="inbound">The socket's datagrams (each valid during its <c>OnNext</c>).</param>
+    /// <param name="send">Sends one datagram out of the socket.</param>
+    /// <param name="localEndPoint">The socket's bound address.</param>
+    /// <param name="server">The signaling server, which is also the relay.</param>
+    /// <param name="owned">The socket, disposed last.</param>
+    /// <param name="scheduler">The clock of the signaling client's timers.</param>
+    public PeerSocket(IObservable<Datagram> inbound, SendDatagram send, IPEndPoint localEndPoint, IPEndPoint server, IAsyncDisposable owned, IScheduler scheduler)
+    {
+        _send = send;
+        _owned = owned;
+        LocalEndPoint = localEndPoint;
+        Relay = server;
+        Rendezvous = new RendezvousClient(send, server, scheduler);
+        _wiring = inbound.Subscribe(d => Demultiplex(d.RemoteEndPoint, d.Payload.Span));
+    }
+
+    /// <summary>Binds a UDP socket on <paramref name="localAddress"/> (any free port).</summary>
+    public static PeerSocket Bind(IPAddress localAddress, IPEndPoint server, IScheduler scheduler)
+    {
+        var socket = UdpDatagramSocket.Bind(new IPEndPoint(localAddress, 0));
+        return new PeerSocket(socket.Datagrams, (datagram, to, ct) => socket.SendAsync(datagram, to, ct), socket.LocalEndPoint, server, socket, scheduler);
+    }
+
+    public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>The relay's address as the session sees it: the signaling server's.</summary>
+    public IPEndPoint Relay { get; }
+
+    public RendezvousClient Rendezvous { get; }
+
+    /// <summary>Session packets that were malformed and datagrams of no protocol here, dropped on arrival.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Where session packets go from now on (until then they are dropped).</summary>
+    public void DeliverSessionPacketsTo(SessionPacketHandler handler) => Volatile.Write(ref _session, handler);
+
+    /// <summary>Sends one datagram: wrapped for the relay when addressed to it, straight out of the socket otherwise.</summary>
+    public ValueTask SendAsync(ReadOnlyMemory<byte> datagram, IPEndPoint to)
+    {
+        try
+        {
+            return to.Equals(Relay) ? Rendezvous.RelayAsync(datagram) : _send(datagram, to, CancellationToken.None);
+        }
+        catch (Exception e) when (TransportErrors.IsLostDatagram(e))
+        {
+            return ValueTask.CompletedTask; // A lost probe or packet: retransmission covers it.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _wiring.Dispose();
+        try
+        {
+            await Rendezvous.LeaveAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (TransportErrors.IsLostDatagram(e))
+        {
+            // The room expires on its own.
+        }
+        Rendezvous.Dispose();
+        await _owned.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private void Demultiplex(IPEndPoint from, ReadOnlySpan<byte> datagram)
+    {
+        switch (PeerDatagrams.Classify(datagram))
+        {
+            case PeerDatagramKind.Session:
+                DeliverSession(from, datagram);
+                return;
+            case PeerDatagramKind.Signaling:
+                if (!Rendezvous.TryHandle(datagram, from, out var relayed))
+                    Interlocked.Increment(ref _dropped); // signaling from anyone but the server
+                else if (relayed is { } payload)
+                    DeliverSession(Relay, payload.Span);
+                return;
+            case PeerDatagramKind.Probe:
+                return;
+            default:
+                Interlocked.Increment(ref _dropped);
+                return;
+        }
+    }
+
+    private void DeliverSession(IPEndPoint from, ReadOnlySpan<byte> datagram)
+    {
+        if (!PacketCodec.TryDecode(datagram, out var header, out _, out _))
+        {
+            Interlocked.Increment(ref _dropped);
+            return;
+        }
+        Volatile.Read(ref _session)?.Invoke(from, header, datagram);
+    }
+}

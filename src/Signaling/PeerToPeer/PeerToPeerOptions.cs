@@ -1,0 +1,31 @@
+namespace SecretChat.Signaling.PeerToPeer;
+
+/// <summary>Timings of a p2p session: punching (<see cref="PunchAttempt"/>) and keeping it on the best path (<see cref="PeerPath"/>).</summary>
+public sealed record PeerToPeerOptions
+{
+    public static PeerToPeerOptions Default { get; } = new();
+
+    /// <summary>The gap between two rounds of punch probes toward every peer candidate (100 ms).</summary>
+    public TimeSpan ProbeInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How many rounds of punch probes an attempt sends (20: two seconds at the default interval).</summary>
+    public int ProbeRounds { get; init; } = 20;
+
+    /// <summary>How long the direct path has before the relay is tried; null never relays (what the best peers use: 2 s).</summary>
+    public TimeSpan? RelayFallback { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>While relayed, the first wait before probing the direct path again (1 s); it doubles up to <see cref="LastUpgradeInterval"/>.</summary>
+    public TimeSpan FirstUpgradeTry { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The cap of the doubling wait between upgrade tries (16 s).</summary>
+    public TimeSpan LastUpgradeInterval { get; init; } = TimeSpan.FromSeconds(16);
+
+    /// <summary>Talking into a silent direct path this long (sending, hearing nothing) means it has died (3 s).</summary>
+    public TimeSpan DirectSilence { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>A peer reaching us through the relay is followed once the direct path has been quiet this long (1 s).</summary>
+    public TimeSpan FollowToRelayAfter { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often a direct path is checked for silence (1 s).</summary>
+    public TimeSpan HealthCheck { get; init; } = TimeSpan.FromSeconds(1);
+}

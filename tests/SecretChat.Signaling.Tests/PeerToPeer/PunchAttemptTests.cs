@@ -1,0 +1,187 @@
+using System.Net;
+using Microsoft.Reactive.Testing;
+using SecretChat.Framing.Packets;
+using SecretChat.Security;
+using SecretChat.Security.Datagrams;
+using SecretChat.Security.Pseudo;
+using SecretChat.Signaling.PeerToPeer;
+
+namespace SecretChat.Signaling.Tests.PeerToPeer;
+
+/// <summary>Meeting, punching and keeping the best path, in virtual time over a virtual internet with a real signaling server.</summary>
+public sealed class PunchAttemptTests : IAsyncDisposable
+{
+    private const long Ms = TimeSpan.TicksPerMillisecond;
+    private static readonly IPEndPoint AliceHost = IPEndPoint.Parse("192.168.1.2:40000");
+    private static readonly IPEndPoint AlicePublic = IPEndPoint.Parse("198.51.100.1:50000");
+    private static readonly IPEndPoint BobHost = IPEndPoint.Parse("192.168.7.3:41000");
+    private static readonly IPEndPoint BobPublic = IPEndPoint.Parse("203.0.113.5:51000");
+    private static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(30);
+
+    private readonly TestScheduler _scheduler = new();
+    private readonly VirtualInternet _internet;
+    private PunchAttempt? _alice;
+    private PunchAttempt? _bob;
+
+    public PunchAttemptTests() => _internet = new VirtualInternet(_scheduler);
+
+    [Fact]
+    public async Task PunchAsync_NoDirectPath_ProbesEveryCandidateEvery100msHostCandidatesFirst()
+    {
+        await MeetAsync(withRelay: false);
+        _internet.Blocks = BetweenThePeers;
+        var start = _scheduler.Clock;
+
+        var punching = StartPunching(_alice!);
+        _scheduler.AdvanceBy(2500 * Ms);
+
+        var probes = _internet.Sent.Where(s => s.From.Equals(AliceHost) && s.At >= start && s.Bytes[0] == 0x50).ToList();
+        var first = probes[0].At;
+        Assert.Equal(start + 1, first); // a TestScheduler runs nothing "now": the punch begins one tick after the call
+        Assert.Equal(Enumerable.Range(0, 20).SelectMany(k => new[] { first + k * 100 * Ms, first + k * 100 * Ms }), probes.Select(p => p.At));
+        Assert.All(probes.Chunk(2), round => Assert.Equal([BobHost, BobPublic], round.Select(p => p.To)));
+
+        _scheduler.AdvanceBy(8 * 1000 * Ms);
+        var error = await Assert.ThrowsAsync<HandshakeException>(() => punching.WaitAsync(WaitLimit));
+        Assert.StartsWith("Hole punching failed", error.Message);
+    }
+
+    [Fact]
+    public async Task PunchAsync_ReflexiveAddressAnswers_ChoosesTheDirectPath()
+    {
+        await MeetAsync();
+
+        var (alice, bob) = await PunchBothAsync();
+
+        Assert.False(alice.Relayed);
+        Assert.Null(alice.DirectFailure);
+        Assert.Equal(BobPublic, alice.Channel.RemoteEndPoint);
+        Assert.Equal(AlicePublic, bob.Channel.RemoteEndPoint);
+    }
+
+    [Fact]
+    public async Task PunchAsync_NoDirectPath_RunsTheHandshakeThroughTheRelayAfter2s()
+    {
+        await MeetAsync();
+        _internet.Blocks = BetweenThePeers;
+        var start = _scheduler.Clock;
+
+        var (alice, _) = await PunchBothAsync(advanceUntilDone: 3000);
+
+        Assert.True(alice.Relayed);
+        Assert.Equal(VirtualInternet.Server, alice.Channel.RemoteEndPoint);
+        Assert.Null(alice.DirectFailure!.Move);
+        Assert.Equal(TimeSpan.FromSeconds(2), alice.DirectFailure.Waited);
+        Assert.Equal([BobHost, BobPublic], alice.DirectFailure.Tried);
+        var punchBegan = _internet.Sent.First(s => s.From.Equals(AliceHost) && s.At >= start && s.Bytes[0] == 0x50).At;
+        var firstRelayed = _internet.Sent.First(s => s.From.Equals(AliceHost) && s.At >= start && s.Bytes[0] == (byte)SignalingPacketType.Relay);
+        Assert.Equal(punchBegan + 2000 * Ms, firstRelayed.At);
+    }
+
+    [Fact]
+    public async Task PeerPath_Relayed_ProbesTheCandidatesWithBackoffFrom1sTo16s()
+    {
+        await MeetAsync();
+        _internet.Blocks = BetweenThePeers;
+        var (alice, _) = await PunchBothAsync(advanceUntilDone: 3000);
+        using var path = _alice!.ManagePath(alice);
+        var managed = _scheduler.Clock;
+
+        _scheduler.AdvanceBy(50 * 1000 * Ms);
+
+        var pathProbes = _internet.Sent
+            .Where(s => s.From.Equals(AliceHost) && s.At > managed && s.To.Equals(BobPublic) && s.Bytes[0] == (byte)PacketType.Data)
+            .Select(s => (s.At - managed) / (1000 * Ms));
+        Assert.Equal([1L, 3, 7, 15, 31, 47], pathProbes);
+        Assert.Equal(PathKind.Relay, path.Path);
+    }
+
+    [Fact]
+    public async Task PeerPath_DirectPathSilentFor3sWhileSending_MovesToTheRelay()
+    {
+        await MeetAsync();
+        var (alice, _) = await PunchBothAsync();
+        using var path = _alice!.ManagePath(alice);
+        var managed = _scheduler.Clock;
+        var changes = new List<(long At, PathChange Change)>();
+        using var watching = path.Changes.Subscribe(c => changes.Add((_scheduler.Clock, c)));
+        _internet.Blocks = BetweenThePeers;
+        for (var k = 0; k < 60; k++)
+            _scheduler.ScheduleAbsolute(0, managed + 50 * Ms + k * 100 * Ms, (_, _) =>
+            {
+                _ = alice.Channel.SendAsync("still here"u8.ToArray());
+                return System.Reactive.Disposables.Disposable.Empty;
+            });
+
+        _scheduler.AdvanceBy(3999 * Ms);
+        Assert.Empty(changes);
+        _scheduler.AdvanceBy(1 * Ms);
+
+        var (at, change) = Assert.Single(changes);
+        Assert.Equal(managed + 4000 * Ms, at);
+        Assert.Equal(new PathChange(PathKind.Relay, VirtualInternet.Server, PathMoveReason.DirectSilent), change);
+        Assert.Equal(VirtualInternet.Server, alice.Channel.RemoteEndPoint);
+        Assert.Equal((PathMoveReason.DirectSilent, TimeSpan.FromSeconds(3)), (path.DirectFailure!.Move, path.DirectFailure.Waited));
+    }
+
+    [Fact]
+    public async Task PunchAttempt_SessionPacketsFromAStranger_AreDroppedAndCounted()
+    {
+        await MeetAsync();
+        var stranger = IPEndPoint.Parse("203.0.113.66:6666");
+        var packet = new byte[PacketCodec.DataHeaderSize + 16];
+        PacketCodec.WriteHeader(PacketHeader.Data(1, 0), packet);
+
+        _internet.Inject(stranger, AlicePublic, packet);
+        _scheduler.AdvanceBy(20 * Ms);
+        var (alice, _) = await PunchBothAsync();
+
+        Assert.Equal(1, _alice!.StrangerPackets);
+        Assert.Equal(BobPublic, alice.Channel.RemoteEndPoint);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_alice is not null)
+            await _alice.DisposeAsync();
+        if (_bob is not null)
+            await _bob.DisposeAsync();
+        _internet.Dispose();
+    }
+
+    private static bool BetweenThePeers(IPEndPoint from, IPEndPoint to) =>
+        !from.Equals(VirtualInternet.Server) && !to.Equals(VirtualInternet.Server);
+
+    /// <summary>Bob registers first, then alice (so alice initiates); both are matched once the server's answers arrive.</summary>
+    private async Task MeetAsync(bool withRelay = true)
+    {
+        var options = withRelay ? PeerToPeerOptions.Default : PeerToPeerOptions.Default with { RelayFallback = null };
+        _bob = new PunchAttempt(_internet.Attach(BobHost, BobPublic), _scheduler, options);
+        _alice = new PunchAttempt(_internet.Attach(AliceHost, AlicePublic), _scheduler, options);
+        var bobMeets = _bob.MeetAsync("blue-otter", null, CancellationToken.None);
+        _scheduler.AdvanceBy(1 * Ms);
+        var aliceMeets = _alice.MeetAsync("blue-otter", null, CancellationToken.None);
+        // Alice's Register reaches the server after one latency, its PeerInfo answers come back after another.
+        _scheduler.AdvanceBy(2 * 10 * Ms);
+        await Task.WhenAll(bobMeets, aliceMeets).WaitAsync(WaitLimit);
+        Assert.Equal(HandshakeRole.Initiator, _alice.Role);
+        Assert.Equal([BobHost, BobPublic], _alice.PeerCandidates);
+    }
+
+    private Task<PunchResult> StartPunching(PunchAttempt attempt)
+    {
+        var punching = attempt.PunchAsync(new PseudoSecurity(), attempt.Match!, DatagramChannelOptions.Default, null, CancellationToken.None);
+        _scheduler.AdvanceBy(0);
+        return punching;
+    }
+
+    /// <summary>Both punch; time runs until the handshakes have had <paramref name="advanceUntilDone"/> ms, then both results are awaited.</summary>
+    private async Task<(PunchResult Alice, PunchResult Bob)> PunchBothAsync(int advanceUntilDone = 500)
+    {
+        var bob = StartPunching(_bob!);
+        var alice = StartPunching(_alice!);
+        for (var elapsed = 0; elapsed < advanceUntilDone && !(alice.IsCompleted && bob.IsCompleted); elapsed += 10)
+            _scheduler.AdvanceBy(10 * Ms);
+        return (await alice.WaitAsync(WaitLimit), await bob.WaitAsync(WaitLimit));
+    }
+}
