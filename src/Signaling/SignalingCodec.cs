@@ -32,7 +32,7 @@ public static class SignalingCodec
     public const int MaxCandidates = 16;
     public const int MaxReasonBytes = 200;
 
-    /// <summary>Largest relayed payload: one session datagram (DESIGN.md: at most 1200 bytes).</summary>
+    /// <summary>Largest relayed payload: one session datagram (at most 1200 bytes: docs/PROTOCOL.md, UDP packets).</summary>
     public const int MaxRelayPayloadBytes = PacketCodec.MaxDatagramSize;
 
     /// <summary>Largest encoded packet other than Relay/Relayed (PeerInfo with <see cref="MaxCandidates"/> IPv6 candidates), well under 1200 bytes.</summary>

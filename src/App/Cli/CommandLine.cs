@@ -9,7 +9,7 @@ using SecretChat.Transport;
 
 namespace SecretChat.App.Cli;
 
-/// <summary>The command tree: <c>listen</c>, <c>connect</c>, <c>demo</c>, <c>signal</c>, <c>p2p</c> (the DESIGN.md contract).</summary>
+/// <summary>The command tree: <c>listen</c>, <c>connect</c>, <c>demo</c>, <c>signal</c>, <c>p2p</c> (the command-line contract in README.md: keep it stable).</summary>
 internal sealed class CommandLine
 {
     private readonly CliApp _app;

@@ -8,7 +8,7 @@ using SecretChat.Security;
 namespace SecretChat.App.Interaction;
 
 /// <summary>
-/// One JSON object per line per event (the <c>--json</c> contract in DESIGN.md: keep field names stable),
+/// One JSON object per line per event (the <c>--json</c> contract in README.md: keep field names stable),
 /// flushed per line so a script reading the pipe sees each event as it happens.
 /// </summary>
 public sealed class JsonEventWriter : IEventWriter
