@@ -6,7 +6,7 @@ using SecretChat.Transport.Stun;
 
 namespace SecretChat.Transport.Tests.Stun;
 
-/// <summary>The shared STUN vectors: RFC 5769, real browser captures and pion's fuzz regressions.</summary>
+/// <summary>The STUN vectors in <c>tests/vectors/stun</c>: RFC 5769, real browser captures and pion's fuzz regressions.</summary>
 public class StunVectorTests
 {
     private static JsonElement Rfc5769(string name)

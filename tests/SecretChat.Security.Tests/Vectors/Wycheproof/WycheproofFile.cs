@@ -3,7 +3,7 @@ using SecretChat.Tests;
 
 namespace SecretChat.Security.Tests.Vectors.Wycheproof;
 
-/// <summary>Reads a Wycheproof file from the shared vectors at test time.</summary>
+/// <summary>Reads a Wycheproof file from <c>tests/vectors/wycheproof</c> at test time.</summary>
 internal static class WycheproofFile
 {
     public static JsonDocument Load(string fileName)
