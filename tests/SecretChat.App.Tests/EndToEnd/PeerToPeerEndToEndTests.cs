@@ -16,7 +16,7 @@ public class PeerToPeerEndToEndTests
     [InlineData("pseudo")]
     public async Task TwoPeers_MeetInARoom_AndChatBothWaysDirectly(string mode)
     {
-        using var home = new TemporaryDirectory();
+        using var home = new TempDirectory();
         await using var server = SignalingServer.Start(new IPEndPoint(IPAddress.Loopback, 0));
         var signal = server.LocalEndPoint.ToString();
         var room = $"room-{Guid.NewGuid():N}";
@@ -33,8 +33,8 @@ public class PeerToPeerEndToEndTests
         var bobExit = await bob.WaitForExitAsync();
         Assert.True(aliceExit == 0 && bobExit == 0,
             $"alice {aliceExit}: {alice.Stderr}\n{string.Join('\n', alice.StdoutLines)}\nbob {bobExit}: {bob.Stderr}\n{string.Join('\n', bob.StdoutLines)}");
-        Assert.Equal(["hi bob", "how is the NAT?"], Texts(bob, "alice"));
-        Assert.Equal(["hi alice"], Texts(alice, "bob"));
+        Assert.Equal(["hi bob", "how is the NAT?"], bob.TextsFrom("alice"));
+        Assert.Equal(["hi alice"], alice.TextsFrom("bob"));
         var connected = alice.Events.Single(e => e.GetProperty("event").GetString() == "connected");
         Assert.Equal("udp", connected.GetProperty("transport").GetString());
         Assert.Equal("direct", connected.GetProperty("path").GetString());
@@ -81,7 +81,7 @@ public class PeerToPeerEndToEndTests
 
         Assert.Equal("alice", connected.GetProperty("peer").GetString());
         Assert.NotEqual(((IPEndPoint)stranger.LocalEndPoint!).ToString(), connected.GetProperty("remote").GetString());
-        Assert.Equal(["the real alice"], Texts(bob, "alice"));
+        Assert.Equal(["the real alice"], bob.TextsFrom("alice"));
     }
 
     private static async Task<string> WaitForStatusAsync(SecretChatProcess process, string prefix)
@@ -97,7 +97,7 @@ public class PeerToPeerEndToEndTests
     [Fact]
     public async Task SignalingServerUnreachable_FailsWithinItsTimeout_WithOneSentence()
     {
-        var port = FreeUdpPort();
+        var port = LoopbackPorts.UnusedUdp();
         await using var alice = SecretChatProcess.Start("p2p", "--room", "lonely", "--signal", $"127.0.0.1:{port}", "--encryption", "pseudo");
         alice.CloseInput();
 
@@ -148,17 +148,5 @@ public class PeerToPeerEndToEndTests
             _client.Dispose();
             await _socket.DisposeAsync();
         }
-    }
-
-    private static string[] Texts(SecretChatProcess process, string from) => process.Events
-        .Where(e => e.GetProperty("event").GetString() == "message" && e.GetProperty("from").GetString() == from)
-        .Select(e => e.GetProperty("text").GetString()!)
-        .ToArray();
-
-    private static int FreeUdpPort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 }

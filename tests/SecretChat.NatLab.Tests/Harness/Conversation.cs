@@ -13,8 +13,8 @@ public sealed record PeerConnection(string Who, string Peer, string Transport, s
 /// <summary>The steps of a scripted chat between two running <c>secretchat</c> peers, each awaited with a timeout.</summary>
 public static class Conversation
 {
-    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(60);
-    public static readonly TimeSpan DeliveryTimeout = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan ConnectTimeout = Timeouts.Process;
+    public static readonly TimeSpan DeliveryTimeout = Timeouts.Process;
 
     /// <summary>Numbered lines, so order and completeness are easy to check: "alice 1", "alice 2", ...</summary>
     public static IReadOnlyList<string> Lines(string who, int count, int from = 1) =>

@@ -20,7 +20,7 @@ public sealed class Lab : IAsyncDisposable
     public const int SignalPort = 3478;
 
     private static readonly Lazy<Task> s_sweep = new(SweepStaleLabsAsync);
-    private static readonly TimeSpan s_setupTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_setupTimeout = Timeouts.Startup;
 
     private readonly List<SecretChatProcess> _processes = [];
     private readonly List<Socket> _sockets = [];
@@ -123,7 +123,7 @@ public sealed class Lab : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(node);
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        var process = SecretChatProcess.Start(name, node.Namespace, arguments);
+        var process = SecretChatProcess.StartInNamespace(name, node.Namespace, LabEnvironment.SecretChatDll, arguments);
         lock (_processes)
             _processes.Add(process);
         return process;
@@ -185,7 +185,7 @@ public sealed class Lab : IAsyncDisposable
     /// </summary>
     public async Task<long> WaitForPacketsMatchedAsync(LabRouter router, string ruleComment, long count, TimeSpan? timeout = null)
     {
-        var limit = timeout ?? TimeSpan.FromSeconds(10);
+        var limit = timeout ?? Timeouts.Default;
         var clock = Stopwatch.StartNew();
         while (true)
         {

@@ -15,7 +15,7 @@ namespace SecretChat.NatLab.Tests.Scenarios;
 public sealed class PeerToPeerScenarioTests(ITestOutputHelper output) : IDisposable
 {
     private const int PeerTimeoutSeconds = 30;
-    private readonly DirectoryInfo _home = Directory.CreateTempSubdirectory("sclab-p2p-");
+    private readonly TempDirectory _home = new("sclab-p2p-");
 
     [LabFact]
     public async Task Signal_StunBindingFromBehindCone_ReportsTheRoutersAddress()
@@ -24,7 +24,7 @@ public sealed class PeerToPeerScenarioTests(ITestOutputHelper output) : IDisposa
         await new PeerToPeerRun(lab, _home, PeerTimeoutSeconds).StartSignalAsync();
         var socket = await lab.OpenUdpSocketAsync(lab.Alice, 40000);
 
-        var mapped = await StunProbe.BindingAsync(socket, lab.SignalEndPoint, TimeSpan.FromSeconds(20));
+        var mapped = await StunProbe.BindingAsync(socket, lab.SignalEndPoint, Timeouts.Startup);
 
         Assert.Equal(new IPEndPoint(lab.Alice.Router!.Address, 40000), mapped);
     }
@@ -94,7 +94,7 @@ public sealed class PeerToPeerScenarioTests(ITestOutputHelper output) : IDisposa
         Conversation.AssertReceivedInOrder(alice, bobLines, output);
     }
 
-    public void Dispose() => _home.Delete(recursive: true);
+    public void Dispose() => _home.Dispose();
 
     private async Task DirectChatAsync(LabLayout layout, int messages = 5)
     {

@@ -14,8 +14,8 @@ namespace SecretChat.NatLab.Tests.Scenarios;
 [Trait("Category", "relay")]
 public sealed class RelayScenarioTests(ITestOutputHelper output) : IDisposable
 {
-    private static readonly TimeSpan UpgradeTimeout = TimeSpan.FromSeconds(60);
-    private readonly DirectoryInfo _home = Directory.CreateTempSubdirectory("sclab-relay-");
+    private static readonly TimeSpan UpgradeTimeout = Timeouts.Process;
+    private readonly TempDirectory _home = new("sclab-relay-");
 
     [LabFact]
     public async Task SymmetricNatsOnBothSides_ChatOverTheRelay_InOrder()
@@ -114,15 +114,14 @@ public sealed class RelayScenarioTests(ITestOutputHelper output) : IDisposable
     public async Task RelayGoingAway_WithNoDirectPath_EndsWithAClearReason()
     {
         await using var lab = await Lab.CreateAsync(LabLayout.SymmetricToSymmetric, output);
-        var config = Path.Combine(_home.FullName, "quick-dead-peer.json");
-        await File.WriteAllTextAsync(config, """{ "Udp": { "KeepAliveSeconds": 2, "DeadPeerSeconds": 6 } }""");
+        var config = _home.WriteFile("quick-dead-peer.json", """{ "Udp": { "KeepAliveSeconds": 2, "DeadPeerSeconds": 6 } }""");
         var run = new PeerToPeerRun(lab, _home);
         var (alice, bob) = await run.StartPeersAsync("--config", config);
         Assert.Equal("relay", (await Conversation.ConnectedAsync(alice, output)).Path);
         await Conversation.ConnectedAsync(bob, output);
 
         await run.Signal!.DisposeAsync();
-        var ended = await alice.WaitForEventAsync("disconnected", TimeSpan.FromSeconds(60));
+        var ended = await alice.WaitForEventAsync("disconnected", Timeouts.Process);
         var reason = ended.GetProperty("reason").GetString()!;
         output.WriteLine($"alice: {reason}");
         Assert.False(ended.GetProperty("clean").GetBoolean());
@@ -130,7 +129,7 @@ public sealed class RelayScenarioTests(ITestOutputHelper output) : IDisposable
         Assert.NotEqual(0, await alice.WaitForExitAsync());
     }
 
-    public void Dispose() => _home.Delete(recursive: true);
+    public void Dispose() => _home.Dispose();
 
     /// <summary>Drops (or stops dropping) every datagram the internet would forward between the two routers.</summary>
     private static async Task BlockDirectAsync(Lab lab, bool block)

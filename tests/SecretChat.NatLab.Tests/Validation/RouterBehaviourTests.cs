@@ -11,7 +11,7 @@ namespace SecretChat.NatLab.Tests.Validation;
 [Trait("Category", "natlab")]
 public sealed class RouterBehaviourTests(ITestOutputHelper output)
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan s_timeout = Timeouts.Default;
 
     [LabFact]
     public async Task Router_UnsolicitedDatagramFromWan_IsDropped()
