@@ -108,16 +108,20 @@ public class SignalCommandTests
             var waiting = alice.Client.RegisterAsync("flags", []);
             await bob.Client.RegisterAsync("flags", []).WaitAsync(TestApp.Timeout);
             await waiting.WaitAsync(TestApp.Timeout);
-            var relayed = 0;
+            var relayed = new ArrivalCount();
             var notice = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-            using var _ = bob.Client.Relayed.Subscribe(_ => Interlocked.Increment(ref relayed));
+            using var _ = bob.Client.Relayed.Subscribe(_ => relayed.Increment());
             using var __ = alice.Client.RelayNotices.Subscribe(n => notice.TrySetResult(n));
 
             for (var i = 0; i < datagrams; i++) // 1200 bytes each: the last one is over the limit under test
                 await alice.Client.RelayAsync(new byte[1200]);
 
             Assert.Equal(expectedNotice, await notice.Task.WaitAsync(TestApp.Timeout));
-            Assert.True(Volatile.Read(ref relayed) <= datagrams - 1);
+            // Every datagram under the limit reaches bob, and the one over it never does: the server forwarded before it
+            // noticed the limit, and bob's one receive loop has handled them all once it sees a datagram sent after.
+            await relayed.WhenAtLeastAsync(datagrams - 1).WaitAsync(TestApp.Timeout);
+            await bob.SyncAsync().WaitAsync(TestApp.Timeout);
+            Assert.Equal(datagrams - 1, relayed.Value);
         }
 
         await interrupt.CancelAsync();
@@ -130,6 +134,8 @@ public class SignalCommandTests
         private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         private readonly CancellationTokenSource _stop = new();
         private readonly Task _loop;
+        private readonly byte[] _marker = Guid.NewGuid().ToByteArray();
+        private volatile TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public RelayPeer(IPEndPoint server)
         {
@@ -139,6 +145,14 @@ public class SignalCommandTests
         }
 
         public RendezvousClient Client { get; }
+
+        /// <summary>Sends a marker to this socket and waits until the receive loop got it, after everything queued before it.</summary>
+        public async Task SyncAsync()
+        {
+            _synced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            await _socket.SendToAsync(_marker, SocketFlags.None, _socket.LocalEndPoint!);
+            await _synced.Task;
+        }
 
         public async ValueTask DisposeAsync()
         {
@@ -157,7 +171,11 @@ public class SignalCommandTests
                 try
                 {
                     var received = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), _stop.Token);
-                    Client.TryHandle(buffer.AsSpan(0, received.ReceivedBytes), (IPEndPoint)received.RemoteEndPoint);
+                    var datagram = buffer.AsSpan(0, received.ReceivedBytes);
+                    if (datagram.SequenceEqual(_marker))
+                        _synced.TrySetResult();
+                    else
+                        Client.TryHandle(datagram, (IPEndPoint)received.RemoteEndPoint);
                 }
                 catch (Exception) when (_stop.IsCancellationRequested)
                 {
