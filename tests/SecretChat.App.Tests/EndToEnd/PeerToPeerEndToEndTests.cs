@@ -10,6 +10,12 @@ namespace SecretChat.App.Tests.EndToEnd;
 /// </summary>
 public class PeerToPeerEndToEndTests
 {
+    /// <summary>
+    /// No relay fallback (0 = never relay): on loopback the direct path always works, and a test that asserts it must
+    /// not race the real-time 2 s fallback on a loaded machine.
+    /// </summary>
+    private static readonly Dictionary<string, string> DirectOnly = new() { ["SECRETCHAT_P2p__RelayFallbackSeconds"] = "0" };
+
     [Theory]
     [InlineData("noise")]
     [InlineData("rsa")]
@@ -20,9 +26,9 @@ public class PeerToPeerEndToEndTests
         await using var server = SignalingServer.Start(new IPEndPoint(IPAddress.Loopback, 0));
         var signal = server.LocalEndPoint.ToString();
         var room = $"room-{Guid.NewGuid():N}";
-        await using var bob = SecretChatProcess.Start(["p2p", "--room", room, "--signal", signal, "--encryption", mode, "--name", "bob", "--json", .. home.IdentityArgs("bob")], null);
+        await using var bob = SecretChatProcess.Start(["p2p", "--room", room, "--signal", signal, "--encryption", mode, "--name", "bob", "--json", .. home.IdentityArgs("bob")], DirectOnly);
         await bob.WaitForEventAsync("status");
-        await using var alice = SecretChatProcess.Start(["p2p", "--room", room, "--signal", signal, "--encryption", mode, "--name", "alice", "--json", .. home.IdentityArgs("alice")], null);
+        await using var alice = SecretChatProcess.Start(["p2p", "--room", room, "--signal", signal, "--encryption", mode, "--name", "alice", "--json", .. home.IdentityArgs("alice")], DirectOnly);
 
         await alice.WriteLinesAsync("hi bob", "how is the NAT?");
         await bob.WriteLinesAsync("hi alice");
@@ -101,7 +107,7 @@ public class PeerToPeerEndToEndTests
         await using var alice = SecretChatProcess.Start("p2p", "--room", "lonely", "--signal", $"127.0.0.1:{port}", "--encryption", "pseudo");
         alice.CloseInput();
 
-        Assert.NotEqual(0, await alice.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.NotEqual(0, await alice.WaitForExitAsync(Timeouts.Startup)); // the runtime starting, then the server timeout
         var line = Assert.Single(alice.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains($"127.0.0.1:{port}", line);
         Assert.Contains("did not answer", line);
@@ -116,8 +122,8 @@ public class PeerToPeerEndToEndTests
         await using var first = new RoomHolder(server.LocalEndPoint);
         await using var second = new RoomHolder(server.LocalEndPoint);
         var waiting = first.RegisterAsync(room);
-        await second.RegisterAsync(room).WaitAsync(SecretChatProcess.DefaultTimeout);
-        await waiting.WaitAsync(SecretChatProcess.DefaultTimeout);
+        await second.RegisterAsync(room).WaitAsync(Timeouts.Default);
+        await waiting.WaitAsync(Timeouts.Default);
 
         await using var carol = SecretChatProcess.Start("p2p", "--room", room, "--signal", server.LocalEndPoint.ToString(), "--encryption", "pseudo", "--name", "carol");
         carol.CloseInput();

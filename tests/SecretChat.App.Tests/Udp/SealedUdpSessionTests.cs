@@ -20,6 +20,7 @@ namespace SecretChat.App.Tests.Udp;
 /// The whole UDP session — real handshakes, sealed datagrams, replay window and the reliability engine —
 /// over a seeded bad link in virtual time, for every encryption mode.
 /// </summary>
+[Collection(SoakCollection.Name)]
 public class SealedUdpSessionTests(ITestOutputHelper output)
 {
     private static readonly IPEndPoint AliceAddress = new(IPAddress.Parse("192.0.2.1"), 40000);

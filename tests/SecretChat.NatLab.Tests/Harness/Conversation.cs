@@ -36,6 +36,22 @@ public static class Conversation
         return result;
     }
 
+    /// <summary>
+    /// Awaits the peer's session on the direct path: its <c>connected</c> event, and when that says relay (a direct
+    /// handshake slower than the relay fallback, as on a loaded machine), the <c>path_changed</c> to direct after it.
+    /// For tests whose premise is a direct session that needs the relay available later.
+    /// </summary>
+    public static async Task<PeerConnection> DirectAsync(SecretChatProcess peer, ITestOutputHelper output)
+    {
+        var connection = await ConnectedAsync(peer, output);
+        if (connection.Path == "direct")
+            return connection;
+        var moved = await peer.WaitForEventAsync(ConnectTimeout, "path_changed");
+        output?.WriteLine($"{peer.Name} started on the relay, then: {moved.GetRawText()}");
+        Assert.True(Text(moved, "path") == "direct", $"{peer.Name} moved to {Text(moved, "path")}, not direct.\n{peer.Transcript()}");
+        return connection with { Path = "direct", Remote = Text(moved, "remote") };
+    }
+
     /// <summary>Ends both peers' input and awaits their exits; each must exit 0 (after everything was acknowledged).</summary>
     public static async Task FinishAsync(ITestOutputHelper output, params SecretChatProcess[] peers)
     {

@@ -83,10 +83,13 @@ public sealed class PeerToPeerScenarioTests(ITestOutputHelper output) : IDisposa
 
     public void Dispose() => _home.Dispose();
 
+    // Asserts the direct path, so the relay fallback is off (0 = never relay): on a loaded machine a direct handshake
+    // slower than the 2 s fallback would otherwise start the session on the relay.
     private async Task DirectChatAsync(LabLayout layout, int messages = 5)
     {
         await using var lab = await Lab.CreateAsync(layout, output);
-        var (alice, bob) = await StartPeersAsync(lab);
+        var directOnly = _home.WriteFile("direct-only.json", """{ "P2p": { "RelayFallbackSeconds": 0 } }""");
+        var (alice, bob) = await new PeerToPeerRun(lab, _home, PeerTimeoutSeconds).StartPeersAsync("--config", directOnly);
 
         var atAlice = await Conversation.ConnectedAsync(alice, output);
         var atBob = await Conversation.ConnectedAsync(bob, output);

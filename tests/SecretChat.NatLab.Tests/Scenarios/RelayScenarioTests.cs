@@ -78,8 +78,8 @@ public sealed class RelayScenarioTests(ITestOutputHelper output) : IDisposable
     {
         await using var lab = await Lab.CreateAsync(LabLayout.ConeToCone, output);
         var (alice, bob) = await new PeerToPeerRun(lab, _home).StartPeersAsync();
-        Assert.Equal("direct", (await Conversation.ConnectedAsync(alice, output)).Path);
-        Assert.Equal("direct", (await Conversation.ConnectedAsync(bob, output)).Path);
+        await Conversation.DirectAsync(alice, output);
+        await Conversation.DirectAsync(bob, output);
         var aliceLines = Conversation.Lines("alice", 10);
         await alice.WriteLinesAsync(aliceLines.Take(5));
         await bob.WaitForMessagesAsync(5);
@@ -100,8 +100,8 @@ public sealed class RelayScenarioTests(ITestOutputHelper output) : IDisposable
         await using var lab = await Lab.CreateAsync(LabLayout.ConeToCone, output);
         var run = new PeerToPeerRun(lab, _home);
         var (alice, bob) = await run.StartPeersAsync();
-        Assert.Equal("direct", (await Conversation.ConnectedAsync(alice, output)).Path);
-        await Conversation.ConnectedAsync(bob, output);
+        await Conversation.DirectAsync(alice, output);
+        await Conversation.DirectAsync(bob, output);
 
         await run.Signal!.DisposeAsync();
         var aliceLines = Conversation.Lines("alice", 10);

@@ -7,6 +7,7 @@ using Xunit.Abstractions;
 namespace SecretChat.Transport.Tests.Reliability;
 
 /// <summary>Whole conversations over a bad simulated link, in virtual time, seeded and deterministic.</summary>
+[Collection(SoakCollection.Name)]
 public class LossyLinkTests(ITestOutputHelper output)
 {
     private static readonly SimulatedLinkOptions BadLink = new()
