@@ -48,47 +48,60 @@ public class PeerToPeerEndToEndTests
     }
 
     [Fact]
-    public async Task SpoofedHellosFromAThirdAddress_NeverSelectAPath()
+    public async Task P2p_StrangerFloodsSpoofedHellosUntilTheSessionIsUp_NothingAnswersItAndThePeersConnect()
     {
+        using var home = new TempDirectory();
         await using var server = SignalingServer.Start(new IPEndPoint(IPAddress.Loopback, 0));
         var signal = server.LocalEndPoint.ToString();
         var room = $"room-{Guid.NewGuid():N}";
-        await using var bob = SecretChatProcess.Start("p2p", "--room", room, "--signal", signal, "--encryption", "pseudo", "--name", "bob", "--json");
-        var registered = await WaitForStatusAsync(bob, "registered as ");
-        var bobPort = int.Parse(registered.Split(' ')[2].TrimEnd(';').Split(':')[^1], System.Globalization.CultureInfo.InvariantCulture);
+        await using var bob = SecretChatProcess.Start(["p2p", "--room", room, "--signal", signal, "--name", "bob", "--json", .. home.IdentityArgs("bob")], DirectOnly);
+        var bobPort = RegisteredPort(await WaitForStatusAsync(bob, "registered as "));
 
-        // A stranger floods bob's port with well-formed hellos (bounded: at most 400, every 10 ms).
+        // A stranger on a third loopback socket sends bob well-formed noise hellos as an initiator (bob, first in the
+        // room, is the responder) from before alice arrives until both sides report the session up.
         using var stranger = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         stranger.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         var hello = new byte[64];
         var length = SecretChat.Framing.Packets.PacketCodec.Encode(
             SecretChat.Framing.Packets.PacketHeader.Handshake(0xBAD5EED, 0),
-            new SecretChat.Security.ProtocolHello(1, SecretChat.Security.SecurityMode.Pseudo, SecretChat.Security.HandshakeRole.Initiator).ToArray(),
+            new SecretChat.Security.ProtocolHello(1, SecretChat.Security.SecurityMode.Noise, SecretChat.Security.HandshakeRole.Initiator).ToArray(),
             hello);
-        using var stop = new CancellationTokenSource();
+        using var sessionUp = new CancellationTokenSource();
         var flood = Task.Run(async () =>
         {
-            for (var i = 0; i < 400 && !stop.IsCancellationRequested; i++)
+            var sent = 0;
+            while (!sessionUp.IsCancellationRequested)
             {
                 await stranger.SendToAsync(hello.AsMemory(0, length), new IPEndPoint(IPAddress.Loopback, bobPort));
-                await Task.Delay(10, stop.Token).ContinueWith(_ => { });
+                sent++;
+                await Task.Delay(5); // paces the flood; the loop ends when the session is up, not after a count
             }
+            return sent;
         });
 
-        await using var alice = SecretChatProcess.Start("p2p", "--room", room, "--signal", signal, "--encryption", "pseudo", "--name", "alice", "--json");
-        var connected = await bob.WaitForEventAsync("connected");
+        await using var alice = SecretChatProcess.Start(["p2p", "--room", room, "--signal", signal, "--name", "alice", "--json", .. home.IdentityArgs("alice")], DirectOnly);
+        var atBob = await bob.WaitForEventAsync("connected");
+        var atAlice = await alice.WaitForEventAsync("connected");
+        await sessionUp.CancelAsync();
+        var spoofed = await flood;
         await alice.WriteLinesAsync("the real alice");
         alice.CloseInput();
         bob.CloseInput();
         Assert.Equal(0, await alice.WaitForExitAsync());
         Assert.Equal(0, await bob.WaitForExitAsync());
-        await stop.CancelAsync();
-        await flood;
 
-        Assert.Equal("alice", connected.GetProperty("peer").GetString());
-        Assert.NotEqual(((IPEndPoint)stranger.LocalEndPoint!).ToString(), connected.GetProperty("remote").GetString());
+        Assert.True(spoofed > 0);
+        // Both processes have exited, so whatever they sent the stranger is in its socket by now: nothing was.
+        Assert.Equal(0, stranger.Available);
+        Assert.Equal(("alice", "noise"), (atBob.GetProperty("peer").GetString(), atBob.GetProperty("encryption").GetString()));
+        Assert.Equal(("bob", "noise"), (atAlice.GetProperty("peer").GetString(), atAlice.GetProperty("encryption").GetString()));
+        Assert.Equal(bobPort, IPEndPoint.Parse(atAlice.GetProperty("remote").GetString()!).Port);
+        Assert.NotEqual(((IPEndPoint)stranger.LocalEndPoint!).Port, IPEndPoint.Parse(atBob.GetProperty("remote").GetString()!).Port);
         Assert.Equal(["the real alice"], bob.TextsFrom("alice"));
     }
+
+    private static int RegisteredPort(string status) =>
+        int.Parse(status.Split(' ')[2].TrimEnd(';').Split(':')[^1], System.Globalization.CultureInfo.InvariantCulture);
 
     private static async Task<string> WaitForStatusAsync(SecretChatProcess process, string prefix)
     {
