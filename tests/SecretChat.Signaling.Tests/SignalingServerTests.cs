@@ -127,6 +127,31 @@ public class SignalingServerTests
         Assert.Equal($"the signaling server 127.0.0.1:{port} did not answer within 1 s", error.Message);
     }
 
+    [Fact]
+    public void SignalingServerOptions_Defaults_AreTheDocumentedOnes()
+    {
+        var options = new SignalingServerOptions();
+
+        Assert.Equal(TimeSpan.FromSeconds(60), options.RoomTtl);
+        Assert.Equal(10_000, options.MaxRooms);
+        Assert.Equal(10, options.RatePerSecond);
+        Assert.Equal(20, options.RateBurst);
+        Assert.True(options.RelayEnabled);
+        Assert.Equal(256 * 1024, options.RelayBytesPerSecond);
+        Assert.Equal(1024 * 1024, options.RelayBurstBytes);
+        Assert.Equal(256L * 1024 * 1024, options.RelayTotalBytes);
+    }
+
+    [Fact]
+    public void Readme_SignalingServerSection_StatesTheDefaults()
+    {
+        var readme = string.Join(' ', File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "README.md"))
+            .Split((char[])[' ', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries));
+
+        Assert.Contains("rooms expire after 60 s idle; at most 10,000 rooms; per-source rate limits", readme, StringComparison.Ordinal);
+        Assert.Contains("default 256 KiB/s with 1 MiB bursts and 256 MiB in all", readme, StringComparison.Ordinal);
+    }
+
     private static async Task SyncAsync(Socket socket, IPEndPoint server)
     {
         var id = StunTransactionId.New();

@@ -16,6 +16,7 @@ public sealed class SecretChatProcess : IAsyncDisposable
 
     private readonly Process _process;
     private readonly Channel<JsonElement> _events = Channel.CreateUnbounded<JsonElement>();
+    private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
     private readonly List<string> _stdoutSeen = [];
     private readonly System.Text.StringBuilder _stderr = new();
     private readonly Task _stdoutPump;
@@ -33,9 +34,11 @@ public sealed class SecretChatProcess : IAsyncDisposable
             {
                 lock (_stdoutSeen)
                     _stdoutSeen.Add(line);
+                await _lines.Writer.WriteAsync(line);
                 if (TryParseEvent(line, out var element))
                     await _events.Writer.WriteAsync(element);
             }
+            _lines.Writer.Complete();
             _events.Writer.Complete();
         });
         _stderrPump = Task.Run(async () =>
@@ -176,6 +179,27 @@ public sealed class SecretChatProcess : IAsyncDisposable
 
     /// <summary>Reads stdout until a JSON event of <paramref name="kind"/> arrives, and returns it.</summary>
     public Task<JsonElement> WaitForEventAsync(string kind, TimeSpan? timeout = null) => WaitForEventAsync(timeout ?? DefaultTimeout, kind);
+
+    /// <summary>Reads stdout lines (each one once, in order, JSON or not) until one matches, and returns it.</summary>
+    public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(match);
+        var limit = timeout ?? DefaultTimeout;
+        using var cts = new CancellationTokenSource(limit);
+        try
+        {
+            await foreach (var line in _lines.Reader.ReadAllAsync(cts.Token))
+            {
+                if (match(line))
+                    return line;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"{Name}: no matching line within {limit.TotalSeconds:0} s.\n{Transcript()}");
+        }
+        throw new InvalidOperationException($"{Name}: exited ({ExitCodeText()}) before a matching line.\n{Transcript()}");
+    }
 
     /// <summary>Waits for <paramref name="count"/> more <c>message</c> events.</summary>
     public async Task<IReadOnlyList<string>> WaitForMessagesAsync(int count, TimeSpan? timeout = null)

@@ -38,6 +38,25 @@ public class SignalCommandTests
     }
 
     [Fact]
+    public async Task Signal_Sigterm_ShutsDownCleanlyAndExitsZero()
+    {
+        await using var signal = SecretChatProcess.Start("signal", "--listen", "127.0.0.1:0");
+        var listening = await signal.WaitForLineAsync(l => l.StartsWith("signaling server listening on udp 127.0.0.1:", StringComparison.Ordinal));
+        var port = int.Parse(listening.Split(' ')[5].Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
+        await using (var client = UdpStunClient.Bind(new IPEndPoint(IPAddress.Loopback, 0)))
+        {
+            var binding = await client.BindAsync(new IPEndPoint(IPAddress.Loopback, port)).WaitAsync(Timeouts.Default);
+            Assert.Equal(client.LocalEndPoint, binding.MappedAddress);
+        }
+
+        await signal.TerminateAsync();
+
+        Assert.Equal(0, await signal.WaitForExitAsync());
+        Assert.Contains(signal.StdoutLines, l => l.Contains("Shutting down", StringComparison.Ordinal));
+        Assert.Equal("", signal.Stderr);
+    }
+
+    [Fact]
     public async Task Signal_PortInUse_SaysSoAndExitsOne()
     {
         using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
