@@ -10,7 +10,7 @@ public class SignalingServerRelayTests
     private static readonly IPEndPoint AnyLoopback = new(IPAddress.Loopback, 0);
 
     [Fact]
-    public async Task TwoClients_RelayABurstBothWays_BytesIntactAndInOrder()
+    public async Task Relay_BurstBothWays_ArrivesIntactAndInOrder()
     {
         await using var server = SignalingServer.Start(AnyLoopback);
         await using var alice = new LoopbackPeer(server.LocalEndPoint);
@@ -35,7 +35,7 @@ public class SignalingServerRelayTests
     }
 
     [Fact]
-    public async Task Flood_OfRelays_StaysWithinTheRoomsRateTheSenderIsToldAndStunIsStillAnswered()
+    public async Task Relay_Flood_StaysWithinTheRoomsRateTellsTheSenderAndStunIsStillAnswered()
     {
         // 10 full datagrams a second; the per-source signaling rate is raised because every test socket is 127.0.0.1 and the
         // 80 STUN requests that pace the flood would otherwise be throttled (relays themselves are not counted there).

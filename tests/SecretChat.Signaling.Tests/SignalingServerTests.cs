@@ -11,7 +11,7 @@ public class SignalingServerTests
     private static readonly IPEndPoint AnyLoopback = new(IPAddress.Loopback, 0);
 
     [Fact]
-    public async Task TwoPeers_MeetInARoom_AndLearnEachOthersAddressesFromOneSocketEach()
+    public async Task Register_TwoPeersInOneRoom_LearnEachOthersAddressesFromOneSocketEach()
     {
         await using var server = SignalingServer.Start(AnyLoopback);
         await using var alice = new LoopbackPeer(server.LocalEndPoint);
@@ -32,7 +32,7 @@ public class SignalingServerTests
     }
 
     [Fact]
-    public async Task ThirdPeer_IsToldTheRoomIsFull()
+    public async Task Register_ThirdPeer_IsToldTheRoomIsFull()
     {
         await using var server = SignalingServer.Start(AnyLoopback);
         await using var alice = new LoopbackPeer(server.LocalEndPoint);
@@ -51,7 +51,7 @@ public class SignalingServerTests
     }
 
     [Fact]
-    public async Task Flood_OfGarbage_IsCountedAndDroppedAndTheServerStillAnswers()
+    public async Task Server_FloodOfGarbage_IsCountedAndDroppedAndTheServerStillAnswers()
     {
         await using var server = SignalingServer.Start(AnyLoopback, new SignalingServerOptions { RateBurst = 10_000, RatePerSecond = 10_000 });
         await using var client = UdpStunClient.Bind(AnyLoopback);

@@ -97,7 +97,7 @@ public class SignalCommandTests
     }
 
     [Fact]
-    public async Task Help_Signal_DescribesTheRelayFlags()
+    public async Task SignalHelp_Printed_DescribesTheRelayFlags()
     {
         using var app = new TestApp();
 

@@ -15,7 +15,7 @@ public class CliEndToEndTests
     [InlineData("udp", "rsa")]
     [InlineData("udp", "pseudo")]
     [InlineData("udp", "noise")]
-    public async Task ListenAndConnect_ScriptedWithJson_DeliverEveryLineInOrder_AndBothExitZero(string transport, string mode)
+    public async Task ListenAndConnect_ScriptedWithJson_DeliverEveryLineInOrderAndBothExitZero(string transport, string mode)
     {
         using var home = new TempDirectory();
         await using var bob = SecretChatProcess.Start(
@@ -46,7 +46,7 @@ public class CliEndToEndTests
     }
 
     [Fact]
-    public async Task MismatchedModes_AreRefusedOnBothSides_WithAClearMessage()
+    public async Task Connect_MismatchedModes_IsRefusedOnBothSidesWithAClearMessage()
     {
         await using var bob = SecretChatProcess.Start("listen", "--tcp", "127.0.0.1:0", "--encryption", "rsa", "--name", "bob", "--json");
         var address = (await bob.WaitForEventAsync("listening")).GetProperty("address").GetString()!;
@@ -61,7 +61,7 @@ public class CliEndToEndTests
     }
 
     [Fact]
-    public async Task Connect_ClosedPort_PrintsOneSentence_AndExitsNonZero()
+    public async Task Connect_ClosedPort_PrintsOneSentenceAndExitsNonZero()
     {
         var port = LoopbackPorts.UnusedTcp();
         await using var alice = SecretChatProcess.Start("connect", "--tcp", $"127.0.0.1:{port}", "--encryption", "pseudo");
@@ -74,7 +74,7 @@ public class CliEndToEndTests
     }
 
     [Fact]
-    public async Task ConnectUdp_NobodyAnswers_FailsAfterTheHandshakeTimeout_WithOneSentence()
+    public async Task ConnectUdp_NobodyAnswers_FailsAfterTheHandshakeTimeoutWithOneSentence()
     {
         var port = LoopbackPorts.UnusedUdp();
         await using var alice = SecretChatProcess.Start("connect", "--udp", $"127.0.0.1:{port}", "--encryption", "pseudo", "--timeout", "1");
@@ -86,7 +86,7 @@ public class CliEndToEndTests
     }
 
     [Fact]
-    public async Task Connect_UnresolvableHost_PrintsOneSentence_AndExitsNonZero()
+    public async Task Connect_UnresolvableHost_PrintsOneSentenceAndExitsNonZero()
     {
         await using var alice = SecretChatProcess.Start("connect", "--tcp", "no-such-host.invalid:5000", "--encryption", "pseudo");
         alice.CloseInput();
@@ -101,7 +101,7 @@ public class CliEndToEndTests
     [InlineData("oversize")]
     [InlineData("hello-then-close")]
     [InlineData("close-mid-frame")]
-    public async Task Listener_BadPeer_IsRejectedWithAReason_AndTheListenerKeepsServing(string fault)
+    public async Task Listen_BadPeer_IsRejectedWithAReasonAndTheListenerKeepsServing(string fault)
     {
         await using var bob = SecretChatProcess.Start("listen", "--tcp", "127.0.0.1:0", "--encryption", "pseudo", "--name", "bob", "--json");
         var address = (await bob.WaitForEventAsync("listening")).GetProperty("address").GetString()!;
@@ -135,7 +135,7 @@ public class CliEndToEndTests
     }
 
     [Fact]
-    public async Task Config_MissingFile_NamesTheFile_AndExitsNonZero()
+    public async Task Config_MissingFile_NamesTheFileAndExitsNonZero()
     {
         await using var alice = SecretChatProcess.Start("connect", "--tcp", "127.0.0.1:9", "--config", "/nonexistent/secretchat.json");
         alice.CloseInput();
@@ -146,7 +146,7 @@ public class CliEndToEndTests
     }
 
     [Fact]
-    public async Task Config_MalformedFile_NamesTheFile_AndExitsNonZero()
+    public async Task Config_MalformedFile_NamesTheFileAndExitsNonZero()
     {
         using var home = new TempDirectory();
         var config = home.WriteFile("broken.json", "{ \"Encryption\": ");

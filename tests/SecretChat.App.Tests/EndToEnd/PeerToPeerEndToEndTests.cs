@@ -20,7 +20,7 @@ public class PeerToPeerEndToEndTests
     [InlineData("noise")]
     [InlineData("rsa")]
     [InlineData("pseudo")]
-    public async Task TwoPeers_MeetInARoom_AndChatBothWaysDirectly(string mode)
+    public async Task P2p_TwoPeersInOneRoom_ChatBothWaysDirectly(string mode)
     {
         using var home = new TempDirectory();
         await using var server = SignalingServer.Start(new IPEndPoint(IPAddress.Loopback, 0));
@@ -114,7 +114,7 @@ public class PeerToPeerEndToEndTests
     }
 
     [Fact]
-    public async Task SignalingServerUnreachable_FailsWithinItsTimeout_WithOneSentence()
+    public async Task P2p_SignalingServerUnreachable_FailsWithinItsTimeoutWithOneSentence()
     {
         var port = LoopbackPorts.UnusedUdp();
         await using var alice = SecretChatProcess.Start("p2p", "--room", "lonely", "--signal", $"127.0.0.1:{port}", "--encryption", "pseudo");
@@ -127,7 +127,7 @@ public class PeerToPeerEndToEndTests
     }
 
     [Fact]
-    public async Task ThirdPeer_IsRefused_WhileTheRoomIsFull()
+    public async Task P2p_ThirdPeerInAFullRoom_IsRefusedNamingTheRoom()
     {
         await using var server = SignalingServer.Start(new IPEndPoint(IPAddress.Loopback, 0));
         var room = $"room-{Guid.NewGuid():N}";

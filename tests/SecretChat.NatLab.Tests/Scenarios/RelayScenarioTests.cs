@@ -18,7 +18,7 @@ public sealed class RelayScenarioTests(ITestOutputHelper output) : IDisposable
     private readonly TempDirectory _home = new("sclab-relay-");
 
     [LabFact]
-    public async Task SymmetricNatsOnBothSides_ChatOverTheRelay_InOrder()
+    public async Task P2p_SymmetricNatsOnBothSides_ChatOverTheRelayInOrder()
     {
         await using var lab = await Lab.CreateAsync(LabLayout.SymmetricToSymmetric, output);
         var (alice, bob) = await new PeerToPeerRun(lab, _home).StartPeersAsync();
@@ -43,7 +43,7 @@ public sealed class RelayScenarioTests(ITestOutputHelper output) : IDisposable
     }
 
     [LabFact]
-    public async Task DirectPathOpeningAfterTheRelayStarted_UpgradesBothSides_WithoutLosingAMessage()
+    public async Task P2p_DirectPathOpensWhileRelayed_BothSidesUpgradeWithoutLosingAMessage()
     {
         await using var lab = await Lab.CreateAsync(LabLayout.ConeToCone, output);
         // The internet drops everything between the two routers: only the relay works at first.
@@ -74,7 +74,7 @@ public sealed class RelayScenarioTests(ITestOutputHelper output) : IDisposable
     }
 
     [LabFact]
-    public async Task DirectPathDying_MovesTheSessionToTheRelay_WithoutLosingAMessage()
+    public async Task P2p_DirectPathDies_SessionMovesToTheRelayWithoutLosingAMessage()
     {
         await using var lab = await Lab.CreateAsync(LabLayout.ConeToCone, output);
         var (alice, bob) = await new PeerToPeerRun(lab, _home).StartPeersAsync();
@@ -95,7 +95,7 @@ public sealed class RelayScenarioTests(ITestOutputHelper output) : IDisposable
     }
 
     [LabFact]
-    public async Task RelayGoingAway_WhileDirect_TheSessionContinues()
+    public async Task P2p_RelayGoesAwayWhileDirect_SessionContinues()
     {
         await using var lab = await Lab.CreateAsync(LabLayout.ConeToCone, output);
         var run = new PeerToPeerRun(lab, _home);
@@ -111,7 +111,7 @@ public sealed class RelayScenarioTests(ITestOutputHelper output) : IDisposable
     }
 
     [LabFact]
-    public async Task RelayGoingAway_WithNoDirectPath_EndsWithAClearReason()
+    public async Task P2p_RelayGoesAwayWithNoDirectPath_EndsWithAClearReason()
     {
         await using var lab = await Lab.CreateAsync(LabLayout.SymmetricToSymmetric, output);
         var config = _home.WriteFile("quick-dead-peer.json", """{ "Udp": { "KeepAliveSeconds": 2, "DeadPeerSeconds": 6 } }""");

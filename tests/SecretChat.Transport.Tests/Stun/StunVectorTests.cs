@@ -109,7 +109,7 @@ public class StunVectorTests
     }
 
     [Fact]
-    public void Browsers_TheCsvHoldsFourteenCaptures() => Assert.Equal(14, BrowserCaptures().Count);
+    public void Browsers_CapturesFile_HoldsFourteen() => Assert.Equal(14, BrowserCaptures().Count);
 
     [Theory]
     [MemberData(nameof(BrowserCaptures))]
@@ -157,7 +157,7 @@ public class StunVectorTests
     }
 
     [Fact]
-    public void Fuzz_TheRegressionFolderIsNotEmpty() => Assert.Equal(19, FuzzRegressions().Count);
+    public void Fuzz_RegressionFolder_IsNotEmpty() => Assert.Equal(19, FuzzRegressions().Count);
 
     [Theory]
     [MemberData(nameof(FuzzRegressions))]
