@@ -162,6 +162,20 @@ public sealed class Lab : IAsyncDisposable
         Log($"flushed the NAT mappings of {router.Name}");
     }
 
+    /// <summary>
+    /// A NAT rebinding: from now on the router maps its LAN's UDP flows to ports <paramref name="first"/> to
+    /// <paramref name="last"/> of its WAN address (an SNAT rule ahead of its usual one), and it forgets every current
+    /// mapping, so the next datagram of each flow leaves from a new external port.
+    /// </summary>
+    public async Task RebindUdpPortsAsync(LabRouter router, int first, int last)
+    {
+        ArgumentNullException.ThrowIfNull(router);
+        (await ExecAsync(router, "iptables", "-w", "5", "-t", "nat", "-I", "POSTROUTING", "1", "-o", "wan0", "-p", "udp",
+            "-j", "SNAT", "--to-source", $"{router.Address}:{first}-{last}")).EnsureSuccess();
+        await FlushMappingsAsync(router);
+        Log($"{router.Name} now maps UDP to ports {first}-{last} and has forgotten its mappings");
+    }
+
     /// <summary>The router's connection-tracking table (its NAT mappings), as <c>conntrack -L</c> prints it.</summary>
     public async Task<string> MappingsAsync(LabRouter router)
     {

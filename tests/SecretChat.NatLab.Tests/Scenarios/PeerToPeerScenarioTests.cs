@@ -81,6 +81,42 @@ public sealed class PeerToPeerScenarioTests(ITestOutputHelper output) : IDisposa
         Conversation.AssertReceivedInOrder(alice, bobLines, output);
     }
 
+    [LabFact]
+    public async Task P2p_RouterMovesToANewPortMidChat_SessionFollowsWithoutLosingAMessage()
+    {
+        // Alice behind a cone router, bob public: the direct path runs from the router's mapped port to bob.
+        await using var lab = await Lab.CreateAsync(LabLayout.ConeToPublic, output);
+        var router = lab.Alice.Router!;
+        var (alice, bob) = await StartPeersAsync(lab);
+        await Conversation.DirectAsync(alice, output);
+        var before = IPEndPoint.Parse((await Conversation.DirectAsync(bob, output)).Remote);
+        Assert.Equal(router.Address, before.Address);
+        var aliceLines = Conversation.Lines("alice", 10);
+        var bobLines = Conversation.Lines("bob", 10);
+        await alice.WriteLinesAsync(aliceLines.Take(5));
+        await bob.WriteLinesAsync(bobLines.Take(5));
+        await bob.WaitForMessagesAsync(5);
+        await alice.WaitForMessagesAsync(5);
+
+        // The router forgets alice's mapping and maps her next datagram to a port in 20000-20999; the ephemeral port
+        // she had kept (Linux: 32768-60999) cannot be one of them.
+        await lab.RebindUdpPortsAsync(router, 20000, 20999);
+        await alice.WriteLinesAsync(aliceLines.Skip(5));
+        var moved = await bob.WaitForEventAsync("path_changed", Timeouts.Process);
+        output.WriteLine($"bob: {moved.GetRawText()}");
+        await bob.WriteLinesAsync(bobLines.Skip(5));
+        await Conversation.FinishAsync(output, alice, bob);
+
+        var after = IPEndPoint.Parse(moved.GetProperty("remote").GetString()!);
+        Assert.Equal("direct", moved.GetProperty("path").GetString());
+        Assert.Equal(router.Address, after.Address);
+        Assert.InRange(after.Port, 20000, 20999);
+        Assert.NotEqual(before.Port, after.Port);
+        Assert.Contains("NAT rebinding", moved.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Conversation.AssertReceivedInOrder(bob, aliceLines, output);
+        Conversation.AssertReceivedInOrder(alice, bobLines, output);
+    }
+
     public void Dispose() => _home.Dispose();
 
     // Asserts the direct path, so the relay fallback is off (0 = never relay): on a loaded machine a direct handshake
