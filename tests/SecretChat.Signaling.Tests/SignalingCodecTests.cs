@@ -123,7 +123,4 @@ public class SignalingCodecTests
         for (var b = 0; b < 256; b++)
             Assert.Equal(b is >= 0x40 and <= 0x4F, SignalingCodec.IsSignaling([(byte)b, 1]));
     }
-
-    [Fact]
-    public void TestPaths_AreAvailable() => Assert.True(Directory.Exists(TestPaths.Vectors));
 }

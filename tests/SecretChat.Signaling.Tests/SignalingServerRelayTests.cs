@@ -6,11 +6,11 @@ namespace SecretChat.Signaling.Tests;
 /// <summary>The relay through the real server on a loopback port, with real clients.</summary>
 public class SignalingServerRelayTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan Timeout = Timeouts.Default;
     private static readonly IPEndPoint AnyLoopback = new(IPAddress.Loopback, 0);
 
     [Fact]
-    public async Task TwoClients_RelayABurstBothWays_BytesIntactAndInOrder()
+    public async Task Relay_BurstBothWays_ArrivesIntactAndInOrder()
     {
         await using var server = SignalingServer.Start(AnyLoopback);
         await using var alice = new LoopbackPeer(server.LocalEndPoint);
@@ -35,7 +35,7 @@ public class SignalingServerRelayTests
     }
 
     [Fact]
-    public async Task Flood_OfRelays_StaysWithinTheRoomsRateTheSenderIsToldAndStunIsStillAnswered()
+    public async Task Relay_Flood_StaysWithinTheRoomsRateTellsTheSenderAndStunIsStillAnswered()
     {
         // 10 full datagrams a second; the per-source signaling rate is raised because every test socket is 127.0.0.1 and the
         // 80 STUN requests that pace the flood would otherwise be throttled (relays themselves are not counted there).
@@ -51,8 +51,8 @@ public class SignalingServerRelayTests
             lock (notices) notices.Add(n);
             firstNotice.TrySetResult(n);
         });
-        var received = 0;
-        using var __ = bob.Rendezvous.Relayed.Subscribe(_ => Interlocked.Increment(ref received));
+        var received = new ArrivalCount();
+        using var __ = bob.Rendezvous.Relayed.Subscribe(_ => received.Increment());
         var payload = new byte[1200];
         var clock = Stopwatch.StartNew();
 
@@ -77,7 +77,12 @@ public class SignalingServerRelayTests
         Assert.True(server.Statistics.StunRequestsAnswered >= Bursts); // more if a loaded machine made the STUN client retransmit
         lock (notices) Assert.InRange(notices.Count, 1, (int)elapsed + 2); // one a second at most, never one per datagram
         Assert.InRange(server.Statistics.RelayNoticesSent, 1, (int)elapsed + 2);
-        Assert.True(Volatile.Read(ref received) <= forwarded);
+
+        // Everything the server forwarded reaches bob, and nothing else does: bob's one receive loop handles datagrams in
+        // order, so once the server has answered bob, whatever it sent bob before has been counted.
+        await received.WhenAtLeastAsync(forwarded).WaitAsync(Timeout);
+        await bob.Stun.BindAsync(server.LocalEndPoint).WaitAsync(Timeout);
+        Assert.Equal(forwarded, received.Value);
     }
 
     private static async Task MatchAsync(LoopbackPeer first, LoopbackPeer second, string room)

@@ -15,9 +15,9 @@ public class CliEndToEndTests
     [InlineData("udp", "rsa")]
     [InlineData("udp", "pseudo")]
     [InlineData("udp", "noise")]
-    public async Task ListenAndConnect_ScriptedWithJson_DeliverEveryLineInOrder_AndBothExitZero(string transport, string mode)
+    public async Task ListenAndConnect_ScriptedWithJson_DeliverEveryLineInOrderAndBothExitZero(string transport, string mode)
     {
-        using var home = new TemporaryDirectory();
+        using var home = new TempDirectory();
         await using var bob = SecretChatProcess.Start(
             ["listen", $"--{transport}", "127.0.0.1:0", "--encryption", mode, "--name", "bob", "--json", .. home.IdentityArgs("bob")], null);
         var address = (await bob.WaitForEventAsync("listening")).GetProperty("address").GetString()!;
@@ -34,8 +34,8 @@ public class CliEndToEndTests
         Assert.Equal(0, await alice.WaitForExitAsync());
         Assert.Equal(0, await bob.WaitForExitAsync());
 
-        Assert.Equal(fromAlice, Texts(bob, from: "alice"));
-        Assert.Equal(fromBob, Texts(alice, from: "bob"));
+        Assert.Equal(fromAlice, bob.TextsFrom("alice"));
+        Assert.Equal(fromBob, alice.TextsFrom("bob"));
         var connected = alice.Events.Single(e => e.GetProperty("event").GetString() == "connected");
         Assert.Equal("bob", connected.GetProperty("peer").GetString());
         Assert.Equal(mode, connected.GetProperty("encryption").GetString());
@@ -46,7 +46,7 @@ public class CliEndToEndTests
     }
 
     [Fact]
-    public async Task MismatchedModes_AreRefusedOnBothSides_WithAClearMessage()
+    public async Task Connect_MismatchedModes_IsRefusedOnBothSidesWithAClearMessage()
     {
         await using var bob = SecretChatProcess.Start("listen", "--tcp", "127.0.0.1:0", "--encryption", "rsa", "--name", "bob", "--json");
         var address = (await bob.WaitForEventAsync("listening")).GetProperty("address").GetString()!;
@@ -61,9 +61,9 @@ public class CliEndToEndTests
     }
 
     [Fact]
-    public async Task Connect_ClosedPort_PrintsOneSentence_AndExitsNonZero()
+    public async Task Connect_ClosedPort_PrintsOneSentenceAndExitsNonZero()
     {
-        var port = FreePort();
+        var port = LoopbackPorts.UnusedTcp();
         await using var alice = SecretChatProcess.Start("connect", "--tcp", $"127.0.0.1:{port}", "--encryption", "pseudo");
         alice.CloseInput();
 
@@ -74,9 +74,9 @@ public class CliEndToEndTests
     }
 
     [Fact]
-    public async Task ConnectUdp_NobodyAnswers_FailsAfterTheHandshakeTimeout_WithOneSentence()
+    public async Task ConnectUdp_NobodyAnswers_FailsAfterTheHandshakeTimeoutWithOneSentence()
     {
-        var port = FreePort();
+        var port = LoopbackPorts.UnusedUdp();
         await using var alice = SecretChatProcess.Start("connect", "--udp", $"127.0.0.1:{port}", "--encryption", "pseudo", "--timeout", "1");
         alice.CloseInput();
 
@@ -86,7 +86,7 @@ public class CliEndToEndTests
     }
 
     [Fact]
-    public async Task Connect_UnresolvableHost_PrintsOneSentence_AndExitsNonZero()
+    public async Task Connect_UnresolvableHost_PrintsOneSentenceAndExitsNonZero()
     {
         await using var alice = SecretChatProcess.Start("connect", "--tcp", "no-such-host.invalid:5000", "--encryption", "pseudo");
         alice.CloseInput();
@@ -101,7 +101,7 @@ public class CliEndToEndTests
     [InlineData("oversize")]
     [InlineData("hello-then-close")]
     [InlineData("close-mid-frame")]
-    public async Task Listener_BadPeer_IsRejectedWithAReason_AndTheListenerKeepsServing(string fault)
+    public async Task Listen_BadPeer_IsRejectedWithAReasonAndTheListenerKeepsServing(string fault)
     {
         await using var bob = SecretChatProcess.Start("listen", "--tcp", "127.0.0.1:0", "--encryption", "pseudo", "--name", "bob", "--json");
         var address = (await bob.WaitForEventAsync("listening")).GetProperty("address").GetString()!;
@@ -131,11 +131,11 @@ public class CliEndToEndTests
         bob.CloseInput();
         Assert.Equal(0, await alice.WaitForExitAsync());
         Assert.Equal(0, await bob.WaitForExitAsync());
-        Assert.Equal(["still there?"], Texts(bob, from: "alice"));
+        Assert.Equal(["still there?"], bob.TextsFrom("alice"));
     }
 
     [Fact]
-    public async Task Config_MissingFile_NamesTheFile_AndExitsNonZero()
+    public async Task Config_MissingFile_NamesTheFileAndExitsNonZero()
     {
         await using var alice = SecretChatProcess.Start("connect", "--tcp", "127.0.0.1:9", "--config", "/nonexistent/secretchat.json");
         alice.CloseInput();
@@ -146,10 +146,10 @@ public class CliEndToEndTests
     }
 
     [Fact]
-    public async Task Config_MalformedFile_NamesTheFile_AndExitsNonZero()
+    public async Task Config_MalformedFile_NamesTheFileAndExitsNonZero()
     {
-        using var home = new TemporaryDirectory();
-        var config = home.File("broken.json", "{ \"Encryption\": ");
+        using var home = new TempDirectory();
+        var config = home.WriteFile("broken.json", "{ \"Encryption\": ");
         await using var alice = SecretChatProcess.Start("connect", "--tcp", "127.0.0.1:9", "--config", config);
         alice.CloseInput();
 
@@ -157,35 +157,4 @@ public class CliEndToEndTests
         Assert.Contains(config, alice.Stderr);
         Assert.DoesNotContain("   at ", alice.Stderr);
     }
-
-    private static string[] Texts(SecretChatProcess process, string from) => process.Events
-        .Where(e => e.GetProperty("event").GetString() == "message" && e.GetProperty("from").GetString() == from)
-        .Select(e => e.GetProperty("text").GetString()!)
-        .ToArray();
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-}
-
-/// <summary>A scratch directory for identities, pins and settings files, removed afterwards.</summary>
-internal sealed class TemporaryDirectory : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory("secretchat-test-").FullName;
-
-    /// <summary>Identity and known-peers flags that keep a test's keys out of the user's home.</summary>
-    public string[] IdentityArgs(string who) =>
-        ["--identity", System.IO.Path.Combine(Path, who, "identity.key"), "--known-peers", System.IO.Path.Combine(Path, who, "known_peers.json")];
-
-    public string File(string name, string contents)
-    {
-        var path = System.IO.Path.Combine(Path, name);
-        System.IO.File.WriteAllText(path, contents);
-        return path;
-    }
-
-    public void Dispose() => Directory.Delete(Path, recursive: true);
 }

@@ -10,19 +10,25 @@ namespace SecretChat.App.Tests.EndToEnd;
 /// </summary>
 public class PeerToPeerEndToEndTests
 {
+    /// <summary>
+    /// No relay fallback (0 = never relay): on loopback the direct path always works, and a test that asserts it must
+    /// not race the real-time 2 s fallback on a loaded machine.
+    /// </summary>
+    private static readonly Dictionary<string, string> DirectOnly = new() { ["SECRETCHAT_P2p__RelayFallbackSeconds"] = "0" };
+
     [Theory]
     [InlineData("noise")]
     [InlineData("rsa")]
     [InlineData("pseudo")]
-    public async Task TwoPeers_MeetInARoom_AndChatBothWaysDirectly(string mode)
+    public async Task P2p_TwoPeersInOneRoom_ChatBothWaysDirectly(string mode)
     {
-        using var home = new TemporaryDirectory();
+        using var home = new TempDirectory();
         await using var server = SignalingServer.Start(new IPEndPoint(IPAddress.Loopback, 0));
         var signal = server.LocalEndPoint.ToString();
         var room = $"room-{Guid.NewGuid():N}";
-        await using var bob = SecretChatProcess.Start(["p2p", "--room", room, "--signal", signal, "--encryption", mode, "--name", "bob", "--json", .. home.IdentityArgs("bob")], null);
+        await using var bob = SecretChatProcess.Start(["p2p", "--room", room, "--signal", signal, "--encryption", mode, "--name", "bob", "--json", .. home.IdentityArgs("bob")], DirectOnly);
         await bob.WaitForEventAsync("status");
-        await using var alice = SecretChatProcess.Start(["p2p", "--room", room, "--signal", signal, "--encryption", mode, "--name", "alice", "--json", .. home.IdentityArgs("alice")], null);
+        await using var alice = SecretChatProcess.Start(["p2p", "--room", room, "--signal", signal, "--encryption", mode, "--name", "alice", "--json", .. home.IdentityArgs("alice")], DirectOnly);
 
         await alice.WriteLinesAsync("hi bob", "how is the NAT?");
         await bob.WriteLinesAsync("hi alice");
@@ -33,8 +39,8 @@ public class PeerToPeerEndToEndTests
         var bobExit = await bob.WaitForExitAsync();
         Assert.True(aliceExit == 0 && bobExit == 0,
             $"alice {aliceExit}: {alice.Stderr}\n{string.Join('\n', alice.StdoutLines)}\nbob {bobExit}: {bob.Stderr}\n{string.Join('\n', bob.StdoutLines)}");
-        Assert.Equal(["hi bob", "how is the NAT?"], Texts(bob, "alice"));
-        Assert.Equal(["hi alice"], Texts(alice, "bob"));
+        Assert.Equal(["hi bob", "how is the NAT?"], bob.TextsFrom("alice"));
+        Assert.Equal(["hi alice"], alice.TextsFrom("bob"));
         var connected = alice.Events.Single(e => e.GetProperty("event").GetString() == "connected");
         Assert.Equal("udp", connected.GetProperty("transport").GetString());
         Assert.Equal("direct", connected.GetProperty("path").GetString());
@@ -42,47 +48,60 @@ public class PeerToPeerEndToEndTests
     }
 
     [Fact]
-    public async Task SpoofedHellosFromAThirdAddress_NeverSelectAPath()
+    public async Task P2p_StrangerFloodsSpoofedHellosUntilTheSessionIsUp_NothingAnswersItAndThePeersConnect()
     {
+        using var home = new TempDirectory();
         await using var server = SignalingServer.Start(new IPEndPoint(IPAddress.Loopback, 0));
         var signal = server.LocalEndPoint.ToString();
         var room = $"room-{Guid.NewGuid():N}";
-        await using var bob = SecretChatProcess.Start("p2p", "--room", room, "--signal", signal, "--encryption", "pseudo", "--name", "bob", "--json");
-        var registered = await WaitForStatusAsync(bob, "registered as ");
-        var bobPort = int.Parse(registered.Split(' ')[2].TrimEnd(';').Split(':')[^1], System.Globalization.CultureInfo.InvariantCulture);
+        await using var bob = SecretChatProcess.Start(["p2p", "--room", room, "--signal", signal, "--name", "bob", "--json", .. home.IdentityArgs("bob")], DirectOnly);
+        var bobPort = RegisteredPort(await WaitForStatusAsync(bob, "registered as "));
 
-        // A stranger floods bob's port with well-formed hellos (bounded: at most 400, every 10 ms).
+        // A stranger on a third loopback socket sends bob well-formed noise hellos as an initiator (bob, first in the
+        // room, is the responder) from before alice arrives until both sides report the session up.
         using var stranger = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         stranger.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         var hello = new byte[64];
         var length = SecretChat.Framing.Packets.PacketCodec.Encode(
             SecretChat.Framing.Packets.PacketHeader.Handshake(0xBAD5EED, 0),
-            new SecretChat.Security.ProtocolHello(1, SecretChat.Security.SecurityMode.Pseudo, SecretChat.Security.HandshakeRole.Initiator).ToArray(),
+            new SecretChat.Security.ProtocolHello(1, SecretChat.Security.SecurityMode.Noise, SecretChat.Security.HandshakeRole.Initiator).ToArray(),
             hello);
-        using var stop = new CancellationTokenSource();
+        using var sessionUp = new CancellationTokenSource();
         var flood = Task.Run(async () =>
         {
-            for (var i = 0; i < 400 && !stop.IsCancellationRequested; i++)
+            var sent = 0;
+            while (!sessionUp.IsCancellationRequested)
             {
                 await stranger.SendToAsync(hello.AsMemory(0, length), new IPEndPoint(IPAddress.Loopback, bobPort));
-                await Task.Delay(10, stop.Token).ContinueWith(_ => { });
+                sent++;
+                await Task.Delay(5); // paces the flood; the loop ends when the session is up, not after a count
             }
+            return sent;
         });
 
-        await using var alice = SecretChatProcess.Start("p2p", "--room", room, "--signal", signal, "--encryption", "pseudo", "--name", "alice", "--json");
-        var connected = await bob.WaitForEventAsync("connected");
+        await using var alice = SecretChatProcess.Start(["p2p", "--room", room, "--signal", signal, "--name", "alice", "--json", .. home.IdentityArgs("alice")], DirectOnly);
+        var atBob = await bob.WaitForEventAsync("connected");
+        var atAlice = await alice.WaitForEventAsync("connected");
+        await sessionUp.CancelAsync();
+        var spoofed = await flood;
         await alice.WriteLinesAsync("the real alice");
         alice.CloseInput();
         bob.CloseInput();
         Assert.Equal(0, await alice.WaitForExitAsync());
         Assert.Equal(0, await bob.WaitForExitAsync());
-        await stop.CancelAsync();
-        await flood;
 
-        Assert.Equal("alice", connected.GetProperty("peer").GetString());
-        Assert.NotEqual(((IPEndPoint)stranger.LocalEndPoint!).ToString(), connected.GetProperty("remote").GetString());
-        Assert.Equal(["the real alice"], Texts(bob, "alice"));
+        Assert.True(spoofed > 0);
+        // Both processes have exited, so whatever they sent the stranger is in its socket by now: nothing was.
+        Assert.Equal(0, stranger.Available);
+        Assert.Equal(("alice", "noise"), (atBob.GetProperty("peer").GetString(), atBob.GetProperty("encryption").GetString()));
+        Assert.Equal(("bob", "noise"), (atAlice.GetProperty("peer").GetString(), atAlice.GetProperty("encryption").GetString()));
+        Assert.Equal(bobPort, IPEndPoint.Parse(atAlice.GetProperty("remote").GetString()!).Port);
+        Assert.NotEqual(((IPEndPoint)stranger.LocalEndPoint!).Port, IPEndPoint.Parse(atBob.GetProperty("remote").GetString()!).Port);
+        Assert.Equal(["the real alice"], bob.TextsFrom("alice"));
     }
+
+    private static int RegisteredPort(string status) =>
+        int.Parse(status.Split(' ')[2].TrimEnd(';').Split(':')[^1], System.Globalization.CultureInfo.InvariantCulture);
 
     private static async Task<string> WaitForStatusAsync(SecretChatProcess process, string prefix)
     {
@@ -95,20 +114,20 @@ public class PeerToPeerEndToEndTests
     }
 
     [Fact]
-    public async Task SignalingServerUnreachable_FailsWithinItsTimeout_WithOneSentence()
+    public async Task P2p_SignalingServerUnreachable_FailsWithinItsTimeoutWithOneSentence()
     {
-        var port = FreeUdpPort();
+        var port = LoopbackPorts.UnusedUdp();
         await using var alice = SecretChatProcess.Start("p2p", "--room", "lonely", "--signal", $"127.0.0.1:{port}", "--encryption", "pseudo");
         alice.CloseInput();
 
-        Assert.NotEqual(0, await alice.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.NotEqual(0, await alice.WaitForExitAsync(Timeouts.Startup)); // the runtime starting, then the server timeout
         var line = Assert.Single(alice.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains($"127.0.0.1:{port}", line);
         Assert.Contains("did not answer", line);
     }
 
     [Fact]
-    public async Task ThirdPeer_IsRefused_WhileTheRoomIsFull()
+    public async Task P2p_ThirdPeerInAFullRoom_IsRefusedNamingTheRoom()
     {
         await using var server = SignalingServer.Start(new IPEndPoint(IPAddress.Loopback, 0));
         var room = $"room-{Guid.NewGuid():N}";
@@ -116,8 +135,8 @@ public class PeerToPeerEndToEndTests
         await using var first = new RoomHolder(server.LocalEndPoint);
         await using var second = new RoomHolder(server.LocalEndPoint);
         var waiting = first.RegisterAsync(room);
-        await second.RegisterAsync(room).WaitAsync(SecretChatProcess.DefaultTimeout);
-        await waiting.WaitAsync(SecretChatProcess.DefaultTimeout);
+        await second.RegisterAsync(room).WaitAsync(Timeouts.Default);
+        await waiting.WaitAsync(Timeouts.Default);
 
         await using var carol = SecretChatProcess.Start("p2p", "--room", room, "--signal", server.LocalEndPoint.ToString(), "--encryption", "pseudo", "--name", "carol");
         carol.CloseInput();
@@ -148,17 +167,5 @@ public class PeerToPeerEndToEndTests
             _client.Dispose();
             await _socket.DisposeAsync();
         }
-    }
-
-    private static string[] Texts(SecretChatProcess process, string from) => process.Events
-        .Where(e => e.GetProperty("event").GetString() == "message" && e.GetProperty("from").GetString() == from)
-        .Select(e => e.GetProperty("text").GetString()!)
-        .ToArray();
-
-    private static int FreeUdpPort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 }

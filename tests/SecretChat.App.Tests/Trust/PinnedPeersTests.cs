@@ -13,7 +13,7 @@ public class PinnedPeersTests
     [Fact]
     public async Task FreshIdentity_IsRefusedByThePin_UntilTheNewKeyIsAcceptedExplicitly()
     {
-        using var home = new TemporaryDirectory();
+        using var home = new TempDirectory();
         string[] Bob(params string[] extra) => ["listen", "--tcp", "127.0.0.1:0", "--name", "bob", "--json", .. home.IdentityArgs("bob"), .. extra];
         string[] Alice(string address, string identity) => ["connect", "--tcp", address, "--name", "alice", "--json",
             "--identity", Path.Combine(home.Path, identity, "identity.key"), "--known-peers", Path.Combine(home.Path, "alice", "known_peers.json")];
@@ -48,7 +48,7 @@ public class PinnedPeersTests
     [Fact]
     public async Task InteractiveConnect_ChangedKey_TrustAcceptsItAndReconnects()
     {
-        using var home = new TemporaryDirectory();
+        using var home = new TempDirectory();
         var aliceOptions = new ChatOptions
         {
             EndPoint = "",
@@ -98,7 +98,7 @@ public class PinnedPeersTests
         Assert.True(check.IsVerified);
     }
 
-    private static ChatOptions Bob(TemporaryDirectory home, string identity) => new()
+    private static ChatOptions Bob(TempDirectory home, string identity) => new()
     {
         EndPoint = "127.0.0.1:0",
         Name = "bob",

@@ -13,8 +13,8 @@ public sealed record PeerConnection(string Who, string Peer, string Transport, s
 /// <summary>The steps of a scripted chat between two running <c>secretchat</c> peers, each awaited with a timeout.</summary>
 public static class Conversation
 {
-    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(60);
-    public static readonly TimeSpan DeliveryTimeout = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan ConnectTimeout = Timeouts.Process;
+    public static readonly TimeSpan DeliveryTimeout = Timeouts.Process;
 
     /// <summary>Numbered lines, so order and completeness are easy to check: "alice 1", "alice 2", ...</summary>
     public static IReadOnlyList<string> Lines(string who, int count, int from = 1) =>
@@ -34,6 +34,22 @@ public static class Conversation
             peer.Elapsed);
         output?.WriteLine(result.ToString());
         return result;
+    }
+
+    /// <summary>
+    /// Awaits the peer's session on the direct path: its <c>connected</c> event, and when that says relay (a direct
+    /// handshake slower than the relay fallback, as on a loaded machine), the <c>path_changed</c> to direct after it.
+    /// For tests whose premise is a direct session that needs the relay available later.
+    /// </summary>
+    public static async Task<PeerConnection> DirectAsync(SecretChatProcess peer, ITestOutputHelper output)
+    {
+        var connection = await ConnectedAsync(peer, output);
+        if (connection.Path == "direct")
+            return connection;
+        var moved = await peer.WaitForEventAsync(ConnectTimeout, "path_changed");
+        output?.WriteLine($"{peer.Name} started on the relay, then: {moved.GetRawText()}");
+        Assert.True(Text(moved, "path") == "direct", $"{peer.Name} moved to {Text(moved, "path")}, not direct.\n{peer.Transcript()}");
+        return connection with { Path = "direct", Remote = Text(moved, "remote") };
     }
 
     /// <summary>Ends both peers' input and awaits their exits; each must exit 0 (after everything was acknowledged).</summary>

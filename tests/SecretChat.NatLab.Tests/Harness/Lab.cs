@@ -20,7 +20,7 @@ public sealed class Lab : IAsyncDisposable
     public const int SignalPort = 3478;
 
     private static readonly Lazy<Task> s_sweep = new(SweepStaleLabsAsync);
-    private static readonly TimeSpan s_setupTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_setupTimeout = Timeouts.Startup;
 
     private readonly List<SecretChatProcess> _processes = [];
     private readonly List<Socket> _sockets = [];
@@ -123,7 +123,7 @@ public sealed class Lab : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(node);
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        var process = SecretChatProcess.Start(name, node.Namespace, arguments);
+        var process = SecretChatProcess.StartInNamespace(name, node.Namespace, LabEnvironment.SecretChatDll, arguments);
         lock (_processes)
             _processes.Add(process);
         return process;
@@ -162,6 +162,20 @@ public sealed class Lab : IAsyncDisposable
         Log($"flushed the NAT mappings of {router.Name}");
     }
 
+    /// <summary>
+    /// A NAT rebinding: from now on the router maps its LAN's UDP flows to ports <paramref name="first"/> to
+    /// <paramref name="last"/> of its WAN address (an SNAT rule ahead of its usual one), and it forgets every current
+    /// mapping, so the next datagram of each flow leaves from a new external port.
+    /// </summary>
+    public async Task RebindUdpPortsAsync(LabRouter router, int first, int last)
+    {
+        ArgumentNullException.ThrowIfNull(router);
+        (await ExecAsync(router, "iptables", "-w", "5", "-t", "nat", "-I", "POSTROUTING", "1", "-o", "wan0", "-p", "udp",
+            "-j", "SNAT", "--to-source", $"{router.Address}:{first}-{last}")).EnsureSuccess();
+        await FlushMappingsAsync(router);
+        Log($"{router.Name} now maps UDP to ports {first}-{last} and has forgotten its mappings");
+    }
+
     /// <summary>The router's connection-tracking table (its NAT mappings), as <c>conntrack -L</c> prints it.</summary>
     public async Task<string> MappingsAsync(LabRouter router)
     {
@@ -185,7 +199,7 @@ public sealed class Lab : IAsyncDisposable
     /// </summary>
     public async Task<long> WaitForPacketsMatchedAsync(LabRouter router, string ruleComment, long count, TimeSpan? timeout = null)
     {
-        var limit = timeout ?? TimeSpan.FromSeconds(10);
+        var limit = timeout ?? Timeouts.Default;
         var clock = Stopwatch.StartNew();
         while (true)
         {

@@ -13,7 +13,7 @@ public sealed record CommandResult(string Command, int ExitCode, string Stdout, 
 /// <summary>Runs a short command (the lab script, ip, iptables, conntrack) with a bound on its time.</summary>
 internal static class LabCommand
 {
-    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan DefaultTimeout = Timeouts.Startup;
 
     public static async Task<CommandResult> RunAsync(string file, IEnumerable<string> arguments, TimeSpan? timeout = null)
     {

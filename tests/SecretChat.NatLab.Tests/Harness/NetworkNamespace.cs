@@ -31,7 +31,7 @@ internal static partial class NetworkNamespace
         })
         { IsBackground = true, Name = $"setns {name}" };
         thread.Start();
-        return opened.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        return opened.Task.WaitAsync(Timeouts.Default);
     }
 
     private static Socket OpenIn(string name, IPEndPoint bindTo)

@@ -7,7 +7,7 @@ namespace SecretChat.NatLab.Tests.Harness;
 /// <c>secretchat signal</c> on the lab's internet and <c>secretchat p2p</c> on its hosts, as a scenario starts them:
 /// the server first, the peers once it answers STUN (its own readiness signal), keys in a scratch folder.
 /// </summary>
-public sealed class PeerToPeerRun(Lab lab, DirectoryInfo home, int peerTimeoutSeconds = 30)
+public sealed class PeerToPeerRun(Lab lab, TempDirectory home, int peerTimeoutSeconds = 30)
 {
     public Lab Lab { get; } = lab;
 
@@ -20,7 +20,7 @@ public sealed class PeerToPeerRun(Lab lab, DirectoryInfo home, int peerTimeoutSe
     {
         Signal = Lab.StartSecretChat("signal", Lab.Internet, ["signal", "--listen", $"0.0.0.0:{Lab.SignalPort}", .. extra]);
         var probe = await Lab.OpenUdpSocketAsync(Lab.Internet, new IPEndPoint(Lab.Internet.Address, 0));
-        await StunProbe.BindingAsync(probe, Lab.SignalEndPoint, TimeSpan.FromSeconds(20));
+        await StunProbe.BindingAsync(probe, Lab.SignalEndPoint, Timeouts.Startup);
     }
 
     /// <summary>The server, then alice and bob in one room.</summary>
@@ -36,8 +36,8 @@ public sealed class PeerToPeerRun(Lab lab, DirectoryInfo home, int peerTimeoutSe
         [
             "p2p", "--room", Room, "--signal", Lab.SignalEndPoint.ToString(), "--json",
             "--name", host.Name,
-            "--identity", Path.Combine(home.FullName, $"{host.Name}.key"),
-            "--known-peers", Path.Combine(home.FullName, $"{host.Name}-known-peers.json"),
+            "--identity", home.File($"{host.Name}.key"),
+            "--known-peers", home.File($"{host.Name}-known-peers.json"),
             "--timeout", peerTimeoutSeconds.ToString(CultureInfo.InvariantCulture),
             .. extra,
         ]);

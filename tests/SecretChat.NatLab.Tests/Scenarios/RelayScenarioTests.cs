@@ -14,11 +14,11 @@ namespace SecretChat.NatLab.Tests.Scenarios;
 [Trait("Category", "relay")]
 public sealed class RelayScenarioTests(ITestOutputHelper output) : IDisposable
 {
-    private static readonly TimeSpan UpgradeTimeout = TimeSpan.FromSeconds(60);
-    private readonly DirectoryInfo _home = Directory.CreateTempSubdirectory("sclab-relay-");
+    private static readonly TimeSpan UpgradeTimeout = Timeouts.Process;
+    private readonly TempDirectory _home = new("sclab-relay-");
 
     [LabFact]
-    public async Task SymmetricNatsOnBothSides_ChatOverTheRelay_InOrder()
+    public async Task P2p_SymmetricNatsOnBothSides_ChatOverTheRelayInOrder()
     {
         await using var lab = await Lab.CreateAsync(LabLayout.SymmetricToSymmetric, output);
         var (alice, bob) = await new PeerToPeerRun(lab, _home).StartPeersAsync();
@@ -43,7 +43,7 @@ public sealed class RelayScenarioTests(ITestOutputHelper output) : IDisposable
     }
 
     [LabFact]
-    public async Task DirectPathOpeningAfterTheRelayStarted_UpgradesBothSides_WithoutLosingAMessage()
+    public async Task P2p_DirectPathOpensWhileRelayed_BothSidesUpgradeWithoutLosingAMessage()
     {
         await using var lab = await Lab.CreateAsync(LabLayout.ConeToCone, output);
         // The internet drops everything between the two routers: only the relay works at first.
@@ -74,12 +74,12 @@ public sealed class RelayScenarioTests(ITestOutputHelper output) : IDisposable
     }
 
     [LabFact]
-    public async Task DirectPathDying_MovesTheSessionToTheRelay_WithoutLosingAMessage()
+    public async Task P2p_DirectPathDies_SessionMovesToTheRelayWithoutLosingAMessage()
     {
         await using var lab = await Lab.CreateAsync(LabLayout.ConeToCone, output);
         var (alice, bob) = await new PeerToPeerRun(lab, _home).StartPeersAsync();
-        Assert.Equal("direct", (await Conversation.ConnectedAsync(alice, output)).Path);
-        Assert.Equal("direct", (await Conversation.ConnectedAsync(bob, output)).Path);
+        await Conversation.DirectAsync(alice, output);
+        await Conversation.DirectAsync(bob, output);
         var aliceLines = Conversation.Lines("alice", 10);
         await alice.WriteLinesAsync(aliceLines.Take(5));
         await bob.WaitForMessagesAsync(5);
@@ -95,13 +95,13 @@ public sealed class RelayScenarioTests(ITestOutputHelper output) : IDisposable
     }
 
     [LabFact]
-    public async Task RelayGoingAway_WhileDirect_TheSessionContinues()
+    public async Task P2p_RelayGoesAwayWhileDirect_SessionContinues()
     {
         await using var lab = await Lab.CreateAsync(LabLayout.ConeToCone, output);
         var run = new PeerToPeerRun(lab, _home);
         var (alice, bob) = await run.StartPeersAsync();
-        Assert.Equal("direct", (await Conversation.ConnectedAsync(alice, output)).Path);
-        await Conversation.ConnectedAsync(bob, output);
+        await Conversation.DirectAsync(alice, output);
+        await Conversation.DirectAsync(bob, output);
 
         await run.Signal!.DisposeAsync();
         var aliceLines = Conversation.Lines("alice", 10);
@@ -111,18 +111,17 @@ public sealed class RelayScenarioTests(ITestOutputHelper output) : IDisposable
     }
 
     [LabFact]
-    public async Task RelayGoingAway_WithNoDirectPath_EndsWithAClearReason()
+    public async Task P2p_RelayGoesAwayWithNoDirectPath_EndsWithAClearReason()
     {
         await using var lab = await Lab.CreateAsync(LabLayout.SymmetricToSymmetric, output);
-        var config = Path.Combine(_home.FullName, "quick-dead-peer.json");
-        await File.WriteAllTextAsync(config, """{ "Udp": { "KeepAliveSeconds": 2, "DeadPeerSeconds": 6 } }""");
+        var config = _home.WriteFile("quick-dead-peer.json", """{ "Udp": { "KeepAliveSeconds": 2, "DeadPeerSeconds": 6 } }""");
         var run = new PeerToPeerRun(lab, _home);
         var (alice, bob) = await run.StartPeersAsync("--config", config);
         Assert.Equal("relay", (await Conversation.ConnectedAsync(alice, output)).Path);
         await Conversation.ConnectedAsync(bob, output);
 
         await run.Signal!.DisposeAsync();
-        var ended = await alice.WaitForEventAsync("disconnected", TimeSpan.FromSeconds(60));
+        var ended = await alice.WaitForEventAsync("disconnected", Timeouts.Process);
         var reason = ended.GetProperty("reason").GetString()!;
         output.WriteLine($"alice: {reason}");
         Assert.False(ended.GetProperty("clean").GetBoolean());
@@ -130,7 +129,7 @@ public sealed class RelayScenarioTests(ITestOutputHelper output) : IDisposable
         Assert.NotEqual(0, await alice.WaitForExitAsync());
     }
 
-    public void Dispose() => _home.Delete(recursive: true);
+    public void Dispose() => _home.Dispose();
 
     /// <summary>Drops (or stops dropping) every datagram the internet would forward between the two routers.</summary>
     private static async Task BlockDirectAsync(Lab lab, bool block)

@@ -11,7 +11,7 @@ namespace SecretChat.NatLab.Tests.Validation;
 [Trait("Category", "natlab")]
 public sealed class RouterBehaviourTests(ITestOutputHelper output)
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan s_timeout = Timeouts.Default;
 
     [LabFact]
     public async Task Router_UnsolicitedDatagramFromWan_IsDropped()
@@ -92,7 +92,7 @@ public sealed class RouterBehaviourTests(ITestOutputHelper output)
     }
 
     [LabFact]
-    public async Task SameLan_Hosts_ReachEachOtherWithoutNat()
+    public async Task SameLan_TwoHosts_ReachEachOtherWithoutNat()
     {
         await using var lab = await Lab.CreateAsync(LabLayout.SameLan, output);
         await using var echo = new UdpEcho(await lab.OpenUdpSocketAsync(lab.Bob, 7001));

@@ -65,7 +65,7 @@ internal sealed class UdpEcho : IAsyncDisposable
     {
         await _stop.CancelAsync();
         _socket.Dispose();
-        await _loop.WaitAsync(TimeSpan.FromSeconds(5));
+        await _loop.WaitAsync(Timeouts.Default);
         _stop.Dispose();
     }
 }

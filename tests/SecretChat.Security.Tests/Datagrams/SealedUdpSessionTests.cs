@@ -19,6 +19,7 @@ namespace SecretChat.Security.Tests.Datagrams;
 /// The whole UDP session — real handshakes, sealed datagrams, replay window and the reliability engine —
 /// over a seeded bad link in virtual time, for every encryption mode.
 /// </summary>
+[Collection(SoakCollection.Name)]
 public class SealedUdpSessionTests(ITestOutputHelper output)
 {
     private static readonly IPEndPoint AliceAddress = new(IPAddress.Parse("192.0.2.1"), 40000);
@@ -49,8 +50,8 @@ public class SealedUdpSessionTests(ITestOutputHelper output)
 
         var toBob = TestMessages.Mixed(10_000, seed: 1);
         var toAlice = TestMessages.Mixed(500, seed: 2);
-        var feedAlice = new Feeder(pair.Alice, toBob);
-        var feedBob = new Feeder(pair.Bob, toAlice);
+        var feedAlice = new MessageFeeder(m => pair.Alice.SendAsync(m), toBob);
+        var feedBob = new MessageFeeder(m => pair.Bob.SendAsync(m), toAlice);
         var delivered = pair.RunUntil(() =>
         {
             feedAlice.Pump();
@@ -100,25 +101,6 @@ public class SealedUdpSessionTests(ITestOutputHelper output)
     }
 
 
-
-    /// <summary>Sends as fast as the window allows while virtual time runs, without awaiting on another thread.</summary>
-    private sealed class Feeder(ISecureChannel from, IReadOnlyList<byte[]> messages)
-    {
-        private Task? _waiting;
-        private int _next;
-
-        public void Pump()
-        {
-            while (_next < messages.Count)
-            {
-                if (_waiting is { IsCompleted: false })
-                    return;
-                _waiting?.GetAwaiter().GetResult();
-                var sent = from.SendAsync(messages[_next++]);
-                _waiting = sent.IsCompletedSuccessfully ? null : sent.AsTask();
-            }
-        }
-    }
 
     /// <summary>Alice (initiator) and Bob (responder) as composed by the connector, but over a simulated link.</summary>
     private sealed class SealedPair : IDisposable

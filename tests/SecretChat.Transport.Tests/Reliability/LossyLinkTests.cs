@@ -7,6 +7,7 @@ using Xunit.Abstractions;
 namespace SecretChat.Transport.Tests.Reliability;
 
 /// <summary>Whole conversations over a bad simulated link, in virtual time, seeded and deterministic.</summary>
+[Collection(SoakCollection.Name)]
 public class LossyLinkTests(ITestOutputHelper output)
 {
     private static readonly SimulatedLinkOptions BadLink = new()
@@ -29,8 +30,8 @@ public class LossyLinkTests(ITestOutputHelper output)
         using var pair = new SessionPair(new ReliabilityOptions(), BadLink);
         var toB = TestMessages.Mixed(10_000, seed: 1);
         var toA = TestMessages.Mixed(1_000, seed: 2);
-        var feedA = new SessionPair.Feeder(pair.A, toB);
-        var feedB = new SessionPair.Feeder(pair.B, toA);
+        var feedA = new MessageFeeder(m => pair.A.SendAsync(m), toB);
+        var feedB = new MessageFeeder(m => pair.B.SendAsync(m), toA);
 
         var delivered = pair.RunUntil(() =>
         {
@@ -81,7 +82,7 @@ public class LossyLinkTests(ITestOutputHelper output)
             random.NextBytes(message);
             return message;
         }).ToList();
-        var feed = new SessionPair.Feeder(pair.A, messages);
+        var feed = new MessageFeeder(m => pair.A.SendAsync(m), messages);
 
         Assert.True(pair.RunUntil(() =>
         {
@@ -100,7 +101,7 @@ public class LossyLinkTests(ITestOutputHelper output)
         static (ReliabilityStatistics, long) Run()
         {
             using var pair = new SessionPair(new ReliabilityOptions(), BadLink);
-            var feed = new SessionPair.Feeder(pair.A, TestMessages.Mixed(300, seed: 5));
+            var feed = new MessageFeeder(m => pair.A.SendAsync(m), TestMessages.Mixed(300, seed: 5));
             pair.RunUntil(() =>
             {
                 feed.Pump();
@@ -119,7 +120,7 @@ public class LossyLinkTests(ITestOutputHelper output)
         using var pair = new SessionPair(new ReliabilityOptions { SendWindow = 32 },
             new SimulatedLinkOptions { Delay = TimeSpan.FromMilliseconds(20), BytesPerSecond = 125_000 });
         var messages = TestMessages.Mixed(300, seed: 9);
-        var feed = new SessionPair.Feeder(pair.A, messages);
+        var feed = new MessageFeeder(m => pair.A.SendAsync(m), messages);
 
         Assert.True(pair.RunUntil(() =>
         {

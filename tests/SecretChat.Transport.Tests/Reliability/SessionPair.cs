@@ -43,31 +43,6 @@ internal sealed class SessionPair : IDisposable
         return true;
     }
 
-    /// <summary>
-    /// Sends every message from <paramref name="from"/> as fast as the window allows while time runs,
-    /// without awaiting on another thread (so the run stays deterministic).
-    /// </summary>
-    public sealed class Feeder(ReliableSession from, IReadOnlyList<byte[]> messages)
-    {
-        private Task? _waiting;
-
-        public int Next { get; private set; }
-
-        public bool Done => Next == messages.Count && (_waiting is null || _waiting.IsCompleted);
-
-        public void Pump()
-        {
-            while (Next < messages.Count)
-            {
-                if (_waiting is { IsCompleted: false })
-                    return;
-                _waiting?.GetAwaiter().GetResult();
-                var sent = from.SendAsync(messages[Next++]);
-                _waiting = sent.IsCompletedSuccessfully ? null : sent.AsTask();
-            }
-        }
-    }
-
     public void Dispose()
     {
         A.Dispose();

@@ -6,7 +6,7 @@ using SecretChat.Transport.Stun;
 
 namespace SecretChat.Transport.Tests.Stun;
 
-/// <summary>The shared STUN vectors: RFC 5769, real browser captures and pion's fuzz regressions.</summary>
+/// <summary>The STUN vectors in <c>tests/vectors/stun</c>: RFC 5769, real browser captures and pion's fuzz regressions.</summary>
 public class StunVectorTests
 {
     private static JsonElement Rfc5769(string name)
@@ -109,7 +109,7 @@ public class StunVectorTests
     }
 
     [Fact]
-    public void Browsers_TheCsvHoldsFourteenCaptures() => Assert.Equal(14, BrowserCaptures().Count);
+    public void Browsers_CapturesFile_HoldsFourteen() => Assert.Equal(14, BrowserCaptures().Count);
 
     [Theory]
     [MemberData(nameof(BrowserCaptures))]
@@ -157,7 +157,7 @@ public class StunVectorTests
     }
 
     [Fact]
-    public void Fuzz_TheRegressionFolderIsNotEmpty() => Assert.Equal(19, FuzzRegressions().Count);
+    public void Fuzz_RegressionFolder_IsNotEmpty() => Assert.Equal(19, FuzzRegressions().Count);
 
     [Theory]
     [MemberData(nameof(FuzzRegressions))]

@@ -68,8 +68,3 @@ internal static class RawPeer
         socket.Dispose();
     }
 }
-
-internal static class Timeouts
-{
-    public static readonly TimeSpan Default = TimeSpan.FromSeconds(10);
-}

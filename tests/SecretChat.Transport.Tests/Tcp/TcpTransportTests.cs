@@ -9,7 +9,7 @@ public class TcpTransportTests
     [Fact]
     public async Task ConnectAsync_ClosedPort_ThrowsTransportExceptionSayingConnectionRefused()
     {
-        var port = await FreePortAsync();
+        var port = LoopbackPorts.UnusedTcp();
 
         var error = await Assert.ThrowsAsync<TransportException>(
             () => TcpTransport.ConnectAsync("127.0.0.1", port).WaitAsync(Timeouts.Default));
@@ -124,14 +124,5 @@ public class TcpTransportTests
         });
         var error = await Assert.ThrowsAnyAsync<IOException>(() => sending.WaitAsync(Timeouts.Default));
         Assert.True(error is ConnectionResetException or ConnectionClosedException, error.ToString());
-    }
-
-    /// <summary>A port nothing listens on: bound by a listener that is then closed.</summary>
-    internal static async Task<int> FreePortAsync()
-    {
-        var listener = TcpFrameListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
-        var port = listener.LocalEndPoint.Port;
-        await listener.DisposeAsync();
-        return port;
     }
 }

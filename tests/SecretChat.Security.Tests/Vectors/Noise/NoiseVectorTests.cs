@@ -7,7 +7,7 @@ using SecretChat.Tests;
 namespace SecretChat.Security.Tests.Vectors.Noise;
 
 /// <summary>
-/// The shared Noise vectors (cacophony, snow and the re-derived subset), run through our
+/// The Noise vectors in <c>tests/vectors/noise</c> (cacophony, snow and the re-derived subset), run through our
 /// HandshakeState: every handshake message byte for byte, the handshake hash when given, and the
 /// transport messages after Split.
 /// </summary>

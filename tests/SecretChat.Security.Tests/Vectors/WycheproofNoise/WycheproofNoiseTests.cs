@@ -1,7 +1,5 @@
-using System.Text.Json;
 using SecretChat.Security.Ciphers;
 using SecretChat.Security.Noise;
-using SecretChat.Tests;
 
 namespace SecretChat.Security.Tests.Vectors.WycheproofNoise;
 
@@ -11,20 +9,20 @@ public sealed class WycheproofNoiseTests
     [Fact]
     public void X25519_EveryCase_AgreesOrRefusesAllZeroSecrets()
     {
-        using var document = Load("x25519_test.json");
+        using var document = WycheproofFile.Load("x25519_test.json");
         int agreed = 0, refusedZero = 0, total = 0;
         Span<byte> shared = stackalloc byte[32];
-        foreach (var test in Tests(document))
+        foreach (var test in WycheproofFile.Tests(document))
         {
             total++;
             var id = test.GetProperty("tcId").GetInt32();
             var result = test.GetProperty("result").GetString();
             var expected = Convert.FromHexString(test.GetProperty("shared").GetString()!);
-            var ok = X25519Dh.TryAgree(Hex(test, "private"), Hex(test, "public"), shared);
+            var ok = X25519Dh.TryAgree(test.Hex("private"), test.Hex("public"), shared);
             if (expected.AsSpan().IndexOfAnyExcept((byte)0) < 0)
             {
                 Assert.False(ok, $"tcId {id}: an all-zero shared secret must be refused.");
-                Assert.True(HasFlag(test, "ZeroSharedSecret"), $"tcId {id}");
+                Assert.True(test.HasFlag("ZeroSharedSecret"), $"tcId {id}");
                 refusedZero++;
                 continue;
             }
@@ -43,20 +41,20 @@ public sealed class WycheproofNoiseTests
     [InlineData(true)]
     public void ChaCha20Poly1305_EveryCase_MatchesOrIsCountedUnsupported(bool forceManaged)
     {
-        using var document = Load("chacha20_poly1305_test.json");
+        using var document = WycheproofFile.Load("chacha20_poly1305_test.json");
         int passed = 0, unsupported = 0;
-        foreach (var test in Tests(document))
+        foreach (var test in WycheproofFile.Tests(document))
         {
             var id = test.GetProperty("tcId").GetInt32();
             var result = test.GetProperty("result").GetString();
-            byte[] key = Hex(test, "key"), iv = Hex(test, "iv"), aad = Hex(test, "aad"), msg = Hex(test, "msg");
-            byte[] sealedBytes = [.. Hex(test, "ct"), .. Hex(test, "tag")];
+            byte[] key = test.Hex("key"), iv = test.Hex("iv"), aad = test.Hex("aad"), msg = test.Hex("msg");
+            byte[] sealedBytes = [.. test.Hex("ct"), .. test.Hex("tag")];
             using var aead = new ChaCha20Poly1305Aead(key, forceManaged);
             Assert.Equal(forceManaged || !System.Security.Cryptography.ChaCha20Poly1305.IsSupported, aead.IsManaged);
 
             if (iv.Length != ChaCha20Poly1305Aead.NonceSize)
             {
-                Assert.True(HasFlag(test, "InvalidNonceSize"), $"tcId {id}");
+                Assert.True(test.HasFlag("InvalidNonceSize"), $"tcId {id}");
                 Assert.Throws<ArgumentException>(() => aead.Seal(iv, aad, msg, new byte[msg.Length + 16]));
                 unsupported++;
                 continue;
@@ -82,16 +80,4 @@ public sealed class WycheproofNoiseTests
         Assert.Equal(316, passed);
         Assert.Equal(9, unsupported);
     }
-
-    private static JsonDocument Load(string file) =>
-        JsonDocument.Parse(File.ReadAllBytes(TestPaths.Vector("wycheproof", file)));
-
-    private static IEnumerable<JsonElement> Tests(JsonDocument document) =>
-        document.RootElement.GetProperty("testGroups").EnumerateArray().SelectMany(g => g.GetProperty("tests").EnumerateArray());
-
-    private static bool HasFlag(JsonElement test, string flag) =>
-        test.GetProperty("flags").EnumerateArray().Any(f => f.GetString() == flag);
-
-    private static byte[] Hex(JsonElement element, string property) =>
-        Convert.FromHexString(element.GetProperty(property).GetString()!);
 }

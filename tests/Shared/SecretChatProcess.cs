@@ -2,19 +2,21 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Threading.Channels;
 
-namespace SecretChat.NatLab.Tests.Harness;
+namespace SecretChat.Tests;
 
 /// <summary>
-/// The built <c>secretchat</c> running inside a lab namespace (<c>ip netns exec NS dotnet secretchat.dll ...</c>),
-/// driven as a script would: stdin lines, <c>--json</c> events read line by line from stdout, stderr collected.
-/// Every wait has a timeout; the process is killed on dispose. (Adapted from the App tests' end-to-end runner.)
+/// The built <c>secretchat</c> run as a user or a script would: arguments, stdin lines, <c>--json</c> events
+/// read line by line from stdout, stderr collected; on this machine (<c>dotnet secretchat.dll ...</c>) or inside
+/// a network namespace (<c>ip netns exec NS dotnet secretchat.dll ...</c>, the NAT lab).
+/// Every wait has a timeout; the process is killed on dispose.
 /// </summary>
 public sealed class SecretChatProcess : IAsyncDisposable
 {
-    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan DefaultTimeout = Timeouts.Process;
 
     private readonly Process _process;
     private readonly Channel<JsonElement> _events = Channel.CreateUnbounded<JsonElement>();
+    private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
     private readonly List<string> _stdoutSeen = [];
     private readonly System.Text.StringBuilder _stderr = new();
     private readonly Task _stdoutPump;
@@ -32,9 +34,11 @@ public sealed class SecretChatProcess : IAsyncDisposable
             {
                 lock (_stdoutSeen)
                     _stdoutSeen.Add(line);
+                await _lines.Writer.WriteAsync(line);
                 if (TryParseEvent(line, out var element))
                     await _events.Writer.WriteAsync(element);
             }
+            _lines.Writer.Complete();
             _events.Writer.Complete();
         });
         _stderrPump = Task.Run(async () =>
@@ -47,6 +51,9 @@ public sealed class SecretChatProcess : IAsyncDisposable
         });
     }
 
+    /// <summary>The <c>secretchat.dll</c> built beside the tests.</summary>
+    public static string BuiltDll { get; } = Path.Combine(AppContext.BaseDirectory, "secretchat.dll");
+
     /// <summary>Who runs it, for messages (alice, bob, signal, ...).</summary>
     public string Name { get; }
 
@@ -55,9 +62,19 @@ public sealed class SecretChatProcess : IAsyncDisposable
     /// <summary>Time since the process started.</summary>
     public TimeSpan Elapsed => _sinceStart.Elapsed;
 
-    internal static SecretChatProcess Start(string name, string networkNamespace, IEnumerable<string> arguments)
+    public static SecretChatProcess Start(params string[] arguments) => Start(arguments, environment: null);
+
+    /// <summary>Starts the built <c>secretchat</c> on this machine, with extra environment variables.</summary>
+    public static SecretChatProcess Start(IEnumerable<string> arguments, IDictionary<string, string>? environment, string name = "secretchat") =>
+        Start(name, "dotnet", [BuiltDll, .. arguments], environment);
+
+    /// <summary>Starts <paramref name="dll"/> inside the network namespace <paramref name="networkNamespace"/> (root only).</summary>
+    public static SecretChatProcess StartInNamespace(string name, string networkNamespace, string dll, IEnumerable<string> arguments) =>
+        Start(name, "ip", ["netns", "exec", networkNamespace, "dotnet", dll, .. arguments], environment: null);
+
+    private static SecretChatProcess Start(string name, string fileName, IEnumerable<string> arguments, IDictionary<string, string>? environment)
     {
-        var info = new ProcessStartInfo("ip")
+        var info = new ProcessStartInfo(fileName)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -65,10 +82,12 @@ public sealed class SecretChatProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = AppContext.BaseDirectory,
         };
-        foreach (var argument in (string[])["netns", "exec", networkNamespace, "dotnet", LabEnvironment.SecretChatDll, .. arguments])
+        foreach (var argument in arguments)
             info.ArgumentList.Add(argument);
         info.Environment["DOTNET_NOLOGO"] = "1";
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+            info.Environment[key] = value;
         return new SecretChatProcess(name, Process.Start(info) ?? throw new InvalidOperationException($"secretchat did not start for {name}"));
     }
 
@@ -107,6 +126,12 @@ public sealed class SecretChatProcess : IAsyncDisposable
     /// <summary>How many lines (messages) were written to its stdin.</summary>
     public int LinesWritten { get; private set; }
 
+    /// <summary>The texts of the <c>message</c> events from <paramref name="from"/> so far.</summary>
+    public string[] TextsFrom(string from) => Events
+        .Where(e => Kind(e) == "message" && e.GetProperty("from").GetString() == from)
+        .Select(e => e.GetProperty("text").GetString()!)
+        .ToArray();
+
     public async Task WriteLinesAsync(params IEnumerable<string> lines)
     {
         foreach (var line in lines)
@@ -119,9 +144,20 @@ public sealed class SecretChatProcess : IAsyncDisposable
 
     public void CloseInput() => _process.StandardInput.Close();
 
+    /// <summary>Sends SIGTERM, as a service manager stops a process.</summary>
+    public async Task TerminateAsync()
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })
+            ?? throw new InvalidOperationException("kill did not start");
+        await kill.WaitForExitAsync().WaitAsync(Timeouts.Default);
+        if (kill.ExitCode != 0)
+            throw new InvalidOperationException($"kill -TERM {_process.Id} exited {kill.ExitCode}.");
+    }
+
     /// <summary>
     /// Reads events (each one once, in order) until one of <paramref name="kinds"/> arrives, and returns it;
-    /// throws with everything printed so far if none comes in time or the process ends first.
+    /// throws with everything printed so far if none comes in time (<see cref="TimeoutException"/>) or the
+    /// process ends first (<see cref="InvalidOperationException"/>).
     /// </summary>
     public async Task<JsonElement> WaitForEventAsync(TimeSpan timeout, params string[] kinds)
     {
@@ -141,7 +177,29 @@ public sealed class SecretChatProcess : IAsyncDisposable
         throw new InvalidOperationException($"{Name}: exited ({ExitCodeText()}) before any {string.Join(" or ", kinds)} event.\n{Transcript()}");
     }
 
+    /// <summary>Reads stdout until a JSON event of <paramref name="kind"/> arrives, and returns it.</summary>
     public Task<JsonElement> WaitForEventAsync(string kind, TimeSpan? timeout = null) => WaitForEventAsync(timeout ?? DefaultTimeout, kind);
+
+    /// <summary>Reads stdout lines (each one once, in order, JSON or not) until one matches, and returns it.</summary>
+    public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(match);
+        var limit = timeout ?? DefaultTimeout;
+        using var cts = new CancellationTokenSource(limit);
+        try
+        {
+            await foreach (var line in _lines.Reader.ReadAllAsync(cts.Token))
+            {
+                if (match(line))
+                    return line;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"{Name}: no matching line within {limit.TotalSeconds:0} s.\n{Transcript()}");
+        }
+        throw new InvalidOperationException($"{Name}: exited ({ExitCodeText()}) before a matching line.\n{Transcript()}");
+    }
 
     /// <summary>Waits for <paramref name="count"/> more <c>message</c> events.</summary>
     public async Task<IReadOnlyList<string>> WaitForMessagesAsync(int count, TimeSpan? timeout = null)
@@ -173,7 +231,7 @@ public sealed class SecretChatProcess : IAsyncDisposable
         {
             throw new TimeoutException($"{Name}: did not exit within {limit.TotalSeconds:0} s.\n{Transcript()}");
         }
-        await Task.WhenAll(_stdoutPump, _stderrPump).WaitAsync(TimeSpan.FromSeconds(10));
+        await Task.WhenAll(_stdoutPump, _stderrPump).WaitAsync(Timeouts.Default);
         return _process.ExitCode;
     }
 
@@ -209,7 +267,7 @@ public sealed class SecretChatProcess : IAsyncDisposable
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            await _process.WaitForExitAsync().WaitAsync(Timeouts.Default);
         }
         _process.Dispose();
         _disposed = true;

@@ -1,9 +1,8 @@
 using System.Text.Json;
-using SecretChat.Tests;
 
-namespace SecretChat.Security.Tests.Vectors.Wycheproof;
+namespace SecretChat.Tests;
 
-/// <summary>Reads a Wycheproof file from the shared vectors at test time.</summary>
+/// <summary>Reads a Wycheproof file from <c>tests/vectors/wycheproof</c> at test time.</summary>
 internal static class WycheproofFile
 {
     public static JsonDocument Load(string fileName)
@@ -19,9 +18,15 @@ internal static class WycheproofFile
                 yield return (group, test);
     }
 
+    /// <summary>Every test case, without its group.</summary>
+    public static IEnumerable<JsonElement> Tests(JsonDocument document) => Cases(document).Select(c => c.Test);
+
     public static byte[] Hex(this JsonElement element, string name) => Convert.FromHexString(element.GetProperty(name).GetString()!);
 
     public static string Result(this JsonElement test) => test.GetProperty("result").GetString()!;
 
     public static int Id(this JsonElement test) => test.GetProperty("tcId").GetInt32();
+
+    public static bool HasFlag(this JsonElement test, string flag) =>
+        test.GetProperty("flags").EnumerateArray().Any(f => f.GetString() == flag);
 }
