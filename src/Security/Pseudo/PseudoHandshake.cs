@@ -72,15 +72,5 @@ internal sealed class PseudoHandshake : IHandshake
 
     public void Dispose() => _disposed = true;
 
-    private void EnsureTurn(HandshakeStatus expected)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_failed)
-            throw new InvalidOperationException("The handshake has failed and cannot continue.");
-        if (Status != expected)
-        {
-            var call = expected == HandshakeStatus.MustWrite ? nameof(WriteMessage) : nameof(ReadMessage);
-            throw new InvalidOperationException($"{call} is out of turn: the handshake status is {Status}.");
-        }
-    }
+    private void EnsureTurn(HandshakeStatus expected) => HandshakeTurn.Ensure(this, _disposed, _failed, expected);
 }
