@@ -1,3 +1,4 @@
+using System.Net;
 using SecretChat.Security;
 using SecretChat.Transport;
 
@@ -27,7 +28,7 @@ public sealed record Connected(
     SecurityMode Encryption,
     bool IsConfidential,
     string? Fingerprint,
-    string? RemoteEndPoint) : ChatEvent;
+    EndPoint? RemoteEndPoint) : ChatEvent;
 
 /// <summary>A message from the peer, delivered once and in order.</summary>
 public sealed record MessageReceived(string From, ulong Id, DateTimeOffset SentAt, string Text) : ChatEvent;
@@ -42,7 +43,7 @@ public sealed record PeerFinished(string Peer) : ChatEvent;
 /// The session moved to another path (direct or relay) without losing anything, for <paramref name="Reason"/>.
 /// <paramref name="Details"/> is where the session is at that moment (what <c>/path</c> shows: RTT, public addresses, why direct failed).
 /// </summary>
-public sealed record PathChanged(PathKind Path, string? Remote, PathMoveReason Reason, PathReport? Details = null) : ChatEvent;
+public sealed record PathChanged(PathKind Path, EndPoint? Remote, PathMoveReason Reason, PathReport? Details = null) : ChatEvent;
 
 /// <summary>The session ended. <paramref name="Reason"/> is one sentence; <paramref name="Clean"/> is true for an orderly close.</summary>
 public sealed record Disconnected(string Reason, bool Clean) : ChatEvent;

@@ -65,7 +65,7 @@ public sealed class ChatSession : IChat
         ArgumentNullException.ThrowIfNull(channel);
         var chat = new ChatSession(channel, options ?? new ChatSessionOptions());
         chat._subscription = new CompositeDisposable(
-            channel.PathChanges.Subscribe(change => chat.Emit(new PathChanged(change.Path, change.Remote?.ToString(), change.Reason, channel.ReportPath()))),
+            channel.PathChanges.Subscribe(change => chat.Emit(new PathChanged(change.Path, change.Remote, change.Reason, channel.ReportPath()))),
             channel.Notices.Subscribe(notice => chat.Emit(new ChatError(notice))),
             channel.Messages
                 .Select(InboundEnvelope.Read)
@@ -318,7 +318,7 @@ public sealed class ChatSession : IChat
             _peerName = name;
         }
         var connected = new Connected(name, _channel.Transport, _channel.Path, session.Mode,
-            session.IsConfidential, check.Fingerprint, _channel.RemoteEndPoint?.ToString());
+            session.IsConfidential, check.Fingerprint, _channel.RemoteEndPoint);
         Emit(connected);
         if (check.Explanation is not null)
             Emit(new ChatError(check.Explanation));

@@ -155,7 +155,7 @@ public sealed class InteractiveConsole
             case Connected c:
                 lock (_gate)
                 {
-                    var from = c.RemoteEndPoint is { } remote ? $" at {Markup.Escape(remote)}" : "";
+                    var from = c.RemoteEndPoint is { } remote ? $" at {Markup.Escape(remote.ToString() ?? "")}" : "";
                     _console.Write(new Rule($"[green]connected to [bold]{Markup.Escape(c.Peer)}[/][/]").LeftJustified());
                     _console.MarkupLine($"[grey]{Markup.Escape(PathText.Name(c.Transport))} ({Markup.Escape(PathText.Name(c.Path))}){from}[/]");
                     if (!c.IsConfidential)

@@ -41,7 +41,7 @@ public sealed class JsonEventWriter : IEventWriter
                     json.WriteString("encryption", c.Encryption.Name());
                     json.WriteBoolean("confidential", c.IsConfidential);
                     WriteNullable(json, "fingerprint", c.Fingerprint);
-                    WriteNullable(json, "remote", c.RemoteEndPoint);
+                    WriteNullable(json, "remote", c.RemoteEndPoint?.ToString());
                     break;
                 case MessageReceived m:
                     json.WriteString("event", "message");
@@ -66,7 +66,7 @@ public sealed class JsonEventWriter : IEventWriter
                 case PathChanged p:
                     json.WriteString("event", "path_changed");
                     json.WriteString("path", PathText.Name(p.Path));
-                    json.WriteString("remote", p.Remote);
+                    WriteNullable(json, "remote", p.Remote?.ToString());
                     json.WriteString("reason", PathText.Reason(p.Reason));
                     if (p.Details is not null)
                         json.WriteString("details", PathText.Describe(p.Details));

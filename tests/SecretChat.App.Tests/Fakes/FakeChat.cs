@@ -21,7 +21,7 @@ internal sealed class FakeChat : IChat
 
     public static Connected ConnectedEvent(SecurityMode encryption = SecurityMode.Noise, string peer = "bob") => new(
         peer, SecretChat.Transport.TransportKind.Tcp, SecretChat.Security.PathKind.Direct, encryption, encryption != SecurityMode.Pseudo,
-        encryption == SecurityMode.Noise ? "12345 67890 13579 24680" : null, "127.0.0.1:5000");
+        encryption == SecurityMode.Noise ? "12345 67890 13579 24680" : null, System.Net.IPEndPoint.Parse("127.0.0.1:5000"));
 
     public IObservable<ChatEvent> Events => _events;
 

@@ -64,7 +64,7 @@ internal sealed class LoopbackConnector : IChatConnector
 
         public void Start(ChatOptions peer) => Emit(new Connected(
             peer.Name, SecretChat.Transport.TransportKind.Tcp, SecretChat.Security.PathKind.Direct, own.Encryption, own.Encryption != SecurityMode.Pseudo,
-            own.Encryption == SecurityMode.Noise ? "11111 22222 33333 44444" : null, "127.0.0.1:50124"));
+            own.Encryption == SecurityMode.Noise ? "11111 22222 33333 44444" : null, System.Net.IPEndPoint.Parse("127.0.0.1:50124")));
 
         public ValueTask<ulong> SendAsync(string text, CancellationToken cancellationToken = default)
         {

@@ -24,7 +24,7 @@ public class JsonEventWriterTests
     [Fact]
     public void Write_Connected_HasEveryField()
     {
-        var json = WriteOne(w => w.Write(new Connected("bob", TransportKind.Tcp, PathKind.Direct, SecurityMode.Noise, true, "12345 67890", "127.0.0.1:5000")));
+        var json = WriteOne(w => w.Write(new Connected("bob", TransportKind.Tcp, PathKind.Direct, SecurityMode.Noise, true, "12345 67890", IPEndPoint.Parse("127.0.0.1:5000"))));
 
         Assert.Equal(["event", "peer", "transport", "path", "encryption", "confidential", "fingerprint", "remote"], Names(json));
         Assert.Equal("connected", json.GetProperty("event").GetString());
@@ -130,7 +130,7 @@ public class JsonEventWriterTests
             PeerToPeer = new PeerToPeerReport(relay, 40000, IPEndPoint.Parse("198.51.100.11:40000"), IPEndPoint.Parse("198.51.100.22:50000"),
                 [IPEndPoint.Parse("10.0.0.2:50000")], DirectPathFailure.MovedToRelay(PathMoveReason.DirectSilent, TimeSpan.FromSeconds(3))),
         };
-        var json = WriteOne(w => w.Write(new PathChanged(PathKind.Relay, "203.0.113.1:3478", PathMoveReason.DirectSilent, details)));
+        var json = WriteOne(w => w.Write(new PathChanged(PathKind.Relay, IPEndPoint.Parse("203.0.113.1:3478"), PathMoveReason.DirectSilent, details)));
 
         Assert.Equal(["event", "path", "remote", "reason", "details"], Names(json));
         Assert.Equal("path_changed", json.GetProperty("event").GetString());
