@@ -118,7 +118,7 @@ public class RendezvousClientRelayTests
     }
 
     [Fact]
-    public async Task KeepMembership_SendsMatchedKeepAlivesUntilLeave()
+    public async Task KeepMembership_Matched_SendsKeepAlivesUntilLeave()
     {
         using var h = new Harness();
         await h.MatchedAsync();
@@ -158,7 +158,7 @@ public class RendezvousClientRelayTests
     }
 
     [Fact]
-    public async Task Dispose_CompletesTheStreamsAndStopsKeepingAlive()
+    public async Task Dispose_Member_CompletesTheStreamsAndStopsKeepingAlive()
     {
         var h = new Harness();
         await h.MatchedAsync();

@@ -1,31 +1,20 @@
 using System.Net;
 using SecretChat.App.Chat;
 using SecretChat.App.Composition;
+using SecretChat.App.Tests.Fakes;
 using SecretChat.Security;
-using SecretChat.Transport;
 
 namespace SecretChat.App.Tests.Composition;
 
 /// <summary>Host names go through the resolver the connector was given: tests decide what a name means.</summary>
 public sealed class ChatConnectorResolverTests
 {
-    private sealed class FixedResolver(params IPAddress[] answer) : IHostResolver
-    {
-        public List<string> Asked { get; } = [];
-
-        public Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken = default)
-        {
-            Asked.Add(host);
-            return Task.FromResult(answer);
-        }
-    }
-
     [Theory]
     [InlineData(ChatTransport.Udp, "reach")]
     [InlineData(ChatTransport.PeerToPeer, "reach the signaling server")]
     public async Task ConnectAsync_NameWithNoAddress_FailsWithOneSentence_AskingOnlyTheGivenResolver(ChatTransport transport, string purpose)
     {
-        var resolver = new FixedResolver();
+        var resolver = FakeResolver.Answering();
         var connector = new ChatConnector(resolver: resolver);
 
         var error = await Assert.ThrowsAsync<ChatFailedException>(() => connector.ConnectAsync(new ChatOptions
@@ -41,9 +30,22 @@ public sealed class ChatConnectorResolverTests
     }
 
     [Fact]
+    public async Task Connect_UnresolvableHost_PrintsOneSentenceNamingTheHostAndExitsOne()
+    {
+        var resolver = FakeResolver.Unknown();
+        using var app = new TestApp(connector: new ChatConnector(resolver: resolver));
+
+        Assert.Equal(1, await app.RunAsync("connect --tcp no-such-host.test:5000 --encryption pseudo"));
+
+        var line = Assert.Single(app.Console.ErrorText.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("no-such-host.test", line);
+        Assert.Equal(["no-such-host.test"], resolver.Asked);
+    }
+
+    [Fact]
     public async Task ListenAsync_Name_ListensWhereTheResolverSays()
     {
-        var connector = new ChatConnector(resolver: new FixedResolver(IPAddress.Loopback));
+        var connector = new ChatConnector(resolver: FakeResolver.Answering(IPAddress.Loopback));
 
         await using var listener = await connector.ListenAsync(new ChatOptions
         {

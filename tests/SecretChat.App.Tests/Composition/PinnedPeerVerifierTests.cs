@@ -5,10 +5,10 @@ using SecretChat.App.Tests.Fakes;
 using SecretChat.Security;
 using SecretChat.Security.Identity;
 
-namespace SecretChat.App.Tests.Trust;
+namespace SecretChat.App.Tests.Composition;
 
 /// <summary>Noise identities, safety numbers and trust on first use, as users meet them.</summary>
-public class PinnedPeersTests
+public class PinnedPeerVerifierTests
 {
     [Fact]
     public async Task FreshIdentity_IsRefusedByThePin_UntilTheNewKeyIsAcceptedExplicitly()

@@ -3,9 +3,9 @@ using SecretChat.App.Chat;
 using SecretChat.App.Composition;
 using SecretChat.Security;
 
-namespace SecretChat.App.Tests.Udp;
+namespace SecretChat.App.Tests.Composition;
 
-public class UdpListenerTests
+public class UdpChatListenerTests
 {
     [Fact]
     public async Task IdleUdpListener_WaitsForAPeer_WithoutDeclaringAnyoneDead()

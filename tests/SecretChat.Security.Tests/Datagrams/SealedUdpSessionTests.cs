@@ -73,7 +73,7 @@ public class SealedUdpSessionTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void VanishedPeer_IsReportedWithinTheDeadPeerTimeout()
+    public void Session_VanishedPeer_IsReportedWithinTheDeadPeerTimeout()
     {
         using var pair = new SealedPair("noise", new SimulatedLinkOptions { Delay = TimeSpan.FromMilliseconds(10) });
         Assert.True(pair.RunUntil(() => pair.Alice.Established.IsCompletedSuccessfully && pair.Bob.Established.IsCompletedSuccessfully, TimeSpan.FromSeconds(5)));
@@ -88,7 +88,7 @@ public class SealedUdpSessionTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void SilentButConnected_KeepalivesHoldTheSessionOpen()
+    public void Session_SilentButConnected_KeepalivesHoldItOpen()
     {
         using var pair = new SealedPair("noise", new SimulatedLinkOptions { Delay = TimeSpan.FromMilliseconds(10) });
         Assert.True(pair.RunUntil(() => pair.Alice.Established.IsCompletedSuccessfully && pair.Bob.Established.IsCompletedSuccessfully, TimeSpan.FromSeconds(5)));

@@ -78,7 +78,7 @@ public class SecureDatagramChannelDataTests
     }
 
     [Fact]
-    public void ProbeAsync_IsAuthenticatedButDeliversNothing()
+    public void ProbeAsync_Established_IsAuthenticatedButDeliversNothing()
     {
         var pair = new ChannelPair();
         pair.Establish();
@@ -406,7 +406,7 @@ public class SecureDatagramChannelDataTests
     }
 
     [Fact]
-    public void Dispose_CompletesPayloadsAndIgnoresLaterDatagrams()
+    public void Dispose_Established_CompletesPayloadsAndIgnoresLaterDatagrams()
     {
         var pair = CapturingPair();
         var packet = pair.SendFromInitiator("late").Bytes;

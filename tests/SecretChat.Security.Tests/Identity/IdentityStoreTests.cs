@@ -107,7 +107,7 @@ public sealed class IdentityStoreTests
     }
 
     [Fact]
-    public void DefaultDirectory_FollowsXdgConfigHomeThenHome()
+    public void DefaultDirectory_Unset_FollowsXdgConfigHomeThenHome()
     {
         if (OperatingSystem.IsWindows())
             return;

@@ -8,7 +8,7 @@ public sealed class KnownPeersTests
     private static readonly byte[] OtherKey = Enumerable.Repeat((byte)0x0E, 32).ToArray();
 
     [Fact]
-    public void PinThenReload_KeyMatchesAndFileIsOwnerOnly()
+    public void Pin_ThenReload_KeyMatchesAndFileIsOwnerOnly()
     {
         using var temp = new TempDirectory();
         var path = temp.File("sub", "known_peers.json");
@@ -47,7 +47,7 @@ public sealed class KnownPeersTests
     }
 
     [Fact]
-    public void Replace_AcceptsNewKeyAndResetsVerified()
+    public void Replace_VerifiedPeer_AcceptsNewKeyAndResetsVerified()
     {
         using var temp = new TempDirectory();
         var path = temp.File("known_peers.json");

@@ -37,7 +37,7 @@ public sealed class SafetyNumberTests
     }
 
     [Fact]
-    public void ToString_TwelveGroupsOfFive()
+    public void ToString_AnyNumber_IsTwelveGroupsOfFive()
     {
         var number = SafetyNumber.ForSession(Key(1), Key(2));
         var text = number.ToString();

@@ -174,7 +174,7 @@ public sealed class NoiseSecurityTests : IDisposable
     }
 
     [Fact]
-    public void BothSidesAsInitiator_FailClearly()
+    public void Handshake_BothSidesAsInitiator_FailClearly()
     {
         using var a = new NoiseSecurity(_alice).CreateHandshake(HandshakeRole.Initiator, Prologue);
         using var b = new NoiseSecurity(_bob).CreateHandshake(HandshakeRole.Initiator, Prologue);
@@ -186,7 +186,7 @@ public sealed class NoiseSecurityTests : IDisposable
     }
 
     [Fact]
-    public void BothSidesAsResponder_NeitherCanWrite()
+    public void Handshake_BothSidesAsResponder_NeitherCanWrite()
     {
         using var a = new NoiseSecurity(_alice).CreateHandshake(HandshakeRole.Responder, Prologue);
         Assert.Equal(HandshakeStatus.MustRead, a.Status);
@@ -221,7 +221,7 @@ public sealed class NoiseSecurityTests : IDisposable
     }
 
     [Fact]
-    public void DifferentPrologues_Fail()
+    public void Handshake_DifferentPrologues_Fails()
     {
         using var initiator = new NoiseSecurity(_alice).CreateHandshake(HandshakeRole.Initiator, "secretchat/1 noise"u8);
         using var responder = new NoiseSecurity(_bob).CreateHandshake(HandshakeRole.Responder, "secretchat/1 rsa"u8);
@@ -230,7 +230,7 @@ public sealed class NoiseSecurityTests : IDisposable
     }
 
     [Fact]
-    public void ManInTheMiddle_VictimsSeeDifferentSafetyNumbersAndPinnedKeyChanged()
+    public void Handshake_ManInTheMiddle_VictimsSeeDifferentSafetyNumbersAndPinnedKeyChanged()
     {
         // Alice → Mallory (posing as Bob) and Mallory → Bob: two separate, individually valid handshakes.
         var (aliceSide, malloryToAlice) = Run(_alice, _mallory, Prologue, Prologue);
@@ -264,7 +264,7 @@ public sealed class NoiseSecurityTests : IDisposable
     }
 
     [Fact]
-    public void FixedEphemeralKeys_GiveTheSameTranscriptTwice()
+    public void Handshake_FixedEphemeralKeys_GiveTheSameTranscriptTwice()
     {
         var ephemeralA = Enumerable.Repeat((byte)7, 32).ToArray();
         var ephemeralB = Enumerable.Repeat((byte)9, 32).ToArray();

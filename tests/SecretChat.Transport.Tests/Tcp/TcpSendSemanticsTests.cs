@@ -95,7 +95,7 @@ public class TcpSendSemanticsTests
 
     [Theory]
     [MemberData(nameof(PipeFrameConnectionTests.Transports), MemberType = typeof(PipeFrameConnectionTests))]
-    public async Task SendAsyncInPlace_WritesThePayloadTheCallbackProduces(TransportKind kind)
+    public async Task SendAsync_InPlace_WritesThePayloadTheCallbackProduces(TransportKind kind)
     {
         await using var pair = await ConnectedPair.CreateAsync(kind);
         var received = pair.Server.ReceiveAsync(2);
