@@ -55,10 +55,10 @@ public class HandshakeBenchmarks
     }
 
     [Benchmark, BenchmarkCategory("InMemory")]
-    public Task Noise_InMemory() => InMemoryAsync(SecurityMode.Noise);
+    public Task Noise_InMemory() => InMemoryAsync(BuiltInModules.Noise);
 
     [Benchmark, BenchmarkCategory("InMemory")]
-    public Task Rsa_InMemory() => InMemoryAsync(SecurityMode.Rsa);
+    public Task Rsa_InMemory() => InMemoryAsync(BuiltInModules.Rsa);
 
     [Benchmark(Baseline = true), BenchmarkCategory("Tcp")]
     public async Task Tls13_Tcp()
@@ -71,18 +71,18 @@ public class HandshakeBenchmarks
     }
 
     [Benchmark, BenchmarkCategory("Tcp")]
-    public Task Noise_Tcp() => TcpAsync(SecurityMode.Noise);
+    public Task Noise_Tcp() => TcpAsync(BuiltInModules.Noise);
 
     [Benchmark, BenchmarkCategory("Tcp")]
-    public Task Rsa_Tcp() => TcpAsync(SecurityMode.Rsa);
+    public Task Rsa_Tcp() => TcpAsync(BuiltInModules.Rsa);
 
-    private async Task InMemoryAsync(SecurityMode mode)
+    private async Task InMemoryAsync(SecurityModuleInfo mode)
     {
         var (left, right) = InMemoryFrameTransport.CreatePair();
         await using var pair = await SecureChannelPair.EstablishAsync(left, right, _modes.For(mode));
     }
 
-    private async Task TcpAsync(SecurityMode mode)
+    private async Task TcpAsync(SecurityModuleInfo mode)
     {
         var accepting = _listener.AcceptAsync();
         var initiator = await TcpTransport.ConnectAsync("127.0.0.1", _listener.LocalEndPoint.Port);

@@ -65,13 +65,13 @@ public class TcpThroughputBenchmarks
     }
 
     [GlobalSetup(Target = nameof(Pseudo))]
-    public void SetupPseudo() => SetupSecretChat(SecurityMode.Pseudo);
+    public void SetupPseudo() => SetupSecretChat(BuiltInModules.Pseudo);
 
     [GlobalSetup(Target = nameof(Rsa))]
-    public void SetupRsa() => SetupSecretChat(SecurityMode.Rsa);
+    public void SetupRsa() => SetupSecretChat(BuiltInModules.Rsa);
 
     [GlobalSetup(Target = nameof(Noise))]
-    public void SetupNoise() => SetupSecretChat(SecurityMode.Noise);
+    public void SetupNoise() => SetupSecretChat(BuiltInModules.Noise);
 
     [GlobalCleanup]
     public void Cleanup()
@@ -138,7 +138,7 @@ public class TcpThroughputBenchmarks
         _loopback = new Loopback();
     }
 
-    private void SetupSecretChat(SecurityMode mode)
+    private void SetupSecretChat(SecurityModuleInfo mode)
     {
         Prepare();
         _peers = new PeerSecurity();

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
 using LiteNetLib;
 using System.Reactive.Concurrency;
-using SecretChat.App.Composition;
+using SecretChat.Chat.Composition;
 using SecretChat.Benchmarks.Infrastructure;
 using SecretChat.Security.Datagrams;
 using SecretChat.Security.Identity;

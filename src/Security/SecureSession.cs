@@ -7,7 +7,7 @@ namespace SecretChat.Security;
 public sealed class SecureSession : IDisposable
 {
     public SecureSession(
-        SecurityMode mode,
+        SecurityModuleInfo module,
         CipherState sender,
         CipherState receiver,
         ReadOnlyMemory<byte> handshakeHash,
@@ -16,7 +16,8 @@ public sealed class SecureSession : IDisposable
     {
         ArgumentNullException.ThrowIfNull(sender);
         ArgumentNullException.ThrowIfNull(receiver);
-        Mode = mode;
+        ArgumentNullException.ThrowIfNull(module);
+        Module = module;
         Sender = sender;
         Receiver = receiver;
         HandshakeHash = handshakeHash;
@@ -24,7 +25,8 @@ public sealed class SecureSession : IDisposable
         RemoteStaticKey = remoteStaticKey;
     }
 
-    public SecurityMode Mode { get; }
+    /// <summary>The module whose handshake made this session.</summary>
+    public SecurityModuleInfo Module { get; }
 
     /// <summary>Seals what this side sends.</summary>
     public CipherState Sender { get; }
@@ -41,8 +43,8 @@ public sealed class SecureSession : IDisposable
     /// <summary>The peer's authenticated long-term public key, in modes that have one (noise); empty otherwise.</summary>
     public ReadOnlyMemory<byte> RemoteStaticKey { get; }
 
-    /// <summary>False only for <see cref="SecurityMode.Pseudo"/>: nothing is secret then.</summary>
-    public bool IsConfidential => Mode != SecurityMode.Pseudo;
+    /// <summary>False when the module protects nothing (pseudo): nothing is secret then.</summary>
+    public bool IsConfidential => Module.IsConfidential;
 
     public void Dispose()
     {

@@ -15,11 +15,11 @@ public sealed class PeerSecurity : IDisposable
     // Every rsa handshake consumes one fresh RSA-2048 key from this pool (the product's behaviour).
     private readonly RsaKeyPool _rsaKeys = new();
 
-    public (ISecurityModule Initiator, ISecurityModule Responder) For(SecurityMode mode) => mode switch
+    public (ISecurityModule Initiator, ISecurityModule Responder) For(SecurityModuleInfo mode) => mode.Id switch
     {
-        SecurityMode.Noise => (new NoiseSecurity(_initiatorIdentity), new NoiseSecurity(_responderIdentity)),
-        SecurityMode.Rsa => (new RsaSecurity(_rsaKeys), new RsaSecurity(_rsaKeys)),
-        SecurityMode.Pseudo => (new PseudoSecurity(), new PseudoSecurity()),
+        "noise" => (new NoiseSecurity(_initiatorIdentity), new NoiseSecurity(_responderIdentity)),
+        "rsa" => (new RsaSecurity(_rsaKeys), new RsaSecurity(_rsaKeys)),
+        "pseudo" => (new PseudoSecurity(), new PseudoSecurity()),
         _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, null),
     };
 

@@ -2,7 +2,7 @@ using System.Net;
 using SecretChat.Security;
 using SecretChat.Transport;
 
-namespace SecretChat.App.Chat;
+namespace SecretChat.Chat;
 
 /// <summary>Something that happened in a chat session, in the order it happened.</summary>
 public abstract record ChatEvent
@@ -17,7 +17,7 @@ public abstract record ChatEvent
 /// <param name="Peer">The name the peer gave (<c>--name</c>).</param>
 /// <param name="Transport">TCP or UDP (the event writers name it: <c>tcp</c> or <c>udp</c>).</param>
 /// <param name="Path">Direct, or through the relay (<c>direct</c> or <c>relay</c>).</param>
-/// <param name="Encryption">The security mode (the event writers name it: <c>noise</c>, <c>rsa</c> or <c>pseudo</c>).</param>
+/// <param name="Encryption">The security module (the event writers name it by its identifier: <c>noise</c>, <c>rsa</c>, <c>pseudo</c> or a custom one).</param>
 /// <param name="IsConfidential">False for pseudo: the session is NOT ENCRYPTED.</param>
 /// <param name="Fingerprint">The safety number both sides should compare (noise), else null.</param>
 /// <param name="RemoteEndPoint">The peer's address as this side sees it, where known.</param>
@@ -25,7 +25,7 @@ public sealed record Connected(
     string Peer,
     TransportKind Transport,
     PathKind Path,
-    SecurityMode Encryption,
+    SecurityModuleInfo Encryption,
     bool IsConfidential,
     string? Fingerprint,
     EndPoint? RemoteEndPoint) : ChatEvent;

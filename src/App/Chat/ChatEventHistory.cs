@@ -2,7 +2,7 @@ using System.Reactive.Disposables;
 using System.Reactive.Linq;
 using System.Reactive.Subjects;
 
-namespace SecretChat.App.Chat;
+namespace SecretChat.Chat;
 
 /// <summary>
 /// A session's events for its subscribers: live ones as they happen, and for a late subscriber a bounded

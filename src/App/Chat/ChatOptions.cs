@@ -3,7 +3,7 @@ using SecretChat.Security;
 using SecretChat.Signaling.PeerToPeer;
 using SecretChat.Transport.Reliability;
 
-namespace SecretChat.App.Chat;
+namespace SecretChat.Chat;
 
 /// <summary>How a chat reaches its peer.</summary>
 public enum ChatTransport
@@ -19,7 +19,7 @@ public enum ChatTransport
 public sealed record ChatOptions
 {
     /// <summary>The default <see cref="Encryption"/>: the one home of this value (settings read it).</summary>
-    public const SecurityMode DefaultEncryption = SecurityMode.Noise;
+    public static SecurityModuleInfo DefaultEncryption => BuiltInModules.Noise;
 
     public ChatTransport Transport { get; init; } = ChatTransport.Tcp;
 
@@ -29,7 +29,8 @@ public sealed record ChatOptions
     /// <summary>The room both peers join at the signaling server (<see cref="ChatTransport.PeerToPeer"/> only).</summary>
     public string? Room { get; init; }
 
-    public SecurityMode Encryption { get; init; } = DefaultEncryption;
+    /// <summary>The built-in security module to use (see <see cref="BuiltInModules"/>).</summary>
+    public SecurityModuleInfo Encryption { get; init; } = DefaultEncryption;
 
     /// <summary>The name this side introduces itself with.</summary>
     public string Name { get; init; } = Environment.UserName;

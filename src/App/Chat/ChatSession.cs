@@ -6,7 +6,7 @@ using System.Text;
 using SecretChat.Framing;
 using SecretChat.Security;
 
-namespace SecretChat.App.Chat;
+namespace SecretChat.Chat;
 
 /// <summary>
 /// A chat session over a secure channel: envelopes in (decoded into events) and out (hello, text,
@@ -317,7 +317,7 @@ public sealed class ChatSession : IChat
                 return;
             _peerName = name;
         }
-        var connected = new Connected(name, _channel.Transport, _channel.Path, session.Mode,
+        var connected = new Connected(name, _channel.Transport, _channel.Path, session.Module,
             session.IsConfidential, check.Fingerprint, _channel.RemoteEndPoint);
         Emit(connected);
         if (check.Explanation is not null)

@@ -1,6 +1,6 @@
 using System.Reactive.Concurrency;
 
-namespace SecretChat.App.Chat;
+namespace SecretChat.Chat;
 
 /// <summary>How one <see cref="Chat"/> session behaves once a connection exists.</summary>
 public sealed record ChatSessionOptions

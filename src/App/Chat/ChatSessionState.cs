@@ -1,4 +1,4 @@
-namespace SecretChat.App.Chat;
+namespace SecretChat.Chat;
 
 /// <summary>Where a <see cref="ChatSession"/> is in the chat protocol.</summary>
 /// <remarks>

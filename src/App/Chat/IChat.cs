@@ -1,5 +1,5 @@
 using SecretChat.Security;
-namespace SecretChat.App.Chat;
+namespace SecretChat.Chat;
 
 /// <summary>
 /// A chat session with one peer over an established secure channel: what an interactor talks to.

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace SecretChat.App.Chat;
+namespace SecretChat.Chat;
 
 /// <summary>Opens chat sessions: the seam between the command line and the composed stack.</summary>
 public interface IChatConnector

@@ -1,6 +1,6 @@
 using SecretChat.Security;
 
-namespace SecretChat.App.Chat;
+namespace SecretChat.Chat;
 
 /// <summary>What a verifier decided about a peer that completed the handshake and introduced itself.</summary>
 /// <param name="Accepted">False refuses the peer: the session ends with <paramref name="Explanation"/>.</param>

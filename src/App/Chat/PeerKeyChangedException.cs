@@ -1,4 +1,4 @@
-namespace SecretChat.App.Chat;
+namespace SecretChat.Chat;
 
 /// <summary>
 /// A pinned peer presented a different identity key and was refused. Carries what an explicit

@@ -1,7 +1,7 @@
 using SecretChat.Framing;
 using SecretChat.Security;
 
-namespace SecretChat.App.Chat;
+namespace SecretChat.Chat;
 
 /// <summary>
 /// The sentences a user sees about a session, made from what the lower layers report (an exception, a clause,

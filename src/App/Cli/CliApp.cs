@@ -1,15 +1,15 @@
 using System.CommandLine;
-using SecretChat.App.Chat;
-using SecretChat.App.Interaction;
-using SecretChat.App.Settings;
+using SecretChat.Chat;
+using SecretChat.Cli.Interaction;
+using SecretChat.Cli.Settings;
 
-namespace SecretChat.App.Cli;
+namespace SecretChat.Cli;
 
 /// <summary>
 /// The <c>secretchat</c> command line: parses, merges settings, opens sessions through an <see cref="IChatConnector"/>
 /// and hands them to an interactor. Every failure becomes one sentence on stderr and an exit code (<see cref="ExitCodes"/>).
 /// </summary>
-public sealed class CliApp
+internal sealed class CliApp
 {
     public const string DebugVariable = "SECRETCHAT_DEBUG";
 

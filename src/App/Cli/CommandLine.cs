@@ -2,12 +2,12 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
-using SecretChat.App.Chat;
-using SecretChat.App.Interaction;
-using SecretChat.App.Settings;
+using SecretChat.Chat;
+using SecretChat.Cli.Interaction;
+using SecretChat.Cli.Settings;
 using SecretChat.Transport;
 
-namespace SecretChat.App.Cli;
+namespace SecretChat.Cli;
 
 /// <summary>The command tree: <c>listen</c>, <c>connect</c>, <c>demo</c>, <c>signal</c>, <c>p2p</c> (the command-line contract in README.md: keep it stable).</summary>
 internal sealed class CommandLine

@@ -1,11 +1,11 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
-using SecretChat.App.Chat;
-using SecretChat.App.Settings;
+using SecretChat.Chat;
+using SecretChat.Cli.Settings;
 using SecretChat.Security;
 
-namespace SecretChat.App.Cli;
+namespace SecretChat.Cli;
 
 /// <summary>The options shared by the chat commands; one instance per command.</summary>
 internal sealed class CommonOptions

@@ -1,11 +1,11 @@
-using SecretChat.App.Chat;
-using SecretChat.App.Composition;
-using SecretChat.App.Settings;
+using SecretChat.Chat;
+using SecretChat.Chat.Composition;
+using SecretChat.Cli.Settings;
 
-namespace SecretChat.App.Cli;
+namespace SecretChat.Cli;
 
 /// <summary>The composition root's one line: which connector the real app uses.</summary>
-public static class DefaultServices
+internal static class DefaultServices
 {
     public static IChatConnector CreateConnector(AppSettings settings) => new ChatConnector();
 }

@@ -1,16 +1,16 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
-using SecretChat.App.Chat;
-using SecretChat.App.Interaction;
-using SecretChat.App.Settings;
+using SecretChat.Chat;
+using SecretChat.Cli.Interaction;
+using SecretChat.Cli.Settings;
 using SecretChat.Transport;
 using SecretChat.Transport.Stun;
 
-namespace SecretChat.App.Cli;
+namespace SecretChat.Cli;
 
 /// <summary>How a NAT maps one local port toward different destinations (RFC 4787 §4.1).</summary>
-public enum NatMapping
+internal enum NatMapping
 {
     /// <summary>Only one server answered, so there was nothing to compare.</summary>
     Unknown,
@@ -26,10 +26,10 @@ public enum NatMapping
 }
 
 /// <summary>One STUN server's answer (or why there was none).</summary>
-public sealed record NetcheckProbe(string Server, IPEndPoint? ServerEndPoint, IPEndPoint? Mapped, string? Error);
+internal sealed record NetcheckProbe(string Server, IPEndPoint? ServerEndPoint, IPEndPoint? Mapped, string? Error);
 
 /// <summary>What netcheck found, and the sentence it tells a person.</summary>
-public sealed record NetcheckReport(IPEndPoint Local, IReadOnlyList<NetcheckProbe> Probes, NatMapping Mapping, string Verdict)
+internal sealed record NetcheckReport(IPEndPoint Local, IReadOnlyList<NetcheckProbe> Probes, NatMapping Mapping, string Verdict)
 {
     /// <summary>Classifies the mapping from the answers: needs answers from two different server endpoints to compare.</summary>
     public static NetcheckReport Decide(IPEndPoint local, IReadOnlyList<NetcheckProbe> probes)

@@ -1,9 +1,9 @@
-using SecretChat.App.Chat;
-using SecretChat.App.Interaction;
-using SecretChat.App.Settings;
+using SecretChat.Chat;
+using SecretChat.Cli.Interaction;
+using SecretChat.Cli.Settings;
 using SecretChat.Security;
 
-namespace SecretChat.App.Cli;
+namespace SecretChat.Cli;
 
 /// <summary><c>listen</c> and <c>connect</c> once the command line and settings are merged: picks the interactor and runs it.</summary>
 internal sealed class SessionCommand
@@ -99,7 +99,7 @@ internal sealed class SessionCommand
             writer.Error(reason); // the plain writer puts it on stderr
             if (_json) _app.WriteError(reason);
         });
-        writer.Status($"waiting for a peer on {address} ({Transport}, {_options.Encryption.Name()})");
+        writer.Status($"waiting for a peer on {address} ({Transport}, {_options.Encryption.Id})");
         var chat = await listener.AcceptAsync(new InlineProgress(writer.Status), cancellationToken).ConfigureAwait(false);
         await using (chat.ConfigureAwait(false))
             return await ScriptedSession.RunAsync(chat, IO.In, writer, IO.Error, cancellationToken).ConfigureAwait(false);
@@ -129,8 +129,8 @@ internal sealed class SessionCommand
     private ConsoleCommands Commands()
     {
         var commands = ConsoleCommands.CreateDefault();
-        return _options.Encryption == SecurityMode.Noise
-            ? commands.AddVerify(SecretChat.App.Composition.KnownPeersLocation.Resolve(_options))
+        return _options.Encryption.HasFingerprint
+            ? commands.AddVerify(SecretChat.Chat.Composition.KnownPeersLocation.Resolve(_options))
             : commands;
     }
 

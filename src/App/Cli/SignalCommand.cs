@@ -4,13 +4,13 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
-using SecretChat.App.Chat;
-using SecretChat.App.Interaction;
-using SecretChat.App.Settings;
+using SecretChat.Chat;
+using SecretChat.Cli.Interaction;
+using SecretChat.Cli.Settings;
 using SecretChat.Signaling;
 using SecretChat.Transport;
 
-namespace SecretChat.App.Cli;
+namespace SecretChat.Cli;
 
 /// <summary><c>secretchat signal</c>: runs the signaling server (and STUN responder) until Ctrl+C or SIGTERM, then exits 0.</summary>
 internal static class SignalCommand

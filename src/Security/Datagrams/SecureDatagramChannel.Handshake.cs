@@ -118,7 +118,7 @@ public sealed partial class SecureDatagramChannel
         }
         catch (Exception e) when (e is not HandshakeException)
         {
-            Fail(new HandshakeException($"The {_security.Mode.Name()} handshake could not start: {e.Message}", e));
+            Fail(new HandshakeException($"The {_security.Info.Id} handshake could not start: {e.Message}", e));
             return;
         }
         catch (HandshakeException e)
@@ -145,16 +145,16 @@ public sealed partial class SecureDatagramChannel
                 handshake.WriteMessage(output);
                 if (output.WrittenCount is 0 or > PacketCodec.MaxHandshakeMessageSize)
                     throw new HandshakeException(
-                        $"The {_security.Mode.Name()} handshake message of {output.WrittenCount} bytes does not fit one datagram.");
+                        $"The {_security.Info.Id} handshake message of {output.WrittenCount} bytes does not fit one datagram.");
                 if (_messagesExchanged == byte.MaxValue)
-                    throw new HandshakeException($"The {_security.Mode.Name()} handshake has too many messages for datagrams.");
+                    throw new HandshakeException($"The {_security.Info.Id} handshake has too many messages for datagrams.");
                 _messagesExchanged++;
                 flight.Add(Packet(PacketHeader.Handshake(LocalSessionId, (byte)_messagesExchanged), output.WrittenSpan));
             }
         }
         catch (Exception e) when (e is HandshakeException or InvalidOperationException or ArgumentException or CryptographicException)
         {
-            Fail(e as HandshakeException ?? new HandshakeException($"The {_security.Mode.Name()} handshake failed: {e.Message}", e));
+            Fail(e as HandshakeException ?? new HandshakeException($"The {_security.Info.Id} handshake failed: {e.Message}", e));
             return;
         }
 
@@ -185,7 +185,7 @@ public sealed partial class SecureDatagramChannel
         }
         catch (Exception e) when (e is InvalidOperationException or CryptographicException)
         {
-            Fail(new HandshakeException($"The {_security.Mode.Name()} handshake could not hand over its keys: {e.Message}", e));
+            Fail(new HandshakeException($"The {_security.Info.Id} handshake could not hand over its keys: {e.Message}", e));
             return;
         }
         StopHandshake();

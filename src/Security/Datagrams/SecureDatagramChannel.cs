@@ -73,7 +73,7 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
         _send = send;
         _options = options;
         _scheduler = scheduler;
-        _localHello = new ProtocolHello(ProtocolHello.CurrentVersion, security.Mode, role);
+        _localHello = new ProtocolHello(ProtocolHello.CurrentVersion, security.Info.Id, role);
         LocalSessionId = BitConverter.ToUInt32(RandomNumberGenerator.GetBytes(sizeof(uint)));
         Payloads = Observable.Create<ReadOnlyMemory<byte>>(observer =>
         {

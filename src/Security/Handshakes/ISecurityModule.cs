@@ -5,7 +5,8 @@ namespace SecretChat.Security;
 /// </summary>
 public interface ISecurityModule
 {
-    SecurityMode Mode { get; }
+    /// <summary>The module's protocol identifier, name and capabilities.</summary>
+    SecurityModuleInfo Info { get; }
 
     /// <summary>
     /// Creates one side of a handshake. <paramref name="prologue"/> is the transcript of what both

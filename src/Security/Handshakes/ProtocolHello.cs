@@ -4,11 +4,11 @@ namespace SecretChat.Security;
 
 /// <summary>
 /// The first frame each side sends, in the clear and before any handshake: protocol magic and
-/// version, the mode this side offers and the role it takes. A mismatch is refused with a clear
+/// version, the security module this side offers (by identifier) and the role it takes. A mismatch is refused with a clear
 /// reason on both sides, and both hellos become the handshake's prologue, so a man in the middle
 /// who rewrites them (a downgrade) makes the handshake itself fail.
 /// </summary>
-public readonly record struct ProtocolHello(byte Version, SecurityMode Mode, HandshakeRole Role)
+public readonly record struct ProtocolHello(byte Version, string ModuleId, HandshakeRole Role)
 {
     /// <summary>The protocol version this build speaks.</summary>
     public const byte CurrentVersion = 1;
@@ -20,11 +20,14 @@ public readonly record struct ProtocolHello(byte Version, SecurityMode Mode, Han
 
     private static ReadOnlySpan<byte> PrologueLabel => "SecretChat prologue v1"u8;
 
+    // Version 1 names the module with one byte, so it can carry only the built-in modules.
+    private static readonly string[] ModuleCodes = ["pseudo", "rsa", "noise"];
+
     public void Write(Span<byte> destination)
     {
         BinaryPrimitives.WriteUInt32BigEndian(destination, Magic);
         destination[4] = Version;
-        destination[5] = (byte)Mode;
+        destination[5] = ModuleCode(ModuleId);
         destination[6] = (byte)Role;
     }
 
@@ -40,7 +43,8 @@ public readonly record struct ProtocolHello(byte Version, SecurityMode Mode, Han
     {
         if (frame.Length != Size || BinaryPrimitives.ReadUInt32BigEndian(frame) != Magic)
             throw new HandshakeException("The peer does not speak the SecretChat protocol.");
-        return new ProtocolHello(frame[4], (SecurityMode)frame[5], (HandshakeRole)frame[6]);
+        var moduleId = frame[5] < ModuleCodes.Length ? ModuleCodes[frame[5]] : $"unknown({frame[5]})";
+        return new ProtocolHello(frame[4], moduleId, (HandshakeRole)frame[6]);
     }
 
     /// <summary>
@@ -54,13 +58,21 @@ public readonly record struct ProtocolHello(byte Version, SecurityMode Mode, Han
         if (peer.Role is not (HandshakeRole.Initiator or HandshakeRole.Responder))
             throw new HandshakeException(
                 $"The peer's hello names no known handshake role ({(byte)peer.Role}); it is not a SecretChat peer of this version.");
-        if (peer.Mode != Mode)
+        if (peer.ModuleId != ModuleId)
             throw new HandshakeException(
-                $"The peer uses {peer.Mode.Name()} encryption but this side uses {Mode.Name()}; both sides must choose the same --encryption.");
+                $"The peer uses {peer.ModuleId} encryption but this side uses {ModuleId}; both sides must choose the same security module.");
         if (peer.Role == Role)
             throw new HandshakeException(Role == HandshakeRole.Initiator
                 ? "Both sides tried to start the handshake (both are initiators)."
                 : "Both sides waited for the other to start the handshake (both are responders).");
+    }
+
+    private static byte ModuleCode(string moduleId)
+    {
+        var code = Array.IndexOf(ModuleCodes, moduleId);
+        return code >= 0
+            ? (byte)code
+            : throw new HandshakeException($"Protocol version 1 carries only the built-in security modules, not '{moduleId}'.");
     }
 
     /// <summary>The prologue both sides feed into the handshake: a label, then the initiator's and the responder's hellos.</summary>

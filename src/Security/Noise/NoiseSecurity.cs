@@ -23,7 +23,14 @@ public sealed class NoiseSecurity : ISecurityModule
         _localKeyPair = localKeyPair;
     }
 
-    public SecurityMode Mode => SecurityMode.Noise;
+    /// <summary>The module's identity: id <c>noise</c>, confidential, authenticates the peer, has a fingerprint.</summary>
+    public static SecurityModuleInfo Descriptor { get; } = new(
+        "noise",
+        "Noise XX (X25519, ChaCha20-Poly1305, SHA-256)",
+        SecurityCapabilities.Confidential | SecurityCapabilities.AuthenticatesPeer | SecurityCapabilities.HasFingerprint);
+
+    /// <inheritdoc />
+    public SecurityModuleInfo Info => Descriptor;
 
     public IHandshake CreateHandshake(HandshakeRole role, ReadOnlySpan<byte> prologue)
     {

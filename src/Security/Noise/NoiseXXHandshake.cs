@@ -80,7 +80,7 @@ internal sealed class NoiseXXHandshake : IHandshake
             ? (initiatorToResponder, responderToInitiator)
             : (responderToInitiator, initiatorToResponder);
         return new SecureSession(
-            SecurityMode.Noise,
+            NoiseSecurity.Descriptor,
             sender,
             receiver,
             _state.HandshakeHash.ToArray(),

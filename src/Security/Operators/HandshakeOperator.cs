@@ -60,7 +60,7 @@ public static partial class SecureObservable
     {
         private readonly Lock _gate = new();
         private readonly CancellationTokenSource _cancel = new();
-        private readonly ProtocolHello _local = new(ProtocolHello.CurrentVersion, security.Mode, role);
+        private readonly ProtocolHello _local = new(ProtocolHello.CurrentVersion, security.Info.Id, role);
         private IHandshake? _handshake;
         private bool _done;
         private bool _succeeded;

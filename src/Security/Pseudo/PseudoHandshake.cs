@@ -67,7 +67,7 @@ internal sealed class PseudoHandshake : IHandshake
         if (_split)
             throw new InvalidOperationException("The handshake has already handed over its session.");
         _split = true;
-        return new SecureSession(SecurityMode.Pseudo, new PlaintextCipherState(), new PlaintextCipherState(), _hash);
+        return new SecureSession(PseudoSecurity.Descriptor, new PlaintextCipherState(), new PlaintextCipherState(), _hash);
     }
 
     public void Dispose() => _disposed = true;

@@ -9,7 +9,11 @@ namespace SecretChat.Security.Pseudo;
 /// </summary>
 public sealed class PseudoSecurity : ISecurityModule
 {
-    public SecurityMode Mode => SecurityMode.Pseudo;
+    /// <summary>The module's identity: id <c>pseudo</c>, no capabilities at all.</summary>
+    public static SecurityModuleInfo Descriptor { get; } = new("pseudo", "no encryption (tests only)", SecurityCapabilities.None);
+
+    /// <inheritdoc />
+    public SecurityModuleInfo Info => Descriptor;
 
     public IHandshake CreateHandshake(HandshakeRole role, ReadOnlySpan<byte> prologue) => role switch
     {

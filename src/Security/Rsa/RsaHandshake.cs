@@ -119,8 +119,8 @@ internal sealed class RsaHandshake : IHandshake
         var initiatorToResponder = new AesGcmCipherState(keys.InitiatorToResponderKey);
         var responderToInitiator = new AesGcmCipherState(keys.ResponderToInitiatorKey);
         var session = Role == HandshakeRole.Initiator
-            ? new SecureSession(SecurityMode.Rsa, initiatorToResponder, responderToInitiator, keys.HandshakeHash)
-            : new SecureSession(SecurityMode.Rsa, responderToInitiator, initiatorToResponder, keys.HandshakeHash);
+            ? new SecureSession(RsaSecurity.Descriptor, initiatorToResponder, responderToInitiator, keys.HandshakeHash)
+            : new SecureSession(RsaSecurity.Descriptor, responderToInitiator, initiatorToResponder, keys.HandshakeHash);
         _split = true;
         keys.Dispose();
         _keys = null;

@@ -30,7 +30,12 @@ public sealed class RsaSecurity : ISecurityModule
         _ = WarmAsync();
     }
 
-    public SecurityMode Mode => SecurityMode.Rsa;
+    /// <summary>The module's identity: id <c>rsa</c>, confidential, the peer not authenticated.</summary>
+    public static SecurityModuleInfo Descriptor { get; } = new(
+        "rsa", "RSA-OAEP key transport with AES-256-GCM", SecurityCapabilities.Confidential);
+
+    /// <inheritdoc />
+    public SecurityModuleInfo Info => Descriptor;
 
     public RsaKeyPool KeyPool => _keyPool;
 

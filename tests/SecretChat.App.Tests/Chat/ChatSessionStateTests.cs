@@ -1,6 +1,6 @@
 using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
-using SecretChat.App.Chat;
+using SecretChat.Chat;
 using SecretChat.App.Tests.Fakes;
 using SecretChat.Framing;
 using SecretChat.Security;

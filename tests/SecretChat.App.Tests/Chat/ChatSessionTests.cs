@@ -2,8 +2,8 @@ using System.Buffers;
 using System.Net;
 using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
-using SecretChat.App.Chat;
-using SecretChat.App.Composition;
+using SecretChat.Chat;
+using SecretChat.Chat.Composition;
 using SecretChat.Framing;
 using SecretChat.Security;
 using SecretChat.Security.Pseudo;
@@ -48,7 +48,7 @@ public class ChatSessionTests
 
         var connected = await alice.Connected.WaitAsync(Timeout);
         Assert.Equal("bob", connected.Peer);
-        Assert.Equal(mode, connected.Encryption.Name());
+        Assert.Equal(mode, connected.Encryption.Id);
         Assert.Equal(mode != "pseudo", connected.IsConfidential);
         await bob.Connected.WaitAsync(Timeout);
 
@@ -95,8 +95,8 @@ public class ChatSessionTests
 
         var aliceError = await Assert.ThrowsAsync<ChatFailedException>(() => alice.Connected.WaitAsync(Timeout));
         var bobError = await Assert.ThrowsAsync<ChatFailedException>(() => bob.Connected.WaitAsync(Timeout));
-        Assert.Equal("The peer uses rsa encryption but this side uses pseudo; both sides must choose the same --encryption.", aliceError.Message);
-        Assert.Equal("The peer uses pseudo encryption but this side uses rsa; both sides must choose the same --encryption.", bobError.Message);
+        Assert.Equal("The peer uses rsa encryption but this side uses pseudo; both sides must choose the same security module.", aliceError.Message);
+        Assert.Equal("The peer uses pseudo encryption but this side uses rsa; both sides must choose the same security module.", bobError.Message);
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-using SecretChat.App.Chat;
+using SecretChat.Chat;
 using SecretChat.Framing;
 using SecretChat.Security;
 

@@ -1,4 +1,4 @@
-using SecretChat.App.Chat;
+using SecretChat.Chat;
 using SecretChat.App.Tests.Fakes;
 using SecretChat.Security;
 
@@ -17,7 +17,7 @@ public class CommandLineTests
         var options = Assert.Single(app.Fake.Connects);
         Assert.Equal(ChatTransport.Tcp, options.Transport);
         Assert.Equal("example.org:5000", options.EndPoint);
-        Assert.Equal(SecurityMode.Rsa, options.Encryption);
+        Assert.Equal(BuiltInModules.Rsa, options.Encryption);
         Assert.Equal("alice", options.Name);
         Assert.Equal("id.key", options.IdentityPath);
         Assert.Equal("pins.txt", options.KnownPeersPath);
@@ -34,7 +34,7 @@ public class CommandLineTests
 
         var options = Assert.Single(app.Fake.Connects);
         Assert.Equal("[::1]:5000", options.EndPoint);
-        Assert.Equal(SecurityMode.Noise, options.Encryption);
+        Assert.Equal(BuiltInModules.Noise, options.Encryption);
         Assert.Equal(TimeSpan.FromSeconds(10), options.HandshakeTimeout);
         Assert.False(options.AcceptNewPeerKey);
         Assert.False(string.IsNullOrWhiteSpace(options.Name));
@@ -51,7 +51,7 @@ public class CommandLineTests
         var options = Assert.Single(app.Fake.Listens);
         Assert.Equal(ChatTransport.Udp, options.Transport);
         Assert.Equal("0.0.0.0:0", options.EndPoint);
-        Assert.Equal(SecurityMode.Pseudo, options.Encryption);
+        Assert.Equal(BuiltInModules.Pseudo, options.Encryption);
         Assert.True(app.Fake.Listener.Disposed);
     }
 
@@ -191,7 +191,7 @@ public class CommandLineTests
         Assert.Equal(ChatTransport.PeerToPeer, options.Transport);
         Assert.Equal("blue-otter", options.Room);
         Assert.Equal(server, options.EndPoint);
-        Assert.Equal(SecretChat.Security.SecurityMode.Rsa, options.Encryption);
+        Assert.Equal(SecretChat.Security.BuiltInModules.Rsa, options.Encryption);
         Assert.Equal("The signaling server did not answer.", app.Console.ErrorText.Trim());
     }
 

@@ -1,4 +1,4 @@
-using SecretChat.App.Chat;
+using SecretChat.Chat;
 using SecretChat.App.Tests.Fakes;
 using SecretChat.Security;
 
@@ -42,7 +42,7 @@ public class DemoTests
         using var demo = new TestApp(connector: recording);
         Assert.Equal(0, await demo.RunAsync("demo -e rsa"));
 
-        Assert.All(recording.Options, o => Assert.Equal(SecurityMode.Rsa, o.Encryption));
+        Assert.All(recording.Options, o => Assert.Equal(BuiltInModules.Rsa, o.Encryption));
         Assert.Equal(["alice", "bob"], recording.Options.Select(o => o.Name));
         Assert.All(recording.Options, o => Assert.Contains("secretchat-demo-", o.IdentityPath));
         Assert.All(recording.Options, o => Assert.False(Directory.Exists(Path.GetDirectoryName(o.IdentityPath))));

@@ -1,7 +1,7 @@
 using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
-using SecretChat.App.Chat;
-using SecretChat.App.Cli;
+using SecretChat.Chat;
+using SecretChat.Cli;
 using SecretChat.App.Tests.Fakes;
 
 namespace SecretChat.App.Tests.Cli;

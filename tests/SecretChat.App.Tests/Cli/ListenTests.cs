@@ -1,7 +1,7 @@
 using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
 using System.Text.Json;
-using SecretChat.App.Chat;
+using SecretChat.Chat;
 using SecretChat.App.Tests.Fakes;
 
 namespace SecretChat.App.Tests.Cli;

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
-using SecretChat.App.Cli;
-using SecretChat.App.Interaction;
+using SecretChat.Cli;
+using SecretChat.Cli.Interaction;
 using SecretChat.App.Tests.Fakes;
 using SecretChat.Signaling;
 using SecretChat.Tests;

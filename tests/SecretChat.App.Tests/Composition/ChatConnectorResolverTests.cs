@@ -1,6 +1,6 @@
 using System.Net;
-using SecretChat.App.Chat;
-using SecretChat.App.Composition;
+using SecretChat.Chat;
+using SecretChat.Chat.Composition;
 using SecretChat.App.Tests.Fakes;
 using SecretChat.Security;
 
@@ -22,7 +22,7 @@ public sealed class ChatConnectorResolverTests
             Transport = transport,
             EndPoint = "peer.test:5000",
             Room = "blue-otter",
-            Encryption = SecurityMode.Pseudo,
+            Encryption = BuiltInModules.Pseudo,
         }));
 
         Assert.Equal($"Could not resolve host 'peer.test' to an address to {purpose}.", error.Message);
@@ -51,7 +51,7 @@ public sealed class ChatConnectorResolverTests
         {
             Transport = ChatTransport.Udp,
             EndPoint = "here.test:0",
-            Encryption = SecurityMode.Pseudo,
+            Encryption = BuiltInModules.Pseudo,
         });
 
         Assert.Equal(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndPoint).Address);

@@ -1,5 +1,5 @@
-using SecretChat.App.Chat;
-using SecretChat.App.Composition;
+using SecretChat.Chat;
+using SecretChat.Chat.Composition;
 using SecretChat.App.Tests.EndToEnd;
 using SecretChat.App.Tests.Fakes;
 using SecretChat.Security;
@@ -77,7 +77,7 @@ public class PinnedPeerVerifierTests
         });
         var input = new LineFeed();
         var console = new FakeConsole(input, isInputRedirected: false);
-        var app = new SecretChat.App.Cli.CliApp(console, _ => connector, new Dictionary<string, string?>(), home.Path);
+        var app = new SecretChat.Cli.CliApp(console, _ => connector, new Dictionary<string, string?>(), home.Path);
         var run = app.RunAsync(["connect", "--tcp", secondBob.LocalEndPoint.ToString()!, "--name", "alice",
             "--identity", aliceOptions.IdentityPath!, "--known-peers", aliceOptions.KnownPeersPath!]);
 
@@ -102,7 +102,7 @@ public class PinnedPeerVerifierTests
     {
         EndPoint = "127.0.0.1:0",
         Name = "bob",
-        Encryption = SecurityMode.Noise,
+        Encryption = BuiltInModules.Noise,
         IdentityPath = Path.Combine(home.Path, identity, "identity.key"),
     };
 

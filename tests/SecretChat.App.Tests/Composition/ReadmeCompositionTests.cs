@@ -2,8 +2,8 @@ using System.Net;
 using System.Reactive.Linq;
 using System.Text.RegularExpressions;
 using System.Reactive.Threading.Tasks;
-using SecretChat.App.Chat;
-using SecretChat.App.Composition;
+using SecretChat.Chat;
+using SecretChat.Chat.Composition;
 using SecretChat.Security.Rsa;
 using SecretChat.Transport;
 

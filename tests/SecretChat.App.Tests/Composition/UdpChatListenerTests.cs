@@ -1,6 +1,6 @@
 using Microsoft.Reactive.Testing;
-using SecretChat.App.Chat;
-using SecretChat.App.Composition;
+using SecretChat.Chat;
+using SecretChat.Chat.Composition;
 using SecretChat.Security;
 
 namespace SecretChat.App.Tests.Composition;
@@ -16,7 +16,7 @@ public class UdpChatListenerTests
         {
             Transport = ChatTransport.Udp,
             EndPoint = "127.0.0.1:0",
-            Encryption = SecurityMode.Pseudo,
+            Encryption = BuiltInModules.Pseudo,
             Name = "bob",
         });
         var rejections = new List<string>();
@@ -33,7 +33,7 @@ public class UdpChatListenerTests
         {
             Transport = ChatTransport.Udp,
             EndPoint = listener.LocalEndPoint.ToString()!,
-            Encryption = SecurityMode.Pseudo,
+            Encryption = BuiltInModules.Pseudo,
             Name = "alice",
         }).WaitAsync(TimeSpan.FromSeconds(30));
         var bob = await accepting.WaitAsync(TimeSpan.FromSeconds(30));

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Reactive.Subjects;
-using SecretChat.App.Chat;
+using SecretChat.Chat;
 using SecretChat.Security;
 
 namespace SecretChat.App.Tests.Fakes;
@@ -19,9 +19,11 @@ internal sealed class FakeChat : IChat
         if (connected is not null) Emit(connected);
     }
 
-    public static Connected ConnectedEvent(SecurityMode encryption = SecurityMode.Noise, string peer = "bob") => new(
-        peer, SecretChat.Transport.TransportKind.Tcp, SecretChat.Security.PathKind.Direct, encryption, encryption != SecurityMode.Pseudo,
-        encryption == SecurityMode.Noise ? "12345 67890 13579 24680" : null, System.Net.IPEndPoint.Parse("127.0.0.1:5000"));
+    public static Connected ConnectedEvent(SecurityModuleInfo? encryption = null, string peer = "bob") => Connected(encryption ?? BuiltInModules.Noise, peer);
+
+    private static Connected Connected(SecurityModuleInfo encryption, string peer) => new(
+        peer, SecretChat.Transport.TransportKind.Tcp, SecretChat.Security.PathKind.Direct, encryption, encryption != BuiltInModules.Pseudo,
+        encryption == BuiltInModules.Noise ? "12345 67890 13579 24680" : null, System.Net.IPEndPoint.Parse("127.0.0.1:5000"));
 
     public IObservable<ChatEvent> Events => _events;
 

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Reactive.Subjects;
 using System.Threading.Channels;
-using SecretChat.App.Chat;
+using SecretChat.Chat;
 
 namespace SecretChat.App.Tests.Fakes;
 

@@ -1,4 +1,4 @@
-using SecretChat.App.Interaction;
+using SecretChat.Cli.Interaction;
 using Spectre.Console;
 
 namespace SecretChat.App.Tests.Fakes;

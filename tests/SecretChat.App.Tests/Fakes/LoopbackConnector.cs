@@ -1,7 +1,7 @@
 using System.Net;
 using System.Reactive.Linq;
 using System.Reactive.Subjects;
-using SecretChat.App.Chat;
+using SecretChat.Chat;
 using SecretChat.Security;
 
 namespace SecretChat.App.Tests.Fakes;
@@ -63,8 +63,8 @@ internal sealed class LoopbackConnector : IChatConnector
         public Task Completion => _completion.Task;
 
         public void Start(ChatOptions peer) => Emit(new Connected(
-            peer.Name, SecretChat.Transport.TransportKind.Tcp, SecretChat.Security.PathKind.Direct, own.Encryption, own.Encryption != SecurityMode.Pseudo,
-            own.Encryption == SecurityMode.Noise ? "11111 22222 33333 44444" : null, System.Net.IPEndPoint.Parse("127.0.0.1:50124")));
+            peer.Name, SecretChat.Transport.TransportKind.Tcp, SecretChat.Security.PathKind.Direct, own.Encryption, own.Encryption != BuiltInModules.Pseudo,
+            own.Encryption == BuiltInModules.Noise ? "11111 22222 33333 44444" : null, System.Net.IPEndPoint.Parse("127.0.0.1:50124")));
 
         public ValueTask<ulong> SendAsync(string text, CancellationToken cancellationToken = default)
         {

@@ -24,7 +24,7 @@ internal sealed class ScriptedPeerChannel : ISecureChannel
     public IObservable<ReadOnlySequence<byte>> Messages => _inbound;
 
     public Task<SecureSession> Established { get; } = Task.FromResult(
-        new SecureSession(SecurityMode.Pseudo, new PlaintextCipherState(), new PlaintextCipherState(), new byte[32]));
+        new SecureSession(BuiltInModules.Pseudo, new PlaintextCipherState(), new PlaintextCipherState(), new byte[32]));
 
     public EndPoint? RemoteEndPoint => new IPEndPoint(IPAddress.Loopback, 5000);
 

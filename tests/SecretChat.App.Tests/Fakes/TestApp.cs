@@ -1,5 +1,5 @@
-using SecretChat.App.Chat;
-using SecretChat.App.Cli;
+using SecretChat.Chat;
+using SecretChat.Cli;
 
 namespace SecretChat.App.Tests.Fakes;
 

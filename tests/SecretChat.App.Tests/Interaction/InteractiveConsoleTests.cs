@@ -1,7 +1,7 @@
 using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
-using SecretChat.App.Chat;
-using SecretChat.App.Interaction;
+using SecretChat.Chat;
+using SecretChat.Cli.Interaction;
 using SecretChat.App.Tests.Fakes;
 using SecretChat.Security;
 
@@ -9,6 +9,9 @@ namespace SecretChat.App.Tests.Interaction;
 
 public class InteractiveConsoleTests
 {
+    private static SecurityModuleInfo BuiltInModuleNamed(string id) =>
+        BuiltInModules.TryFind(id, out var module) ? module : throw new ArgumentException($"No built-in module '{id}'.", nameof(id));
+
     private static (InteractiveConsole Console, FakeConsole Io) Create(string input)
     {
         var io = new FakeConsole(input, isInputRedirected: false);
@@ -19,7 +22,7 @@ public class InteractiveConsoleTests
     public async Task Run_WithPseudo_ShowsALoudNotEncryptedWarning()
     {
         var (console, io) = Create("/quit\n");
-        var chat = new FakeChat(FakeChat.ConnectedEvent(SecurityMode.Pseudo));
+        var chat = new FakeChat(FakeChat.ConnectedEvent(BuiltInModules.Pseudo));
 
         Assert.Equal(0, await console.RunSessionAsync(chat, CancellationToken.None).WaitAsync(TestApp.Timeout));
 
@@ -28,10 +31,11 @@ public class InteractiveConsoleTests
     }
 
     [Theory]
-    [InlineData(SecurityMode.Noise, "Noise XX")]
-    [InlineData(SecurityMode.Rsa, "RSA-OAEP")]
-    public async Task Run_WithAnEncryptedMode_SummarisesWhatItProtects(SecurityMode mode, string summary)
+    [InlineData("noise", "Noise XX")]
+    [InlineData("rsa", "RSA-OAEP")]
+    public async Task Run_WithAnEncryptedMode_SummarisesWhatItProtects(string modeId, string summary)
     {
+        var mode = BuiltInModuleNamed(modeId);
         var (console, io) = Create("/quit\n");
 
         await console.RunSessionAsync(new FakeChat(FakeChat.ConnectedEvent(mode)), CancellationToken.None).WaitAsync(TestApp.Timeout);
@@ -57,7 +61,7 @@ public class InteractiveConsoleTests
     {
         var (console, io) = Create("/fingerprint\n/quit\n");
 
-        await console.RunSessionAsync(new FakeChat(FakeChat.ConnectedEvent(SecurityMode.Noise)), CancellationToken.None).WaitAsync(TestApp.Timeout);
+        await console.RunSessionAsync(new FakeChat(FakeChat.ConnectedEvent(BuiltInModules.Noise)), CancellationToken.None).WaitAsync(TestApp.Timeout);
 
         Assert.Contains("Safety number with bob: 12345 67890 13579 24680", io.OutText);
     }
@@ -67,7 +71,7 @@ public class InteractiveConsoleTests
     {
         var (console, io) = Create("/fingerprint\n/quit\n");
 
-        await console.RunSessionAsync(new FakeChat(FakeChat.ConnectedEvent(SecurityMode.Rsa)), CancellationToken.None).WaitAsync(TestApp.Timeout);
+        await console.RunSessionAsync(new FakeChat(FakeChat.ConnectedEvent(BuiltInModules.Rsa)), CancellationToken.None).WaitAsync(TestApp.Timeout);
 
         Assert.Contains("The rsa mode has no safety number", io.OutText);
     }

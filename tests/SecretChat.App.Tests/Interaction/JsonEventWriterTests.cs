@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
-using SecretChat.App.Chat;
-using SecretChat.App.Interaction;
+using SecretChat.Chat;
+using SecretChat.Cli.Interaction;
 using SecretChat.Security;
 using SecretChat.Transport;
 
@@ -9,6 +9,9 @@ namespace SecretChat.App.Tests.Interaction;
 
 public class JsonEventWriterTests
 {
+    private static SecurityModuleInfo BuiltInModuleNamed(string id) =>
+        BuiltInModules.TryFind(id, out var module) ? module : throw new ArgumentException($"No built-in module '{id}'.", nameof(id));
+
     private static JsonElement WriteOne(Action<JsonEventWriter> write)
     {
         var output = new StringWriter();
@@ -24,7 +27,7 @@ public class JsonEventWriterTests
     [Fact]
     public void Write_Connected_HasEveryField()
     {
-        var json = WriteOne(w => w.Write(new Connected("bob", TransportKind.Tcp, PathKind.Direct, SecurityMode.Noise, true, "12345 67890", IPEndPoint.Parse("127.0.0.1:5000"))));
+        var json = WriteOne(w => w.Write(new Connected("bob", TransportKind.Tcp, PathKind.Direct, BuiltInModules.Noise, true, "12345 67890", IPEndPoint.Parse("127.0.0.1:5000"))));
 
         Assert.Equal(["event", "peer", "transport", "path", "encryption", "confidential", "fingerprint", "remote"], Names(json));
         Assert.Equal("connected", json.GetProperty("event").GetString());
@@ -38,12 +41,13 @@ public class JsonEventWriterTests
     }
 
     [Theory]
-    [InlineData(SecurityMode.Noise, "noise")]
-    [InlineData(SecurityMode.Rsa, "rsa")]
-    [InlineData(SecurityMode.Pseudo, "pseudo")]
-    public void Write_ConnectedInEachMode_NamesTheModeAsOnTheCommandLine(SecurityMode mode, string name)
+    [InlineData("noise", "noise")]
+    [InlineData("rsa", "rsa")]
+    [InlineData("pseudo", "pseudo")]
+    public void Write_ConnectedInEachMode_NamesTheModeAsOnTheCommandLine(string modeId, string name)
     {
-        var json = WriteOne(w => w.Write(new Connected("bob", TransportKind.Tcp, PathKind.Direct, mode, mode != SecurityMode.Pseudo, null, null)));
+        var mode = BuiltInModuleNamed(modeId);
+        var json = WriteOne(w => w.Write(new Connected("bob", TransportKind.Tcp, PathKind.Direct, mode, mode != BuiltInModules.Pseudo, null, null)));
 
         Assert.Equal(name, json.GetProperty("encryption").GetString());
     }
@@ -51,7 +55,7 @@ public class JsonEventWriterTests
     [Fact]
     public void Write_ConnectedWithoutFingerprintOrRemote_WritesNulls()
     {
-        var json = WriteOne(w => w.Write(new Connected("bob", TransportKind.Udp, PathKind.Direct, SecurityMode.Pseudo, false, null, null)));
+        var json = WriteOne(w => w.Write(new Connected("bob", TransportKind.Udp, PathKind.Direct, BuiltInModules.Pseudo, false, null, null)));
 
         Assert.False(json.GetProperty("confidential").GetBoolean());
         Assert.Equal(JsonValueKind.Null, json.GetProperty("fingerprint").ValueKind);

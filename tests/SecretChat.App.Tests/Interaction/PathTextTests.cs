@@ -1,5 +1,6 @@
 using System.Net;
-using SecretChat.App.Interaction;
+using SecretChat.Chat;
+using SecretChat.Cli.Interaction;
 using SecretChat.Security;
 using SecretChat.Transport;
 

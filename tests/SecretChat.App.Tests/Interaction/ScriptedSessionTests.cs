@@ -1,6 +1,6 @@
 using System.Text.Json;
-using SecretChat.App.Chat;
-using SecretChat.App.Interaction;
+using SecretChat.Chat;
+using SecretChat.Cli.Interaction;
 using SecretChat.App.Tests.Fakes;
 using SecretChat.Security;
 
@@ -92,7 +92,7 @@ public class ScriptedSessionTests
     [Fact]
     public async Task Run_InPlainModeWithPseudo_SaysNotEncrypted()
     {
-        var chat = new FakeChat(FakeChat.ConnectedEvent(SecurityMode.Pseudo));
+        var chat = new FakeChat(FakeChat.ConnectedEvent(BuiltInModules.Pseudo));
         var output = new StringWriter();
         var error = new StringWriter();
 

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using SecretChat.App.Chat;
-using SecretChat.App.Settings;
+using SecretChat.Chat;
+using SecretChat.Cli.Settings;
 using SecretChat.Security;
 using SecretChat.Security.Datagrams;
 using SecretChat.Signaling;

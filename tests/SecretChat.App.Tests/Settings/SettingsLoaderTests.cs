@@ -1,5 +1,5 @@
-using SecretChat.App.Chat;
-using SecretChat.App.Settings;
+using SecretChat.Chat;
+using SecretChat.Cli.Settings;
 using SecretChat.App.Tests.Fakes;
 using SecretChat.Security;
 
@@ -196,7 +196,7 @@ public sealed class SettingsLoaderTests : IDisposable
 
         Assert.Equal(ChatTransport.Udp, options.Transport);
         Assert.Equal("127.0.0.1:9", options.EndPoint);
-        Assert.Equal(SecurityMode.Pseudo, options.Encryption);
+        Assert.Equal(BuiltInModules.Pseudo, options.Encryption);
         Assert.Equal("dave", options.Name);
         Assert.Equal("id", options.IdentityPath);
         Assert.Null(options.KnownPeersPath);
@@ -218,7 +218,7 @@ public class SettingsPrecedenceThroughTheCommandLineTests
         Assert.Equal(0, await app.RunAsync($"connect --tcp 127.0.0.1:5000 --config {config} --timeout 6"));
 
         var options = Assert.Single(app.Fake.Connects);
-        Assert.Equal(SecurityMode.Rsa, options.Encryption);            // file beats default
+        Assert.Equal(BuiltInModules.Rsa, options.Encryption);            // file beats default
         Assert.Equal("from-env", options.Name);                         // environment beats file
         Assert.Equal(TimeSpan.FromSeconds(6), options.HandshakeTimeout); // flag beats environment
         Assert.Equal("file.key", options.IdentityPath);

@@ -20,14 +20,14 @@ public abstract class TwoPeersTest : IDisposable
     }
 
     /// <summary>A fresh module of <paramref name="mode"/>; noise runs with <paramref name="key"/>.</summary>
-    protected static ISecurityModule Module(SecurityMode mode, StaticKeyPair key) => mode switch
+    protected static ISecurityModule Module(SecurityModuleInfo mode, StaticKeyPair key) => mode.Id switch
     {
-        SecurityMode.Noise => new NoiseSecurity(key),
-        SecurityMode.Rsa => new RsaSecurity(),
+        "noise" => new NoiseSecurity(key),
+        "rsa" => new RsaSecurity(),
         _ => new PseudoSecurity(),
     };
 
-    /// <summary>As <see cref="Module(SecurityMode, StaticKeyPair)"/>, with the mode by its command-line name.</summary>
+    /// <summary>As <see cref="Module(SecurityModuleInfo, StaticKeyPair)"/>, with the mode by its command-line name.</summary>
     protected static ISecurityModule Module(string mode, StaticKeyPair key) =>
-        SecurityModes.TryParse(mode, out var parsed) ? Module(parsed, key) : throw new ArgumentException(mode, nameof(mode));
+        BuiltInModules.TryFind(mode, out var parsed) ? Module(parsed, key) : throw new ArgumentException(mode, nameof(mode));
 }

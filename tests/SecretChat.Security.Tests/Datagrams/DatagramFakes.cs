@@ -13,22 +13,22 @@ namespace SecretChat.Security.Tests.Datagrams;
 /// makes a distinct toy session (packets of an old session fail to open in a new one).
 /// </summary>
 internal sealed class ScriptedDatagramSecurity(
-    SecurityMode mode = SecurityMode.Pseudo,
+    SecurityModuleInfo? mode = null,
     int messages = 2,
     HandshakeRole firstWriter = HandshakeRole.Initiator) : ISecurityModule
 {
-    public SecurityMode Mode => mode;
+    public SecurityModuleInfo Info { get; } = mode ?? BuiltInModules.Pseudo;
 
     public List<byte[]> Prologues { get; } = [];
 
     public IHandshake CreateHandshake(HandshakeRole role, ReadOnlySpan<byte> prologue)
     {
         Prologues.Add(prologue.ToArray());
-        return new ScriptedDatagramHandshake(role, mode, messages, firstWriter);
+        return new ScriptedDatagramHandshake(role, Info, messages, firstWriter);
     }
 }
 
-internal sealed class ScriptedDatagramHandshake(HandshakeRole role, SecurityMode mode, int messages, HandshakeRole firstWriter) : IHandshake
+internal sealed class ScriptedDatagramHandshake(HandshakeRole role, SecurityModuleInfo mode, int messages, HandshakeRole firstWriter) : IHandshake
 {
     private int _done;
     private ulong _key;

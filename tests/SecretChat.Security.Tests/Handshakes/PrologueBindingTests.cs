@@ -12,19 +12,26 @@ namespace SecretChat.Security.Tests.Handshakes;
 /// </summary>
 public sealed class PrologueBindingTests : TwoPeersTest
 {
+    private static SecurityModuleInfo BuiltInModuleNamed(string id) =>
+        BuiltInModules.TryFind(id, out var module) ? module : throw new ArgumentException($"No built-in module '{id}'.", nameof(id));
+
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
     /// <summary>"SecretChat prologue v1", then "SCHT" 1 mode 1 (the initiator's hello), then "SCHT" 1 mode 2 (the responder's).</summary>
-    private static byte[] ExpectedPrologue(SecurityMode mode) => Convert.FromHexString(
+    // Protocol version 1 names the built-in modules with one byte: pseudo 0, rsa 1, noise 2.
+    private static string ModeByte(SecurityModuleInfo mode) => mode.Id switch { "pseudo" => "00", "rsa" => "01", _ => "02" };
+
+    private static byte[] ExpectedPrologue(SecurityModuleInfo mode) => Convert.FromHexString(
         "536563726574436861742070726f6c6f67756520763" + "1"
-        + "53434854" + "01" + $"{(byte)mode:x2}" + "01"
-        + "53434854" + "01" + $"{(byte)mode:x2}" + "02");
+        + "53434854" + "01" + ModeByte(mode) + "01"
+        + "53434854" + "01" + ModeByte(mode) + "02");
 
     [Theory]
-    [InlineData(SecurityMode.Noise)]
-    [InlineData(SecurityMode.Rsa)]
-    public async Task FramedChannels_BothSides_FeedTheLabelAndBothHellosToTheRealHandshake(SecurityMode mode)
+    [InlineData("noise")]
+    [InlineData("rsa")]
+    public async Task FramedChannels_BothSides_FeedTheLabelAndBothHellosToTheRealHandshake(string modeId)
     {
+        var mode = BuiltInModuleNamed(modeId);
         var (left, right) = InMemoryFrameTransport.CreatePair();
         var aliceModule = new RecordingSecurity(Module(mode, AliceKey));
         var bobModule = new RecordingSecurity(Module(mode, BobKey));
@@ -40,23 +47,23 @@ public sealed class PrologueBindingTests : TwoPeersTest
         Assert.Equal(ExpectedPrologue(mode), Assert.Single(bobModule.Prologues));
     }
 
-    public static TheoryData<SecurityMode, int> ChangedBytes()
+    public static TheoryData<SecurityModuleInfo, int> ChangedBytes()
     {
-        var data = new TheoryData<SecurityMode, int>();
-        var length = ExpectedPrologue(SecurityMode.Noise).Length;
+        var data = new TheoryData<SecurityModuleInfo, int>();
+        var length = ExpectedPrologue(BuiltInModules.Noise).Length;
         // Every byte of both hellos, and the first and last byte of the label.
         var positions = new[] { 0, length - 2 * ProtocolHello.Size - 1 }.Concat(Enumerable.Range(length - 2 * ProtocolHello.Size, 2 * ProtocolHello.Size));
         foreach (var position in positions)
         {
-            data.Add(SecurityMode.Noise, position);
-            data.Add(SecurityMode.Rsa, position);
+            data.Add(BuiltInModules.Noise, position);
+            data.Add(BuiltInModules.Rsa, position);
         }
         return data;
     }
 
     [Theory]
     [MemberData(nameof(ChangedBytes))]
-    public void Handshake_ProloguesDifferInOneByte_Fails(SecurityMode mode, int position)
+    public void Handshake_ProloguesDifferInOneByte_Fails(SecurityModuleInfo mode, int position)
     {
         var prologue = ExpectedPrologue(mode);
         var changed = (byte[])prologue.Clone();
@@ -68,10 +75,11 @@ public sealed class PrologueBindingTests : TwoPeersTest
     }
 
     [Theory]
-    [InlineData(SecurityMode.Noise)]
-    [InlineData(SecurityMode.Rsa)]
-    public void Handshake_SamePrologue_Completes(SecurityMode mode)
+    [InlineData("noise")]
+    [InlineData("rsa")]
+    public void Handshake_SamePrologue_Completes(string modeId)
     {
+        var mode = BuiltInModuleNamed(modeId);
         // The control for the test above: the same two modules complete when the prologues agree.
         using var initiator = Module(mode, AliceKey).CreateHandshake(HandshakeRole.Initiator, ExpectedPrologue(mode));
         using var responder = Module(mode, BobKey).CreateHandshake(HandshakeRole.Responder, ExpectedPrologue(mode));
@@ -84,17 +92,18 @@ public sealed class PrologueBindingTests : TwoPeersTest
     }
 
     [Theory]
-    [InlineData(SecurityMode.Noise, 5)] // the initiator's mode byte
-    [InlineData(SecurityMode.Rsa, 5)]
-    [InlineData(SecurityMode.Noise, 6)] // the initiator's role byte
-    [InlineData(SecurityMode.Rsa, 4)]   // the initiator's version byte
-    public async Task FramedChannels_HelloRewrittenInOneByte_ResponderRefusesTheHandshake(SecurityMode mode, int offset)
+    [InlineData("noise", 5)] // the initiator's mode byte
+    [InlineData("rsa", 5)]
+    [InlineData("noise", 6)] // the initiator's role byte
+    [InlineData("rsa", 4)]   // the initiator's version byte
+    public async Task FramedChannels_HelloRewrittenInOneByte_ResponderRefusesTheHandshake(string modeId, int offset)
     {
+        var mode = BuiltInModuleNamed(modeId);
         // On the wire a rewritten hello is refused before the prologue is even used (defence in depth).
         var (left, right) = InMemoryFrameTransport.CreatePair();
         await using var bob = new FramedSecureChannel(right, Module(mode, BobKey), HandshakeRole.Responder, Timeout);
         using var bobSubscription = bob.Messages.Subscribe(_ => { }, _ => { });
-        var hello = new ProtocolHello(ProtocolHello.CurrentVersion, mode, HandshakeRole.Initiator).ToArray();
+        var hello = new ProtocolHello(ProtocolHello.CurrentVersion, mode.Id, HandshakeRole.Initiator).ToArray();
         hello[offset] ^= 0x04;
 
         await left.SendAsync(hello);
@@ -108,7 +117,7 @@ public sealed class PrologueBindingTests : TwoPeersTest
     {
         public List<byte[]> Prologues { get; } = [];
 
-        public SecurityMode Mode => inner.Mode;
+        public SecurityModuleInfo Info => inner.Info;
 
         public IHandshake CreateHandshake(HandshakeRole role, ReadOnlySpan<byte> prologue)
         {

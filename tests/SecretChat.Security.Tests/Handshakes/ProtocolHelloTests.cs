@@ -2,22 +2,26 @@ namespace SecretChat.Security.Tests.Handshakes;
 
 public sealed class ProtocolHelloTests
 {
+    private static SecurityModuleInfo BuiltInModuleNamed(string id) =>
+        BuiltInModules.TryFind(id, out var module) ? module : throw new ArgumentException($"No built-in module '{id}'.", nameof(id));
+
     [Fact]
     public void Write_NoiseInitiator_IsMagicVersionModeRole()
     {
-        var hello = new ProtocolHello(ProtocolHello.CurrentVersion, SecurityMode.Noise, HandshakeRole.Initiator);
+        var hello = new ProtocolHello(ProtocolHello.CurrentVersion, BuiltInModules.Noise.Id, HandshakeRole.Initiator);
 
         Assert.Equal(Convert.FromHexString("5343485401" + "02" + "01"), hello.ToArray());
         Assert.Equal(ProtocolHello.Size, hello.ToArray().Length);
     }
 
     [Theory]
-    [InlineData(SecurityMode.Pseudo, HandshakeRole.Initiator)]
-    [InlineData(SecurityMode.Rsa, HandshakeRole.Responder)]
-    [InlineData(SecurityMode.Noise, HandshakeRole.Responder)]
-    public void Parse_ValidHello_RoundTrips(SecurityMode mode, HandshakeRole role)
+    [InlineData("pseudo", HandshakeRole.Initiator)]
+    [InlineData("rsa", HandshakeRole.Responder)]
+    [InlineData("noise", HandshakeRole.Responder)]
+    public void Parse_ValidHello_RoundTrips(string modeId, HandshakeRole role)
     {
-        var hello = new ProtocolHello(ProtocolHello.CurrentVersion, mode, role);
+        var mode = BuiltInModuleNamed(modeId);
+        var hello = new ProtocolHello(ProtocolHello.CurrentVersion, mode.Id, role);
 
         Assert.Equal(hello, ProtocolHello.Parse(hello.ToArray()));
     }
@@ -39,7 +43,7 @@ public sealed class ProtocolHelloTests
     [Fact]
     public void EnsureCompatibleWith_UnknownVersion_ParsesThenRefusedNamingBothVersions()
     {
-        var local = new ProtocolHello(1, SecurityMode.Noise, HandshakeRole.Initiator);
+        var local = new ProtocolHello(1, BuiltInModules.Noise.Id, HandshakeRole.Initiator);
         var peer = ProtocolHello.Parse(Convert.FromHexString("53434854" + "07" + "02" + "02"));
 
         var e = Assert.Throws<HandshakeException>(() => local.EnsureCompatibleWith(peer));
@@ -50,12 +54,12 @@ public sealed class ProtocolHelloTests
     [Fact]
     public void EnsureCompatibleWith_UnknownMode_RefusedNamingBothModes()
     {
-        var local = new ProtocolHello(1, SecurityMode.Noise, HandshakeRole.Responder);
+        var local = new ProtocolHello(1, BuiltInModules.Noise.Id, HandshakeRole.Responder);
         var peer = ProtocolHello.Parse(Convert.FromHexString("53434854" + "01" + "09" + "01"));
 
         var e = Assert.Throws<HandshakeException>(() => local.EnsureCompatibleWith(peer));
 
-        Assert.Equal("The peer uses unknown(9) encryption but this side uses noise; both sides must choose the same --encryption.", e.Message);
+        Assert.Equal("The peer uses unknown(9) encryption but this side uses noise; both sides must choose the same security module.", e.Message);
     }
 
     [Theory]
@@ -66,8 +70,8 @@ public sealed class ProtocolHelloTests
     {
         foreach (var localRole in new[] { HandshakeRole.Initiator, HandshakeRole.Responder })
         {
-            var local = new ProtocolHello(1, SecurityMode.Rsa, localRole);
-            var peer = ProtocolHello.Parse([0x53, 0x43, 0x48, 0x54, 1, (byte)SecurityMode.Rsa, role]);
+            var local = new ProtocolHello(1, BuiltInModules.Rsa.Id, localRole);
+            var peer = ProtocolHello.Parse([0x53, 0x43, 0x48, 0x54, 1, 1, role]);
 
             var e = Assert.Throws<HandshakeException>(() => local.EnsureCompatibleWith(peer));
 
@@ -80,7 +84,7 @@ public sealed class ProtocolHelloTests
     [InlineData(HandshakeRole.Responder, "Both sides waited for the other to start the handshake (both are responders).")]
     public void EnsureCompatibleWith_SameRole_Refused(HandshakeRole role, string message)
     {
-        var local = new ProtocolHello(1, SecurityMode.Noise, role);
+        var local = new ProtocolHello(1, BuiltInModules.Noise.Id, role);
 
         var e = Assert.Throws<HandshakeException>(() => local.EnsureCompatibleWith(local));
 
@@ -90,8 +94,8 @@ public sealed class ProtocolHelloTests
     [Fact]
     public void Prologue_EitherSide_IsLabelThenInitiatorHelloThenResponderHello()
     {
-        var initiator = new ProtocolHello(1, SecurityMode.Noise, HandshakeRole.Initiator);
-        var responder = new ProtocolHello(1, SecurityMode.Noise, HandshakeRole.Responder);
+        var initiator = new ProtocolHello(1, BuiltInModules.Noise.Id, HandshakeRole.Initiator);
+        var responder = new ProtocolHello(1, BuiltInModules.Noise.Id, HandshakeRole.Responder);
         var expected = Convert.FromHexString(
             Convert.ToHexString("SecretChat prologue v1"u8) + "53434854" + "010201" + "53434854" + "010202");
 

@@ -46,7 +46,7 @@ public sealed class NoiseSecurityTests : IDisposable
 
         using var a = initiator.Split();
         using var b = responder.Split();
-        Assert.Equal(SecurityMode.Noise, a.Mode);
+        Assert.Equal(BuiltInModules.Noise, a.Module);
         Assert.True(a.IsConfidential);
         Assert.Equal(a.HandshakeHash.ToArray(), b.HandshakeHash.ToArray());
         Assert.Equal(32, a.HandshakeHash.Length);
@@ -285,7 +285,7 @@ public sealed class NoiseSecurityTests : IDisposable
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => new NoiseSecurity(_alice).CreateHandshake((HandshakeRole)0, Prologue));
         Assert.Equal("role", e.ParamName);
         Assert.Throws<ArgumentNullException>(() => new NoiseSecurity(null!));
-        Assert.Equal(SecurityMode.Noise, new NoiseSecurity(_alice).Mode);
+        Assert.Equal(BuiltInModules.Noise, new NoiseSecurity(_alice).Info);
     }
 
     private (IHandshake Initiator, IHandshake Responder) Run(StaticKeyPair initiatorKey, StaticKeyPair responderKey, byte[] initiatorPrologue, byte[] responderPrologue)

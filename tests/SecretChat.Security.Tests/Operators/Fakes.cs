@@ -7,20 +7,20 @@ namespace SecretChat.Security.Tests.Operators;
 /// A scripted handshake for testing the operators without real cryptography: the initiator writes
 /// "m1", the responder answers "m2", done. It records the prologue it was given.
 /// </summary>
-internal sealed class ScriptedSecurity(SecurityMode mode = SecurityMode.Pseudo) : ISecurityModule
+internal sealed class ScriptedSecurity(SecurityModuleInfo? mode = null) : ISecurityModule
 {
     public List<byte[]> Prologues { get; } = [];
 
-    public SecurityMode Mode => mode;
+    public SecurityModuleInfo Info { get; } = mode ?? BuiltInModules.Pseudo;
 
     public IHandshake CreateHandshake(HandshakeRole role, ReadOnlySpan<byte> prologue)
     {
         Prologues.Add(prologue.ToArray());
-        return new ScriptedHandshake(role, mode);
+        return new ScriptedHandshake(role, Info);
     }
 }
 
-internal sealed class ScriptedHandshake(HandshakeRole role, SecurityMode mode) : IHandshake
+internal sealed class ScriptedHandshake(HandshakeRole role, SecurityModuleInfo mode) : IHandshake
 {
     private int _step;
 
@@ -100,6 +100,6 @@ internal static class Bytes
 
     public static ReadOnlySequence<byte> Seq(string text) => new(System.Text.Encoding.UTF8.GetBytes(text));
 
-    public static ReadOnlySequence<byte> Hello(SecurityMode mode, HandshakeRole role) =>
-        new(new ProtocolHello(ProtocolHello.CurrentVersion, mode, role).ToArray());
+    public static ReadOnlySequence<byte> Hello(SecurityModuleInfo mode, HandshakeRole role) =>
+        new(new ProtocolHello(ProtocolHello.CurrentVersion, mode.Id, role).ToArray());
 }

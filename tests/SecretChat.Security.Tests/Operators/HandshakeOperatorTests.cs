@@ -10,6 +10,9 @@ namespace SecretChat.Security.Tests.Operators;
 
 public class HandshakeOperatorTests : ReactiveTest
 {
+    private static SecurityModuleInfo BuiltInModuleNamed(string id) =>
+        BuiltInModules.TryFind(id, out var module) ? module : throw new ArgumentException($"No built-in module '{id}'.", nameof(id));
+
     private static readonly TimeSpan Timeout = TimeSpan.FromTicks(500);
 
     private readonly TestScheduler _scheduler = new();
@@ -37,7 +40,7 @@ public class HandshakeOperatorTests : ReactiveTest
     public void Handshake_Initiator_SendsHelloThenDrivesTheModeHandshake_AndEmitsTheSessionOnce()
     {
         var frames = _scheduler.CreateHotObservable(
-            OnNext(210, Hello(SecurityMode.Pseudo, HandshakeRole.Responder)),
+            OnNext(210, Hello(BuiltInModules.Pseudo, HandshakeRole.Responder)),
             OnNext(220, Seq("m2")));
 
         var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(), HandshakeRole.Initiator, Send, Timeout, _scheduler));
@@ -45,9 +48,9 @@ public class HandshakeOperatorTests : ReactiveTest
         Assert.Equal(2, result.Messages.Count);
         Assert.Equal(220, result.Messages[0].Time);
         Assert.Equal(NotificationKind.OnNext, result.Messages[0].Value.Kind);
-        Assert.Equal(SecurityMode.Pseudo, result.Messages[0].Value.Value.Mode);
+        Assert.Equal(BuiltInModules.Pseudo, result.Messages[0].Value.Value.Module);
         Assert.Equal(NotificationKind.OnCompleted, result.Messages[1].Value.Kind);
-        Assert.Equal(new ProtocolHello(1, SecurityMode.Pseudo, HandshakeRole.Initiator).ToArray(), _sent[0]);
+        Assert.Equal(new ProtocolHello(1, BuiltInModules.Pseudo.Id, HandshakeRole.Initiator).ToArray(), _sent[0]);
         Assert.Equal("m1"u8.ToArray(), _sent[1]);
         Assert.Equal(2, _sent.Count);
     }
@@ -87,7 +90,7 @@ public class HandshakeOperatorTests : ReactiveTest
             return new ValueTask(new TaskCompletionSource().Task);
         }
         var frames = _scheduler.CreateHotObservable(
-            OnNext(210, Hello(SecurityMode.Pseudo, HandshakeRole.Initiator)),
+            OnNext(210, Hello(BuiltInModules.Pseudo, HandshakeRole.Initiator)),
             OnNext(230, Seq("m1")));
 
         var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(), HandshakeRole.Responder, SlowSend, Timeout, _scheduler));
@@ -101,7 +104,7 @@ public class HandshakeOperatorTests : ReactiveTest
     public void Handshake_Responder_ReadsThenWrites_AndCompletesRightAfterItsLastWrite()
     {
         var frames = _scheduler.CreateHotObservable(
-            OnNext(210, Hello(SecurityMode.Pseudo, HandshakeRole.Initiator)),
+            OnNext(210, Hello(BuiltInModules.Pseudo, HandshakeRole.Initiator)),
             OnNext(230, Seq("m1")));
 
         var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(), HandshakeRole.Responder, Send, Timeout, _scheduler));
@@ -116,23 +119,24 @@ public class HandshakeOperatorTests : ReactiveTest
     {
         var initiatorSecurity = new ScriptedSecurity();
         var responderSecurity = new ScriptedSecurity();
-        _scheduler.Start(() => _scheduler.CreateHotObservable(OnNext(210, Hello(SecurityMode.Pseudo, HandshakeRole.Responder)))
+        _scheduler.Start(() => _scheduler.CreateHotObservable(OnNext(210, Hello(BuiltInModules.Pseudo, HandshakeRole.Responder)))
             .Handshake(initiatorSecurity, HandshakeRole.Initiator, Send, Timeout, _scheduler));
         var responderScheduler = new TestScheduler();
-        responderScheduler.Start(() => responderScheduler.CreateHotObservable(OnNext(210, Hello(SecurityMode.Pseudo, HandshakeRole.Initiator)))
+        responderScheduler.Start(() => responderScheduler.CreateHotObservable(OnNext(210, Hello(BuiltInModules.Pseudo, HandshakeRole.Initiator)))
             .Handshake(responderSecurity, HandshakeRole.Responder, Send, Timeout, responderScheduler));
 
         Assert.Equal(initiatorSecurity.Prologues.Single(), responderSecurity.Prologues.Single());
     }
 
     [Theory]
-    [InlineData(SecurityMode.Rsa, "The peer uses rsa encryption but this side uses noise")]
-    [InlineData(SecurityMode.Pseudo, "The peer uses pseudo encryption but this side uses noise")]
-    public void Handshake_PeerOffersAnotherMode_FailsWithAClearReason(SecurityMode peerMode, string expected)
+    [InlineData("rsa", "The peer uses rsa encryption but this side uses noise")]
+    [InlineData("pseudo", "The peer uses pseudo encryption but this side uses noise")]
+    public void Handshake_PeerOffersAnotherMode_FailsWithAClearReason(string peerModeId, string expected)
     {
+        var peerMode = BuiltInModuleNamed(peerModeId);
         var frames = _scheduler.CreateHotObservable(OnNext(210, Hello(peerMode, HandshakeRole.Responder)));
 
-        var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(SecurityMode.Noise), HandshakeRole.Initiator, Send, Timeout, _scheduler));
+        var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(BuiltInModules.Noise), HandshakeRole.Initiator, Send, Timeout, _scheduler));
 
         var error = Assert.IsType<HandshakeException>(result.Messages.Single().Value.Exception);
         Assert.StartsWith(expected, error.Message);
@@ -141,7 +145,7 @@ public class HandshakeOperatorTests : ReactiveTest
     [Fact]
     public void Handshake_BothSidesInitiate_FailsWithAClearReason()
     {
-        var frames = _scheduler.CreateHotObservable(OnNext(210, Hello(SecurityMode.Pseudo, HandshakeRole.Initiator)));
+        var frames = _scheduler.CreateHotObservable(OnNext(210, Hello(BuiltInModules.Pseudo, HandshakeRole.Initiator)));
 
         var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(), HandshakeRole.Initiator, Send, Timeout, _scheduler));
 
@@ -151,7 +155,7 @@ public class HandshakeOperatorTests : ReactiveTest
     [Fact]
     public void Handshake_NewerProtocolVersion_IsRefusedNamingBothVersions()
     {
-        var hello = new ProtocolHello(2, SecurityMode.Pseudo, HandshakeRole.Responder).ToArray();
+        var hello = new ProtocolHello(2, BuiltInModules.Pseudo.Id, HandshakeRole.Responder).ToArray();
         var frames = _scheduler.CreateHotObservable(OnNext(210, Seq(hello)));
 
         var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(), HandshakeRole.Initiator, Send, Timeout, _scheduler));
@@ -176,7 +180,7 @@ public class HandshakeOperatorTests : ReactiveTest
     public void Handshake_WrongHandshakeMessage_FailsAndDisposesTheHandshake()
     {
         var frames = _scheduler.CreateHotObservable(
-            OnNext(210, Hello(SecurityMode.Pseudo, HandshakeRole.Responder)),
+            OnNext(210, Hello(BuiltInModules.Pseudo, HandshakeRole.Responder)),
             OnNext(220, Seq("xx")),
             OnNext(230, Seq("m2")));
 
@@ -205,7 +209,7 @@ public class HandshakeOperatorTests : ReactiveTest
     public void Handshake_PeerClosesMidway_FailsSayingSo()
     {
         var frames = _scheduler.CreateHotObservable(
-            OnNext(210, Hello(SecurityMode.Pseudo, HandshakeRole.Responder)),
+            OnNext(210, Hello(BuiltInModules.Pseudo, HandshakeRole.Responder)),
             OnCompleted<ReadOnlySequence<byte>>(220));
 
         var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(), HandshakeRole.Initiator, Send, Timeout, _scheduler));
@@ -240,7 +244,7 @@ public class HandshakeOperatorTests : ReactiveTest
     public void Handshake_FramesRightAfterCompletion_ReachTheStageAttachedToTheSession()
     {
         var frames = _scheduler.CreateHotObservable(
-            OnNext(210, Hello(SecurityMode.Pseudo, HandshakeRole.Responder)),
+            OnNext(210, Hello(BuiltInModules.Pseudo, HandshakeRole.Responder)),
             OnNext(220, Seq("m2")),
             OnNext(220, Sealed(0, "first")),
             OnNext(230, Sealed(1, "second")));

@@ -24,7 +24,7 @@ public class PseudoHandshakeTests
         Assert.Equal([HandshakeStatus.MustWrite, HandshakeStatus.Complete], driver.InitiatorStatuses);
         Assert.Equal([HandshakeStatus.MustRead, HandshakeStatus.Complete], driver.ResponderStatuses);
         Assert.Equal(expectedHash, Assert.Single(driver.Messages));
-        Assert.Equal(SecurityMode.Pseudo, initiatorSession.Mode);
+        Assert.Equal(BuiltInModules.Pseudo, initiatorSession.Module);
         Assert.False(initiatorSession.IsConfidential);
         Assert.Equal(expectedHash, initiatorSession.HandshakeHash.ToArray());
         Assert.Equal(expectedHash, responderSession.HandshakeHash.ToArray());

@@ -53,7 +53,7 @@ public class RsaHandshakeTests
             [HandshakeStatus.MustWrite, HandshakeStatus.MustRead, HandshakeStatus.MustWrite, HandshakeStatus.Complete],
             driver.ResponderStatuses);
         Assert.Equal([294, 288, 32], driver.Messages.Select(m => m.Length));
-        Assert.Equal(SecurityMode.Rsa, initiatorSession.Mode);
+        Assert.Equal(BuiltInModules.Rsa, initiatorSession.Module);
         Assert.True(initiatorSession.IsConfidential);
         Assert.Equal(32, initiatorSession.HandshakeHash.Length);
         Assert.Equal(initiatorSession.HandshakeHash.ToArray(), responderSession.HandshakeHash.ToArray());
@@ -294,7 +294,7 @@ public class RsaHandshakeTests
         using var initiator = security.CreateHandshake(HandshakeRole.Initiator, Prologue);
         using var responder = security.CreateHandshake(HandshakeRole.Responder, Prologue);
 
-        Assert.Equal(SecurityMode.Rsa, security.Mode);
+        Assert.Equal(BuiltInModules.Rsa, security.Info);
         Assert.Same(pool, security.KeyPool);
         Assert.Equal(HandshakeRole.Initiator, initiator.Role);
         Assert.Equal(HandshakeRole.Responder, responder.Role);

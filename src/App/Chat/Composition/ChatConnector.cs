@@ -1,0 +1,116 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Reactive.Concurrency;
+using SecretChat.Chat;
+using SecretChat.Security;
+using SecretChat.Transport;
+
+namespace SecretChat.Chat.Composition;
+
+/// <summary>
+/// The real stack behind the command line: the chosen security module over TCP (<see cref="TcpChatConnection"/>),
+/// UDP (<see cref="UdpChatConnection"/>) or a punched p2p path (<see cref="PeerToPeerChatConnection"/>), and a
+/// <see cref="ChatSession"/> on top.
+/// </summary>
+/// <param name="scheduler">The clock of every timer (the default scheduler when null).</param>
+/// <param name="resolver">What host names mean (the system's resolver when null).</param>
+public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? resolver = null) : IChatConnector
+{
+    private readonly IScheduler _scheduler = scheduler ?? DefaultScheduler.Instance;
+    private readonly IHostResolver _resolver = resolver ?? HostResolver.Default;
+
+    public async Task<IChat> ConnectAsync(ChatOptions options, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var peer = ParseEndPoint(options);
+        // The identity key is needed only until the handshake is done, which it is once the session is returned.
+        using var security = SecurityModules.Create(options);
+        var channel = options.Transport switch
+        {
+            ChatTransport.PeerToPeer => await PeerToPeerChatConnection.ConnectAsync(peer, security.Module, options, _scheduler, _resolver, progress, cancellationToken).ConfigureAwait(false),
+            ChatTransport.Udp => await UdpChatConnection.ConnectAsync(peer, security.Module, options, _scheduler, _resolver, progress, cancellationToken).ConfigureAwait(false),
+            _ => await TcpChatConnection.ConnectAsync(peer, security.Module, options, _scheduler, _resolver, progress, cancellationToken).ConfigureAwait(false),
+        };
+        return await StartSessionAsync(channel, security.NewVerifier(), options, _scheduler, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IChatListener> ListenAsync(ChatOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Transport == ChatTransport.PeerToPeer)
+            throw new ChatFailedException("Peer-to-peer sessions are not listened for: both peers run 'secretchat p2p --room NAME'.");
+        var local = ParseEndPoint(options);
+        var endPoint = new IPEndPoint(await ResolveAsync(_resolver, local, "listen on", cancellationToken).ConfigureAwait(false), local.Port);
+        var security = SecurityModules.Create(options);
+        try
+        {
+            return options.Transport == ChatTransport.Tcp
+                ? new TcpChatListener(TcpFrameListener.Start(endPoint), security, options, _scheduler)
+                : new UdpChatListener(endPoint, security, options, _scheduler);
+        }
+        catch (TransportException e)
+        {
+            security.Dispose();
+            throw new ChatFailedException(e.Message, e);
+        }
+        catch (SocketException e)
+        {
+            security.Dispose();
+            throw new ChatFailedException(e.SocketErrorCode == SocketError.AddressAlreadyInUse
+                ? $"Could not listen on {endPoint}: the address is already in use."
+                : $"Could not listen on {endPoint}: {e.Message}.", e);
+        }
+    }
+
+    /// <summary>Runs the chat on <paramref name="channel"/> and returns once the peer is connected (disposing it otherwise).</summary>
+    internal static async Task<IChat> StartSessionAsync(ISecureChannel channel, IPeerVerifier verifier, ChatOptions options, IScheduler scheduler, CancellationToken cancellationToken)
+    {
+        var chat = ChatBuilder.Over(channel)
+            .VerifiedBy(verifier)
+            .Named(options.Name)
+            .OnScheduler(scheduler)
+            .Start();
+        try
+        {
+            await chat.Connected.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return chat;
+        }
+        catch (ChatFailedException e) when (verifier is PinnedPeerVerifier { LastRefused: { } refused } pins)
+        {
+            await chat.DisposeAsync().ConfigureAwait(false);
+            throw new PeerKeyChangedException(e.Message, refused.Name, refused.Key, pins.KnownPeers.FilePath);
+        }
+        catch
+        {
+            await chat.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static HostPort ParseEndPoint(ChatOptions options)
+    {
+        try
+        {
+            return HostPort.Parse(options.EndPoint);
+        }
+        catch (FormatException e)
+        {
+            throw new ChatFailedException(e.Message, e);
+        }
+    }
+
+    /// <summary>An IP address for <paramref name="endPoint"/>, preferring IPv4 (what NATs and most LANs route).</summary>
+    internal static async Task<IPAddress> ResolveAsync(IHostResolver resolver, HostPort endPoint, string purpose, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var addresses = await resolver.ResolveAsync(endPoint.Host, cancellationToken).ConfigureAwait(false);
+            return HostResolver.PreferIPv4(addresses)
+                ?? throw new ChatFailedException($"Could not resolve host '{endPoint.Host}' to an address to {purpose}.");
+        }
+        catch (SocketException e)
+        {
+            throw new ChatFailedException($"Could not resolve host '{endPoint.Host}' ({e.Message}).", e);
+        }
+    }
+}

@@ -1,0 +1,17 @@
+using SecretChat.Chat;
+using SecretChat.Security.Identity;
+
+namespace SecretChat.Chat.Composition;
+
+/// <summary>Where a session's pins live: <c>--known-peers</c>, else beside <c>--identity</c>, else the per-user default.</summary>
+public static class KnownPeersLocation
+{
+    public static string Resolve(ChatOptions options)
+    {
+        if (options.KnownPeersPath is { } explicitPath)
+            return Path.GetFullPath(explicitPath);
+        if (options.IdentityPath is { } identity)
+            return Path.Combine(Path.GetDirectoryName(Path.GetFullPath(identity))!, KnownPeers.FileName);
+        return KnownPeers.DefaultPath;
+    }
+}

@@ -1,0 +1,56 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Reactive.Concurrency;
+using SecretChat.Chat;
+using SecretChat.Security;
+using SecretChat.Security.Datagrams;
+using SecretChat.Signaling;
+using SecretChat.Signaling.PeerToPeer;
+using SecretChat.Transport;
+
+namespace SecretChat.Chat.Composition;
+
+/// <summary>A chat's channel over a punched path: meet the peer at the signaling server, punch through both NATs, run the UDP session over the hole.</summary>
+internal static class PeerToPeerChatConnection
+{
+    public static async Task<ISecureChannel> ConnectAsync(
+        HostPort server, ISecurityModule security, ChatOptions options, IScheduler scheduler, IHostResolver resolver, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(options.Room))
+            throw new ChatFailedException("A room name is needed to meet the peer (--room NAME).");
+        var serverAddress = new IPEndPoint(await ChatConnector.ResolveAsync(resolver, server, "reach the signaling server", cancellationToken).ConfigureAwait(false), server.Port);
+        var local = options.LocalAddress ?? DefaultLocalAddress(serverAddress.Address);
+        if (local.AddressFamily != serverAddress.AddressFamily)
+            throw new ChatFailedException($"The local address {local} cannot reach the signaling server at {serverAddress}: one is IPv4, the other IPv6.");
+        var attempt = PunchAttempt.Start(serverAddress, local, scheduler, PeerToPeerOptions.Default with { RelayFallback = options.RelayFallback });
+        try
+        {
+            var match = await attempt.MeetAsync(options.Room, progress, cancellationToken).ConfigureAwait(false);
+            progress?.Report($"met the peer (this side is the {(attempt.Role == HandshakeRole.Initiator ? "initiator" : "responder")})");
+            var punched = await attempt.PunchAsync(security, match, UdpChatConnection.DatagramOptions(options), progress, cancellationToken).ConfigureAwait(false);
+            progress?.Report(punched.Relayed
+                ? $"connected through the relay at {attempt.Relay} ({PathText.Failure(punched.DirectFailure!)}); still trying the direct path"
+                : $"direct path to {punched.Channel.RemoteEndPoint} open");
+            return new ReliableDatagramChannel(punched.Channel, UdpChatConnection.ReliabilityOptions(options), scheduler, owned: attempt, path: attempt.ManagePath(punched));
+        }
+        catch (Exception e) when (e is SignalingException or HandshakeException or ArgumentException)
+        {
+            await attempt.DisposeAsync().ConfigureAwait(false);
+            throw new ChatFailedException(ChatFailedException.Sentence(e.Message), e);
+        }
+        catch
+        {
+            await attempt.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Where the p2p socket binds when not told: a signaling server on loopback means the peer is on this machine,
+    /// so loopback (nothing is announced or probed beyond it); otherwise every address of the server's family.
+    /// </summary>
+    private static IPAddress DefaultLocalAddress(IPAddress server) =>
+        IPAddress.IsLoopback(server) ? server
+        : server.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any
+        : IPAddress.Any;
+}

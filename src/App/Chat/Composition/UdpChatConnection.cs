@@ -1,0 +1,32 @@
+using System.Net;
+using System.Reactive.Concurrency;
+using SecretChat.Chat;
+using SecretChat.Security;
+using SecretChat.Security.Datagrams;
+using SecretChat.Transport;
+using SecretChat.Transport.Reliability;
+
+namespace SecretChat.Chat.Composition;
+
+/// <summary>A chat's channel over plain UDP (<see cref="UdpSecureChannel"/>), and the UDP settings a chat maps to.</summary>
+internal static class UdpChatConnection
+{
+    public static async Task<ISecureChannel> ConnectAsync(
+        HostPort peer, ISecurityModule security, ChatOptions options, IScheduler scheduler, IHostResolver resolver, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        progress?.Report($"connecting to {peer} over udp");
+        var address = await ChatConnector.ResolveAsync(resolver, peer, "reach", cancellationToken).ConfigureAwait(false);
+        var channel = UdpSecureChannel.Connect(security, new IPEndPoint(address, peer.Port), DatagramOptions(options), ReliabilityOptions(options), scheduler);
+        progress?.Report($"sending to {channel.RemoteEndPoint}; running the {options.Encryption.Id} handshake");
+        return channel;
+    }
+
+    public static DatagramChannelOptions DatagramOptions(ChatOptions options) =>
+        DatagramChannelOptions.Default with { HandshakeTimeout = options.HandshakeTimeout };
+
+    public static ReliabilityOptions ReliabilityOptions(ChatOptions options) => Transport.Reliability.ReliabilityOptions.Default with
+    {
+        KeepAliveInterval = options.KeepAliveInterval,
+        DeadPeerTimeout = options.DeadPeerTimeout,
+    };
+}

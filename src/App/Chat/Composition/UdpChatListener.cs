@@ -1,0 +1,26 @@
+using System.Net;
+using System.Reactive.Concurrency;
+using SecretChat.Chat;
+using SecretChat.Security;
+using SecretChat.Security.Datagrams;
+
+namespace SecretChat.Chat.Composition;
+
+/// <summary>One UDP socket (<see cref="UdpSecureListener"/>); each peer whose handshake fails becomes a rejection.</summary>
+internal sealed class UdpChatListener(IPEndPoint endPoint, SecurityChoice security, ChatOptions options, IScheduler scheduler)
+    : ChatListener(security, options, scheduler)
+{
+    private readonly UdpSecureListener _listener = UdpSecureListener.Bind(
+        endPoint, security.Module, UdpChatConnection.DatagramOptions(options), UdpChatConnection.ReliabilityOptions(options), scheduler);
+
+    public override EndPoint LocalEndPoint => _listener.LocalEndPoint;
+
+    protected override async Task<ISecureChannel> NextChannelAsync(ISecurityModule module, CancellationToken cancellationToken) =>
+        await _listener.AcceptAsync(failure => Reject(failure.Peer, failure.Error.Message), cancellationToken).ConfigureAwait(false);
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync().ConfigureAwait(false);
+        await _listener.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,23 @@
+namespace SecretChat.Cli.Interaction;
+
+/// <summary>
+/// Lines typed by the user, read one at a time. A read that is still pending when a session ends carries over to
+/// the next session (an interactive listener serves several), so no typed line is lost or read twice.
+/// </summary>
+internal sealed class ConsoleLines
+{
+    private readonly TextReader _reader;
+    private Task<string?>? _pending;
+
+    public ConsoleLines(TextReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        _reader = reader;
+    }
+
+    /// <summary>The next line, or null at end of input.</summary>
+    public Task<string?> NextAsync() => _pending ??= _reader.ReadLineAsync();
+
+    /// <summary>Call after the task from <see cref="NextAsync"/> completed and its line was used.</summary>
+    public void Consume() => _pending = null;
+}

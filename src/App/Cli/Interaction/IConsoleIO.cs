@@ -1,0 +1,55 @@
+using Spectre.Console;
+
+namespace SecretChat.Cli.Interaction;
+
+/// <summary>The console as the app sees it, so tests can drive it with strings.</summary>
+internal interface IConsoleIO
+{
+    TextReader In { get; }
+
+    TextWriter Out { get; }
+
+    TextWriter Error { get; }
+
+    /// <summary>True when stdin is a pipe or a file: the app runs scripted.</summary>
+    bool IsInputRedirected { get; }
+
+    /// <summary>The rich console the interactive mode draws on (writes to <see cref="Out"/>).</summary>
+    IAnsiConsole Ansi { get; }
+}
+
+/// <summary>The process console.</summary>
+internal sealed class SystemConsoleIO : IConsoleIO
+{
+    public static SystemConsoleIO Instance { get; } = new();
+
+    private SystemConsoleIO() { }
+
+    public TextReader In { get; } = new BackgroundLineReader(Console.In);
+
+    public TextWriter Out => Console.Out;
+
+    public TextWriter Error => Console.Error;
+
+    public bool IsInputRedirected => Console.IsInputRedirected;
+
+    public IAnsiConsole Ansi => AnsiConsole.Console;
+}
+
+/// <summary>
+/// <see cref="Console.In"/> answers <c>ReadLineAsync</c> synchronously, blocking the caller until a line arrives; the
+/// sessions race a read against the session ending, so the blocking read runs on the thread pool instead.
+/// </summary>
+internal sealed class BackgroundLineReader(TextReader inner) : TextReader
+{
+    public override string? ReadLine() => inner.ReadLine();
+
+    public override Task<string?> ReadLineAsync() => Task.Run(inner.ReadLine);
+
+    public override ValueTask<string?> ReadLineAsync(CancellationToken cancellationToken) =>
+        new(Task.Run(inner.ReadLine, cancellationToken));
+
+    public override int Read() => inner.Read();
+
+    public override int Peek() => inner.Peek();
+}

@@ -1,0 +1,51 @@
+using SecretChat.Chat;
+using SecretChat.Security.Identity;
+using Spectre.Console;
+
+namespace SecretChat.Cli.Interaction;
+
+/// <summary>
+/// What a person does with pinned keys (noise): <c>/verify</c> after comparing safety numbers, and
+/// <c>/trust</c> to accept a peer's changed key explicitly.
+/// </summary>
+internal static class PeerTrust
+{
+    /// <summary>Adds <c>/verify</c>, which marks the connected peer as verified in <paramref name="knownPeersPath"/>.</summary>
+    public static ConsoleCommands AddVerify(this ConsoleCommands commands, string knownPeersPath) =>
+        commands.Add(new ConsoleCommand("verify", "", "Mark the peer as verified after comparing safety numbers out loud.",
+            (context, _) =>
+            {
+                if (context.Connected is not { Fingerprint: not null } connected)
+                {
+                    context.MarkupLine("[yellow]Only noise sessions have a safety number to verify.[/]");
+                    return Task.FromResult(CommandOutcome.Continue);
+                }
+                try
+                {
+                    KnownPeers.Load(knownPeersPath).MarkVerified(connected.Peer);
+                    context.MarkupLine($"[green]{Markup.Escape(connected.Peer)} is now marked as verified.[/] A different key from them will be refused loudly.");
+                }
+                catch (Exception e) when (e is IdentityException or InvalidOperationException or IOException)
+                {
+                    context.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+                }
+                return Task.FromResult(CommandOutcome.Continue);
+            }));
+
+    /// <summary>
+    /// Shows a refusal for a changed key and asks for <c>/trust</c>; re-pins the presented key when the
+    /// user types it. True when the key was accepted (the caller reconnects).
+    /// </summary>
+    public static async Task<bool> OfferTrustAsync(InteractiveConsole console, ConsoleLines lines, PeerKeyChangedException changed)
+    {
+        console.Error(changed.Message);
+        console.Warn($"Type /trust to accept the new key of '{changed.PeerName}' and reconnect; anything else gives up.");
+        var answer = await lines.NextAsync().ConfigureAwait(false);
+        lines.Consume();
+        if (!string.Equals(answer?.Trim(), "/trust", StringComparison.OrdinalIgnoreCase))
+            return false;
+        KnownPeers.Load(changed.KnownPeersPath).Replace(changed.PeerName, changed.PresentedKey);
+        console.Info($"The new key of '{changed.PeerName}' is pinned (not verified: compare safety numbers, then /verify).");
+        return true;
+    }
+}

@@ -1,0 +1,75 @@
+using SecretChat.Chat;
+using SecretChat.Security;
+
+namespace SecretChat.Cli.Interaction;
+
+/// <summary>
+/// Scripted mode without <c>--json</c>: what a person reading a log wants. Conversation lines go to stdout
+/// (<c>bob: hi</c>); failures go to stderr so stdout stays the conversation.
+/// </summary>
+internal sealed class PlainEventWriter : IEventWriter
+{
+    private readonly TextWriter _output;
+    private readonly TextWriter _error;
+    private readonly Lock _gate = new();
+
+    public PlainEventWriter(TextWriter output, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        _output = output;
+        _error = error;
+    }
+
+    public void Write(ChatEvent chatEvent)
+    {
+        ArgumentNullException.ThrowIfNull(chatEvent);
+        switch (chatEvent)
+        {
+            case Connected c:
+                var mode = c.Encryption.Id;
+                var protection = c.IsConfidential
+                    ? c.Fingerprint is { } fp ? $"{mode}, safety number {fp}" : $"{mode}, no safety number"
+                    : $"{mode}, {SecuritySummary.NotEncrypted}";
+                Line(_output, $"connected to {c.Peer} ({protection})");
+                if (!c.IsConfidential)
+                    Line(_error, $"warning: this session is {SecuritySummary.NotEncrypted}: anyone on the path can read and change it.");
+                break;
+            case MessageReceived m:
+                Line(_output, $"{m.From}: {m.Text}");
+                break;
+            case Delivered:
+                break; // acknowledgements matter to the exit code, not to a reader
+            case PeerFinished f:
+                Line(_output, $"{f.Peer} has finished sending");
+                break;
+            case Disconnected d:
+                Line(_output, $"disconnected: {d.Reason}");
+                break;
+            case PathChanged p:
+                Line(_output, $"now on the {PathText.Name(p.Path)} path ({p.Remote}): {PathText.Reason(p.Reason)}");
+                break;
+            case ChatError e:
+                Line(_error, $"error: {e.Message}");
+                break;
+        }
+    }
+
+    /// <summary>Quiet, as scripts expect: stderr carries only failures (progress is in the <c>--json</c> stream).</summary>
+    public void Status(string text)
+    {
+    }
+
+    public void Listening(string address) => Line(_output, $"listening on {address}");
+
+    public void Error(string message) => Line(_error, $"error: {message}");
+
+    private void Line(TextWriter writer, string text)
+    {
+        lock (_gate)
+        {
+            writer.WriteLine(text);
+            writer.Flush();
+        }
+    }
+}
