@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Reflection;
+using System.Xml.Linq;
+
+namespace SecretChat.Packaging.Tests;
+
+/// <summary>
+/// Packs the chat library as its users get it (<c>dotnet pack --no-build</c> of the build these tests run against)
+/// and reads the package's manifest: the metadata a package page shows, and no dependency of the program.
+/// </summary>
+public sealed class PackageTests
+{
+    private const string CanonicalRepository = "https://github.com/secretchat/secretchat";
+
+    // Packing starts an MSBuild in another process; on a loaded two-core machine that alone takes tens of seconds.
+    private static readonly TimeSpan PackTimeout = TimeSpan.FromMinutes(3);
+
+    private static readonly string[] ProgramOnlyPackagePrefixes = ["System.CommandLine", "Spectre.Console", "Microsoft.Extensions."];
+
+    [Fact]
+    public async Task ChatPackage_Packed_CarriesMetadataAndNoProgramDependency()
+    {
+        using var output = new TempDirectory("secretchat-pack-");
+
+        await PackAsync(Path.Combine(TestPaths.RepositoryRoot, "src", "App", "Chat", "SecretChat.Chat.csproj"), output.Path);
+
+        var package = Assert.Single(Directory.GetFiles(output.Path, "SecretChat.Chat.*.nupkg"));
+        Assert.Single(Directory.GetFiles(output.Path, "SecretChat.Chat.*.snupkg"));
+        using var zip = ZipFile.OpenRead(package);
+        var nuspec = zip.GetEntry("SecretChat.Chat.nuspec");
+        Assert.NotNull(nuspec);
+        XElement metadata;
+        using (var stream = nuspec.Open())
+            metadata = XDocument.Load(stream).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
+
+        Assert.Equal("SecretChat.Chat", Text(metadata, "id"));
+        var description = Text(metadata, "description");
+        Assert.False(string.IsNullOrWhiteSpace(description));
+        Assert.NotEqual("Package Description", description);
+        Assert.False(string.IsNullOrWhiteSpace(Text(metadata, "authors")));
+
+        var license = Child(metadata, "license");
+        Assert.Equal("expression", (string?)license.Attribute("type"));
+        Assert.Equal("MIT", license.Value);
+
+        Assert.Equal("README.md", Text(metadata, "readme"));
+        var readme = zip.GetEntry("README.md");
+        Assert.NotNull(readme);
+        Assert.True(readme.Length > 0);
+
+        var repository = Child(metadata, "repository");
+        Assert.Equal("git", (string?)repository.Attribute("type"));
+        Assert.Equal(CanonicalRepository, (string?)repository.Attribute("url"));
+        Assert.False(string.IsNullOrEmpty((string?)repository.Attribute("commit")));
+
+        Assert.NotNull(zip.GetEntry("lib/net10.0/SecretChat.Chat.xml"));
+
+        var dependencies = metadata.Descendants().Where(e => e.Name.LocalName == "dependency")
+            .Select(e => (string)e.Attribute("id")!).ToList();
+        Assert.Contains("SecretChat.Signaling", dependencies);
+        Assert.DoesNotContain(dependencies, id => ProgramOnlyPackagePrefixes.Any(prefix => id.StartsWith(prefix, StringComparison.Ordinal)));
+    }
+
+    private static XElement Child(XElement parent, string name) =>
+        parent.Elements().SingleOrDefault(e => e.Name.LocalName == name)
+        ?? throw new Xunit.Sdk.XunitException($"The nuspec has no <{name}>.");
+
+    private static string Text(XElement parent, string name) => Child(parent, name).Value;
+
+    private static async Task PackAsync(string project, string outputFolder)
+    {
+        var configuration = typeof(PackageTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Single(a => a.Key == "SecretChat.Packaging.Tests.Configuration").Value!;
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { "pack", project, "--no-build", "-c", configuration, "-o", outputFolder, "-nologo", "-v", "q" })
+            start.ArgumentList.Add(argument);
+        // The test host runs under an MSBuild that may have set these; the child picks its own SDK.
+        foreach (var name in new[] { "MSBuildExtensionsPath", "MSBUILD_EXE_PATH", "MSBuildSDKsPath", "MSBuildLoadMicrosoftTargetsReadOnly" })
+            start.Environment.Remove(name);
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(PackTimeout);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"dotnet pack {project} did not finish within {PackTimeout}.");
+        }
+
+        var log = await stdout + await stderr;
+        Assert.True(process.ExitCode == 0, $"dotnet pack {project} exited with {process.ExitCode}:\n{log}");
+        Assert.DoesNotContain("warning", log, StringComparison.OrdinalIgnoreCase);
+    }
+}
