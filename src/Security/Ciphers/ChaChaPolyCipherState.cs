@@ -7,6 +7,7 @@ namespace SecretChat.Security.Ciphers;
 /// </summary>
 public sealed class ChaChaPolyCipherState : AeadCipherState
 {
+    /// <summary>Bytes in a ChaCha20-Poly1305 key.</summary>
     public const int KeySize = ChaCha20Poly1305Aead.KeySize;
 
     /// <param name="key">32 bytes; copied, so the caller may wipe its own copy at once.</param>

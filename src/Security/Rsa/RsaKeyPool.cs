@@ -31,6 +31,7 @@ public sealed class RsaKeyPool : IDisposable
     /// <summary>One pool for the whole process, used by <see cref="RsaSecurity"/> unless it is given another. Never disposed.</summary>
     public static RsaKeyPool Shared => s_shared.Value;
 
+    /// <summary>How many key pairs the pool keeps ready.</summary>
     public int Capacity { get; }
 
     /// <summary>How many key pairs are ready now.</summary>
