@@ -95,5 +95,6 @@ public sealed class TcpFrameListener : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
+    /// <c>TCP listener on ADDRESS:PORT</c>, for logs.
     public override string ToString() => $"TCP listener on {LocalEndPoint}";
 }
