@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Reflection;
+using System.Reflection.Metadata;
+using System.Text;
 using System.Xml.Linq;
 
 namespace SecretChat.Packaging.Tests;
@@ -13,20 +15,24 @@ public sealed class PackageTests
 {
     private const string CanonicalRepository = "https://github.com/secretchat/secretchat";
 
+    // The kind of the portable PDB record that holds the SourceLink map (the Portable PDB specification).
+    private static readonly Guid SourceLinkKind = new("CC110556-A091-4D38-9FEC-25AB9A351A6A");
+
     // Packing starts an MSBuild in another process; on a loaded two-core machine that alone takes tens of seconds.
     private static readonly TimeSpan PackTimeout = TimeSpan.FromMinutes(3);
 
     private static readonly string[] ProgramOnlyPackagePrefixes = ["System.CommandLine", "Spectre.Console", "Microsoft.Extensions."];
 
     [Fact]
-    public async Task ChatPackage_Packed_CarriesMetadataAndNoProgramDependency()
+    public async Task ChatPackage_Packed_CarriesMetadataSymbolsAndNoProgramDependency()
     {
         using var output = new TempDirectory("secretchat-pack-");
 
         await PackAsync(Path.Combine(TestPaths.RepositoryRoot, "src", "App", "Chat", "SecretChat.Chat.csproj"), output.Path);
 
         var package = Assert.Single(Directory.GetFiles(output.Path, "SecretChat.Chat.*.nupkg"));
-        Assert.Single(Directory.GetFiles(output.Path, "SecretChat.Chat.*.snupkg"));
+        var symbols = Assert.Single(Directory.GetFiles(output.Path, "SecretChat.Chat.*.snupkg"));
+        Assert.Contains("\"documents\"", ReadSourceLink(symbols, "lib/net10.0/SecretChat.Chat.pdb"), StringComparison.Ordinal);
         using var zip = ZipFile.OpenRead(package);
         var nuspec = zip.GetEntry("SecretChat.Chat.nuspec");
         Assert.NotNull(nuspec);
@@ -60,6 +66,26 @@ public sealed class PackageTests
             .Select(e => (string)e.Attribute("id")!).ToList();
         Assert.Contains("SecretChat.Signaling", dependencies);
         Assert.DoesNotContain(dependencies, id => ProgramOnlyPackagePrefixes.Any(prefix => id.StartsWith(prefix, StringComparison.Ordinal)));
+    }
+
+    /// <summary>The SourceLink map in a symbol package's portable PDB (throws when there is none).</summary>
+    private static string ReadSourceLink(string symbolPackage, string pdbEntry)
+    {
+        using var zip = ZipFile.OpenRead(symbolPackage);
+        var entry = zip.GetEntry(pdbEntry) ?? throw new Xunit.Sdk.XunitException($"{symbolPackage} has no {pdbEntry}.");
+        var pdb = new MemoryStream();
+        using (var stream = entry.Open())
+            stream.CopyTo(pdb);
+        pdb.Position = 0;
+        using var provider = MetadataReaderProvider.FromPortablePdbStream(pdb);
+        var reader = provider.GetMetadataReader();
+        foreach (var handle in reader.GetCustomDebugInformation(EntityHandle.ModuleDefinition))
+        {
+            var information = reader.GetCustomDebugInformation(handle);
+            if (reader.GetGuid(information.Kind) == SourceLinkKind)
+                return Encoding.UTF8.GetString(reader.GetBlobBytes(information.Value));
+        }
+        throw new Xunit.Sdk.XunitException($"{pdbEntry} in {symbolPackage} has no SourceLink map.");
     }
 
     private static XElement Child(XElement parent, string name) =>
