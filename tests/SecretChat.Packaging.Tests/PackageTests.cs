@@ -8,8 +8,9 @@ using System.Xml.Linq;
 namespace SecretChat.Packaging.Tests;
 
 /// <summary>
-/// Packs the chat library as its users get it (<c>dotnet pack --no-build</c> of the build these tests run against)
-/// and reads the package's manifest: the metadata a package page shows, and no dependency of the program.
+/// Packs each library as its users get it (<c>dotnet pack --no-build</c> of the build these tests run against) and
+/// reads the package: the metadata a package page shows, the symbols with their SourceLink map, and no dependency
+/// of the program.
 /// </summary>
 public sealed class PackageTests
 {
@@ -23,24 +24,41 @@ public sealed class PackageTests
 
     private static readonly string[] ProgramOnlyPackagePrefixes = ["System.CommandLine", "Spectre.Console", "Microsoft.Extensions."];
 
-    [Fact]
-    public async Task ChatPackage_Packed_CarriesMetadataSymbolsAndNoProgramDependency()
+    // The one exception: SecretChat.Signaling takes an optional ILogger, the logging abstraction libraries share
+    // (no implementation, no configuration). The chat library itself depends on no Microsoft.Extensions package.
+    private static readonly Dictionary<string, string[]> AllowedExtensions = new()
+    {
+        ["SecretChat.Signaling"] = ["Microsoft.Extensions.Logging.Abstractions"],
+    };
+
+    public static TheoryData<string, string> Libraries => new()
+    {
+        { "SecretChat.Framing", "src/Framing/SecretChat.Framing.csproj" },
+        { "SecretChat.Transport", "src/Transport/SecretChat.Transport.csproj" },
+        { "SecretChat.Security", "src/Security/SecretChat.Security.csproj" },
+        { "SecretChat.Signaling", "src/Signaling/SecretChat.Signaling.csproj" },
+        { "SecretChat.Chat", "src/App/Chat/SecretChat.Chat.csproj" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Libraries))]
+    public async Task Package_Packed_CarriesMetadataSymbolsAndNoProgramDependency(string id, string project)
     {
         using var output = new TempDirectory("secretchat-pack-");
 
-        await PackAsync(Path.Combine(TestPaths.RepositoryRoot, "src", "App", "Chat", "SecretChat.Chat.csproj"), output.Path);
+        await PackAsync(Path.Combine(TestPaths.RepositoryRoot, project), output.Path);
 
-        var package = Assert.Single(Directory.GetFiles(output.Path, "SecretChat.Chat.*.nupkg"));
-        var symbols = Assert.Single(Directory.GetFiles(output.Path, "SecretChat.Chat.*.snupkg"));
-        Assert.Contains("\"documents\"", ReadSourceLink(symbols, "lib/net10.0/SecretChat.Chat.pdb"), StringComparison.Ordinal);
+        var package = Assert.Single(Directory.GetFiles(output.Path, id + ".*.nupkg"));
+        var symbols = Assert.Single(Directory.GetFiles(output.Path, id + ".*.snupkg"));
+        Assert.Contains("\"documents\"", ReadSourceLink(symbols, $"lib/net10.0/{id}.pdb"), StringComparison.Ordinal);
         using var zip = ZipFile.OpenRead(package);
-        var nuspec = zip.GetEntry("SecretChat.Chat.nuspec");
+        var nuspec = zip.GetEntry(id + ".nuspec");
         Assert.NotNull(nuspec);
         XElement metadata;
         using (var stream = nuspec.Open())
             metadata = XDocument.Load(stream).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
 
-        Assert.Equal("SecretChat.Chat", Text(metadata, "id"));
+        Assert.Equal(id, Text(metadata, "id"));
         var description = Text(metadata, "description");
         Assert.False(string.IsNullOrWhiteSpace(description));
         Assert.NotEqual("Package Description", description);
@@ -60,12 +78,22 @@ public sealed class PackageTests
         Assert.Equal(CanonicalRepository, (string?)repository.Attribute("url"));
         Assert.False(string.IsNullOrEmpty((string?)repository.Attribute("commit")));
 
-        Assert.NotNull(zip.GetEntry("lib/net10.0/SecretChat.Chat.xml"));
+        Assert.NotNull(zip.GetEntry($"lib/net10.0/{id}.xml"));
 
         var dependencies = metadata.Descendants().Where(e => e.Name.LocalName == "dependency")
             .Select(e => (string)e.Attribute("id")!).ToList();
-        Assert.Contains("SecretChat.Signaling", dependencies);
-        Assert.DoesNotContain(dependencies, id => ProgramOnlyPackagePrefixes.Any(prefix => id.StartsWith(prefix, StringComparison.Ordinal)));
+        var allowed = AllowedExtensions.GetValueOrDefault(id, []);
+        Assert.DoesNotContain(dependencies, dependency => !allowed.Contains(dependency)
+            && ProgramOnlyPackagePrefixes.Any(prefix => dependency.StartsWith(prefix, StringComparison.Ordinal)));
+        if (id == "SecretChat.Chat")
+        {
+            // The chat library depends on the lower layers, Rx and Pipelines, and nothing else (issue 23).
+            Assert.Contains("SecretChat.Signaling", dependencies);
+            Assert.All(dependencies, dependency => Assert.True(
+                dependency.StartsWith("SecretChat.", StringComparison.Ordinal)
+                || dependency is "System.Reactive" or "System.IO.Pipelines" or "Pipelines.Sockets.Unofficial",
+                $"SecretChat.Chat depends on {dependency}"));
+        }
     }
 
     /// <summary>The SourceLink map in a symbol package's portable PDB (throws when there is none).</summary>
