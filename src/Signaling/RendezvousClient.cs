@@ -39,7 +39,7 @@ public sealed class RendezvousClient : IDisposable
     private bool _disposed;
 
     /// <summary>A client of the signaling server at <paramref name="server"/>, sending through <paramref name="send"/>; feed it the datagrams that arrive from the server.</summary>
-    /// <param name="send">Sends one datagram; the client does not keep the buffer after the call.</param>
+    /// <param name="send">Sends one datagram to the server: the owner of the socket implements it.</param>
     /// <param name="server">The signaling server's address.</param>
     /// <param name="scheduler">Times retransmissions, keepalives and timeouts.</param>
     /// <param name="options">Timings; the defaults when null.</param>

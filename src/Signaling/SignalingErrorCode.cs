@@ -3,9 +3,7 @@ namespace SecretChat.Signaling;
 /// <summary>Why the server refused a packet (the Error packet's code byte).</summary>
 public enum SignalingErrorCode : byte
 {
-    /// <summary>
-    /// The packet was well-formed but its content is not acceptable (for example a room name with control characters).
-    /// </summary>
+    /// <summary>The packet was well-formed but asks for more than the server allows (too many host candidates).</summary>
     BadRequest = 1,
     /// <summary>The room already holds two peers.</summary>
     RoomFull = 2,

@@ -64,7 +64,7 @@ public sealed class SignalingServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops serving: closes the socket, waits for the receive loop to end and drops every room. Idempotent.
+    /// Stops serving: closes the socket, waits for the receive loop to end and stops the room sweep. Idempotent.
     /// </summary>
     public async ValueTask DisposeAsync()
     {

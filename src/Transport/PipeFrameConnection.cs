@@ -34,8 +34,8 @@ public partial class PipeFrameConnection : IFrameConnection
     private int _transportClosed;
 
     /// <summary>
-    /// A frame connection over <paramref name="transport"/>, which it owns from now on: disposing the connection completes
-    /// both sides of the pipe.
+    /// A frame connection over <paramref name="transport"/>, which it owns from now on: disposal completes the pipe's
+    /// output and stops reading its input.
     /// </summary>
     /// <param name="transport">The byte stream, as a duplex pipe (for example over a socket or a <c>NetworkStream</c>).</param>
     /// <param name="options">Frame size limit, close timeout and scheduler; <see cref="FrameConnectionOptions.Default"/> when null.</param>

@@ -196,7 +196,8 @@ public sealed class ChatSession : IChat
     }
 
     /// <summary>
-    /// Ends the session at once (as a local close, without telling the peer) and waits until the channel is disposed.
+    /// Ends the session at once, with no Close envelope and no wait for acknowledgements: completes sending, disposes
+    /// the channel and returns when that is done.
     /// </summary>
     public async ValueTask DisposeAsync()
     {

@@ -166,7 +166,7 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
         }
     }
 
-    /// <summary>What the channel has received, delivered, sent and dropped so far (live counters).</summary>
+    /// <summary>A snapshot of what the channel has received, delivered, sent and dropped so far.</summary>
     public DatagramStatistics Statistics
     {
         get

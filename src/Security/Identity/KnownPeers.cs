@@ -63,7 +63,7 @@ public sealed class KnownPeers
     /// Compares <paramref name="key"/> with the key pinned for <paramref name="peerName"/> (in constant time) and changes
     /// nothing: new, match or changed, with the pinned key and whether it was verified.
     /// </summary>
-    /// <exception cref="ArgumentException">The name or the key is empty or not valid.</exception>
+    /// <exception cref="ArgumentException">The name or the key is null or empty.</exception>
     public PeerCheck Check(string peerName, ReadOnlySpan<byte> key)
     {
         CheckName(peerName);

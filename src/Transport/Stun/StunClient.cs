@@ -22,7 +22,7 @@ public sealed class StunClient
     private readonly Lock _gate = new();
 
     /// <summary>A client that sends through <paramref name="send"/> and times retransmissions on <paramref name="scheduler"/>.</summary>
-    /// <param name="send">Sends one datagram to a server; the client does not keep the buffer after the call.</param>
+    /// <param name="send">Sends one datagram to a server: the owner of the socket implements it.</param>
     /// <param name="scheduler">Runs the retransmission and transaction timers.</param>
     /// <param name="options">Retransmission timing; the defaults of RFC 8489 when null.</param>
     /// <exception cref="ArgumentNullException"><paramref name="send"/> or <paramref name="scheduler"/> is null.</exception>
