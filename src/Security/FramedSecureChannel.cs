@@ -178,8 +178,8 @@ public sealed class FramedSecureChannel : ISecureChannel
     }
 
     /// <summary>
-    /// Disposes the connection and wipes the session's keys; a pending <see cref="Established"/> fails with <see
-    /// cref="ObjectDisposedException"/>.
+    /// Disposes the connection and wipes the session's keys; a pending <see cref="Established"/> fails with
+    /// <see cref="ObjectDisposedException"/>.
     /// </summary>
     public async ValueTask DisposeAsync()
     {

@@ -65,7 +65,7 @@ public readonly record struct HostPort : IParsable<HostPort>
         ? new IPEndPoint(address, Port)
         : new DnsEndPoint(Host, Port);
 
-    /// <c>HOST:PORT</c>, with an IPv6 address in brackets; <see cref="Parse(string)"/> reads it back.
+    /// <summary><c>HOST:PORT</c>, with an IPv6 address in brackets; <see cref="Parse(string)"/> reads it back.</summary>
     public override string ToString() =>
         IPAddress.TryParse(Host, out var address) && address.AddressFamily == AddressFamily.InterNetworkV6
             ? $"[{Host}]:{Port.ToString(CultureInfo.InvariantCulture)}"

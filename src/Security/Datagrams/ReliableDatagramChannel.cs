@@ -36,6 +36,7 @@ public sealed class ReliableDatagramChannel : ISecureChannel
     private int _subscribed;
     private int _disposed;
 
+    /// <summary>Reliable, ordered messages over <paramref name="datagrams"/>, which the channel owns from now on.</summary>
     /// <param name="datagrams">The sealed datagram channel, already wired to its socket.</param>
     /// <param name="options">Reliability settings; the payload size is fitted to one sealed datagram.</param>
     /// <param name="scheduler">The clock for every timer.</param>

@@ -21,6 +21,7 @@ public sealed class RsaKeyPool : IDisposable
     private bool _refilling;
     private bool _disposed;
 
+    /// <summary>A pool that keeps <paramref name="capacity"/> one-time RSA key pairs ready; it starts empty.</summary>
     /// <param name="capacity">How many key pairs to keep ready (at least 1).</param>
     public RsaKeyPool(int capacity = 1)
     {

@@ -15,7 +15,7 @@ public sealed class SimulatedEndpoint
         Name = name;
     }
 
-    /// <c>A</c> or <c>B</c>, for messages and logs.
+    /// <summary><c>A</c> or <c>B</c>, for messages and logs.</summary>
     public string Name { get; }
 
     /// <summary>The other end.</summary>

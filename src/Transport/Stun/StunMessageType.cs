@@ -48,7 +48,7 @@ public readonly record struct StunMessageType
         return new StunMessageType(method, @class);
     }
 
-    /// <c>Binding Request</c> and the like; other methods in hexadecimal.
+    /// <summary><c>Binding Request</c> and the like; other methods in hexadecimal.</summary>
     public override string ToString() =>
         Method == BindingMethod
             ? $"Binding {Class}"

@@ -15,6 +15,7 @@ public sealed class UdpStunClient : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _receiveLoop;
 
+    /// <summary>A STUN client that sends from <paramref name="socket"/> and reads its answers from it.</summary>
     /// <param name="socket">A bound UDP socket (bind to port 0 for any free port).</param>
     /// <param name="scheduler">Drives retransmissions; null means <see cref="DefaultScheduler.Instance"/>.</param>
     /// <param name="options">Retransmission settings; null means the RFC defaults.</param>

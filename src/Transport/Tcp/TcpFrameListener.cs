@@ -95,6 +95,6 @@ public sealed class TcpFrameListener : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    /// <c>TCP listener on ADDRESS:PORT</c>, for logs.
+    /// <summary><c>TCP listener on ADDRESS:PORT</c>, for logs.</summary>
     public override string ToString() => $"TCP listener on {LocalEndPoint}";
 }
