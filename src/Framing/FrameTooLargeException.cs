@@ -6,6 +6,9 @@ namespace SecretChat.Framing;
 /// </summary>
 public sealed class FrameTooLargeException : MalformedFrameException
 {
+    /// <summary>Creates the exception for a header that announced <paramref name="declaredLength"/> bytes when at most <paramref name="limit"/> are accepted.</summary>
+    /// <param name="declaredLength">The payload length the header announced, in bytes.</param>
+    /// <param name="limit">The largest payload this side accepts, in bytes.</param>
     public FrameTooLargeException(long declaredLength, int limit)
         : base($"the peer announced a frame of {declaredLength} bytes; the limit is {limit}")
     {

@@ -8,11 +8,16 @@ namespace SecretChat.Framing;
 /// </remarks>
 public class MalformedFrameException : IOException
 {
+    /// <summary>Creates the exception with <paramref name="message"/>: what was wrong with the bytes, in one sentence.</summary>
+    /// <param name="message">What was wrong with the bytes, in one sentence.</param>
     public MalformedFrameException(string message)
         : base(message)
     {
     }
 
+    /// <summary>Creates the exception with <paramref name="message"/> and the error that revealed the malformed bytes.</summary>
+    /// <param name="message">What was wrong with the bytes, in one sentence.</param>
+    /// <param name="innerException">The error that revealed it (a decoder's exception), or <see langword="null"/>.</param>
     public MalformedFrameException(string message, Exception? innerException)
         : base(message, innerException)
     {

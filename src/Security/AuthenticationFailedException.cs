@@ -8,6 +8,9 @@ namespace SecretChat.Security;
 /// </summary>
 public sealed class AuthenticationFailedException : CryptographicException
 {
+    /// <summary>
+    /// Creates the exception; its message says the session was closed because a frame failed authentication.
+    /// </summary>
     public AuthenticationFailedException()
         : base("A frame from the peer failed authentication (modified, replayed, reordered or truncated); the session was closed.")
     {

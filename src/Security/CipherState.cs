@@ -74,5 +74,6 @@ public abstract class CipherState : IDisposable
 /// <summary>The nonce counter reached its limit; the session must end (nonces never wrap).</summary>
 public sealed class NonceExhaustedException : InvalidOperationException
 {
+    /// <summary>Creates the exception; its message says the session must be re-established.</summary>
     public NonceExhaustedException() : base("The session has used every nonce of its key and must be re-established.") { }
 }

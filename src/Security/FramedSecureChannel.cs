@@ -22,6 +22,19 @@ public sealed class FramedSecureChannel : ISecureChannel
     private int _subscribed;
     private SecureSession? _session;
 
+    /// <summary>
+    /// A channel that runs <paramref name="security"/>'s handshake over <paramref name="connection"/> once
+    /// <see cref="Messages"/> is subscribed, then seals every frame. It owns the connection: disposing the channel disposes it.
+    /// </summary>
+    /// <param name="connection">The framed stream; owned by the channel from now on.</param>
+    /// <param name="security">The module whose handshake and ciphers protect the stream.</param>
+    /// <param name="role">Whether this side starts the handshake.</param>
+    /// <param name="handshakeTimeout">How long the peer may take to complete the handshake.</param>
+    /// <param name="scheduler">Times the handshake; the default scheduler when null.</param>
+    /// <param name="transport">What carries the frames, for <see cref="Transport"/>.</param>
+    /// <param name="maxFrameSize">The largest frame, in bytes, at least 64; a message may use it less the 16-byte tag.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="connection"/> or <paramref name="security"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxFrameSize"/> is below 64.</exception>
     public FramedSecureChannel(
         IFrameConnection connection,
         ISecurityModule security,
@@ -57,16 +70,22 @@ public sealed class FramedSecureChannel : ISecureChannel
         });
     }
 
+    /// <inheritdoc/>
     public IObservable<ReadOnlySequence<byte>> Messages { get; }
 
+    /// <inheritdoc/>
     public Task<SecureSession> Established => _established.Task;
 
+    /// <inheritdoc/>
     public EndPoint? RemoteEndPoint => _connection.RemoteEndPoint;
 
+    /// <inheritdoc/>
     public TransportKind Transport { get; }
 
+    /// <summary>Always <see cref="PathKind.Direct"/>: a stream has one path.</summary>
     public PathKind Path => PathKind.Direct;
 
+    /// <inheritdoc/>
     public int MaxMessageSize { get; }
 
     /// <remarks>
@@ -144,6 +163,7 @@ public sealed class FramedSecureChannel : ISecureChannel
         }
     }
 
+    /// <inheritdoc/>
     public async ValueTask CompleteAsync()
     {
         await _sendGate.WaitAsync().ConfigureAwait(false);
@@ -157,6 +177,10 @@ public sealed class FramedSecureChannel : ISecureChannel
         }
     }
 
+    /// <summary>
+    /// Disposes the connection and wipes the session's keys; a pending <see cref="Established"/> fails with
+    /// <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         _established.TrySetException(new ObjectDisposedException(nameof(FramedSecureChannel)));

@@ -6,6 +6,14 @@ namespace SecretChat.Security;
 /// </summary>
 public sealed class SecureSession : IDisposable
 {
+    /// <summary>A session over two cipher states, which it owns from now on: disposing the session disposes them.</summary>
+    /// <param name="module">The module whose handshake made the session.</param>
+    /// <param name="sender">Seals what this side sends.</param>
+    /// <param name="receiver">Opens what the peer sends.</param>
+    /// <param name="handshakeHash">The transcript hash; kept, not copied.</param>
+    /// <param name="localStaticKey">This side's long-term public key, or empty; kept, not copied.</param>
+    /// <param name="remoteStaticKey">The peer's authenticated long-term public key, or empty; kept, not copied.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="module"/>, <paramref name="sender"/> or <paramref name="receiver"/> is null.</exception>
     public SecureSession(
         SecurityModuleInfo module,
         CipherState sender,
@@ -46,6 +54,7 @@ public sealed class SecureSession : IDisposable
     /// <summary>False when the module protects nothing (pseudo): nothing is secret then.</summary>
     public bool IsConfidential => Module.IsConfidential;
 
+    /// <summary>Wipes both cipher states' keys.</summary>
     public void Dispose()
     {
         Sender.Dispose();

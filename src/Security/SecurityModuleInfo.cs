@@ -31,6 +31,7 @@ public sealed record SecurityModuleInfo
 
     private static readonly SearchValues<char> IdCharacters = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789._-");
 
+    /// <summary>Describes a module: the identifier the handshake negotiates, the name people read, and what it protects.</summary>
     /// <param name="id">The protocol identifier: 1 to 32 characters of lower-case ASCII letters, digits, '.', '_' and '-'.</param>
     /// <param name="displayName">What a person reads, for example "Noise XX".</param>
     /// <param name="capabilities">What the module protects.</param>

@@ -9,7 +9,9 @@ namespace SecretChat.Signaling;
 /// </summary>
 public readonly record struct PeerId(ulong Value)
 {
+    /// <summary>A fresh id from the cryptographic random number generator.</summary>
     public static PeerId New() => new(BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)));
 
+    /// <summary>The id as 16 lowercase hexadecimal digits.</summary>
     public override string ToString() => Value.ToString("x16", CultureInfo.InvariantCulture);
 }

@@ -7,6 +7,8 @@ namespace SecretChat.Signaling;
 /// </summary>
 public enum PeerRole : byte
 {
+    /// <summary>Sends the first handshake message: the second peer to join the room.</summary>
     Initiator = 1,
+    /// <summary>Waits for the first handshake message: the first peer to join the room.</summary>
     Responder = 2,
 }

@@ -38,6 +38,14 @@ public sealed class RendezvousClient : IDisposable
     private Membership? _membership;
     private bool _disposed;
 
+    /// <summary>A client of the signaling server at <paramref name="server"/>, sending through <paramref name="send"/>; feed it the datagrams that arrive from the server.</summary>
+    /// <param name="send">Sends one datagram to the server: the owner of the socket implements it.</param>
+    /// <param name="server">The signaling server's address.</param>
+    /// <param name="scheduler">Times retransmissions, keepalives and timeouts.</param>
+    /// <param name="options">Timings; the defaults when null.</param>
+    /// <param name="logger">Where the client logs; nothing is logged when null.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="send"/>, <paramref name="server"/> or <paramref name="scheduler"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> holds an invalid value.</exception>
     public RendezvousClient(SendDatagram send, IPEndPoint server, IScheduler scheduler, RendezvousClientOptions? options = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(send);
@@ -52,6 +60,7 @@ public sealed class RendezvousClient : IDisposable
         _logger = logger ?? NullLogger.Instance;
     }
 
+    /// <summary>The signaling server's address.</summary>
     public IPEndPoint Server { get; }
 
     /// <summary>The id this client registers with (new for every client).</summary>
@@ -259,6 +268,10 @@ public sealed class RendezvousClient : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// Stops the timers, fails a pending registration with <see cref="ObjectDisposedException"/> and completes the
+    /// relay streams. Idempotent.
+    /// </summary>
     public void Dispose()
     {
         Attempt? attempt;

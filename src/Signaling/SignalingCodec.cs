@@ -27,9 +27,13 @@ namespace SecretChat.Signaling;
 /// </summary>
 public static class SignalingCodec
 {
+    /// <summary>The version byte this codec writes and reads.</summary>
     public const byte Version = 1;
+    /// <summary>The longest room name, in bytes of UTF-8.</summary>
     public const int MaxRoomBytes = 64;
+    /// <summary>The most host candidates one packet carries.</summary>
     public const int MaxCandidates = 16;
+    /// <summary>The longest reason of an Error packet, in bytes of UTF-8.</summary>
     public const int MaxReasonBytes = 200;
 
     /// <summary>Largest relayed payload: one session datagram (at most 1200 bytes: docs/PROTOCOL.md, UDP packets).</summary>
@@ -93,6 +97,8 @@ public static class SignalingCodec
         }
     }
 
+    /// <summary>Encodes <paramref name="packet"/> into a new array the caller owns.</summary>
+    /// <exception cref="ArgumentException">A field is out of range (room length, candidate count, reason length).</exception>
     public static byte[] Encode(SignalingPacket packet)
     {
         var buffer = new ArrayBufferWriter<byte>(64);

@@ -5,18 +5,21 @@ namespace SecretChat.Signaling;
 /// <summary>One signaling datagram; see <see cref="SignalingCodec"/> for the layouts.</summary>
 public abstract record SignalingPacket
 {
+    /// <summary>The packet's first byte, which tells the layout of the rest.</summary>
     public abstract SignalingPacketType Type { get; }
 }
 
 /// <summary>Client → server: join <paramref name="Room"/>. Sent again unchanged until answered (idempotent).</summary>
 public sealed record RegisterPacket(string Room, PeerId Peer, IReadOnlyList<IPEndPoint> HostCandidates) : SignalingPacket
 {
+    /// <inheritdoc/>
     public override SignalingPacketType Type => SignalingPacketType.Register;
 }
 
 /// <summary>Server → client: you are in the room, waiting for the second peer; this is the address the server sees you at.</summary>
 public sealed record RegisteredPacket(PeerId Peer, IPEndPoint ReflexiveAddress) : SignalingPacket
 {
+    /// <inheritdoc/>
     public override SignalingPacketType Type => SignalingPacketType.Registered;
 }
 
@@ -33,18 +36,21 @@ public sealed record PeerInfoPacket(
     IPEndPoint OtherReflexiveAddress,
     IReadOnlyList<IPEndPoint> OtherHostCandidates) : SignalingPacket
 {
+    /// <inheritdoc/>
     public override SignalingPacketType Type => SignalingPacketType.PeerInfo;
 }
 
 /// <summary>Server → client: refused, with a sentence a person can read. <paramref name="Peer"/> is zero when unknown.</summary>
 public sealed record ErrorPacket(PeerId Peer, SignalingErrorCode Code, string Reason) : SignalingPacket
 {
+    /// <inheritdoc/>
     public override SignalingPacketType Type => SignalingPacketType.Error;
 }
 
 /// <summary>Client → server: I am done with this room (connected, or giving up).</summary>
 public sealed record LeavePacket(string Room, PeerId Peer) : SignalingPacket
 {
+    /// <inheritdoc/>
     public override SignalingPacketType Type => SignalingPacketType.Leave;
 }
 
@@ -55,6 +61,7 @@ public sealed record LeavePacket(string Room, PeerId Peer) : SignalingPacket
 /// </summary>
 public sealed record KeepAlivePacket(string Room, PeerId Peer, bool Matched = false) : SignalingPacket
 {
+    /// <inheritdoc/>
     public override SignalingPacketType Type => SignalingPacketType.KeepAlive;
 }
 
@@ -65,11 +72,13 @@ public sealed record KeepAlivePacket(string Room, PeerId Peer, bool Matched = fa
 /// </summary>
 public sealed record RelayPacket(string Room, PeerId Peer, ReadOnlyMemory<byte> Payload) : SignalingPacket
 {
+    /// <inheritdoc/>
     public override SignalingPacketType Type => SignalingPacketType.Relay;
 }
 
 /// <summary>Server → client: a datagram the other peer (<paramref name="From"/>) asked the server to relay.</summary>
 public sealed record RelayedPacket(PeerId From, ReadOnlyMemory<byte> Payload) : SignalingPacket
 {
+    /// <inheritdoc/>
     public override SignalingPacketType Type => SignalingPacketType.Relayed;
 }

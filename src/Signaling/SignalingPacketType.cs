@@ -6,12 +6,20 @@ namespace SecretChat.Signaling;
 /// </summary>
 public enum SignalingPacketType : byte
 {
+    /// <summary>Client to server: join a room (<see cref="RegisterPacket"/>).</summary>
     Register = 0x40,
+    /// <summary>Server to client: in the room, waiting for the other peer (<see cref="RegisteredPacket"/>).</summary>
     Registered = 0x41,
+    /// <summary>Server to both clients: the other peer's candidates and when to punch (<see cref="PeerInfoPacket"/>).</summary>
     PeerInfo = 0x42,
+    /// <summary>Server to client: refused, with a reason (<see cref="ErrorPacket"/>).</summary>
     Error = 0x43,
+    /// <summary>Client to server: done with the room (<see cref="LeavePacket"/>).</summary>
     Leave = 0x44,
+    /// <summary>Client to server: keeps the room and the NAT mapping alive (<see cref="KeepAlivePacket"/>).</summary>
     KeepAlive = 0x45,
+    /// <summary>Client to server: forward a sealed datagram to the other peer (<see cref="RelayPacket"/>).</summary>
     Relay = 0x46,
+    /// <summary>Server to client: a datagram the other peer asked the server to forward (<see cref="RelayedPacket"/>).</summary>
     Relayed = 0x47,
 }

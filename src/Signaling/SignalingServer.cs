@@ -26,8 +26,10 @@ public sealed class SignalingServer : IAsyncDisposable
         _receiveLoop = Task.Run(ReceiveLoopAsync);
     }
 
+    /// <summary>The address and port the server's socket is bound to (the port chosen, when 0 was asked for).</summary>
     public IPEndPoint LocalEndPoint { get; }
 
+    /// <summary>What the server has seen so far (live counters).</summary>
     public SignalingStatistics Statistics => _rendezvous.Statistics;
 
     /// <summary>Binds <paramref name="listen"/> (port 0 picks a free one) and starts serving.</summary>
@@ -61,6 +63,9 @@ public sealed class SignalingServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops serving: closes the socket, waits for the receive loop to end and stops the room sweep. Idempotent.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (_stop.IsCancellationRequested) return;

@@ -25,10 +25,13 @@ public sealed class SignalingStatistics
     private long _relayDisabled;
     private long _relayNotices;
 
+    /// <summary>Datagrams received on the server's socket, of every kind.</summary>
     public long DatagramsReceived => Interlocked.Read(ref _datagrams);
 
+    /// <summary>STUN Binding requests answered.</summary>
     public long StunRequestsAnswered => Interlocked.Read(ref _stunAnswered);
 
+    /// <summary>Signaling packets handled (Register, KeepAlive, Leave, Relay).</summary>
     public long SignalingPacketsHandled => Interlocked.Read(ref _signalingHandled);
 
     /// <summary>Datagrams dropped because they broke the STUN or signaling format.</summary>
@@ -37,18 +40,25 @@ public sealed class SignalingStatistics
     /// <summary>Well-formed datagrams the server does not take (responses, session packets, other protocols).</summary>
     public long UnexpectedDropped => Interlocked.Read(ref _unexpected);
 
+    /// <summary>Datagrams dropped because their source address sent too many.</summary>
     public long RateLimitedDropped => Interlocked.Read(ref _rateLimited);
 
+    /// <summary>Rooms opened by a first Register.</summary>
     public long RoomsCreated => Interlocked.Read(ref _roomsCreated);
 
+    /// <summary>Rooms removed after <see cref="SignalingServerOptions.RoomTtl"/> without traffic.</summary>
     public long RoomsExpired => Interlocked.Read(ref _roomsExpired);
 
+    /// <summary>Rooms whose two peers were sent each other's candidates.</summary>
     public long RoomsPaired => Interlocked.Read(ref _roomsPaired);
 
+    /// <summary>Registers refused because the room already held two peers.</summary>
     public long RefusedRoomFull => Interlocked.Read(ref _refusedRoomFull);
 
+    /// <summary>Datagrams the server's socket failed to send (answers and relayed datagrams).</summary>
     public long SendFailures => Interlocked.Read(ref _sendFailures);
 
+    /// <summary>Rooms open now.</summary>
     public int OpenRooms => Volatile.Read(ref _openRooms);
 
     /// <summary>Relay packets forwarded to the other peer of their room.</summary>
@@ -104,6 +114,7 @@ public sealed class SignalingStatistics
     internal void RelayNotice() => Interlocked.Increment(ref _relayNotices);
     internal void SetOpenRooms(int count) => Volatile.Write(ref _openRooms, count);
 
+    /// <summary>Every counter in one line, for logs.</summary>
     public override string ToString() =>
         $"datagrams {DatagramsReceived}, STUN answered {StunRequestsAnswered}, signaling {SignalingPacketsHandled}, " +
         $"malformed {MalformedDropped}, unexpected {UnexpectedDropped}, rate-limited {RateLimitedDropped}, " +

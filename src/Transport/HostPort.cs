@@ -13,6 +13,11 @@ namespace SecretChat.Transport;
 /// </remarks>
 public readonly record struct HostPort : IParsable<HostPort>
 {
+    /// <summary>A host and a port, checked.</summary>
+    /// <param name="host">A name or an address literal (IPv6 without brackets).</param>
+    /// <param name="port">0 to 65535.</param>
+    /// <exception cref="ArgumentException"><paramref name="host"/> is null, empty or white space.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="port"/> is outside 0 to 65535.</exception>
     public HostPort(string host, int port)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
@@ -25,6 +30,7 @@ public readonly record struct HostPort : IParsable<HostPort>
     /// <summary>A name, or an address literal (IPv6 without brackets).</summary>
     public string Host { get; }
 
+    /// <summary>The port, 0 to 65535 (0: any free port, for an address to listen on).</summary>
     public int Port { get; }
 
     /// <summary>Parses <c>HOST:PORT</c>; port 0 is allowed.</summary>
@@ -36,11 +42,17 @@ public readonly record struct HostPort : IParsable<HostPort>
     public static HostPort Parse(string text, bool allowPortZero) =>
         TryParse(text, allowPortZero, out var result, out var error) ? result : throw new FormatException(error);
 
+    /// <summary>Parses <c>HOST:PORT</c> for <see cref="IParsable{TSelf}"/>, as <see cref="Parse(string)"/> does; the provider is ignored.</summary>
+    /// <exception cref="FormatException">The text is not <c>HOST:PORT</c>; the message says why.</exception>
     public static HostPort Parse(string s, IFormatProvider? provider) => Parse(s);
 
+    /// <summary>Parses <c>HOST:PORT</c> (port 0 allowed); <see langword="false"/> when the text is not one.</summary>
     public static bool TryParse([NotNullWhen(true)] string? text, out HostPort result) =>
         TryParse(text, allowPortZero: true, out result, out _);
 
+    /// <summary>
+    /// Parses <c>HOST:PORT</c> (port 0 allowed) for <see cref="IParsable{TSelf}"/>; the provider is ignored.
+    /// </summary>
     public static bool TryParse([NotNullWhen(true)] string? s, IFormatProvider? provider, out HostPort result) =>
         TryParse(s, allowPortZero: true, out result, out _);
 
@@ -53,6 +65,7 @@ public readonly record struct HostPort : IParsable<HostPort>
         ? new IPEndPoint(address, Port)
         : new DnsEndPoint(Host, Port);
 
+    /// <summary><c>HOST:PORT</c>, with an IPv6 address in brackets; <see cref="Parse(string)"/> reads it back.</summary>
     public override string ToString() =>
         IPAddress.TryParse(Host, out var address) && address.AddressFamily == AddressFamily.InterNetworkV6
             ? $"[{Host}]:{Port.ToString(CultureInfo.InvariantCulture)}"

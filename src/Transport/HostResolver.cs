@@ -16,8 +16,10 @@ public interface IHostResolver
 /// <summary>The system's resolver (<see cref="Dns.GetHostAddressesAsync(string, CancellationToken)"/>); literals never reach it.</summary>
 public sealed class HostResolver : IHostResolver
 {
+    /// <summary>The resolver every component uses unless given another: the system's DNS.</summary>
     public static IHostResolver Default { get; } = new HostResolver();
 
+    /// <inheritdoc/>
     public async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(host);

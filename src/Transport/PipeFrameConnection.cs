@@ -33,6 +33,15 @@ public partial class PipeFrameConnection : IFrameConnection
     private int _disposed;
     private int _transportClosed;
 
+    /// <summary>
+    /// A frame connection over <paramref name="transport"/>, which it owns from now on: disposal completes the pipe's
+    /// output and stops reading its input.
+    /// </summary>
+    /// <param name="transport">The byte stream, as a duplex pipe (for example over a socket or a <c>NetworkStream</c>).</param>
+    /// <param name="options">Frame size limit, close timeout and scheduler; <see cref="FrameConnectionOptions.Default"/> when null.</param>
+    /// <param name="remoteEndPoint">The peer's address, for <see cref="Framing.IFrameConnection.RemoteEndPoint"/>, when known.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="transport"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> holds an invalid value.</exception>
     public PipeFrameConnection(IDuplexPipe transport, FrameConnectionOptions? options = null, EndPoint? remoteEndPoint = null)
     {
         ArgumentNullException.ThrowIfNull(transport);

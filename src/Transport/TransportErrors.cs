@@ -48,6 +48,10 @@ public static class TransportErrors
     public static IOException Unexpected(Exception error) => error as IOException
         ?? new IOException($"the connection failed: {error.Message}", error);
 
+    /// <summary>
+    /// The one-sentence error for a failed connect to <paramref name="endPoint"/>, by socket error (refused, timed out,
+    /// unreachable, ...).
+    /// </summary>
     public static TransportException ConnectFailed(EndPoint endPoint, SocketException error) => error.SocketErrorCode switch
     {
         SocketError.ConnectionRefused => new($"nothing is listening on {endPoint} (connection refused)", error),
@@ -58,9 +62,17 @@ public static class TransportErrors
         _ => new($"could not connect to {endPoint}: {error.Message}", error),
     };
 
+    /// <summary>
+    /// The one-sentence error for a host name that could not be resolved; <paramref name="error"/> is the resolver's,
+    /// if any.
+    /// </summary>
     public static TransportException ResolveFailed(string host, Exception? error) =>
         new($"could not resolve host '{host}'", error);
 
+    /// <summary>
+    /// The one-sentence error for a failed bind or listen on <paramref name="endPoint"/> (address in use, not ours,
+    /// permission).
+    /// </summary>
     public static TransportException ListenFailed(EndPoint endPoint, SocketException error) => error.SocketErrorCode switch
     {
         SocketError.AddressAlreadyInUse => new($"cannot listen on {endPoint}: the address is already in use", error),

@@ -8,7 +8,12 @@ namespace SecretChat.Chat;
 /// <summary>How a chat reaches its peer.</summary>
 public enum ChatTransport
 {
+    /// <summary>A TCP connection to <see cref="ChatOptions.EndPoint"/> (or a TCP listener on it).</summary>
     Tcp,
+    /// <summary>
+    /// A UDP session with <see cref="ChatOptions.EndPoint"/> (or a UDP listener on it), made reliable above the
+    /// datagrams.
+    /// </summary>
     Udp,
 
     /// <summary>UDP through both NATs: <see cref="ChatOptions.EndPoint"/> is the signaling server, <see cref="ChatOptions.Room"/> the meeting point.</summary>
@@ -21,6 +26,7 @@ public sealed record ChatOptions
     /// <summary>The default <see cref="Encryption"/>: the one home of this value (settings read it).</summary>
     public static SecurityModuleInfo DefaultEncryption => BuiltInModules.Noise;
 
+    /// <summary>How the chat reaches its peer; TCP unless set.</summary>
     public ChatTransport Transport { get; init; } = ChatTransport.Tcp;
 
     /// <summary><c>HOST:PORT</c> to connect to, or <c>ADDR:PORT</c> to listen on (port 0 picks a free one).</summary>

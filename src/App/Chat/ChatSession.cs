@@ -73,6 +73,7 @@ public sealed class ChatSession : IChat
         return chat;
     }
 
+    /// <inheritdoc/>
     public PathReport? ReportPath() => _channel.ReportPath();
 
     /// <summary>The longest text one message can carry: the channel's message size less the envelope header.</summary>
@@ -82,6 +83,7 @@ public sealed class ChatSession : IChat
     /// <remarks>A late subscriber receives <see cref="Chat.Connected"/> and the last <see cref="ChatEventHistory.RecentEventLimit"/> events first.</remarks>
     public IObservable<ChatEvent> Events => _events.Events;
 
+    /// <inheritdoc/>
     public Task Completion => _completion.Task;
 
     /// <summary>Completes when the peer has introduced itself and was accepted; fails with <see cref="ChatFailedException"/> otherwise.</summary>
@@ -100,6 +102,7 @@ public sealed class ChatSession : IChat
     /// <summary>The established session (null until the handshake completes).</summary>
     public SecureSession? Session => _channel.Established.IsCompletedSuccessfully ? _channel.Established.Result : null;
 
+    /// <inheritdoc/>
     public async ValueTask<ulong> SendAsync(string text, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -132,6 +135,7 @@ public sealed class ChatSession : IChat
         return id;
     }
 
+    /// <inheritdoc/>
     public async Task<bool> FinishAsync(CancellationToken cancellationToken = default)
     {
         try
@@ -175,6 +179,7 @@ public sealed class ChatSession : IChat
             return _unacknowledged.Count == 0;
     }
 
+    /// <inheritdoc/>
     public async ValueTask CloseAsync(string reason = "closed by the user")
     {
         lock (_gate)
@@ -190,6 +195,10 @@ public sealed class ChatSession : IChat
         Terminate(UserSentences.ClosedHere(reason), clean: true);
     }
 
+    /// <summary>
+    /// Ends the session at once, with no Close envelope and no wait for acknowledgements: completes sending, disposes
+    /// the channel and returns when that is done.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         Terminate(UserSentences.ClosedHere("closed"), clean: true);

@@ -11,6 +11,9 @@ public sealed record ChatSessionOptions
     /// <summary>How long a finishing side waits for the peer to close after both have finished.</summary>
     public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Decides whether the peer may chat once it has introduced itself; <see cref="AcceptAnyPeer"/> unless set.
+    /// </summary>
     public IPeerVerifier PeerVerifier { get; init; } = AcceptAnyPeer.Instance;
 
     /// <summary>The clock for every timeout (a <c>TestScheduler</c> in tests).</summary>

@@ -19,6 +19,7 @@ public interface IChatConnector
 /// <summary>A bound listener that hands out one session per peer that completes its handshake.</summary>
 public interface IChatListener : IAsyncDisposable
 {
+    /// <summary>The address and port the listener is bound to (the port chosen, when 0 was asked for).</summary>
     EndPoint LocalEndPoint { get; }
 
     /// <summary>
@@ -34,8 +35,13 @@ public interface IChatListener : IAsyncDisposable
 /// <summary>A session could not be opened; the message is one sentence meant for the user.</summary>
 public class ChatFailedException : Exception
 {
+    /// <summary>Creates the exception with <paramref name="message"/>, one sentence meant for the user.</summary>
+    /// <param name="message">Why the session could not be opened, in one sentence meant for the user.</param>
     public ChatFailedException(string message) : base(message) { }
 
+    /// <summary>Creates the exception with <paramref name="message"/> and the lower layer's error behind it.</summary>
+    /// <param name="message">Why the session could not be opened, in one sentence meant for the user.</param>
+    /// <param name="innerException">The lower layer's error behind it.</param>
     public ChatFailedException(string message, Exception innerException) : base(message, innerException) { }
 
     /// <summary>A lower layer's clause as a user's sentence (see <see cref="UserSentences.FromClause"/>).</summary>

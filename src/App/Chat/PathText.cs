@@ -12,6 +12,7 @@ namespace SecretChat.Chat;
 /// </summary>
 public static class PathText
 {
+    /// <summary>The JSON value of a transport: <c>tcp</c> or <c>udp</c>.</summary>
     public static string Name(TransportKind transport) => transport switch
     {
         TransportKind.Tcp => "tcp",
@@ -19,6 +20,7 @@ public static class PathText
         _ => transport.ToString().ToLowerInvariant(),
     };
 
+    /// <summary>The JSON value of a path: <c>direct</c> or <c>relay</c>.</summary>
     public static string Name(PathKind path) => path switch
     {
         PathKind.Direct => "direct",

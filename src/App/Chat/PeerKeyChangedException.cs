@@ -7,9 +7,12 @@ namespace SecretChat.Chat;
 public sealed class PeerKeyChangedException(string message, string peerName, byte[] presentedKey, string knownPeersPath)
     : ChatFailedException(message)
 {
+    /// <summary>The name of the peer whose key changed.</summary>
     public string PeerName { get; } = peerName;
 
+    /// <summary>The key the peer presented this time (not the pinned one), as <c>/trust</c> pins it.</summary>
     public byte[] PresentedKey { get; } = presentedKey;
 
+    /// <summary>The known-peers file that holds the pin, where <c>/trust</c> re-pins the key.</summary>
     public string KnownPeersPath { get; } = knownPeersPath;
 }

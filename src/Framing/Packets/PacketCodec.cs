@@ -21,14 +21,25 @@ public static class PacketCodec
     /// <summary>The largest datagram of the session (fits every path MTU worth caring about, as QUIC assumes).</summary>
     public const int MaxDatagramSize = 1200;
 
+    /// <summary>
+    /// Bytes in the header of a <see cref="PacketType.Handshake"/> packet: type, sender session id and message index.
+    /// </summary>
     public const int HandshakeHeaderSize = 6;
+    /// <summary>
+    /// Bytes in the header of a <see cref="PacketType.Data"/> packet: type, receiver session id and counter; the AEAD's
+    /// associated data.
+    /// </summary>
     public const int DataHeaderSize = 13;
+    /// <summary>Bytes in the header of a <see cref="PacketType.Reject"/> packet: type and refused session id.</summary>
     public const int RejectHeaderSize = 5;
+    /// <summary>The longest reason a <see cref="PacketType.Reject"/> packet carries, in bytes of UTF-8.</summary>
     public const int MaxRejectReasonSize = 256;
 
     /// <summary>The largest handshake message one datagram carries.</summary>
     public const int MaxHandshakeMessageSize = MaxDatagramSize - HandshakeHeaderSize;
 
+    /// <summary>The header size, in bytes, of a packet of <paramref name="type"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="type"/> is not a defined <see cref="PacketType"/>.</exception>
     public static int HeaderSize(PacketType type) => type switch
     {
         PacketType.Handshake => HandshakeHeaderSize,

@@ -7,12 +7,21 @@ namespace SecretChat.Framing.Packets;
 /// </summary>
 public readonly record struct PacketHeader(PacketType Type, uint SessionId, byte MessageIndex = 0, ulong Counter = 0)
 {
+    /// <summary>
+    /// The header of a handshake packet: message <paramref name="messageIndex"/> (0 is the hello) of the session
+    /// <paramref name="senderSessionId"/> chose.
+    /// </summary>
     public static PacketHeader Handshake(uint senderSessionId, byte messageIndex) =>
         new(PacketType.Handshake, senderSessionId, messageIndex);
 
+    /// <summary>
+    /// The header of a data packet for the session <paramref name="receiverSessionId"/> chose, sealed under nonce
+    /// <paramref name="counter"/>.
+    /// </summary>
     public static PacketHeader Data(uint receiverSessionId, ulong counter) =>
         new(PacketType.Data, receiverSessionId, Counter: counter);
 
+    /// <summary>The header of a reject packet refusing the handshake of <paramref name="sessionId"/>.</summary>
     public static PacketHeader Reject(uint sessionId) => new(PacketType.Reject, sessionId);
 
     /// <summary>Bytes this header takes on the wire.</summary>

@@ -16,6 +16,7 @@ public enum PacketType : byte
 /// <summary>Why a datagram is not a packet.</summary>
 public enum PacketError : byte
 {
+    /// <summary>The datagram is a well-formed packet.</summary>
     None = 0,
 
     /// <summary>Zero bytes.</summary>

@@ -18,8 +18,10 @@ public abstract class AeadCipherState : CipherState
         _bigEndianCounter = bigEndianCounter;
     }
 
+    /// <inheritdoc/>
     public sealed override int TagSize => Aead.TagSize;
 
+    /// <inheritdoc/>
     protected sealed override void SealCore(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> destination)
     {
         Span<byte> nonceBytes = stackalloc byte[Aead.NonceSize];
@@ -27,6 +29,7 @@ public abstract class AeadCipherState : CipherState
         _aead.Seal(nonceBytes, associatedData, plaintext, destination);
     }
 
+    /// <inheritdoc/>
     protected sealed override bool TryOpenCore(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, Span<byte> destination)
     {
         Span<byte> nonceBytes = stackalloc byte[Aead.NonceSize];
@@ -34,6 +37,7 @@ public abstract class AeadCipherState : CipherState
         return _aead.TryOpen(nonceBytes, associatedData, ciphertext, destination);
     }
 
+    /// <inheritdoc/>
     public sealed override void Dispose() => _aead.Dispose();
 
     internal static void WriteNonce(ulong counter, bool bigEndianCounter, Span<byte> nonce)

@@ -9,6 +9,7 @@ public sealed class AesGcmCipherState : AeadCipherState
     /// <summary>AES-256: the key is 32 bytes.</summary>
     public const int KeySize = 32;
 
+    /// <summary>One direction of a session sealed with AES-256-GCM under <paramref name="key"/>, from nonce 0.</summary>
     /// <param name="key">32 bytes; copied, so the caller may wipe its own copy at once.</param>
     public AesGcmCipherState(ReadOnlySpan<byte> key)
         : this(CreateAead(key))

@@ -7,8 +7,10 @@ namespace SecretChat.Security.Ciphers;
 /// </summary>
 public sealed class ChaChaPolyCipherState : AeadCipherState
 {
+    /// <summary>Bytes in a ChaCha20-Poly1305 key.</summary>
     public const int KeySize = ChaCha20Poly1305Aead.KeySize;
 
+    /// <summary>One direction of a session sealed with ChaCha20-Poly1305 under <paramref name="key"/>, from nonce 0.</summary>
     /// <param name="key">32 bytes; copied, so the caller may wipe its own copy at once.</param>
     public ChaChaPolyCipherState(ReadOnlySpan<byte> key)
         : this(key, forceManaged: false)

@@ -6,8 +6,10 @@ namespace SecretChat.Security.Ciphers;
 /// </summary>
 public sealed class PlaintextCipherState : CipherState
 {
+    /// <summary>Zero: no tag is added, so nothing is authenticated.</summary>
     public override int TagSize => 0;
 
+    /// <inheritdoc/>
     protected override void SealCore(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> destination)
     {
         if (destination.Length < plaintext.Length)
@@ -15,6 +17,7 @@ public sealed class PlaintextCipherState : CipherState
         plaintext.CopyTo(destination);
     }
 
+    /// <inheritdoc/>
     protected override bool TryOpenCore(ulong nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, Span<byte> destination)
     {
         if (destination.Length < ciphertext.Length)

@@ -6,6 +6,7 @@ namespace SecretChat.Security.Datagrams;
 /// <summary>Timers and limits of a <see cref="SecureDatagramChannel"/>.</summary>
 public sealed record DatagramChannelOptions
 {
+    /// <summary>The defaults, used when no options are given.</summary>
     public static DatagramChannelOptions Default { get; } = new();
 
     /// <summary>

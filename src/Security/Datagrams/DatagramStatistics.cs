@@ -80,6 +80,7 @@ public sealed class DatagramStatistics
     /// <summary>All dropped datagrams.</summary>
     public long TotalDropped => _dropped.Sum();
 
+    /// <summary>The counters in one line, for logs; drop reasons with a zero count are left out.</summary>
     public override string ToString() =>
         $"received {Received}, delivered {Delivered}, sent {Sent}, retransmitted {Retransmitted}, roamed {Roamed}, dropped " +
         string.Join(", ", Enum.GetValues<DatagramDropReason>().Where(r => Dropped(r) != 0).Select(r => $"{r} {Dropped(r)}"));

@@ -36,6 +36,7 @@ public sealed class ReliableDatagramChannel : ISecureChannel
     private int _subscribed;
     private int _disposed;
 
+    /// <summary>Reliable, ordered messages over <paramref name="datagrams"/>, which the channel owns from now on.</summary>
     /// <param name="datagrams">The sealed datagram channel, already wired to its socket.</param>
     /// <param name="options">Reliability settings; the payload size is fitted to one sealed datagram.</param>
     /// <param name="scheduler">The clock for every timer.</param>
@@ -70,23 +71,32 @@ public sealed class ReliableDatagramChannel : ISecureChannel
         });
     }
 
+    /// <inheritdoc/>
     public IObservable<ReadOnlySequence<byte>> Messages { get; }
 
+    /// <inheritdoc/>
     public Task<SecureSession> Established => _datagrams.Established;
 
+    /// <inheritdoc/>
     public EndPoint? RemoteEndPoint => _datagrams.RemoteEndPoint;
 
+    /// <summary>Always <see cref="TransportKind.Udp"/>.</summary>
     public TransportKind Transport => TransportKind.Udp;
 
+    /// <inheritdoc/>
     public PathKind Path => _path?.Path ?? PathKind.Direct;
 
+    /// <inheritdoc/>
     public IObservable<PathChange> PathChanges => _path?.Changes ?? Observable.Never<PathChange>();
 
+    /// <inheritdoc/>
     public IObservable<string> Notices => _path?.Notices ?? Observable.Never<string>();
 
+    /// <summary>The path as it is now, with the smoothed round-trip time the reliability engine measured.</summary>
     public PathReport ReportPath() => _path?.Report(_reliable.Statistics.SmoothedRoundTripTime)
         ?? new PathReport(TransportKind.Udp, PathKind.Direct, RemoteEndPoint) { MeasuresRoundTrip = true, RoundTrip = _reliable.Statistics.SmoothedRoundTripTime };
 
+    /// <inheritdoc/>
     public int MaxMessageSize { get; }
 
     /// <summary>What the reliability engine measured (RTT, retransmissions, ...).</summary>
@@ -95,6 +105,8 @@ public sealed class ReliableDatagramChannel : ISecureChannel
     /// <summary>What the datagram layer dropped and why.</summary>
     public DatagramStatistics Datagrams => _datagrams.Statistics;
 
+    /// <inheritdoc/>
+    /// <exception cref="InvalidOperationException">The handshake has not completed.</exception>
     public ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default)
     {
         if (!_datagrams.Established.IsCompletedSuccessfully)
@@ -102,8 +114,13 @@ public sealed class ReliableDatagramChannel : ISecureChannel
         return _reliable.SendAsync(message, cancellationToken);
     }
 
+    /// <inheritdoc/>
     public ValueTask CompleteAsync() => _reliable.CompleteAsync();
 
+    /// <summary>
+    /// Ends the channel: once established, it keeps answering until the peer acknowledged everything or a short linger
+    /// passed, then disposes the datagram channel.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

@@ -128,6 +128,7 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
         return new SecureDatagramChannel(HandshakeRole.Responder, security, null, send, options, scheduler ?? DefaultScheduler.Instance);
     }
 
+    /// <summary>Whether this side started the handshake (<c>Connect</c>) or answered it (<c>Accept</c>).</summary>
     public HandshakeRole Role { get; }
 
     /// <summary>This side's random session id: the peer puts it in every data packet it sends here.</summary>
@@ -165,6 +166,7 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
         }
     }
 
+    /// <summary>A snapshot of what the channel has received, delivered, sent and dropped so far.</summary>
     public DatagramStatistics Statistics
     {
         get
@@ -237,6 +239,7 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
         }
     }
 
+    /// <summary>Disposes the channel as <see cref="Dispose()"/> does; completes synchronously.</summary>
     public ValueTask DisposeAsync()
     {
         Dispose();

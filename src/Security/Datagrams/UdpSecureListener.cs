@@ -47,6 +47,9 @@ public sealed class UdpSecureListener : IAsyncDisposable
             reliability ?? new ReliabilityOptions(), scheduler ?? DefaultScheduler.Instance);
     }
 
+    /// <summary>
+    /// The local address the listener's socket is bound to (with the port chosen, when 0 was asked for).
+    /// </summary>
     public IPEndPoint LocalEndPoint => _socket.LocalEndPoint;
 
     /// <summary>
@@ -80,6 +83,7 @@ public sealed class UdpSecureListener : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops accepting peers and closes the socket.</summary>
     public async ValueTask DisposeAsync()
     {
         _wiring.Dispose();

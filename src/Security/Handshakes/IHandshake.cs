@@ -21,8 +21,10 @@ public enum HandshakeStatus
 /// </summary>
 public interface IHandshake : IDisposable
 {
+    /// <summary>Whether this side sends the first message or answers it.</summary>
     HandshakeRole Role { get; }
 
+    /// <summary>What this side does next: write, read, or hand over the session.</summary>
     HandshakeStatus Status { get; }
 
     /// <summary>Writes this side's next message. Valid only when <see cref="Status"/> is <see cref="HandshakeStatus.MustWrite"/>.</summary>

@@ -23,6 +23,8 @@ public readonly record struct ProtocolHello(byte Version, string ModuleId, Hands
     // Version 1 names the module with one byte, so it can carry only the built-in modules.
     private static readonly string[] ModuleCodes = ["pseudo", "rsa", "noise"];
 
+    /// <summary>Writes the hello's <see cref="Size"/> bytes to the start of <paramref name="destination"/>.</summary>
+    /// <exception cref="HandshakeException">This version of the hello cannot name <see cref="ModuleId"/>.</exception>
     public void Write(Span<byte> destination)
     {
         BinaryPrimitives.WriteUInt32BigEndian(destination, Magic);
@@ -31,6 +33,8 @@ public readonly record struct ProtocolHello(byte Version, string ModuleId, Hands
         destination[6] = (byte)Role;
     }
 
+    /// <summary>The hello's <see cref="Size"/> bytes, in a new array the caller owns.</summary>
+    /// <exception cref="HandshakeException">This version of the hello cannot name <see cref="ModuleId"/>.</exception>
     public byte[] ToArray()
     {
         var bytes = new byte[Size];

@@ -9,6 +9,7 @@ namespace SecretChat.Security.Identity;
 /// </summary>
 public static class IdentityStore
 {
+    /// <summary>The identity file's name inside <see cref="DefaultDirectory"/>.</summary>
     public const string FileName = "identity.key";
 
     /// <summary><c>$XDG_CONFIG_HOME/secretchat</c>, or <c>~/.config/secretchat</c> (the application data folder on Windows).</summary>

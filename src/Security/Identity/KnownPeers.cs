@@ -11,6 +11,7 @@ namespace SecretChat.Security.Identity;
 /// <remarks>File format: <c>{"version":1,"peers":{"bob":{"key":"base64","verified":false}}}</c>.</remarks>
 public sealed class KnownPeers
 {
+    /// <summary>The known-peers file's name inside <see cref="IdentityStore.DefaultDirectory"/>.</summary>
     public const string FileName = "known_peers.json";
     private const int FormatVersion = 1;
 
@@ -58,6 +59,11 @@ public sealed class KnownPeers
         return new KnownPeers(path, Parse(path, json));
     }
 
+    /// <summary>
+    /// Compares <paramref name="key"/> with the key pinned for <paramref name="peerName"/> (in constant time) and changes
+    /// nothing: new, match or changed, with the pinned key and whether it was verified.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name or the key is null or empty.</exception>
     public PeerCheck Check(string peerName, ReadOnlySpan<byte> key)
     {
         CheckName(peerName);

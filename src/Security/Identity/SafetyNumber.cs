@@ -13,7 +13,9 @@ namespace SecretChat.Security.Identity;
 /// </summary>
 public sealed class SafetyNumber : IEquatable<SafetyNumber>
 {
+    /// <summary>SHA-512 iterations per key, as Signal's numeric fingerprint uses.</summary>
     public const int Iterations = 5200;
+    /// <summary>Decimal digits in a safety number: two halves of 30.</summary>
     public const int DigitCount = 60;
 
     private const byte DjbKeyType = 0x05;
@@ -76,10 +78,13 @@ public sealed class SafetyNumber : IEquatable<SafetyNumber>
         return builder.ToString();
     }
 
+    /// <summary>Whether <paramref name="other"/> has the same digits.</summary>
     public bool Equals(SafetyNumber? other) => other is not null && other.Digits == Digits;
 
+    /// <summary>Whether <paramref name="obj"/> is a safety number with the same digits.</summary>
     public override bool Equals(object? obj) => Equals(obj as SafetyNumber);
 
+    /// <summary>A hash of the digits.</summary>
     public override int GetHashCode() => Digits.GetHashCode(StringComparison.Ordinal);
 
     internal static byte[] IteratedHash(ReadOnlySpan<byte> identifier, ReadOnlySpan<byte> encodedKey, int iterations = Iterations)

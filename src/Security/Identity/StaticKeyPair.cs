@@ -12,6 +12,7 @@ namespace SecretChat.Security.Identity;
 /// </summary>
 public sealed class StaticKeyPair : IDisposable
 {
+    /// <summary>Bytes in each key of the pair (X25519).</summary>
     public const int KeySize = X25519Dh.KeySize;
 
     private readonly byte[] _privateKey;

@@ -9,6 +9,7 @@ namespace SecretChat.Security.Noise;
 /// </summary>
 public sealed class NoiseSecurity : ISecurityModule
 {
+    /// <summary>The Noise protocol name (§8), which also seeds the handshake hash.</summary>
     public const string ProtocolName = "Noise_XX_25519_ChaChaPoly_SHA256";
 
     /// <summary>The largest Noise message (§3).</summary>
@@ -32,6 +33,7 @@ public sealed class NoiseSecurity : ISecurityModule
     /// <inheritdoc />
     public SecurityModuleInfo Info => Descriptor;
 
+    /// <inheritdoc/>
     public IHandshake CreateHandshake(HandshakeRole role, ReadOnlySpan<byte> prologue)
     {
         if (role is not (HandshakeRole.Initiator or HandshakeRole.Responder))

@@ -4,6 +4,9 @@ using System.Reactive.Linq;
 
 namespace SecretChat.Security;
 
+/// <summary>
+/// The Rx operators of the security layer: the handshake over a sequence of frames, and decryption after it.
+/// </summary>
 public static partial class SecureObservable
 {
     /// <summary>

@@ -15,6 +15,7 @@ public sealed class PseudoSecurity : ISecurityModule
     /// <inheritdoc />
     public SecurityModuleInfo Info => Descriptor;
 
+    /// <inheritdoc/>
     public IHandshake CreateHandshake(HandshakeRole role, ReadOnlySpan<byte> prologue) => role switch
     {
         HandshakeRole.Initiator or HandshakeRole.Responder => new PseudoHandshake(role, prologue),

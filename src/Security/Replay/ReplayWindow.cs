@@ -43,6 +43,10 @@ public sealed class ReplayWindow
     private readonly ulong _blockMask;
     private ulong _last;
 
+    /// <summary>A window that accepts each counter below <paramref name="rejectLimit"/> once, up to <paramref name="size"/> behind the highest.</summary>
+    /// <param name="size">How far below the highest accepted counter a counter may still be accepted: 1 to 2^24.</param>
+    /// <param name="rejectLimit">The first counter refused outright; not zero.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> or <paramref name="rejectLimit"/> is out of range.</exception>
     public ReplayWindow(int size = DefaultSize, ulong rejectLimit = DefaultRejectLimit)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);

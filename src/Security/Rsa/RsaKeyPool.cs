@@ -21,6 +21,7 @@ public sealed class RsaKeyPool : IDisposable
     private bool _refilling;
     private bool _disposed;
 
+    /// <summary>A pool that keeps <paramref name="capacity"/> one-time RSA key pairs ready; it starts empty.</summary>
     /// <param name="capacity">How many key pairs to keep ready (at least 1).</param>
     public RsaKeyPool(int capacity = 1)
     {
@@ -31,6 +32,7 @@ public sealed class RsaKeyPool : IDisposable
     /// <summary>One pool for the whole process, used by <see cref="RsaSecurity"/> unless it is given another. Never disposed.</summary>
     public static RsaKeyPool Shared => s_shared.Value;
 
+    /// <summary>How many key pairs the pool keeps ready.</summary>
     public int Capacity { get; }
 
     /// <summary>How many key pairs are ready now.</summary>

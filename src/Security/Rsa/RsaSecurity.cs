@@ -37,11 +37,16 @@ public sealed class RsaSecurity : ISecurityModule
     /// <inheritdoc />
     public SecurityModuleInfo Info => Descriptor;
 
+    /// <summary>
+    /// The pool the responder takes its one-time key pairs from (<see cref="RsaKeyPool.Shared"/> unless another was
+    /// given).
+    /// </summary>
     public RsaKeyPool KeyPool => _keyPool;
 
     /// <summary>Fills the key pool in the background; the task completes when it is full.</summary>
     public Task WarmAsync() => _keyPool.WarmAsync();
 
+    /// <inheritdoc/>
     public IHandshake CreateHandshake(HandshakeRole role, ReadOnlySpan<byte> prologue) => role switch
     {
         HandshakeRole.Initiator => RsaHandshake.CreateInitiator(prologue),

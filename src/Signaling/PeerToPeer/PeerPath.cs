@@ -55,8 +55,12 @@ public sealed class PeerPath : IPeerPath, IPathPolicy
             StartUpgrading();
     }
 
+    /// <inheritdoc/>
     public PathKind Path => IsRelayed ? PathKind.Relay : PathKind.Direct;
 
+    /// <summary>
+    /// Whether the session's datagrams go through the relay now (the channel's peer address is the relay's).
+    /// </summary>
     public bool IsRelayed => _relay.Equals(_channel.RemoteEndPoint);
 
     /// <summary>Each move, with the reason.</summary>
@@ -88,6 +92,10 @@ public sealed class PeerPath : IPeerPath, IPathPolicy
         };
     }
 
+    /// <summary>
+    /// Stops the health checks and upgrade attempts and completes <see cref="Changes"/>; the channel itself is left to
+    /// its owner.
+    /// </summary>
     public void Dispose()
     {
         _subscriptions.Dispose();

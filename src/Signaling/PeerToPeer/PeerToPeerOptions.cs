@@ -3,6 +3,7 @@ namespace SecretChat.Signaling.PeerToPeer;
 /// <summary>Timings of a p2p session: punching (<see cref="PunchAttempt"/>) and keeping it on the best path (<see cref="PeerPath"/>).</summary>
 public sealed record PeerToPeerOptions
 {
+    /// <summary>The defaults, used when no options are given.</summary>
     public static PeerToPeerOptions Default { get; } = new();
 
     /// <summary>The gap between two rounds of punch probes toward every peer candidate (100 ms).</summary>

@@ -18,8 +18,11 @@ public sealed record ReliabilityOptions
     /// </summary>
     public int SendWindow { get; init; } = 256;
 
+    /// <summary>The retransmission timeout before the first round-trip sample (RFC 6298 suggests 1 s).</summary>
     public TimeSpan InitialRetransmissionTimeout { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>The lower bound of the retransmission timeout computed from round-trip samples.</summary>
     public TimeSpan MinRetransmissionTimeout { get; init; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>The upper bound of the retransmission timeout, backoff included.</summary>
     public TimeSpan MaxRetransmissionTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How long an in-order arrival may wait for company before it is acknowledged.</summary>

@@ -41,6 +41,15 @@ public sealed partial class ReliableSession : IDisposable
     private long _packetsSent, _packetsReceived, _retransmissions, _fastRetransmissions, _timeouts;
     private long _acksSent, _keepAlivesSent, _malformed, _duplicates, _messagesSent, _messagesReceived;
 
+    /// <summary>
+    /// A session that sends through <paramref name="transmit"/> and runs its timers on <paramref name="scheduler"/>. Feed
+    /// every payload from the peer to <see cref="Receive"/>.
+    /// </summary>
+    /// <param name="options">Window, sizes and timers; both peers should use the same.</param>
+    /// <param name="scheduler">Runs retransmission, acknowledgement and keepalive timers; must not run future work inline.</param>
+    /// <param name="transmit">Sends one payload to the peer; the payload is valid only during the call, so copy it to keep it.</param>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> holds an invalid value.</exception>
     public ReliableSession(ReliabilityOptions options, IScheduler scheduler, Action<ReadOnlyMemory<byte>> transmit)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -71,6 +80,7 @@ public sealed partial class ReliableSession : IDisposable
     /// </summary>
     public IObservable<ReadOnlyMemory<byte>> Messages => _messages.AsObservable();
 
+    /// <summary>A snapshot of the session's counters, taken under its lock.</summary>
     public ReliabilityStatistics Statistics
     {
         get

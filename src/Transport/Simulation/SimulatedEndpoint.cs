@@ -15,6 +15,7 @@ public sealed class SimulatedEndpoint
         Name = name;
     }
 
+    /// <summary><c>A</c> or <c>B</c>, for messages and logs.</summary>
     public string Name { get; }
 
     /// <summary>The other end.</summary>
@@ -35,6 +36,7 @@ public sealed class SimulatedEndpoint
     /// <summary>Silences this direction (sent datagrams are dropped; those in flight still arrive).</summary>
     public void Cut() => IsCut = true;
 
+    /// <summary>Undoes <see cref="Cut"/>: datagrams sent from this end travel again.</summary>
     public void Restore() => IsCut = false;
 
     internal void Deliver(byte[] datagram) => _received.OnNext(datagram);

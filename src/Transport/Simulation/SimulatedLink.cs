@@ -17,6 +17,9 @@ public sealed class SimulatedLink
     private DateTimeOffset _busyUntilA, _busyUntilB;
     private long _sent, _delivered, _lost, _droppedWhileCut, _droppedOversize, _duplicated, _reordered;
 
+    /// <summary>A link whose two ends deliver on <paramref name="scheduler"/>, as badly as <paramref name="options"/> says.</summary>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> holds an invalid value.</exception>
     public SimulatedLink(IScheduler scheduler, SimulatedLinkOptions options)
     {
         ArgumentNullException.ThrowIfNull(scheduler);
@@ -31,7 +34,9 @@ public sealed class SimulatedLink
         B.Peer = A;
     }
 
+    /// <summary>One end; what it sends arrives at <see cref="B"/>.</summary>
     public SimulatedEndpoint A { get; }
+    /// <summary>The other end; what it sends arrives at <see cref="A"/>.</summary>
     public SimulatedEndpoint B { get; }
 
     /// <summary>Silences both directions.</summary>
@@ -41,12 +46,14 @@ public sealed class SimulatedLink
         B.Cut();
     }
 
+    /// <summary>Undoes <see cref="Cut"/> in both directions.</summary>
     public void Restore()
     {
         A.Restore();
         B.Restore();
     }
 
+    /// <summary>A snapshot of what the link did so far, both directions together.</summary>
     public SimulatedLinkStatistics Statistics
     {
         get

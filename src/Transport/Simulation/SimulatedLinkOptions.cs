@@ -15,6 +15,7 @@ public sealed record SimulatedLinkOptions
     public double DuplicationRate { get; init; }
     /// <summary>Probability that a datagram is held back by an extra delay drawn from [0, ReorderDelay).</summary>
     public double ReorderRate { get; init; }
+    /// <summary>The upper bound of the extra delay of a reordered datagram.</summary>
     public TimeSpan ReorderDelay { get; init; } = TimeSpan.FromMilliseconds(50);
     /// <summary>Bytes per second each direction can carry; <see langword="null"/> for unlimited. Datagrams queue behind each other.</summary>
     public long? BytesPerSecond { get; init; }

@@ -3,28 +3,57 @@ namespace SecretChat.Transport.Stun;
 /// <summary>Attribute type numbers (RFC 8489 §18.3, RFC 8445 for ICE, RFC 5780 for NAT behaviour discovery).</summary>
 public static class StunAttributeType
 {
+    /// <summary>
+    /// MAPPED-ADDRESS: the reflexive address in the clear (RFC 3489 servers; RFC 8489 keeps it for compatibility).
+    /// </summary>
     public const ushort MappedAddress = 0x0001;
+    /// <summary>CHANGE-REQUEST: asks the server to answer from another address or port (RFC 5780).</summary>
     public const ushort ChangeRequest = 0x0003;
+    /// <summary>USERNAME: the user name for MESSAGE-INTEGRITY, UTF-8.</summary>
     public const ushort Username = 0x0006;
+    /// <summary>MESSAGE-INTEGRITY: an HMAC-SHA1 over the message before it.</summary>
     public const ushort MessageIntegrity = 0x0008;
+    /// <summary>ERROR-CODE: the code and reason phrase of an error response.</summary>
     public const ushort ErrorCode = 0x0009;
+    /// <summary>UNKNOWN-ATTRIBUTES: the comprehension-required types a 420 error response did not understand.</summary>
     public const ushort UnknownAttributes = 0x000A;
+    /// <summary>REALM: the realm of long-term credentials.</summary>
     public const ushort Realm = 0x0014;
+    /// <summary>NONCE: the server's nonce for long-term credentials.</summary>
     public const ushort Nonce = 0x0015;
+    /// <summary>MESSAGE-INTEGRITY-SHA256: an HMAC-SHA256 over the message before it.</summary>
     public const ushort MessageIntegritySha256 = 0x001C;
+    /// <summary>PASSWORD-ALGORITHM: the algorithm the client chose for the long-term password.</summary>
     public const ushort PasswordAlgorithm = 0x001D;
+    /// <summary>USERHASH: the hashed user name, in place of USERNAME.</summary>
     public const ushort UserHash = 0x001E;
+    /// <summary>
+    /// XOR-MAPPED-ADDRESS: the reflexive address, XORed with the magic cookie (and transaction id for IPv6).
+    /// </summary>
     public const ushort XorMappedAddress = 0x0020;
+    /// <summary>PRIORITY: the priority of an ICE candidate (RFC 8445).</summary>
     public const ushort Priority = 0x0024;
+    /// <summary>USE-CANDIDATE: the controlling ICE agent nominates this pair (RFC 8445).</summary>
     public const ushort UseCandidate = 0x0025;
+    /// <summary>PASSWORD-ALGORITHMS: the algorithms a server offers for the long-term password.</summary>
     public const ushort PasswordAlgorithms = 0x8002;
+    /// <summary>ALTERNATE-DOMAIN: the domain name of an alternate server, for TLS certificate checks.</summary>
     public const ushort AlternateDomain = 0x8003;
+    /// <summary>SOFTWARE: the name and version of the agent that sent the message, UTF-8.</summary>
     public const ushort Software = 0x8022;
+    /// <summary>ALTERNATE-SERVER: the server a 300 Try Alternate response redirects to.</summary>
     public const ushort AlternateServer = 0x8023;
+    /// <summary>
+    /// FINGERPRINT: a CRC-32 over the message before it, XORed with 0x5354554e; always the last attribute.
+    /// </summary>
     public const ushort Fingerprint = 0x8028;
+    /// <summary>ICE-CONTROLLED: the sender is the controlled ICE agent; carries its tie-breaker (RFC 8445).</summary>
     public const ushort IceControlled = 0x8029;
+    /// <summary>ICE-CONTROLLING: the sender is the controlling ICE agent; carries its tie-breaker (RFC 8445).</summary>
     public const ushort IceControlling = 0x802A;
+    /// <summary>RESPONSE-ORIGIN: the address the response was sent from (RFC 5780).</summary>
     public const ushort ResponseOrigin = 0x802B;
+    /// <summary>OTHER-ADDRESS: the server's alternate address for CHANGE-REQUEST (RFC 5780).</summary>
     public const ushort OtherAddress = 0x802C;
 
     /// <summary>Types 0x0000–0x7FFF must be understood by the receiver; 0x8000–0xFFFF may be skipped.</summary>

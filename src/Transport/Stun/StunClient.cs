@@ -21,6 +21,12 @@ public sealed class StunClient
     private const int RememberFinished = 32;
     private readonly Lock _gate = new();
 
+    /// <summary>A client that sends through <paramref name="send"/> and times retransmissions on <paramref name="scheduler"/>.</summary>
+    /// <param name="send">Sends one datagram to a server: the owner of the socket implements it.</param>
+    /// <param name="scheduler">Runs the retransmission and transaction timers.</param>
+    /// <param name="options">Retransmission timing; the defaults of RFC 8489 when null.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="send"/> or <paramref name="scheduler"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> holds an invalid value.</exception>
     public StunClient(SendDatagram send, IScheduler scheduler, StunClientOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(send);
@@ -32,6 +38,7 @@ public sealed class StunClient
         _options = options;
     }
 
+    /// <summary>The retransmission timing this client uses.</summary>
     public StunClientOptions Options => _options;
 
     /// <summary>Sends a Binding request to <paramref name="server"/> and returns the mapped address it reports.</summary>

@@ -12,7 +12,11 @@ namespace SecretChat.Transport.Stun;
 /// </summary>
 public sealed class StunMessage
 {
+    /// <summary>
+    /// The fixed value of bytes 4 to 7 of every RFC 8489 message; it tells STUN from other protocols on the same port.
+    /// </summary>
     public const uint MagicCookie = 0x2112A442;
+    /// <summary>Bytes in the header: type, length, magic cookie and transaction id.</summary>
     public const int HeaderLength = 20;
     private const uint FingerprintXor = 0x5354554e;
     private const int MessageIntegrityLength = 20;
@@ -85,8 +89,10 @@ public sealed class StunMessage
         Nonce = FindText(StunAttributeType.Nonce);
     }
 
+    /// <summary>The message's method and class.</summary>
     public StunMessageType Type { get; }
 
+    /// <summary>The transaction id that pairs a response with its request.</summary>
     public StunTransactionId TransactionId { get; }
 
     /// <summary>Every attribute in wire order (duplicates included; those after MESSAGE-INTEGRITY other than FINGERPRINT left out).</summary>
@@ -95,25 +101,34 @@ public sealed class StunMessage
     /// <summary>Comprehension-required attribute types (below 0x8000) this codec does not understand; a server answers 420 with them.</summary>
     public IReadOnlyList<ushort> UnknownComprehensionRequired { get; }
 
+    /// <summary>The XOR-MAPPED-ADDRESS attribute, decoded, or <see langword="null"/> when absent.</summary>
     public IPEndPoint? XorMappedAddress { get; }
 
+    /// <summary>The MAPPED-ADDRESS attribute, decoded, or <see langword="null"/> when absent.</summary>
     public IPEndPoint? MappedAddress { get; }
 
     /// <summary>The reflexive address the server saw: XOR-MAPPED-ADDRESS, else the RFC 3489 MAPPED-ADDRESS.</summary>
     public IPEndPoint? ReflexiveAddress => XorMappedAddress ?? MappedAddress;
 
+    /// <summary>The ERROR-CODE attribute, decoded, or <see langword="null"/> when absent.</summary>
     public StunErrorCode? ErrorCode { get; }
 
+    /// <summary>The SOFTWARE attribute as text, or <see langword="null"/> when absent.</summary>
     public string? Software { get; }
 
+    /// <summary>The USERNAME attribute as text, or <see langword="null"/> when absent.</summary>
     public string? Username { get; }
 
+    /// <summary>The REALM attribute as text, or <see langword="null"/> when absent.</summary>
     public string? Realm { get; }
 
+    /// <summary>The NONCE attribute as text, or <see langword="null"/> when absent.</summary>
     public string? Nonce { get; }
 
+    /// <summary>Whether the message carries MESSAGE-INTEGRITY (present, not yet checked).</summary>
     public bool HasMessageIntegrity => _integrityOffset >= 0;
 
+    /// <summary>Whether the message carries FINGERPRINT (present, not yet checked).</summary>
     public bool HasFingerprint => _fingerprintOffset >= 0;
 
     /// <summary>The whole message as received.</summary>
@@ -212,6 +227,7 @@ public sealed class StunMessage
 
     internal static uint ComputeFingerprint(ReadOnlySpan<byte> prefix) => StunCrc32.Compute(prefix) ^ FingerprintXor;
 
+    /// <summary>The type, transaction id and size, for logs.</summary>
     public override string ToString() => $"STUN {Type} {TransactionId} ({_raw.Length} bytes)";
 
     private string? FindText(ushort type) =>

@@ -15,6 +15,9 @@ public sealed class StunMessageBuilder
     private bool _hasIntegrity;
     private bool _hasFingerprint;
 
+    /// <summary>Starts a message of <paramref name="type"/> with <paramref name="transactionId"/> and no attributes.</summary>
+    /// <param name="type">The method and class.</param>
+    /// <param name="transactionId">The id that pairs a response with its request: <see cref="StunTransactionId.New"/> for a request, the request's for a response.</param>
     public StunMessageBuilder(StunMessageType type, StunTransactionId transactionId)
     {
         Type = type;
@@ -27,10 +30,16 @@ public sealed class StunMessageBuilder
         _buffer.Advance(StunMessage.HeaderLength);
     }
 
+    /// <summary>The message's method and class.</summary>
     public StunMessageType Type { get; }
 
+    /// <summary>The message's transaction id.</summary>
     public StunTransactionId TransactionId { get; }
 
+    /// <summary>Adds an attribute of <paramref name="type"/> with <paramref name="value"/> (copied), padded to four bytes.</summary>
+    /// <returns>This builder.</returns>
+    /// <exception cref="InvalidOperationException">FINGERPRINT was added, or MESSAGE-INTEGRITY was and this is not FINGERPRINT.</exception>
+    /// <exception cref="ArgumentException"><paramref name="value"/> is longer than 65535 bytes.</exception>
     public StunMessageBuilder AddAttribute(ushort type, ReadOnlySpan<byte> value)
     {
         if (_hasFingerprint)
@@ -50,18 +59,30 @@ public sealed class StunMessageBuilder
         return this;
     }
 
+    /// <summary>
+    /// Adds XOR-MAPPED-ADDRESS: <paramref name="endPoint"/> XORed as RFC 8489 §14.2 says. Returns this builder.
+    /// </summary>
     public StunMessageBuilder AddXorMappedAddress(IPEndPoint endPoint) => AddAddress(StunAttributeType.XorMappedAddress, endPoint, xor: true);
 
+    /// <summary>Adds MAPPED-ADDRESS: <paramref name="endPoint"/> in the clear. Returns this builder.</summary>
     public StunMessageBuilder AddMappedAddress(IPEndPoint endPoint) => AddAddress(StunAttributeType.MappedAddress, endPoint, xor: false);
 
+    /// <summary>Adds SOFTWARE, <paramref name="software"/> in UTF-8. Returns this builder.</summary>
     public StunMessageBuilder AddSoftware(string software) => AddText(StunAttributeType.Software, software);
 
+    /// <summary>Adds USERNAME, <paramref name="username"/> in UTF-8. Returns this builder.</summary>
     public StunMessageBuilder AddUsername(string username) => AddText(StunAttributeType.Username, username);
 
+    /// <summary>Adds REALM, <paramref name="realm"/> in UTF-8. Returns this builder.</summary>
     public StunMessageBuilder AddRealm(string realm) => AddText(StunAttributeType.Realm, realm);
 
+    /// <summary>Adds NONCE, <paramref name="nonce"/> in UTF-8. Returns this builder.</summary>
     public StunMessageBuilder AddNonce(string nonce) => AddText(StunAttributeType.Nonce, nonce);
 
+    /// <summary>Adds ERROR-CODE with <paramref name="code"/> and <paramref name="reason"/> (UTF-8).</summary>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="code"/> is outside 300 to 699.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="reason"/> is null.</exception>
     public StunMessageBuilder AddErrorCode(int code, string reason)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(code, 300);
@@ -75,6 +96,9 @@ public sealed class StunMessageBuilder
         return AddAttribute(StunAttributeType.ErrorCode, value);
     }
 
+    /// <summary>Adds UNKNOWN-ATTRIBUTES listing <paramref name="types"/>, for a 420 error response.</summary>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="types"/> is null.</exception>
     public StunMessageBuilder AddUnknownAttributes(IReadOnlyList<ushort> types)
     {
         ArgumentNullException.ThrowIfNull(types);
@@ -108,8 +132,11 @@ public sealed class StunMessageBuilder
         return this;
     }
 
+    /// <summary>The message written so far, as a new array the caller owns.</summary>
     public byte[] ToArray() => _buffer.WrittenSpan.ToArray();
 
+    /// <summary>Writes the message written so far to <paramref name="output"/>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="output"/> is null.</exception>
     public void WriteTo(IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);

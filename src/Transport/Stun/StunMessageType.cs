@@ -8,14 +8,20 @@ public readonly record struct StunMessageType
     /// <summary>The only method RFC 8489 defines.</summary>
     public const ushort BindingMethod = 0x001;
 
+    /// <summary>A Binding request: "what address do you see me at?".</summary>
     public static StunMessageType BindingRequest { get; } = new(BindingMethod, StunClass.Request);
 
+    /// <summary>A Binding success response, carrying the reflexive address.</summary>
     public static StunMessageType BindingSuccess { get; } = new(BindingMethod, StunClass.SuccessResponse);
 
+    /// <summary>A Binding error response, carrying ERROR-CODE.</summary>
     public static StunMessageType BindingError { get; } = new(BindingMethod, StunClass.ErrorResponse);
 
+    /// <summary>A Binding indication (a keepalive that expects no answer).</summary>
     public static StunMessageType BindingIndication { get; } = new(BindingMethod, StunClass.Indication);
 
+    /// <summary>The type of <paramref name="method"/> in <paramref name="class"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="method"/> does not fit in 12 bits.</exception>
     public StunMessageType(ushort method, StunClass @class)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(method, (ushort)0xFFF);
@@ -23,8 +29,10 @@ public readonly record struct StunMessageType
         Class = @class;
     }
 
+    /// <summary>The 12-bit method (<see cref="BindingMethod"/> is the only one RFC 8489 defines).</summary>
     public ushort Method { get; }
 
+    /// <summary>The class: request, indication, success or error response.</summary>
     public StunClass Class { get; }
 
     /// <summary>The 14-bit wire value: M11..M7 C1 M6..M4 C0 M3..M0.</summary>
@@ -32,6 +40,7 @@ public readonly record struct StunMessageType
         (ushort)((Method & 0x000F) | ((Method & 0x0070) << 1) | ((Method & 0x0F80) << 2)
                  | (((int)Class & 1) << 4) | (((int)Class & 2) << 7));
 
+    /// <summary>The type encoded in the 14-bit wire <paramref name="value"/> (the top two bits are ignored).</summary>
     public static StunMessageType FromValue(ushort value)
     {
         var method = (ushort)((value & 0x000F) | ((value & 0x00E0) >> 1) | ((value & 0x3E00) >> 2));
@@ -39,6 +48,7 @@ public readonly record struct StunMessageType
         return new StunMessageType(method, @class);
     }
 
+    /// <summary><c>Binding Request</c> and the like; other methods in hexadecimal.</summary>
     public override string ToString() =>
         Method == BindingMethod
             ? $"Binding {Class}"

@@ -7,6 +7,7 @@ namespace SecretChat.Transport.Stun;
 /// <summary>The 96-bit transaction id that pairs a STUN response with its request; random, so an off-path attacker cannot guess it.</summary>
 public readonly record struct StunTransactionId
 {
+    /// <summary>Bytes in a transaction id on the wire.</summary>
     public const int Length = 12;
 
     private readonly ulong _high;
@@ -18,6 +19,7 @@ public readonly record struct StunTransactionId
         _low = low;
     }
 
+    /// <summary>A fresh id from the cryptographic random number generator.</summary>
     public static StunTransactionId New()
     {
         Span<byte> bytes = stackalloc byte[Length];
@@ -25,6 +27,8 @@ public readonly record struct StunTransactionId
         return Read(bytes);
     }
 
+    /// <summary>Reads an id from the first <see cref="Length"/> bytes of <paramref name="bytes"/>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="bytes"/> is shorter than <see cref="Length"/>.</exception>
     public static StunTransactionId Read(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length < Length)
@@ -32,12 +36,16 @@ public readonly record struct StunTransactionId
         return new StunTransactionId(BinaryPrimitives.ReadUInt64BigEndian(bytes), BinaryPrimitives.ReadUInt32BigEndian(bytes[8..]));
     }
 
+    /// <summary>
+    /// Writes the id to the first <see cref="Length"/> bytes of <paramref name="destination"/>, which must hold them.
+    /// </summary>
     public void WriteTo(Span<byte> destination)
     {
         BinaryPrimitives.WriteUInt64BigEndian(destination, _high);
         BinaryPrimitives.WriteUInt32BigEndian(destination[8..], _low);
     }
 
+    /// <summary>The id as 24 lowercase hexadecimal digits.</summary>
     public override string ToString() =>
         _high.ToString("x16", CultureInfo.InvariantCulture) + _low.ToString("x8", CultureInfo.InvariantCulture);
 }

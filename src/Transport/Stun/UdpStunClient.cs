@@ -15,6 +15,7 @@ public sealed class UdpStunClient : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _receiveLoop;
 
+    /// <summary>A STUN client that sends from <paramref name="socket"/> and reads its answers from it.</summary>
     /// <param name="socket">A bound UDP socket (bind to port 0 for any free port).</param>
     /// <param name="scheduler">Drives retransmissions; null means <see cref="DefaultScheduler.Instance"/>.</param>
     /// <param name="options">Retransmission settings; null means the RFC defaults.</param>
@@ -49,8 +50,10 @@ public sealed class UdpStunClient : IAsyncDisposable
         }
     }
 
+    /// <summary>The client that runs the transactions; this object feeds it the socket's datagrams.</summary>
     public StunClient Client { get; }
 
+    /// <summary>The local address of the socket the requests go out from.</summary>
     public IPEndPoint LocalEndPoint => (IPEndPoint)_socket.LocalEndPoint!;
 
     /// <summary>Datagrams that were not STUN answers to us (so a caller sharing the port can see them); counted only.</summary>
@@ -66,6 +69,9 @@ public sealed class UdpStunClient : IAsyncDisposable
         return await Client.BindAsync(target, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Stops receiving and closes the socket if this object opened it (<see cref="Client"/> gets no more answers).
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);

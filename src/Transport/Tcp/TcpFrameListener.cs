@@ -95,5 +95,6 @@ public sealed class TcpFrameListener : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
+    /// <summary><c>TCP listener on ADDRESS:PORT</c>, for logs.</summary>
     public override string ToString() => $"TCP listener on {LocalEndPoint}";
 }

@@ -67,6 +67,7 @@ public sealed class UdpDatagramSocket : IDisposable, IAsyncDisposable
         }
     }
 
+    /// <summary>The address and port the socket is bound to (the port chosen, when 0 was asked for).</summary>
     public IPEndPoint LocalEndPoint { get; }
 
     /// <summary>Inbound datagrams; see the remarks.</summary>
@@ -111,6 +112,10 @@ public sealed class UdpDatagramSocket : IDisposable, IAsyncDisposable
         return Complete(sending);
     }
 
+    /// <summary>
+    /// Closes the socket: the receive loop ends and later sends throw <see cref="ObjectDisposedException"/>.
+    /// Idempotent.
+    /// </summary>
     public void Dispose()
     {
         if (_disposed.IsCancellationRequested)
@@ -119,6 +124,7 @@ public sealed class UdpDatagramSocket : IDisposable, IAsyncDisposable
         _socket.Dispose();
     }
 
+    /// <summary>Closes the socket as <see cref="Dispose()"/> does; completes synchronously.</summary>
     public ValueTask DisposeAsync()
     {
         Dispose();

@@ -5,6 +5,7 @@ namespace SecretChat.Transport.Udp;
 /// <summary>Buffers and pacing of a <see cref="UdpDatagramSocket"/>.</summary>
 public sealed record UdpSocketOptions
 {
+    /// <summary>The defaults, used when no options are given.</summary>
     public static UdpSocketOptions Default { get; } = new();
 
     /// <summary>The largest datagram received or sent; larger inbound datagrams are dropped (the session uses 1200).</summary>

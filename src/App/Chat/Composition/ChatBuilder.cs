@@ -34,14 +34,21 @@ public sealed record ChatBuilder
     /// <summary>A ready secure channel (null when composing over a framed connection).</summary>
     public ISecureChannel? Channel { get; }
 
+    /// <summary>
+    /// The security module that runs the handshake over <see cref="Connection"/>; required with a framed connection.
+    /// </summary>
     public ISecurityModule? Security { get; init; }
 
+    /// <summary>Whether this side starts the handshake; <see cref="HandshakeRole.Initiator"/> unless set.</summary>
     public HandshakeRole Role { get; init; } = HandshakeRole.Initiator;
 
+    /// <summary>How long the peer may take to complete the handshake.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = HandshakeDefaults.Timeout;
 
+    /// <summary>The transport named in the <c>connected</c> event for a framed connection; TCP unless set.</summary>
     public TransportKind Transport { get; init; } = TransportKind.Tcp;
 
+    /// <summary>The options of the session: name, peer verifier, close timeout and scheduler.</summary>
     public ChatSessionOptions Options { get; init; } = new();
 
     /// <summary>Starts composing a chat over a framed connection; choose its security with <see cref="SecuredBy"/>.</summary>
@@ -58,36 +65,58 @@ public sealed record ChatBuilder
         return new ChatBuilder(null, channel);
     }
 
+    /// <summary>Secures the framed connection with <paramref name="security"/>'s handshake and ciphers.</summary>
+    /// <returns>A new builder; this one is unchanged.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="security"/> is null.</exception>
     public ChatBuilder SecuredBy(ISecurityModule security)
     {
         ArgumentNullException.ThrowIfNull(security);
         return this with { Security = security };
     }
 
+    /// <summary>Takes <paramref name="role"/> in the handshake. Returns a new builder; this one is unchanged.</summary>
     public ChatBuilder As(HandshakeRole role) => this with { Role = role };
 
+    /// <summary>
+    /// Starts the handshake (the side that connected, usually). Returns a new builder; this one is unchanged.
+    /// </summary>
     public ChatBuilder AsInitiator() => this with { Role = HandshakeRole.Initiator };
 
+    /// <summary>
+    /// Answers the handshake (the side that accepted, usually). Returns a new builder; this one is unchanged.
+    /// </summary>
     public ChatBuilder AsResponder() => this with { Role = HandshakeRole.Responder };
 
+    /// <summary>Introduces this side to the peer as <paramref name="name"/>.</summary>
+    /// <returns>A new builder; this one is unchanged.</returns>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is null, empty or white space.</exception>
     public ChatBuilder Named(string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         return this with { Options = Options with { Name = name } };
     }
 
+    /// <summary>Lets <paramref name="verifier"/> decide whether the peer may chat (pinned keys, for example).</summary>
+    /// <returns>A new builder; this one is unchanged.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="verifier"/> is null.</exception>
     public ChatBuilder VerifiedBy(IPeerVerifier verifier)
     {
         ArgumentNullException.ThrowIfNull(verifier);
         return this with { Options = Options with { PeerVerifier = verifier } };
     }
 
+    /// <summary>Gives the peer <paramref name="timeout"/> to complete the handshake.</summary>
+    /// <returns>A new builder; this one is unchanged.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is zero or negative.</exception>
     public ChatBuilder WithHandshakeTimeout(TimeSpan timeout)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
         return this with { HandshakeTimeout = timeout };
     }
 
+    /// <summary>Runs every timer of the session and the handshake on <paramref name="scheduler"/> (a <c>TestScheduler</c> in tests).</summary>
+    /// <returns>A new builder; this one is unchanged.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="scheduler"/> is null.</exception>
     public ChatBuilder OnScheduler(IScheduler scheduler)
     {
         ArgumentNullException.ThrowIfNull(scheduler);

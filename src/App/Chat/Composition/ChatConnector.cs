@@ -19,6 +19,7 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
     private readonly IScheduler _scheduler = scheduler ?? DefaultScheduler.Instance;
     private readonly IHostResolver _resolver = resolver ?? HostResolver.Default;
 
+    /// <inheritdoc/>
     public async Task<IChat> ConnectAsync(ChatOptions options, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -34,6 +35,7 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
         return await StartSessionAsync(channel, security.NewVerifier(), options, _scheduler, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <inheritdoc/>
     public async Task<IChatListener> ListenAsync(ChatOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);

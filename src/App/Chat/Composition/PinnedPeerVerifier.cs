@@ -10,11 +10,13 @@ namespace SecretChat.Chat.Composition;
 /// </summary>
 public sealed class PinnedPeerVerifier(KnownPeers knownPeers, bool acceptNewKey) : IPeerVerifier
 {
+    /// <summary>The pins this verifier checks and updates.</summary>
     public KnownPeers KnownPeers { get; } = knownPeers;
 
     /// <summary>The last peer refused because its key changed, and that key (for <c>/trust</c>).</summary>
     public (string Name, byte[] Key)? LastRefused { get; private set; }
 
+    /// <inheritdoc/>
     public PeerDecision Check(string peerName, SecureSession session)
     {
         if (session.RemoteStaticKey.IsEmpty)

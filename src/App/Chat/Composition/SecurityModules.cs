@@ -16,12 +16,15 @@ public sealed record SecurityChoice(ISecurityModule Module, Func<IPeerVerifier> 
     /// <summary>What this choice loaded and must wipe (the identity key), if anything.</summary>
     internal IDisposable? Owned { get; init; }
 
+    /// <summary>Wipes what this choice loaded (the identity key), if anything.</summary>
     public void Dispose() => Owned?.Dispose();
 }
 
 /// <summary>Makes the security module that <see cref="ChatOptions.Encryption"/> names.</summary>
 public static class SecurityModules
 {
+    /// <summary>The built-in module <see cref="ChatOptions.Encryption"/> names, with its verifier; noise loads (or creates) the identity and the pins.</summary>
+    /// <exception cref="ChatFailedException">The module is not built in, or the identity or the pins cannot be used.</exception>
     public static SecurityChoice Create(ChatOptions options) => options.Encryption.Id switch
     {
         "pseudo" => new SecurityChoice(new PseudoSecurity(), () => AcceptAnyPeer.Instance),
