@@ -76,7 +76,8 @@ public sealed class ReliableDatagramChannel : ISecureChannel
 
     public EndPoint? RemoteEndPoint => _datagrams.RemoteEndPoint;
 
-    public TransportKind Transport => TransportKind.Udp;
+    /// <summary>What carries the datagrams (UDP unless the creator says otherwise).</summary>
+    public TransportKind Transport { get; init; } = TransportKind.Udp;
 
     public PathKind Path => _path?.Path ?? PathKind.Direct;
 
@@ -85,7 +86,7 @@ public sealed class ReliableDatagramChannel : ISecureChannel
     public IObservable<string> Notices => _path?.Notices ?? Observable.Never<string>();
 
     public PathReport ReportPath() => _path?.Report(_reliable.Statistics.SmoothedRoundTripTime)
-        ?? new PathReport(TransportKind.Udp, PathKind.Direct, RemoteEndPoint) { MeasuresRoundTrip = true, RoundTrip = _reliable.Statistics.SmoothedRoundTripTime };
+        ?? new PathReport(Transport, PathKind.Direct, RemoteEndPoint) { MeasuresRoundTrip = true, RoundTrip = _reliable.Statistics.SmoothedRoundTripTime };
 
     public int MaxMessageSize { get; }
 
