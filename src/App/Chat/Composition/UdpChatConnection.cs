@@ -17,7 +17,7 @@ internal static class UdpChatConnection
         progress?.Report($"connecting to {peer} over udp");
         var address = await ChatConnector.ResolveAsync(resolver, peer, "reach", cancellationToken).ConfigureAwait(false);
         var channel = UdpSecureChannel.Connect(security, new IPEndPoint(address, peer.Port), DatagramOptions(options), ReliabilityOptions(options), scheduler);
-        progress?.Report($"sending to {channel.RemoteEndPoint}; running the {options.Encryption.Id} handshake");
+        progress?.Report($"sending to {channel.RemoteEndPoint}; running the {security.Info.Id} handshake");
         return channel;
     }
 
