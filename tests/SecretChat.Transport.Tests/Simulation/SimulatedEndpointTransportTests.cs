@@ -27,7 +27,7 @@ public class SimulatedEndpointTransportTests
         Assert.Equal(AliceAddress, from);
         Assert.Equal(new byte[] { 1, 2 }, payload);
         Assert.Equal((AliceAddress, BobAddress), (alice.LocalEndPoint, bob.LocalEndPoint));
-        Assert.Equal(TransportKind.InMemory, alice.Transport);
+        Assert.Equal(SecretChat.Transport.TransportKind.InMemory, alice.Transport);
     }
 
     [Fact]
