@@ -19,15 +19,17 @@ public sealed class PskSecurity(byte[] key) : ISecurityModule
 }
 
 /// <summary>
-/// Two messages: the initiator's nonce; the responder's nonce and a MAC over both nonces and the prologue. The session
-/// keys come from the key, the nonces and the prologue, so a peer without the key cannot read or send anything.
+/// Two messages, each a fresh nonce and the sender's payload (its greeting) sealed under a key derived from the
+/// pre-shared key, the prologue and the nonces so far. Opening the peer's payload proves it holds the key. The
+/// session keys come from the key, the prologue and both nonces.
 /// </summary>
 internal sealed class PskHandshake(byte[] key, HandshakeRole role, ReadOnlySpan<byte> prologue) : IHandshake
 {
     private const int NonceSize = 32;
+    private const int TagSize = 16;
     private readonly byte[] _prologue = prologue.ToArray();
-    private byte[]? _initiatorNonce;
-    private byte[]? _responderNonce;
+    private byte[] _initiatorNonce = [];
+    private byte[] _responderNonce = [];
     private int _step;
 
     public HandshakeRole Role => role;
@@ -39,39 +41,45 @@ internal sealed class PskHandshake(byte[] key, HandshakeRole role, ReadOnlySpan<
         _ => HandshakeStatus.Complete,
     };
 
-    public void WriteMessage(IBufferWriter<byte> output)
+    // Each side writes one message, so every write is its last.
+    public bool IsFinalWrite => true;
+
+    public void WriteMessage(ReadOnlySpan<byte> payload, IBufferWriter<byte> output)
     {
+        var nonce = RandomNumberGenerator.GetBytes(NonceSize);
         if (_step == 0)
-        {
-            _initiatorNonce = RandomNumberGenerator.GetBytes(NonceSize);
-            output.Write(_initiatorNonce);
-        }
+            _initiatorNonce = nonce;
         else
-        {
-            _responderNonce = RandomNumberGenerator.GetBytes(NonceSize);
-            output.Write(_responderNonce);
-            output.Write(Mac());
-        }
+            _responderNonce = nonce;
+        output.Write(nonce);
+        var sealedPayload = output.GetSpan(payload.Length + TagSize)[..(payload.Length + TagSize)];
+        using (var aead = new ChaCha20Poly1305(MessageKey()))
+            aead.Encrypt(new byte[12], payload, sealedPayload[..payload.Length], sealedPayload[payload.Length..], _prologue);
+        output.Advance(sealedPayload.Length);
         _step++;
     }
 
-    public void ReadMessage(ReadOnlySpan<byte> message)
+    public byte[] ReadMessage(ReadOnlySpan<byte> message)
     {
+        if (message.Length < NonceSize + TagSize)
+            throw new HandshakeException("The peer's psk-demo message is too short.");
         if (_step == 0)
-        {
-            if (message.Length != NonceSize)
-                throw new HandshakeException("The peer's psk-demo hello has the wrong size.");
-            _initiatorNonce = message.ToArray();
-        }
+            _initiatorNonce = message[..NonceSize].ToArray();
         else
-        {
-            if (message.Length != 2 * NonceSize)
-                throw new HandshakeException("The peer's psk-demo answer has the wrong size.");
             _responderNonce = message[..NonceSize].ToArray();
-            if (!CryptographicOperations.FixedTimeEquals(message[NonceSize..], Mac()))
-                throw new HandshakeException("The peer does not hold the same pre-shared key.");
+        var sealedPayload = message[NonceSize..];
+        var payload = new byte[sealedPayload.Length - TagSize];
+        try
+        {
+            using var aead = new ChaCha20Poly1305(MessageKey());
+            aead.Decrypt(new byte[12], sealedPayload[..payload.Length], sealedPayload[payload.Length..], payload, _prologue);
+        }
+        catch (AuthenticationTagMismatchException)
+        {
+            throw new HandshakeException("The peer does not hold the same pre-shared key.");
         }
         _step++;
+        return payload;
     }
 
     public SecureSession Split()
@@ -79,20 +87,22 @@ internal sealed class PskHandshake(byte[] key, HandshakeRole role, ReadOnlySpan<
         if (Status != HandshakeStatus.Complete)
             throw new InvalidOperationException("The handshake is not complete yet.");
         Span<byte> keys = stackalloc byte[64];
-        HKDF.DeriveKey(HashAlgorithmName.SHA256, key, keys, Transcript(), "psk-demo keys"u8);
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, key, keys, Transcript(), "psk-demo session"u8);
         var initiatorToResponder = new ChaChaPolyCipherState(keys[..32]);
         var responderToInitiator = new ChaChaPolyCipherState(keys[32..]);
         CryptographicOperations.ZeroMemory(keys);
+        var hash = SHA256.HashData(Transcript());
         return role == HandshakeRole.Initiator
-            ? new SecureSession(PskSecurity.Descriptor, initiatorToResponder, responderToInitiator, SHA256.HashData(Transcript()))
-            : new SecureSession(PskSecurity.Descriptor, responderToInitiator, initiatorToResponder, SHA256.HashData(Transcript()));
+            ? new SecureSession(PskSecurity.Descriptor, initiatorToResponder, responderToInitiator, hash)
+            : new SecureSession(PskSecurity.Descriptor, responderToInitiator, initiatorToResponder, hash);
     }
 
     public void Dispose()
     {
     }
 
-    private byte[] Transcript() => [.. _prologue, .. _initiatorNonce!, .. _responderNonce!];
+    private byte[] Transcript() => [.. _prologue, .. _initiatorNonce, .. _responderNonce];
 
-    private byte[] Mac() => HMACSHA256.HashData(key, Transcript());
+    // One key per message (the nonces differ), so the all-zero AEAD nonce is used once per key.
+    private byte[] MessageKey() => HKDF.DeriveKey(HashAlgorithmName.SHA256, key, 32, Transcript(), "psk-demo message"u8.ToArray());
 }

@@ -11,7 +11,7 @@ namespace SecretChat.Chat.Composition;
 /// A security module and how each of its sessions verifies the peer (pins for noise, nothing for the others): what
 /// <see cref="ChatConnector"/> and <see cref="ChatListener"/> run, built in or written in code.
 /// A built-in choice owns what it loaded (noise: the identity key): dispose it once no handshake will start any more,
-/// which wipes the key. A choice made in code owns nothing; its module's keys stay the caller's.
+/// which wipes the key. A choice made in code owns only what its <see cref="Owned"/> says.
 /// </summary>
 /// <param name="Module">The module: any <see cref="ISecurityModule"/>, with its own identifier.</param>
 /// <param name="NewVerifier">Makes the verifier of one session (<see cref="AcceptAnyPeer.Instance"/> for modules without keys).</param>
@@ -24,8 +24,8 @@ public sealed record SecurityChoice(ISecurityModule Module, Func<IPeerVerifier> 
         return new SecurityChoice(module, () => AcceptAnyPeer.Instance);
     }
 
-    /// <summary>What this choice loaded and must wipe (the identity key), if anything.</summary>
-    internal IDisposable? Owned { get; init; }
+    /// <summary>What this choice owns and disposes with itself (a built-in noise choice: the identity key it loaded), if anything.</summary>
+    public IDisposable? Owned { get; init; }
 
     /// <summary>Releases what the choice loaded (wipes a built-in identity key).</summary>
     public void Dispose() => Owned?.Dispose();
