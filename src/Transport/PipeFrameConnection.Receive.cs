@@ -134,7 +134,16 @@ public partial class PipeFrameConnection
         if (Interlocked.CompareExchange(ref _readerState, ReaderClosed, ReaderAvailable) == ReaderAvailable)
             _transport.Input.Complete();
         else if (Volatile.Read(ref _readerState) == ReaderTaken)
-            // The loop owns the reader (PipeReader is not thread-safe); it completes it on its way out.
-            _transport.Input.CancelPendingRead();
+        {
+            try
+            {
+                // The loop owns the reader (PipeReader is not thread-safe); it completes it on its way out.
+                _transport.Input.CancelPendingRead();
+            }
+            catch (ObjectDisposedException)
+            {
+                // A stream's reader that the loop completed meanwhile: nothing left to wake.
+            }
+        }
     }
 }

@@ -87,6 +87,7 @@ public partial class PipeFrameConnection
             _outputCompleted = true;
             // The transport sends what is buffered, then its end-of-stream (TCP: FIN).
             await _transport.Output.CompleteAsync().ConfigureAwait(false);
+            OnOutputCompleted();
         }
         finally
         {

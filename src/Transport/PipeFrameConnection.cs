@@ -21,7 +21,7 @@ namespace SecretChat.Transport;
 /// gracefully, stops receiving and releases the transport.</para>
 /// <para>Subclasses own the resource under the pipe (a socket) and release it in <see cref="CloseTransport"/>.</para>
 /// </remarks>
-public partial class PipeFrameConnection : IFrameConnection
+public partial class PipeFrameConnection : IFrameConnection, IDescribedConnection
 {
     private readonly IDuplexPipe _transport;
     private readonly int _maxPayloadSize;
@@ -58,6 +58,29 @@ public partial class PipeFrameConnection : IFrameConnection
 
     /// <inheritdoc />
     public EndPoint? RemoteEndPoint { get; }
+
+    /// <summary>What carries this connection (<see cref="TransportKind.Other"/> unless the creator says).</summary>
+    public TransportKind Transport { get; init; } = TransportKind.Other;
+
+    /// <summary>
+    /// Frames over a byte stream (a <see cref="System.Net.Sockets.NetworkStream"/>, a pipe, an <c>SslStream</c>): the
+    /// stream is read and written through pipes that leave it open, and disposed with the connection.
+    /// </summary>
+    /// <remarks>
+    /// <see cref="CompleteAsync"/> is a half-close: over a <see cref="System.Net.Sockets.NetworkStream"/> it shuts the
+    /// socket's sending side down (the peer reads the end of the stream and can still answer); other streams have no
+    /// half-close, so their peer sees the end when the connection is disposed.
+    /// </remarks>
+    /// <param name="stream">A readable and writable stream; the connection owns it.</param>
+    /// <param name="options">Frame limits and timeouts (the defaults when null).</param>
+    /// <param name="remoteEndPoint">The peer's address, if the stream has one.</param>
+    /// <param name="transport">What carries the stream, as a chat reports it.</param>
+    public static PipeFrameConnection Create(
+        Stream stream, FrameConnectionOptions? options = null, EndPoint? remoteEndPoint = null, TransportKind transport = TransportKind.Other)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        return new StreamFrameConnection(stream, options, remoteEndPoint) { Transport = transport };
+    }
 
     /// <summary>The largest payload this connection sends or accepts.</summary>
     public int MaxPayloadSize => _maxPayloadSize;
@@ -127,6 +150,14 @@ public partial class PipeFrameConnection : IFrameConnection
     /// </remarks>
     protected virtual Task OutputDrained => Task.CompletedTask;
 
+    /// <summary>
+    /// Called once the output pipe is completed gracefully (by <see cref="CompleteAsync"/> or disposal): a transport
+    /// whose pipe does not pass the end on by itself (a stream's writer) half-closes here.
+    /// </summary>
+    protected virtual void OnOutputCompleted()
+    {
+    }
+
     /// <summary>Releases what lies under the pipe, once.</summary>
     /// <param name="abortive">
     /// <see langword="true"/> from <see cref="Abort"/>: the peer should see a reset, not a clean end, so this
@@ -150,7 +181,7 @@ public partial class PipeFrameConnection : IFrameConnection
             CloseTransportOnce(abortive);
 
         // Wake a send waiting on back-pressure and a receive waiting for data; each then sees _closeError.
-        _transport.Output.CancelPendingFlush();
+        CancelPendingFlush();
         StopReceiving();
         CompleteOutputIfClosed();
 
@@ -163,6 +194,22 @@ public partial class PipeFrameConnection : IFrameConnection
     {
         var closeError = Volatile.Read(ref _closeError) ?? ConnectionAbortedException.Disposed();
         return new ConnectionAbortedException(closeError.Message, closeError.InnerException);
+    }
+
+    /// <summary>Wakes a send waiting on back-pressure, if the output can still have one.</summary>
+    /// <remarks>
+    /// A stream's writer (<see cref="PipeWriter.Create(Stream, StreamPipeWriterOptions?)"/>) disposes its cancellation
+    /// source when completed and then throws from <c>CancelPendingFlush</c>; a completed writer has no flush to wake.
+    /// </remarks>
+    private void CancelPendingFlush()
+    {
+        try
+        {
+            _transport.Output.CancelPendingFlush();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 
     private void CloseTransportOnce(bool abortive)

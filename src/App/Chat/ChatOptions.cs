@@ -35,7 +35,10 @@ public sealed record ChatOptions
     /// <summary>The room both peers join at the signaling server (<see cref="ChatTransport.PeerToPeer"/> only).</summary>
     public string? Room { get; init; }
 
-    /// <summary>The built-in security module to use (see <see cref="BuiltInModules"/>).</summary>
+    /// <summary>
+    /// The built-in security module to use (see <see cref="BuiltInModules"/>); a connector given a security factory
+    /// (<see cref="Composition.ChatConnector"/>) runs whatever module that makes instead.
+    /// </summary>
     public SecurityModuleInfo Encryption { get; init; } = DefaultEncryption;
 
     /// <summary>The name this side introduces itself with.</summary>

@@ -1,4 +1,5 @@
 using SecretChat.Security;
+using SecretChat.Security.Identity;
 
 namespace SecretChat.Chat;
 
@@ -8,31 +9,42 @@ namespace SecretChat.Chat;
 /// <param name="Fingerprint">The safety number to show both users, where the mode has one.</param>
 public sealed record PeerDecision(bool Accepted, string? Explanation, string? Fingerprint)
 {
-    /// <summary>
-    /// Accepts the peer, with the safety number to show and a notice (a newly pinned key, for example), if any.
-    /// </summary>
+    /// <summary>Lets the peer chat, with the safety number to show (if the module has one) and a notice (if any).</summary>
     public static PeerDecision Accept(string? fingerprint = null, string? notice = null) => new(true, notice, fingerprint);
 
-    /// <summary>Refuses the peer: the session ends with <paramref name="explanation"/>.</summary>
+    /// <summary>Refuses the peer with one sentence for the user.</summary>
     public static PeerDecision Refuse(string explanation, string? fingerprint = null) => new(false, explanation, fingerprint);
 }
 
 /// <summary>Decides whether a peer may chat: pinned keys (noise), or nothing to check (rsa, pseudo).</summary>
 public interface IPeerVerifier
 {
-    /// <summary>
-    /// Decides about <paramref name="peerName"/>, who completed <paramref name="session"/>'s handshake and introduced
-    /// itself: a refusal ends the session with its explanation.
-    /// </summary>
+    /// <summary>Decides about <paramref name="peerName"/>, whose handshake produced <paramref name="session"/>.</summary>
     PeerDecision Check(string peerName, SecureSession session);
 }
 
-/// <summary>Accepts every peer: for modes without identities, and for tests.</summary>
+/// <summary>
+/// Accepts every peer: for modules without identities, for tests, and as the explicit choice of a chat that
+/// compares the safety number by other means (it is still computed and shown when the module has one).
+/// </summary>
 public sealed class AcceptAnyPeer : IPeerVerifier
 {
-    /// <summary>The one instance; it holds no state.</summary>
+    /// <summary>The one instance.</summary>
     public static AcceptAnyPeer Instance { get; } = new();
 
-    /// <summary>Accepts <paramref name="peerName"/>, with no safety number.</summary>
-    public PeerDecision Check(string peerName, SecureSession session) => PeerDecision.Accept();
+    /// <summary>Accepts, with the session's safety number where the module has one.</summary>
+    public PeerDecision Check(string peerName, SecureSession session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        return PeerDecision.Accept(SafetyNumberOf(session));
+    }
+
+    /// <summary>The safety number of <paramref name="session"/>, or null when its module carries no long-term keys.</summary>
+    public static string? SafetyNumberOf(SecureSession session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        return session.Module.HasFingerprint && !session.LocalStaticKey.IsEmpty && !session.RemoteStaticKey.IsEmpty
+            ? SafetyNumber.ForSession(session.LocalStaticKey.Span, session.RemoteStaticKey.Span).ToString()
+            : null;
+    }
 }

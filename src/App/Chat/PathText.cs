@@ -17,6 +17,8 @@ public static class PathText
     {
         TransportKind.Tcp => "tcp",
         TransportKind.Udp => "udp",
+        TransportKind.InMemory => "in-memory",
+        TransportKind.Other => "other",
         _ => transport.ToString().ToLowerInvariant(),
     };
 

@@ -80,8 +80,8 @@ public sealed class ReliableDatagramChannel : ISecureChannel
     /// <inheritdoc/>
     public EndPoint? RemoteEndPoint => _datagrams.RemoteEndPoint;
 
-    /// <summary>Always <see cref="TransportKind.Udp"/>.</summary>
-    public TransportKind Transport => TransportKind.Udp;
+    /// <summary>What carries the datagrams (UDP unless the creator says otherwise).</summary>
+    public TransportKind Transport { get; init; } = TransportKind.Udp;
 
     /// <inheritdoc/>
     public PathKind Path => _path?.Path ?? PathKind.Direct;
@@ -94,7 +94,7 @@ public sealed class ReliableDatagramChannel : ISecureChannel
 
     /// <summary>The path as it is now, with the smoothed round-trip time the reliability engine measured.</summary>
     public PathReport ReportPath() => _path?.Report(_reliable.Statistics.SmoothedRoundTripTime)
-        ?? new PathReport(TransportKind.Udp, PathKind.Direct, RemoteEndPoint) { MeasuresRoundTrip = true, RoundTrip = _reliable.Statistics.SmoothedRoundTripTime };
+        ?? new PathReport(Transport, PathKind.Direct, RemoteEndPoint) { MeasuresRoundTrip = true, RoundTrip = _reliable.Statistics.SmoothedRoundTripTime };
 
     /// <inheritdoc/>
     public int MaxMessageSize { get; }

@@ -27,9 +27,13 @@ public sealed partial class SecureDatagramChannel
     }
 
     /// <summary>Sends a path probe (an empty sealed payload) to <paramref name="address"/> without moving the session.</summary>
-    public ValueTask ProbeAsync(IPEndPoint address)
+    /// <param name="address">Where to probe.</param>
+    /// <param name="cancellationToken">Checked before sealing: a sealed probe is handed to the send delegate at once.</param>
+    public ValueTask ProbeAsync(IPEndPoint address, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(address);
+        if (cancellationToken.IsCancellationRequested)
+            return ValueTask.FromCanceled(cancellationToken);
         return SealAndSend(ReadOnlyMemory<byte>.Empty, address);
     }
 

@@ -24,10 +24,14 @@ public sealed partial class SecureDatagramChannel
     /// Fails with <see cref="NonceExhaustedException"/> once <see cref="DatagramChannelOptions.RejectAfterMessages"/>
     /// counters were used (the session ends then), and with an <see cref="IOException"/> after the session ended.
     /// </remarks>
-    public ValueTask SendAsync(ReadOnlyMemory<byte> payload)
+    /// <param name="payload">The payload; the caller's again once this returns.</param>
+    /// <param name="cancellationToken">Checked before sealing: a sealed datagram is handed to the send delegate at once.</param>
+    public ValueTask SendAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
     {
         if (payload.IsEmpty)
             throw new ArgumentException("An empty payload is a path probe; use ProbeAsync.", nameof(payload));
+        if (cancellationToken.IsCancellationRequested)
+            return ValueTask.FromCanceled(cancellationToken);
         return SealAndSend(payload, to: null);
     }
 

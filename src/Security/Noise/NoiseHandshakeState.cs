@@ -11,7 +11,7 @@ namespace SecretChat.Security.Noise;
 /// ephemeral key) live in pinned arrays and are wiped as soon as the handshake is done with them: when it
 /// hands over its session (<see cref="Split"/>), fails, or is disposed.
 /// </summary>
-internal sealed class NoiseHandshakeState : IDisposable
+public sealed class NoiseHandshakeState : IDisposable
 {
     private const int DhLength = X25519Dh.KeySize;
 
@@ -29,6 +29,15 @@ internal sealed class NoiseHandshakeState : IDisposable
     private bool _failed;
     private bool _split;
 
+    /// <summary>Initializes the handshake (§5.3 Initialize) and hashes the prologue and the pattern's pre-messages.</summary>
+    /// <param name="pattern">The handshake pattern, for example <see cref="NoisePattern.XX"/>.</param>
+    /// <param name="initiator">True for the side that writes the first message.</param>
+    /// <param name="prologue">What both sides said before the handshake; a mismatch makes the handshake fail.</param>
+    /// <param name="localStaticPrivate">This side's static X25519 private key, if the pattern uses one (copied, wiped when done).</param>
+    /// <param name="remoteStaticPublic">The peer's static public key, if a pre-message carries it (32 bytes).</param>
+    /// <param name="localEphemeralPrivate">A fixed ephemeral key: test vectors only (a fresh one otherwise).</param>
+    /// <param name="cipherName">The cipher's name in the protocol name (<c>ChaChaPoly</c> or <c>AESGCM</c>).</param>
+    /// <param name="cipherFactory">Makes that cipher from a key (ChaCha20-Poly1305 when null).</param>
     public NoiseHandshakeState(
         NoisePattern pattern,
         bool initiator,
@@ -65,8 +74,10 @@ internal sealed class NoiseHandshakeState : IDisposable
         MixPreMessage(pattern.ResponderPreMessage, localIsOwner: !initiator);
     }
 
+    /// <summary>True for the side that writes the first message.</summary>
     public bool IsInitiator => _initiator;
 
+    /// <summary>True once every message of the pattern was written or read; then call <see cref="Split"/>.</summary>
     public bool IsComplete => _messageIndex == _pattern.Messages.Count;
 
     /// <summary>True when the next message is this side's to write.</summary>
@@ -75,11 +86,13 @@ internal sealed class NoiseHandshakeState : IDisposable
     /// <summary>Index of the next handshake message (0-based).</summary>
     public int MessageIndex => _messageIndex;
 
+    /// <summary>The handshake hash h (§5.2): binds the whole transcript, for channel binding.</summary>
     public ReadOnlySpan<byte> HandshakeHash => _symmetric.HandshakeHash;
 
     /// <summary>The peer's static public key once received (or given as a pre-message); empty before.</summary>
     public ReadOnlySpan<byte> RemoteStaticPublicKey => _remoteStatic;
 
+    /// <summary>This side's static public key; empty when the pattern uses none.</summary>
     public ReadOnlySpan<byte> LocalStaticPublicKey => _localStaticPublic;
 
     /// <summary>The size <see cref="WriteMessage"/> will produce for a payload of the given length.</summary>
@@ -99,6 +112,8 @@ internal sealed class NoiseHandshakeState : IDisposable
         return length + payloadLength + (hasKey ? 16 : 0);
     }
 
+    /// <summary>Writes this side's next message, carrying <paramref name="payload"/> (encrypted once a key is mixed in).</summary>
+    /// <exception cref="InvalidOperationException">It is not this side's turn, or the handshake failed or is complete.</exception>
     public void WriteMessage(ReadOnlySpan<byte> payload, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
@@ -220,6 +235,7 @@ internal sealed class NoiseHandshakeState : IDisposable
     internal (ReadOnlyMemory<byte> Static, ReadOnlyMemory<byte> Ephemeral) PrivateKeyStorage =>
         (_localStaticPrivate, _localEphemeralPrivate);
 
+    /// <summary>Wipes the private keys and the symmetric state; the handshake is unusable afterwards.</summary>
     public void Dispose()
     {
         _symmetric.Dispose();

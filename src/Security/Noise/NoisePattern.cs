@@ -1,20 +1,36 @@
 namespace SecretChat.Security.Noise;
 
-internal enum NoiseToken : byte
+/// <summary>A token of a Noise message pattern (§7.1).</summary>
+public enum NoiseToken : byte
 {
+    /// <summary>Send (or receive) an ephemeral public key.</summary>
     E,
+
+    /// <summary>Send (or receive) the static public key, encrypted once a key is mixed in.</summary>
     S,
+
+    /// <summary>DH between both ephemeral keys.</summary>
     EE,
+
+    /// <summary>DH between the initiator's ephemeral and the responder's static key.</summary>
     ES,
+
+    /// <summary>DH between the initiator's static and the responder's ephemeral key.</summary>
     SE,
+
+    /// <summary>DH between both static keys.</summary>
     SS,
 }
 
 /// <summary>A handshake pattern (§7): pre-messages and message token lists, initiator's message first.</summary>
-internal sealed class NoisePattern
+public sealed class NoisePattern
 {
-    /// <summary>A pattern; the product uses only <see cref="XX"/> (the vector tests build others).</summary>
-    internal NoisePattern(string name, NoiseToken[] initiatorPreMessage, NoiseToken[] responderPreMessage, NoiseToken[][] messages)
+    /// <summary>A pattern; the chat uses only <see cref="XX"/>, other modules build their own (IK, NK, ...).</summary>
+    /// <param name="name">The pattern's name in the protocol name, for example <c>XX</c>.</param>
+    /// <param name="initiatorPreMessage">Keys the responder knows in advance (<see cref="NoiseToken.S"/> at most).</param>
+    /// <param name="responderPreMessage">Keys the initiator knows in advance.</param>
+    /// <param name="messages">The message token lists, initiator's first, then alternating.</param>
+    public NoisePattern(string name, NoiseToken[] initiatorPreMessage, NoiseToken[] responderPreMessage, NoiseToken[][] messages)
     {
         Name = name;
         InitiatorPreMessage = initiatorPreMessage;
@@ -22,12 +38,16 @@ internal sealed class NoisePattern
         Messages = messages;
     }
 
+    /// <summary>The pattern's name, as in the protocol name.</summary>
     public string Name { get; }
 
+    /// <summary>The initiator's pre-message tokens.</summary>
     public IReadOnlyList<NoiseToken> InitiatorPreMessage { get; }
 
+    /// <summary>The responder's pre-message tokens.</summary>
     public IReadOnlyList<NoiseToken> ResponderPreMessage { get; }
 
+    /// <summary>The messages' token lists, initiator's first.</summary>
     public IReadOnlyList<NoiseToken[]> Messages { get; }
 
     /// <summary>-> e; &lt;- e, ee, s, es; -> s, se. Mutual authentication, identities hidden from passive observers.</summary>

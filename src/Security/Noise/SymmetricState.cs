@@ -5,7 +5,7 @@ using SecretChat.Security.Ciphers;
 namespace SecretChat.Security.Noise;
 
 /// <summary>Makes a Noise cipher from a 32-byte key (ChaChaPoly, or AESGCM for the test vectors).</summary>
-internal delegate CipherState NoiseCipherFactory(ReadOnlySpan<byte> key);
+public delegate CipherState NoiseCipherFactory(ReadOnlySpan<byte> key);
 
 /// <summary>
 /// Noise's SymmetricState (rev 34, §5.2) with SHA-256: the chaining key, the handshake hash and the

@@ -19,8 +19,8 @@ public static class InMemoryFrameTransport
 
         var leftToRight = new Pipe(options.CreateReceivePipeOptions());
         var rightToLeft = new Pipe(options.CreateReceivePipeOptions());
-        var left = new PipeFrameConnection(new CrossedPipe(rightToLeft.Reader, leftToRight.Writer), options);
-        var right = new PipeFrameConnection(new CrossedPipe(leftToRight.Reader, rightToLeft.Writer), options);
+        var left = new PipeFrameConnection(new CrossedPipe(rightToLeft.Reader, leftToRight.Writer), options) { Transport = TransportKind.InMemory };
+        var right = new PipeFrameConnection(new CrossedPipe(leftToRight.Reader, rightToLeft.Writer), options) { Transport = TransportKind.InMemory };
         return (left, right);
     }
 

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Reactive.Concurrency;
 
 namespace SecretChat.Transport.Simulation;
@@ -17,26 +18,39 @@ public sealed class SimulatedLink
     private DateTimeOffset _busyUntilA, _busyUntilB;
     private long _sent, _delivered, _lost, _droppedWhileCut, _droppedOversize, _duplicated, _reordered;
 
-    /// <summary>A link whose two ends deliver on <paramref name="scheduler"/>, as badly as <paramref name="options"/> says.</summary>
-    /// <exception cref="ArgumentNullException">An argument is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="options"/> holds an invalid value.</exception>
-    public SimulatedLink(IScheduler scheduler, SimulatedLinkOptions options)
+    /// <summary>The default address of end <see cref="A"/> (a made-up loopback port; nothing is bound).</summary>
+    public static IPEndPoint DefaultAddressA { get; } = new(IPAddress.Loopback, 50001);
+
+    /// <summary>The default address of end <see cref="B"/>.</summary>
+    public static IPEndPoint DefaultAddressB { get; } = new(IPAddress.Loopback, 50002);
+
+    /// <summary>A link whose ends have the given addresses (<see cref="DefaultAddressA"/> and <see cref="DefaultAddressB"/> when null).</summary>
+    /// <param name="scheduler">The clock of every delay (a TestScheduler for virtual time).</param>
+    /// <param name="options">Loss, delay, duplication, reordering and rate.</param>
+    /// <param name="addressA">End A's address.</param>
+    /// <param name="addressB">End B's address; must differ from A's.</param>
+    public SimulatedLink(IScheduler scheduler, SimulatedLinkOptions options, IPEndPoint? addressA = null, IPEndPoint? addressB = null)
     {
         ArgumentNullException.ThrowIfNull(scheduler);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        addressA ??= DefaultAddressA;
+        addressB ??= DefaultAddressB;
+        if (addressA.Equals(addressB))
+            throw new ArgumentException("The two ends of a link need different addresses.", nameof(addressB));
         _scheduler = scheduler;
         _options = options;
         _random = new Random(options.Seed);
-        A = new SimulatedEndpoint(this, "A");
-        B = new SimulatedEndpoint(this, "B");
+        A = new SimulatedEndpoint(this, "A", addressA);
+        B = new SimulatedEndpoint(this, "B", addressB);
         A.Peer = B;
         B.Peer = A;
     }
 
-    /// <summary>One end; what it sends arrives at <see cref="B"/>.</summary>
+    /// <summary>One end.</summary>
     public SimulatedEndpoint A { get; }
-    /// <summary>The other end; what it sends arrives at <see cref="A"/>.</summary>
+
+    /// <summary>The other end.</summary>
     public SimulatedEndpoint B { get; }
 
     /// <summary>Silences both directions.</summary>

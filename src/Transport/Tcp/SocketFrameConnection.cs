@@ -5,10 +5,12 @@ using Pipelines.Sockets.Unofficial;
 namespace SecretChat.Transport;
 
 /// <summary>
-/// A frame connection over a connected TCP socket: received through <see cref="SocketConnection"/>, sent through
-/// a <see cref="SocketSendLoop"/> that disposal can wait for.
+/// A frame connection over a connected stream socket (TCP, a Unix domain socket): received through
+/// <see cref="SocketConnection"/>, sent through a send loop that disposal can wait for. The kit for a socket-based
+/// transport: connect or accept the socket your way, then hand it to <see cref="Create"/>.
 /// </summary>
-internal sealed class SocketFrameConnection : PipeFrameConnection
+/// <remarks><see cref="PipeFrameConnection.CompleteAsync"/> shuts the socket's sending side down (a half-close).</remarks>
+public sealed class SocketFrameConnection : PipeFrameConnection
 {
     private readonly SocketConnection _connection;
     private readonly SocketSendLoop _sender;
@@ -21,25 +23,33 @@ internal sealed class SocketFrameConnection : PipeFrameConnection
     }
 
     /// <summary>Takes ownership of <paramref name="socket"/> (connected) and starts its send and receive loops.</summary>
-    public static SocketFrameConnection Create(Socket socket, FrameConnectionOptions? options)
+    /// <param name="socket">A connected stream socket; the connection owns it.</param>
+    /// <param name="options">Frame limits and timeouts (the defaults when null).</param>
+    /// <returns>The connection; its <see cref="PipeFrameConnection.Transport"/> is TCP for a TCP socket, else other.</returns>
+    public static SocketFrameConnection Create(Socket socket, FrameConnectionOptions? options = null)
     {
+        ArgumentNullException.ThrowIfNull(socket);
         options ??= FrameConnectionOptions.Default;
         options.Validate();
+        var isTcp = socket.ProtocolType == ProtocolType.Tcp;
         // Frames are small and interactive: send each one now rather than wait to coalesce (Nagle).
-        socket.NoDelay = true;
+        if (isTcp)
+            socket.NoDelay = true;
         // SocketConnection's own sending side stays unused (see SocketSendLoop); its pipe is completed on close.
         var connection = SocketConnection.Create(
             socket,
             new PipeOptions(useSynchronizationContext: false),
             options.CreateSocketReceivePipeOptions(),
             SocketConnectionOptions.None,
-            name: $"secretchat-tcp {socket.RemoteEndPoint}");
+            name: $"secretchat {socket.RemoteEndPoint}");
         var sender = new SocketSendLoop(socket, FrameConnectionOptions.CreateSocketSendPipeOptions());
-        return new SocketFrameConnection(connection, sender, options);
+        return new SocketFrameConnection(connection, sender, options) { Transport = isTcp ? TransportKind.Tcp : TransportKind.Other };
     }
 
+    /// <inheritdoc />
     protected override Task OutputDrained => _sender.Completion;
 
+    /// <inheritdoc />
     protected override void CloseTransport(bool abortive)
     {
         if (abortive)

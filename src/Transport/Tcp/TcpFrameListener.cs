@@ -5,7 +5,7 @@ using SecretChat.Framing;
 namespace SecretChat.Transport;
 
 /// <summary>Accepts TCP connections and hands each one out as a frame connection.</summary>
-public sealed class TcpFrameListener : IAsyncDisposable
+public sealed class TcpFrameListener : IFrameListener
 {
     private const int Backlog = 128;
 
@@ -22,6 +22,8 @@ public sealed class TcpFrameListener : IAsyncDisposable
 
     /// <summary>The address actually bound: port 0 in the request becomes the port the system chose.</summary>
     public IPEndPoint LocalEndPoint { get; }
+
+    EndPoint IFrameListener.LocalEndPoint => LocalEndPoint;
 
     /// <summary>Binds <paramref name="endPoint"/> and starts listening.</summary>
     /// <exception cref="TransportException">The address is in use, not local, or not allowed.</exception>
@@ -95,6 +97,6 @@ public sealed class TcpFrameListener : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    /// <summary><c>TCP listener on ADDRESS:PORT</c>, for logs.</summary>
+    /// <summary>Says what this listener is and where.</summary>
     public override string ToString() => $"TCP listener on {LocalEndPoint}";
 }

@@ -20,7 +20,7 @@ namespace SecretChat.Transport.Udp;
 /// the next send yields its thread once, so a sender in a tight loop lets the receive loop and timers run.
 /// It is not a rate limiter; the reliability layer above owns congestion control.</para>
 /// </remarks>
-public sealed class UdpDatagramSocket : IDisposable, IAsyncDisposable
+public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable, IAsyncDisposable
 {
     private readonly Socket _socket;
     private readonly UdpSocketOptions _options;
@@ -69,6 +69,9 @@ public sealed class UdpDatagramSocket : IDisposable, IAsyncDisposable
 
     /// <summary>The address and port the socket is bound to (the port chosen, when 0 was asked for).</summary>
     public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>UDP.</summary>
+    public TransportKind Transport => TransportKind.Udp;
 
     /// <summary>Inbound datagrams; see the remarks.</summary>
     public IObservable<Datagram> Datagrams { get; }

@@ -12,6 +12,8 @@ public sealed class PathTextTests
     [Theory]
     [InlineData(TransportKind.Tcp, "tcp")]
     [InlineData(TransportKind.Udp, "udp")]
+    [InlineData(TransportKind.InMemory, "in-memory")]
+    [InlineData(TransportKind.Other, "other")]
     public void Name_Transport_IsTheJsonValue(TransportKind transport, string expected) => Assert.Equal(expected, PathText.Name(transport));
 
     [Theory]

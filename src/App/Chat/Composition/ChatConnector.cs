@@ -8,24 +8,31 @@ using SecretChat.Transport;
 namespace SecretChat.Chat.Composition;
 
 /// <summary>
-/// The real stack behind the command line: the chosen security module over TCP (<see cref="TcpChatConnection"/>),
-/// UDP (<see cref="UdpChatConnection"/>) or a punched p2p path (<see cref="PeerToPeerChatConnection"/>), and a
-/// <see cref="ChatSession"/> on top.
+/// The real stack behind <c>listen</c>, <c>connect</c> and <c>p2p</c>: a security module over TCP
+/// (<see cref="TcpChatConnection"/>), UDP (<see cref="UdpChatConnection"/>) or a punched p2p path
+/// (<see cref="PeerToPeerChatConnection"/>), and a <see cref="ChatSession"/> on top.
 /// </summary>
 /// <param name="scheduler">The clock of every timer (the default scheduler when null).</param>
 /// <param name="resolver">What host names mean (the system's resolver when null).</param>
-public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? resolver = null) : IChatConnector
+/// <param name="security">
+/// Makes the security module and its verification for each connect or listen: any <see cref="ISecurityModule"/>
+/// given in code. The connector disposes each choice once no handshake will start any more. Null picks the built-in
+/// module that <see cref="ChatOptions.Encryption"/> names (<see cref="SecurityModules.Create"/>).
+/// </param>
+public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? resolver = null, Func<ChatOptions, SecurityChoice>? security = null)
+    : IChatConnector
 {
     private readonly IScheduler _scheduler = scheduler ?? DefaultScheduler.Instance;
     private readonly IHostResolver _resolver = resolver ?? HostResolver.Default;
+    private readonly Func<ChatOptions, SecurityChoice> _security = security ?? SecurityModules.Create;
 
-    /// <inheritdoc/>
+    /// <inheritdoc />
     public async Task<IChat> ConnectAsync(ChatOptions options, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         var peer = ParseEndPoint(options);
         // The identity key is needed only until the handshake is done, which it is once the session is returned.
-        using var security = SecurityModules.Create(options);
+        using var security = _security(options);
         var channel = options.Transport switch
         {
             ChatTransport.PeerToPeer => await PeerToPeerChatConnection.ConnectAsync(peer, security.Module, options, _scheduler, _resolver, progress, cancellationToken).ConfigureAwait(false),
@@ -35,7 +42,7 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
         return await StartSessionAsync(channel, security.NewVerifier(), options, _scheduler, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <inheritdoc/>
+    /// <inheritdoc />
     public async Task<IChatListener> ListenAsync(ChatOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -43,7 +50,7 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
             throw new ChatFailedException("Peer-to-peer sessions are not listened for: both peers run 'secretchat p2p --room NAME'.");
         var local = ParseEndPoint(options);
         var endPoint = new IPEndPoint(await ResolveAsync(_resolver, local, "listen on", cancellationToken).ConfigureAwait(false), local.Port);
-        var security = SecurityModules.Create(options);
+        var security = _security(options);
         try
         {
             return options.Transport == ChatTransport.Tcp

@@ -8,29 +8,40 @@ using SecretChat.Security.Rsa;
 namespace SecretChat.Chat.Composition;
 
 /// <summary>
-/// A security module and how each of its sessions verifies the peer (pins for noise, nothing for the others).
-/// It owns what it loaded (noise: the identity key): dispose it once no handshake will start any more, which wipes the key.
+/// A security module and how each of its sessions verifies the peer (pins for noise, nothing for the others): what
+/// <see cref="ChatConnector"/> and <see cref="ChatListener"/> run, built in or written in code.
+/// A built-in choice owns what it loaded (noise: the identity key): dispose it once no handshake will start any more,
+/// which wipes the key. A choice made in code owns only what its <see cref="Owned"/> says.
 /// </summary>
+/// <param name="Module">The module: any <see cref="ISecurityModule"/>, with its own identifier.</param>
+/// <param name="NewVerifier">Makes the verifier of one session (<see cref="AcceptAnyPeer.Instance"/> for modules without keys).</param>
 public sealed record SecurityChoice(ISecurityModule Module, Func<IPeerVerifier> NewVerifier) : IDisposable
 {
-    /// <summary>What this choice loaded and must wipe (the identity key), if anything.</summary>
-    internal IDisposable? Owned { get; init; }
+    /// <summary>A module whose sessions accept any peer (modules without long-term keys, or a safety number compared by hand).</summary>
+    public static SecurityChoice AcceptingAnyPeer(ISecurityModule module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        return new SecurityChoice(module, () => AcceptAnyPeer.Instance);
+    }
 
-    /// <summary>Wipes what this choice loaded (the identity key), if anything.</summary>
+    /// <summary>What this choice owns and disposes with itself (a built-in noise choice: the identity key it loaded), if anything.</summary>
+    public IDisposable? Owned { get; init; }
+
+    /// <summary>Releases what the choice loaded (wipes a built-in identity key).</summary>
     public void Dispose() => Owned?.Dispose();
 }
 
-/// <summary>Makes the security module that <see cref="ChatOptions.Encryption"/> names.</summary>
+/// <summary>The built-in modules by name: what the command line picks with <see cref="ChatOptions.Encryption"/>.</summary>
 public static class SecurityModules
 {
-    /// <summary>The built-in module <see cref="ChatOptions.Encryption"/> names, with its verifier; noise loads (or creates) the identity and the pins.</summary>
-    /// <exception cref="ChatFailedException">The module is not built in, or the identity or the pins cannot be used.</exception>
+    /// <summary>Makes the built-in module that <see cref="ChatOptions.Encryption"/> names (noise loads the identity and the pins).</summary>
+    /// <exception cref="ChatFailedException">The module is not built in, or the identity or pins cannot be loaded.</exception>
     public static SecurityChoice Create(ChatOptions options) => options.Encryption.Id switch
     {
         "pseudo" => new SecurityChoice(new PseudoSecurity(), () => AcceptAnyPeer.Instance),
         "rsa" => new SecurityChoice(new RsaSecurity(), () => AcceptAnyPeer.Instance),
         "noise" => Noise(options),
-        _ => throw new ChatFailedException($"The {options.Encryption.Id} security module is not built in."),
+        _ => throw new ChatFailedException($"The {options.Encryption.Id} security module is not built in; give it to the ChatConnector in code."),
     };
 
     private static SecurityChoice Noise(ChatOptions options)

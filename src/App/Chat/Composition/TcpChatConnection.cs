@@ -29,11 +29,11 @@ internal static class TcpChatConnection
         {
             throw new ChatFailedException($"Could not connect to {peer} within {options.HandshakeTimeout.TotalSeconds:0.#} s.");
         }
-        progress?.Report($"connected to {channel.RemoteEndPoint}; running the {options.Encryption.Id} handshake");
+        progress?.Report($"connected to {channel.RemoteEndPoint}; running the {security.Info.Id} handshake");
         return channel;
     }
 
-    /// <summary>The secure channel over an accepted or connected TCP connection.</summary>
+    /// <summary>The secure channel over an accepted or connected frame connection (named as the connection names itself).</summary>
     public static FramedSecureChannel Secure(IFrameConnection connection, ISecurityModule security, HandshakeRole role, ChatOptions options, IScheduler scheduler) =>
-        new(connection, security, role, options.HandshakeTimeout, scheduler, TransportKind.Tcp);
+        new(connection, security, role, options.HandshakeTimeout, scheduler, (connection as IDescribedConnection)?.Transport ?? TransportKind.Other);
 }

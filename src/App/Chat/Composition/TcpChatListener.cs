@@ -6,8 +6,8 @@ using SecretChat.Transport;
 
 namespace SecretChat.Chat.Composition;
 
-/// <summary>Accepts TCP connections and secures each with <see cref="TcpChatConnection.Secure"/>.</summary>
-internal sealed class TcpChatListener(TcpFrameListener listener, SecurityChoice security, ChatOptions options, IScheduler scheduler)
+/// <summary>Accepts frame connections (TCP, or any <see cref="IFrameListener"/>) and secures each with <see cref="TcpChatConnection.Secure"/>.</summary>
+internal sealed class TcpChatListener(IFrameListener listener, SecurityChoice security, ChatOptions options, IScheduler scheduler)
     : ChatListener(security, options, scheduler)
 {
     public override EndPoint LocalEndPoint => listener.LocalEndPoint;

@@ -16,8 +16,17 @@ internal static class UdpChatConnection
     {
         progress?.Report($"connecting to {peer} over udp");
         var address = await ChatConnector.ResolveAsync(resolver, peer, "reach", cancellationToken).ConfigureAwait(false);
-        var channel = UdpSecureChannel.Connect(security, new IPEndPoint(address, peer.Port), DatagramOptions(options), ReliabilityOptions(options), scheduler);
-        progress?.Report($"sending to {channel.RemoteEndPoint}; running the {options.Encryption.Id} handshake");
+        ISecureChannel channel;
+        try
+        {
+            channel = UdpSecureChannel.Connect(security, new IPEndPoint(address, peer.Port), DatagramOptions(options), ReliabilityOptions(options), scheduler);
+        }
+        catch (HandshakeException e)
+        {
+            // Refused before anything was sent (the hello cannot name the module): one sentence, as for TCP.
+            throw new ChatFailedException(e.Message, e);
+        }
+        progress?.Report($"sending to {channel.RemoteEndPoint}; running the {security.Info.Id} handshake");
         return channel;
     }
 
