@@ -14,4 +14,5 @@ public enum SignalingPacketType : byte
     KeepAlive = 0x45,
     Relay = 0x46,
     Relayed = 0x47,
+    Cookie = 0x48,
 }

@@ -9,6 +9,7 @@ public class RendezvousClientRelayTests
     private static readonly IPEndPoint Server = new(IPAddress.Parse("192.0.2.1"), 3478);
     private static readonly IPEndPoint Me = new(IPAddress.Parse("198.51.100.9"), 41000);
     private static readonly IPEndPoint Peer = new(IPAddress.Parse("203.0.113.9"), 52000);
+    private static readonly MemberToken Token = new(0x5EC2E7, 0x70CE2);
     private static readonly PeerId PeerId = new(7);
 
     private sealed class Harness : IDisposable
@@ -45,7 +46,7 @@ public class RendezvousClientRelayTests
         public async Task<PeerMatch> MatchedAsync(string room = "x")
         {
             var task = Client.RegisterAsync(room, []);
-            Answer(new PeerInfoPacket(Client.PeerId, PeerRole.Initiator, TimeSpan.Zero, Me, PeerId, Peer, []));
+            Answer(new PeerInfoPacket(Client.PeerId, Token, PeerRole.Initiator, TimeSpan.Zero, Me, PeerId, Peer, []));
             return await task;
         }
 
@@ -63,7 +64,7 @@ public class RendezvousClientRelayTests
         _ = h.Client.RegisterAsync("x", []);
         await Assert.ThrowsAsync<InvalidOperationException>(() => h.Client.RelayAsync(new byte[] { 1 }).AsTask()); // registered, still waiting
 
-        h.Answer(new PeerInfoPacket(h.Client.PeerId, PeerRole.Initiator, TimeSpan.Zero, Me, PeerId, Peer, []));
+        h.Answer(new PeerInfoPacket(h.Client.PeerId, Token, PeerRole.Initiator, TimeSpan.Zero, Me, PeerId, Peer, []));
         await h.Client.RelayAsync(new byte[] { 1 });
         await h.Client.LeaveAsync();
 
@@ -89,12 +90,12 @@ public class RendezvousClientRelayTests
     public async Task TryHandle_RelayedFromTheMatchedPeer_IsSurfacedAndFromAnyoneElseDropped()
     {
         using var h = new Harness();
-        Assert.True(h.Answer(new RelayedPacket(PeerId, new byte[] { 1 }))); // before the match: ours, but nobody to give it to
+        Assert.True(h.Answer(new RelayedPacket(Token, PeerId, new byte[] { 1 }))); // before the match: ours, but nobody to give it to
         await h.MatchedAsync();
 
-        Assert.True(h.Answer(new RelayedPacket(PeerId, new byte[] { 2, 3 })));
-        Assert.True(h.Answer(new RelayedPacket(new PeerId(99), new byte[] { 4 }))); // a newcomer in the room after our peer left
-        Assert.False(h.Client.TryHandle(SignalingCodec.Encode(new RelayedPacket(PeerId, new byte[] { 5 })), Peer)); // not from the server
+        Assert.True(h.Answer(new RelayedPacket(Token, PeerId, new byte[] { 2, 3 })));
+        Assert.True(h.Answer(new RelayedPacket(Token, new PeerId(99), new byte[] { 4 }))); // a newcomer in the room after our peer left
+        Assert.False(h.Client.TryHandle(SignalingCodec.Encode(new RelayedPacket(Token, PeerId, new byte[] { 5 })), Peer)); // not from the server
 
         Assert.Equal([2, 3], Assert.Single(h.Relayed));
     }
@@ -130,7 +131,7 @@ public class RendezvousClientRelayTests
 
         var keepAlives = h.Sent.Skip(before).Select(s => s.Packet).ToList();
         Assert.Equal(12, keepAlives.Count);
-        Assert.All(keepAlives, p => Assert.Equal(new KeepAlivePacket("x", h.Client.PeerId, Matched: true), p));
+        Assert.All(keepAlives, p => Assert.Equal(new KeepAlivePacket("x", h.Client.PeerId, Token, Matched: true), p));
         await h.Client.LeaveAsync();
         var afterLeave = h.Sent.Count;
         h.At(120);
@@ -147,8 +148,8 @@ public class RendezvousClientRelayTests
         h.At(5);
 
         Assert.True(h.Answer(new ErrorPacket(h.Client.PeerId, SignalingErrorCode.UnknownRoom, "room 'x' does not exist here")));
-        Assert.True(h.Answer(new RegisteredPacket(h.Client.PeerId, Me)));                                                      // ignored: already matched
-        Assert.True(h.Answer(new PeerInfoPacket(h.Client.PeerId, PeerRole.Responder, TimeSpan.Zero, Me, PeerId, Peer, []))); // ignored too
+        Assert.True(h.Answer(new RegisteredPacket(h.Client.PeerId, Token, Me)));                                                      // ignored: already matched
+        Assert.True(h.Answer(new PeerInfoPacket(h.Client.PeerId, Token, PeerRole.Responder, TimeSpan.Zero, Me, PeerId, Peer, []))); // ignored too
 
         var register = Assert.IsType<RegisterPacket>(h.Sent[^1].Packet);
         Assert.Equal(h.Client.PeerId, register.Peer);

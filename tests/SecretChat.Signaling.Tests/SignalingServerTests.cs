@@ -54,7 +54,7 @@ public class SignalingServerTests
     public async Task Server_FloodOfGarbage_IsCountedAndDroppedAndTheServerStillAnswers()
     {
         await using var server = SignalingServer.Start(AnyLoopback, new SignalingServerOptions { RateBurst = 10_000, RatePerSecond = 10_000 });
-        await using var client = UdpStunClient.Bind(AnyLoopback);
+        await using var client = UdpStunClient.Bind(AnyLoopback, options: ServerHarness.PaddedStun);
         using var flooder = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         flooder.Bind(AnyLoopback);
         var random = new Random(5);
@@ -67,7 +67,7 @@ public class SignalingServerTests
                 var garbage = new byte[random.Next(1, 600)];
                 random.NextBytes(garbage);
                 garbage[0] = (byte)(0x40 | (garbage[0] & 0x0F)); // always in the signaling range, so always parsed
-                if (garbage.Length > 1) garbage[1] = 1;
+                if (garbage.Length > 1) garbage[1] = SignalingCodec.Version;
                 await flooder.SendToAsync(garbage, server.LocalEndPoint);
             }
 
@@ -91,7 +91,7 @@ public class SignalingServerTests
         using var flooder = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         flooder.Bind(AnyLoopback);
         for (var i = 0; i < 5; i++)
-            await flooder.SendToAsync(new byte[] { 0x45, 0x01 }, server.LocalEndPoint);
+            await flooder.SendToAsync(new byte[] { 0x45, SignalingCodec.Version }, server.LocalEndPoint);
 
         // Same source address (127.0.0.1), so the peer's Register finds the bucket empty.
         var error = await Assert.ThrowsAsync<SignalingException>(() => peer.Rendezvous.RegisterAsync("x", []).WaitAsync(Timeout));
@@ -145,7 +145,7 @@ public class SignalingServerTests
     private static async Task SyncAsync(Socket socket, IPEndPoint server)
     {
         var id = StunTransactionId.New();
-        await socket.SendToAsync(new StunMessageBuilder(StunMessageType.BindingRequest, id).ToArray(), server);
+        await socket.SendToAsync(ServerHarness.BindingRequest(id), server);
         var buffer = new byte[1500];
         while (true)
         {

@@ -161,8 +161,11 @@ public sealed class PunchAttemptTests : IAsyncDisposable
         var bobMeets = _bob.MeetAsync("blue-otter", null, CancellationToken.None);
         _scheduler.AdvanceBy(1 * Ms);
         var aliceMeets = _alice.MeetAsync("blue-otter", null, CancellationToken.None);
-        // Alice's Register reaches the server after one latency, its PeerInfo answers come back after another.
-        _scheduler.AdvanceBy(2 * 10 * Ms);
+        // Alice's Register reaches the server after one latency, the server's cookie comes back after another, her Register
+        // with it takes a third, and the PeerInfo answers a fourth: the cookie round trip costs exactly one round trip.
+        _scheduler.AdvanceBy(3 * 10 * Ms);
+        Assert.False(aliceMeets.IsCompleted);
+        _scheduler.AdvanceBy(1 * 10 * Ms);
         await Task.WhenAll(bobMeets, aliceMeets).WaitAsync(WaitLimit);
         Assert.Equal(HandshakeRole.Initiator, _alice.Role);
         Assert.Equal([BobHost, BobPublic], _alice.PeerCandidates);
