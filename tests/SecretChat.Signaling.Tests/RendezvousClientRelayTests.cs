@@ -101,6 +101,53 @@ public class RendezvousClientRelayTests
     }
 
     [Fact]
+    public async Task TryHandle_RelayedWithoutOurToken_IsDropped()
+    {
+        using var h = new Harness();
+        await h.MatchedAsync();
+
+        // Forged as the server's: the matched peer's id (it travels in the clear) but not our token.
+        Assert.True(h.Answer(new RelayedPacket(MemberToken.New(), PeerId, new byte[] { 6 })));
+        Assert.True(h.Answer(new RelayedPacket(default, PeerId, new byte[] { 6 })));
+        Assert.True(h.Answer(new RelayedPacket(Token, PeerId, new byte[] { 7 })));
+
+        Assert.Equal([7], Assert.Single(h.Relayed));
+    }
+
+    [Fact]
+    public async Task Member_TokenFromTheServer_GoesIntoEveryRelayKeepAliveAndLeave()
+    {
+        using var h = new Harness();
+        await h.MatchedAsync();
+        h.Client.KeepMembership();
+
+        await h.Client.RelayAsync(new byte[] { 1 });
+        h.At(5);
+        await h.Client.LeaveAsync();
+
+        Assert.Equal(Token, Assert.IsType<RelayPacket>(h.Sent[^3].Packet).Token);
+        Assert.Equal(Token, Assert.IsType<KeepAlivePacket>(h.Sent[^2].Packet).Token);
+        Assert.Equal(new LeavePacket("x", h.Client.PeerId, Token), h.Sent[^1].Packet);
+    }
+
+    [Fact]
+    public async Task KeepMembership_RoomLostAndTokenRenewed_UsesTheNewToken()
+    {
+        using var h = new Harness();
+        await h.MatchedAsync();
+        h.Client.KeepMembership();
+        var renewed = new MemberToken(0xABC, 0xDEF);
+
+        h.Answer(new ErrorPacket(h.Client.PeerId, SignalingErrorCode.UnknownRoom, "no such room"));
+        h.Answer(new CookiePacket(h.Client.PeerId, new AddressCookie(5, 6)));
+        h.Answer(new PeerInfoPacket(h.Client.PeerId, renewed, PeerRole.Responder, TimeSpan.Zero, Me, PeerId, Peer, []));
+        h.At(5);
+
+        Assert.Equal(renewed, Assert.IsType<KeepAlivePacket>(h.Sent[^1].Packet).Token);
+        Assert.Equal(new AddressCookie(5, 6), ((KeepAlivePacket)h.Sent[^1].Packet).Cookie);
+    }
+
+    [Fact]
     public async Task TryHandle_RelayLimitErrorAfterTheMatch_IsOneNoticeAndNotAFailure()
     {
         using var h = new Harness();

@@ -85,6 +85,32 @@ public class RendezvousClientTests
     }
 
     [Fact]
+    public void Register_ServerAsksForACookie_SendsTheRegisterAgainAtOnceWithItAndKeepsIt()
+    {
+        var h = new Harness();
+        var task = h.Client.RegisterAsync("room", []);
+        var cookie = new AddressCookie(0xC00C1E, 42);
+        h.At(0.1);
+
+        Assert.True(h.Answer(new CookiePacket(h.Client.PeerId, cookie)));
+
+        var again = Assert.IsType<RegisterPacket>(h.Sent[^1].Packet);
+        Assert.Equal(cookie, again.Cookie);
+        Assert.Equal(TimeSpan.FromSeconds(0.1).Ticks, h.Sent[^1].Ticks); // at once, not at the next retransmission
+        Assert.Equal(default, Assert.IsType<RegisterPacket>(h.Sent[0].Packet).Cookie);
+        h.At(0.6);
+        Assert.Equal(cookie, Assert.IsType<RegisterPacket>(h.Sent[^1].Packet).Cookie); // retransmissions carry it too
+        Assert.True(h.Answer(new CookiePacket(new PeerId(12345), new AddressCookie(1, 1)))); // someone else's: ignored
+        Assert.Equal(cookie, Assert.IsType<RegisterPacket>(h.Sent[^1].Packet).Cookie);
+
+        h.Answer(new RegisteredPacket(h.Client.PeerId, Token, Me));
+        h.At(5.6);
+        var keepAlive = Assert.IsType<KeepAlivePacket>(h.Sent[^1].Packet);
+        Assert.Equal(Token, keepAlive.Token); // the server's token goes into every KeepAlive
+        Assert.False(task.IsCompleted);
+    }
+
+    [Fact]
     public async Task Register_RoomFull_FailsWithTheServersSentence()
     {
         var h = new Harness();
