@@ -18,6 +18,7 @@ internal sealed class Rendezvous : IDisposable
     private readonly Action<byte[], IPEndPoint> _send;
     private readonly Dictionary<string, Room> _rooms = new(StringComparer.Ordinal);
     private readonly Dictionary<IPAddress, int> _roomsBySource = [];
+    private readonly Dictionary<PeerId, Room> _roomOfMember = [];
     private readonly Dictionary<string, int> _refusalsNotLogged = new(StringComparer.Ordinal);
     private readonly SourceRateLimit _rateLimit;
     private readonly SourceCookies _cookies;
@@ -226,6 +227,20 @@ internal sealed class Rendezvous : IDisposable
             return;
         }
 
+        if (_roomOfMember.TryGetValue(register.Peer, out var previous) && previous.Name != register.Room && previous.Find(register.Peer) is { } elsewhere)
+        {
+            // Peer ids are unique among members (a Relay names no room). From the member's own address it changed rooms;
+            // from anywhere else the id is someone else's.
+            if (!elsewhere.Reflexive.Equals(source))
+            {
+                Statistics.WrongToken();
+                _logger.LogDebug("Ignored a Register for room '{Room}' from {Source}: the peer id is a member elsewhere", register.Room, source);
+                return;
+            }
+
+            Leave(previous, elsewhere);
+        }
+
         if (register.HostCandidates.Count > _options.MaxCandidatesPerPeer)
         {
             Statistics.BadRequest();
@@ -257,6 +272,7 @@ internal sealed class Rendezvous : IDisposable
 
             room = new Room(register.Room, owner, new RoomPeer(register.Peer, MemberToken.New(), source, register.HostCandidates, PeerRole.Responder), now);
             _rooms.Add(room.Name, room);
+            _roomOfMember[register.Peer] = room;
             _roomsBySource[owner] = opened + 1;
             Statistics.RoomCreated();
             Statistics.SetOpenRooms(_rooms.Count);
@@ -291,6 +307,7 @@ internal sealed class Rendezvous : IDisposable
         }
 
         room.Second = new RoomPeer(register.Peer, MemberToken.New(), source, register.HostCandidates, PeerRole.Initiator);
+        _roomOfMember[register.Peer] = room;
         room.LastActivity = now;
         Statistics.RoomPaired();
         _logger.LogInformation("Room '{Room}': {First} (responder) and {Second} (initiator) introduced", room.Name, room.First.Reflexive, source);
@@ -322,18 +339,18 @@ internal sealed class Rendezvous : IDisposable
 
     private void Relay(RelayPacket relay, IPEndPoint source, DateTimeOffset now)
     {
-        if (!_rooms.TryGetValue(relay.Room, out var room) || room.Find(relay.Peer) is not { } member || !member.Reflexive.Equals(source))
+        if (!_roomOfMember.TryGetValue(relay.Peer, out var room) || room.Find(relay.Peer) is not { } member || !member.Reflexive.Equals(source))
         {
             // Never answered: the source may be spoofed, and answering would make the server a reflector.
             Statistics.RelayNotMember();
-            _logger.LogDebug("Dropped a relay from {Source}: not a member of room '{Room}'", source, relay.Room);
+            _logger.LogDebug("Dropped a relay from {Source}: not a member", source);
             return;
         }
 
         if (!member.Token.Matches(relay.Token))
         {
             Statistics.WrongToken();
-            _logger.LogDebug("Dropped a relay from {Source} in room '{Room}': wrong token", source, relay.Room);
+            _logger.LogDebug("Dropped a relay from {Source} in room '{Room}': wrong token", source, room.Name);
             return;
         }
 
@@ -407,6 +424,7 @@ internal sealed class Rendezvous : IDisposable
 
     private void Leave(Room room, RoomPeer member)
     {
+        _roomOfMember.Remove(member.Id);
         if (room.Second is null)
         {
             RemoveRoom(room);
@@ -425,6 +443,12 @@ internal sealed class Rendezvous : IDisposable
     private void RemoveRoom(Room room)
     {
         _rooms.Remove(room.Name);
+        foreach (var member in (RoomPeer?[])[room.First, room.Second])
+        {
+            if (member is not null && _roomOfMember.TryGetValue(member.Id, out var of) && of == room)
+                _roomOfMember.Remove(member.Id);
+        }
+
         if (_roomsBySource.TryGetValue(room.Owner, out var count))
         {
             if (count <= 1)

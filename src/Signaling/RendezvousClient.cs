@@ -121,7 +121,7 @@ public sealed class RendezvousClient : IDisposable
         if (datagram.Length > SignalingCodec.MaxRelayPayloadBytes)
             throw new ArgumentException($"A relayed datagram is at most {SignalingCodec.MaxRelayPayloadBytes} bytes; this one has {datagram.Length}.", nameof(datagram));
         var membership = CurrentMembership("relay");
-        return _send(SignalingCodec.Encode(new RelayPacket(membership.Room, PeerId, Token, datagram)), Server, cancellationToken);
+        return _send(SignalingCodec.Encode(new RelayPacket(PeerId, Token, datagram)), Server, cancellationToken);
     }
 
     /// <summary>

@@ -18,7 +18,7 @@ namespace SecretChat.Signaling;
 /// Error     0x43 peer u64 (0 if unknown) | code u8 | reason: length u8 + UTF-8
 /// Leave     0x44 room | peer u64 | token (16)
 /// KeepAlive 0x45 room | peer u64 | token (16) | flags u8 (bit 0 = matched, no answer wanted) | cookie (16)
-/// Relay     0x46 room | peer u64 (the sender's) | token (16, the sender's) | length u16 (0–1200) | payload
+/// Relay     0x46 peer u64 (the sender's) | token (16, the sender's) | length u16 (0–1200) | payload
 /// Relayed   0x47 token (16, the receiver's) | from peer u64 | length u16 (0–1200) | payload
 /// Cookie    0x48 peer u64 (echoed) | cookie (16)
 /// room           length u8 (1–64) + UTF-8, no control characters
@@ -41,8 +41,11 @@ public static class SignalingCodec
     /// <summary>Largest encoded packet other than Relay/Relayed (PeerInfo with <see cref="MaxCandidates"/> IPv6 candidates), well under 1200 bytes.</summary>
     public const int MaxPacketLength = 2 + 8 + MemberToken.Length + 1 + 2 + 19 + 8 + 19 + 1 + (MaxCandidates * 19);
 
-    /// <summary>Largest Relay packet: a full payload behind the longest room name and the token (1293 bytes; 1341 on the wire over IPv6, under a 1500-byte MTU).</summary>
-    public const int MaxRelayPacketLength = 2 + 1 + MaxRoomBytes + 8 + MemberToken.Length + 2 + MaxRelayPayloadBytes;
+    /// <summary>Largest Relay packet: a full payload behind the peer id and the token (1228 bytes; 1276 on the wire over IPv6, under a 1500-byte MTU).</summary>
+    public const int MaxRelayPacketLength = 2 + 8 + MemberToken.Length + 2 + MaxRelayPayloadBytes;
+
+    /// <summary>What Relay adds to a session datagram (28 bytes; Relayed adds as many), so a client relays at most 1,172-byte datagrams within its 1,200.</summary>
+    public const int RelayOverhead = 2 + 8 + MemberToken.Length + 2;
 
     /// <summary>A Cookie packet's length: smaller than the shortest Register (29 bytes) and KeepAlive (45), so it never amplifies.</summary>
     public const int CookiePacketLength = 2 + 8 + AddressCookie.Length;
@@ -81,7 +84,7 @@ public static class SignalingCodec
             SignalingPacketType.Error => new ErrorPacket(reader.Peer(), reader.ErrorCode(), reader.Text(MaxReasonBytes, "reason")),
             SignalingPacketType.Leave => new LeavePacket(reader.Room(), reader.Peer(), reader.Token()),
             SignalingPacketType.KeepAlive => new KeepAlivePacket(reader.Room(), reader.Peer(), reader.Token(), (reader.Byte("flags") & MatchedFlag) != 0, reader.Cookie()),
-            SignalingPacketType.Relay => new RelayPacket(reader.Room(), reader.Peer(), reader.Token(), reader.Payload()),
+            SignalingPacketType.Relay => new RelayPacket(reader.Peer(), reader.Token(), reader.Payload()),
             SignalingPacketType.Relayed => new RelayedPacket(reader.Token(), reader.Peer(), reader.Payload()),
             SignalingPacketType.Cookie => new CookiePacket(reader.Peer(), reader.Cookie()),
             _ => throw new SignalingFormatException($"Unknown signaling packet type 0x{datagram[0]:x2}."),
@@ -168,7 +171,6 @@ public static class SignalingCodec
                 writer.Cookie(p.Cookie);
                 break;
             case RelayPacket p:
-                writer.Room(p.Room);
                 writer.Peer(p.Peer);
                 writer.Token(p.Token);
                 writer.Payload(p.Payload.Span);

@@ -70,11 +70,12 @@ public sealed record KeepAlivePacket(string Room, PeerId Peer, MemberToken Token
 }
 
 /// <summary>
-/// Client → server: forward <paramref name="Payload"/> to the other peer of <paramref name="Room"/>. <paramref name="Peer"/>
-/// is the sender's own id; the server forwards only for a member sending from its registered address with its
-/// <paramref name="Token"/>. The payload is an opaque, end-to-end sealed session datagram the server never parses.
+/// Client → server: forward <paramref name="Payload"/> to the other peer of the sender's room. <paramref name="Peer"/>
+/// is the sender's own id (ids are unique among the server's members, so no room name is needed: the wrapper stays
+/// small enough for any room name); the server forwards only for a member sending from its registered address with
+/// its <paramref name="Token"/>. The payload is an opaque, end-to-end sealed session datagram the server never parses.
 /// </summary>
-public sealed record RelayPacket(string Room, PeerId Peer, MemberToken Token, ReadOnlyMemory<byte> Payload) : SignalingPacket
+public sealed record RelayPacket(PeerId Peer, MemberToken Token, ReadOnlyMemory<byte> Payload) : SignalingPacket
 {
     public override SignalingPacketType Type => SignalingPacketType.Relay;
 }

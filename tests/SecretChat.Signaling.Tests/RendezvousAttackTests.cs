@@ -62,7 +62,7 @@ public class RendezvousAttackTests(ITestOutputHelper output)
 
         /// <summary>Whether a relay from Bob still reaches Alice at <paramref name="at"/> (and only there).</summary>
         public bool BobReachesAliceAt(IPEndPoint at) =>
-            Client(new RelayPacket("x", BobId, default, new byte[] { 7 }), Bob) is [(var to, RelayedPacket { From: var from })] && to.Equals(at) && from == BobId;
+            Client(new RelayPacket(BobId, default, new byte[] { 7 }), Bob) is [(var to, RelayedPacket { From: var from })] && to.Equals(at) && from == BobId;
     }
 
     public static TheoryData<string> WrongTokens() => ["none", "random"];
@@ -113,12 +113,12 @@ public class RendezvousAttackTests(ITestOutputHelper output)
     {
         var h = new Harness().Paired();
 
-        var forgedAsAlice = h.Raw(new RelayPacket("x", AliceId, Wrong(token), new byte[] { 1, 2, 3 }), Alice);
+        var forgedAsAlice = h.Raw(new RelayPacket(AliceId, Wrong(token), new byte[] { 1, 2, 3 }), Alice);
 
         Assert.Empty(forgedAsAlice); // nothing injected into Bob's session, nothing answered
         Assert.Equal(1, h.Statistics.TokenRejected);
         Assert.Equal(0, h.Statistics.RelayPacketsForwarded);
-        Assert.Single(h.Client(new RelayPacket("x", AliceId, default, new byte[] { 1 }), Alice)); // the real Alice still relays
+        Assert.Single(h.Client(new RelayPacket(AliceId, default, new byte[] { 1 }), Alice)); // the real Alice still relays
     }
 
     [Fact]
@@ -225,8 +225,8 @@ public class RendezvousAttackTests(ITestOutputHelper output)
             ("KeepAlive, wrong token", SignalingCodec.Encode(new KeepAlivePacket("x", AliceId, MemberToken.New()))),
             ("KeepAlive, member's token from elsewhere", SignalingCodec.Encode(new KeepAlivePacket("x", AliceId, h.Tokens[AliceId]))),
             ("Leave", SignalingCodec.Encode(new LeavePacket("x", AliceId, MemberToken.New()))),
-            ("Relay, wrong token", SignalingCodec.Encode(new RelayPacket("x", AliceId, MemberToken.New(), new byte[10]))),
-            ("Relay, no room", SignalingCodec.Encode(new RelayPacket("nowhere", AliceId, default, new byte[10]))),
+            ("Relay, wrong token", SignalingCodec.Encode(new RelayPacket(AliceId, MemberToken.New(), new byte[10]))),
+            ("Relay, no room", SignalingCodec.Encode(new RelayPacket(AliceId, default, new byte[10]))),
             ("Relayed (wrong direction)", SignalingCodec.Encode(new RelayedPacket(default, AliceId, new byte[10]))),
             ("version-1 Register", v1Register),
             ("version 3", [0x40, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
@@ -284,7 +284,7 @@ public class RendezvousAttackTests(ITestOutputHelper output)
             h.Scheduler.AdvanceTo(TimeSpan.FromMilliseconds(ms).Ticks);
             h.Raw([0x45, 0x02, (byte)ms], Alice);
             h.Raw(new KeepAlivePacket("x", AliceId, MemberToken.New()), Alice); // a wrong token is garbage too
-            if (ms % 100 == 0 && h.Raw(new RelayPacket("x", AliceId, aliceToken, new byte[] { 1 }), Alice) is [(var to, RelayedPacket)] && to.Equals(Bob))
+            if (ms % 100 == 0 && h.Raw(new RelayPacket(AliceId, aliceToken, new byte[] { 1 }), Alice) is [(var to, RelayedPacket)] && to.Equals(Bob))
                 relayed++;
             if (ms % 5000 == 0 && h.Raw(new KeepAlivePacket("x", AliceId, aliceToken), Alice) is [(var back, PeerInfoPacket)] && back.Equals(Alice))
                 keptAlive++;

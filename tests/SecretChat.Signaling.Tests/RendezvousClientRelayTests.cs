@@ -72,7 +72,7 @@ public class RendezvousClientRelayTests
     }
 
     [Fact]
-    public async Task RelayAsync_AfterAMatch_SendsARelayForTheRoomUnderOurId()
+    public async Task RelayAsync_AfterAMatch_SendsARelayUnderOurIdAndToken()
     {
         using var h = new Harness();
         await h.MatchedAsync("blue-otter");
@@ -80,7 +80,7 @@ public class RendezvousClientRelayTests
         await h.Client.RelayAsync(new byte[] { 9, 8, 7 });
 
         var relay = Assert.IsType<RelayPacket>(h.Sent[^1].Packet);
-        Assert.Equal("blue-otter", relay.Room);
+        Assert.Equal(Token, relay.Token);
         Assert.Equal(h.Client.PeerId, relay.Peer);
         Assert.Equal([9, 8, 7], relay.Payload.ToArray());
         Assert.Equal("datagram", (await Assert.ThrowsAsync<ArgumentException>(() => h.Client.RelayAsync(new byte[1201]).AsTask())).ParamName);

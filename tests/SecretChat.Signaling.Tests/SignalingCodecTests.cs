@@ -19,8 +19,8 @@ public class SignalingCodecTests
         new LeavePacket("x", new PeerId(4), Token),
         new KeepAlivePacket("x", new PeerId(5), Token),
         new KeepAlivePacket("x", new PeerId(5), Token, Matched: true, new AddressCookie(1, 2)),
-        new RelayPacket("blue-otter", new PeerId(6), Token, new byte[] { 0x01, 0x00, 0xFF }),
-        new RelayPacket(new string('r', 64), new PeerId(6), Token, new byte[SignalingCodec.MaxRelayPayloadBytes]),
+        new RelayPacket(new PeerId(6), Token, new byte[] { 0x01, 0x00, 0xFF }),
+        new RelayPacket(new PeerId(6), Token, new byte[SignalingCodec.MaxRelayPayloadBytes]),
         new RelayedPacket(Token, new PeerId(7), new byte[] { 0x42 }),
         new RelayedPacket(Token, new PeerId(7), ReadOnlyMemory<byte>.Empty),
         new CookiePacket(new PeerId(9), new AddressCookie(3, 4)),
@@ -70,7 +70,7 @@ public class SignalingCodecTests
     [InlineData("400202c328" + "0000000000000001" + "00000000000000000000000000000000" + "00", "invalid UTF-8")]
     [InlineData("4202" + "0000000000000001" + "00000000000000000000000000000000" + "090000047f00000104d2", "role 9")]
     [InlineData("4702" + "00000000000000000000000000000000" + "0000000000000001" + "04b1" + "00", "relayed payload of 1201 bytes")]
-    [InlineData("46020178" + "0000000000000001" + "00000000000000000000000000000000" + "0002" + "aa", "relay payload shorter than its length")]
+    [InlineData("4602" + "0000000000000001" + "00000000000000000000000000000000" + "0002" + "aa", "relay payload shorter than its length")]
     [InlineData("4402" + "0178" + "0000000000000001" + "00000000", "leave without its whole token")]
     public void Codec_MalformedPackets_AreRejected(string hex, string why)
     {
@@ -91,15 +91,16 @@ public class SignalingCodecTests
     {
         var payload = Enumerable.Range(0, 1200).Select(i => (byte)i).ToArray();
 
-        var bytes = SignalingCodec.Encode(new RelayPacket("x", new PeerId(1), Token, payload));
+        var bytes = SignalingCodec.Encode(new RelayPacket(new PeerId(1), Token, payload));
         var relayed = Assert.IsType<RelayedPacket>(SignalingCodec.Decode(SignalingCodec.Encode(new RelayedPacket(Token, new PeerId(1), payload))));
 
-        Assert.Equal(2 + 2 + 8 + 16 + 2 + 1200, bytes.Length);
+        Assert.Equal(2 + 8 + 16 + 2 + 1200, bytes.Length);
+        Assert.Equal(SignalingCodec.RelayOverhead + 1200, bytes.Length);
         Assert.Equal(Token, relayed.Token);
         Assert.Equal(payload, Assert.IsType<RelayPacket>(SignalingCodec.Decode(bytes)).Payload.ToArray());
         Assert.Equal(payload, relayed.Payload.ToArray());
-        Assert.Equal("payload", Assert.Throws<ArgumentException>(() => SignalingCodec.Encode(new RelayPacket("x", new PeerId(1), Token, new byte[1201]))).ParamName);
-        Assert.True(SignalingCodec.Encode(new RelayPacket(new string('r', 64), new PeerId(1), Token, payload)).Length <= SignalingCodec.MaxRelayPacketLength);
+        Assert.Equal("payload", Assert.Throws<ArgumentException>(() => SignalingCodec.Encode(new RelayPacket(new PeerId(1), Token, new byte[1201]))).ParamName);
+        Assert.True(SignalingCodec.Encode(new RelayPacket(new PeerId(1), Token, payload)).Length <= SignalingCodec.MaxRelayPacketLength);
     }
 
     [Fact]
