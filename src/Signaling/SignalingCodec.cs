@@ -38,8 +38,11 @@ public static class SignalingCodec
     /// <summary>Largest relayed payload: one session datagram (at most 1200 bytes: docs/PROTOCOL.md, UDP packets).</summary>
     public const int MaxRelayPayloadBytes = PacketCodec.MaxDatagramSize;
 
-    /// <summary>Largest encoded packet other than Relay/Relayed (PeerInfo with <see cref="MaxCandidates"/> IPv6 candidates), well under 1200 bytes.</summary>
-    public const int MaxPacketLength = 2 + 8 + MemberToken.Length + 1 + 2 + 19 + 8 + 19 + 1 + (MaxCandidates * 19);
+    /// <summary>
+    /// Largest encoded packet other than Relay/Relayed and Error: a Register with the longest room and <see cref="MaxCandidates"/>
+    /// IPv6 candidates (396 bytes; a PeerInfo with as many is 380), well under 1200 bytes.
+    /// </summary>
+    public const int MaxPacketLength = 2 + 1 + MaxRoomBytes + 8 + AddressCookie.Length + 1 + (MaxCandidates * 19);
 
     /// <summary>Largest Relay packet: a full payload behind the peer id and the token (1228 bytes; 1276 on the wire over IPv6, under a 1500-byte MTU).</summary>
     public const int MaxRelayPacketLength = 2 + 8 + MemberToken.Length + 2 + MaxRelayPayloadBytes;
