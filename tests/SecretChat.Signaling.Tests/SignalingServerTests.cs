@@ -101,6 +101,50 @@ public class SignalingServerTests
     }
 
     [Fact]
+    public async Task Server_UnprovenSourceSendingEveryKindOfPacket_GetsBackNoMoreBytesThanItSent()
+    {
+        await using var server = SignalingServer.Start(AnyLoopback);
+        using var stranger = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        stranger.Bind(AnyLoopback);
+        var id = StunTransactionId.New();
+        byte[][] requests =
+        [
+            SignalingCodec.Encode(new RegisterPacket("x", new PeerId(1), [])),
+            SignalingCodec.Encode(new RegisterPacket("x", new PeerId(1), [], new AddressCookie(1, 2))),
+            SignalingCodec.Encode(new KeepAlivePacket("nowhere", new PeerId(1), default)),
+            SignalingCodec.Encode(new LeavePacket("x", new PeerId(1), MemberToken.New())),
+            SignalingCodec.Encode(new RelayPacket(new PeerId(1), MemberToken.New(), new byte[100])),
+            Convert.FromHexString("4001" + "0a" + Convert.ToHexString("blue-otter"u8) + "0000000000000001" + "00"), // version 1
+            [0x45, 0x02, 0xFF],
+            new StunMessageBuilder(StunMessageType.BindingRequest, id).ToArray(),
+            new StunMessageBuilder(StunMessageType.BindingRequest, id).AddFingerprint().ToArray(),
+        ];
+        long bytesIn = 0, bytesOut = 0;
+
+        foreach (var request in requests.Concat(requests)) // twice: the second Register still has no valid cookie
+        {
+            await stranger.SendToAsync(request, server.LocalEndPoint);
+            bytesIn += request.Length;
+        }
+
+        // The server answers in order from one loop: once the sync answer is here, every answer before it is too.
+        var sync = StunTransactionId.New();
+        await stranger.SendToAsync(ServerHarness.BindingRequest(sync), server.LocalEndPoint);
+        var buffer = new byte[1500];
+        while (true)
+        {
+            var received = await stranger.ReceiveFromAsync(buffer, new IPEndPoint(IPAddress.Any, 0)).WaitAsync(Timeout);
+            if (StunMessage.TryParse(buffer.AsSpan(0, received.ReceivedBytes), out var message) && message.TransactionId == sync)
+                break;
+            bytesOut += received.ReceivedBytes;
+        }
+
+        Assert.True(bytesOut <= bytesIn, $"{bytesOut} bytes back for {bytesIn} sent");
+        Assert.True(bytesOut > 0); // it did answer (cookies, cut errors): within the request's size
+        Assert.Equal(0, server.Statistics.OpenRooms);
+    }
+
+    [Fact]
     public async Task Start_PortInUse_ThrowsAddressAlreadyInUse()
     {
         await using var first = SignalingServer.Start(AnyLoopback);
