@@ -349,20 +349,43 @@ public sealed class RendezvousClient : IDisposable
         });
     }
 
+    /// <summary>
+    /// While waiting for the peer: a KeepAlive every <see cref="RendezvousClientOptions.KeepAliveInterval"/>, and when one
+    /// goes unanswered, again after the Register backoff, so that only a silence of
+    /// <see cref="RendezvousClientOptions.ServerTimeout"/> after an unanswered KeepAlive (several datagrams lost in a row,
+    /// not one exchange) means the server is gone. Each answer also repeats the peer's introduction if that was lost.
+    /// </summary>
     private void StartWaiting(Attempt attempt)
     {
+        var backoff = new Backoff(_options.InitialRetransmit, _options.MaxRetransmit);
+        var lastSent = DateTimeOffset.MinValue;
+        var retry = backoff.Initial;
         _timer.Disposable = _scheduler.Schedule(_options.KeepAliveInterval, self =>
         {
             if (!attempt.Waiting || attempt.Result.Task.IsCompleted) return;
-            if (_scheduler.Now - attempt.LastHeard >= _options.KeepAliveInterval + _options.ServerTimeout)
+            var now = _scheduler.Now;
+            var deadline = attempt.LastHeard + _options.KeepAliveInterval + _options.ServerTimeout;
+            if (now >= deadline)
             {
                 FailCurrent(new SignalingTimeoutException(
-                    $"the signaling server {Server} stopped answering (nothing for {Seconds(_scheduler.Now - attempt.LastHeard)} s)"));
+                    $"the signaling server {Server} stopped answering (nothing for {Seconds(now - attempt.LastHeard)} s)"));
                 return;
             }
 
-            Send(attempt, KeepAliveFor(attempt.Room, matched: false));
-            self(_options.KeepAliveInterval);
+            var answered = attempt.LastHeard >= lastSent;
+            TimeSpan next;
+            if (answered && lastSent != DateTimeOffset.MinValue && now - lastSent < _options.KeepAliveInterval)
+            {
+                next = lastSent + _options.KeepAliveInterval - now; // answered: the next one after the interval
+            }
+            else
+            {
+                retry = answered ? backoff.Initial : backoff.Next(retry);
+                Send(attempt, KeepAliveFor(attempt.Room, matched: false));
+                lastSent = now;
+                next = retry; // look again then: answered, wait out the interval; not, ask again
+            }
+            self(deadline - now < next ? deadline - now : next);
         });
     }
 

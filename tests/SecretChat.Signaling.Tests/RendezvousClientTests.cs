@@ -163,6 +163,38 @@ public class RendezvousClientTests
     }
 
     [Fact]
+    public void Register_KeepAliveUnansweredWhileWaiting_AsksAgainWithTheBackoffNotAfterAnotherInterval()
+    {
+        // On a lossy path one lost exchange must not cost a whole interval: a lost introduction of the peer
+        // would otherwise wait 5 s to be repeated, and two lost exchanges would end the wait.
+        var h = new Harness();
+        _ = h.Client.RegisterAsync("x", []);
+        h.Answer(new RegisteredPacket(h.Client.PeerId, Token, Me));
+
+        h.At(9.999);
+
+        Assert.Equal(
+            new[] { 5, 5.5, 6.5, 8.5 },
+            h.Sent.Where(s => s.Packet is KeepAlivePacket).Select(s => TimeSpan.FromTicks(s.Ticks).TotalSeconds));
+    }
+
+    [Fact]
+    public void Register_KeepAliveAnsweredWhileWaiting_NextOneAfterTheInterval()
+    {
+        var h = new Harness();
+        _ = h.Client.RegisterAsync("x", []);
+        h.Answer(new RegisteredPacket(h.Client.PeerId, Token, Me));
+        h.At(5.1);
+        h.Answer(new RegisteredPacket(h.Client.PeerId, Token, Me));
+
+        h.At(10.4);
+
+        Assert.Equal(
+            new[] { 5.0, 10 },
+            h.Sent.Where(s => s.Packet is KeepAlivePacket).Select(s => TimeSpan.FromTicks(s.Ticks).TotalSeconds));
+    }
+
+    [Fact]
     public void TryHandle_OtherSourcesAndNonSignaling_AreNotConsumed()
     {
         var h = new Harness();

@@ -127,8 +127,18 @@ public sealed class PeerToPeerScenarioTests(ITestOutputHelper output) : IDisposa
         var directOnly = _home.WriteFile("direct-only.json", """{ "P2p": { "RelayFallbackSeconds": 0 } }""");
         var (alice, bob) = await new PeerToPeerRun(lab, _home, PeerTimeoutSeconds).StartPeersAsync("--config", directOnly);
 
-        var atAlice = await Conversation.ConnectedAsync(alice, output);
-        var atBob = await Conversation.ConnectedAsync(bob, output);
+        PeerConnection atAlice, atBob;
+        try
+        {
+            atAlice = await Conversation.ConnectedAsync(alice, output);
+            atBob = await Conversation.ConnectedAsync(bob, output);
+        }
+        catch
+        {
+            // A punch that never completes is decided by both sides and both routers: show all of it.
+            output.WriteLine($"{alice.Transcript()}\n{bob.Transcript()}\n--- lab:\n{await lab.DescribeAsync()}");
+            throw;
+        }
 
         Assert.Equal(("bob", "udp", "direct"), (atAlice.Peer, atAlice.Transport, atAlice.Path));
         Assert.Equal(("alice", "udp", "direct"), (atBob.Peer, atBob.Transport, atBob.Path));
