@@ -17,7 +17,11 @@ internal sealed class Rendezvous : IDisposable
     private readonly IScheduler _scheduler;
     private readonly Action<byte[], IPEndPoint> _send;
     private readonly Dictionary<string, Room> _rooms = new(StringComparer.Ordinal);
+    private readonly Dictionary<IPAddress, int> _roomsBySource = [];
+    private readonly Dictionary<PeerId, Room> _roomOfMember = [];
+    private readonly Dictionary<string, int> _refusalsNotLogged = new(StringComparer.Ordinal);
     private readonly SourceRateLimit _rateLimit;
+    private readonly SourceCookies _cookies;
     private readonly Lock _gate = new();
     private readonly IDisposable _sweep;
 
@@ -30,6 +34,7 @@ internal sealed class Rendezvous : IDisposable
         _scheduler = scheduler;
         _send = send;
         _rateLimit = new SourceRateLimit(options.RatePerSecond, options.RateBurst, options.MaxTrackedSources, scheduler.Now);
+        _cookies = new SourceCookies(options.CookieRotation, scheduler.Now);
         _sweep = scheduler.SchedulePeriodic(options.SweepInterval, Sweep);
     }
 
@@ -41,23 +46,24 @@ internal sealed class Rendezvous : IDisposable
         lock (_gate)
         {
             var now = _scheduler.Now;
-            if (IsRelay(datagram) && SignalingCodec.TryDecode(datagram, out var packet) && packet is RelayPacket relay)
-            {
-                // Relayed traffic is limited per room, whose members are known, not by the per-source packet rate meant
-                // for signaling (a chat over the relay sends far more than 10 datagrams a second).
-                Statistics.SignalingHandled();
-                Relay(relay, source, now);
+            var signaling = SignalingCodec.IsSignaling(datagram);
+            SignalingPacket? packet = null;
+            var decoded = signaling && SignalingCodec.TryDecode(datagram, out packet);
+
+            // A member's own packets (its token) pass before the per-source limit, so garbage from (or forged as) its
+            // address cannot starve it; the relay has its own per-room limits (a chat over it sends far more than 10
+            // datagrams a second).
+            if (decoded && TryMemberPacket(packet!, source, datagram.Length, now))
                 return;
-            }
 
             if (!_rateLimit.TryTake(source.Address, now, out var firstRefusal))
             {
                 Statistics.RateLimited();
                 if (firstRefusal)
                 {
-                    _logger.LogWarning("Rate-limiting {Source}", source);
-                    if (SignalingCodec.IsSignaling(datagram))
-                        Reply(new ErrorPacket(default, SignalingErrorCode.RateLimited, "too many packets from your address; slow down and try again in a few seconds"), source);
+                    LogRefusal("rate", () => _logger.LogWarning("Rate-limiting {Source}", source));
+                    if (signaling)
+                        ReplyWithin(new ErrorPacket(default, SignalingErrorCode.RateLimited, "too many packets from your address; slow down and try again in a few seconds"), source, datagram.Length);
                 }
 
                 return;
@@ -65,14 +71,16 @@ internal sealed class Rendezvous : IDisposable
 
             if (StunMessage.IsStun(datagram))
                 ReceiveStun(datagram, source);
-            else if (SignalingCodec.IsSignaling(datagram))
-                ReceiveSignaling(datagram, source, now);
-            else
+            else if (!signaling)
                 Statistics.Unexpected();
+            else if (!decoded)
+                Malformed(datagram, source);
+            else
+                ReceiveSignaling(packet!, source, datagram.Length, now);
         }
     }
 
-    /// <summary>Removes rooms idle for longer than the TTL and forgets idle rate-limit buckets.</summary>
+    /// <summary>Removes rooms idle for longer than the TTL, forgets idle rate-limit buckets, and logs the refusals it held back.</summary>
     public void Sweep()
     {
         lock (_gate)
@@ -87,13 +95,20 @@ internal sealed class Rendezvous : IDisposable
 
             foreach (var room in expired ?? [])
             {
-                _rooms.Remove(room.Name);
+                RemoveRoom(room);
                 Statistics.RoomExpired();
                 _logger.LogInformation("Room '{Room}' expired after {Seconds:0} s without traffic", room.Name, _options.RoomTtl.TotalSeconds);
             }
 
             Statistics.SetOpenRooms(_rooms.Count);
             _rateLimit.Sweep(now);
+            foreach (var (kind, count) in _refusalsNotLogged)
+            {
+                if (count > 0)
+                    _logger.LogWarning("{Count} more refusals ({Kind}) were not logged one by one", count, kind);
+            }
+
+            _refusalsNotLogged.Clear();
         }
     }
 
@@ -113,44 +128,89 @@ internal sealed class Rendezvous : IDisposable
             return;
         }
 
+        // Nobody proves its address to STUN: the answer may not be larger than the request. SOFTWARE goes first; a
+        // request too small even for the bare answer (a 20-byte one: the answer is 40 or 52 bytes) gets nothing.
+        if (!_options.StunAnswersMayExceedRequests && response.Length > datagram.Length && _options.Software is not null)
+            StunBindingResponder.TryAnswer(message, source, null, out response);
+        if (!_options.StunAnswersMayExceedRequests && response!.Length > datagram.Length)
+        {
+            Statistics.ReplyWithheld();
+            _logger.LogDebug("Did not answer a {Length}-byte STUN request from {Source}: the answer would be larger", datagram.Length, source);
+            return;
+        }
+
         _logger.LogDebug("Answered STUN {Type} from {Source}", message.Type, source);
         Statistics.StunAnswered();
-        _send(response, source);
+        _send(response!, source);
     }
 
-    private void ReceiveSignaling(ReadOnlySpan<byte> datagram, IPEndPoint source, DateTimeOffset now)
+    private void Malformed(ReadOnlySpan<byte> datagram, IPEndPoint source)
     {
         if (SignalingCodec.PeekVersion(datagram) is { } version && version != SignalingCodec.Version)
         {
             Statistics.Malformed();
-            Reply(new ErrorPacket(default, SignalingErrorCode.UnsupportedVersion,
-                $"this server speaks signaling version {SignalingCodec.Version}, not {version}; update SecretChat"), source);
+            Statistics.OtherVersion();
+            ReplyWithin(new ErrorPacket(default, SignalingErrorCode.UnsupportedVersion,
+                $"update SecretChat: this server speaks signaling version {SignalingCodec.Version}, not {version}"), source, datagram.Length);
             return;
         }
 
-        if (!SignalingCodec.TryDecode(datagram, out var packet))
+        Statistics.Malformed();
+        _logger.LogDebug("Dropped a malformed signaling packet from {Source}", source);
+    }
+
+    /// <summary>Relay, and KeepAlive or Leave with the right token: handled here, outside the per-source limit. False for everything else.</summary>
+    private bool TryMemberPacket(SignalingPacket packet, IPEndPoint source, int length, DateTimeOffset now)
+    {
+        switch (packet)
         {
-            Statistics.Malformed();
-            _logger.LogDebug("Dropped a malformed signaling packet from {Source}", source);
-            return;
+            case RelayPacket relay:
+                Statistics.SignalingHandled();
+                Relay(relay, source, now);
+                return true;
+            case KeepAlivePacket keepAlive when FindMember(keepAlive.Room, keepAlive.Peer, keepAlive.Token) is var (room, member):
+                Statistics.SignalingHandled();
+                KeepAlive(keepAlive, room, member, source, length, now);
+                return true;
+            case LeavePacket leave when FindMember(leave.Room, leave.Peer, leave.Token) is var (room, member):
+                Statistics.SignalingHandled();
+                Leave(room, member);
+                return true;
+            default:
+                return false;
         }
+    }
 
+    /// <summary>The member <paramref name="peer"/> of <paramref name="roomName"/>, only if <paramref name="token"/> is its token (compared in constant time).</summary>
+    private (Room Room, RoomPeer Member)? FindMember(string roomName, PeerId peer, MemberToken token) =>
+        _rooms.TryGetValue(roomName, out var room) && room.Find(peer) is { } member && member.Token.Matches(token) ? (room, member) : null;
+
+    private void ReceiveSignaling(SignalingPacket packet, IPEndPoint source, int length, DateTimeOffset now)
+    {
         switch (packet)
         {
             case RegisterPacket register:
                 Statistics.SignalingHandled();
-                Register(register, source, now);
+                Register(register, source, length, now);
                 break;
-            case RelayPacket: // only when its version byte was not ours; handled above otherwise
-                Statistics.Unexpected();
-                break;
-            case KeepAlivePacket keepAlive:
+            case KeepAlivePacket keepAlive: // without its member's token (with it, handled before the rate limit)
                 Statistics.SignalingHandled();
-                KeepAlive(keepAlive, source, now);
+                if (_rooms.TryGetValue(keepAlive.Room, out var room) && room.Find(keepAlive.Peer) is not null)
+                {
+                    Statistics.WrongToken();
+                    _logger.LogDebug("Ignored a KeepAlive for room '{Room}' from {Source}: wrong token", keepAlive.Room, source);
+                    break;
+                }
+
+                // The room is gone (expiry, restart): the client registers again. Told even to an unproven source (a
+                // client whose NAT rebound learns it that way), so never more bytes than it sent.
+                Statistics.UnknownRoom();
+                ReplyWithin(new ErrorPacket(keepAlive.Peer, SignalingErrorCode.UnknownRoom, "no such room here (it may have expired); register again"), source, length);
                 break;
             case LeavePacket leave:
                 Statistics.SignalingHandled();
-                Leave(leave);
+                Statistics.WrongToken();
+                _logger.LogDebug("Ignored a Leave for room '{Room}' from {Source}: not a member with its token", leave.Room, source);
                 break;
             default:
                 Statistics.Unexpected(); // server-to-client packets sent to the server
@@ -158,10 +218,32 @@ internal sealed class Rendezvous : IDisposable
         }
     }
 
-    private void Register(RegisterPacket register, IPEndPoint source, DateTimeOffset now)
+    private void Register(RegisterPacket register, IPEndPoint source, int length, DateTimeOffset now)
     {
+        if (!_cookies.IsValid(register.Cookie, source, now))
+        {
+            // Return routability before state: nothing is kept, and the cookie is smaller than any Register.
+            SendCookie(register.Peer, source, length, now);
+            return;
+        }
+
+        if (_roomOfMember.TryGetValue(register.Peer, out var previous) && previous.Name != register.Room && previous.Find(register.Peer) is { } elsewhere)
+        {
+            // Peer ids are unique among members (a Relay names no room). From the member's own address it changed rooms;
+            // from anywhere else the id is someone else's.
+            if (!elsewhere.Reflexive.Equals(source))
+            {
+                Statistics.WrongToken();
+                _logger.LogDebug("Ignored a Register for room '{Room}' from {Source}: the peer id is a member elsewhere", register.Room, source);
+                return;
+            }
+
+            Leave(previous, elsewhere);
+        }
+
         if (register.HostCandidates.Count > _options.MaxCandidatesPerPeer)
         {
+            Statistics.BadRequest();
             Reply(new ErrorPacket(register.Peer, SignalingErrorCode.BadRequest,
                 $"too many host candidates ({register.HostCandidates.Count}); at most {_options.MaxCandidatesPerPeer}"), source);
             return;
@@ -171,25 +253,46 @@ internal sealed class Rendezvous : IDisposable
         {
             if (_rooms.Count >= _options.MaxRooms)
             {
-                _logger.LogWarning("Refused room '{Room}': {Count} rooms are open", register.Room, _rooms.Count);
+                Statistics.ServerFull();
+                LogRefusal("server full", () => _logger.LogWarning("Refused room '{Room}': {Count} rooms are open", register.Room, _rooms.Count));
                 Reply(new ErrorPacket(register.Peer, SignalingErrorCode.ServerFull, "the signaling server has too many open rooms; try again later"), source);
                 return;
             }
 
-            room = new Room(register.Room, new RoomPeer(register.Peer, source, register.HostCandidates, PeerRole.Responder), now);
+            var owner = SourceAddress.Key(source.Address);
+            var opened = _roomsBySource.GetValueOrDefault(owner);
+            if (opened >= _options.MaxRoomsPerSource)
+            {
+                Statistics.SourceRoomsFull();
+                LogRefusal("rooms per source", () => _logger.LogWarning("Refused room '{Room}': {Source} already has {Count} rooms open", register.Room, source, opened));
+                Reply(new ErrorPacket(register.Peer, SignalingErrorCode.ServerFull,
+                    $"your address already has {opened} rooms open here; close one or try again later"), source);
+                return;
+            }
+
+            room = new Room(register.Room, owner, new RoomPeer(register.Peer, MemberToken.New(), source, register.HostCandidates, PeerRole.Responder), now);
             _rooms.Add(room.Name, room);
+            _roomOfMember[register.Peer] = room;
+            _roomsBySource[owner] = opened + 1;
             Statistics.RoomCreated();
             Statistics.SetOpenRooms(_rooms.Count);
             _logger.LogInformation("Room '{Room}' opened by {Source}; waiting for a second peer", room.Name, source);
-            Reply(new RegisteredPacket(register.Peer, source), source);
+            AnswerMember(room, room.First);
             return;
         }
 
         if (room.Find(register.Peer) is { } known)
         {
-            // A retransmitted Register: same answer as before (the address may have changed if the NAT rebound).
+            if (!known.Reflexive.Equals(source))
+            {
+                // A member's id from another address: moving takes the token (a KeepAlive), never just the id.
+                Statistics.WrongToken();
+                _logger.LogDebug("Ignored a Register for room '{Room}' from {Source}: the peer id is registered elsewhere", room.Name, source);
+                return;
+            }
+
+            // A retransmitted Register: same answer as before.
             room.LastActivity = now;
-            known.Reflexive = source;
             known.HostCandidates = register.HostCandidates;
             AnswerMember(room, known);
             return;
@@ -198,12 +301,13 @@ internal sealed class Rendezvous : IDisposable
         if (room.Second is not null)
         {
             Statistics.RoomFull();
-            _logger.LogInformation("Refused {Source}: room '{Room}' is full", source, room.Name);
+            LogRefusal("room full", () => _logger.LogInformation("Refused {Source}: room '{Room}' is full", source, room.Name));
             Reply(new ErrorPacket(register.Peer, SignalingErrorCode.RoomFull, $"room '{room.Name}' is full"), source);
             return;
         }
 
-        room.Second = new RoomPeer(register.Peer, source, register.HostCandidates, PeerRole.Initiator);
+        room.Second = new RoomPeer(register.Peer, MemberToken.New(), source, register.HostCandidates, PeerRole.Initiator);
+        _roomOfMember[register.Peer] = room;
         room.LastActivity = now;
         Statistics.RoomPaired();
         _logger.LogInformation("Room '{Room}': {First} (responder) and {Second} (initiator) introduced", room.Name, room.First.Reflexive, source);
@@ -212,32 +316,41 @@ internal sealed class Rendezvous : IDisposable
         Reply(PeerInfoFor(room.Second, room.First), room.Second.Reflexive);
     }
 
-    private void KeepAlive(KeepAlivePacket keepAlive, IPEndPoint source, DateTimeOffset now)
+    private void KeepAlive(KeepAlivePacket keepAlive, Room room, RoomPeer member, IPEndPoint source, int length, DateTimeOffset now)
     {
-        if (!_rooms.TryGetValue(keepAlive.Room, out var room) || room.Find(keepAlive.Peer) is not { } member)
+        if (!member.Reflexive.Equals(source))
         {
-            Reply(new ErrorPacket(keepAlive.Peer, SignalingErrorCode.UnknownRoom,
-                $"room '{keepAlive.Room}' does not exist here (it may have expired); register again"), source);
-            return;
+            // The token says who; only a cookie says the member really receives at the new address (its NAT rebound).
+            if (!_cookies.IsValid(keepAlive.Cookie, source, now))
+            {
+                SendCookie(keepAlive.Peer, source, length, now);
+                return;
+            }
+
+            _logger.LogInformation("Room '{Room}': a member moved from {Old} to {New}", room.Name, member.Reflexive, source);
+            member.Reflexive = source;
         }
 
         room.LastActivity = now;
-        member.Reflexive = source;
         if (keepAlive.Matched)
             return; // it already has its PeerInfo and keeps its membership for the relay: repeating it would only reflect bytes
         AnswerMember(room, member);
     }
 
-    private static bool IsRelay(ReadOnlySpan<byte> datagram) =>
-        datagram.Length >= 2 && datagram[0] == (byte)SignalingPacketType.Relay && datagram[1] == SignalingCodec.Version;
-
     private void Relay(RelayPacket relay, IPEndPoint source, DateTimeOffset now)
     {
-        if (!_rooms.TryGetValue(relay.Room, out var room) || room.Find(relay.Peer) is not { } member || !member.Reflexive.Equals(source))
+        if (!_roomOfMember.TryGetValue(relay.Peer, out var room) || room.Find(relay.Peer) is not { } member || !member.Reflexive.Equals(source))
         {
             // Never answered: the source may be spoofed, and answering would make the server a reflector.
             Statistics.RelayNotMember();
-            _logger.LogDebug("Dropped a relay from {Source}: not a member of room '{Room}'", source, relay.Room);
+            _logger.LogDebug("Dropped a relay from {Source}: not a member", source);
+            return;
+        }
+
+        if (!member.Token.Matches(relay.Token))
+        {
+            Statistics.WrongToken();
+            _logger.LogDebug("Dropped a relay from {Source} in room '{Room}': wrong token", source, room.Name);
             return;
         }
 
@@ -290,7 +403,7 @@ internal sealed class Rendezvous : IDisposable
         }
 
         Statistics.RelayForwarded(length);
-        Reply(new RelayedPacket(member.Id, relay.Payload), other.Reflexive);
+        Reply(new RelayedPacket(other.Token, member.Id, relay.Payload), other.Reflexive);
     }
 
     /// <summary>Tells a member why its relay was dropped, at most once per second per peer (one notice per datagram would be a flood of our own).</summary>
@@ -309,13 +422,12 @@ internal sealed class Rendezvous : IDisposable
         Reply(new ErrorPacket(member.Id, code, reason), member.Reflexive);
     }
 
-    private void Leave(LeavePacket leave)
+    private void Leave(Room room, RoomPeer member)
     {
-        if (!_rooms.TryGetValue(leave.Room, out var room) || room.Find(leave.Peer) is not { } member)
-            return;
+        _roomOfMember.Remove(member.Id);
         if (room.Second is null)
         {
-            _rooms.Remove(room.Name);
+            RemoveRoom(room);
             Statistics.SetOpenRooms(_rooms.Count);
             _logger.LogInformation("Room '{Room}' closed: its peer left", room.Name);
             return;
@@ -328,22 +440,77 @@ internal sealed class Rendezvous : IDisposable
         _logger.LogInformation("Room '{Room}': a peer left; one remains", room.Name);
     }
 
+    private void RemoveRoom(Room room)
+    {
+        _rooms.Remove(room.Name);
+        foreach (var member in (RoomPeer?[])[room.First, room.Second])
+        {
+            if (member is not null && _roomOfMember.TryGetValue(member.Id, out var of) && of == room)
+                _roomOfMember.Remove(member.Id);
+        }
+
+        if (_roomsBySource.TryGetValue(room.Owner, out var count))
+        {
+            if (count <= 1)
+                _roomsBySource.Remove(room.Owner);
+            else
+                _roomsBySource[room.Owner] = count - 1;
+        }
+    }
+
     private void AnswerMember(Room room, RoomPeer member)
     {
         if (room.Second is null)
-            Reply(new RegisteredPacket(member.Id, member.Reflexive), member.Reflexive);
+            Reply(new RegisteredPacket(member.Id, member.Token, member.Reflexive), member.Reflexive);
         else
             Reply(PeerInfoFor(member, member == room.First ? room.Second : room.First), member.Reflexive);
     }
 
     private PeerInfoPacket PeerInfoFor(RoomPeer to, RoomPeer other) =>
-        new(to.Id, to.Role, _options.PunchDelay, to.Reflexive, other.Id, other.Reflexive, other.HostCandidates);
+        new(to.Id, to.Token, to.Role, _options.PunchDelay, to.Reflexive, other.Id, other.Reflexive, other.HostCandidates);
+
+    private void SendCookie(PeerId peer, IPEndPoint source, int requestLength, DateTimeOffset now)
+    {
+        Statistics.CookieSent();
+        ReplyWithin(new CookiePacket(peer, _cookies.For(source, now)), source, requestLength);
+    }
+
+    /// <summary>A reply to a source that has not proved its address: never more bytes than it sent (an Error's reason is cut to fit, or nothing is sent).</summary>
+    private void ReplyWithin(SignalingPacket packet, IPEndPoint to, int requestLength)
+    {
+        var bytes = SignalingCodec.Encode(packet);
+        if (bytes.Length > requestLength && packet is ErrorPacket error && requestLength > SignalingCodec.ErrorHeaderLength)
+            bytes = SignalingCodec.Encode(error with { Reason = SignalingCodec.TruncateReason(error.Reason, requestLength - SignalingCodec.ErrorHeaderLength) });
+        if (bytes.Length > requestLength)
+        {
+            Statistics.ReplyWithheld();
+            return;
+        }
+
+        _send(bytes, to);
+    }
+
+    /// <summary>A refusal's log line: the first of each kind between two sweeps; the rest are counted and summed up at the sweep.</summary>
+    private void LogRefusal(string kind, Action log)
+    {
+        if (_refusalsNotLogged.TryGetValue(kind, out var count))
+        {
+            _refusalsNotLogged[kind] = count + 1;
+            return;
+        }
+
+        _refusalsNotLogged[kind] = 0;
+        log();
+    }
 
     private void Reply(SignalingPacket packet, IPEndPoint to) => _send(SignalingCodec.Encode(packet), to);
 
-    private sealed class Room(string name, RoomPeer first, DateTimeOffset now)
+    private sealed class Room(string name, IPAddress owner, RoomPeer first, DateTimeOffset now)
     {
         public string Name { get; } = name;
+
+        /// <summary>Who opened it (<see cref="SourceAddress.Key"/>), for the cap on rooms per source.</summary>
+        public IPAddress Owner { get; } = owner;
 
         public RoomPeer First { get; set; } = first;
 
@@ -360,9 +527,11 @@ internal sealed class Rendezvous : IDisposable
         public RoomPeer? Find(PeerId id) => First.Id == id ? First : Second?.Id == id ? Second : null;
     }
 
-    private sealed class RoomPeer(PeerId id, IPEndPoint reflexive, IReadOnlyList<IPEndPoint> hostCandidates, PeerRole role)
+    private sealed class RoomPeer(PeerId id, MemberToken token, IPEndPoint reflexive, IReadOnlyList<IPEndPoint> hostCandidates, PeerRole role)
     {
         public PeerId Id { get; } = id;
+
+        public MemberToken Token { get; } = token;
 
         public IPEndPoint Reflexive { get; set; } = reflexive;
 

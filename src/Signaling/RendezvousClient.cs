@@ -20,6 +20,9 @@ namespace SecretChat.Signaling;
 /// Register is retransmitted with doubling gaps until the server answers (or <see cref="RendezvousClientOptions.ServerTimeout"/>
 /// passes); while waiting for the peer a KeepAlive goes out every <see cref="RendezvousClientOptions.KeepAliveInterval"/>,
 /// and the server answers each one, so a lost PeerInfo is repeated and a vanished server is noticed.
+/// The server's cookie round trip (return routability, before it keeps anything for us) is handled here: a Cookie packet
+/// is stored and the Register (or KeepAlive) that drew it goes out again at once with it. The member token from the
+/// server's Registered or PeerInfo goes into every KeepAlive, Leave and Relay, and must come back in every Relayed.
 /// After the match the client stays a member of the room: <see cref="RelayAsync"/> sends session datagrams through the
 /// server, <see cref="Relayed"/> brings the other peer's, and <see cref="KeepMembership"/> holds the room open meanwhile.
 /// </remarks>
@@ -36,6 +39,8 @@ public sealed class RendezvousClient : IDisposable
     private readonly Subject<string> _relayNotices = new();
     private Attempt? _attempt;
     private Membership? _membership;
+    private MemberToken _token;
+    private AddressCookie _cookie;
     private bool _disposed;
 
     /// <summary>A client of the signaling server at <paramref name="server"/>, sending through <paramref name="send"/>; feed it the datagrams that arrive from the server.</summary>
@@ -102,9 +107,10 @@ public sealed class RendezvousClient : IDisposable
         {
             if (_attempt is { Result.Task.IsCompleted: false })
                 throw new InvalidOperationException("A registration is already in progress.");
-            attempt = new Attempt(room, SignalingCodec.Encode(new RegisterPacket(room, PeerId, [.. hostCandidates])), waiting);
+            attempt = new Attempt(room, [.. hostCandidates], waiting);
             _attempt = attempt;
             _membership = null; // a new registration ends the previous room's membership
+            _token = default;
             _membershipTimer.Disposable = null;
         }
 
@@ -124,7 +130,7 @@ public sealed class RendezvousClient : IDisposable
         if (datagram.Length > SignalingCodec.MaxRelayPayloadBytes)
             throw new ArgumentException($"A relayed datagram is at most {SignalingCodec.MaxRelayPayloadBytes} bytes; this one has {datagram.Length}.", nameof(datagram));
         var membership = CurrentMembership("relay");
-        return _send(SignalingCodec.Encode(new RelayPacket(membership.Room, PeerId, datagram)), Server, cancellationToken);
+        return _send(SignalingCodec.Encode(new RelayPacket(PeerId, Token, datagram)), Server, cancellationToken);
     }
 
     /// <summary>
@@ -142,7 +148,6 @@ public sealed class RendezvousClient : IDisposable
             if (membership.KeptAlive)
                 return;
             membership.KeptAlive = true;
-            var keepAlive = SignalingCodec.Encode(new KeepAlivePacket(membership.Room, PeerId, Matched: true));
             _membershipTimer.Disposable = _scheduler.SchedulePeriodic(_options.KeepAliveInterval, () =>
             {
                 lock (_gate)
@@ -150,7 +155,7 @@ public sealed class RendezvousClient : IDisposable
                     if (_membership != membership) return;
                 }
 
-                _ = SendQuietlyAsync(keepAlive);
+                _ = SendQuietlyAsync(KeepAliveFor(membership.Room, matched: true));
             });
         }
     }
@@ -159,9 +164,11 @@ public sealed class RendezvousClient : IDisposable
     public async ValueTask LeaveAsync(CancellationToken cancellationToken = default)
     {
         Attempt? attempt;
+        MemberToken token;
         lock (_gate)
         {
             attempt = _attempt;
+            token = _token;
             _membership = null;
             _membershipTimer.Disposable = null;
         }
@@ -169,7 +176,9 @@ public sealed class RendezvousClient : IDisposable
         if (attempt is null)
             return;
         Finish(attempt, a => a.Result.TrySetCanceled(CancellationToken.None));
-        await _send(SignalingCodec.Encode(new LeavePacket(attempt.Room, PeerId)), Server, cancellationToken).ConfigureAwait(false);
+        if (token.IsNone)
+            return; // never a member: the server would ignore a Leave without a token
+        await _send(SignalingCodec.Encode(new LeavePacket(attempt.Room, PeerId, token)), Server, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -206,10 +215,20 @@ public sealed class RendezvousClient : IDisposable
         switch (packet)
         {
             case RelayedPacket relayedPacket:
-                // Only from the peer we matched with: after it left, a newcomer in the room is not our session's peer.
-                if (Volatile.Read(ref _membership) is { } membership && relayedPacket.From == membership.Peer)
+                // Only from the peer we matched with (after it left, a newcomer in the room is not our session's peer),
+                // and only with our token: a datagram forged from the server's address does not know it.
+                if (Volatile.Read(ref _membership) is { } membership && relayedPacket.From == membership.Peer && Token.Matches(relayedPacket.Token))
                     relayed = relayedPacket.Payload;
                 return true;
+            case CookiePacket cookie when cookie.Peer == PeerId:
+                Prove(cookie.Cookie);
+                return true;
+            case RegisteredPacket { Token: var token } registered when registered.Peer == PeerId:
+                SetToken(token);
+                break;
+            case PeerInfoPacket { Token: var token } info when info.Peer == PeerId:
+                SetToken(token);
+                break;
             case ErrorPacket { Code: SignalingErrorCode.RelayLimit or SignalingErrorCode.RelayDisabled } error when error.Peer == PeerId:
                 _logger.LogInformation("Relay refused by the signaling server: {Reason}", error.Reason);
                 _relayNotices.OnNext(error.Reason);
@@ -218,7 +237,7 @@ public sealed class RendezvousClient : IDisposable
                 // The server lost the room (restart, expiry): join it again under the same id so the relay keeps working;
                 // the other peer does the same, and the PeerInfo that follows changes nothing for a matched client.
                 _logger.LogInformation("Room '{Room}' was gone at the server; registering again to keep relaying", kept.Room);
-                _ = SendQuietlyAsync(kept.Register);
+                _ = SendQuietlyAsync(RegisterFor(kept.Room, kept.HostCandidates));
                 return true;
         }
 
@@ -249,7 +268,7 @@ public sealed class RendezvousClient : IDisposable
                 lock (_gate)
                 {
                     if (_attempt == attempt && !attempt.Result.Task.IsCompleted)
-                        _membership = new Membership(attempt.Room, info.OtherPeer, attempt.Register);
+                        _membership = new Membership(attempt.Room, info.OtherPeer, attempt.HostCandidates);
                 }
 
                 Finish(attempt, a => a.Result.TrySetResult(match));
@@ -375,7 +394,7 @@ public sealed class RendezvousClient : IDisposable
             else
             {
                 retry = answered ? backoff.Initial : backoff.Next(retry);
-                Send(attempt, SignalingCodec.Encode(new KeepAlivePacket(attempt.Room, PeerId)));
+                Send(attempt, KeepAliveFor(attempt.Room, matched: false));
                 lastSent = now;
                 next = retry; // look again then: answered, wait out the interval; not, ask again
             }
@@ -383,7 +402,60 @@ public sealed class RendezvousClient : IDisposable
         });
     }
 
-    private void SendRegister(Attempt attempt) => Send(attempt, attempt.Register);
+    private void SendRegister(Attempt attempt) => Send(attempt, RegisterFor(attempt.Room, attempt.HostCandidates));
+
+    /// <summary>Our member token (none before the server's first Registered or PeerInfo).</summary>
+    private MemberToken Token
+    {
+        get
+        {
+            lock (_gate)
+                return _token;
+        }
+    }
+
+    private void SetToken(MemberToken token)
+    {
+        lock (_gate)
+            _token = token;
+    }
+
+    private byte[] RegisterFor(string room, IPEndPoint[] hostCandidates)
+    {
+        AddressCookie cookie;
+        lock (_gate)
+            cookie = _cookie;
+        return SignalingCodec.Encode(new RegisterPacket(room, PeerId, hostCandidates, cookie));
+    }
+
+    private byte[] KeepAliveFor(string room, bool matched)
+    {
+        lock (_gate)
+            return SignalingCodec.Encode(new KeepAlivePacket(room, PeerId, _token, matched, _cookie));
+    }
+
+    /// <summary>
+    /// The server wants proof that we receive at our address: keep the cookie and send again at once what drew it, a
+    /// Register while registering, a KeepAlive (its NAT mapping changed) while waiting or matched.
+    /// </summary>
+    private void Prove(AddressCookie cookie)
+    {
+        Attempt? attempt;
+        Membership? membership;
+        lock (_gate)
+        {
+            _cookie = cookie;
+            attempt = _attempt;
+            membership = _membership;
+        }
+
+        if (attempt is { Waiting: false, Result.Task.IsCompleted: false })
+            SendRegister(attempt);
+        else if (attempt is { Waiting: true, Result.Task.IsCompleted: false })
+            Send(attempt, KeepAliveFor(attempt.Room, matched: false));
+        else if (membership is not null)
+            _ = SendQuietlyAsync(KeepAliveFor(membership.Room, matched: true));
+    }
 
     private void Send(Attempt attempt, byte[] datagram) => _ = SendAsync(attempt, datagram);
 
@@ -420,7 +492,7 @@ public sealed class RendezvousClient : IDisposable
         }
     }
 
-    private static bool SameEndPoint(IPEndPoint a, IPEndPoint b)
+    internal static bool SameEndPoint(IPEndPoint a, IPEndPoint b)
     {
         static IPAddress Plain(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
         return a.Port == b.Port && Plain(a.Address).Equals(Plain(b.Address));
@@ -428,23 +500,23 @@ public sealed class RendezvousClient : IDisposable
 
     private static string Seconds(TimeSpan time) => time.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture);
 
-    /// <summary>What a matched client needs to stay in its room: the room, the peer it met, and its Register to rejoin with.</summary>
-    private sealed class Membership(string room, PeerId peer, byte[] register)
+    /// <summary>What a matched client needs to stay in its room: the room, the peer it met, and its candidates to rejoin with.</summary>
+    private sealed class Membership(string room, PeerId peer, IPEndPoint[] hostCandidates)
     {
         public string Room { get; } = room;
 
         public PeerId Peer { get; } = peer;
 
-        public byte[] Register { get; } = register;
+        public IPEndPoint[] HostCandidates { get; } = hostCandidates;
 
         public bool KeptAlive { get; set; }
     }
 
-    private sealed class Attempt(string room, byte[] register, IProgress<IPEndPoint>? progress)
+    private sealed class Attempt(string room, IPEndPoint[] hostCandidates, IProgress<IPEndPoint>? progress)
     {
         public string Room { get; } = room;
 
-        public byte[] Register { get; } = register;
+        public IPEndPoint[] HostCandidates { get; } = hostCandidates;
 
         public IProgress<IPEndPoint>? Progress { get; } = progress;
 

@@ -10,25 +10,28 @@ namespace SecretChat.Signaling;
 /// <summary>
 /// Encodes and decodes signaling datagrams. All integers big-endian.
 /// <code>
-/// every packet   type u8 (0x40–0x4F) | version u8 (1) | body
-/// Register  0x40 room | peer u64 | count u8 | candidate × count
-/// Registered 0x41 peer u64 | reflexive candidate
-/// PeerInfo  0x42 peer u64 | role u8 (1 initiator, 2 responder) | punch delay ms u16 | your reflexive candidate
+/// every packet   type u8 (0x40–0x4F) | version u8 (2) | body
+/// Register  0x40 room | peer u64 | cookie (16) | count u8 | candidate × count
+/// Registered 0x41 peer u64 | token (16) | reflexive candidate
+/// PeerInfo  0x42 peer u64 | token (16) | role u8 (1 initiator, 2 responder) | punch delay ms u16 | your reflexive candidate
 ///                | other peer u64 | other reflexive candidate | count u8 | other host candidate × count
 /// Error     0x43 peer u64 (0 if unknown) | code u8 | reason: length u8 + UTF-8
-/// Leave     0x44 room | peer u64
-/// KeepAlive 0x45 room | peer u64 [| flags u8: bit 0 = matched, no answer wanted (absent = 0)]
-/// Relay     0x46 room | peer u64 (the sender's) | length u16 (0–1200) | payload
-/// Relayed   0x47 from peer u64 | length u16 (0–1200) | payload
+/// Leave     0x44 room | peer u64 | token (16)
+/// KeepAlive 0x45 room | peer u64 | token (16) | flags u8 (bit 0 = matched, no answer wanted) | cookie (16)
+/// Relay     0x46 peer u64 (the sender's) | token (16, the sender's) | length u16 (0–1200) | payload
+/// Relayed   0x47 token (16, the receiver's) | from peer u64 | length u16 (0–1200) | payload
+/// Cookie    0x48 peer u64 (echoed) | cookie (16)
 /// room           length u8 (1–64) + UTF-8, no control characters
 /// candidate      family u8 (4 or 6) | address (4 or 16 bytes) | port u16
+/// token, cookie  16 bytes; all zero = none
 /// </code>
 /// Bytes after a known body are ignored, so a later minor version can append fields; an incompatible change bumps the version byte.
 /// </summary>
 public static class SignalingCodec
 {
-    /// <summary>The version byte this codec writes and reads.</summary>
-    public const byte Version = 1;
+    /// <summary>2 since member tokens and cookies (version 1 had neither; a version-1 packet is answered with UnsupportedVersion).</summary>
+    public const byte Version = 2;
+
     /// <summary>The longest room name, in bytes of UTF-8.</summary>
     public const int MaxRoomBytes = 64;
     /// <summary>The most host candidates one packet carries.</summary>
@@ -39,11 +42,23 @@ public static class SignalingCodec
     /// <summary>Largest relayed payload: one session datagram (at most 1200 bytes: docs/PROTOCOL.md, UDP packets).</summary>
     public const int MaxRelayPayloadBytes = PacketCodec.MaxDatagramSize;
 
-    /// <summary>Largest encoded packet other than Relay/Relayed (PeerInfo with <see cref="MaxCandidates"/> IPv6 candidates), well under 1200 bytes.</summary>
-    public const int MaxPacketLength = 2 + 8 + 1 + 2 + 19 + 8 + 19 + 1 + (MaxCandidates * 19);
+    /// <summary>
+    /// Largest encoded packet other than Relay/Relayed and Error: a Register with the longest room and <see cref="MaxCandidates"/>
+    /// IPv6 candidates (396 bytes; a PeerInfo with as many is 380), well under 1200 bytes.
+    /// </summary>
+    public const int MaxPacketLength = 2 + 1 + MaxRoomBytes + 8 + AddressCookie.Length + 1 + (MaxCandidates * 19);
 
-    /// <summary>Largest Relay packet: a full payload behind the longest room name (1277 bytes; 1325 on the wire over IPv6, under a 1500-byte MTU).</summary>
-    public const int MaxRelayPacketLength = 2 + 1 + MaxRoomBytes + 8 + 2 + MaxRelayPayloadBytes;
+    /// <summary>Largest Relay packet: a full payload behind the peer id and the token (1228 bytes; 1276 on the wire over IPv6, under a 1500-byte MTU).</summary>
+    public const int MaxRelayPacketLength = 2 + 8 + MemberToken.Length + 2 + MaxRelayPayloadBytes;
+
+    /// <summary>What Relay adds to a session datagram (28 bytes; Relayed adds as many), so a client relays at most 1,172-byte datagrams within its 1,200.</summary>
+    public const int RelayOverhead = 2 + 8 + MemberToken.Length + 2;
+
+    /// <summary>A Cookie packet's length: smaller than the shortest Register (29 bytes) and KeepAlive (45), so it never amplifies.</summary>
+    public const int CookiePacketLength = 2 + 8 + AddressCookie.Length;
+
+    /// <summary>An Error packet without its reason's text: type, version, peer, code and the reason's length byte.</summary>
+    public const int ErrorHeaderLength = 2 + 8 + 1 + 1;
 
     private const byte MatchedFlag = 0x01;
 
@@ -68,18 +83,27 @@ public static class SignalingCodec
         var reader = new Reader(datagram[2..]);
         return (SignalingPacketType)datagram[0] switch
         {
-            SignalingPacketType.Register => new RegisterPacket(reader.Room(), reader.Peer(), reader.Candidates()),
-            SignalingPacketType.Registered => new RegisteredPacket(reader.Peer(), reader.Candidate()),
+            SignalingPacketType.Register => Register(ref reader),
+            SignalingPacketType.Registered => new RegisteredPacket(reader.Peer(), reader.Token(), reader.Candidate()),
             SignalingPacketType.PeerInfo => new PeerInfoPacket(
-                reader.Peer(), reader.Role(), TimeSpan.FromMilliseconds(reader.UInt16()), reader.Candidate(),
+                reader.Peer(), reader.Token(), reader.Role(), TimeSpan.FromMilliseconds(reader.UInt16()), reader.Candidate(),
                 reader.Peer(), reader.Candidate(), reader.Candidates()),
             SignalingPacketType.Error => new ErrorPacket(reader.Peer(), reader.ErrorCode(), reader.Text(MaxReasonBytes, "reason")),
-            SignalingPacketType.Leave => new LeavePacket(reader.Room(), reader.Peer()),
-            SignalingPacketType.KeepAlive => new KeepAlivePacket(reader.Room(), reader.Peer(), (reader.OptionalByte() & MatchedFlag) != 0),
-            SignalingPacketType.Relay => new RelayPacket(reader.Room(), reader.Peer(), reader.Payload()),
-            SignalingPacketType.Relayed => new RelayedPacket(reader.Peer(), reader.Payload()),
+            SignalingPacketType.Leave => new LeavePacket(reader.Room(), reader.Peer(), reader.Token()),
+            SignalingPacketType.KeepAlive => new KeepAlivePacket(reader.Room(), reader.Peer(), reader.Token(), (reader.Byte("flags") & MatchedFlag) != 0, reader.Cookie()),
+            SignalingPacketType.Relay => new RelayPacket(reader.Peer(), reader.Token(), reader.Payload()),
+            SignalingPacketType.Relayed => new RelayedPacket(reader.Token(), reader.Peer(), reader.Payload()),
+            SignalingPacketType.Cookie => new CookiePacket(reader.Peer(), reader.Cookie()),
             _ => throw new SignalingFormatException($"Unknown signaling packet type 0x{datagram[0]:x2}."),
         };
+    }
+
+    private static RegisterPacket Register(ref Reader reader)
+    {
+        var room = reader.Room();
+        var peer = reader.Peer();
+        var cookie = reader.Cookie();
+        return new RegisterPacket(room, peer, reader.Candidates(), cookie);
     }
 
     /// <summary>Decodes without throwing: false for anything malformed.</summary>
@@ -120,14 +144,17 @@ public static class SignalingCodec
             case RegisterPacket p:
                 writer.Room(p.Room);
                 writer.Peer(p.Peer);
+                writer.Cookie(p.Cookie);
                 writer.Candidates(p.HostCandidates);
                 break;
             case RegisteredPacket p:
                 writer.Peer(p.Peer);
+                writer.Token(p.Token);
                 writer.Candidate(p.ReflexiveAddress);
                 break;
             case PeerInfoPacket p:
                 writer.Peer(p.Peer);
+                writer.Token(p.Token);
                 writer.Byte((byte)p.Role);
                 writer.UInt16((ushort)Math.Clamp(p.PunchDelay.TotalMilliseconds, 0, ushort.MaxValue));
                 writer.Candidate(p.ReflexiveAddress);
@@ -138,26 +165,33 @@ public static class SignalingCodec
             case ErrorPacket p:
                 writer.Peer(p.Peer);
                 writer.Byte((byte)p.Code);
-                writer.Text(Truncate(p.Reason, MaxReasonBytes), MaxReasonBytes, "reason");
+                writer.Text(TruncateReason(p.Reason, MaxReasonBytes), MaxReasonBytes, "reason");
                 break;
             case LeavePacket p:
                 writer.Room(p.Room);
                 writer.Peer(p.Peer);
+                writer.Token(p.Token);
                 break;
             case KeepAlivePacket p:
                 writer.Room(p.Room);
                 writer.Peer(p.Peer);
-                if (p.Matched)
-                    writer.Byte(MatchedFlag); // absent when clear, so a waiting client's KeepAlive is byte-for-byte what it was
+                writer.Token(p.Token);
+                writer.Byte(p.Matched ? MatchedFlag : (byte)0);
+                writer.Cookie(p.Cookie);
                 break;
             case RelayPacket p:
-                writer.Room(p.Room);
                 writer.Peer(p.Peer);
+                writer.Token(p.Token);
                 writer.Payload(p.Payload.Span);
                 break;
             case RelayedPacket p:
+                writer.Token(p.Token);
                 writer.Peer(p.From);
                 writer.Payload(p.Payload.Span);
+                break;
+            case CookiePacket p:
+                writer.Peer(p.Peer);
+                writer.Cookie(p.Cookie);
                 break;
             default:
                 throw new ArgumentException($"Unknown packet {packet.GetType().Name}.", nameof(packet));
@@ -170,11 +204,14 @@ public static class SignalingCodec
     public static bool IsValidRoom(string? room) =>
         !string.IsNullOrEmpty(room) && Encoding.UTF8.GetByteCount(room) <= MaxRoomBytes && !room.Any(char.IsControl);
 
-    private static string Truncate(string text, int maxBytes)
+    /// <summary>Cuts <paramref name="text"/> to at most <paramref name="maxBytes"/> UTF-8 bytes, ending in "…" when cut (if that fits).</summary>
+    internal static string TruncateReason(string text, int maxBytes)
     {
         if (Encoding.UTF8.GetByteCount(text) <= maxBytes) return text;
-        while (Encoding.UTF8.GetByteCount(text) > maxBytes - 3) text = text[..^1];
-        return text + "…";
+        var ellipsis = maxBytes >= 4 ? "…" : "";
+        var room = maxBytes - Encoding.UTF8.GetByteCount(ellipsis);
+        while (text.Length > 0 && (Encoding.UTF8.GetByteCount(text) > room || char.IsHighSurrogate(text[^1]))) text = text[..^1];
+        return text + ellipsis;
     }
 
     private static IPEndPoint Normalize(IPEndPoint endPoint) =>
@@ -197,8 +234,9 @@ public static class SignalingCodec
 
         public ushort UInt16(string what = "punch delay") => BinaryPrimitives.ReadUInt16BigEndian(Take(2, what));
 
-        /// <summary>A byte a later minor version appended, or 0 when the packet ends here.</summary>
-        public byte OptionalByte() => _rest.IsEmpty ? (byte)0 : Byte("flags");
+        public MemberToken Token() => MemberToken.Read(Take(MemberToken.Length, "token"));
+
+        public AddressCookie Cookie() => AddressCookie.Read(Take(AddressCookie.Length, "cookie"));
 
         public byte[] Payload()
         {
@@ -288,6 +326,18 @@ public static class SignalingCodec
             UInt16((ushort)payload.Length);
             payload.CopyTo(_destination[Position..]);
             Position += payload.Length;
+        }
+
+        public void Token(MemberToken token)
+        {
+            token.Write(_destination[Position..]);
+            Position += MemberToken.Length;
+        }
+
+        public void Cookie(AddressCookie cookie)
+        {
+            cookie.Write(_destination[Position..]);
+            Position += AddressCookie.Length;
         }
 
         public void Peer(PeerId peer)

@@ -9,15 +9,22 @@ public abstract record SignalingPacket
     public abstract SignalingPacketType Type { get; }
 }
 
-/// <summary>Client → server: join <paramref name="Room"/>. Sent again unchanged until answered (idempotent).</summary>
-public sealed record RegisterPacket(string Room, PeerId Peer, IReadOnlyList<IPEndPoint> HostCandidates) : SignalingPacket
+/// <summary>
+/// Client → server: join <paramref name="Room"/>. Sent again unchanged until answered (idempotent). The server acts on
+/// it only with a valid <paramref name="Cookie"/> for the address it came from; without one it answers a
+/// <see cref="CookiePacket"/> (smaller than any Register) and keeps nothing.
+/// </summary>
+public sealed record RegisterPacket(string Room, PeerId Peer, IReadOnlyList<IPEndPoint> HostCandidates, AddressCookie Cookie = default) : SignalingPacket
 {
     /// <inheritdoc/>
     public override SignalingPacketType Type => SignalingPacketType.Register;
 }
 
-/// <summary>Server → client: you are in the room, waiting for the second peer; this is the address the server sees you at.</summary>
-public sealed record RegisteredPacket(PeerId Peer, IPEndPoint ReflexiveAddress) : SignalingPacket
+/// <summary>
+/// Server → client: you are in the room, waiting for the second peer; this is the address the server sees you at, and
+/// <paramref name="Token"/> the secret your KeepAlive, Leave and Relay packets must carry.
+/// </summary>
+public sealed record RegisteredPacket(PeerId Peer, MemberToken Token, IPEndPoint ReflexiveAddress) : SignalingPacket
 {
     /// <inheritdoc/>
     public override SignalingPacketType Type => SignalingPacketType.Registered;
@@ -25,10 +32,12 @@ public sealed record RegisteredPacket(PeerId Peer, IPEndPoint ReflexiveAddress) 
 
 /// <summary>
 /// Server → both clients at once: your role, your reflexive address, the other peer's candidates, and when to punch
-/// (<paramref name="PunchDelay"/> after receiving this; both get the same value at the same moment).
+/// (<paramref name="PunchDelay"/> after receiving this; both get the same value at the same moment), and your
+/// <paramref name="Token"/> (as in <see cref="RegisteredPacket"/>).
 /// </summary>
 public sealed record PeerInfoPacket(
     PeerId Peer,
+    MemberToken Token,
     PeerRole Role,
     TimeSpan PunchDelay,
     IPEndPoint ReflexiveAddress,
@@ -47,8 +56,8 @@ public sealed record ErrorPacket(PeerId Peer, SignalingErrorCode Code, string Re
     public override SignalingPacketType Type => SignalingPacketType.Error;
 }
 
-/// <summary>Client → server: I am done with this room (connected, or giving up).</summary>
-public sealed record LeavePacket(string Room, PeerId Peer) : SignalingPacket
+/// <summary>Client → server: I am done with this room (connected, or giving up). Ignored without the member's token.</summary>
+public sealed record LeavePacket(string Room, PeerId Peer, MemberToken Token) : SignalingPacket
 {
     /// <inheritdoc/>
     public override SignalingPacketType Type => SignalingPacketType.Leave;
@@ -57,28 +66,43 @@ public sealed record LeavePacket(string Room, PeerId Peer) : SignalingPacket
 /// <summary>
 /// Client → server: keeps the room and the NAT mapping alive. While waiting it is answered like a Register;
 /// <paramref name="Matched"/> says the sender already has its PeerInfo (it keeps its membership for the relay), so the
-/// server only refreshes the room and answers nothing unless the room is gone.
+/// server only refreshes the room and answers nothing unless the room is gone. Ignored without the member's
+/// <paramref name="Token"/>; from a new address (the NAT rebound) it moves the member there only with a valid
+/// <paramref name="Cookie"/> for that address, and is answered with a <see cref="CookiePacket"/> otherwise.
 /// </summary>
-public sealed record KeepAlivePacket(string Room, PeerId Peer, bool Matched = false) : SignalingPacket
+public sealed record KeepAlivePacket(string Room, PeerId Peer, MemberToken Token, bool Matched = false, AddressCookie Cookie = default) : SignalingPacket
 {
     /// <inheritdoc/>
     public override SignalingPacketType Type => SignalingPacketType.KeepAlive;
 }
 
 /// <summary>
-/// Client → server: forward <paramref name="Payload"/> to the other peer of <paramref name="Room"/>. <paramref name="Peer"/>
-/// is the sender's own id; the server forwards only for a member sending from its registered address. The payload is an
-/// opaque, end-to-end sealed session datagram the server never parses.
+/// Client → server: forward <paramref name="Payload"/> to the other peer of the sender's room. <paramref name="Peer"/>
+/// is the sender's own id (ids are unique among the server's members, so no room name is needed: the wrapper stays
+/// small enough for any room name); the server forwards only for a member sending from its registered address with
+/// its <paramref name="Token"/>. The payload is an opaque, end-to-end sealed session datagram the server never parses.
 /// </summary>
-public sealed record RelayPacket(string Room, PeerId Peer, ReadOnlyMemory<byte> Payload) : SignalingPacket
+public sealed record RelayPacket(PeerId Peer, MemberToken Token, ReadOnlyMemory<byte> Payload) : SignalingPacket
 {
     /// <inheritdoc/>
     public override SignalingPacketType Type => SignalingPacketType.Relay;
 }
 
-/// <summary>Server → client: a datagram the other peer (<paramref name="From"/>) asked the server to relay.</summary>
-public sealed record RelayedPacket(PeerId From, ReadOnlyMemory<byte> Payload) : SignalingPacket
+/// <summary>
+/// Server → client: a datagram the other peer (<paramref name="From"/>) asked the server to relay. <paramref name="Token"/>
+/// is the receiving member's own token: an off-path sender that forges the server's address cannot know it.
+/// </summary>
+public sealed record RelayedPacket(MemberToken Token, PeerId From, ReadOnlyMemory<byte> Payload) : SignalingPacket
 {
     /// <inheritdoc/>
     public override SignalingPacketType Type => SignalingPacketType.Relayed;
+}
+
+/// <summary>
+/// Server → client: prove you receive at this address; send your packet again with <paramref name="Cookie"/>.
+/// <paramref name="Peer"/> echoes the request's. 26 bytes: smaller than every packet that can draw it.
+/// </summary>
+public sealed record CookiePacket(PeerId Peer, AddressCookie Cookie) : SignalingPacket
+{
+    public override SignalingPacketType Type => SignalingPacketType.Cookie;
 }

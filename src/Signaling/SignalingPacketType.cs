@@ -22,4 +22,5 @@ public enum SignalingPacketType : byte
     Relay = 0x46,
     /// <summary>Server to client: a datagram the other peer asked the server to forward (<see cref="RelayedPacket"/>).</summary>
     Relayed = 0x47,
+    Cookie = 0x48,
 }

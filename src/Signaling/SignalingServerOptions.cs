@@ -12,16 +12,28 @@ public sealed record SignalingServerOptions
     /// <summary>Open rooms at most; more Registers for new rooms get "server full" (default 10 000).</summary>
     public int MaxRooms { get; init; } = 10_000;
 
+    /// <summary>
+    /// Rooms one source may have open at once (default 8): an IPv4 address, or an IPv6 /64. Counted only after the source
+    /// proved its address with a cookie, so forged sources cannot use up anyone's share.
+    /// </summary>
+    public int MaxRoomsPerSource { get; init; } = 8;
+
+    /// <summary>How often the secret behind address cookies changes (default 2 min); a cookie stays valid for one to two of these.</summary>
+    public TimeSpan CookieRotation { get; init; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Host candidates a peer may announce (default 8).</summary>
     public int MaxCandidatesPerPeer { get; init; } = 8;
 
     /// <summary>Told to both peers in PeerInfo: punch this long after receiving it (default 0: now).</summary>
     public TimeSpan PunchDelay { get; init; } = TimeSpan.Zero;
 
-    /// <summary>Token bucket per source IP address: datagrams per second, sustained (default 10).</summary>
+    /// <summary>
+    /// Token bucket per source IP address (IPv6: per /64): datagrams per second, sustained (default 10). Members' own packets
+    /// (KeepAlive and Leave with their token, and relayed datagrams) do not count against it.
+    /// </summary>
     public double RatePerSecond { get; init; } = 10;
 
-    /// <summary>Token bucket per source IP address: burst size (default 20).</summary>
+    /// <summary>Token bucket per source IP address (IPv6: per /64): burst size (default 20).</summary>
     public double RateBurst { get; init; } = 20;
 
     /// <summary>Source addresses tracked at once; beyond it new sources share one bucket (default 10 000).</summary>
@@ -45,6 +57,15 @@ public sealed record SignalingServerOptions
     /// <summary>Largest payload the server relays in one datagram (default and most <see cref="SignalingCodec.MaxRelayPayloadBytes"/>, 1200).</summary>
     public int MaxRelayPayloadBytes { get; init; } = SignalingCodec.MaxRelayPayloadBytes;
 
+    /// <summary>
+    /// Whether a STUN Binding request may draw an answer larger than itself (default false). STUN has no cookie, so by
+    /// default the server answers only requests the answer fits in: SOFTWARE is left out when it does not fit, and a
+    /// request smaller than the bare answer (40 bytes over IPv4, 52 over IPv6; a plain 20-byte request, as
+    /// <c>turnutils_stunclient</c> sends) gets nothing. Our own netcheck sends 52 bytes. True answers everyone, making the
+    /// server a reflector of about 2x for forged sources.
+    /// </summary>
+    public bool StunAnswersMayExceedRequests { get; init; }
+
     /// <summary>SOFTWARE in STUN answers; null sends none.</summary>
     public string? Software { get; init; } = "SecretChat signal";
 
@@ -53,6 +74,8 @@ public sealed record SignalingServerOptions
         if (RoomTtl <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(RoomTtl), RoomTtl, "Must be positive.");
         if (SweepInterval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(SweepInterval), SweepInterval, "Must be positive.");
         if (MaxRooms < 1) throw new ArgumentOutOfRangeException(nameof(MaxRooms), MaxRooms, "Must be at least 1.");
+        if (MaxRoomsPerSource < 1) throw new ArgumentOutOfRangeException(nameof(MaxRoomsPerSource), MaxRoomsPerSource, "Must be at least 1.");
+        if (CookieRotation <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(CookieRotation), CookieRotation, "Must be positive.");
         if (MaxCandidatesPerPeer is < 0 or > SignalingCodec.MaxCandidates)
             throw new ArgumentOutOfRangeException(nameof(MaxCandidatesPerPeer), MaxCandidatesPerPeer, $"Must be 0–{SignalingCodec.MaxCandidates}.");
         if (PunchDelay < TimeSpan.Zero || PunchDelay.TotalMilliseconds > ushort.MaxValue)

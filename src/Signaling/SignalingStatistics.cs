@@ -24,6 +24,14 @@ public sealed class SignalingStatistics
     private long _relayTotalLimited;
     private long _relayDisabled;
     private long _relayNotices;
+    private long _cookiesSent;
+    private long _tokenRejected;
+    private long _refusedServerFull;
+    private long _refusedSourceRooms;
+    private long _refusedBadRequest;
+    private long _refusedVersion;
+    private long _refusedUnknownRoom;
+    private long _repliesWithheld;
 
     /// <summary>Datagrams received on the server's socket, of every kind.</summary>
     public long DatagramsReceived => Interlocked.Read(ref _datagrams);
@@ -88,6 +96,30 @@ public sealed class SignalingStatistics
     /// <summary>Relay-limit Errors sent (at most one per second per peer).</summary>
     public long RelayNoticesSent => Interlocked.Read(ref _relayNotices);
 
+    /// <summary>Cookie packets sent: a Register, or a member's KeepAlive from a new address, came without a valid cookie for its source. Nothing else happened.</summary>
+    public long CookiesSent => Interlocked.Read(ref _cookiesSent);
+
+    /// <summary>KeepAlive, Leave and Relay packets ignored because they lacked their member's token, and Registers of a member's id from another address.</summary>
+    public long TokenRejected => Interlocked.Read(ref _tokenRejected);
+
+    /// <summary>New rooms refused because <see cref="SignalingServerOptions.MaxRooms"/> were open.</summary>
+    public long RefusedServerFull => Interlocked.Read(ref _refusedServerFull);
+
+    /// <summary>New rooms refused because their source had <see cref="SignalingServerOptions.MaxRoomsPerSource"/> open.</summary>
+    public long RefusedRoomsPerSource => Interlocked.Read(ref _refusedSourceRooms);
+
+    /// <summary>Registers refused as bad requests (too many host candidates).</summary>
+    public long RefusedBadRequest => Interlocked.Read(ref _refusedBadRequest);
+
+    /// <summary>Signaling packets of another version (answered with UnsupportedVersion, cut to the request's size).</summary>
+    public long RefusedVersion => Interlocked.Read(ref _refusedVersion);
+
+    /// <summary>KeepAlives for a room or member that does not exist (answered "register again").</summary>
+    public long RefusedUnknownRoom => Interlocked.Read(ref _refusedUnknownRoom);
+
+    /// <summary>Answers not sent because they would have been larger than the request from a source that has not proved its address.</summary>
+    public long RepliesWithheld => Interlocked.Read(ref _repliesWithheld);
+
     internal void Datagram() => Interlocked.Increment(ref _datagrams);
     internal void StunAnswered() => Interlocked.Increment(ref _stunAnswered);
     internal void SignalingHandled() => Interlocked.Increment(ref _signalingHandled);
@@ -112,6 +144,14 @@ public sealed class SignalingStatistics
     internal void RelayTotalLimited() => Interlocked.Increment(ref _relayTotalLimited);
     internal void RelayDisabled() => Interlocked.Increment(ref _relayDisabled);
     internal void RelayNotice() => Interlocked.Increment(ref _relayNotices);
+    internal void CookieSent() => Interlocked.Increment(ref _cookiesSent);
+    internal void WrongToken() => Interlocked.Increment(ref _tokenRejected);
+    internal void ServerFull() => Interlocked.Increment(ref _refusedServerFull);
+    internal void SourceRoomsFull() => Interlocked.Increment(ref _refusedSourceRooms);
+    internal void BadRequest() => Interlocked.Increment(ref _refusedBadRequest);
+    internal void OtherVersion() => Interlocked.Increment(ref _refusedVersion);
+    internal void UnknownRoom() => Interlocked.Increment(ref _refusedUnknownRoom);
+    internal void ReplyWithheld() => Interlocked.Increment(ref _repliesWithheld);
     internal void SetOpenRooms(int count) => Volatile.Write(ref _openRooms, count);
 
     /// <summary>Every counter in one line, for logs.</summary>
@@ -119,6 +159,8 @@ public sealed class SignalingStatistics
         $"datagrams {DatagramsReceived}, STUN answered {StunRequestsAnswered}, signaling {SignalingPacketsHandled}, " +
         $"malformed {MalformedDropped}, unexpected {UnexpectedDropped}, rate-limited {RateLimitedDropped}, " +
         $"rooms open {OpenRooms} (created {RoomsCreated}, paired {RoomsPaired}, expired {RoomsExpired}, full refusals {RefusedRoomFull}), " +
+        $"refused: server full {RefusedServerFull}, rooms per source {RefusedRoomsPerSource}, bad request {RefusedBadRequest}, version {RefusedVersion}, unknown room {RefusedUnknownRoom}; " +
+        $"cookies sent {CookiesSent}, wrong token {TokenRejected}, replies withheld {RepliesWithheld}, " +
         $"relayed {RelayPacketsForwarded} ({RelayBytesForwarded} bytes; dropped: not member {RelayDroppedNotMember}, no peer {RelayDroppedNoPeer}, " +
         $"too large {RelayDroppedTooLarge}, rate {RelayDroppedRate}, total {RelayDroppedTotal}, disabled {RelayDroppedDisabled})";
 }

@@ -3,7 +3,7 @@ using System.Net;
 namespace SecretChat.Signaling;
 
 /// <summary>
-/// A token bucket per source IP address, on the scheduler's clock. The number of buckets is bounded: when the table is
+/// A token bucket per source IP address (IPv6: per /64, <see cref="SourceAddress"/>), on the scheduler's clock. The number of buckets is bounded: when the table is
 /// full, new sources share one overflow bucket (a spoofed-source flood then throttles only newcomers, not known peers).
 /// </summary>
 internal sealed class SourceRateLimit
@@ -27,6 +27,7 @@ internal sealed class SourceRateLimit
     /// <summary>Takes a token. <paramref name="firstRefusal"/> is true for the first refusal since the bucket last had tokens (answer that one only).</summary>
     public bool TryTake(IPAddress source, DateTimeOffset now, out bool firstRefusal)
     {
+        source = SourceAddress.Key(source);
         if (!_buckets.TryGetValue(source, out var bucket))
         {
             if (_buckets.Count < _maxSources)

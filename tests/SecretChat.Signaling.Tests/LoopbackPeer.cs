@@ -16,7 +16,7 @@ internal sealed class LoopbackPeer : IAsyncDisposable
     {
         _socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         Rendezvous = new RendezvousClient(SendAsync, server, DefaultScheduler.Instance, options);
-        Stun = new StunClient(SendAsync, DefaultScheduler.Instance);
+        Stun = new StunClient(SendAsync, DefaultScheduler.Instance, ServerHarness.PaddedStun);
         _loop = Task.Run(ReceiveAsync);
     }
 

@@ -9,6 +9,7 @@ public class RendezvousClientTests
     private static readonly IPEndPoint Server = new(IPAddress.Parse("192.0.2.1"), 3478);
     private static readonly IPEndPoint Me = new(IPAddress.Parse("198.51.100.9"), 41000);
     private static readonly IPEndPoint Peer = new(IPAddress.Parse("203.0.113.9"), 52000);
+    private static readonly MemberToken Token = new(0x5EC2E7, 0x70CE2);
 
     private sealed class Harness
     {
@@ -62,16 +63,16 @@ public class RendezvousClientTests
         var task = h.Client.RegisterAsync("room", [new IPEndPoint(IPAddress.Parse("10.0.0.2"), 41000)], new SynchronousProgress(waiting.Add));
         var peerHost = new IPEndPoint(IPAddress.Parse("10.0.0.3"), 52000);
 
-        Assert.True(h.Answer(new RegisteredPacket(h.Client.PeerId, Me)));
+        Assert.True(h.Answer(new RegisteredPacket(h.Client.PeerId, Token, Me)));
         for (var t = 1; t <= 12; t++)
         {
             h.At(t);
-            if (t % 5 == 0) Assert.True(h.Answer(new RegisteredPacket(h.Client.PeerId, Me)));
+            if (t % 5 == 0) Assert.True(h.Answer(new RegisteredPacket(h.Client.PeerId, Token, Me)));
         }
 
         Assert.Equal([Me], waiting);
         Assert.Equal(2, h.Sent.Count(s => s.Packet is KeepAlivePacket));
-        Assert.True(h.Answer(new PeerInfoPacket(h.Client.PeerId, PeerRole.Initiator, TimeSpan.FromMilliseconds(100), Me, new PeerId(7), Peer, [peerHost])));
+        Assert.True(h.Answer(new PeerInfoPacket(h.Client.PeerId, Token, PeerRole.Initiator, TimeSpan.FromMilliseconds(100), Me, new PeerId(7), Peer, [peerHost])));
 
         var match = await task;
         Assert.Equal(PeerRole.Initiator, match.Role);
@@ -81,6 +82,32 @@ public class RendezvousClientTests
         var sent = h.Sent.Count;
         h.At(60);
         Assert.Equal(sent, h.Sent.Count); // nothing more once matched
+    }
+
+    [Fact]
+    public void Register_ServerAsksForACookie_SendsTheRegisterAgainAtOnceWithItAndKeepsIt()
+    {
+        var h = new Harness();
+        var task = h.Client.RegisterAsync("room", []);
+        var cookie = new AddressCookie(0xC00C1E, 42);
+        h.At(0.1);
+
+        Assert.True(h.Answer(new CookiePacket(h.Client.PeerId, cookie)));
+
+        var again = Assert.IsType<RegisterPacket>(h.Sent[^1].Packet);
+        Assert.Equal(cookie, again.Cookie);
+        Assert.Equal(TimeSpan.FromSeconds(0.1).Ticks, h.Sent[^1].Ticks); // at once, not at the next retransmission
+        Assert.Equal(default, Assert.IsType<RegisterPacket>(h.Sent[0].Packet).Cookie);
+        h.At(0.6);
+        Assert.Equal(cookie, Assert.IsType<RegisterPacket>(h.Sent[^1].Packet).Cookie); // retransmissions carry it too
+        Assert.True(h.Answer(new CookiePacket(new PeerId(12345), new AddressCookie(1, 1)))); // someone else's: ignored
+        Assert.Equal(cookie, Assert.IsType<RegisterPacket>(h.Sent[^1].Packet).Cookie);
+
+        h.Answer(new RegisteredPacket(h.Client.PeerId, Token, Me));
+        h.At(5.6);
+        var keepAlive = Assert.IsType<KeepAlivePacket>(h.Sent[^1].Packet);
+        Assert.Equal(Token, keepAlive.Token); // the server's token goes into every KeepAlive
+        Assert.False(task.IsCompleted);
     }
 
     [Fact]
@@ -113,7 +140,7 @@ public class RendezvousClientTests
     {
         var h = new Harness();
         var task = h.Client.RegisterAsync("x", []);
-        h.Answer(new RegisteredPacket(h.Client.PeerId, Me));
+        h.Answer(new RegisteredPacket(h.Client.PeerId, Token, Me));
         h.At(5);
 
         h.Answer(new ErrorPacket(h.Client.PeerId, SignalingErrorCode.UnknownRoom, "room 'x' does not exist here"));
@@ -127,7 +154,7 @@ public class RendezvousClientTests
     {
         var h = new Harness();
         var task = h.Client.RegisterAsync("x", []);
-        h.Answer(new RegisteredPacket(h.Client.PeerId, Me));
+        h.Answer(new RegisteredPacket(h.Client.PeerId, Token, Me));
 
         h.At(10);
 
@@ -142,7 +169,7 @@ public class RendezvousClientTests
         // would otherwise wait 5 s to be repeated, and two lost exchanges would end the wait.
         var h = new Harness();
         _ = h.Client.RegisterAsync("x", []);
-        h.Answer(new RegisteredPacket(h.Client.PeerId, Me));
+        h.Answer(new RegisteredPacket(h.Client.PeerId, Token, Me));
 
         h.At(9.999);
 
@@ -156,9 +183,9 @@ public class RendezvousClientTests
     {
         var h = new Harness();
         _ = h.Client.RegisterAsync("x", []);
-        h.Answer(new RegisteredPacket(h.Client.PeerId, Me));
+        h.Answer(new RegisteredPacket(h.Client.PeerId, Token, Me));
         h.At(5.1);
-        h.Answer(new RegisteredPacket(h.Client.PeerId, Me));
+        h.Answer(new RegisteredPacket(h.Client.PeerId, Token, Me));
 
         h.At(10.4);
 
@@ -172,11 +199,11 @@ public class RendezvousClientTests
     {
         var h = new Harness();
         _ = h.Client.RegisterAsync("x", []);
-        var registered = SignalingCodec.Encode(new RegisteredPacket(h.Client.PeerId, Me));
+        var registered = SignalingCodec.Encode(new RegisteredPacket(h.Client.PeerId, Token, Me));
 
         Assert.False(h.Client.TryHandle(registered, Peer));
         Assert.False(h.Client.TryHandle([0x01, 0x00], Server));
-        Assert.True(h.Client.TryHandle([0x41, 0x01], Server)); // malformed but ours: swallowed
+        Assert.True(h.Client.TryHandle([0x41, 0x02], Server)); // malformed but ours: swallowed
     }
 
     [Fact]

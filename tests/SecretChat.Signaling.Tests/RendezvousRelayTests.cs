@@ -29,11 +29,25 @@ public class RendezvousRelayTests
 
         public List<(IPEndPoint To, byte[] Bytes)> Sent { get; } = [];
 
+        /// <summary>The token the server gave each peer id.</summary>
+        public Dictionary<PeerId, MemberToken> Tokens { get; } = [];
+
+        /// <summary>As a client sends it: with its peer's token (when it has none) and through the cookie round trip.</summary>
         public List<(IPEndPoint To, SignalingPacket Packet)> Receive(SignalingPacket packet, IPEndPoint from)
+        {
+            packet = ServerHarness.WithToken(packet, Tokens);
+            var replies = Exactly(packet, from);
+            return ServerHarness.WithCookie(packet, replies) is { } proven ? Exactly(proven, from) : replies;
+        }
+
+        /// <summary>Exactly this packet, no token or cookie added.</summary>
+        public List<(IPEndPoint To, SignalingPacket Packet)> Exactly(SignalingPacket packet, IPEndPoint from)
         {
             Sent.Clear();
             Rendezvous.Receive(SignalingCodec.Encode(packet), from);
-            return Sent.Select(s => (s.To, SignalingCodec.Decode(s.Bytes))).ToList();
+            var replies = Sent.Select(s => (s.To, SignalingCodec.Decode(s.Bytes))).ToList();
+            ServerHarness.Remember(replies.Select(r => r.Item2), Tokens);
+            return replies;
         }
 
         /// <summary>Alice and Bob registered and introduced in <paramref name="room"/>.</summary>
@@ -54,8 +68,8 @@ public class RendezvousRelayTests
     {
         var h = new Harness().Paired();
 
-        var toBob = h.Receive(new RelayPacket("x", AliceId, new byte[] { 1, 2, 3 }), Alice);
-        var toAlice = h.Receive(new RelayPacket("x", BobId, new byte[] { 4, 5 }), Bob);
+        var toBob = h.Receive(new RelayPacket(AliceId, default, new byte[] { 1, 2, 3 }), Alice);
+        var toAlice = h.Receive(new RelayPacket(BobId, default, new byte[] { 4, 5 }), Bob);
 
         var (bobAddress, forBob) = Assert.Single(toBob);
         Assert.Equal(Bob, bobAddress);
@@ -73,30 +87,45 @@ public class RendezvousRelayTests
     {
         var h = new Harness().Paired();
 
-        var otherPort = h.Receive(new RelayPacket("x", AliceId, new byte[] { 1 }), new IPEndPoint(Alice.Address, Alice.Port + 1));
-        var otherHost = h.Receive(new RelayPacket("x", AliceId, new byte[] { 1 }), Carol);
-        var unknownId = h.Receive(new RelayPacket("x", CarolId, new byte[] { 1 }), Carol);
-        var unknownRoom = h.Receive(new RelayPacket("nowhere", AliceId, new byte[] { 1 }), Alice);
+        var otherPort = h.Receive(new RelayPacket(AliceId, default, new byte[] { 1 }), new IPEndPoint(Alice.Address, Alice.Port + 1));
+        var otherHost = h.Receive(new RelayPacket(AliceId, default, new byte[] { 1 }), Carol);
+        var unknownId = h.Receive(new RelayPacket(CarolId, default, new byte[] { 1 }), Carol);
+        var unknownIdFromAMember = h.Receive(new RelayPacket(DaveId, default, new byte[] { 1 }), Alice);
 
-        Assert.Empty(otherPort.Concat(otherHost).Concat(unknownId).Concat(unknownRoom)); // no answer: a spoofed source must not make us a reflector
+        Assert.Empty(otherPort.Concat(otherHost).Concat(unknownId).Concat(unknownIdFromAMember)); // no answer: a spoofed source must not make us a reflector
         Assert.Equal(4, h.Statistics.RelayDroppedNotMember);
         Assert.Equal(0, h.Statistics.RelayPacketsForwarded);
     }
 
     [Fact]
-    public void Relay_MemberNamingAnotherRoom_IsRefusedAndCounted()
+    public void Relay_MemberUsingAnotherRoomsMemberId_IsRefusedAndCounted()
     {
         var h = new Harness().Paired("a");
         h.Receive(new RegisterPacket("b", CarolId, []), Carol);
         h.Receive(new RegisterPacket("b", DaveId, []), Dave);
 
-        var intoB = h.Receive(new RelayPacket("b", AliceId, new byte[] { 1 }), Alice);           // Alice's own id, room B
-        var asCarol = h.Receive(new RelayPacket("b", CarolId, new byte[] { 1 }), Alice);         // Carol's id, Alice's address
+        var asCarol = h.Receive(new RelayPacket(CarolId, default, new byte[] { 1 }), Alice);                     // Carol's id (and token), Alice's address
+        var asCarolNoToken = h.Exactly(new RelayPacket(CarolId, MemberToken.New(), new byte[] { 1 }), Alice);   // without it
 
-        Assert.Empty(intoB);
         Assert.Empty(asCarol);
+        Assert.Empty(asCarolNoToken);
         Assert.Equal(2, h.Statistics.RelayDroppedNotMember);
-        Assert.Single(h.Receive(new RelayPacket("a", AliceId, new byte[] { 1 }), Alice)); // her own room still works
+        Assert.Single(h.Receive(new RelayPacket(AliceId, default, new byte[] { 1 }), Alice)); // her own room still works
+    }
+
+    [Fact]
+    public void Register_MemberIdInAnotherRoom_MovesItFromItsOwnAddressOnly()
+    {
+        var h = new Harness().Paired("a");
+
+        var fromElsewhere = h.Receive(new RegisterPacket("b", AliceId, []), Carol);
+        var fromAlice = h.Receive(new RegisterPacket("b", AliceId, []), Alice);
+
+        Assert.Empty(fromElsewhere); // the id is Alice's: nobody else takes it into another room
+        Assert.IsType<RegisteredPacket>(Assert.Single(fromAlice).Packet); // Alice herself changes rooms: she leaves "a"
+        Assert.Equal(2, h.Statistics.OpenRooms);
+        Assert.Empty(h.Receive(new RelayPacket(BobId, default, new byte[] { 1 }), Bob)); // Bob is alone in "a" now
+        Assert.Equal(1, h.Statistics.RelayDroppedNoPeer);
     }
 
     [Fact]
@@ -105,12 +134,12 @@ public class RendezvousRelayTests
         var h = new Harness();
         h.Receive(new RegisterPacket("x", AliceId, []), Alice);
 
-        Assert.Empty(h.Receive(new RelayPacket("x", AliceId, new byte[] { 1 }), Alice));
+        Assert.Empty(h.Receive(new RelayPacket(AliceId, default, new byte[] { 1 }), Alice));
 
         Assert.Equal(1, h.Statistics.RelayDroppedNoPeer);
         h.Receive(new RegisterPacket("x", BobId, []), Bob);
-        h.Receive(new LeavePacket("x", BobId), Bob);
-        Assert.Empty(h.Receive(new RelayPacket("x", AliceId, new byte[] { 1 }), Alice)); // and after the other left
+        h.Receive(new LeavePacket("x", BobId, default), Bob);
+        Assert.Empty(h.Receive(new RelayPacket(AliceId, default, new byte[] { 1 }), Alice)); // and after the other left
         Assert.Equal(2, h.Statistics.RelayDroppedNoPeer);
     }
 
@@ -123,7 +152,7 @@ public class RendezvousRelayTests
 
         for (var i = 0; i < 20; i++) // 20 kB at once: the 10 kB burst passes, the rest is over the rate
         {
-            foreach (var (to, packet) in h.Receive(new RelayPacket("x", AliceId, Payload(1000)), Alice))
+            foreach (var (to, packet) in h.Receive(new RelayPacket(AliceId, default, Payload(1000)), Alice))
             {
                 if (packet is ErrorPacket error) { Assert.Equal(Alice, to); notices.Add(error); }
                 else forwarded++;
@@ -136,11 +165,11 @@ public class RendezvousRelayTests
         Assert.Equal(new ErrorPacket(AliceId, SignalingErrorCode.RelayLimit, "the relay of room 'x' is limited to 9.77 KiB/s (bursts of 9.77 KiB); slow down"), notice);
 
         h.At(0.5); // 5 kB refilled
-        var halfSecond = Enumerable.Range(0, 6).SelectMany(_ => h.Receive(new RelayPacket("x", AliceId, Payload(1000)), Alice)).ToList();
+        var halfSecond = Enumerable.Range(0, 6).SelectMany(_ => h.Receive(new RelayPacket(AliceId, default, Payload(1000)), Alice)).ToList();
         Assert.Equal(5, halfSecond.Count(r => r.Packet is RelayedPacket));
         Assert.DoesNotContain(halfSecond, r => r.Packet is ErrorPacket); // still within the second since the notice
         h.At(1.0);
-        var nextSecond = Enumerable.Range(0, 6).SelectMany(_ => h.Receive(new RelayPacket("x", AliceId, Payload(1000)), Alice)).ToList();
+        var nextSecond = Enumerable.Range(0, 6).SelectMany(_ => h.Receive(new RelayPacket(AliceId, default, Payload(1000)), Alice)).ToList();
         Assert.Single(nextSecond, r => r.Packet is ErrorPacket);
         Assert.Equal(2, h.Statistics.RelayNoticesSent);
     }
@@ -150,7 +179,7 @@ public class RendezvousRelayTests
     {
         var h = new Harness(new SignalingServerOptions { RelayTotalBytes = 3 * 1024 * 1024, RelayBurstBytes = 4 * 1024 * 1024 }).Paired();
         var sent = 0;
-        while (h.Receive(new RelayPacket("x", sent % 2 == 0 ? AliceId : BobId, Payload(1024)), sent % 2 == 0 ? Alice : Bob).Single().Packet is RelayedPacket)
+        while (h.Receive(new RelayPacket(sent % 2 == 0 ? AliceId : BobId, default, Payload(1024)), sent % 2 == 0 ? Alice : Bob).Single().Packet is RelayedPacket)
             sent++;
 
         Assert.Equal(3 * 1024, sent); // both directions count against one allowance
@@ -159,7 +188,7 @@ public class RendezvousRelayTests
         Assert.Equal("room 'x' has relayed its 3 MiB allowance; nothing more is relayed for it", notice.Reason);
         Assert.Equal(1, h.Statistics.RelayDroppedTotal);
         h.At(30); // time refills the rate, not the total
-        Assert.IsType<ErrorPacket>(Assert.Single(h.Receive(new RelayPacket("x", AliceId, Payload(1)), Alice)).Packet);
+        Assert.IsType<ErrorPacket>(Assert.Single(h.Receive(new RelayPacket(AliceId, default, Payload(1)), Alice)).Packet);
         Assert.Equal(2, h.Statistics.RelayDroppedTotal);
     }
 
@@ -168,12 +197,12 @@ public class RendezvousRelayTests
     {
         var h = new Harness(new SignalingServerOptions { MaxRelayPayloadBytes = 500 }).Paired();
 
-        var replies = h.Receive(new RelayPacket("x", AliceId, Payload(501)), Alice);
+        var replies = h.Receive(new RelayPacket(AliceId, default, Payload(501)), Alice);
 
         var notice = Assert.IsType<ErrorPacket>(Assert.Single(replies).Packet);
         Assert.Equal("the relay of room 'x' takes datagrams of at most 500 bytes; this one had 501", notice.Reason);
         Assert.Equal(1, h.Statistics.RelayDroppedTooLarge);
-        Assert.IsType<RelayedPacket>(Assert.Single(h.Receive(new RelayPacket("x", AliceId, Payload(500)), Alice)).Packet);
+        Assert.IsType<RelayedPacket>(Assert.Single(h.Receive(new RelayPacket(AliceId, default, Payload(500)), Alice)).Packet);
     }
 
     [Fact]
@@ -181,8 +210,8 @@ public class RendezvousRelayTests
     {
         var h = new Harness(new SignalingServerOptions { RelayEnabled = false }).Paired();
 
-        var replies = h.Receive(new RelayPacket("x", AliceId, Payload(10)), Alice);
-        var again = h.Receive(new RelayPacket("x", AliceId, Payload(10)), Alice);
+        var replies = h.Receive(new RelayPacket(AliceId, default, Payload(10)), Alice);
+        var again = h.Receive(new RelayPacket(AliceId, default, Payload(10)), Alice);
 
         var notice = Assert.IsType<ErrorPacket>(Assert.Single(replies).Packet);
         Assert.Equal(SignalingErrorCode.RelayDisabled, notice.Code);
@@ -198,7 +227,7 @@ public class RendezvousRelayTests
         for (var t = 20; t <= 200; t += 20)
         {
             h.At(t);
-            Assert.IsType<RelayedPacket>(Assert.Single(h.Receive(new RelayPacket("x", t % 40 == 0 ? AliceId : BobId, Payload(10)), t % 40 == 0 ? Alice : Bob)).Packet);
+            Assert.IsType<RelayedPacket>(Assert.Single(h.Receive(new RelayPacket(t % 40 == 0 ? AliceId : BobId, default, Payload(10)), t % 40 == 0 ? Alice : Bob)).Packet);
         }
 
         Assert.Equal(0, h.Statistics.RoomsExpired);
@@ -215,16 +244,16 @@ public class RendezvousRelayTests
         for (var t = 10; t <= 120; t += 10)
         {
             h.At(t);
-            Assert.Empty(h.Receive(new KeepAlivePacket("x", AliceId, Matched: true), t == 120 ? rebound : Alice));
-            Assert.Empty(h.Receive(new KeepAlivePacket("x", BobId, Matched: true), Bob));
+            Assert.Empty(h.Receive(new KeepAlivePacket("x", AliceId, default, Matched: true), t == 120 ? rebound : Alice));
+            Assert.Empty(h.Receive(new KeepAlivePacket("x", BobId, default, Matched: true), Bob));
         }
 
         Assert.Equal(0, h.Statistics.RoomsExpired);
-        Assert.Equal(rebound, Assert.Single(h.Receive(new RelayPacket("x", BobId, Payload(1)), Bob)).To); // the relay follows the NAT's new mapping
-        Assert.Empty(h.Receive(new RelayPacket("x", AliceId, Payload(1)), Alice));                      // and the old one is no longer Alice
-        Assert.IsType<PeerInfoPacket>(Assert.Single(h.Receive(new KeepAlivePacket("x", BobId), Bob)).Packet); // a waiting client still gets its PeerInfo again
+        Assert.Equal(rebound, Assert.Single(h.Receive(new RelayPacket(BobId, default, Payload(1)), Bob)).To); // the relay follows the NAT's new mapping
+        Assert.Empty(h.Receive(new RelayPacket(AliceId, default, Payload(1)), Alice));                      // and the old one is no longer Alice
+        Assert.IsType<PeerInfoPacket>(Assert.Single(h.Receive(new KeepAlivePacket("x", BobId, default), Bob)).Packet); // a waiting client still gets its PeerInfo again
         Assert.Equal(SignalingErrorCode.UnknownRoom,
-            Assert.IsType<ErrorPacket>(Assert.Single(h.Receive(new KeepAlivePacket("gone", BobId, Matched: true), Bob)).Packet).Code);
+            Assert.IsType<ErrorPacket>(Assert.Single(h.Receive(new KeepAlivePacket("gone", BobId, default, Matched: true), Bob)).Packet).Code);
     }
 
     [Fact]
@@ -240,7 +269,7 @@ public class RendezvousRelayTests
         {
             h.Scheduler.AdvanceBy(TimeSpan.FromMilliseconds(1).Ticks); // 10 s at 1.2 MB/s offered, about 4.6 times the rate
             h.Sent.Clear();
-            h.Rendezvous.Receive(SignalingCodec.Encode(new RelayPacket("x", AliceId, payload)), Alice);
+            h.Rendezvous.Receive(SignalingCodec.Encode(new RelayPacket(AliceId, h.Tokens[AliceId], payload)), Alice);
             foreach (var (to, bytes) in h.Sent)
             {
                 if (to.Equals(Bob)) toBob++;
@@ -255,7 +284,7 @@ public class RendezvousRelayTests
         Assert.InRange(notices, 1, 10); // at most one a second, never one per datagram
         var id = StunTransactionId.New();
         h.Sent.Clear();
-        h.Rendezvous.Receive(new StunMessageBuilder(StunMessageType.BindingRequest, id).ToArray(), Alice); // same address: its signaling budget is untouched
+        h.Rendezvous.Receive(ServerHarness.BindingRequest(id), Alice); // same address: its signaling budget is untouched
         Assert.Equal(id, StunMessage.Parse(Assert.Single(h.Sent).Bytes).TransactionId);
     }
 

@@ -26,14 +26,29 @@ public class RendezvousTests
 
         public List<(IPEndPoint To, byte[] Bytes)> Sent { get; } = [];
 
-        public List<(IPEndPoint To, SignalingPacket Packet)> Receive(SignalingPacket packet, IPEndPoint from) => Receive(SignalingCodec.Encode(packet), from);
+        /// <summary>
+        /// Sends <paramref name="packet"/> as a client would: with the token the server gave that peer id (when the
+        /// packet has none), and through the cookie round trip (a Cookie answer is taken and the packet sent again with it).
+        /// </summary>
+        public List<(IPEndPoint To, SignalingPacket Packet)> Receive(SignalingPacket packet, IPEndPoint from)
+        {
+            packet = ServerHarness.WithToken(packet, Tokens);
+            var replies = Receive(SignalingCodec.Encode(packet), from);
+            return ServerHarness.WithCookie(packet, replies) is { } proven ? Receive(SignalingCodec.Encode(proven), from) : replies;
+        }
 
+        /// <summary>Exactly these bytes, no token or cookie added.</summary>
         public List<(IPEndPoint To, SignalingPacket Packet)> Receive(byte[] datagram, IPEndPoint from)
         {
             Sent.Clear();
             Rendezvous.Receive(datagram, from);
-            return Sent.Where(s => SignalingCodec.IsSignaling(s.Bytes)).Select(s => (s.To, SignalingCodec.Decode(s.Bytes))).ToList();
+            var replies = Sent.Where(s => SignalingCodec.IsSignaling(s.Bytes)).Select(s => (s.To, SignalingCodec.Decode(s.Bytes))).ToList();
+            ServerHarness.Remember(replies.Select(r => r.Item2), Tokens);
+            return replies;
         }
+
+        /// <summary>The token the server gave each peer id.</summary>
+        public Dictionary<PeerId, MemberToken> Tokens { get; } = [];
     }
 
     [Fact]
@@ -45,7 +60,9 @@ public class RendezvousTests
 
         var (to, packet) = Assert.Single(replies);
         Assert.Equal(Alice, to);
-        Assert.Equal(new RegisteredPacket(new PeerId(1), Alice), packet);
+        var registered = Assert.IsType<RegisteredPacket>(packet);
+        Assert.Equal(new RegisteredPacket(new PeerId(1), registered.Token, Alice), registered);
+        Assert.False(registered.Token.IsNone);
         Assert.Equal(1, h.Rendezvous.Statistics.OpenRooms);
     }
 
@@ -79,7 +96,7 @@ public class RendezvousTests
 
         var again = h.Receive(register, Alice);
 
-        Assert.Equal(new RegisteredPacket(new PeerId(1), Alice), Assert.Single(again).Packet);
+        Assert.Equal(new RegisteredPacket(new PeerId(1), h.Tokens[new PeerId(1)], Alice), Assert.Single(again).Packet); // the same token again
         Assert.Equal(1, h.Rendezvous.Statistics.RoomsCreated);
         h.Receive(new RegisterPacket("room", new PeerId(2), []), Bob);
         var afterPairing = h.Receive(new RegisterPacket("room", new PeerId(2), []), Bob); // Bob lost his PeerInfo
@@ -127,7 +144,7 @@ public class RendezvousTests
 
         Assert.Equal(0, h.Rendezvous.Statistics.OpenRooms);
         Assert.Equal(1, h.Rendezvous.Statistics.RoomsExpired);
-        var keepAlive = h.Receive(new KeepAlivePacket("x", new PeerId(1)), Alice);
+        var keepAlive = h.Receive(new KeepAlivePacket("x", new PeerId(1), default), Alice);
         Assert.Equal(SignalingErrorCode.UnknownRoom, Assert.IsType<ErrorPacket>(Assert.Single(keepAlive).Packet).Code);
     }
 
@@ -139,7 +156,7 @@ public class RendezvousTests
         for (var t = 10; t <= 120; t += 10)
         {
             h.Scheduler.AdvanceTo(TimeSpan.FromSeconds(t).Ticks);
-            Assert.IsType<RegisteredPacket>(Assert.Single(h.Receive(new KeepAlivePacket("x", new PeerId(1)), Alice)).Packet);
+            Assert.IsType<RegisteredPacket>(Assert.Single(h.Receive(new KeepAlivePacket("x", new PeerId(1), default), Alice)).Packet);
         }
 
         Assert.Equal(0, h.Rendezvous.Statistics.RoomsExpired);
@@ -152,12 +169,12 @@ public class RendezvousTests
         h.Receive(new RegisterPacket("x", new PeerId(1), []), Alice);
         h.Receive(new RegisterPacket("x", new PeerId(2), []), Bob);
 
-        h.Receive(new LeavePacket("x", new PeerId(1)), Alice);
+        h.Receive(new LeavePacket("x", new PeerId(1), default), Alice);
         var carol = h.Receive(new RegisterPacket("x", new PeerId(3), []), Carol);
 
         Assert.Equal(PeerRole.Responder, Assert.IsType<PeerInfoPacket>(carol.Single(r => r.To.Equals(Bob)).Packet).Role);
-        h.Receive(new LeavePacket("x", new PeerId(2)), Bob);
-        h.Receive(new LeavePacket("x", new PeerId(3)), Carol);
+        h.Receive(new LeavePacket("x", new PeerId(2), default), Bob);
+        h.Receive(new LeavePacket("x", new PeerId(3), default), Carol);
         Assert.Equal(0, h.Rendezvous.Statistics.OpenRooms);
     }
 
@@ -165,7 +182,7 @@ public class RendezvousTests
     public void RateLimit_BurstThenRefusals_AnswersOneErrorAndRefillsWithTime()
     {
         var h = new Harness(new SignalingServerOptions { RateBurst = 3, RatePerSecond = 1 });
-        var keepAlive = new KeepAlivePacket("x", new PeerId(1));
+        var keepAlive = new KeepAlivePacket("x", new PeerId(1), default);
         for (var i = 0; i < 3; i++)
             h.Receive(keepAlive, Alice);
 
@@ -186,15 +203,32 @@ public class RendezvousTests
         var h = new Harness(new SignalingServerOptions { RateBurst = 1000 });
 
         Assert.Empty(h.Receive([0x40], Alice));                              // malformed signaling
-        Assert.Empty(h.Receive([0x40, 0x01, 0xFF], Alice));                  // malformed signaling
+        Assert.Empty(h.Receive([0x40, 0x02, 0xFF], Alice));                  // malformed signaling
         Assert.Empty(h.Receive([0x01, 0x02, 0x03], Alice));                  // a session packet
         Assert.Empty(h.Receive([], Alice));                                  // empty
-        Assert.Empty(h.Receive(SignalingCodec.Encode(new RegisteredPacket(new PeerId(1), Alice)), Alice)); // wrong direction
-        var version2 = h.Receive([0x40, 0x02, 0x00], Alice);
+        Assert.Empty(h.Receive(SignalingCodec.Encode(new RegisteredPacket(new PeerId(1), MemberToken.New(), Alice)), Alice)); // wrong direction
+        Assert.Empty(h.Receive([0x40, 0x03, 0x00], Alice));                  // another version, too short for any answer to fit
 
-        Assert.Equal(SignalingErrorCode.UnsupportedVersion, Assert.IsType<ErrorPacket>(Assert.Single(version2).Packet).Code);
         Assert.Equal(3, h.Rendezvous.Statistics.MalformedDropped);
         Assert.Equal(3, h.Rendezvous.Statistics.UnexpectedDropped);
+        Assert.Equal(1, h.Rendezvous.Statistics.RefusedVersion);
+        Assert.Equal(1, h.Rendezvous.Statistics.RepliesWithheld);
+    }
+
+    [Fact]
+    public void Register_Version1Client_IsToldToUpdateInNoMoreBytesThanItSent()
+    {
+        var h = new Harness();
+        // A version-1 Register: type, version 1, room "blue-otter", peer id, one IPv4 host candidate (no cookie field).
+        var register = Convert.FromHexString("4001" + "0a" + Convert.ToHexString("blue-otter"u8) + "0000000000000001" + "01" + "04c0a8010a9c41");
+
+        var reply = h.Receive(register, Alice);
+
+        var error = Assert.IsType<ErrorPacket>(Assert.Single(reply).Packet);
+        Assert.Equal(SignalingErrorCode.UnsupportedVersion, error.Code);
+        Assert.StartsWith("update Secret", error.Reason); // the sentence is cut to fit, its first words first
+        Assert.True(Assert.Single(h.Sent).Bytes.Length <= register.Length);
+        Assert.Equal(0, h.Rendezvous.Statistics.OpenRooms);
     }
 
     [Fact]
@@ -202,8 +236,9 @@ public class RendezvousTests
     {
         var h = new Harness();
         var id = StunTransactionId.New();
+        var request = new StunMessageBuilder(StunMessageType.BindingRequest, id).AddSoftware("SecretChat netcheck, padded so that all fits").AddFingerprint().ToArray();
 
-        h.Receive(new StunMessageBuilder(StunMessageType.BindingRequest, id).AddFingerprint().ToArray(), Alice);
+        h.Receive(request, Alice);
 
         var (to, bytes) = Assert.Single(h.Sent);
         Assert.Equal(Alice, to);
@@ -213,6 +248,41 @@ public class RendezvousTests
         Assert.Equal(Alice, response.XorMappedAddress);
         Assert.Equal("SecretChat signal", response.Software);
         Assert.True(response.VerifyFingerprint());
+        Assert.True(bytes.Length <= request.Length);
+    }
+
+    [Theory]
+    [InlineData("198.51.100.1", 52)]
+    [InlineData("2001:db8::1", 52)]
+    public void Receive_StunRequestTheAnswerBarelyFits_IsAnsweredWithoutSoftware(string address, int requestLength)
+    {
+        var h = new Harness();
+        var id = StunTransactionId.New();
+        var request = ServerHarness.BindingRequest(id);
+        Assert.Equal(requestLength, request.Length);
+
+        h.Receive(request, new IPEndPoint(IPAddress.Parse(address), 40000));
+
+        var response = StunMessage.Parse(Assert.Single(h.Sent).Bytes);
+        Assert.Equal(id, response.TransactionId);
+        Assert.Null(response.Software); // left out so the answer is no larger than the request
+        Assert.True(h.Sent[0].Bytes.Length <= request.Length);
+    }
+
+    [Fact]
+    public void Receive_StunRequestSmallerThanItsAnswer_IsNotAnsweredUnlessTheOperatorAllowsIt()
+    {
+        var strict = new Harness();
+        var lenient = new Harness(new SignalingServerOptions { StunAnswersMayExceedRequests = true });
+        var bare = new StunMessageBuilder(StunMessageType.BindingRequest, StunTransactionId.New()).ToArray(); // 20 bytes
+
+        strict.Receive(bare, Alice);
+        lenient.Receive(bare, Alice);
+
+        Assert.Empty(strict.Sent);
+        Assert.Equal(1, strict.Rendezvous.Statistics.RepliesWithheld);
+        Assert.Equal(0, strict.Rendezvous.Statistics.StunRequestsAnswered);
+        Assert.Equal(Alice, StunMessage.Parse(Assert.Single(lenient.Sent).Bytes).XorMappedAddress);
     }
 
     [Fact]

@@ -54,7 +54,7 @@ public class SignalingServerTests
     public async Task Server_FloodOfGarbage_IsCountedAndDroppedAndTheServerStillAnswers()
     {
         await using var server = SignalingServer.Start(AnyLoopback, new SignalingServerOptions { RateBurst = 10_000, RatePerSecond = 10_000 });
-        await using var client = UdpStunClient.Bind(AnyLoopback);
+        await using var client = UdpStunClient.Bind(AnyLoopback, options: ServerHarness.PaddedStun);
         using var flooder = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         flooder.Bind(AnyLoopback);
         var random = new Random(5);
@@ -67,7 +67,7 @@ public class SignalingServerTests
                 var garbage = new byte[random.Next(1, 600)];
                 random.NextBytes(garbage);
                 garbage[0] = (byte)(0x40 | (garbage[0] & 0x0F)); // always in the signaling range, so always parsed
-                if (garbage.Length > 1) garbage[1] = 1;
+                if (garbage.Length > 1) garbage[1] = SignalingCodec.Version;
                 await flooder.SendToAsync(garbage, server.LocalEndPoint);
             }
 
@@ -91,13 +91,57 @@ public class SignalingServerTests
         using var flooder = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         flooder.Bind(AnyLoopback);
         for (var i = 0; i < 5; i++)
-            await flooder.SendToAsync(new byte[] { 0x45, 0x01 }, server.LocalEndPoint);
+            await flooder.SendToAsync(new byte[] { 0x45, SignalingCodec.Version }, server.LocalEndPoint);
 
         // Same source address (127.0.0.1), so the peer's Register finds the bucket empty.
         var error = await Assert.ThrowsAsync<SignalingException>(() => peer.Rendezvous.RegisterAsync("x", []).WaitAsync(Timeout));
 
         Assert.Equal(SignalingErrorCode.RateLimited, error.Code);
         Assert.StartsWith($"the signaling server {server.LocalEndPoint} is rate-limiting this address", error.Message);
+    }
+
+    [Fact]
+    public async Task Server_UnprovenSourceSendingEveryKindOfPacket_GetsBackNoMoreBytesThanItSent()
+    {
+        await using var server = SignalingServer.Start(AnyLoopback);
+        using var stranger = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        stranger.Bind(AnyLoopback);
+        var id = StunTransactionId.New();
+        byte[][] requests =
+        [
+            SignalingCodec.Encode(new RegisterPacket("x", new PeerId(1), [])),
+            SignalingCodec.Encode(new RegisterPacket("x", new PeerId(1), [], new AddressCookie(1, 2))),
+            SignalingCodec.Encode(new KeepAlivePacket("nowhere", new PeerId(1), default)),
+            SignalingCodec.Encode(new LeavePacket("x", new PeerId(1), MemberToken.New())),
+            SignalingCodec.Encode(new RelayPacket(new PeerId(1), MemberToken.New(), new byte[100])),
+            Convert.FromHexString("4001" + "0a" + Convert.ToHexString("blue-otter"u8) + "0000000000000001" + "00"), // version 1
+            [0x45, 0x02, 0xFF],
+            new StunMessageBuilder(StunMessageType.BindingRequest, id).ToArray(),
+            new StunMessageBuilder(StunMessageType.BindingRequest, id).AddFingerprint().ToArray(),
+        ];
+        long bytesIn = 0, bytesOut = 0;
+
+        foreach (var request in requests.Concat(requests)) // twice: the second Register still has no valid cookie
+        {
+            await stranger.SendToAsync(request, server.LocalEndPoint);
+            bytesIn += request.Length;
+        }
+
+        // The server answers in order from one loop: once the sync answer is here, every answer before it is too.
+        var sync = StunTransactionId.New();
+        await stranger.SendToAsync(ServerHarness.BindingRequest(sync), server.LocalEndPoint);
+        var buffer = new byte[1500];
+        while (true)
+        {
+            var received = await stranger.ReceiveFromAsync(buffer, new IPEndPoint(IPAddress.Any, 0)).WaitAsync(Timeout);
+            if (StunMessage.TryParse(buffer.AsSpan(0, received.ReceivedBytes), out var message) && message.TransactionId == sync)
+                break;
+            bytesOut += received.ReceivedBytes;
+        }
+
+        Assert.True(bytesOut <= bytesIn, $"{bytesOut} bytes back for {bytesIn} sent");
+        Assert.True(bytesOut > 0); // it did answer (cookies, cut errors): within the request's size
+        Assert.Equal(0, server.Statistics.OpenRooms);
     }
 
     [Fact]
@@ -145,7 +189,7 @@ public class SignalingServerTests
     private static async Task SyncAsync(Socket socket, IPEndPoint server)
     {
         var id = StunTransactionId.New();
-        await socket.SendToAsync(new StunMessageBuilder(StunMessageType.BindingRequest, id).ToArray(), server);
+        await socket.SendToAsync(ServerHarness.BindingRequest(id), server);
         var buffer = new byte[1500];
         while (true)
         {

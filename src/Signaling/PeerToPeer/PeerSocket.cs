@@ -19,6 +19,11 @@ internal delegate void SessionPacketHandler(IPEndPoint from, in PacketHeader hea
 /// probes nowhere. Outbound, the relay is addressed like a peer: datagrams to <see cref="Relay"/> are wrapped in
 /// relay packets.
 /// </summary>
+/// <remarks>
+/// Only payloads unwrapped from the server's Relayed packets (which carry our member token) reach the session as coming
+/// from <see cref="Relay"/>. The server never sends a bare session packet, so one whose source is the server's address is
+/// forged: it is dropped (<see cref="ForgedRelayDropped"/>), or anyone could pass for the relay by forging that address.
+/// </remarks>
 internal sealed class PeerSocket : IAsyncDisposable
 {
     private readonly SendDatagram _send;
@@ -26,6 +31,7 @@ internal sealed class PeerSocket : IAsyncDisposable
     private readonly IDisposable _wiring;
     private SessionPacketHandler? _session;
     private long _dropped;
+    private long _forgedRelay;
 
     /// <param name="inbound">The socket's datagrams (each valid during its <c>OnNext</c>).</param>
     /// <param name="send">Sends one datagram out of the socket.</param>
@@ -59,6 +65,9 @@ internal sealed class PeerSocket : IAsyncDisposable
 
     /// <summary>Session packets that were malformed and datagrams of no protocol here, dropped on arrival.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Bare session packets whose source was the server's address (forged: the relay wraps what it forwards).</summary>
+    public long ForgedRelayDropped => Interlocked.Read(ref _forgedRelay);
 
     /// <summary>Where session packets go from now on (until then they are dropped).</summary>
     public void DeliverSessionPacketsTo(SessionPacketHandler handler) => Volatile.Write(ref _session, handler);
@@ -95,6 +104,10 @@ internal sealed class PeerSocket : IAsyncDisposable
     {
         switch (PeerDatagrams.Classify(datagram))
         {
+            case PeerDatagramKind.Session when RendezvousClient.SameEndPoint(from, Relay):
+                Interlocked.Increment(ref _forgedRelay);
+                Interlocked.Increment(ref _dropped);
+                return;
             case PeerDatagramKind.Session:
                 DeliverSession(from, datagram);
                 return;

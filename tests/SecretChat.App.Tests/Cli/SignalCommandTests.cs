@@ -13,6 +13,9 @@ namespace SecretChat.App.Tests.Cli;
 
 public class SignalCommandTests
 {
+    /// <summary>The server answers only STUN requests its answer fits in (no amplification): named in SOFTWARE as netcheck does, ours do.</summary>
+    private static readonly StunClientOptions AsNetcheck = new() { Software = "SecretChat netcheck" };
+
     [Fact]
     public async Task Signal_OnAFreePort_AnswersStunAndStopsCleanlyOnCtrlC()
     {
@@ -24,7 +27,7 @@ public class SignalCommandTests
 
         var line = await console.FirstLine.WaitAsync(TestApp.Timeout);
         var port = int.Parse(line.Split(' ')[5].Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
-        await using (var client = UdpStunClient.Bind(new IPEndPoint(IPAddress.Loopback, 0)))
+        await using (var client = UdpStunClient.Bind(new IPEndPoint(IPAddress.Loopback, 0), options: AsNetcheck))
         {
             var binding = await client.BindAsync(new IPEndPoint(IPAddress.Loopback, port)).WaitAsync(TestApp.Timeout);
             Assert.Equal(client.LocalEndPoint, binding.MappedAddress);
@@ -43,7 +46,7 @@ public class SignalCommandTests
         await using var signal = SecretChatProcess.Start("signal", "--listen", "127.0.0.1:0");
         var listening = await signal.WaitForLineAsync(l => l.StartsWith("signaling server listening on udp 127.0.0.1:", StringComparison.Ordinal));
         var port = int.Parse(listening.Split(' ')[5].Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
-        await using (var client = UdpStunClient.Bind(new IPEndPoint(IPAddress.Loopback, 0)))
+        await using (var client = UdpStunClient.Bind(new IPEndPoint(IPAddress.Loopback, 0), options: AsNetcheck))
         {
             var binding = await client.BindAsync(new IPEndPoint(IPAddress.Loopback, port)).WaitAsync(Timeouts.Default);
             Assert.Equal(client.LocalEndPoint, binding.MappedAddress);

@@ -13,6 +13,9 @@ public static class StunProbe
 {
     private const uint MagicCookie = 0x2112A442;
 
+    /// <summary>A SOFTWARE value of 28 bytes (a multiple of 4, so no attribute padding).</summary>
+    private static ReadOnlySpan<byte> Software => "SecretChat natlab STUN probe"u8;
+
     /// <summary>
     /// Sends Binding requests from <paramref name="socket"/> until one is answered (a server that is still
     /// starting answers a later one), and returns the XOR-MAPPED-ADDRESS of the answer.
@@ -24,11 +27,16 @@ public static class StunProbe
         var buffer = new byte[1500];
         while (true)
         {
-            var request = new byte[20];
+            // Padded with SOFTWARE to 52 bytes: the server answers only requests its answer fits in (no amplification).
+            var request = new byte[20 + 4 + Software.Length];
             BinaryPrimitives.WriteUInt16BigEndian(request, 0x0001);
+            BinaryPrimitives.WriteUInt16BigEndian(request.AsSpan(2), (ushort)(4 + Software.Length));
             BinaryPrimitives.WriteUInt32BigEndian(request.AsSpan(4), MagicCookie);
             var transaction = RandomNumberGenerator.GetBytes(12);
             transaction.CopyTo(request, 8);
+            BinaryPrimitives.WriteUInt16BigEndian(request.AsSpan(20), 0x8022);
+            BinaryPrimitives.WriteUInt16BigEndian(request.AsSpan(22), (ushort)Software.Length);
+            Software.CopyTo(request.AsSpan(24));
             try
             {
                 await socket.SendToAsync(request, server, deadline.Token);

@@ -22,6 +22,7 @@ public sealed class PunchAttemptTests : IAsyncDisposable
     private readonly VirtualInternet _internet;
     private PunchAttempt? _alice;
     private PunchAttempt? _bob;
+    private PeerSocket? _aliceSocket;
 
     public PunchAttemptTests() => _internet = new VirtualInternet(_scheduler);
 
@@ -140,6 +141,38 @@ public sealed class PunchAttemptTests : IAsyncDisposable
         Assert.Equal(BobPublic, alice.Channel.RemoteEndPoint);
     }
 
+    [Fact]
+    public async Task PeerSocket_ForgedRelayedPacketsFromTheServersAddress_DoNotReachTheSession()
+    {
+        await MeetAsync();
+        _internet.Blocks = BetweenThePeers;
+        var (alice, bob) = await PunchBothAsync(advanceUntilDone: 3000);
+        Assert.True(alice.Relayed);
+        var heard = new List<byte[]>();
+        using var listening = alice.Channel.Payloads.Subscribe(p => heard.Add(p.ToArray()));
+        var before = alice.Channel.Statistics.Received;
+
+        // An off-path attacker forges the server's address: a bare session packet (a hello of a new session, and data),
+        // and a Relayed packet naming Bob but without Alice's member token (it cannot know it).
+        var hello = new byte[PacketCodec.DataHeaderSize + 16];
+        PacketCodec.WriteHeader(PacketHeader.Handshake(0xBAD, 0), hello);
+        var data = new byte[PacketCodec.DataHeaderSize + 16];
+        PacketCodec.WriteHeader(PacketHeader.Data(alice.Channel.LocalSessionId, 99), data);
+        var forgedRelayed = SignalingCodec.Encode(new RelayedPacket(MemberToken.New(), _alice!.Match!.Peer, data));
+        _internet.Inject(VirtualInternet.Server, AlicePublic, hello);
+        _internet.Inject(VirtualInternet.Server, AlicePublic, data);
+        _internet.Inject(VirtualInternet.Server, AlicePublic, forgedRelayed);
+        _scheduler.AdvanceBy(20 * Ms);
+
+        Assert.Equal(2, _aliceSocket!.ForgedRelayDropped);
+        Assert.Equal(before, alice.Channel.Statistics.Received); // none of the three reached the session
+        // and the real relayed session goes on: Bob's next message arrives through the relay
+        _ = bob.Channel.SendAsync("still bob"u8.ToArray());
+        _scheduler.AdvanceBy(100 * Ms);
+        Assert.Equal("still bob"u8.ToArray(), Assert.Single(heard));
+        Assert.Equal(VirtualInternet.Server, alice.Channel.RemoteEndPoint);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_alice is not null)
@@ -157,12 +190,16 @@ public sealed class PunchAttemptTests : IAsyncDisposable
     {
         var options = withRelay ? PeerToPeerOptions.Default : PeerToPeerOptions.Default with { RelayFallback = null };
         _bob = new PunchAttempt(_internet.Attach(BobHost, BobPublic), _scheduler, options);
-        _alice = new PunchAttempt(_internet.Attach(AliceHost, AlicePublic), _scheduler, options);
+        _aliceSocket = _internet.Attach(AliceHost, AlicePublic);
+        _alice = new PunchAttempt(_aliceSocket, _scheduler, options);
         var bobMeets = _bob.MeetAsync("blue-otter", null, CancellationToken.None);
         _scheduler.AdvanceBy(1 * Ms);
         var aliceMeets = _alice.MeetAsync("blue-otter", null, CancellationToken.None);
-        // Alice's Register reaches the server after one latency, its PeerInfo answers come back after another.
-        _scheduler.AdvanceBy(2 * 10 * Ms);
+        // Alice's Register reaches the server after one latency, the server's cookie comes back after another, her Register
+        // with it takes a third, and the PeerInfo answers a fourth: the cookie round trip costs exactly one round trip.
+        _scheduler.AdvanceBy(3 * 10 * Ms);
+        Assert.False(aliceMeets.IsCompleted);
+        _scheduler.AdvanceBy(1 * 10 * Ms);
         await Task.WhenAll(bobMeets, aliceMeets).WaitAsync(WaitLimit);
         Assert.Equal(HandshakeRole.Initiator, _alice.Role);
         Assert.Equal([BobHost, BobPublic], _alice.PeerCandidates);

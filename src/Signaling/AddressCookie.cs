@@ -1,0 +1,38 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+
+namespace SecretChat.Signaling;
+
+/// <summary>
+/// Proof that a source receives at its address (return routability): the server sends it in a Cookie packet to the
+/// address a Register (or an address-changing KeepAlive) came from, and acts only on a packet that brings it back.
+/// 16 bytes of HMAC-SHA256 over the address and port under a secret that rotates (<see cref="SourceCookies"/>).
+/// All zero means none.
+/// </summary>
+public readonly record struct AddressCookie(ulong High, ulong Low)
+{
+    public const int Length = 16;
+
+    public bool IsNone => High == 0 && Low == 0;
+
+    public static AddressCookie Read(ReadOnlySpan<byte> source) =>
+        new(BinaryPrimitives.ReadUInt64BigEndian(source), BinaryPrimitives.ReadUInt64BigEndian(source[8..]));
+
+    public void Write(Span<byte> destination)
+    {
+        BinaryPrimitives.WriteUInt64BigEndian(destination, High);
+        BinaryPrimitives.WriteUInt64BigEndian(destination[8..], Low);
+    }
+
+    /// <summary>Compares in constant time.</summary>
+    public bool Matches(AddressCookie presented)
+    {
+        Span<byte> mine = stackalloc byte[Length];
+        Span<byte> theirs = stackalloc byte[Length];
+        Write(mine);
+        presented.Write(theirs);
+        return CryptographicOperations.FixedTimeEquals(mine, theirs);
+    }
+
+    public override string ToString() => IsNone ? "none" : "cookie";
+}
