@@ -11,13 +11,17 @@ namespace SecretChat.Signaling;
 /// </summary>
 public readonly record struct AddressCookie(ulong High, ulong Low)
 {
+    /// <summary>Bytes on the wire.</summary>
     public const int Length = 16;
 
+    /// <summary>True for the all-zero cookie: none (a first Register carries none).</summary>
     public bool IsNone => High == 0 && Low == 0;
 
+    /// <summary>Reads a cookie from the first <see cref="Length"/> bytes of <paramref name="source"/> (big-endian).</summary>
     public static AddressCookie Read(ReadOnlySpan<byte> source) =>
         new(BinaryPrimitives.ReadUInt64BigEndian(source), BinaryPrimitives.ReadUInt64BigEndian(source[8..]));
 
+    /// <summary>Writes the cookie into the first <see cref="Length"/> bytes of <paramref name="destination"/> (big-endian).</summary>
     public void Write(Span<byte> destination)
     {
         BinaryPrimitives.WriteUInt64BigEndian(destination, High);
@@ -34,5 +38,6 @@ public readonly record struct AddressCookie(ulong High, ulong Low)
         return CryptographicOperations.FixedTimeEquals(mine, theirs);
     }
 
+    /// <summary>Never the value: "none" or "cookie".</summary>
     public override string ToString() => IsNone ? "none" : "cookie";
 }

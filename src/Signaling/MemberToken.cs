@@ -11,11 +11,13 @@ namespace SecretChat.Signaling;
 /// </summary>
 public readonly record struct MemberToken(ulong High, ulong Low)
 {
+    /// <summary>Bytes on the wire.</summary>
     public const int Length = 16;
 
     /// <summary>The all-zero token: none (a client that has not registered yet).</summary>
     public bool IsNone => High == 0 && Low == 0;
 
+    /// <summary>A fresh token of 128 bits from the operating system's CSPRNG.</summary>
     public static MemberToken New()
     {
         Span<byte> bytes = stackalloc byte[Length];
@@ -23,9 +25,11 @@ public readonly record struct MemberToken(ulong High, ulong Low)
         return Read(bytes);
     }
 
+    /// <summary>Reads a token from the first <see cref="Length"/> bytes of <paramref name="source"/> (big-endian).</summary>
     public static MemberToken Read(ReadOnlySpan<byte> source) =>
         new(BinaryPrimitives.ReadUInt64BigEndian(source), BinaryPrimitives.ReadUInt64BigEndian(source[8..]));
 
+    /// <summary>Writes the token into the first <see cref="Length"/> bytes of <paramref name="destination"/> (big-endian).</summary>
     public void Write(Span<byte> destination)
     {
         BinaryPrimitives.WriteUInt64BigEndian(destination, High);

@@ -104,5 +104,6 @@ public sealed record RelayedPacket(MemberToken Token, PeerId From, ReadOnlyMemor
 /// </summary>
 public sealed record CookiePacket(PeerId Peer, AddressCookie Cookie) : SignalingPacket
 {
+    /// <inheritdoc/>
     public override SignalingPacketType Type => SignalingPacketType.Cookie;
 }

@@ -22,5 +22,6 @@ public enum SignalingPacketType : byte
     Relay = 0x46,
     /// <summary>Server to client: a datagram the other peer asked the server to forward (<see cref="RelayedPacket"/>).</summary>
     Relayed = 0x47,
+    /// <summary>Server to client: prove you receive at your address, then send again with this cookie (<see cref="CookiePacket"/>).</summary>
     Cookie = 0x48,
 }
