@@ -112,8 +112,8 @@ public class UdpThroughputBenchmarks
         _scSockets = [UdpDatagramSocket.Bind(new IPEndPoint(IPAddress.Loopback, 0)), UdpDatagramSocket.Bind(new IPEndPoint(IPAddress.Loopback, 0))];
         var (senderSocket, receiverSocket) = (_scSockets[0], _scSockets[1]);
         _scKeys = [StaticKeyPair.Generate(), StaticKeyPair.Generate()];
-        var receiving = SecureDatagramChannel.Accept(new NoiseSecurity(_scKeys[1]), (d, to) => receiverSocket.SendAsync(d, to));
-        var sending = SecureDatagramChannel.Connect(new NoiseSecurity(_scKeys[0]), receiverSocket.LocalEndPoint, (d, to) => senderSocket.SendAsync(d, to));
+        var receiving = SecureDatagramChannel.Accept(new NoiseSecurity(_scKeys[1]), receiverSocket.SendAsync);
+        var sending = SecureDatagramChannel.Connect(new NoiseSecurity(_scKeys[0]), receiverSocket.LocalEndPoint, senderSocket.SendAsync);
         _scWiring =
         [
             receiverSocket.Datagrams.Subscribe(d => receiving.Receive(d.RemoteEndPoint, d.Payload.Span)),

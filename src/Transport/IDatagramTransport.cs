@@ -24,7 +24,7 @@ public interface IDatagramTransport
     IObservable<Datagram> Datagrams { get; }
 
     /// <summary>
-    /// Sends one datagram: the one shape of "send a datagram" in this library (<see cref="Stun.SendDatagram"/> is this
+    /// Sends one datagram: the one shape of "send a datagram" in this library (<see cref="SendDatagram"/> is this
     /// method as a delegate). A datagram that cannot go out is lost, never an error, unless the transport is closed.
     /// </summary>
     ValueTask SendAsync(ReadOnlyMemory<byte> datagram, IPEndPoint remoteEndPoint, CancellationToken cancellationToken = default);

@@ -32,7 +32,7 @@ public static class DatagramChannels
         ArgumentNullException.ThrowIfNull(peer);
         ArgumentNullException.ThrowIfNull(security);
         scheduler ??= DefaultScheduler.Instance;
-        var datagrams = SecureDatagramChannel.Connect(security, peer, (datagram, to) => transport.SendAsync(datagram, to), options, scheduler);
+        var datagrams = SecureDatagramChannel.Connect(security, peer, transport.SendAsync, options, scheduler);
         return Wire(transport, datagrams, reliability, scheduler);
     }
 
@@ -51,7 +51,7 @@ public static class DatagramChannels
         ArgumentNullException.ThrowIfNull(transport);
         ArgumentNullException.ThrowIfNull(security);
         scheduler ??= DefaultScheduler.Instance;
-        var datagrams = SecureDatagramChannel.Accept(security, (datagram, to) => transport.SendAsync(datagram, to), options, scheduler);
+        var datagrams = SecureDatagramChannel.Accept(security, transport.SendAsync, options, scheduler);
         return Wire(transport, datagrams, reliability, scheduler);
     }
 

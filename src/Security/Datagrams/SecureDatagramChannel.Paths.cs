@@ -78,7 +78,7 @@ public sealed partial class SecureDatagramChannel
             return;
         try
         {
-            var sending = _send(buffer.AsMemory(0, length), to);
+            var sending = _send(buffer.AsMemory(0, length), to, CancellationToken.None);
             if (!sending.IsCompletedSuccessfully)
             {
                 _ = ReturnAfter(sending, buffer);

@@ -61,7 +61,7 @@ public sealed partial class SecureDatagramChannel
         ValueTask sending;
         try
         {
-            sending = _send(buffer.AsMemory(0, length), remote);
+            sending = _send(buffer.AsMemory(0, length), remote, CancellationToken.None);
         }
         catch
         {

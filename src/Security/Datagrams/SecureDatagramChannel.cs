@@ -42,7 +42,7 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
 
     private readonly Lock _gate = new();
     private readonly ISecurityModule _security;
-    private readonly Func<ReadOnlyMemory<byte>, IPEndPoint, ValueTask> _send;
+    private readonly SendDatagram _send;
     private readonly DatagramChannelOptions _options;
     private readonly IScheduler _scheduler;
     private readonly ProtocolHello _localHello;
@@ -63,7 +63,7 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
         HandshakeRole role,
         ISecurityModule security,
         IPEndPoint? peer,
-        Func<ReadOnlyMemory<byte>, IPEndPoint, ValueTask> send,
+        SendDatagram send,
         DatagramChannelOptions options,
         IScheduler scheduler)
     {
@@ -97,7 +97,7 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
     public static SecureDatagramChannel Connect(
         ISecurityModule security,
         IPEndPoint peer,
-        Func<ReadOnlyMemory<byte>, IPEndPoint, ValueTask> send,
+        SendDatagram send,
         DatagramChannelOptions? options = null,
         IScheduler? scheduler = null)
     {
@@ -117,7 +117,7 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
     /// </summary>
     public static SecureDatagramChannel Accept(
         ISecurityModule security,
-        Func<ReadOnlyMemory<byte>, IPEndPoint, ValueTask> send,
+        SendDatagram send,
         DatagramChannelOptions? options = null,
         IScheduler? scheduler = null)
     {
@@ -268,7 +268,7 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
         ValueTask sending;
         try
         {
-            sending = _send(packet, _remote!);
+            sending = _send(packet, _remote!, CancellationToken.None);
         }
         catch (Exception e) when (TransportErrors.IsLostDatagram(e))
         {

@@ -29,7 +29,7 @@ public static class UdpSecureChannel
         var socket = UdpDatagramSocket.Bind(new IPEndPoint(peer.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0));
         try
         {
-            var datagrams = SecureDatagramChannel.Connect(security, peer, (datagram, to) => socket.SendAsync(datagram, to), options, scheduler);
+            var datagrams = SecureDatagramChannel.Connect(security, peer, socket.SendAsync, options, scheduler);
             var wiring = socket.Datagrams.Subscribe(d => datagrams.Receive(d.RemoteEndPoint, d.Payload.Span));
             return new ReliableDatagramChannel(datagrams, reliability ?? new ReliabilityOptions(), scheduler, owned: new SocketWiring(wiring, socket));
         }

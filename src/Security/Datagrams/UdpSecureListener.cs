@@ -62,7 +62,7 @@ public sealed class UdpSecureListener : IAsyncDisposable
     {
         while (true)
         {
-            var datagrams = SecureDatagramChannel.Accept(_security, (datagram, to) => _socket.SendAsync(datagram, to), _options, _scheduler);
+            var datagrams = SecureDatagramChannel.Accept(_security, _socket.SendAsync, _options, _scheduler);
             // The socket feeds only the newest channel; its handshake timeout starts with the first peer's hello.
             Volatile.Write(ref _current, datagrams);
             try

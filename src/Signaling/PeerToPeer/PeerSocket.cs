@@ -72,12 +72,12 @@ internal sealed class PeerSocket : IAsyncDisposable
     /// <summary>Where session packets go from now on (until then they are dropped).</summary>
     public void DeliverSessionPacketsTo(SessionPacketHandler handler) => Volatile.Write(ref _session, handler);
 
-    /// <summary>Sends one datagram: wrapped for the relay when addressed to it, straight out of the socket otherwise.</summary>
-    public ValueTask SendAsync(ReadOnlyMemory<byte> datagram, IPEndPoint to)
+    /// <summary>Sends one datagram: wrapped for the relay when addressed to it, straight out of the socket otherwise (a <see cref="SendDatagram"/>).</summary>
+    public ValueTask SendAsync(ReadOnlyMemory<byte> datagram, IPEndPoint to, CancellationToken cancellationToken = default)
     {
         try
         {
-            return to.Equals(Relay) ? Rendezvous.RelayAsync(datagram) : _send(datagram, to, CancellationToken.None);
+            return to.Equals(Relay) ? Rendezvous.RelayAsync(datagram, cancellationToken) : _send(datagram, to, cancellationToken);
         }
         catch (Exception e) when (TransportErrors.IsLostDatagram(e))
         {

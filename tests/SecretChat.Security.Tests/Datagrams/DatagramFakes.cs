@@ -143,7 +143,7 @@ internal sealed class VirtualNetwork(TestScheduler scheduler)
 
     public List<Wire> Log { get; } = [];
 
-    public Func<ReadOnlyMemory<byte>, IPEndPoint, ValueTask> SendFrom(IPEndPoint from) => (bytes, to) =>
+    public SecretChat.Transport.SendDatagram SendFrom(IPEndPoint from) => (bytes, to, _) =>
     {
         lock (_gate)
         {

@@ -111,8 +111,8 @@ public class SealedUdpSessionTests(ITestOutputHelper output)
         {
             Link = new SimulatedLink(Scheduler, link);
             var options = DatagramChannelOptions.Default with { HandshakeTimeout = TimeSpan.FromSeconds(30) };
-            var aliceDatagrams = SecureDatagramChannel.Connect(Module(mode), BobAddress, (m, _) => Send(Link.A, m), options, Scheduler);
-            var bobDatagrams = SecureDatagramChannel.Accept(Module(mode), (m, _) => Send(Link.B, m), options, Scheduler);
+            var aliceDatagrams = SecureDatagramChannel.Connect(Module(mode), BobAddress, (m, _, _) => Send(Link.A, m), options, Scheduler);
+            var bobDatagrams = SecureDatagramChannel.Accept(Module(mode), (m, _, _) => Send(Link.B, m), options, Scheduler);
             AliceChannel = new ReliableDatagramChannel(aliceDatagrams, new ReliabilityOptions(), Scheduler);
             BobChannel = new ReliableDatagramChannel(bobDatagrams, new ReliabilityOptions(), Scheduler);
             _disposables.Add(AliceChannel.Messages.Subscribe(m => ReceivedByAlice.Add(m.ToArray()), e => AliceError = e));

@@ -248,7 +248,7 @@ public class SecureDatagramChannelHandshakeTests
     public void Connect_ArgumentChecking()
     {
         var security = new ScriptedDatagramSecurity();
-        Func<ReadOnlyMemory<byte>, IPEndPoint, ValueTask> send = (_, _) => ValueTask.CompletedTask;
+        SecretChat.Transport.SendDatagram send = (_, _, _) => ValueTask.CompletedTask;
         Assert.Equal("security", Assert.Throws<ArgumentNullException>(() => SecureDatagramChannel.Connect(null!, ChannelPair.B, send)).ParamName);
         Assert.Equal("peer", Assert.Throws<ArgumentNullException>(() => SecureDatagramChannel.Connect(security, null!, send)).ParamName);
         Assert.Equal("send", Assert.Throws<ArgumentNullException>(() => SecureDatagramChannel.Connect(security, ChannelPair.B, null!)).ParamName);
