@@ -43,6 +43,15 @@ public sealed class SecureSession : IDisposable
     /// <summary>The peer's authenticated long-term public key, in modes that have one (noise); empty otherwise.</summary>
     public ReadOnlyMemory<byte> RemoteStaticKey { get; }
 
+    /// <summary>
+    /// What the peer said about itself inside the handshake (protocol 2): its display name and capabilities.
+    /// <see cref="HandshakeGreeting.Empty"/> when the handshake carried none (a bare module handshake).
+    /// </summary>
+    public HandshakeGreeting PeerGreeting { get; internal set; } = HandshakeGreeting.Empty;
+
+    /// <summary>The protocol version both sides agreed on in their hellos (0 for a session made without hellos).</summary>
+    public byte ProtocolVersion { get; internal set; }
+
     /// <summary>False when the module protects nothing (pseudo): nothing is secret then.</summary>
     public bool IsConfidential => Module.IsConfidential;
 
