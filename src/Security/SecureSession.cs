@@ -12,7 +12,8 @@ public sealed class SecureSession : IDisposable
         CipherState receiver,
         ReadOnlyMemory<byte> handshakeHash,
         ReadOnlyMemory<byte> localStaticKey = default,
-        ReadOnlyMemory<byte> remoteStaticKey = default)
+        ReadOnlyMemory<byte> remoteStaticKey = default,
+        HandshakeGreeting? peerGreeting = null)
     {
         ArgumentNullException.ThrowIfNull(sender);
         ArgumentNullException.ThrowIfNull(receiver);
@@ -23,6 +24,7 @@ public sealed class SecureSession : IDisposable
         HandshakeHash = handshakeHash;
         LocalStaticKey = localStaticKey;
         RemoteStaticKey = remoteStaticKey;
+        PeerGreeting = peerGreeting ?? HandshakeGreeting.Empty;
     }
 
     /// <summary>The module whose handshake made this session.</summary>
@@ -47,7 +49,7 @@ public sealed class SecureSession : IDisposable
     /// What the peer said about itself inside the handshake (protocol 2): its display name and capabilities.
     /// <see cref="HandshakeGreeting.Empty"/> when the handshake carried none (a bare module handshake).
     /// </summary>
-    public HandshakeGreeting PeerGreeting { get; internal set; } = HandshakeGreeting.Empty;
+    public HandshakeGreeting PeerGreeting { get; internal set; }
 
     /// <summary>The protocol version both sides agreed on in their hellos (0 for a session made without hellos).</summary>
     public byte ProtocolVersion { get; internal set; }

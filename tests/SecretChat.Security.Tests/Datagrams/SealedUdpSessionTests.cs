@@ -107,6 +107,25 @@ public class SealedUdpSessionTests(ITestOutputHelper output)
 
 
     /// <summary>Alice (initiator) and Bob (responder) as composed by the connector, but over a simulated link.</summary>
+    [Theory]
+    [InlineData("noise")]
+    [InlineData("rsa")]
+    public async Task LargestMessage_IsDelivered_AndOneByteMoreIsRefusedBeforeSending(string mode)
+    {
+        using var pair = new SealedPair(mode, new SimulatedLinkOptions { Delay = TimeSpan.FromMilliseconds(10) });
+        Assert.True(pair.RunUntil(() => pair.Alice.Established.IsCompleted && pair.Bob.Established.IsCompleted, TimeSpan.FromSeconds(30)));
+        Assert.Equal(TransportLimits.MaxMessageSize, pair.Alice.MaxMessageSize);
+        var largest = new byte[TransportLimits.MaxMessageSize];
+        Random.Shared.NextBytes(largest);
+
+        await pair.Alice.SendAsync(largest);
+        var error = await Assert.ThrowsAsync<ArgumentException>(async () => await pair.Alice.SendAsync(new byte[TransportLimits.MaxMessageSize + 1]));
+        Assert.True(pair.RunUntil(() => pair.ReceivedByBob.Count == 1, TimeSpan.FromSeconds(30)));
+
+        Assert.Equal(largest, pair.ReceivedByBob.Single());
+        Assert.Contains("65519", error.Message);
+    }
+
     private sealed class SealedPair : IDisposable
     {
         private readonly List<IDisposable> _disposables = [];

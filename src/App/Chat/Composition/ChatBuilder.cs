@@ -104,7 +104,8 @@ public sealed record ChatBuilder
         Role,
         HandshakeTimeout,
         Options.Scheduler,
-        Transport);
+        Transport,
+        greeting: ChatSession.GreetingFor(Options.Name));
 
     /// <summary>Starts the handshake and returns the session at once; its events tell how it goes.</summary>
     public ChatSession Start() => ChatSession.Start(BuildChannel(), Options);

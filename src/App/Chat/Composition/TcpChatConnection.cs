@@ -35,5 +35,5 @@ internal static class TcpChatConnection
 
     /// <summary>The secure channel over an accepted or connected TCP connection.</summary>
     public static FramedSecureChannel Secure(IFrameConnection connection, ISecurityModule security, HandshakeRole role, ChatOptions options, IScheduler scheduler) =>
-        new(connection, security, role, options.HandshakeTimeout, scheduler, TransportKind.Tcp);
+        new(connection, security, role, options.HandshakeTimeout, scheduler, TransportKind.Tcp, greeting: ChatSession.GreetingFor(options.Name));
 }
