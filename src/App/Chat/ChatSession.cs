@@ -51,7 +51,7 @@ public sealed class ChatSession : IChat
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _closingOrEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _introduction = new();
-    private readonly List<InboundEnvelope> _early = [];
+    private readonly List<Action> _early = [];
     private bool _introduced;
     private IDisposable? _subscription;
     private ChatSessionState _state = ChatSessionState.Handshaking;
@@ -252,17 +252,26 @@ public sealed class ChatSession : IChat
     /// <summary>
     /// Checks the peer once, by the name its handshake carried, when the session is established; then handles the
     /// envelopes that arrived meanwhile, in order (the initiator's first text can follow its last handshake message at
-    /// once). No lock is held while the verifier runs: it may call back into the channel.
+    /// once), and the end of the stream if it came too, in the order they arrived. No lock is held while the verifier
+    /// runs: it may call back into the channel.
     /// </summary>
     private void Introduce()
     {
         var session = Session;
         if (session is null)
             return;
-        OnPeerHello(session.PeerGreeting.DisplayName);
+        try
+        {
+            OnPeerHello(session.PeerGreeting.DisplayName);
+        }
+        catch (Exception e)
+        {
+            // A verifier that throws ends the session (instead of leaving it half introduced, its envelopes waiting).
+            Fail(UserSentences.SessionFailed(e));
+        }
         while (true)
         {
-            InboundEnvelope[] early;
+            Action[] early;
             lock (_introduction)
             {
                 if (_early.Count == 0)
@@ -273,8 +282,8 @@ public sealed class ChatSession : IChat
                 early = [.. _early];
                 _early.Clear();
             }
-            foreach (var envelope in early)
-                Handle(envelope);
+            foreach (var step in early)
+                step();
         }
     }
 
@@ -294,22 +303,29 @@ public sealed class ChatSession : IChat
         Fail(explanation);
     }
 
-    private void OnEnvelope(InboundEnvelope envelope)
+    // The initiator's first text can arrive right behind its last handshake message, before the peer is introduced:
+    // it waits for the introduction, and so does the end of the stream, so that a peer that spoke and left is still
+    // connected first (an envelope before the handshake completed is handled, and refused, at once).
+    private void OnEnvelope(InboundEnvelope envelope) => AfterIntroduction(() => Handle(envelope));
+
+    private void OnFailed(Exception error) => AfterIntroduction(() => HandleFailure(error));
+
+    private void OnClosedByPeer() => AfterIntroduction(HandleEndOfStream);
+
+    private void AfterIntroduction(Action step)
     {
-        // The initiator's first text can arrive right behind its last handshake message, before the peer is introduced:
-        // it waits for the introduction (an envelope before the handshake completed is handled, and refused, at once).
         if (Session is not null)
         {
             lock (_introduction)
             {
                 if (!_introduced)
                 {
-                    _early.Add(envelope);
+                    _early.Add(step);
                     return;
                 }
             }
         }
-        Handle(envelope);
+        step();
     }
 
     private void Handle(InboundEnvelope envelope)
@@ -391,7 +407,7 @@ public sealed class ChatSession : IChat
 
     // Once this side refuses the peer, that refusal is why the session ends, whatever the connection does next. A peer
     // that sent something invalid is told so (over TCP it would otherwise see only the connection close).
-    private void OnFailed(Exception error)
+    private void HandleFailure(Exception error)
     {
         if (_refusal is null && error is InvalidDataException or AuthenticationFailedException)
             _ = FailTellingThePeerAsync(UserSentences.SessionFailed(error));
@@ -399,7 +415,7 @@ public sealed class ChatSession : IChat
             Fail(_refusal ?? UserSentences.SessionFailed(error));
     }
 
-    private void OnClosedByPeer()
+    private void HandleEndOfStream()
     {
         if (_refusal is not null)
         {
