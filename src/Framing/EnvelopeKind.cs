@@ -7,7 +7,10 @@ namespace SecretChat.Framing;
 /// </remarks>
 public enum EnvelopeKind : byte
 {
-    /// <summary>First message of a session. Body: the sender's display name, UTF-8.</summary>
+    /// <summary>
+    /// Reserved: protocol 1's first message (the display name). Protocol 2 carries the name inside the handshake, so a
+    /// sender MUST NOT send it and a receiver ignores it like any kind it does not know.
+    /// </summary>
     Hello = 1,
 
     /// <summary>A chat message. Body: the text, UTF-8.</summary>
@@ -19,6 +22,6 @@ public enum EnvelopeKind : byte
     /// <summary>The sender has nothing more to send. Body: an optional reason, UTF-8.</summary>
     Finished = 4,
 
-    /// <summary>The sender is closing the session. Body: an optional reason, UTF-8.</summary>
+    /// <summary>The sender is closing the session. Body: a <see cref="CloseBody"/> (reason code, optional UTF-8 text); id 0.</summary>
     Close = 5,
 }

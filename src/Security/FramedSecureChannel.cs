@@ -33,6 +33,7 @@ public sealed class FramedSecureChannel : ISecureChannel
     /// <param name="scheduler">Times the handshake; the default scheduler when null.</param>
     /// <param name="transport">What carries the frames, for <see cref="Transport"/>.</param>
     /// <param name="maxFrameSize">The largest frame, in bytes, at least 64; a message may use it less the 16-byte tag.</param>
+    /// <param name="greeting">This side's name and capabilities, sent inside the handshake (none when null).</param>
     /// <exception cref="ArgumentNullException"><paramref name="connection"/> or <paramref name="security"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxFrameSize"/> is below 64.</exception>
     public FramedSecureChannel(
@@ -42,14 +43,16 @@ public sealed class FramedSecureChannel : ISecureChannel
         TimeSpan handshakeTimeout,
         IScheduler? scheduler = null,
         TransportKind transport = TransportKind.Tcp,
-        int maxFrameSize = 64 * 1024)
+        int maxFrameSize = 64 * 1024,
+        HandshakeGreeting? greeting = null)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(security);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxFrameSize, 64);
         _connection = connection;
         Transport = transport;
-        MaxMessageSize = maxFrameSize - 16;
+        // Every sealed frame stays within Noise's 65,535 bytes, whatever the framing would allow.
+        MaxMessageSize = Math.Min(maxFrameSize, TransportLimits.MaxSealedMessageSize) - TransportLimits.TagSize;
 
         // The whole inbound pipeline of a stream: frames → hello + handshake → decryption.
         Messages = Observable.Defer(() =>
@@ -58,7 +61,7 @@ public sealed class FramedSecureChannel : ISecureChannel
                 return Observable.Throw<ReadOnlySequence<byte>>(new InvalidOperationException("A secure channel's messages can be subscribed once."));
             return connection.Frames
                 .Publish(frames => frames
-                    .Handshake(security, role, connection.SendAsync, handshakeTimeout, scheduler)
+                    .Handshake(security, role, connection.SendAsync, handshakeTimeout, scheduler, greeting)
                     .Do(session =>
                     {
                         _session = session;
@@ -100,7 +103,7 @@ public sealed class FramedSecureChannel : ISecureChannel
             return ValueTask.FromException(new InvalidOperationException("The handshake has not completed."));
         if (message.Length > MaxMessageSize)
             return ValueTask.FromException(new ArgumentException(
-                $"A message can hold at most {MaxMessageSize} bytes; this one has {message.Length}.", nameof(message)));
+                $"A message can hold at most {MaxMessageSize} bytes; this one has {message.Length}, so it was not sent.", nameof(message)));
 
         // The gate keeps nonce order equal to wire order over any connection; a PipeFrameConnection also seals
         // under its own write lock, so with the gate free this costs no wait. Uncontended, the whole send

@@ -13,6 +13,7 @@ public sealed class SecureSession : IDisposable
     /// <param name="handshakeHash">The transcript hash; kept, not copied.</param>
     /// <param name="localStaticKey">This side's long-term public key, or empty; kept, not copied.</param>
     /// <param name="remoteStaticKey">The peer's authenticated long-term public key, or empty; kept, not copied.</param>
+    /// <param name="peerGreeting">The name and capabilities the peer sent inside the handshake, when it sent any.</param>
     /// <exception cref="ArgumentNullException"><paramref name="module"/>, <paramref name="sender"/> or <paramref name="receiver"/> is null.</exception>
     public SecureSession(
         SecurityModuleInfo module,
@@ -20,7 +21,8 @@ public sealed class SecureSession : IDisposable
         CipherState receiver,
         ReadOnlyMemory<byte> handshakeHash,
         ReadOnlyMemory<byte> localStaticKey = default,
-        ReadOnlyMemory<byte> remoteStaticKey = default)
+        ReadOnlyMemory<byte> remoteStaticKey = default,
+        HandshakeGreeting? peerGreeting = null)
     {
         ArgumentNullException.ThrowIfNull(sender);
         ArgumentNullException.ThrowIfNull(receiver);
@@ -31,6 +33,7 @@ public sealed class SecureSession : IDisposable
         HandshakeHash = handshakeHash;
         LocalStaticKey = localStaticKey;
         RemoteStaticKey = remoteStaticKey;
+        PeerGreeting = peerGreeting ?? HandshakeGreeting.Empty;
     }
 
     /// <summary>The module whose handshake made this session.</summary>
@@ -50,6 +53,15 @@ public sealed class SecureSession : IDisposable
 
     /// <summary>The peer's authenticated long-term public key, in modes that have one (noise); empty otherwise.</summary>
     public ReadOnlyMemory<byte> RemoteStaticKey { get; }
+
+    /// <summary>
+    /// What the peer said about itself inside the handshake (protocol 2): its display name and capabilities.
+    /// <see cref="HandshakeGreeting.Empty"/> when the handshake carried none (a bare module handshake).
+    /// </summary>
+    public HandshakeGreeting PeerGreeting { get; internal set; }
+
+    /// <summary>The protocol version both sides agreed on in their hellos (0 for a session made without hellos).</summary>
+    public byte ProtocolVersion { get; internal set; }
 
     /// <summary>False when the module protects nothing (pseudo): nothing is secret then.</summary>
     public bool IsConfidential => Module.IsConfidential;

@@ -9,27 +9,38 @@ using SecretChat.Security;
 namespace SecretChat.Chat;
 
 /// <summary>
-/// A chat session over a secure channel: envelopes in (decoded into events) and out (hello, text,
+/// A chat session over a secure channel: envelopes in (decoded into events) and out (text,
 /// acknowledgements, finish and close), whatever transport and security mode carry them.
 /// </summary>
 /// <remarks>
-/// Protocol inside the sealed channel: each side first sends <see cref="EnvelopeKind.Hello"/> with its
-/// name; every <see cref="EnvelopeKind.Text"/> is answered by an <see cref="EnvelopeKind.Ack"/> with
+/// Protocol 2: the peer's name arrives inside the handshake (<see cref="SecureSession.PeerGreeting"/>), so the
+/// peer is checked as soon as the session is established and a text may follow the last handshake message at
+/// once; every <see cref="EnvelopeKind.Text"/> is answered by an <see cref="EnvelopeKind.Ack"/> with
 /// its id; <see cref="EnvelopeKind.Finished"/> says "I have nothing more to send" (the sender still
-/// receives and acknowledges); <see cref="EnvelopeKind.Close"/> ends the session with a reason (its id
-/// is <see cref="OrderlyClose"/> for a user's close, <see cref="RefusedClose"/> when the peer was refused).
+/// receives and acknowledges); <see cref="EnvelopeKind.Close"/> ends the session with a <see cref="CloseBody"/>:
+/// a reason code (orderly for a user's close, not-trusted when the peer was refused, protocol-error when the peer
+/// sent something invalid) and a text. A protocol-1 Hello envelope is ignored like any unknown kind.
 /// Once both sides have finished and everything is acknowledged, each half-closes the connection.
 /// <see cref="ChatSessionState"/> lists the states and their transitions; <see cref="TryMove"/> is the only place they change.
 /// </remarks>
 public sealed class ChatSession : IChat
 {
-    /// <summary>The id of a Close envelope when a user closes the session.</summary>
-    private const ulong OrderlyClose = 0;
-
-    /// <summary>The id of a Close envelope when this side refuses the peer: the peer must not count it as a clean end.</summary>
-    private const ulong RefusedClose = 1;
-
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>What this chat supports, announced in the handshake; a peer ignores the capabilities it does not know.</summary>
+    public static IReadOnlyList<string> Capabilities { get; } = ["text", "ack", "finished", "close-reasons"];
+
+    /// <summary>
+    /// What a chat says about itself inside the handshake: <paramref name="name"/> (cut to
+    /// <see cref="HandshakeGreeting.MaxNameBytes"/> bytes at a character boundary) and <see cref="Capabilities"/>.
+    /// </summary>
+    public static HandshakeGreeting GreetingFor(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        while (StrictUtf8.GetByteCount(name) > HandshakeGreeting.MaxNameBytes)
+            name = name[..^(name.Length > 1 && char.IsLowSurrogate(name[^1]) ? 2 : 1)];
+        return new HandshakeGreeting(name, Capabilities);
+    }
 
     private readonly ISecureChannel _channel;
     private readonly ChatSessionOptions _options;
@@ -39,7 +50,9 @@ public sealed class ChatSession : IChat
     private readonly TaskCompletionSource<Connected> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _closingOrEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Task _helloSent;
+    private readonly Lock _introduction = new();
+    private readonly List<Action> _early = [];
+    private bool _introduced;
     private IDisposable? _subscription;
     private ChatSessionState _state = ChatSessionState.Handshaking;
     private string? _peerName;
@@ -51,9 +64,9 @@ public sealed class ChatSession : IChat
     {
         _channel = channel;
         _options = options;
-        _helloSent = channel.Established.ContinueWith(
-            _ => SendHelloAsync(),
-            CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap();
+        channel.Established.ContinueWith(
+            _ => Introduce(),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
     }
 
     /// <summary>
@@ -189,7 +202,7 @@ public sealed class ChatSession : IChat
         }
         if (Session is not null)
         {
-            await TrySendAsync(EnvelopeKind.Close, OrderlyClose, reason).ConfigureAwait(false);
+            await TrySendCloseAsync(CloseReason.Orderly, reason).ConfigureAwait(false);
             await CompleteSendingAsync().ConfigureAwait(false);
         }
         Terminate(UserSentences.ClosedHere(reason), clean: true);
@@ -245,17 +258,86 @@ public sealed class ChatSession : IChat
         return true;
     }
 
-    private async Task SendHelloAsync() => await TrySendAsync(EnvelopeKind.Hello, 0, _options.Name).ConfigureAwait(false);
+    /// <summary>
+    /// Checks the peer once, by the name its handshake carried, when the session is established; then handles the
+    /// envelopes that arrived meanwhile, in order (the initiator's first text can follow its last handshake message at
+    /// once), and the end of the stream if it came too, in the order they arrived. No lock is held while the verifier
+    /// runs: it may call back into the channel.
+    /// </summary>
+    private void Introduce()
+    {
+        var session = Session;
+        if (session is null)
+            return;
+        try
+        {
+            OnPeerHello(session.PeerGreeting.DisplayName);
+        }
+        catch (Exception e)
+        {
+            // A verifier that throws ends the session (instead of leaving it half introduced, its envelopes waiting).
+            Fail(UserSentences.SessionFailed(e));
+        }
+        while (true)
+        {
+            Action[] early;
+            lock (_introduction)
+            {
+                if (_early.Count == 0)
+                {
+                    _introduced = true;
+                    return;
+                }
+                early = [.. _early];
+                _early.Clear();
+            }
+            foreach (var step in early)
+                step();
+        }
+    }
 
     /// <summary>Tells the peer why it is refused before ending the session.</summary>
     private async Task RefuseAsync(string explanation)
     {
-        await TrySendAsync(EnvelopeKind.Close, RefusedClose, "your identity was refused").ConfigureAwait(false);
+        await TrySendCloseAsync(CloseReason.NotTrusted, UserSentences.IdentityRefused).ConfigureAwait(false);
         await CompleteSendingAsync().ConfigureAwait(false);
         Fail(explanation);
     }
 
-    private void OnEnvelope(InboundEnvelope envelope)
+    /// <summary>Tells the peer that it broke the protocol (the sending direction still works), then ends the session.</summary>
+    private async Task FailTellingThePeerAsync(string explanation)
+    {
+        if (Session is not null)
+            await TrySendCloseAsync(CloseReason.ProtocolError, explanation).ConfigureAwait(false);
+        Fail(explanation);
+    }
+
+    // The initiator's first text can arrive right behind its last handshake message, before the peer is introduced:
+    // it waits for the introduction, and so does the end of the stream, so that a peer that spoke and left is still
+    // connected first (an envelope before the handshake completed is handled, and refused, at once).
+    private void OnEnvelope(InboundEnvelope envelope) => AfterIntroduction(() => Handle(envelope));
+
+    private void OnFailed(Exception error) => AfterIntroduction(() => HandleFailure(error));
+
+    private void OnClosedByPeer() => AfterIntroduction(HandleEndOfStream);
+
+    private void AfterIntroduction(Action step)
+    {
+        if (Session is not null)
+        {
+            lock (_introduction)
+            {
+                if (!_introduced)
+                {
+                    _early.Add(step);
+                    return;
+                }
+            }
+        }
+        step();
+    }
+
+    private void Handle(InboundEnvelope envelope)
     {
         ChatSessionState state;
         lock (_gate)
@@ -266,9 +348,6 @@ public sealed class ChatSession : IChat
         var introduced = state is not ChatSessionState.Handshaking;
         switch (envelope.Header.Kind)
         {
-            case EnvelopeKind.Hello when !introduced:
-                OnPeerHello(envelope.Body);
-                break;
             case EnvelopeKind.Text when introduced:
                 Emit(new MessageReceived(_peerName!, envelope.Header.Id,
                     DateTimeOffset.FromUnixTimeMilliseconds(envelope.Header.TimestampUnixMilliseconds), envelope.Body));
@@ -292,13 +371,14 @@ public sealed class ChatSession : IChat
                     Emit(new PeerFinished(_peerName!));
                 break;
             case EnvelopeKind.Close:
-                Terminate(UserSentences.PeerClosed(envelope.Body), clean: envelope.Header.Id == OrderlyClose);
+                var close = envelope.Close!.Value;
+                Terminate(UserSentences.PeerClosed(close), clean: close.IsClean);
                 break;
             case EnvelopeKind.Text or EnvelopeKind.Finished:
                 Fail(UserSentences.PeerSpokeBeforeHello);
                 break;
             default:
-                break; // A second hello, or a kind from a newer version: ignored, so versions can add kinds.
+                break; // A protocol-1 hello, or a kind from a newer version: ignored, so versions can add kinds.
         }
     }
 
@@ -334,10 +414,17 @@ public sealed class ChatSession : IChat
         _connected.TrySetResult(connected);
     }
 
-    // Once this side refuses the peer, that refusal is why the session ends, whatever the connection does next.
-    private void OnFailed(Exception error) => Fail(_refusal ?? UserSentences.SessionFailed(error));
+    // Once this side refuses the peer, that refusal is why the session ends, whatever the connection does next. A peer
+    // that sent something invalid is told so (over TCP it would otherwise see only the connection close).
+    private void HandleFailure(Exception error)
+    {
+        if (_refusal is null && error is InvalidDataException or AuthenticationFailedException)
+            _ = FailTellingThePeerAsync(UserSentences.SessionFailed(error));
+        else
+            Fail(_refusal ?? UserSentences.SessionFailed(error));
+    }
 
-    private void OnClosedByPeer()
+    private void HandleEndOfStream()
     {
         if (_refusal is not null)
         {
@@ -359,11 +446,16 @@ public sealed class ChatSession : IChat
             Terminate(UserSentences.PeerClosedConnection, clean: false);
     }
 
-    private async Task TrySendAsync(EnvelopeKind kind, ulong id, string body)
+    private Task TrySendAsync(EnvelopeKind kind, ulong id, string body) => TrySendAsync(kind, id, StrictUtf8.GetBytes(body));
+
+    private Task TrySendCloseAsync(CloseReason reason, string text) =>
+        TrySendAsync(EnvelopeKind.Close, 0, new CloseBody(reason, text).Encode());
+
+    private async Task TrySendAsync(EnvelopeKind kind, ulong id, byte[] body)
     {
         try
         {
-            await SendEnvelopeAsync(new EnvelopeHeader(kind, id, Now), StrictUtf8.GetBytes(body), CancellationToken.None).ConfigureAwait(false);
+            await SendEnvelopeAsync(new EnvelopeHeader(kind, id, Now), body, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
         {
@@ -374,9 +466,6 @@ public sealed class ChatSession : IChat
     /// <summary>Encodes one envelope and hands it to the channel, which seals it.</summary>
     private async Task SendEnvelopeAsync(EnvelopeHeader header, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
-        // Our hello goes first, whatever else is ready to send: the peer refuses anything before it.
-        if (header.Kind != EnvelopeKind.Hello)
-            await Task.WhenAny(_helloSent, _completion.Task).WaitAsync(cancellationToken).ConfigureAwait(false);
         lock (_gate)
         {
             if (_state is ChatSessionState.Ended)
@@ -434,8 +523,8 @@ public sealed class ChatSession : IChat
 
     private void Emit(ChatEvent chatEvent) => _events.Add(chatEvent);
 
-    /// <summary>An envelope copied out of its pooled plaintext, with its body as text.</summary>
-    private readonly record struct InboundEnvelope(EnvelopeHeader Header, string Body)
+    /// <summary>An envelope copied out of its pooled plaintext, with its body as text (a close's reason decoded).</summary>
+    private readonly record struct InboundEnvelope(EnvelopeHeader Header, string Body, CloseBody? Close = null)
     {
         public static InboundEnvelope Read(ReadOnlySequence<byte> plaintext)
         {
@@ -443,6 +532,11 @@ public sealed class ChatSession : IChat
                 throw new InvalidDataException("a message was shorter than its header");
             try
             {
+                if (header.Kind == EnvelopeKind.Close)
+                {
+                    var close = CloseBody.Decode(body.ToArray());
+                    return new InboundEnvelope(header, close.Text, close);
+                }
                 return new InboundEnvelope(header, StrictUtf8.GetString(body));
             }
             catch (DecoderFallbackException)

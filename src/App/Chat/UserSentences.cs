@@ -45,6 +45,29 @@ public static class UserSentences
     public static string PeerClosed(string reason) =>
         reason.Length > 0 ? $"The peer closed the session ({reason})." : "The peer closed the session.";
 
+    /// <summary>The peer sent a Close: its reason code in words, then its text when it gave one.</summary>
+    public static string PeerClosed(CloseBody close)
+    {
+        var why = close.Reason switch
+        {
+            CloseReason.Orderly => null,
+            CloseReason.RefusedByUser => "its user declined this side",
+            CloseReason.NotTrusted => "it does not trust this side's key",
+            CloseReason.ProtocolError => "this side broke the protocol",
+            CloseReason.Timeout => "this side did not answer in time",
+            CloseReason.GoingAway => "it is shutting down",
+            _ => $"reason code {(byte)close.Reason}",
+        };
+        var text = close.Text.Trim();
+        return (why, text.Length) switch
+        {
+            (null, 0) => "The peer closed the session.",
+            (null, _) => $"The peer closed the session ({text}).",
+            (_, 0) => $"The peer closed the session: {why}.",
+            _ => $"The peer closed the session: {why} ({text}).",
+        };
+    }
+
     /// <summary>The peer's connection ended after it finished and acknowledged everything: the clean end.</summary>
     public const string PeerFinishedAndClosed = "The peer finished and closed the session.";
 
@@ -59,6 +82,9 @@ public static class UserSentences
 
     /// <summary>The peer sent a text or Finished before its hello.</summary>
     public const string PeerSpokeBeforeHello = "The peer sent messages before introducing itself.";
+
+    /// <summary>What a refused peer is told (with <see cref="CloseReason.NotTrusted"/>).</summary>
+    public const string IdentityRefused = "your identity was refused";
 
     /// <summary>The verifier refused the peer without saying why.</summary>
     public static string PeerRefused(string peerName) => $"The peer '{peerName}' was refused.";

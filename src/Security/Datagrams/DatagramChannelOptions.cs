@@ -15,6 +15,9 @@ public sealed record DatagramChannelOptions
     /// </summary>
     public TimeSpan HandshakeTimeout { get; init; } = HandshakeDefaults.Timeout;
 
+    /// <summary>What this side says about itself inside the handshake (protocol 2): display name and capabilities.</summary>
+    public HandshakeGreeting Greeting { get; init; } = HandshakeGreeting.Empty;
+
     /// <summary>The first wait before this side's last handshake flight is sent again; it doubles after each try.</summary>
     public TimeSpan RetransmitInitial { get; init; } = TimeSpan.FromMilliseconds(250);
 

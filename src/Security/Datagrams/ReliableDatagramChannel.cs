@@ -51,7 +51,12 @@ public sealed class ReliableDatagramChannel : ISecureChannel
         _scheduler = scheduler;
         _owned = owned;
         _path = path;
-        var fitted = options with { MaxPayloadSize = Math.Min(options.MaxPayloadSize, datagrams.MaxPayloadSize) };
+        // The same largest message as over TCP (TransportLimits.MaxMessageSize), so a chat fits either transport.
+        var fitted = options with
+        {
+            MaxPayloadSize = Math.Min(options.MaxPayloadSize, datagrams.MaxPayloadSize),
+            MaxMessageSize = Math.Min(options.MaxMessageSize, TransportLimits.MaxMessageSize),
+        };
         MaxMessageSize = fitted.MaxMessageSize;
         _reliable = new ReliableSession(fitted, scheduler, Transmit);
 

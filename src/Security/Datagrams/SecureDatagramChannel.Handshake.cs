@@ -6,15 +6,18 @@ using SecretChat.Framing.Packets;
 
 namespace SecretChat.Security.Datagrams;
 
-// The handshake over datagrams. Each side numbers what it sends: its hello is message 0, and the mode's
-// messages are numbered 1, 2, 3... across both sides in the order the handshake exchanges them. What each side
-// sends is a flight; resending it is the job of .Retransmit.cs.
+// The handshake over datagrams (protocol 2). Each side numbers what it sends: its hello is message 0, and the mode's
+// messages are numbered 1, 2, 3... across both sides in the order the handshake exchanges them. The initiator's first
+// flight is its hello and its first handshake message; the responder answers with its hello and its next message.
+// What each side sends is a flight; resending it is the job of .Retransmit.cs.
 public sealed partial class SecureDatagramChannel
 {
     private IHandshake? _handshake;
     private uint _peerSessionId;
     private int _lastPeerIndex = -1;     // the last peer message processed (0: its hello), -1 before any
     private int _messagesExchanged;      // the mode's handshake messages so far, both directions
+    private int _firstWrittenIndex = -1; // the index of this side's first handshake message (-1 before it)
+    private bool _helloConfirmed;        // the peer answered a flight of ours that carried the hello
 
     private void StartAsInitiator()
     {
@@ -22,9 +25,28 @@ public sealed partial class SecureDatagramChannel
         {
             _phase = Phase.Handshaking;
             StartTimeout();
-            SendFlight([HelloPacket()]);
-            ArmRetransmit();
+            if (!TryCreateHandshake(_localHello))
+                return;
+            Advance(sendHello: true);
         }
+    }
+
+    private bool TryCreateHandshake(ProtocolHello initiator)
+    {
+        try
+        {
+            _handshake = _security.CreateHandshake(Role, ProtocolHello.Prologue(initiator));
+            return true;
+        }
+        catch (HandshakeException e)
+        {
+            Fail(e);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or CryptographicException)
+        {
+            Fail(new HandshakeException($"The {_security.Info.Id} handshake could not start: {e.Message}", e));
+        }
+        return false;
     }
 
     private void OnHandshakePacket(IPEndPoint from, PacketHeader header, ReadOnlySpan<byte> body)
@@ -49,7 +71,7 @@ public sealed partial class SecureDatagramChannel
             Drop(DatagramDropReason.Stranger);
             return;
         }
-        if (_phase == Phase.Handshaking && _lastPeerIndex < 0)
+        if (_phase == Phase.Handshaking && _transcript.PeerHello is null)
         {
             if (header.MessageIndex != 0 || !TryParseHello(body, out var answer))
             {
@@ -83,7 +105,7 @@ public sealed partial class SecureDatagramChannel
         }
         try
         {
-            _handshake.ReadMessage(body);
+            _transcript.OnPeerPayload(_handshake.ReadMessage(body));
         }
         catch (Exception e) when (e is HandshakeException or InvalidOperationException or ArgumentException or FormatException or CryptographicException)
         {
@@ -94,39 +116,32 @@ public sealed partial class SecureDatagramChannel
         }
         _messagesExchanged++;
         _lastPeerIndex = header.MessageIndex;
-        Advance(sendHello: false);
+        if (_firstWrittenIndex >= 0 && header.MessageIndex > _firstWrittenIndex)
+            _helloConfirmed = true;
+        // The responder's hello travels in each of its flights until the initiator answered one: the hello alone may
+        // be lost, and the initiator cannot read the responder's messages without it.
+        Advance(sendHello: Role == HandshakeRole.Responder && !_helloConfirmed);
     }
 
     private void OnPeerHello(ProtocolHello peer)
     {
         try
         {
-            _localHello.EnsureCompatibleWith(peer);
+            _transcript.OnPeerHello(peer, _localHello);
         }
         catch (HandshakeException e)
         {
-            // Tell the peer in its own words (the same check from its side), so it fails at once with the
-            // reason instead of timing out.
+            // Tell the peer in its own words (the same check from its side), so it fails at once with the reason
+            // instead of timing out; a version-1 peer shows a reject's text too.
             SendReject(ReasonFromPeersSide(peer) ?? "The peer refused the handshake.");
             Fail(e);
             return;
         }
         _lastPeerIndex = 0;
-        try
-        {
-            _handshake = _security.CreateHandshake(Role, ProtocolHello.Prologue(_localHello, peer));
-        }
-        catch (Exception e) when (e is not HandshakeException)
-        {
-            Fail(new HandshakeException($"The {_security.Info.Id} handshake could not start: {e.Message}", e));
+        if (Role == HandshakeRole.Responder && !TryCreateHandshake(peer))
             return;
-        }
-        catch (HandshakeException e)
-        {
-            Fail(e);
-            return;
-        }
-        // The responder answers the initiator's hello with its own, followed by whatever its mode writes first.
+        // The responder answers with its hello together with its next handshake message (not alone: the initiator
+        // needs both, and resends its own flight until it has them).
         Advance(sendHello: Role == HandshakeRole.Responder);
     }
 
@@ -135,20 +150,20 @@ public sealed partial class SecureDatagramChannel
     {
         var handshake = _handshake!;
         var flight = new List<byte[]>(2);
-        if (sendHello)
-            flight.Add(HelloPacket());
         try
         {
             while (handshake.Status == HandshakeStatus.MustWrite)
             {
                 var output = new ArrayBufferWriter<byte>();
-                handshake.WriteMessage(output);
+                handshake.WriteMessage(_transcript.NextPayload(handshake, _localHello, _options.Greeting), output);
                 if (output.WrittenCount is 0 or > PacketCodec.MaxHandshakeMessageSize)
                     throw new HandshakeException(
                         $"The {_security.Info.Id} handshake message of {output.WrittenCount} bytes does not fit one datagram.");
                 if (_messagesExchanged == byte.MaxValue)
                     throw new HandshakeException($"The {_security.Info.Id} handshake has too many messages for datagrams.");
                 _messagesExchanged++;
+                if (_firstWrittenIndex < 0)
+                    _firstWrittenIndex = _messagesExchanged;
                 flight.Add(Packet(PacketHeader.Handshake(LocalSessionId, (byte)_messagesExchanged), output.WrittenSpan));
             }
         }
@@ -158,12 +173,17 @@ public sealed partial class SecureDatagramChannel
             return;
         }
 
+        // A hello goes out only with a handshake message (the initiator's first flight always has one in noise and
+        // pseudo; a mode whose responder writes first gets the initiator's hello alone).
+        if (sendHello && (flight.Count > 0 || Role == HandshakeRole.Initiator))
+            flight.Insert(0, HelloPacket());
         if (flight.Count > 0)
         {
             _flightAnswers = _lastPeerIndex;
             SendFlight([.. flight]);
         }
-        if (handshake.Status == HandshakeStatus.Complete)
+        // The initiator's handshake cannot complete before the responder's hello came (it reads the echo first).
+        if (handshake.Status == HandshakeStatus.Complete && _transcript.PeerHello is not null)
         {
             Establish();
             return;
@@ -181,7 +201,13 @@ public sealed partial class SecureDatagramChannel
         SecureSession session;
         try
         {
+            _transcript.EnsureConfirmed();
             session = _handshake!.Split();
+        }
+        catch (HandshakeException e)
+        {
+            Fail(e);
+            return;
         }
         catch (Exception e) when (e is InvalidOperationException or CryptographicException)
         {
@@ -189,6 +215,7 @@ public sealed partial class SecureDatagramChannel
             return;
         }
         StopHandshake();
+        _transcript.Complete(session);
         _session = session;
         _window = new Replay.ReplayWindow(_options.ReplayWindowSize, _options.RejectAfterMessages);
         _phase = Phase.Established;
@@ -224,12 +251,7 @@ public sealed partial class SecureDatagramChannel
         SendPacket(Packet(PacketHeader.Reject(_peerSessionId), bytes.AsSpan(0, Math.Min(bytes.Length, PacketCodec.MaxRejectReasonSize))));
     }
 
-    private byte[] HelloPacket()
-    {
-        Span<byte> hello = stackalloc byte[ProtocolHello.Size];
-        _localHello.Write(hello);
-        return Packet(PacketHeader.Handshake(LocalSessionId, 0), hello);
-    }
+    private byte[] HelloPacket() => Packet(PacketHeader.Handshake(LocalSessionId, 0), _localHello.Bytes);
 
     private static byte[] Packet(PacketHeader header, ReadOnlySpan<byte> body)
     {
@@ -238,7 +260,7 @@ public sealed partial class SecureDatagramChannel
         return packet;
     }
 
-    private static bool TryParseHello(ReadOnlySpan<byte> body, out ProtocolHello hello)
+    private static bool TryParseHello(ReadOnlySpan<byte> body, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ProtocolHello? hello)
     {
         try
         {
@@ -247,7 +269,7 @@ public sealed partial class SecureDatagramChannel
         }
         catch (HandshakeException)
         {
-            hello = default;
+            hello = null;
             return false;
         }
     }
@@ -256,7 +278,7 @@ public sealed partial class SecureDatagramChannel
     {
         try
         {
-            peer.EnsureCompatibleWith(_localHello);
+            peer.Negotiate(_localHello);
             return null;
         }
         catch (HandshakeException e)

@@ -46,6 +46,7 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
     private readonly DatagramChannelOptions _options;
     private readonly IScheduler _scheduler;
     private readonly ProtocolHello _localHello;
+    private readonly HandshakeTranscript _transcript;
     private readonly TaskCompletionSource<SecureSession> _established = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly long[] _dropped = new long[Enum.GetValues<DatagramDropReason>().Length];
     private Phase _phase;
@@ -73,7 +74,8 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
         _send = send;
         _options = options;
         _scheduler = scheduler;
-        _localHello = new ProtocolHello(ProtocolHello.CurrentVersion, security.Info.Id, role);
+        _localHello = ProtocolHello.Local(security, role);
+        _transcript = new HandshakeTranscript(role);
         LocalSessionId = BitConverter.ToUInt32(RandomNumberGenerator.GetBytes(sizeof(uint)));
         Payloads = Observable.Create<ReadOnlyMemory<byte>>(observer =>
         {

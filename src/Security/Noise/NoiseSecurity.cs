@@ -16,6 +16,7 @@ public sealed class NoiseSecurity : ISecurityModule
     public const int MaxMessageLength = 65535;
 
     private readonly StaticKeyPair _localKeyPair;
+    private readonly Func<byte[]>? _ephemeralKeys;
 
     /// <param name="localKeyPair">This side's identity; it must outlive the handshakes created here (the caller keeps ownership).</param>
     public NoiseSecurity(StaticKeyPair localKeyPair)
@@ -33,12 +34,20 @@ public sealed class NoiseSecurity : ISecurityModule
     /// <inheritdoc />
     public SecurityModuleInfo Info => Descriptor;
 
+    /// <summary>Test seam (transcript vectors): every handshake takes its ephemeral private key from <paramref name="ephemeralKeys"/>.</summary>
+    internal NoiseSecurity(StaticKeyPair localKeyPair, Func<byte[]> ephemeralKeys)
+        : this(localKeyPair)
+    {
+        ArgumentNullException.ThrowIfNull(ephemeralKeys);
+        _ephemeralKeys = ephemeralKeys;
+    }
+
     /// <inheritdoc/>
     public IHandshake CreateHandshake(HandshakeRole role, ReadOnlySpan<byte> prologue)
     {
         if (role is not (HandshakeRole.Initiator or HandshakeRole.Responder))
             throw new ArgumentOutOfRangeException(nameof(role), role, "The role must be Initiator or Responder.");
-        return new NoiseXXHandshake(role, prologue, _localKeyPair.PrivateKey, _localKeyPair.PublicKey.ToArray(), default);
+        return new NoiseXXHandshake(role, prologue, _localKeyPair.PrivateKey, _localKeyPair.PublicKey.ToArray(), _ephemeralKeys is null ? default : _ephemeralKeys());
     }
 
     /// <summary>Test seam: a handshake with a fixed ephemeral key.</summary>

@@ -3,9 +3,9 @@ using System.Buffers;
 namespace SecretChat.Security.Noise;
 
 /// <summary>
-/// One side of Noise_XX_25519_ChaChaPoly_SHA256 behind <see cref="IHandshake"/>: empty payloads,
-/// so the three messages have fixed sizes (32, 96 and 64 bytes) and anything else is refused
-/// before any cryptography runs.
+/// One side of Noise_XX_25519_ChaChaPoly_SHA256 behind <see cref="IHandshake"/>. The three messages are at
+/// least 32, 96 and 64 bytes (their keys and tags) plus a payload of at most <see cref="HandshakePayload.MaxSize"/>
+/// bytes; anything shorter or longer is refused before any cryptography runs.
 /// </summary>
 internal sealed class NoiseXXHandshake : IHandshake
 {
@@ -32,15 +32,21 @@ internal sealed class NoiseXXHandshake : IHandshake
         : _state.IsMyTurnToWrite ? HandshakeStatus.MustWrite
         : HandshakeStatus.MustRead;
 
-    public void WriteMessage(IBufferWriter<byte> output)
+    public bool IsFinalWrite => _state.MessageIndex + 2 >= MessageLengths.Length;
+
+    public void WriteMessage(IBufferWriter<byte> output) => WriteMessage(default, output);
+
+    public void WriteMessage(ReadOnlySpan<byte> payload, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
+        if (payload.Length > HandshakePayload.MaxSize)
+            throw new ArgumentException($"A handshake payload holds at most {HandshakePayload.MaxSize} bytes.", nameof(payload));
         EnsureAlive();
         if (Status != HandshakeStatus.MustWrite)
             throw new InvalidOperationException($"The handshake cannot write now: its status is {Status}.");
         try
         {
-            _state.WriteMessage([], output);
+            _state.WriteMessage(payload, output);
         }
         catch
         {
@@ -49,7 +55,7 @@ internal sealed class NoiseXXHandshake : IHandshake
         }
     }
 
-    public void ReadMessage(ReadOnlySpan<byte> message)
+    public byte[] ReadMessage(ReadOnlySpan<byte> message)
     {
         EnsureAlive();
         if (Status != HandshakeStatus.MustRead)
@@ -57,8 +63,9 @@ internal sealed class NoiseXXHandshake : IHandshake
         try
         {
             CheckLength(message.Length);
-            var payload = new ArrayBufferWriter<byte>(1);
+            var payload = new ArrayBufferWriter<byte>(Math.Max(1, message.Length));
             _state.ReadMessage(message, payload);
+            return payload.WrittenSpan.ToArray();
         }
         catch
         {
@@ -101,7 +108,7 @@ internal sealed class NoiseXXHandshake : IHandshake
         if (length > NoiseSecurity.MaxMessageLength)
             throw new HandshakeException(
                 $"The peer's handshake message is {length} bytes, more than the {NoiseSecurity.MaxMessageLength} bytes a Noise message may hold.");
-        if (length == expected)
+        if (length >= expected && length <= expected + HandshakePayload.MaxSize)
             return;
         // A 32-byte message where a reply was due is another first message: the peer also initiates.
         if (Role == HandshakeRole.Initiator && index == 1 && length == MessageLengths[0])
@@ -109,9 +116,9 @@ internal sealed class NoiseXXHandshake : IHandshake
                 "The peer also started the handshake as initiator; exactly one side must initiate.");
         if (length < expected)
             throw new HandshakeException(
-                $"The peer's handshake message is truncated: {length} bytes where {expected} were expected.");
+                $"The peer's handshake message is truncated: {length} bytes where at least {expected} were expected.");
         throw new HandshakeException(
-            $"The peer's handshake message is {length} bytes where {expected} were expected; it is not a {NoiseSecurity.ProtocolName} message.");
+            $"The peer's handshake message is {length} bytes where at most {expected + HandshakePayload.MaxSize} were expected; it is not a {NoiseSecurity.ProtocolName} message of SecretChat.");
     }
 
     private void EnsureAlive()

@@ -13,7 +13,8 @@ public static partial class SecureObservable
     /// Opens each sealed frame with <paramref name="receiver"/>'s next counter nonce and emits the
     /// plaintext, valid only during that <c>OnNext</c> (it lives in a pooled buffer). A frame that
     /// fails authentication ends the sequence with <see cref="AuthenticationFailedException"/>, and
-    /// nothing after it is opened.
+    /// nothing after it is opened. So does a frame longer than <see cref="TransportLimits.MaxSealedMessageSize"/>
+    /// (Noise's cap), before any cryptography runs.
     /// </summary>
     public static IObservable<ReadOnlySequence<byte>> Decrypt(
         this IObservable<ReadOnlySequence<byte>> frames,
@@ -47,7 +48,7 @@ public static partial class SecureObservable
     private static bool TryOpen(CipherState receiver, in ReadOnlySequence<byte> frame, IObserver<ReadOnlySequence<byte>> observer)
     {
         var length = checked((int)frame.Length);
-        if (length < receiver.TagSize)
+        if (length < receiver.TagSize || length > TransportLimits.MaxSealedMessageSize)
             return false;
 
         byte[]? joined = null;

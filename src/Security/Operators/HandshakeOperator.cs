@@ -2,23 +2,30 @@ using System.Buffers;
 using System.Reactive.Concurrency;
 using System.Reactive.Disposables;
 using System.Reactive.Linq;
+using System.Security.Cryptography;
 
 namespace SecretChat.Security;
 
 public static partial class SecureObservable
 {
     /// <summary>
-    /// Runs a handshake over a stream of frames: sends this side's <see cref="ProtocolHello"/>, checks
-    /// the peer's, then drives <paramref name="security"/>'s handshake until it completes, and emits the
-    /// resulting <see cref="SecureSession"/> once, then completes.
+    /// Runs a protocol-2 handshake over a stream of frames and emits the resulting <see cref="SecureSession"/> once,
+    /// then completes. The initiator sends its <see cref="ProtocolHello"/> and, without waiting, its first handshake
+    /// message; the responder answers with its own hello and its handshake message, whose payload echoes that hello
+    /// (so a rewritten hello fails the handshake) and carries the responder's <paramref name="greeting"/>; the
+    /// initiator's greeting rides in its last handshake message.
     /// </summary>
     /// <remarks>
     /// The session is emitted synchronously from inside the <c>OnNext</c> of the frame that completed
     /// the handshake (or right after this side's last write), so a subscriber that attaches the
-    /// decryption stage there (<c>Publish</c> + <c>SelectMany</c>) never misses a frame. Messages are
-    /// handed to <paramref name="send"/> in order; the transport must write them in call order.
-    /// Fails with <see cref="HandshakeException"/>: a refused or broken handshake, the peer closing,
-    /// the transport failing, or no completion within <paramref name="timeout"/>.
+    /// decryption stage there (<c>Publish</c> + <c>SelectMany</c>) never misses a frame, and the initiator's first
+    /// message can follow its last handshake message at once. Messages are handed to <paramref name="send"/> in
+    /// order; the transport must write them in call order.
+    /// A refused hello (no common version, another module, the same role) fails both sides with the same sentence:
+    /// the responder still sends its hello, so the initiator reaches the reason from its side. A version-1 peer's
+    /// hello is answered with a hello in the version-1 layout naming version 2, which a version-1 peer shows as
+    /// "the peer speaks version 2". Fails with <see cref="HandshakeException"/>: a refused or broken handshake, the
+    /// peer closing, the transport failing, or no completion within <paramref name="timeout"/>.
     /// </remarks>
     public static IObservable<SecureSession> Handshake(
         this IObservable<ReadOnlySequence<byte>> frames,
@@ -26,7 +33,8 @@ public static partial class SecureObservable
         HandshakeRole role,
         Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> send,
         TimeSpan timeout,
-        IScheduler? scheduler = null)
+        IScheduler? scheduler = null,
+        HandshakeGreeting? greeting = null)
     {
         ArgumentNullException.ThrowIfNull(frames);
         ArgumentNullException.ThrowIfNull(security);
@@ -39,7 +47,7 @@ public static partial class SecureObservable
 
         return Observable.Create<SecureSession>(observer =>
         {
-            var run = new HandshakeRun(security, role, send, observer, clock);
+            var run = new HandshakeRun(security, role, send, observer, clock, greeting ?? HandshakeGreeting.Empty);
             var timer = clock.Schedule(timeout, () => run.Fail(new HandshakeException(
                 $"The peer did not complete the handshake within {timeout.TotalSeconds:0.#} s.")));
             var subscription = new SingleAssignmentDisposable();
@@ -56,11 +64,13 @@ public static partial class SecureObservable
         HandshakeRole role,
         Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> send,
         IObserver<SecureSession> downstream,
-        IScheduler scheduler) : IObserver<ReadOnlySequence<byte>>, IDisposable
+        IScheduler scheduler,
+        HandshakeGreeting greeting) : IObserver<ReadOnlySequence<byte>>, IDisposable
     {
         private readonly Lock _gate = new();
         private readonly CancellationTokenSource _cancel = new();
-        private readonly ProtocolHello _local = new(ProtocolHello.CurrentVersion, security.Info.Id, role);
+        private readonly ProtocolHello _local = ProtocolHello.Local(security, role);
+        private readonly HandshakeTranscript _transcript = new(role);
         private IHandshake? _handshake;
         private bool _done;
         private bool _succeeded;
@@ -71,8 +81,15 @@ public static partial class SecureObservable
         {
             lock (_gate)
             {
-                if (!_done)
-                    Send(_local.ToArray());
+                if (_done || role != HandshakeRole.Initiator)
+                    return;
+                // The initiator's hello and its first handshake message leave together: no round trip for the hellos.
+                Send(_local.ToArray());
+                Run(() =>
+                {
+                    _handshake = security.CreateHandshake(role, ProtocolHello.Prologue(_local));
+                    Advance();
+                });
             }
         }
 
@@ -82,24 +99,18 @@ public static partial class SecureObservable
             {
                 if (_done)
                     return;
-                try
+                Run(() =>
                 {
-                    if (_handshake is null)
-                        Begin(ProtocolHello.Parse(Contiguous(frame)));
-                    else if (_handshake.Status == HandshakeStatus.MustRead)
-                        _handshake.ReadMessage(Contiguous(frame));
+                    if (_transcript.PeerHello is null)
+                        OnPeerHello(ProtocolHello.Parse(Contiguous(frame)));
+                    else if (_handshake!.Status == HandshakeStatus.MustRead)
+                    {
+                        _transcript.OnPeerPayload(_handshake.ReadMessage(Contiguous(frame)));
+                        Advance();
+                    }
                     else
                         throw new HandshakeException("The peer sent data out of turn during the handshake.");
-                    Advance();
-                }
-                catch (HandshakeException e)
-                {
-                    Fail(e);
-                }
-                catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException)
-                {
-                    Fail(new HandshakeException($"The peer's handshake message is invalid: {e.Message}", e));
-                }
+                });
             }
         }
 
@@ -137,10 +148,36 @@ public static partial class SecureObservable
             _cancel.Dispose();
         }
 
-        private void Begin(ProtocolHello peer)
+        private void Run(Action step)
         {
-            _local.EnsureCompatibleWith(peer);
-            _handshake = security.CreateHandshake(role, ProtocolHello.Prologue(_local, peer));
+            try
+            {
+                step();
+            }
+            catch (HandshakeException e)
+            {
+                Fail(e);
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or CryptographicException)
+            {
+                Fail(new HandshakeException($"The peer's handshake message is invalid: {e.Message}", e));
+            }
+        }
+
+        private void OnPeerHello(ProtocolHello peer)
+        {
+            if (role == HandshakeRole.Responder)
+            {
+                if (peer.IsLegacy)
+                    Send(_local.LegacyRefusal());
+                else
+                    Send(_local.ToArray()); // refused or not: the initiator reaches the same reason from its side
+                _transcript.OnPeerHello(peer, _local);
+                _handshake = security.CreateHandshake(role, ProtocolHello.Prologue(peer));
+            }
+            else
+                _transcript.OnPeerHello(peer, _local);
+            Advance();
         }
 
         /// <summary>Writes while it is this side's turn; emits the session once complete.</summary>
@@ -150,15 +187,18 @@ public static partial class SecureObservable
             while (handshake.Status == HandshakeStatus.MustWrite)
             {
                 var output = new ArrayBufferWriter<byte>();
-                handshake.WriteMessage(output);
+                handshake.WriteMessage(_transcript.NextPayload(handshake, _local, greeting), output);
                 Send(output.WrittenMemory);
             }
 
-            if (handshake.Status != HandshakeStatus.Complete)
+            // The initiator's handshake cannot complete before the responder's hello came (it reads the echo first).
+            if (handshake.Status != HandshakeStatus.Complete || _transcript.PeerHello is null)
                 return;
+            _transcript.EnsureConfirmed();
             _done = true;
             _succeeded = true;
             var session = handshake.Split();
+            _transcript.Complete(session);
             handshake.Dispose();
             Stopped?.Dispose();
             downstream.OnNext(session);

@@ -5,11 +5,13 @@ using SecretChat.Security.Ciphers;
 namespace SecretChat.Security.Pseudo;
 
 /// <summary>
-/// The pseudo mode's one-message handshake: the initiator sends <c>SHA-256("SecretChat pseudo" || prologue)</c>
-/// and the responder checks it. PROTECTS NOTHING (see <see cref="PseudoSecurity"/>).
+/// The pseudo mode's two-message handshake (protocol 2): each side sends <c>SHA-256("SecretChat pseudo" || prologue)</c>
+/// followed by its payload in the clear, the initiator first, and checks the other's hash. PROTECTS NOTHING (see
+/// <see cref="PseudoSecurity"/>): it only catches a peer of another version or mode early.
 /// </summary>
 internal sealed class PseudoHandshake : IHandshake
 {
+    /// <summary>The hash every message starts with; the payload follows.</summary>
     public const int MessageSize = 32;
 
     internal const string MismatchMessage =
@@ -18,7 +20,7 @@ internal sealed class PseudoHandshake : IHandshake
     private static ReadOnlySpan<byte> Label => "SecretChat pseudo"u8;
 
     private readonly byte[] _hash;
-    private bool _done;
+    private int _step; // 0: the initiator writes, 1: the responder writes, 2: done
     private bool _failed;
     private bool _split;
     private bool _disposed;
@@ -34,27 +36,39 @@ internal sealed class PseudoHandshake : IHandshake
 
     public HandshakeRole Role { get; }
 
-    public HandshakeStatus Status => _done
-        ? HandshakeStatus.Complete
-        : Role == HandshakeRole.Initiator ? HandshakeStatus.MustWrite : HandshakeStatus.MustRead;
+    public HandshakeStatus Status => _step switch
+    {
+        2 => HandshakeStatus.Complete,
+        0 => Role == HandshakeRole.Initiator ? HandshakeStatus.MustWrite : HandshakeStatus.MustRead,
+        _ => Role == HandshakeRole.Responder ? HandshakeStatus.MustWrite : HandshakeStatus.MustRead,
+    };
 
-    public void WriteMessage(IBufferWriter<byte> output)
+    public bool IsFinalWrite => true;
+
+    public void WriteMessage(IBufferWriter<byte> output) => WriteMessage(default, output);
+
+    public void WriteMessage(ReadOnlySpan<byte> payload, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
         EnsureTurn(HandshakeStatus.MustWrite);
+        if (payload.Length > HandshakePayload.MaxSize)
+            throw new ArgumentException($"A handshake payload holds at most {HandshakePayload.MaxSize} bytes.", nameof(payload));
         output.Write(_hash);
-        _done = true;
+        output.Write(payload);
+        _step++;
     }
 
-    public void ReadMessage(ReadOnlySpan<byte> message)
+    public byte[] ReadMessage(ReadOnlySpan<byte> message)
     {
         EnsureTurn(HandshakeStatus.MustRead);
-        if (message.Length != MessageSize || !CryptographicOperations.FixedTimeEquals(message, _hash))
+        if (message.Length < MessageSize || message.Length > MessageSize + HandshakePayload.MaxSize
+            || !CryptographicOperations.FixedTimeEquals(message[..MessageSize], _hash))
         {
             _failed = true;
             throw new HandshakeException(MismatchMessage);
         }
-        _done = true;
+        _step++;
+        return message[MessageSize..].ToArray();
     }
 
     public SecureSession Split()
@@ -62,7 +76,7 @@ internal sealed class PseudoHandshake : IHandshake
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_failed)
             throw new InvalidOperationException("The handshake has failed and cannot continue.");
-        if (!_done)
+        if (_step != 2)
             throw new InvalidOperationException($"The handshake is not complete yet (status {Status}).");
         if (_split)
             throw new InvalidOperationException("The handshake has already handed over its session.");

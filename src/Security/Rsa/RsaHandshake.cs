@@ -7,20 +7,23 @@ namespace SecretChat.Security.Rsa;
 /// <summary>
 /// One side of the rsa-mode handshake (see <see cref="RsaSecurity"/>):
 /// <code>
-/// R -> I: responder's fresh RSA-2048 public key (SubjectPublicKeyInfo DER, 294 bytes)
-/// I -> R: RSA-OAEP-SHA256(16-byte session key) (256 bytes) || HMAC(initiator confirm key, th) (32 bytes)
-/// R -> I: HMAC(responder confirm key, th) (32 bytes)
+/// R -> I: responder's fresh RSA-2048 public key (SubjectPublicKeyInfo DER, 294 bytes) || payload (clear)
+/// I -> R: RSA-OAEP-SHA256(16-byte session key) (256 bytes) || HMAC(initiator confirm key, th) (32 bytes) || sealed payload (+16)
+/// R -> I: HMAC(responder confirm key, th) (32 bytes) || sealed payload (+16)
 /// </code>
+/// The first message's payload is bound by th (it covers the whole message); the later ones are sealed under their
+/// own keys with th as associated data (see <see cref="RsaKeySchedule"/>).
 /// </summary>
 internal sealed class RsaHandshake : IHandshake
 {
     public const int SessionKeySize = 16;
     public const int EncryptedKeySize = RsaKeyPool.KeySizeInBits / 8;
-    public const int SessionKeyMessageSize = EncryptedKeySize + RsaKeySchedule.MacSize;
-    public const int ConfirmationMessageSize = RsaKeySchedule.MacSize;
+    public const int SessionKeyMessageSize = EncryptedKeySize + RsaKeySchedule.MacSize + PayloadTagSize;
+    public const int ConfirmationMessageSize = RsaKeySchedule.MacSize + PayloadTagSize;
+    private const int PayloadTagSize = 16;
 
     /// <summary>A 2048-bit key with exponent 65537 encodes in 294 bytes; anything far longer is refused before parsing.</summary>
-    public const int MaxPublicKeyMessageSize = 1024;
+    public const int MaxPublicKeyMessageSize = 1024 + HandshakePayload.MaxSize;
 
     private const int RequiredExponent = 65537;
 
@@ -32,6 +35,7 @@ internal sealed class RsaHandshake : IHandshake
     private readonly byte[] _prologue;
     private RSA? _keyPair; // the responder's private key, until it has decrypted the session key
     private byte[]? _publicKey;
+    private byte[]? _firstMessage; // the key and the responder's payload: what th covers
     private RsaKeySchedule? _keys;
     private Step _step;
     private bool _failed;
@@ -67,17 +71,23 @@ internal sealed class RsaHandshake : IHandshake
         _ => Role == HandshakeRole.Initiator ? HandshakeStatus.MustWrite : HandshakeStatus.MustRead,
     };
 
-    public void WriteMessage(IBufferWriter<byte> output)
+    public bool IsFinalWrite => _step != Step.PublicKey;
+
+    public void WriteMessage(IBufferWriter<byte> output) => WriteMessage(default, output);
+
+    public void WriteMessage(ReadOnlySpan<byte> payload, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
         EnsureTurn(HandshakeStatus.MustWrite);
+        if (payload.Length > HandshakePayload.MaxSize)
+            throw new ArgumentException($"A handshake payload holds at most {HandshakePayload.MaxSize} bytes.", nameof(payload));
         try
         {
             switch (_step)
             {
-                case Step.PublicKey: WritePublicKey(output); _step = Step.SessionKey; break;
-                case Step.SessionKey: WriteSessionKey(output); _step = Step.Confirmation; break;
-                case Step.Confirmation: WriteConfirmation(output); _step = Step.Complete; break;
+                case Step.PublicKey: WritePublicKey(payload, output); _step = Step.SessionKey; break;
+                case Step.SessionKey: WriteSessionKey(payload, output); _step = Step.Confirmation; break;
+                case Step.Confirmation: WriteConfirmation(payload, output); _step = Step.Complete; break;
             }
         }
         catch
@@ -87,17 +97,19 @@ internal sealed class RsaHandshake : IHandshake
         }
     }
 
-    public void ReadMessage(ReadOnlySpan<byte> message)
+    public byte[] ReadMessage(ReadOnlySpan<byte> message)
     {
         EnsureTurn(HandshakeStatus.MustRead);
         try
         {
+            byte[] payload;
             switch (_step)
             {
-                case Step.PublicKey: ReadPublicKey(message); _step = Step.SessionKey; break;
-                case Step.SessionKey: ReadSessionKey(message); _step = Step.Confirmation; break;
-                case Step.Confirmation: ReadConfirmation(message); _step = Step.Complete; break;
+                case Step.PublicKey: payload = ReadPublicKey(message); _step = Step.SessionKey; break;
+                case Step.SessionKey: payload = ReadSessionKey(message); _step = Step.Confirmation; break;
+                default: payload = ReadConfirmation(message); _step = Step.Complete; break;
             }
+            return payload;
         }
         catch
         {
@@ -136,14 +148,15 @@ internal sealed class RsaHandshake : IHandshake
     }
 
     // Responder, message 1.
-    private void WritePublicKey(IBufferWriter<byte> output)
+    private void WritePublicKey(ReadOnlySpan<byte> payload, IBufferWriter<byte> output)
     {
         _publicKey = _keyPair!.ExportSubjectPublicKeyInfo();
-        output.Write(_publicKey);
+        _firstMessage = [.. _publicKey, .. payload];
+        output.Write(_firstMessage);
     }
 
     // Initiator, message 1.
-    private void ReadPublicKey(ReadOnlySpan<byte> message)
+    private byte[] ReadPublicKey(ReadOnlySpan<byte> message)
     {
         if (message.Length > MaxPublicKeyMessageSize)
             throw new HandshakeException(
@@ -158,19 +171,21 @@ internal sealed class RsaHandshake : IHandshake
         {
             throw new HandshakeException("The peer's RSA public key is malformed or truncated.", e);
         }
-        if (bytesRead != message.Length)
-            throw new HandshakeException("The peer's RSA public key message carries extra bytes after the key.");
+        if (message.Length - bytesRead > HandshakePayload.MaxSize)
+            throw new HandshakeException("The peer's RSA public key message carries more than a handshake payload after the key.");
         if (peerKey.KeySize != RsaKeyPool.KeySizeInBits)
             throw new HandshakeException(
                 $"The peer's RSA key has {peerKey.KeySize} bits, but rsa mode requires exactly {RsaKeyPool.KeySizeInBits}.");
         var exponent = peerKey.ExportParameters(includePrivateParameters: false).Exponent;
         if (!IsRequiredExponent(exponent))
             throw new HandshakeException("The peer's RSA key does not use the public exponent 65537 that rsa mode requires.");
-        _publicKey = message.ToArray();
+        _publicKey = message[..bytesRead].ToArray();
+        _firstMessage = message.ToArray();
+        return message[bytesRead..].ToArray();
     }
 
     // Initiator, message 2.
-    private void WriteSessionKey(IBufferWriter<byte> output)
+    private void WriteSessionKey(ReadOnlySpan<byte> payload, IBufferWriter<byte> output)
     {
         using var peerKey = RSA.Create();
         peerKey.ImportSubjectPublicKeyInfo(_publicKey, out _);
@@ -178,12 +193,14 @@ internal sealed class RsaHandshake : IHandshake
         try
         {
             RandomNumberGenerator.Fill(sessionKey);
-            var message = output.GetSpan(SessionKeyMessageSize)[..SessionKeyMessageSize];
+            var length = SessionKeyMessageSize + payload.Length;
+            var message = output.GetSpan(length)[..length];
             var encryptedKey = message[..EncryptedKeySize];
             RsaOaep.Encrypt(peerKey, sessionKey, encryptedKey);
-            _keys = RsaKeySchedule.Derive(_prologue, _publicKey, encryptedKey, sessionKey);
-            _keys.InitiatorMac(message[EncryptedKeySize..]);
-            output.Advance(SessionKeyMessageSize);
+            _keys = RsaKeySchedule.Derive(_prologue, _firstMessage, encryptedKey, sessionKey);
+            _keys.InitiatorMac(message.Slice(EncryptedKeySize, RsaKeySchedule.MacSize));
+            _keys.SealPayload(initiator: true, payload, message[(EncryptedKeySize + RsaKeySchedule.MacSize)..]);
+            output.Advance(length);
         }
         finally
         {
@@ -192,11 +209,11 @@ internal sealed class RsaHandshake : IHandshake
     }
 
     // Responder, message 2.
-    private void ReadSessionKey(ReadOnlySpan<byte> message)
+    private byte[] ReadSessionKey(ReadOnlySpan<byte> message)
     {
-        if (message.Length != SessionKeyMessageSize)
+        if (message.Length < SessionKeyMessageSize || message.Length > SessionKeyMessageSize + HandshakePayload.MaxSize)
             throw new HandshakeException(
-                $"The peer's encrypted session key message is {message.Length} bytes long instead of {SessionKeyMessageSize}.");
+                $"The peer's encrypted session key message is {message.Length} bytes long instead of {SessionKeyMessageSize} to {SessionKeyMessageSize + HandshakePayload.MaxSize}.");
         var encryptedKey = message[..EncryptedKeySize];
         Span<byte> decrypted = stackalloc byte[EncryptedKeySize];
         try
@@ -212,7 +229,7 @@ internal sealed class RsaHandshake : IHandshake
             if (!decryptedOk || written != SessionKeySize)
                 throw new HandshakeException(
                     "The peer's session key does not decrypt with this side's RSA key: the connection was tampered with, or the peer uses a different protocol version or mode.");
-            _keys = RsaKeySchedule.Derive(_prologue, _publicKey, encryptedKey, decrypted[..SessionKeySize]);
+            _keys = RsaKeySchedule.Derive(_prologue, _firstMessage, encryptedKey, decrypted[..SessionKeySize]);
         }
         finally
         {
@@ -220,28 +237,40 @@ internal sealed class RsaHandshake : IHandshake
         }
         Span<byte> expected = stackalloc byte[RsaKeySchedule.MacSize];
         _keys.InitiatorMac(expected);
-        if (!CryptographicOperations.FixedTimeEquals(expected, message[EncryptedKeySize..]))
+        if (!CryptographicOperations.FixedTimeEquals(expected, message.Slice(EncryptedKeySize, RsaKeySchedule.MacSize)))
             throw new HandshakeException(TamperedMessage);
+        return OpenPayload(initiator: true, message[(EncryptedKeySize + RsaKeySchedule.MacSize)..]);
+    }
+
+    private byte[] OpenPayload(bool initiator, ReadOnlySpan<byte> sealedPayload)
+    {
+        var payload = new byte[sealedPayload.Length - PayloadTagSize];
+        if (!_keys!.TryOpenPayload(initiator, sealedPayload, payload))
+            throw new HandshakeException(TamperedMessage);
+        return payload;
     }
 
     // Responder, message 3.
-    private void WriteConfirmation(IBufferWriter<byte> output)
+    private void WriteConfirmation(ReadOnlySpan<byte> payload, IBufferWriter<byte> output)
     {
-        var message = output.GetSpan(ConfirmationMessageSize)[..ConfirmationMessageSize];
-        _keys!.ResponderMac(message);
-        output.Advance(ConfirmationMessageSize);
+        var length = ConfirmationMessageSize + payload.Length;
+        var message = output.GetSpan(length)[..length];
+        _keys!.ResponderMac(message[..RsaKeySchedule.MacSize]);
+        _keys.SealPayload(initiator: false, payload, message[RsaKeySchedule.MacSize..]);
+        output.Advance(length);
     }
 
     // Initiator, message 3.
-    private void ReadConfirmation(ReadOnlySpan<byte> message)
+    private byte[] ReadConfirmation(ReadOnlySpan<byte> message)
     {
-        if (message.Length != ConfirmationMessageSize)
+        if (message.Length < ConfirmationMessageSize || message.Length > ConfirmationMessageSize + HandshakePayload.MaxSize)
             throw new HandshakeException(
-                $"The peer's key confirmation is {message.Length} bytes long instead of {ConfirmationMessageSize}.");
+                $"The peer's key confirmation is {message.Length} bytes long instead of {ConfirmationMessageSize} to {ConfirmationMessageSize + HandshakePayload.MaxSize}.");
         Span<byte> expected = stackalloc byte[RsaKeySchedule.MacSize];
         _keys!.ResponderMac(expected);
-        if (!CryptographicOperations.FixedTimeEquals(expected, message))
+        if (!CryptographicOperations.FixedTimeEquals(expected, message[..RsaKeySchedule.MacSize]))
             throw new HandshakeException(TamperedMessage);
+        return OpenPayload(initiator: false, message[RsaKeySchedule.MacSize..]);
     }
 
     private static bool IsRequiredExponent(ReadOnlySpan<byte> exponent)

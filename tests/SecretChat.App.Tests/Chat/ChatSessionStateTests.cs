@@ -25,7 +25,7 @@ public class ChatSessionStateTests
     private static async Task<(ChatSession Chat, ScriptedPeerChannel Peer)> ConnectedAsync()
     {
         var (chat, peer) = Start();
-        peer.Receive(EnvelopeKind.Hello, body: "bob");
+        peer.Establish("bob");
         await chat.Connected.WaitAsync(Timeout);
         return (chat, peer);
     }
@@ -38,42 +38,58 @@ public class ChatSessionStateTests
     }
 
     [Fact]
-    public async Task Start_BeforeThePeersHello_IsHandshakingAndSaysHello()
+    public async Task Start_BeforeTheHandshakeCompletes_IsHandshakingAndSendsNothing()
     {
         var (chat, peer) = Start();
         await using var _ = chat;
 
-        var hello = await peer.NextSentAsync(EnvelopeKind.Hello).WaitAsync(Timeout);
-
-        Assert.Equal("alice", hello.Body);
         Assert.Equal(ChatSessionState.Handshaking, chat.State);
         Assert.False(chat.Connected.IsCompleted);
+        Assert.Empty(peer.SentKinds); // protocol 2: the name went inside the handshake, no Hello envelope
     }
 
     [Fact]
-    public async Task PeerHello_Accepted_MovesToConnected()
+    public async Task Establish_PeerGreetingAccepted_MovesToConnectedUnderTheGreetingsName()
     {
         var (chat, peer) = Start();
         await using var _ = chat;
 
-        peer.Receive(EnvelopeKind.Hello, body: "bob");
+        peer.Establish("bob");
 
-        Assert.Equal(ChatSessionState.Connected, chat.State);
         Assert.Equal("bob", (await chat.Connected.WaitAsync(Timeout)).Peer);
+        Assert.Equal(ChatSessionState.Connected, chat.State);
+        Assert.Empty(peer.SentKinds);
     }
 
     [Fact]
-    public async Task PeerHello_Refused_TellsThePeerAndMovesToEnded()
+    public async Task PeerText_RightBehindTheHandshake_IsDeliveredFromTheGreetingsName()
+    {
+        // The initiator's first text may follow its last handshake message at once: it can reach the chat before the
+        // continuation of Established has run, and must not count as "spoke before introducing itself".
+        var (chat, peer) = Start();
+        await using var _ = chat;
+
+        peer.Establish("bob");
+        peer.Receive(EnvelopeKind.Text, 1, "first");
+
+        Assert.Equal("bob", (await chat.Connected.WaitAsync(Timeout)).Peer);
+        var received = Assert.Single(Replay(chat).OfType<MessageReceived>());
+        Assert.Equal(("bob", "first"), (received.From, received.Text));
+    }
+
+    [Fact]
+    public async Task Establish_PeerRefused_TellsThePeerNotTrustedAndMovesToEnded()
     {
         var (chat, peer) = Start(new RefuseAll());
         await using var _ = chat;
 
-        peer.Receive(EnvelopeKind.Hello, body: "mallory");
+        peer.Establish("mallory");
+        var close = await peer.NextSentAsync(EnvelopeKind.Close).WaitAsync(Timeout);
         Assert.NotEqual(ChatSessionState.Connected, chat.State);
         peer.Receive(EnvelopeKind.Text, 1, "ignored while refusing");
 
-        var close = await peer.NextSentAsync(EnvelopeKind.Close).WaitAsync(Timeout);
-        Assert.Equal(1ul, close.Header.Id); // a refusal, not an orderly close
+        Assert.Equal(new CloseBody(CloseReason.NotTrusted, "your identity was refused"), CloseBody.Decode(close.Bytes));
+        Assert.Equal(0ul, close.Header.Id); // the id no longer says what kind of close it is
         await chat.Completion.WaitAsync(Timeout);
         Assert.Equal(ChatSessionState.Ended, chat.State);
         Assert.Empty(Replay(chat).OfType<MessageReceived>());
@@ -81,7 +97,7 @@ public class ChatSessionStateTests
     }
 
     [Fact]
-    public async Task SecondHello_IsIgnored_AndThePeerKeepsItsFirstName()
+    public async Task HelloEnvelope_FromProtocolOne_IsIgnored_AndThePeerKeepsItsGreetingName()
     {
         var (chat, peer) = await ConnectedAsync();
         await using var _ = chat;
@@ -200,7 +216,7 @@ public class ChatSessionStateTests
         var (chat, peer) = await ConnectedAsync();
         await using var _ = chat;
 
-        peer.Receive(EnvelopeKind.Close, 0, "bye");
+        peer.ReceiveClose(CloseReason.Orderly, "bye");
         peer.Receive(EnvelopeKind.Text, 7, "after the close");
 
         Assert.Equal(ChatSessionState.Ended, chat.State);
@@ -221,10 +237,43 @@ public class ChatSessionStateTests
 
         Assert.Equal(ChatSessionState.Ended, chat.State);
         var close = await peer.NextSentAsync(EnvelopeKind.Close).WaitAsync(Timeout);
-        Assert.Equal("closed by the user", close.Body);
+        Assert.Equal(new CloseBody(CloseReason.Orderly, "closed by the user"), CloseBody.Decode(close.Bytes));
         Assert.Equal(0ul, close.Header.Id);
         var error = await Assert.ThrowsAsync<InvalidOperationException>(async () => await chat.SendAsync("after the end"));
         Assert.Equal("The session has ended.", error.Message);
+    }
+
+    [Theory]
+    [InlineData(CloseReason.NotTrusted, "your identity was refused", "The peer closed the session: it does not trust this side's key (your identity was refused).")]
+    [InlineData(CloseReason.ProtocolError, "", "The peer closed the session: this side broke the protocol.")]
+    [InlineData((CloseReason)77, "why", "The peer closed the session: reason code 77 (why).")]
+    public async Task PeerClose_WithAReasonCode_EndsUncleanlySayingWhy(CloseReason reason, string text, string expected)
+    {
+        var (chat, peer) = await ConnectedAsync();
+        await using var _ = chat;
+
+        peer.ReceiveClose(reason, text);
+
+        var end = Assert.IsType<Disconnected>(Replay(chat)[^1]);
+        Assert.False(end.Clean);
+        Assert.Equal(expected, end.Reason);
+    }
+
+    [Fact]
+    public async Task PeerEnvelope_Malformed_TellsThePeerItBrokeTheProtocol()
+    {
+        // Over TCP the peer used to see only the connection close; now it reads why.
+        var (chat, peer) = await ConnectedAsync();
+        await using var _ = chat;
+
+        peer.Receive(EnvelopeKind.Text, 1, "ok");
+        peer.ReceiveRaw([0x02, 0x00]); // shorter than an envelope header
+
+        var close = CloseBody.Decode((await peer.NextSentAsync(EnvelopeKind.Close).WaitAsync(Timeout)).Bytes);
+        Assert.Equal(CloseReason.ProtocolError, close.Reason);
+        Assert.Contains("shorter than its header", close.Text);
+        await chat.Completion.WaitAsync(Timeout);
+        Assert.False(Assert.IsType<Disconnected>(Replay(chat)[^1]).Clean);
     }
 
     [Fact]

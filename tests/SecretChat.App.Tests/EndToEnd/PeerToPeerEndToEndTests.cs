@@ -64,7 +64,7 @@ public class PeerToPeerEndToEndTests
         var hello = new byte[64];
         var length = SecretChat.Framing.Packets.PacketCodec.Encode(
             SecretChat.Framing.Packets.PacketHeader.Handshake(0xBAD5EED, 0),
-            new SecretChat.Security.ProtocolHello(1, SecretChat.Security.BuiltInModules.Noise.Id, SecretChat.Security.HandshakeRole.Initiator).ToArray(),
+            new SecretChat.Security.ProtocolHello(SecretChat.Security.ProtocolHello.SupportedVersions, SecretChat.Security.BuiltInModules.Noise.Id, SecretChat.Security.HandshakeRole.Initiator).ToArray(),
             hello);
         using var sessionUp = new CancellationTokenSource();
         var flood = Task.Run(async () =>

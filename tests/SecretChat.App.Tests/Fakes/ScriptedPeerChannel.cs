@@ -12,19 +12,25 @@ using SecretChat.Security.Ciphers;
 namespace SecretChat.App.Tests.Fakes;
 
 /// <summary>
-/// A secure channel whose peer is the test: it is established at once, the test pushes the peer's envelopes
-/// (in any order, including ones a real peer would never send) and sees what the chat sent.
+/// A secure channel whose peer is the test: the test establishes it with the peer's handshake greeting
+/// (<see cref="Establish"/>), pushes the peer's envelopes (in any order, including ones a real peer would never
+/// send) and sees what the chat sent.
 /// </summary>
 internal sealed class ScriptedPeerChannel : ISecureChannel
 {
     private readonly Subject<ReadOnlySequence<byte>> _inbound = new();
-    private readonly ReplaySubject<(EnvelopeHeader Header, string Body)> _sent = new();
+    private readonly ReplaySubject<(EnvelopeHeader Header, string Body, byte[] Bytes)> _sent = new();
+    private readonly TaskCompletionSource<SecureSession> _established = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentQueue<EnvelopeKind> _sentKinds = new();
 
     public IObservable<ReadOnlySequence<byte>> Messages => _inbound;
 
-    public Task<SecureSession> Established { get; } = Task.FromResult(
-        new SecureSession(BuiltInModules.Pseudo, new PlaintextCipherState(), new PlaintextCipherState(), new byte[32]));
+    public Task<SecureSession> Established => _established.Task;
+
+    /// <summary>The handshake completes: the peer introduced itself as <paramref name="peerName"/> inside it (protocol 2).</summary>
+    public void Establish(string peerName) => _established.TrySetResult(new SecureSession(
+        BuiltInModules.Pseudo, new PlaintextCipherState(), new PlaintextCipherState(), new byte[32],
+        peerGreeting: new HandshakeGreeting(peerName, ["text"])));
 
     public EndPoint? RemoteEndPoint => new IPEndPoint(IPAddress.Loopback, 5000);
 
@@ -40,7 +46,7 @@ internal sealed class ScriptedPeerChannel : ISecureChannel
     public Task HalfClosed => _halfClosed.Task;
 
     /// <summary>The envelopes the chat sent, in order.</summary>
-    public IObservable<(EnvelopeHeader Header, string Body)> Sent => _sent;
+    public IObservable<(EnvelopeHeader Header, string Body, byte[] Bytes)> Sent => _sent;
 
     /// <summary>The kinds of the envelopes the chat has sent so far, in order.</summary>
     public IReadOnlyCollection<EnvelopeKind> SentKinds => _sentKinds.ToArray();
@@ -54,11 +60,23 @@ internal sealed class ScriptedPeerChannel : ISecureChannel
         _inbound.OnNext(new ReadOnlySequence<byte>(envelope));
     }
 
+    /// <summary>The peer sends bytes that are not necessarily an envelope.</summary>
+    public void ReceiveRaw(byte[] plaintext) => _inbound.OnNext(new ReadOnlySequence<byte>(plaintext));
+
+    /// <summary>The peer sends a Close with <paramref name="reason"/> and <paramref name="text"/>.</summary>
+    public void ReceiveClose(CloseReason reason, string text)
+    {
+        var body = new CloseBody(reason, text).Encode();
+        var envelope = new byte[EnvelopeCodec.GetEncodedLength(body.Length)];
+        EnvelopeCodec.Encode(new EnvelopeHeader(EnvelopeKind.Close, 0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()), body, envelope);
+        _inbound.OnNext(new ReadOnlySequence<byte>(envelope));
+    }
+
     /// <summary>The peer closes its side of the connection (end of stream).</summary>
     public void EndOfStream() => _inbound.OnCompleted();
 
     /// <summary>The first envelope of <paramref name="kind"/> the chat sends (or has sent).</summary>
-    public Task<(EnvelopeHeader Header, string Body)> NextSentAsync(EnvelopeKind kind, int skip = 0) =>
+    public Task<(EnvelopeHeader Header, string Body, byte[] Bytes)> NextSentAsync(EnvelopeKind kind, int skip = 0) =>
         _sent.Where(e => e.Header.Kind == kind).Skip(skip).FirstAsync().ToTask();
 
     public ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default)
@@ -66,7 +84,7 @@ internal sealed class ScriptedPeerChannel : ISecureChannel
         if (!EnvelopeCodec.TryDecode(message.Span, out var header, out var body))
             throw new InvalidDataException("the chat sent a message shorter than an envelope header");
         _sentKinds.Enqueue(header.Kind);
-        _sent.OnNext((header, Encoding.UTF8.GetString(body)));
+        _sent.OnNext((header, Encoding.UTF8.GetString(body), body.ToArray()));
         return ValueTask.CompletedTask;
     }
 

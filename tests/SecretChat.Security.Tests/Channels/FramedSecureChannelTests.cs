@@ -51,7 +51,7 @@ public class FramedSecureChannelTests : TwoPeersTest
         using var _ = bob.Messages.Subscribe(_ => { }, _ => { });
 
         // An impostor says hello as an initiator, then jumps straight to "sealed data".
-        await left.SendAsync(new ProtocolHello(ProtocolHello.CurrentVersion, Module(mode, AliceKey).Info.Id, HandshakeRole.Initiator).ToArray());
+        await left.SendAsync(ProtocolHello.Local(Module(mode, AliceKey), HandshakeRole.Initiator).ToArray());
         await left.SendAsync(new byte[48]);
 
         await Assert.ThrowsAsync<HandshakeException>(() => bob.Established.WaitAsync(Timeout));

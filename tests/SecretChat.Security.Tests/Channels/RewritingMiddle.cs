@@ -18,25 +18,32 @@ internal sealed class RewritingMiddle : IAsyncDisposable
     private readonly Task _responderToInitiator;
 
     /// <param name="rewrite">Given the index of an initiator frame since arming and its bytes, the frames to pass on instead.</param>
-    private RewritingMiddle(IFrameConnection towardInitiator, IFrameConnection towardResponder, Func<int, byte[], IEnumerable<byte[]>> rewrite)
+    private RewritingMiddle(IFrameConnection towardInitiator, IFrameConnection towardResponder, Func<int, byte[], IEnumerable<byte[]>> rewrite, Action<byte[]>? responderFrames)
     {
         _towardInitiator = towardInitiator;
         _towardResponder = towardResponder;
         var index = 0;
         _initiatorToResponder = PumpAsync(towardInitiator, towardResponder, frame => Armed ? rewrite(index++, frame) : [frame]);
-        _responderToInitiator = PumpAsync(towardResponder, towardInitiator, frame => [frame]);
+        _responderToInitiator = PumpAsync(towardResponder, towardInitiator, frame =>
+        {
+            responderFrames?.Invoke(frame);
+            return [frame];
+        });
     }
 
     /// <summary>From now on the initiator's frames go through the rewrite.</summary>
     public bool Armed { get; set; }
 
-    /// <summary>The connections the initiator and the responder use, joined through a middle that rewrites with <paramref name="rewrite"/>.</summary>
+    /// <summary>
+    /// The connections the initiator and the responder use, joined through a middle that rewrites with
+    /// <paramref name="rewrite"/> and shows each responder frame to <paramref name="responderFrames"/>.
+    /// </summary>
     public static (IFrameConnection Initiator, IFrameConnection Responder, RewritingMiddle Middle) Create(
-        Func<int, byte[], IEnumerable<byte[]>> rewrite)
+        Func<int, byte[], IEnumerable<byte[]>> rewrite, Action<byte[]>? responderFrames = null)
     {
         var (initiator, towardInitiator) = InMemoryFrameTransport.CreatePair();
         var (towardResponder, responder) = InMemoryFrameTransport.CreatePair();
-        return (initiator, responder, new RewritingMiddle(towardInitiator, towardResponder, rewrite));
+        return (initiator, responder, new RewritingMiddle(towardInitiator, towardResponder, rewrite, responderFrames));
     }
 
     private static async Task PumpAsync(IFrameConnection from, IFrameConnection to, Func<byte[], IEnumerable<byte[]>> rewrite)

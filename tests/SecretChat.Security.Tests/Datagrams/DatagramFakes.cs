@@ -40,7 +40,12 @@ internal sealed class ScriptedDatagramHandshake(HandshakeRole role, SecurityModu
         : (_done % 2 == 0) == (role == firstWriter) ? HandshakeStatus.MustWrite
         : HandshakeStatus.MustRead;
 
-    public void WriteMessage(IBufferWriter<byte> output)
+    public bool IsFinalWrite => _done + 2 >= messages;
+
+    public void WriteMessage(IBufferWriter<byte> output) => WriteMessage(default, output);
+
+    /// <summary>"m{n}", the key (first message only), then the payload in the clear.</summary>
+    public void WriteMessage(ReadOnlySpan<byte> payload, IBufferWriter<byte> output)
     {
         var text = System.Text.Encoding.ASCII.GetBytes($"m{_done + 1}");
         output.Write(text);
@@ -50,17 +55,20 @@ internal sealed class ScriptedDatagramHandshake(HandshakeRole role, SecurityModu
             BinaryPrimitives.WriteUInt64BigEndian(output.GetSpan(8), _key);
             output.Advance(8);
         }
+        output.Write(payload);
         _done++;
     }
 
-    public void ReadMessage(ReadOnlySpan<byte> message)
+    public byte[] ReadMessage(ReadOnlySpan<byte> message)
     {
         var text = System.Text.Encoding.ASCII.GetBytes($"m{_done + 1}");
-        if (!message.StartsWith(text) || message.Length != text.Length + (_done == 0 ? 8 : 0))
+        var fixedLength = text.Length + (_done == 0 ? 8 : 0);
+        if (!message.StartsWith(text) || message.Length < fixedLength)
             throw new HandshakeException("The scripted message was wrong.");
         if (_done == 0)
             _key = BinaryPrimitives.ReadUInt64BigEndian(message[text.Length..]);
         _done++;
+        return message[fixedLength..].ToArray();
     }
 
     public SecureSession Split()

@@ -38,6 +38,9 @@ public class SealedUdpSessionTests(ITestOutputHelper output)
 
     public static TheoryData<string> Modes => new() { "noise", "rsa", "pseudo" };
 
+    private static List<byte[]> Fitted(List<byte[]> messages) =>
+        [.. messages.Select(m => m.Length > TransportLimits.MaxMessageSize ? m[..TransportLimits.MaxMessageSize] : m)];
+
     [Theory]
     [MemberData(nameof(Modes))]
     public void TenThousandMixedMessages_OverTwentyPercentLoss_ArriveInOrderExactlyOnce(string mode)
@@ -48,8 +51,9 @@ public class SealedUdpSessionTests(ITestOutputHelper output)
             "the handshake did not complete over the lossy link");
         Assert.True(pair.Alice.Established.IsCompletedSuccessfully, pair.Alice.Established.Exception?.Message);
 
-        var toBob = TestMessages.Mixed(10_000, seed: 1);
-        var toAlice = TestMessages.Mixed(500, seed: 2);
+        // The largest messages of the mix (64 KiB) become the largest a secure channel carries (65,519 bytes).
+        var toBob = Fitted(TestMessages.Mixed(10_000, seed: 1));
+        var toAlice = Fitted(TestMessages.Mixed(500, seed: 2));
         var feedAlice = new MessageFeeder(m => pair.Alice.SendAsync(m), toBob);
         var feedBob = new MessageFeeder(m => pair.Bob.SendAsync(m), toAlice);
         var delivered = pair.RunUntil(() =>
@@ -103,6 +107,25 @@ public class SealedUdpSessionTests(ITestOutputHelper output)
 
 
     /// <summary>Alice (initiator) and Bob (responder) as composed by the connector, but over a simulated link.</summary>
+    [Theory]
+    [InlineData("noise")]
+    [InlineData("rsa")]
+    public async Task LargestMessage_IsDelivered_AndOneByteMoreIsRefusedBeforeSending(string mode)
+    {
+        using var pair = new SealedPair(mode, new SimulatedLinkOptions { Delay = TimeSpan.FromMilliseconds(10) });
+        Assert.True(pair.RunUntil(() => pair.Alice.Established.IsCompleted && pair.Bob.Established.IsCompleted, TimeSpan.FromSeconds(30)));
+        Assert.Equal(TransportLimits.MaxMessageSize, pair.Alice.MaxMessageSize);
+        var largest = new byte[TransportLimits.MaxMessageSize];
+        Random.Shared.NextBytes(largest);
+
+        await pair.Alice.SendAsync(largest);
+        var error = await Assert.ThrowsAsync<ArgumentException>(async () => await pair.Alice.SendAsync(new byte[TransportLimits.MaxMessageSize + 1]));
+        Assert.True(pair.RunUntil(() => pair.ReceivedByBob.Count == 1, TimeSpan.FromSeconds(30)));
+
+        Assert.Equal(largest, pair.ReceivedByBob.Single());
+        Assert.Contains("65519", error.Message);
+    }
+
     private sealed class SealedPair : IDisposable
     {
         private readonly List<IDisposable> _disposables = [];

@@ -7,31 +7,26 @@ using SecretChat.Transport;
 namespace SecretChat.Security.Tests.Handshakes;
 
 /// <summary>
-/// The hellos are the handshake's prologue: each side feeds exactly the label and both hellos into the real noise or
-/// rsa handshake, and a prologue that differs in one byte between the sides makes that handshake fail.
+/// The initiator's hello is the handshake's prologue: each side feeds exactly the label, its length and that hello into
+/// the real noise or rsa handshake, and a prologue that differs in one byte between the sides makes that handshake fail.
 /// </summary>
 public sealed class PrologueBindingTests : TwoPeersTest
 {
-    private static SecurityModuleInfo BuiltInModuleNamed(string id) =>
-        BuiltInModules.TryFind(id, out var module) ? module : throw new ArgumentException($"No built-in module '{id}'.", nameof(id));
-
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
-    /// <summary>"SecretChat prologue v1", then "SCHT" 1 mode 1 (the initiator's hello), then "SCHT" 1 mode 2 (the responder's).</summary>
-    // Protocol version 1 names the built-in modules with one byte: pseudo 0, rsa 1, noise 2.
-    private static string ModeByte(SecurityModuleInfo mode) => mode.Id switch { "pseudo" => "00", "rsa" => "01", _ => "02" };
-
-    private static byte[] ExpectedPrologue(SecurityModuleInfo mode) => Convert.FromHexString(
-        "536563726574436861742070726f6c6f67756520763" + "1"
-        + "53434854" + "01" + ModeByte(mode) + "01"
-        + "53434854" + "01" + ModeByte(mode) + "02");
+    /// <summary>"SecretChat prologue v2", the hello's length, then the initiator's hello: "SCHT" 2 1, versions [2], the module id.</summary>
+    private static byte[] ExpectedPrologue(string mode)
+    {
+        var id = System.Text.Encoding.ASCII.GetBytes(mode);
+        byte[] hello = [0x53, 0x43, 0x48, 0x54, 2, 1, 1, 2, (byte)id.Length, .. id];
+        return [.. "SecretChat prologue v2"u8, (byte)hello.Length, .. hello];
+    }
 
     [Theory]
     [InlineData("noise")]
     [InlineData("rsa")]
-    public async Task FramedChannels_BothSides_FeedTheLabelAndBothHellosToTheRealHandshake(string modeId)
+    public async Task FramedChannels_BothSides_FeedTheLabelAndBothHellosToTheRealHandshake(string mode)
     {
-        var mode = BuiltInModuleNamed(modeId);
         var (left, right) = InMemoryFrameTransport.CreatePair();
         var aliceModule = new RecordingSecurity(Module(mode, AliceKey));
         var bobModule = new RecordingSecurity(Module(mode, BobKey));
@@ -47,23 +42,23 @@ public sealed class PrologueBindingTests : TwoPeersTest
         Assert.Equal(ExpectedPrologue(mode), Assert.Single(bobModule.Prologues));
     }
 
-    public static TheoryData<SecurityModuleInfo, int> ChangedBytes()
+    public static TheoryData<string, int> ChangedBytes()
     {
-        var data = new TheoryData<SecurityModuleInfo, int>();
-        var length = ExpectedPrologue(BuiltInModules.Noise).Length;
-        // Every byte of both hellos, and the first and last byte of the label.
-        var positions = new[] { 0, length - 2 * ProtocolHello.Size - 1 }.Concat(Enumerable.Range(length - 2 * ProtocolHello.Size, 2 * ProtocolHello.Size));
-        foreach (var position in positions)
+        var data = new TheoryData<string, int>();
+        // Every byte of the hello and its length, and the first and last byte of the label.
+        foreach (var mode in new[] { "noise", "rsa" })
         {
-            data.Add(BuiltInModules.Noise, position);
-            data.Add(BuiltInModules.Rsa, position);
+            var length = ExpectedPrologue(mode).Length;
+            var label = "SecretChat prologue v2".Length;
+            foreach (var position in new[] { 0, label - 1 }.Concat(Enumerable.Range(label, length - label)))
+                data.Add(mode, position);
         }
         return data;
     }
 
     [Theory]
     [MemberData(nameof(ChangedBytes))]
-    public void Handshake_ProloguesDifferInOneByte_Fails(SecurityModuleInfo mode, int position)
+    public void Handshake_ProloguesDifferInOneByte_Fails(string mode, int position)
     {
         var prologue = ExpectedPrologue(mode);
         var changed = (byte[])prologue.Clone();
@@ -77,9 +72,8 @@ public sealed class PrologueBindingTests : TwoPeersTest
     [Theory]
     [InlineData("noise")]
     [InlineData("rsa")]
-    public void Handshake_SamePrologue_Completes(string modeId)
+    public void Handshake_SamePrologue_Completes(string mode)
     {
-        var mode = BuiltInModuleNamed(modeId);
         // The control for the test above: the same two modules complete when the prologues agree.
         using var initiator = Module(mode, AliceKey).CreateHandshake(HandshakeRole.Initiator, ExpectedPrologue(mode));
         using var responder = Module(mode, BobKey).CreateHandshake(HandshakeRole.Responder, ExpectedPrologue(mode));
@@ -92,18 +86,18 @@ public sealed class PrologueBindingTests : TwoPeersTest
     }
 
     [Theory]
-    [InlineData("noise", 5)] // the initiator's mode byte
-    [InlineData("rsa", 5)]
-    [InlineData("noise", 6)] // the initiator's role byte
-    [InlineData("rsa", 4)]   // the initiator's version byte
-    public async Task FramedChannels_HelloRewrittenInOneByte_ResponderRefusesTheHandshake(string modeId, int offset)
+    [InlineData("noise", 4)] // the hello's format byte
+    [InlineData("rsa", 5)]   // the initiator's role byte
+    [InlineData("noise", 6)] // the count of versions
+    [InlineData("rsa", 7)]   // the version
+    [InlineData("noise", 9)] // the module id
+    public async Task FramedChannels_HelloRewrittenInOneByte_ResponderRefusesTheHandshake(string mode, int offset)
     {
-        var mode = BuiltInModuleNamed(modeId);
         // On the wire a rewritten hello is refused before the prologue is even used (defence in depth).
         var (left, right) = InMemoryFrameTransport.CreatePair();
         await using var bob = new FramedSecureChannel(right, Module(mode, BobKey), HandshakeRole.Responder, Timeout);
         using var bobSubscription = bob.Messages.Subscribe(_ => { }, _ => { });
-        var hello = new ProtocolHello(ProtocolHello.CurrentVersion, mode.Id, HandshakeRole.Initiator).ToArray();
+        var hello = new ProtocolHello(ProtocolHello.SupportedVersions, mode, HandshakeRole.Initiator).ToArray();
         hello[offset] ^= 0x04;
 
         await left.SendAsync(hello);

@@ -2,104 +2,158 @@ namespace SecretChat.Security.Tests.Handshakes;
 
 public sealed class ProtocolHelloTests
 {
-    private static SecurityModuleInfo BuiltInModuleNamed(string id) =>
-        BuiltInModules.TryFind(id, out var module) ? module : throw new ArgumentException($"No built-in module '{id}'.", nameof(id));
+    private static ProtocolHello Hello(string module, HandshakeRole role, params byte[] versions) =>
+        new(versions.Length == 0 ? ProtocolHello.SupportedVersions : versions, module, role);
 
     [Fact]
-    public void Write_NoiseInitiator_IsMagicVersionModeRole()
+    public void Local_NoiseInitiator_IsTheDocumentedBytes()
     {
-        var hello = new ProtocolHello(ProtocolHello.CurrentVersion, BuiltInModules.Noise.Id, HandshakeRole.Initiator);
-
-        Assert.Equal(Convert.FromHexString("5343485401" + "02" + "01"), hello.ToArray());
-        Assert.Equal(ProtocolHello.Size, hello.ToArray().Length);
+        // "SCHT", format 2, role 1, one version (2), id length 5, "noise": docs/PROTOCOL.md §3.
+        var hello = ProtocolHello.Local(new SecretChat.Security.Pseudo.PseudoSecurity(), HandshakeRole.Initiator);
+        Assert.Equal("53434854" + "02" + "01" + "01" + "02" + "06" + "70736575646f", Convert.ToHexString(hello.ToArray()).ToLowerInvariant());
+        Assert.Equal("53434854020101020" + "56e6f697365", Convert.ToHexString(Hello("noise", HandshakeRole.Initiator).ToArray()).ToLowerInvariant());
     }
 
     [Theory]
-    [InlineData("pseudo", HandshakeRole.Initiator)]
+    [InlineData("noise", HandshakeRole.Initiator)]
     [InlineData("rsa", HandshakeRole.Responder)]
-    [InlineData("noise", HandshakeRole.Responder)]
-    public void Parse_ValidHello_RoundTrips(string modeId, HandshakeRole role)
+    [InlineData("my-module.v2_x", HandshakeRole.Initiator)]
+    public void Parse_WhatWasWritten_RoundTrips(string module, HandshakeRole role)
     {
-        var mode = BuiltInModuleNamed(modeId);
-        var hello = new ProtocolHello(ProtocolHello.CurrentVersion, mode.Id, role);
+        var hello = Hello(module, role, 2, 3, 9);
+        var parsed = ProtocolHello.Parse(hello.ToArray());
+        Assert.Equal([2, 3, 9], parsed.Versions);
+        Assert.Equal(module, parsed.ModuleId);
+        Assert.Equal(role, parsed.Role);
+        Assert.False(parsed.IsLegacy);
+        Assert.Equal(hello.ToArray(), parsed.ToArray());
+    }
 
-        Assert.Equal(hello, ProtocolHello.Parse(hello.ToArray()));
+    [Fact]
+    public void Parse_BytesAfterTheModuleId_AreKeptAndOtherwiseIgnored()
+    {
+        byte[] bytes = [.. Hello("noise", HandshakeRole.Responder).ToArray(), 0xAA, 0xBB];
+        var parsed = ProtocolHello.Parse(bytes);
+        Assert.Equal("noise", parsed.ModuleId);
+        Assert.Equal(bytes, parsed.ToArray()); // the prologue and the echo cover them
+    }
+
+    [Fact]
+    public void Parse_VersionOneHello_IsRecognisedAsLegacy()
+    {
+        var parsed = ProtocolHello.Parse(Convert.FromHexString("53434854" + "01" + "02" + "01"));
+        Assert.True(parsed.IsLegacy);
+        Assert.Equal([1], parsed.Versions);
+        Assert.Equal("noise", parsed.ModuleId);
+        Assert.Equal(HandshakeRole.Initiator, parsed.Role);
     }
 
     [Theory]
-    [InlineData("")]
-    [InlineData("53")]
-    [InlineData("534348540102")]       // truncated: the role is missing
-    [InlineData("53434854010201ff")]   // one byte too many
-    [InlineData("53434855010201")]     // wrong magic
-    [InlineData("00000000010201")]
-    public void Parse_NotAHello_ThrowsNotSecretChat(string hex)
+    [InlineData("", "does not speak the SecretChat protocol")]
+    [InlineData("534348", "does not speak the SecretChat protocol")]
+    [InlineData("474554202f20485454502f312e31", "does not speak the SecretChat protocol")]
+    [InlineData("53434854" + "07" + "01" + "01" + "02", "a layout this side does not know (format 7)")]
+    [InlineData("53434854" + "02" + "01" + "00" + "05", "version list")]
+    [InlineData("53434854" + "02" + "01" + "02" + "0302" + "05" + "6e6f697365", "ascending")]
+    [InlineData("53434854" + "02" + "01" + "01" + "02" + "00", "module id")]
+    [InlineData("53434854" + "02" + "01" + "01" + "02" + "06" + "6e6f697365", "module id")]
+    [InlineData("53434854" + "02" + "01" + "01" + "02" + "05" + "4e6f697365", "module id has characters")]
+    public void Parse_Malformed_FailsWithTheReason(string hex, string reason)
     {
         var e = Assert.Throws<HandshakeException>(() => ProtocolHello.Parse(Convert.FromHexString(hex)));
-
-        Assert.Equal("The peer does not speak the SecretChat protocol.", e.Message);
+        Assert.Contains(reason, e.Message);
     }
 
     [Fact]
-    public void EnsureCompatibleWith_UnknownVersion_ParsesThenRefusedNamingBothVersions()
+    public void Parse_LongerThanTheLimit_Fails()
     {
-        var local = new ProtocolHello(1, BuiltInModules.Noise.Id, HandshakeRole.Initiator);
-        var peer = ProtocolHello.Parse(Convert.FromHexString("53434854" + "07" + "02" + "02"));
-
-        var e = Assert.Throws<HandshakeException>(() => local.EnsureCompatibleWith(peer));
-
-        Assert.Equal("The peer speaks SecretChat protocol version 7; this side speaks version 1.", e.Message);
+        byte[] bytes = [.. Hello("noise", HandshakeRole.Responder).ToArray(), .. new byte[ProtocolHello.MaxSize]];
+        Assert.Throws<HandshakeException>(() => ProtocolHello.Parse(bytes));
     }
 
     [Fact]
-    public void EnsureCompatibleWith_UnknownMode_RefusedNamingBothModes()
+    public void Constructor_ArgumentChecking()
     {
-        var local = new ProtocolHello(1, BuiltInModules.Noise.Id, HandshakeRole.Responder);
-        var peer = ProtocolHello.Parse(Convert.FromHexString("53434854" + "01" + "09" + "01"));
+        Assert.Equal("versions", Assert.Throws<ArgumentException>(() => new ProtocolHello([], "noise", HandshakeRole.Initiator)).ParamName);
+        Assert.Equal("versions", Assert.Throws<ArgumentException>(() => new ProtocolHello([3, 2], "noise", HandshakeRole.Initiator)).ParamName);
+        Assert.Equal("moduleId", Assert.Throws<ArgumentException>(() => new ProtocolHello([2], "Noise", HandshakeRole.Initiator)).ParamName);
+        Assert.Equal("moduleId", Assert.Throws<ArgumentException>(() => new ProtocolHello([2], new string('a', 33), HandshakeRole.Initiator)).ParamName);
+        Assert.Equal("role", Assert.Throws<ArgumentOutOfRangeException>(() => new ProtocolHello([2], "noise", (HandshakeRole)3)).ParamName);
+    }
 
-        var e = Assert.Throws<HandshakeException>(() => local.EnsureCompatibleWith(peer));
+    [Fact]
+    public void Negotiate_SeveralVersionsInCommon_PicksTheHighest()
+    {
+        var local = Hello("noise", HandshakeRole.Initiator, 2, 3, 5);
+        var peer = Hello("noise", HandshakeRole.Responder, 1, 3, 5, 7);
+        Assert.Equal(5, local.Negotiate(peer));
+        Assert.Equal(5, peer.Negotiate(local));
+    }
 
-        Assert.Equal("The peer uses unknown(9) encryption but this side uses noise; both sides must choose the same security module.", e.Message);
+    [Fact]
+    public void Negotiate_NoVersionInCommon_BothSidesNameBothSidesVersions()
+    {
+        var local = Hello("noise", HandshakeRole.Initiator, 2);
+        var peer = Hello("noise", HandshakeRole.Responder, 3, 4);
+
+        Assert.Equal(
+            "The peer speaks SecretChat protocol version 3 and 4 and this side speaks version 2: there is no version in common, so one side must be updated.",
+            Assert.Throws<HandshakeException>(() => local.Negotiate(peer)).Message);
+        Assert.Equal(
+            "The peer speaks SecretChat protocol version 2 and this side speaks version 3 and 4: there is no version in common, so one side must be updated.",
+            Assert.Throws<HandshakeException>(() => peer.Negotiate(local)).Message);
+    }
+
+    [Fact]
+    public void Negotiate_VersionOnePeer_IsRefusedNamingBothVersions()
+    {
+        var legacy = ProtocolHello.Parse(Convert.FromHexString("53434854" + "01" + "02" + "01"));
+        var e = Assert.Throws<HandshakeException>(() => Hello("noise", HandshakeRole.Responder).Negotiate(legacy));
+        Assert.Equal(
+            "The peer speaks SecretChat protocol version 1 and this side speaks version 2: there is no version in common, so one side must be updated.",
+            e.Message);
+    }
+
+    [Fact]
+    public void LegacyRefusal_IsAVersionOneHelloNamingVersionTwo()
+    {
+        // A version-1 peer parses seven bytes and refuses "version 2" with its own sentence.
+        Assert.Equal("53434854" + "02" + "02" + "02", Convert.ToHexString(Hello("noise", HandshakeRole.Responder).LegacyRefusal()));
+        Assert.Equal("53434854" + "02" + "FF" + "02", Convert.ToHexString(Hello("custom", HandshakeRole.Responder).LegacyRefusal()));
     }
 
     [Theory]
-    [InlineData(0)]
-    [InlineData(3)]
-    [InlineData(255)]
-    public void EnsureCompatibleWith_UnknownRole_Refused(byte role)
+    [InlineData("noise", "rsa", "The peer uses rsa encryption but this side uses noise; both sides must choose the same security module.")]
+    [InlineData("my-module", "noise", "The peer uses noise encryption but this side uses my-module; both sides must choose the same security module.")]
+    public void Negotiate_OtherModule_FailsNamingBothModules(string local, string peer, string expected)
     {
-        foreach (var localRole in new[] { HandshakeRole.Initiator, HandshakeRole.Responder })
-        {
-            var local = new ProtocolHello(1, BuiltInModules.Rsa.Id, localRole);
-            var peer = ProtocolHello.Parse([0x53, 0x43, 0x48, 0x54, 1, 1, role]);
-
-            var e = Assert.Throws<HandshakeException>(() => local.EnsureCompatibleWith(peer));
-
-            Assert.Equal($"The peer's hello names no known handshake role ({role}); it is not a SecretChat peer of this version.", e.Message);
-        }
+        var e = Assert.Throws<HandshakeException>(() => Hello(local, HandshakeRole.Initiator).Negotiate(Hello(peer, HandshakeRole.Responder)));
+        Assert.Equal(expected, e.Message);
     }
 
     [Theory]
     [InlineData(HandshakeRole.Initiator, "Both sides tried to start the handshake (both are initiators).")]
     [InlineData(HandshakeRole.Responder, "Both sides waited for the other to start the handshake (both are responders).")]
-    public void EnsureCompatibleWith_SameRole_Refused(HandshakeRole role, string message)
+    public void Negotiate_SameRole_FailsWithTheReason(HandshakeRole role, string expected)
     {
-        var local = new ProtocolHello(1, BuiltInModules.Noise.Id, role);
-
-        var e = Assert.Throws<HandshakeException>(() => local.EnsureCompatibleWith(local));
-
-        Assert.Equal(message, e.Message);
+        var e = Assert.Throws<HandshakeException>(() => Hello("noise", role).Negotiate(Hello("noise", role)));
+        Assert.Equal(expected, e.Message);
     }
 
     [Fact]
-    public void Prologue_EitherSide_IsLabelThenInitiatorHelloThenResponderHello()
+    public void Negotiate_UnknownRole_Fails()
     {
-        var initiator = new ProtocolHello(1, BuiltInModules.Noise.Id, HandshakeRole.Initiator);
-        var responder = new ProtocolHello(1, BuiltInModules.Noise.Id, HandshakeRole.Responder);
-        var expected = Convert.FromHexString(
-            Convert.ToHexString("SecretChat prologue v1"u8) + "53434854" + "010201" + "53434854" + "010202");
+        var bytes = Hello("noise", HandshakeRole.Responder).ToArray();
+        bytes[5] = 9;
+        var e = Assert.Throws<HandshakeException>(() => Hello("noise", HandshakeRole.Initiator).Negotiate(ProtocolHello.Parse(bytes)));
+        Assert.Contains("no known handshake role (9)", e.Message);
+    }
 
-        Assert.Equal(expected, ProtocolHello.Prologue(initiator, responder));
-        Assert.Equal(expected, ProtocolHello.Prologue(responder, initiator));
+    [Fact]
+    public void Prologue_IsTheLabelTheLengthAndTheInitiatorsHello()
+    {
+        var initiator = Hello("noise", HandshakeRole.Initiator);
+        var expected = Convert.FromHexString("536563726574436861742070726f6c6f67756520763" + "2" + "0e" + "53434854020101020" + "56e6f697365");
+        Assert.Equal(expected, ProtocolHello.Prologue(initiator));
     }
 }

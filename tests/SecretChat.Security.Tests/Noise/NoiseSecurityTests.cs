@@ -128,7 +128,7 @@ public sealed class NoiseSecurityTests : IDisposable
         responder.ReadMessage(Write(initiator));
         var m2 = Write(responder);
         var e = Assert.Throws<HandshakeException>(() => initiator.ReadMessage(m2.AsSpan(0, m2.Length - 1)));
-        Assert.Equal("The peer's handshake message is truncated: 95 bytes where 96 were expected.", e.Message);
+        Assert.Equal("The peer's handshake message is truncated: 95 bytes where at least 96 were expected.", e.Message);
     }
 
     [Fact]
@@ -153,8 +153,9 @@ public sealed class NoiseSecurityTests : IDisposable
     public void ReadMessage_LongerThanExpected_Fails()
     {
         using var responder = new NoiseSecurity(_bob).CreateHandshake(HandshakeRole.Responder, Prologue);
-        var e = Assert.Throws<HandshakeException>(() => responder.ReadMessage(new byte[33]));
-        Assert.Contains("33 bytes where 32 were expected", e.Message);
+        // Protocol 2 allows a payload of at most HandshakePayload.MaxSize bytes after the ephemeral key, not one more.
+        var e = Assert.Throws<HandshakeException>(() => responder.ReadMessage(new byte[32 + HandshakePayload.MaxSize + 1]));
+        Assert.Contains($"{32 + HandshakePayload.MaxSize + 1} bytes where at most {32 + HandshakePayload.MaxSize} were expected", e.Message);
     }
 
     [Fact]

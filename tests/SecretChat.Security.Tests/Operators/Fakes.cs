@@ -37,18 +37,25 @@ internal sealed class ScriptedHandshake(HandshakeRole role, SecurityModuleInfo m
 
     public bool Disposed { get; private set; }
 
-    public void WriteMessage(IBufferWriter<byte> output)
+    public bool IsFinalWrite => true;
+
+    public void WriteMessage(IBufferWriter<byte> output) => WriteMessage(default, output);
+
+    /// <summary>"m1" or "m2", then the payload in the clear.</summary>
+    public void WriteMessage(ReadOnlySpan<byte> payload, IBufferWriter<byte> output)
     {
         output.Write(role == HandshakeRole.Initiator ? "m1"u8 : "m2"u8);
+        output.Write(payload);
         _step++;
     }
 
-    public void ReadMessage(ReadOnlySpan<byte> message)
+    public byte[] ReadMessage(ReadOnlySpan<byte> message)
     {
         var expected = role == HandshakeRole.Initiator ? "m2"u8 : "m1"u8;
-        if (!message.SequenceEqual(expected))
+        if (!message.StartsWith(expected))
             throw new HandshakeException("The scripted message was wrong.");
         _step++;
+        return message[expected.Length..].ToArray();
     }
 
     public SecureSession Split() => new(mode, new ChecksumCipherState(), new ChecksumCipherState(), new byte[] { 42 });
@@ -101,5 +108,12 @@ internal static class Bytes
     public static ReadOnlySequence<byte> Seq(string text) => new(System.Text.Encoding.UTF8.GetBytes(text));
 
     public static ReadOnlySequence<byte> Hello(SecurityModuleInfo mode, HandshakeRole role) =>
-        new(new ProtocolHello(ProtocolHello.CurrentVersion, mode.Id, role).ToArray());
+        new(HelloBytes(mode, role));
+
+    public static byte[] HelloBytes(SecurityModuleInfo mode, HandshakeRole role) =>
+        new ProtocolHello(ProtocolHello.SupportedVersions, mode.Id, role).ToArray();
+
+    /// <summary>The responder's scripted message "m2" with the payload protocol 2 requires: the echo of its hello.</summary>
+    public static ReadOnlySequence<byte> ResponderReply(SecurityModuleInfo mode, HandshakeGreeting? greeting = null) =>
+        new([.. "m2"u8, .. HandshakePayload.Encode(HelloBytes(mode, HandshakeRole.Responder), greeting)]);
 }

@@ -10,9 +10,6 @@ namespace SecretChat.Security.Tests.Operators;
 
 public class HandshakeOperatorTests : ReactiveTest
 {
-    private static SecurityModuleInfo BuiltInModuleNamed(string id) =>
-        BuiltInModules.TryFind(id, out var module) ? module : throw new ArgumentException($"No built-in module '{id}'.", nameof(id));
-
     private static readonly TimeSpan Timeout = TimeSpan.FromTicks(500);
 
     private readonly TestScheduler _scheduler = new();
@@ -41,7 +38,7 @@ public class HandshakeOperatorTests : ReactiveTest
     {
         var frames = _scheduler.CreateHotObservable(
             OnNext(210, Hello(BuiltInModules.Pseudo, HandshakeRole.Responder)),
-            OnNext(220, Seq("m2")));
+            OnNext(220, ResponderReply(BuiltInModules.Pseudo)));
 
         var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(), HandshakeRole.Initiator, Send, Timeout, _scheduler));
 
@@ -49,10 +46,81 @@ public class HandshakeOperatorTests : ReactiveTest
         Assert.Equal(220, result.Messages[0].Time);
         Assert.Equal(NotificationKind.OnNext, result.Messages[0].Value.Kind);
         Assert.Equal(BuiltInModules.Pseudo, result.Messages[0].Value.Value.Module);
+        Assert.Equal(ProtocolHello.CurrentVersion, result.Messages[0].Value.Value.ProtocolVersion);
         Assert.Equal(NotificationKind.OnCompleted, result.Messages[1].Value.Kind);
-        Assert.Equal(new ProtocolHello(1, BuiltInModules.Pseudo.Id, HandshakeRole.Initiator).ToArray(), _sent[0]);
-        Assert.Equal("m1"u8.ToArray(), _sent[1]);
+        Assert.Equal(HelloBytes(BuiltInModules.Pseudo, HandshakeRole.Initiator), _sent[0]);
+        Assert.Equal([.. "m1"u8, .. HandshakePayload.Encode(default, HandshakeGreeting.Empty)], _sent[1]);
         Assert.Equal(2, _sent.Count);
+    }
+
+    [Fact]
+    public void Handshake_Initiator_SendsItsFirstHandshakeMessageWithItsHello_WithoutWaiting()
+    {
+        // Protocol 2's saved round trip: the hello and the first handshake message leave together at subscription.
+        var frames = _scheduler.CreateHotObservable<ReadOnlySequence<byte>>();
+
+        _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(), HandshakeRole.Initiator, Send, Timeout, _scheduler), 0, 200, 201);
+
+        Assert.Equal(2, _sent.Count);
+        Assert.Equal(HelloBytes(BuiltInModules.Pseudo, HandshakeRole.Initiator), _sent[0]);
+        Assert.StartsWith("m1", System.Text.Encoding.ASCII.GetString(_sent[1]));
+    }
+
+    [Fact]
+    public void Handshake_ResponderGreeting_ReachesTheInitiatorsSession_UnknownCapabilitiesKept()
+    {
+        var greeting = new HandshakeGreeting("Bob", ["text", "future-thing"]);
+        var frames = _scheduler.CreateHotObservable(
+            OnNext(210, Hello(BuiltInModules.Pseudo, HandshakeRole.Responder)),
+            OnNext(220, ResponderReply(BuiltInModules.Pseudo, greeting)));
+
+        var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(), HandshakeRole.Initiator, Send, Timeout, _scheduler));
+
+        var session = result.Messages[0].Value.Value;
+        Assert.Equal("Bob", session.PeerGreeting.DisplayName);
+        Assert.Equal(["text", "future-thing"], session.PeerGreeting.Capabilities);
+    }
+
+    [Fact]
+    public void Handshake_Responder_EchoesItsHelloAndSendsItsGreetingInItsHandshakeMessage()
+    {
+        var frames = _scheduler.CreateHotObservable(
+            OnNext(210, Hello(BuiltInModules.Pseudo, HandshakeRole.Initiator)),
+            OnNext(230, Seq([.. "m1"u8, .. HandshakePayload.Encode(default, new HandshakeGreeting("Alice", ["text"]))])));
+
+        var result = _scheduler.Start(() => frames.Handshake(
+            new ScriptedSecurity(), HandshakeRole.Responder, Send, Timeout, _scheduler, new HandshakeGreeting("Bob", ["text"])));
+
+        Assert.Equal(HelloBytes(BuiltInModules.Pseudo, HandshakeRole.Responder), _sent[0]);
+        Assert.Equal(ResponderReply(BuiltInModules.Pseudo, new HandshakeGreeting("Bob", ["text"])).ToArray(), _sent[1]);
+        Assert.Equal("Alice", result.Messages[0].Value.Value.PeerGreeting.DisplayName);
+    }
+
+    [Fact]
+    public void Handshake_ResponderHelloRewrittenInTransit_FailsAtTheInitiator()
+    {
+        // A middle adds a byte to the responder's clear hello; the echo inside the handshake still has the original.
+        byte[] rewritten = [.. HelloBytes(BuiltInModules.Pseudo, HandshakeRole.Responder), 0x00];
+        var frames = _scheduler.CreateHotObservable(
+            OnNext(210, Seq(rewritten)),
+            OnNext(220, ResponderReply(BuiltInModules.Pseudo)));
+
+        var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(), HandshakeRole.Initiator, Send, Timeout, _scheduler));
+
+        var error = Assert.IsType<HandshakeException>(result.Messages.Single().Value.Exception);
+        Assert.Contains("hello was changed on its way", error.Message);
+    }
+
+    [Fact]
+    public void Handshake_ResponderReplyWithoutTheEcho_FailsAtTheInitiator()
+    {
+        var frames = _scheduler.CreateHotObservable(
+            OnNext(210, Hello(BuiltInModules.Pseudo, HandshakeRole.Responder)),
+            OnNext(220, Seq("m2")));
+
+        var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(), HandshakeRole.Initiator, Send, Timeout, _scheduler));
+
+        Assert.Contains("hello was changed on its way", result.Messages.Single().Value.Exception!.Message);
     }
 
     [Fact]
@@ -111,7 +179,7 @@ public class HandshakeOperatorTests : ReactiveTest
 
         Assert.Equal(230, result.Messages[0].Time);
         Assert.Equal(NotificationKind.OnNext, result.Messages[0].Value.Kind);
-        Assert.Equal("m2"u8.ToArray(), _sent[^1]);
+        Assert.Equal(ResponderReply(BuiltInModules.Pseudo, HandshakeGreeting.Empty).ToArray(), _sent[^1]);
     }
 
     [Fact]
@@ -133,7 +201,7 @@ public class HandshakeOperatorTests : ReactiveTest
     [InlineData("pseudo", "The peer uses pseudo encryption but this side uses noise")]
     public void Handshake_PeerOffersAnotherMode_FailsWithAClearReason(string peerModeId, string expected)
     {
-        var peerMode = BuiltInModuleNamed(peerModeId);
+        var peerMode = BuiltInModules.TryFind(peerModeId, out var found) ? found : throw new ArgumentException(peerModeId);
         var frames = _scheduler.CreateHotObservable(OnNext(210, Hello(peerMode, HandshakeRole.Responder)));
 
         var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(BuiltInModules.Noise), HandshakeRole.Initiator, Send, Timeout, _scheduler));
@@ -153,14 +221,58 @@ public class HandshakeOperatorTests : ReactiveTest
     }
 
     [Fact]
-    public void Handshake_NewerProtocolVersion_IsRefusedNamingBothVersions()
+    public void Handshake_NoCommonProtocolVersion_IsRefusedNamingBothSidesVersions()
     {
-        var hello = new ProtocolHello(2, BuiltInModules.Pseudo.Id, HandshakeRole.Responder).ToArray();
+        var hello = new ProtocolHello([3, 4], "pseudo", HandshakeRole.Responder).ToArray();
         var frames = _scheduler.CreateHotObservable(OnNext(210, Seq(hello)));
 
         var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(), HandshakeRole.Initiator, Send, Timeout, _scheduler));
 
-        Assert.Equal("The peer speaks SecretChat protocol version 2; this side speaks version 1.", result.Messages.Single().Value.Exception!.Message);
+        Assert.Equal(
+            "The peer speaks SecretChat protocol version 3 and 4 and this side speaks version 2: there is no version in common, so one side must be updated.",
+            result.Messages.Single().Value.Exception!.Message);
+    }
+
+    [Fact]
+    public void Handshake_InitiatorWithNoCommonVersion_ResponderSendsItsHelloAndRefuses()
+    {
+        // The initiator gets the responder's hello and reaches the mirror sentence from it (see the test above).
+        var hello = new ProtocolHello([3], "pseudo", HandshakeRole.Initiator).ToArray();
+        var frames = _scheduler.CreateHotObservable(OnNext(210, Seq(hello)));
+
+        var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(), HandshakeRole.Responder, Send, Timeout, _scheduler));
+
+        Assert.Equal(
+            "The peer speaks SecretChat protocol version 3 and this side speaks version 2: there is no version in common, so one side must be updated.",
+            result.Messages.Single().Value.Exception!.Message);
+        Assert.Equal(HelloBytes(BuiltInModules.Pseudo, HandshakeRole.Responder), Assert.Single(_sent));
+    }
+
+    [Fact]
+    public void Handshake_VersionOneInitiator_IsRefusedAndToldInItsOwnLayout()
+    {
+        // A version-1 initiator sends "SCHT" 1 mode role and waits for the responder's seven bytes; it gets "SCHT" 2 mode
+        // role and says "The peer speaks SecretChat protocol version 2; this side speaks version 1."
+        var frames = _scheduler.CreateHotObservable(OnNext(210, Seq(0x53, 0x43, 0x48, 0x54, 1, 0, 1)));
+
+        var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(), HandshakeRole.Responder, Send, Timeout, _scheduler));
+
+        Assert.Equal(
+            "The peer speaks SecretChat protocol version 1 and this side speaks version 2: there is no version in common, so one side must be updated.",
+            result.Messages.Single().Value.Exception!.Message);
+        Assert.Equal([0x53, 0x43, 0x48, 0x54, 2, 0, 2], Assert.Single(_sent));
+    }
+
+    [Fact]
+    public void Handshake_VersionOneResponder_IsRefusedNamingBothVersions()
+    {
+        var frames = _scheduler.CreateHotObservable(OnNext(210, Seq(0x53, 0x43, 0x48, 0x54, 1, 0, 2)));
+
+        var result = _scheduler.Start(() => frames.Handshake(new ScriptedSecurity(), HandshakeRole.Initiator, Send, Timeout, _scheduler));
+
+        Assert.Equal(
+            "The peer speaks SecretChat protocol version 1 and this side speaks version 2: there is no version in common, so one side must be updated.",
+            result.Messages.Single().Value.Exception!.Message);
     }
 
     [Theory]
@@ -245,7 +357,7 @@ public class HandshakeOperatorTests : ReactiveTest
     {
         var frames = _scheduler.CreateHotObservable(
             OnNext(210, Hello(BuiltInModules.Pseudo, HandshakeRole.Responder)),
-            OnNext(220, Seq("m2")),
+            OnNext(220, ResponderReply(BuiltInModules.Pseudo)),
             OnNext(220, Sealed(0, "first")),
             OnNext(230, Sealed(1, "second")));
 

@@ -52,7 +52,8 @@ public class RsaHandshakeTests
         Assert.Equal(
             [HandshakeStatus.MustWrite, HandshakeStatus.MustRead, HandshakeStatus.MustWrite, HandshakeStatus.Complete],
             driver.ResponderStatuses);
-        Assert.Equal([294, 288, 32], driver.Messages.Select(m => m.Length));
+        // Protocol 2: each later message carries a sealed (here empty) payload, so 16 bytes of tag each.
+        Assert.Equal([294, 304, 48], driver.Messages.Select(m => m.Length));
         Assert.Equal(BuiltInModules.Rsa, initiatorSession.Module);
         Assert.True(initiatorSession.IsConfidential);
         Assert.Equal(32, initiatorSession.HandshakeHash.Length);
@@ -168,8 +169,9 @@ public class RsaHandshakeTests
         var sessionKey = new byte[256];
         Assert.True(RsaOaep.TryDecrypt(key, sessionKeyMessage.AsSpan(0, 256), sessionKey, out var written));
         using var responderView = RsaKeySchedule.Derive(responderPrologue, publicKey, sessionKeyMessage.AsSpan(0, 256), sessionKey.AsSpan(0, written));
-        var confirmation = new byte[32];
-        responderView.ResponderMac(confirmation);
+        var confirmation = new byte[48];
+        responderView.ResponderMac(confirmation.AsSpan(0, 32));
+        responderView.SealPayload(initiator: false, [], confirmation.AsSpan(32));
         var atInitiator = Assert.Throws<HandshakeException>(() => initiator.ReadMessage(confirmation));
 
         Assert.Equal(RsaHandshake.TamperedMessage, atResponder.Message);
@@ -192,8 +194,9 @@ public class RsaHandshakeTests
         var sessionKey = new byte[256];
         Assert.True(RsaOaep.TryDecrypt(key, driver.Messages[1].AsSpan(0, 256), sessionKey, out var written));
         using var schedule = RsaKeySchedule.Derive(Prologue, driver.Messages[0], driver.Messages[1].AsSpan(0, 256), sessionKey.AsSpan(0, written));
-        var confirmation = new byte[32];
-        schedule.ResponderMac(confirmation);
+        var confirmation = new byte[48];
+        schedule.ResponderMac(confirmation.AsSpan(0, 32));
+        schedule.SealPayload(initiator: false, [], confirmation.AsSpan(32));
 
         Assert.Equal(16, written);
         Assert.Equal(driver.Messages[2], confirmation);
@@ -203,14 +206,14 @@ public class RsaHandshakeTests
     [InlineData(0, 0, "malformed")]
     [InlineData(0, 100, "malformed")]
     [InlineData(0, 293, "malformed")]
-    [InlineData(0, 295, "extra bytes")]
+    [InlineData(0, 294 + HandshakePayload.MaxSize + 1, "more than a handshake payload after the key")]
     [InlineData(0, 4096, "longer than an RSA-2048 public key")]
-    [InlineData(1, 0, "0 bytes long instead of 288")]
-    [InlineData(1, 256, "256 bytes long instead of 288")]
-    [InlineData(1, 287, "287 bytes long instead of 288")]
-    [InlineData(1, 289, "289 bytes long instead of 288")]
-    [InlineData(2, 31, "31 bytes long instead of 32")]
-    [InlineData(2, 33, "33 bytes long instead of 32")]
+    [InlineData(1, 0, "0 bytes long instead of 304 to 1072")]
+    [InlineData(1, 256, "256 bytes long instead of 304 to 1072")]
+    [InlineData(1, 303, "303 bytes long instead of 304 to 1072")]
+    [InlineData(1, 1073, "1073 bytes long instead of 304 to 1072")]
+    [InlineData(2, 47, "47 bytes long instead of 48 to 816")]
+    [InlineData(2, 817, "817 bytes long instead of 48 to 816")]
     public void RsaHandshake_TruncatedOrOversizedMessage_FailsWithClearReasonAndStaysDead(int index, int length, string reason)
     {
         var (initiator, responder) = Pair();

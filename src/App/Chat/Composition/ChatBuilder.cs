@@ -194,7 +194,7 @@ public sealed record ChatBuilder
                 $"A {security.Info.Id} chat checks who the peer is: choose how with VerifiedBy(pins or a verifier), or say AcceptAnyPeer().");
         if (Datagrams is not null)
         {
-            var options = DatagramChannelOptions.Default with { HandshakeTimeout = HandshakeTimeout };
+            var options = DatagramChannelOptions.Default with { HandshakeTimeout = HandshakeTimeout, Greeting = ChatSession.GreetingFor(Options.Name) };
             var reliability = Reliability ?? new ReliabilityOptions();
             return Peer is not null
                 ? DatagramChannels.Connect(Datagrams, Peer, security, options, reliability, Options.Scheduler)
@@ -206,7 +206,8 @@ public sealed record ChatBuilder
             Role,
             HandshakeTimeout,
             Options.Scheduler,
-            Transport ?? (Connection as IDescribedConnection)?.Transport ?? TransportKind.Other);
+            Transport ?? (Connection as IDescribedConnection)?.Transport ?? TransportKind.Other,
+            greeting: ChatSession.GreetingFor(Options.Name));
     }
 
     /// <summary>Starts the handshake and returns the session at once; its events tell how it goes.</summary>

@@ -35,5 +35,6 @@ internal static class TcpChatConnection
 
     /// <summary>The secure channel over an accepted or connected frame connection (named as the connection names itself).</summary>
     public static FramedSecureChannel Secure(IFrameConnection connection, ISecurityModule security, HandshakeRole role, ChatOptions options, IScheduler scheduler) =>
-        new(connection, security, role, options.HandshakeTimeout, scheduler, (connection as IDescribedConnection)?.Transport ?? TransportKind.Other);
+        new(connection, security, role, options.HandshakeTimeout, scheduler, (connection as IDescribedConnection)?.Transport ?? TransportKind.Other,
+            greeting: ChatSession.GreetingFor(options.Name));
 }

@@ -31,7 +31,7 @@ internal static class UdpChatConnection
     }
 
     public static DatagramChannelOptions DatagramOptions(ChatOptions options) =>
-        DatagramChannelOptions.Default with { HandshakeTimeout = options.HandshakeTimeout };
+        DatagramChannelOptions.Default with { HandshakeTimeout = options.HandshakeTimeout, Greeting = ChatSession.GreetingFor(options.Name) };
 
     public static ReliabilityOptions ReliabilityOptions(ChatOptions options) => Transport.Reliability.ReliabilityOptions.Default with
     {
