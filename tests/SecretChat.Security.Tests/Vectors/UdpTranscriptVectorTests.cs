@@ -64,6 +64,15 @@ public sealed class UdpTranscriptVectorTests
         Assert.Contains(("I->R", (byte)2), types);
         Assert.Contains(("R->I", (byte)2), types);
         Assert.All(types, t => Assert.True(t.Type is 1 or 2, $"unexpected packet type {t.Type}"));
+
+        // Noise data packets are 13 header bytes + the reliability packet + a 16-byte tag (PROTOCOL.md §6.5, §7.1):
+        // each direction sends its reliability CLOSE (9 bytes) once and at least one stand-alone ACK (6 bytes, no ranges).
+        var sealedSizes = lines.Where(l => l[5..7] == "02").Select(l => (Direction: l[..4], Plain: (l.Length - 5) / 2 - 29)).ToList();
+        foreach (var direction in new[] { "I->R", "R->I" })
+        {
+            Assert.Single(sealedSizes, s => s.Direction == direction && s.Plain == 9);
+            Assert.Contains((direction, 6), sealedSizes);
+        }
     }
 
     [Fact]
@@ -134,6 +143,9 @@ public sealed class UdpTranscriptVectorTests
         // Let the last acks (of both CLOSE markers) cross; nothing else is due for seconds (keepalives after 15 s).
         scheduler.AdvanceBy(TimeSpan.FromSeconds(1).Ticks);
 
+        // A normal session: nothing was sent twice and no timer but the ack delay fired.
+        Assert.Equal(0, alice.Reliability.Retransmissions + bob.Reliability.Retransmissions);
+        Assert.Equal(0, alice.Reliability.KeepAlivesSent + bob.Reliability.KeepAlivesSent);
         Assert.Null(atAlice.Error);
         Assert.Null(atBob.Error);
         Assert.Equal([EnvelopeKind.Ack, EnvelopeKind.Ack, EnvelopeKind.Text, EnvelopeKind.Text, EnvelopeKind.Finished], atAlice.Kinds);
