@@ -39,6 +39,12 @@ public sealed record DatagramChannelOptions
     /// </summary>
     public ulong RejectAfterMessages { get; init; } = ReplayWindow.DefaultRejectLimit;
 
+    /// <summary>
+    /// Test seam, never public: where this side's session ids come from (null, the default: 32 random bits each).
+    /// The transcript vector fixes them so that every datagram of a session is reproducible.
+    /// </summary>
+    internal Func<uint>? SessionIds { get; init; }
+
     internal void Validate()
     {
         if (HandshakeTimeout <= TimeSpan.Zero)

@@ -76,7 +76,7 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
         _scheduler = scheduler;
         _localHello = ProtocolHello.Local(security, role);
         _transcript = new HandshakeTranscript(role);
-        LocalSessionId = BitConverter.ToUInt32(RandomNumberGenerator.GetBytes(sizeof(uint)));
+        LocalSessionId = options.SessionIds?.Invoke() ?? BitConverter.ToUInt32(RandomNumberGenerator.GetBytes(sizeof(uint)));
         Payloads = Observable.Create<ReadOnlyMemory<byte>>(observer =>
         {
             lock (_gate)
