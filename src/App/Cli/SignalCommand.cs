@@ -118,6 +118,12 @@ internal sealed class SignalRelayFlags
         Description = "Do not relay at all: peers whose NATs defeat hole punching then cannot connect.",
     };
 
+    public Option<bool> StunAnswerAll { get; } = new("--stun-answer-all")
+    {
+        Description = "Answer every STUN Binding request, also bare ones smaller than their answer (browsers, turnutils_stunclient). " +
+            "By default an answer is never larger than its request, so forged requests cannot use the server as an amplifier.",
+    };
+
     public SignalRelayFlags()
     {
         Positive(Rate, "KiB/s");
@@ -136,6 +142,7 @@ internal sealed class SignalRelayFlags
         command.Options.Add(Burst);
         command.Options.Add(Total);
         command.Options.Add(Off);
+        command.Options.Add(StunAnswerAll);
     }
 
     /// <summary>The server's options with the given flags applied.</summary>
@@ -145,6 +152,7 @@ internal sealed class SignalRelayFlags
         return options with
         {
             RelayEnabled = !parse.GetValue(Off),
+            StunAnswersMayExceedRequests = parse.GetValue(StunAnswerAll),
             RelayBytesPerSecond = Bytes(parse.GetValue(Rate), 1024) ?? options.RelayBytesPerSecond,
             RelayBurstBytes = Bytes(parse.GetValue(Burst), 1024) ?? options.RelayBurstBytes,
             RelayTotalBytes = Bytes(parse.GetValue(Total), 1024 * 1024) ?? options.RelayTotalBytes,

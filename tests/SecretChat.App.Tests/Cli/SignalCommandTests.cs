@@ -40,6 +40,34 @@ public class SignalCommandTests
         Assert.Equal("", app.Console.ErrorText);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Signal_BareStunRequest_AnsweredOnlyWithStunAnswerAll(bool answerAll)
+    {
+        using var app = new TestApp();
+        var console = new WatchedConsole(app.Console);
+        using var interrupt = new CancellationTokenSource();
+        string[] arguments = answerAll ? ["signal", "--listen", "127.0.0.1:0", "--stun-answer-all"] : ["signal", "--listen", "127.0.0.1:0"];
+        var run = new CliApp(console, _ => app.Connector, app.Environment, app.BaseDirectory).RunAsync(arguments, interrupt.Token);
+
+        var line = await console.FirstLine.WaitAsync(TestApp.Timeout);
+        var port = int.Parse(line.Split(' ')[5].Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
+        // No SOFTWARE: the request is smaller than any answer, as a browser's or turnutils_stunclient's is.
+        var bare = new StunClientOptions { InitialRto = TimeSpan.FromMilliseconds(100), MaxRequests = 3, LastWaitFactor = 4 };
+        await using (var client = UdpStunClient.Bind(new IPEndPoint(IPAddress.Loopback, 0), options: bare))
+        {
+            var binding = client.BindAsync(new IPEndPoint(IPAddress.Loopback, port));
+            if (answerAll)
+                Assert.Equal(client.LocalEndPoint, (await binding.WaitAsync(TestApp.Timeout)).MappedAddress);
+            else
+                await Assert.ThrowsAsync<StunTimeoutException>(() => binding.WaitAsync(TestApp.Timeout));
+        }
+
+        await interrupt.CancelAsync();
+        Assert.Equal(ExitCodes.Success, await run.WaitAsync(TestApp.Timeout));
+    }
+
     [Fact]
     public async Task Signal_Sigterm_ShutsDownCleanlyAndExitsZero()
     {
