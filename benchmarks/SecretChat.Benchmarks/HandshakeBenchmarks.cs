@@ -76,18 +76,6 @@ public class HandshakeBenchmarks
     [Benchmark, BenchmarkCategory("Tcp")]
     public Task Rsa_Tcp() => TcpAsync(BuiltInModules.Rsa);
 
-    /// <summary>
-    /// Noise over the very sockets the TLS baseline uses (connected by the same helper), so the difference to
-    /// <see cref="Noise_Tcp"/> is what the product's own connect and accept path (resolver, listener loop) costs.
-    /// </summary>
-    [Benchmark, BenchmarkCategory("Tcp")]
-    public async Task NoiseOverBaselineSockets_Tcp()
-    {
-        var (clientSocket, serverSocket) = await _loopback.ConnectAsync();
-        await using var pair = await SecureChannelPair.EstablishAsync(
-            SocketFrameConnection.Create(clientSocket), SocketFrameConnection.Create(serverSocket), _modes.For(BuiltInModules.Noise));
-    }
-
     private async Task InMemoryAsync(SecurityModuleInfo mode)
     {
         var (left, right) = InMemoryFrameTransport.CreatePair();
