@@ -1,3 +1,4 @@
+using SecretChat.Security;
 using System.Net;
 using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
@@ -60,7 +61,7 @@ public class UdpThroughputBenchmarks
     private ReliableDatagramChannel? _scReceiver;
 
     /// <summary>Shared by every transport in this class, so ratios compare like with like.</summary>
-    [Params(1024, 64 * 1024 - 16)]
+    [Params(1024, TransportLimits.MaxMessageSize)]
     public int MessageSize { get; set; }
 
     [GlobalSetup(Target = nameof(LiteNetLibReliableOrdered))]
