@@ -193,7 +193,7 @@ public sealed class ChatSession : IChat
     }
 
     /// <inheritdoc/>
-    public async ValueTask CloseAsync(string reason = "closed by the user")
+    public async ValueTask CloseAsync(string reason = "closed by the user", CancellationToken cancellationToken = default)
     {
         lock (_gate)
         {
@@ -202,8 +202,15 @@ public sealed class ChatSession : IChat
         }
         if (Session is not null)
         {
-            await TrySendCloseAsync(CloseReason.Orderly, reason).ConfigureAwait(false);
-            await CompleteSendingAsync().ConfigureAwait(false);
+            try
+            {
+                await TrySendCloseAsync(CloseReason.Orderly, reason).WaitAsync(cancellationToken).ConfigureAwait(false);
+                await CompleteSendingAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // The caller stopped waiting: end now, the Close may not have left.
+            }
         }
         Terminate(UserSentences.ClosedHere(reason), clean: true);
     }

@@ -29,7 +29,9 @@ public interface IChat : IAsyncDisposable
     Task<bool> FinishAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Ends the session now (e.g. <c>/quit</c>), telling the peer when possible.</summary>
-    ValueTask CloseAsync(string reason = "closed by the user");
+    /// <param name="reason">Why, for the peer and the events.</param>
+    /// <param name="cancellationToken">Stops waiting for the Close to go out: the session then ends at once, without it.</param>
+    ValueTask CloseAsync(string reason = "closed by the user", CancellationToken cancellationToken = default);
 
     /// <summary>Completes when the session has ended, however it ended.</summary>
     Task Completion { get; }

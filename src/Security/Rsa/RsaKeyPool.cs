@@ -51,13 +51,14 @@ public sealed class RsaKeyPool : IDisposable
     /// Starts filling the pool if it is not full, and returns a task that completes when the refill that is
     /// running ends (the pool is full then, unless keys were taken meanwhile or the pool was disposed).
     /// </summary>
-    public Task WarmAsync()
+    /// <param name="cancellationToken">Stops the wait; the refill itself goes on.</param>
+    public Task WarmAsync(CancellationToken cancellationToken = default)
     {
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             StartRefillLocked();
-            return _refilling ? _refill : Task.CompletedTask;
+            return (_refilling ? _refill : Task.CompletedTask).WaitAsync(cancellationToken);
         }
     }
 

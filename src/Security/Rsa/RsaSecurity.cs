@@ -44,7 +44,8 @@ public sealed class RsaSecurity : ISecurityModule
     public RsaKeyPool KeyPool => _keyPool;
 
     /// <summary>Fills the key pool in the background; the task completes when it is full.</summary>
-    public Task WarmAsync() => _keyPool.WarmAsync();
+    /// <param name="cancellationToken">Stops the wait; the refill itself goes on.</param>
+    public Task WarmAsync(CancellationToken cancellationToken = default) => _keyPool.WarmAsync(cancellationToken);
 
     /// <inheritdoc/>
     public IHandshake CreateHandshake(HandshakeRole role, ReadOnlySpan<byte> prologue) => role switch

@@ -243,6 +243,20 @@ public class ChatSessionStateTests
         Assert.Equal("The session has ended.", error.Message);
     }
 
+    [Fact]
+    public async Task CloseAsync_CallerStopsWaiting_EndsAtOnceAnyway()
+    {
+        var (chat, _) = await ConnectedAsync();
+        await using var __ = chat;
+        using var stopped = new CancellationTokenSource();
+        await stopped.CancelAsync();
+
+        await chat.CloseAsync("closed by the user", stopped.Token);
+
+        Assert.Equal(ChatSessionState.Ended, chat.State);
+        await chat.Completion.WaitAsync(Timeout);
+    }
+
     [Theory]
     [InlineData(CloseReason.NotTrusted, "your identity was refused", "The peer closed the session: it does not trust this side's key (your identity was refused).")]
     [InlineData(CloseReason.ProtocolError, "", "The peer closed the session: this side broke the protocol.")]

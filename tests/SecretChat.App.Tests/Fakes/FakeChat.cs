@@ -88,7 +88,7 @@ internal sealed class FakeChat : IChat
         return Task.FromResult(FinishResult);
     }
 
-    public ValueTask CloseAsync(string reason = "closed by the user")
+    public ValueTask CloseAsync(string reason = "closed by the user", CancellationToken cancellationToken = default)
     {
         ClosedWith ??= reason;
         End(reason, clean: true);

@@ -88,7 +88,7 @@ internal sealed class LoopbackConnector : IChatConnector
             return true;
         }
 
-        public ValueTask CloseAsync(string reason = "closed by the user")
+        public ValueTask CloseAsync(string reason = "closed by the user", CancellationToken cancellationToken = default)
         {
             End();
             Other.End();

@@ -29,6 +29,19 @@ public class RsaKeyPoolTests
     }
 
     [Fact]
+    public async Task RsaKeyPool_WarmWaitCancelled_StopsWaitingWhileTheRefillGoesOn()
+    {
+        using var pool = new RsaKeyPool(capacity: 2);
+        using var stopped = new CancellationTokenSource();
+        await stopped.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pool.WarmAsync(stopped.Token));
+
+        await pool.WarmAsync().WaitAsync(Patience);
+        Assert.Equal(2, pool.Available);
+    }
+
+    [Fact]
     public async Task RsaKeyPool_ConcurrentTakes_NeverHandOutTheSameKeyTwice()
     {
         using var pool = new RsaKeyPool(capacity: 3);
