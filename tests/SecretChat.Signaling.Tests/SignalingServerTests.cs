@@ -18,7 +18,11 @@ public class SignalingServerTests
         await using var bob = new LoopbackPeer(server.LocalEndPoint);
 
         var aliceStun = await alice.Stun.BindAsync(server.LocalEndPoint).WaitAsync(Timeout);
-        var aliceMatch = alice.Rendezvous.RegisterAsync("blue-otter", [alice.LocalEndPoint]);
+        // Alice holds the room before Bob registers: the first member is the responder, and each Register first
+        // proves its address with a cookie round trip, so two Registers sent together may arrive in either order.
+        var aliceWaits = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var aliceMatch = alice.Rendezvous.RegisterAsync("blue-otter", [alice.LocalEndPoint], new Waiting(aliceWaits));
+        await aliceWaits.Task.WaitAsync(Timeout);
         var bobMatch = await bob.Rendezvous.RegisterAsync("blue-otter", [bob.LocalEndPoint]).WaitAsync(Timeout);
         var aliceSees = await aliceMatch.WaitAsync(Timeout);
 
@@ -197,5 +201,11 @@ public class SignalingServerTests
             if (StunMessage.TryParse(buffer.AsSpan(0, received.ReceivedBytes), out var message) && message.TransactionId == id)
                 return;
         }
+    }
+
+    /// <summary>Completes when the server says the member is waiting in the room.</summary>
+    private sealed class Waiting(TaskCompletionSource registered) : IProgress<IPEndPoint>
+    {
+        public void Report(IPEndPoint value) => registered.TrySetResult();
     }
 }
