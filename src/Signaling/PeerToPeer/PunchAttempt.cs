@@ -112,7 +112,10 @@ public sealed class PunchAttempt : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(security);
         ArgumentNullException.ThrowIfNull(match);
         ArgumentNullException.ThrowIfNull(channelOptions);
-        await Observable.Timer(match.PunchDelay, _scheduler).ToTask(cancellationToken).ConfigureAwait(false);
+        // Without a delay the punching starts now, on this thread: awaiting a zero timer would resume on the thread
+        // pool, after the scheduler's clock may already have moved on (a test's virtual clock does not wait for it).
+        if (match.PunchDelay > TimeSpan.Zero)
+            await Observable.Timer(match.PunchDelay, _scheduler).ToTask(cancellationToken).ConfigureAwait(false);
         progress?.Report($"punching toward {string.Join(", ", PeerCandidates)} as {(Role == HandshakeRole.Initiator ? "initiator" : "responder")}");
         using var probes = SendProbes();
 
