@@ -21,6 +21,11 @@ public abstract record ChatEvent
 /// <param name="IsConfidential">False for pseudo: the session is NOT ENCRYPTED.</param>
 /// <param name="Fingerprint">The safety number both sides should compare (noise), else null.</param>
 /// <param name="RemoteEndPoint">The peer's address as this side sees it, where known.</param>
+/// <param name="Contact">
+/// Whether the peer's key is a new, known, verified or just replaced contact (<see cref="ContactStatus.Unpinned"/>
+/// where nothing is pinned: rsa, pseudo, or a chat that accepts any peer).
+/// </param>
+/// <param name="PeerKey">The peer's static public key where the mode has one (what <c>/verify</c> marks), else empty.</param>
 public sealed record Connected(
     string Peer,
     TransportKind Transport,
@@ -28,7 +33,31 @@ public sealed record Connected(
     SecurityModuleInfo Encryption,
     bool IsConfidential,
     string? Fingerprint,
-    EndPoint? RemoteEndPoint) : ChatEvent;
+    EndPoint? RemoteEndPoint,
+    ContactStatus Contact = ContactStatus.Unpinned,
+    ReadOnlyMemory<byte> PeerKey = default) : ChatEvent;
+
+/// <summary>What the pinned keys say about the peer of a session (the event writers name it: <c>new</c>, <c>known</c>, ...).</summary>
+public enum ContactStatus
+{
+    /// <summary>No key was checked against pins (rsa, pseudo, or a chat that accepts any peer).</summary>
+    Unpinned,
+
+    /// <summary>
+    /// A key never seen before, now pinned: a NEW contact, not verified. Shown loudly every time until the user
+    /// compares the safety number and types <c>/verify</c>.
+    /// </summary>
+    New,
+
+    /// <summary>A pinned key, shown by the name it was pinned under; not verified yet, so it is shown as such.</summary>
+    Known,
+
+    /// <summary>A pinned key whose safety number the user compared (<c>/verify</c>).</summary>
+    Verified,
+
+    /// <summary>A contact's key that was just replaced by the user's explicit acceptance (<c>--accept-new-key</c>); not verified.</summary>
+    Replaced,
+}
 
 /// <summary>A message from the peer, delivered once and in order.</summary>
 public sealed record MessageReceived(string From, ulong Id, DateTimeOffset SentAt, string Text) : ChatEvent;

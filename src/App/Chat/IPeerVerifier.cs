@@ -9,6 +9,15 @@ namespace SecretChat.Chat;
 /// <param name="Fingerprint">The safety number to show both users, where the mode has one.</param>
 public sealed record PeerDecision(bool Accepted, string? Explanation, string? Fingerprint)
 {
+    /// <summary>What the pins say about the peer's key (<see cref="ContactStatus.Unpinned"/> when nothing was checked).</summary>
+    public ContactStatus Contact { get; init; }
+
+    /// <summary>
+    /// The name to show for the peer: the name its key is pinned under, which wins over whatever the peer calls itself
+    /// now; null to show the name the peer gave.
+    /// </summary>
+    public string? ContactName { get; init; }
+
     /// <summary>Lets the peer chat, with the safety number to show (if the module has one) and a notice (if any).</summary>
     public static PeerDecision Accept(string? fingerprint = null, string? notice = null) => new(true, notice, fingerprint);
 

@@ -16,15 +16,25 @@ public sealed record HandshakeGreeting
     /// <summary>No name and no capabilities (what a handshake sends when the caller gives no greeting).</summary>
     public static HandshakeGreeting Empty { get; } = new(string.Empty, []);
 
-    /// <param name="displayName">The sender's name, at most <see cref="MaxNameBytes"/> bytes of UTF-8 (empty: none).</param>
+    /// <param name="displayName">
+    /// The sender's name, at most <see cref="MaxNameBytes"/> bytes of UTF-8, one that <see cref="Identity.PeerName"/>
+    /// allows (it is sent NFKC-normalized), or empty for none.
+    /// </param>
     /// <param name="capabilities">At most <see cref="MaxCapabilities"/> identifiers in the module-id alphabet.</param>
-    /// <exception cref="ArgumentException">The name is too long, or there are too many or malformed capabilities.</exception>
+    /// <exception cref="ArgumentException">The name is too long or not allowed, or there are too many or malformed capabilities.</exception>
     public HandshakeGreeting(string displayName, IReadOnlyList<string> capabilities)
     {
         ArgumentNullException.ThrowIfNull(displayName);
         ArgumentNullException.ThrowIfNull(capabilities);
         if (System.Text.Encoding.UTF8.GetByteCount(displayName) > MaxNameBytes)
             throw new ArgumentException($"A display name holds at most {MaxNameBytes} bytes of UTF-8.", nameof(displayName));
+        if (displayName.Length > 0)
+        {
+            // The peer refuses a name PeerName does not allow: never send one.
+            if (!Identity.PeerName.TryParse(displayName, out var name, out var problem))
+                throw new ArgumentException($"The name {Identity.PeerName.Visible(displayName)} is not allowed: {problem}.", nameof(displayName));
+            displayName = name.Value;
+        }
         if (capabilities.Count > MaxCapabilities)
             throw new ArgumentException($"A greeting lists at most {MaxCapabilities} capabilities.", nameof(capabilities));
         foreach (var capability in capabilities)

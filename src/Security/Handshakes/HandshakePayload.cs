@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
+using SecretChat.Security.Identity;
 
 namespace SecretChat.Security;
 
@@ -8,7 +9,9 @@ namespace SecretChat.Security;
 /// The payload a protocol-2 handshake message carries: a sequence of fields <c>[type u8][length u16 BE][value]</c>.
 /// Field types: 1 the responder's hello (echoed in the responder's first message), 2 the display name (UTF-8),
 /// 3 the capabilities (<c>[length u8][ASCII]</c> each). Unknown field types are skipped, so a later version can add
-/// fields; a known field that is malformed or repeated fails the handshake.
+/// fields; a known field that is malformed or repeated fails the handshake, and so does a display name that
+/// <see cref="PeerName"/> does not allow (too long, or holding control, format, bidi or unassigned code points; an empty
+/// name means none was given).
 /// </summary>
 public static class HandshakePayload
 {
@@ -82,6 +85,11 @@ public static class HandshakePayload
                     if (name is not null || length > HandshakeGreeting.MaxNameBytes)
                         throw Malformed("the display name is too long or repeated");
                     name = DecodeUtf8(value);
+                    // An empty name is "none given" (what HandshakeGreeting.Empty sends); whoever needs a name refuses it.
+                    if (name.Length > 0)
+                        name = PeerName.TryParse(name, out var valid, out var problem)
+                            ? valid.Value
+                            : throw new HandshakeException($"The peer's name {PeerName.Visible(name)} is not allowed: {problem}.");
                     break;
                 case CapabilitiesField:
                     if (capabilities is not null)

@@ -102,11 +102,21 @@ public static class IdentityStore
         }
     }
 
-    /// <summary>Refuses a key file that anyone but its owner can read, write or execute (any of the 077 bits).</summary>
+    /// <summary>
+    /// Refuses, as ssh does, a key file that anyone but its owner can read, write or execute (any of the 077 bits), a
+    /// folder that others can write to (they could swap the key file), and either one owned by another user.
+    /// </summary>
     private static void EnsureOwnerOnly(string path)
     {
         if (OperatingSystem.IsWindows())
             return;
+        EnsureOwnedByUs(path, "identity file", $"'chown {OwnerName()} {path}'");
+        var folder = Path.GetDirectoryName(path)!;
+        EnsureOwnedByUs(folder, "folder of the identity file", $"'chown {OwnerName()} {folder}'");
+        var folderMode = File.GetUnixFileMode(folder);
+        if ((folderMode & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0 && (folderMode & UnixFileMode.StickyBit) == 0)
+            throw new IdentityException(path,
+                $"The folder {folder} of the identity file {path} can be written by other users (mode {Octal(folderMode)}), so they could replace your identity; make it yours only with 'chmod 700 {folder}' and try again.");
         const UnixFileMode others =
             UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
             UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
@@ -121,7 +131,31 @@ public static class IdentityStore
         }
         if ((mode & others) != 0)
             throw new IdentityException(path,
-                $"The identity file {path} can be accessed by other users (mode {Convert.ToString((int)mode, 8).PadLeft(4, '0')}), so its private key is not private; make it readable by you only with 'chmod 600 {path}' and try again.");
+                $"The identity file {path} can be accessed by other users (mode {Octal(mode)}), so its private key is not private; make it readable by you only with 'chmod 600 {path}' and try again.");
+    }
+
+    private static string Octal(UnixFileMode mode) => Convert.ToString((int)mode & 0xFFF, 8).PadLeft(4, '0');
+
+    private static string OwnerName() => string.IsNullOrEmpty(Environment.UserName) ? FileOwner.EffectiveUserId.ToString(System.Globalization.CultureInfo.InvariantCulture) : Environment.UserName;
+
+    /// <summary>Refuses a file or folder that another user owns (Linux; elsewhere the owner cannot be read).</summary>
+    private static void EnsureOwnedByUs(string path, string what, string fix)
+    {
+        if (!FileOwner.IsSupported)
+            return;
+        uint owner;
+        try
+        {
+            owner = FileOwner.OwnerOf(path);
+        }
+        catch (IOException e)
+        {
+            throw new IdentityException(path, $"The {what} {path} cannot be checked: {e.Message}", e);
+        }
+        var us = FileOwner.EffectiveUserId;
+        if (owner != us)
+            throw new IdentityException(path,
+                $"The {what} {path} belongs to another user (uid {owner}, you are uid {us}), who could read or replace your identity; make it yours with {fix} (as root) or use another --identity, and try again.");
     }
 
     private static StaticKeyPair Create(string path)

@@ -24,12 +24,24 @@ public class JsonEventWriterTests
 
     private static string[] Names(JsonElement element) => element.EnumerateObject().Select(p => p.Name).ToArray();
 
+    [Theory]
+    [InlineData(ContactStatus.New, "new")]
+    [InlineData(ContactStatus.Known, "known")]
+    [InlineData(ContactStatus.Verified, "verified")]
+    [InlineData(ContactStatus.Replaced, "replaced")]
+    public void Write_ConnectedContact_NamesTheStatus(ContactStatus status, string name)
+    {
+        var json = WriteOne(w => w.Write(new Connected("bob", TransportKind.Tcp, PathKind.Direct, BuiltInModules.Noise, true, "12345", null, status)));
+        Assert.Equal(name, json.GetProperty("contact").GetString());
+    }
+
     [Fact]
     public void Write_Connected_HasEveryField()
     {
         var json = WriteOne(w => w.Write(new Connected("bob", TransportKind.Tcp, PathKind.Direct, BuiltInModules.Noise, true, "12345 67890", IPEndPoint.Parse("127.0.0.1:5000"))));
 
-        Assert.Equal(["event", "peer", "transport", "path", "encryption", "confidential", "fingerprint", "remote"], Names(json));
+        Assert.Equal(["event", "peer", "transport", "path", "encryption", "confidential", "fingerprint", "remote", "contact"], Names(json));
+        Assert.Equal("unpinned", json.GetProperty("contact").GetString());
         Assert.Equal("connected", json.GetProperty("event").GetString());
         Assert.Equal("bob", json.GetProperty("peer").GetString());
         Assert.Equal("tcp", json.GetProperty("transport").GetString());

@@ -89,6 +89,33 @@ public class ScriptedSessionTests
         Assert.StartsWith("disconnected: ", lines[3]);
     }
 
+    [Theory]
+    [InlineData(ContactStatus.New, "warning: NEW contact, not verified: compare the safety number, then /verify.")]
+    [InlineData(ContactStatus.Known, "warning: contact not verified yet: compare the safety number, then /verify.")]
+    [InlineData(ContactStatus.Replaced, "warning: contact's key REPLACED, not verified: compare the safety number, then /verify.")]
+    public async Task Run_InPlainModeWithUnverifiedContact_SaysSoEveryTime(ContactStatus status, string warning)
+    {
+        var chat = new FakeChat(FakeChat.ConnectedEvent() with { Contact = status });
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        Assert.Equal(0, await Run(chat, "", new PlainEventWriter(output, error), error));
+
+        Assert.StartsWith("connected to bob (noise, safety number ", output.ToString());
+        Assert.Contains(warning, error.ToString());
+    }
+
+    [Fact]
+    public async Task Run_InPlainModeWithVerifiedContact_NoWarning()
+    {
+        var chat = new FakeChat(FakeChat.ConnectedEvent() with { Contact = ContactStatus.Verified });
+        var error = new StringWriter();
+
+        Assert.Equal(0, await Run(chat, "", new PlainEventWriter(new StringWriter(), error), error));
+
+        Assert.DoesNotContain("verified", error.ToString());
+    }
+
     [Fact]
     public async Task Run_InPlainModeWithPseudo_SaysNotEncrypted()
     {

@@ -112,6 +112,25 @@ public sealed class SettingsLoaderTests : IDisposable
         Assert.Equal(expected, options.LocalAddress?.ToString());
     }
 
+    [Theory]
+    [InlineData("alice\u200B", "The name 'alice<U+200B>' (--name or the Name setting) is not allowed: it holds an invisible formatting character U+200B; choose another name.")]
+    [InlineData("\u202Eecila", "The name '<U+202E>ecila' (--name or the Name setting) is not allowed: it holds a bidirectional text control U+202E; choose another name.")]
+    public void Load_NameNotAllowed_IsASettingsErrorBeforeAnythingIsSent(string name, string message)
+    {
+        _environment["SECRETCHAT_Name"] = name;
+
+        var error = Assert.Throws<SettingsException>(() => Load().ToChatOptions(ChatTransport.Tcp, "127.0.0.1:1"));
+
+        Assert.Equal(message, error.Message);
+    }
+
+    [Fact]
+    public void Load_NameInCompatibilityForm_IsNormalized()
+    {
+        _environment["SECRETCHAT_Name"] = "ａｌｉｃｅ";
+        Assert.Equal("alice", Load().ToChatOptions(ChatTransport.Tcp, "127.0.0.1:1").Name);
+    }
+
     [Fact]
     public void Load_P2pBindNotAnAddress_IsASettingsErrorNamingIt()
     {

@@ -91,6 +91,74 @@ public sealed class IdentityStoreTests
         Assert.Equal(original, reloaded.PrivateKey.ToArray());
     }
 
+    [Theory]
+    [InlineData(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute, "0770")]
+    [InlineData(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute, "0703")]
+    public void LoadOrCreate_FolderOthersCanWrite_RefusedWithTheChmodThatFixesIt(UnixFileMode mode, string octal)
+    {
+        if (OperatingSystem.IsWindows())
+            return;
+        using var temp = new TempDirectory();
+        var folder = temp.File("keys");
+        var path = Path.Combine(folder, "identity.key");
+        IdentityStore.LoadOrCreate(path).Dispose();
+        File.SetUnixFileMode(folder, mode);
+
+        var e = Assert.Throws<IdentityException>(() => IdentityStore.LoadOrCreate(path));
+
+        Assert.Equal(
+            $"The folder {folder} of the identity file {path} can be written by other users (mode {octal}), so they could replace your identity; make it yours only with 'chmod 700 {folder}' and try again.",
+            e.Message);
+        File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        IdentityStore.LoadOrCreate(path).Dispose();
+    }
+
+    [Fact]
+    public void LoadOrCreate_FileOrFolderOwnedByAnotherUser_RefusedWithTheChownThatFixesIt()
+    {
+        // Giving a file away needs root (CI and this machine run as root); elsewhere the case cannot be set up.
+        if (!OperatingSystem.IsLinux() || FileOwner.EffectiveUserId != 0)
+            return;
+        using var temp = new TempDirectory();
+        var folder = temp.File("keys");
+        var path = Path.Combine(folder, "identity.key");
+        IdentityStore.LoadOrCreate(path).Dispose();
+        const int nobody = 65534;
+
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        Chown(path, nobody);
+        Assert.Equal((uint)nobody, FileOwner.OwnerOf(path));
+        var e = Assert.Throws<IdentityException>(() => IdentityStore.LoadOrCreate(path));
+        Assert.StartsWith($"The identity file {path} belongs to another user (uid {nobody}, you are uid 0)", e.Message);
+        Assert.Contains($"'chown {Environment.UserName} {path}'", e.Message);
+
+        Chown(path, 0);
+        Chown(folder, nobody);
+        e = Assert.Throws<IdentityException>(() => IdentityStore.LoadOrCreate(path));
+        Assert.StartsWith($"The folder of the identity file {folder} belongs to another user (uid {nobody}", e.Message);
+
+        Chown(folder, 0);
+        IdentityStore.LoadOrCreate(path).Dispose();
+    }
+
+    [Fact]
+    public void FileOwner_OwnFile_IsThisUser()
+    {
+        if (!FileOwner.IsSupported)
+            return;
+        using var temp = new TempDirectory();
+        var path = temp.WriteFile("mine.txt", "x");
+        Assert.Equal(FileOwner.EffectiveUserId, FileOwner.OwnerOf(path));
+        Assert.Throws<IOException>(() => FileOwner.OwnerOf(temp.File("missing")));
+    }
+
+    private static void Chown(string path, int uid)
+    {
+        using var chown = System.Diagnostics.Process.Start("chown", [uid.ToString(System.Globalization.CultureInfo.InvariantCulture), path]);
+        chown.WaitForExit();
+        Assert.Equal(0, chown.ExitCode);
+    }
+
     [Fact]
     public void LoadOrCreate_OwnerReadOnlyFile_Loads()
     {

@@ -164,6 +164,8 @@ internal sealed class InteractiveConsole
                         _console.MarkupLine($"[green]{Markup.Escape(SecuritySummary.Describe(c.Encryption))}[/]");
                     if (c.Fingerprint is { } fingerprint)
                         _console.MarkupLine($"Safety number: [bold green]{Markup.Escape(fingerprint)}[/]");
+                    if (PeerTrust.ContactNotice(c.Contact) is { } notice)
+                        _console.MarkupLine($"[bold black on yellow] {Markup.Escape(notice)} [/]");
                     _console.MarkupLine("[grey]Type a message and press Enter; /help lists the commands.[/]");
                 }
 

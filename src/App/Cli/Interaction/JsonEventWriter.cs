@@ -42,6 +42,7 @@ internal sealed class JsonEventWriter : IEventWriter
                     json.WriteBoolean("confidential", c.IsConfidential);
                     WriteNullable(json, "fingerprint", c.Fingerprint);
                     WriteNullable(json, "remote", c.RemoteEndPoint?.ToString());
+                    json.WriteString("contact", PeerTrust.Name(c.Contact));
                     break;
                 case MessageReceived m:
                     json.WriteString("event", "message");

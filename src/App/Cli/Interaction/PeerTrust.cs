@@ -10,6 +10,28 @@ namespace SecretChat.Cli.Interaction;
 /// </summary>
 internal static class PeerTrust
 {
+    /// <summary>
+    /// What the user must know about the peer's key, in one sentence, or null when there is nothing to say (verified,
+    /// or nothing pinned). A new or unverified contact is announced every time until <c>/verify</c>.
+    /// </summary>
+    public static string? ContactNotice(ContactStatus status) => status switch
+    {
+        ContactStatus.New => "NEW contact, not verified: compare the safety number, then /verify",
+        ContactStatus.Known => "contact not verified yet: compare the safety number, then /verify",
+        ContactStatus.Replaced => "contact's key REPLACED, not verified: compare the safety number, then /verify",
+        _ => null,
+    };
+
+    /// <summary>The name event writers give the status (<c>--json</c>'s <c>"contact"</c> field).</summary>
+    public static string Name(ContactStatus status) => status switch
+    {
+        ContactStatus.New => "new",
+        ContactStatus.Known => "known",
+        ContactStatus.Verified => "verified",
+        ContactStatus.Replaced => "replaced",
+        _ => "unpinned",
+    };
+
     /// <summary>Adds <c>/verify</c>, which marks the connected peer as verified in <paramref name="knownPeersPath"/>.</summary>
     public static ConsoleCommands AddVerify(this ConsoleCommands commands, string knownPeersPath) =>
         commands.Add(new ConsoleCommand("verify", "", "Mark the peer as verified after comparing safety numbers out loud.",
@@ -22,10 +44,15 @@ internal static class PeerTrust
                 }
                 try
                 {
-                    KnownPeers.Load(knownPeersPath).MarkVerified(connected.Peer);
+                    // By key where the session says which key it was; the pinned name otherwise.
+                    var pins = KnownPeers.Load(knownPeersPath);
+                    if (connected.PeerKey.IsEmpty)
+                        pins.MarkVerified(connected.Peer);
+                    else
+                        pins.MarkVerified(connected.PeerKey.Span);
                     context.MarkupLine($"[green]{Markup.Escape(connected.Peer)} is now marked as verified.[/] A different key from them will be refused loudly.");
                 }
-                catch (Exception e) when (e is IdentityException or InvalidOperationException or IOException)
+                catch (Exception e) when (e is IdentityException or InvalidOperationException or IOException or ArgumentException)
                 {
                     context.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
                 }

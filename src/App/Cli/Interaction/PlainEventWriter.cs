@@ -32,6 +32,8 @@ internal sealed class PlainEventWriter : IEventWriter
                     ? c.Fingerprint is { } fp ? $"{mode}, safety number {fp}" : $"{mode}, no safety number"
                     : $"{mode}, {SecuritySummary.NotEncrypted}";
                 Line(_output, $"connected to {c.Peer} ({protection})");
+                if (PeerTrust.ContactNotice(c.Contact) is { } notice)
+                    Line(_error, $"warning: {notice}.");
                 if (!c.IsConfidential)
                     Line(_error, $"warning: this session is {SecuritySummary.NotEncrypted}: anyone on the path can read and change it.");
                 break;

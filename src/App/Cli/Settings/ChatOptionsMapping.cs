@@ -1,6 +1,7 @@
 using System.Net;
 using SecretChat.Chat;
 using SecretChat.Security;
+using SecretChat.Security.Identity;
 
 namespace SecretChat.Cli.Settings;
 
@@ -16,7 +17,7 @@ internal static class ChatOptionsMapping
             Transport = transport,
             EndPoint = endPoint.Trim(),
             Encryption = settings.EncryptionMode(),
-            Name = settings.EffectiveName,
+            Name = OwnName(settings.EffectiveName),
             IdentityPath = string.IsNullOrWhiteSpace(settings.IdentityPath) ? null : settings.IdentityPath,
             KnownPeersPath = string.IsNullOrWhiteSpace(settings.KnownPeersPath) ? null : settings.KnownPeersPath,
             AcceptNewPeerKey = acceptNewPeerKey,
@@ -45,6 +46,13 @@ internal static class ChatOptionsMapping
             ? mode
             : throw new SettingsException($"The encryption setting '{settings.Encryption}' is not one of noise, rsa or pseudo.");
     }
+
+    /// <summary>Our name, checked as the peer will check it (<see cref="PeerName"/>), before anything is sent.</summary>
+    /// <exception cref="SettingsException">The name is not allowed.</exception>
+    public static string OwnName(string name) =>
+        PeerName.TryParse(name, out var valid, out var problem)
+            ? valid.Value
+            : throw new SettingsException($"The name {PeerName.Visible(name)} (--name or the Name setting) is not allowed: {problem}; choose another name.");
 
     private static IPAddress? BindAddress(string? text) =>
         string.IsNullOrWhiteSpace(text) ? null
