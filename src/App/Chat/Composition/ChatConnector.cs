@@ -39,7 +39,7 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
             ChatTransport.Udp => await UdpChatConnection.ConnectAsync(peer, security.Module, options, _scheduler, _resolver, progress, cancellationToken).ConfigureAwait(false),
             _ => await TcpChatConnection.ConnectAsync(peer, security.Module, options, _scheduler, _resolver, progress, cancellationToken).ConfigureAwait(false),
         };
-        return await StartSessionAsync(channel, security.NewVerifier(), options, _scheduler, cancellationToken).ConfigureAwait(false);
+        return await StartSessionAsync(channel, security, options, _scheduler, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -69,6 +69,25 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
                 ? $"Could not listen on {endPoint}: the address is already in use."
                 : $"Could not listen on {endPoint}: {e.Message}.", e);
         }
+    }
+
+    /// <summary>
+    /// Runs the chat on <paramref name="channel"/> with a new verifier of <paramref name="security"/>. A verifier that
+    /// cannot be made (its pin file cannot be read) refuses the peer like one that throws: the session ends at once
+    /// with the reason, and the peer is told.
+    /// </summary>
+    internal static Task<IChat> StartSessionAsync(ISecureChannel channel, SecurityChoice security, ChatOptions options, IScheduler scheduler, CancellationToken cancellationToken)
+    {
+        IPeerVerifier verifier;
+        try
+        {
+            verifier = security.NewVerifier();
+        }
+        catch (Exception e)
+        {
+            verifier = new FailedVerifier(e);
+        }
+        return StartSessionAsync(channel, verifier, options, scheduler, cancellationToken);
     }
 
     /// <summary>Runs the chat on <paramref name="channel"/> and returns once the peer is connected (disposing it otherwise).</summary>
@@ -122,4 +141,11 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
             throw new ChatFailedException($"Could not resolve host '{endPoint.Host}' ({e.Message}).", e);
         }
     }
+}
+
+/// <summary>Stands in for a verifier that could not be made: checking any peer throws why.</summary>
+internal sealed class FailedVerifier(Exception error) : IPeerVerifier
+{
+    public PeerDecision Check(string peerName, SecureSession session) =>
+        throw new InvalidOperationException(error.Message, error);
 }
