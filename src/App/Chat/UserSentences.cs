@@ -112,6 +112,10 @@ public static class UserSentences
     /// </summary>
     public static string ListenerBusy(int pending) => $"the listener is busy with {pending} pending handshakes; try again shortly";
 
+    /// <summary>The handshake completed but checking the peer did not finish within <paramref name="timeout"/>.</summary>
+    public static string PeerNotIntroduced(TimeSpan timeout) =>
+        $"The peer's handshake completed but checking it did not finish within {timeout.TotalSeconds:0.#} s.";
+
     /// <summary>The verifier refused the peer without saying why.</summary>
     public static string PeerRefused(string peerName) => $"The peer '{peerName}' was refused.";
 

@@ -100,12 +100,63 @@ public class ChatSessionHostilePeerTests
         Assert.Equal("The peer closed the session: it is shutting down (the listener is busy with 64 pending handshakes; try again shortly).", end.Reason);
     }
 
+    [Fact]
+    public async Task StartSession_CheckingThePeerNeverFinishes_FailsAfterTheHandshakeTimeoutInVirtualTime()
+    {
+        var scheduler = new SignallingScheduler();
+        var channel = new ScriptedPeerChannel();
+        using var release = new ManualResetEventSlim();
+        var options = new ChatOptions { EndPoint = "unused", HandshakeTimeout = TimeSpan.FromSeconds(10) };
+        var starting = ChatConnector.StartSessionAsync(channel, new StuckVerifier(release), options, scheduler, CancellationToken.None);
+        try
+        {
+            channel.Establish("slow");
+            await scheduler.TimerScheduled.WaitAsync(Timeout); // the bound starts once the handshake is done
+
+            scheduler.AdvanceBy(TimeSpan.FromSeconds(10).Ticks - 1);
+            Assert.False(starting.IsCompleted);
+            scheduler.AdvanceBy(1);
+
+            var error = await Assert.ThrowsAsync<ChatFailedException>(() => starting.WaitAsync(Timeout));
+            Assert.Equal("The peer's handshake completed but checking it did not finish within 10 s.", error.Message);
+        }
+        finally
+        {
+            release.Set();
+        }
+    }
+
     internal static byte[] Envelope(EnvelopeKind kind, ulong id, long timestamp, string body)
     {
         var bytes = System.Text.Encoding.UTF8.GetBytes(body);
         var envelope = new byte[EnvelopeCodec.GetEncodedLength(bytes.Length)];
         EnvelopeCodec.Encode(new EnvelopeHeader(kind, id, timestamp), bytes, envelope);
         return envelope;
+    }
+
+    /// <summary>A verifier that does not return until released (a pin file held by a lock that is never let go).</summary>
+    private sealed class StuckVerifier(ManualResetEventSlim release) : IPeerVerifier
+    {
+        public PeerDecision Check(string peerName, SecureSession session)
+        {
+            release.Wait();
+            return PeerDecision.Accept();
+        }
+    }
+
+    /// <summary>A test scheduler that says when something was first scheduled on it (from another thread).</summary>
+    private sealed class SignallingScheduler : Microsoft.Reactive.Testing.TestScheduler
+    {
+        private readonly TaskCompletionSource _scheduled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task TimerScheduled => _scheduled.Task;
+
+        public override IDisposable ScheduleAbsolute<TState>(TState state, long dueTime, Func<System.Reactive.Concurrency.IScheduler, TState, IDisposable> action)
+        {
+            var scheduled = base.ScheduleAbsolute(state, dueTime, action);
+            _scheduled.TrySetResult();
+            return scheduled;
+        }
     }
 
     /// <summary>A verifier whose pin file cannot be written (as a known-peers path that is a directory).</summary>

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Reactive.Concurrency;
+using System.Reactive.Linq;
+using System.Reactive.Threading.Tasks;
 using SecretChat.Chat;
 using SecretChat.Security;
 using SecretChat.Transport;
@@ -100,7 +102,7 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
             .Start();
         try
         {
-            await chat.Connected.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await IntroducedAsync(channel, chat.Connected, options, scheduler, cancellationToken).ConfigureAwait(false);
             return chat;
         }
         catch (ChatFailedException e) when (verifier is PinnedPeerVerifier { LastRefused: { } refused } pins)
@@ -113,6 +115,26 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
             await chat.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Waits for the peer to be connected: the handshake is bounded by the channel, and what follows it (the check of
+    /// the peer) by the handshake timeout again, so that nothing after the handshake holds a listener's slot for ever.
+    /// </summary>
+    private static async Task IntroducedAsync(ISecureChannel channel, Task<Connected> connected, ChatOptions options, IScheduler scheduler, CancellationToken cancellationToken)
+    {
+        await Task.WhenAny(connected, channel.Established).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (!connected.IsCompleted && channel.Established.IsCompletedSuccessfully)
+        {
+            using var stopTimer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var limit = Observable.Timer(options.HandshakeTimeout, scheduler).ToTask(stopTimer.Token);
+            var first = await Task.WhenAny(connected, limit).ConfigureAwait(false);
+            await stopTimer.CancelAsync().ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (first != connected)
+                throw new ChatFailedException(UserSentences.PeerNotIntroduced(options.HandshakeTimeout));
+        }
+        await connected.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static HostPort ParseEndPoint(ChatOptions options)
