@@ -19,7 +19,7 @@ namespace SecretChat.App.Tests.Composition;
 /// Issue 14, attacks 3 and 7 against the real TCP stack on loopback: strangers that hold handshakes open, drip,
 /// go silent or send what the chat cannot handle never keep a real peer out of a listener.
 /// </summary>
-public class TcpChatListenerTests
+public class TcpChatListenerTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     /// <summary>What the listener gives the strangers: far longer than any test, so only concurrency lets a peer in.</summary>
     private static readonly TimeSpan StrangersHandshakeTimeout = TimeSpan.FromSeconds(60);
@@ -31,6 +31,11 @@ public class TcpChatListenerTests
     public async Task AcceptAsync_StrangersHoldOpenHandshakes_ARealPeerGetsInWithin2Seconds()
     {
         await using var bob = Listen();
+        var warmingUp = bob.Listener.AcceptAsync(); // the first handshake also compiles the stack: not what is measured
+        await using (await ConnectAsync(bob.EndPoint).WaitAsync(Timeouts.Default))
+        await using (await warmingUp.WaitAsync(Timeouts.Default))
+        {
+        }
         var accepting = bob.Listener.AcceptAsync();
         await using var strangers = new Strangers();
         for (var i = 0; i < 4; i++)
@@ -44,6 +49,7 @@ public class TcpChatListenerTests
         await using var alice = await ConnectAsync(bob.EndPoint).WaitAsync(Timeouts.Default);
         await using var atBob = await accepting.WaitAsync(Timeouts.Default);
         clock.Stop();
+        output.WriteLine($"a real peer got in past 8 strangers in {clock.Elapsed.TotalMilliseconds:0} ms");
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"the real peer took {clock.Elapsed.TotalSeconds:0.00} s to get in");
         Assert.Equal("alice", (await atBob.Events.OfType<Connected>().FirstAsync().ToTask().WaitAsync(Timeouts.Default)).Peer);
