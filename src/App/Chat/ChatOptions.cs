@@ -53,6 +53,15 @@ public sealed record ChatOptions
     /// <summary>Accept a pinned peer's new key instead of refusing it (noise).</summary>
     public bool AcceptNewPeerKey { get; init; }
 
+    /// <summary>The default <see cref="MaxPendingHandshakes"/>: the one home of this value.</summary>
+    public const int DefaultMaxPendingHandshakes = 64;
+
+    /// <summary>
+    /// A listener: how many handshakes may be under way at once (plus accepted peers not yet taken); a newcomer beyond
+    /// that is told the listener is busy and dropped.
+    /// </summary>
+    public int MaxPendingHandshakes { get; init; } = DefaultMaxPendingHandshakes;
+
     /// <summary>How long connecting plus the handshake may take before it fails with a clear error.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = HandshakeDefaults.Timeout;
 

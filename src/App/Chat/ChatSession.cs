@@ -58,6 +58,7 @@ public sealed class ChatSession : IChat
     private string? _peerName;
     private ulong _lastSentId;
     private string? _refusal;
+    private Exception? _failureCause;
     private Task _disposal = Task.CompletedTask;
 
     private ChatSession(ISecureChannel channel, ChatSessionOptions options)
@@ -84,6 +85,23 @@ public sealed class ChatSession : IChat
                 .Select(InboundEnvelope.Read)
                 .Subscribe(chat.OnEnvelope, chat.OnFailed, chat.OnClosedByPeer));
         return chat;
+    }
+
+    /// <summary>
+    /// Turns a peer away without a session: waits for its handshake (bounded by the channel's handshake timeout), then
+    /// sends one Close with <paramref name="reason"/> and <paramref name="text"/> and completes sending. The caller
+    /// disposes the channel.
+    /// </summary>
+    internal static async Task TurnAwayAsync(ISecureChannel channel, CloseReason reason, string text, CancellationToken cancellationToken)
+    {
+        // Reading drives the handshake; whatever the peer sends afterwards is not looked at.
+        using var reading = channel.Messages.Subscribe(_ => { }, _ => { });
+        await channel.Established.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var body = new CloseBody(reason, text).Encode();
+        var envelope = new byte[EnvelopeCodec.GetEncodedLength(body.Length)];
+        EnvelopeCodec.Encode(new EnvelopeHeader(EnvelopeKind.Close, 0, Now), body, envelope);
+        await channel.SendAsync(envelope, cancellationToken).ConfigureAwait(false);
+        await channel.CompleteAsync().ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -282,8 +300,9 @@ public sealed class ChatSession : IChat
         }
         catch (Exception e)
         {
-            // A verifier that throws ends the session (instead of leaving it half introduced, its envelopes waiting).
-            Fail(UserSentences.SessionFailed(e));
+            // A verifier that throws (a pin file that cannot be read or written) refuses the peer: this side cannot
+            // record who it is. Both sides learn it at once, instead of one of them showing a session that never moves.
+            RefuseBecauseTheCheckFailed(e);
         }
         while (true)
         {
@@ -299,23 +318,50 @@ public sealed class ChatSession : IChat
                 _early.Clear();
             }
             foreach (var step in early)
-                step();
+                RunStep(step);
         }
     }
 
     /// <summary>Tells the peer why it is refused before ending the session.</summary>
-    private async Task RefuseAsync(string explanation)
+    private async Task RefuseAsync(string explanation, string toThePeer = UserSentences.IdentityRefused)
     {
-        await TrySendCloseAsync(CloseReason.NotTrusted, UserSentences.IdentityRefused).ConfigureAwait(false);
+        await TrySendCloseAsync(CloseReason.NotTrusted, toThePeer).ConfigureAwait(false);
         await CompleteSendingAsync().ConfigureAwait(false);
         Fail(explanation);
     }
 
+    private void RefuseBecauseTheCheckFailed(Exception error)
+    {
+        lock (_gate)
+        {
+            if (!TryMove(Trigger.PeerRefused))
+                return;
+            _refusal = UserSentences.PeerCheckFailed(error);
+            _failureCause = new PeerCheckFailedException(error);
+        }
+        _ = RefuseAsync(_refusal, UserSentences.PeerCouldNotBeRecorded);
+    }
+
+    /// <summary>
+    /// Ends the session after handling the peer's envelope threw: whatever went wrong, the session ends with a reason
+    /// and the peer hears of it, instead of the exception escaping into the connection's read loop (which would end the
+    /// connection while the session went on waiting).
+    /// </summary>
+    private void FailAfterAnUnexpectedError(Exception error)
+    {
+        if (error is InvalidDataException)
+        {
+            _ = FailTellingThePeerAsync(UserSentences.SessionFailed(error));
+            return;
+        }
+        _ = FailTellingThePeerAsync(UserSentences.SessionFailed(error), CloseReason.GoingAway, UserSentences.FailedHandlingAMessage);
+    }
+
     /// <summary>Tells the peer that it broke the protocol (the sending direction still works), then ends the session.</summary>
-    private async Task FailTellingThePeerAsync(string explanation)
+    private async Task FailTellingThePeerAsync(string explanation, CloseReason reason = CloseReason.ProtocolError, string? toThePeer = null)
     {
         if (Session is not null)
-            await TrySendCloseAsync(CloseReason.ProtocolError, explanation).ConfigureAwait(false);
+            await TrySendCloseAsync(reason, toThePeer ?? explanation).ConfigureAwait(false);
         Fail(explanation);
     }
 
@@ -341,7 +387,19 @@ public sealed class ChatSession : IChat
                 }
             }
         }
-        step();
+        RunStep(step);
+    }
+
+    private void RunStep(Action step)
+    {
+        try
+        {
+            step();
+        }
+        catch (Exception e)
+        {
+            FailAfterAnUnexpectedError(e);
+        }
     }
 
     private void Handle(InboundEnvelope envelope)
@@ -514,7 +572,10 @@ public sealed class ChatSession : IChat
                 return;
         }
 
-        _connected.TrySetException(new ChatFailedException(reason));
+        Exception? cause;
+        lock (_gate)
+            cause = _failureCause;
+        _connected.TrySetException(cause is null ? new ChatFailedException(reason) : new ChatFailedException(reason, cause));
         _events.End(new Disconnected(reason, clean));
         _disposal = Task.Run(async () =>
         {
@@ -533,10 +594,17 @@ public sealed class ChatSession : IChat
     /// <summary>An envelope copied out of its pooled plaintext, with its body as text (a close's reason decoded).</summary>
     private readonly record struct InboundEnvelope(EnvelopeHeader Header, string Body, CloseBody? Close = null)
     {
+        // DateTimeOffset.MinValue and MaxValue in Unix milliseconds (years 1 and 9999).
+        private const long MinTimestamp = -62_135_596_800_000;
+        private const long MaxTimestamp = 253_402_300_799_999;
+
         public static InboundEnvelope Read(ReadOnlySequence<byte> plaintext)
         {
             if (!EnvelopeCodec.TryDecode(plaintext, out var header, out var body))
                 throw new InvalidDataException("a message was shorter than its header");
+            // Timestamps are only shown, but one that no date can hold (long.MaxValue) is not a timestamp.
+            if (header.TimestampUnixMilliseconds is < MinTimestamp or > MaxTimestamp)
+                throw new InvalidDataException("a message's timestamp was outside the years 1 to 9999");
             try
             {
                 if (header.Kind == EnvelopeKind.Close)
@@ -553,3 +621,9 @@ public sealed class ChatSession : IChat
         }
     }
 }
+
+/// <summary>
+/// Why a session failed when checking the peer threw (the pin file cannot be read or written): a problem of this side,
+/// which no other peer would fare better with. The inner exception is the verifier's.
+/// </summary>
+internal sealed class PeerCheckFailedException(Exception error) : Exception(error.Message, error);

@@ -86,6 +86,36 @@ public static class UserSentences
     /// <summary>What a refused peer is told (with <see cref="CloseReason.NotTrusted"/>).</summary>
     public const string IdentityRefused = "your identity was refused";
 
+    /// <summary>
+    /// What a peer is told (with <see cref="CloseReason.NotTrusted"/>) when this side could not check or record its key
+    /// (a pin file that cannot be read or written).
+    /// </summary>
+    public const string PeerCouldNotBeRecorded = "the peer could not record your key";
+
+    /// <summary>What a peer is told (with <see cref="CloseReason.GoingAway"/>) when handling its message failed on this side.</summary>
+    public const string FailedHandlingAMessage = "this side failed while handling a message";
+
+    /// <summary>
+    /// Checking the peer threw (typically the pin file cannot be read or written): the problem, and what to do.
+    /// </summary>
+    public static string PeerCheckFailed(Exception error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        var problem = error.Message.Trim().TrimEnd('.');
+        return $"The peer was turned away because its key could not be checked and recorded ({problem}); " +
+            "fix that file or choose another with --known-peers, then connect again.";
+    }
+
+    /// <summary>
+    /// What a newcomer is told (with <see cref="CloseReason.GoingAway"/>) when a listener already runs
+    /// <paramref name="pending"/> handshakes.
+    /// </summary>
+    public static string ListenerBusy(int pending) => $"the listener is busy with {pending} pending handshakes; try again shortly";
+
+    /// <summary>The handshake completed but checking the peer did not finish within <paramref name="timeout"/>.</summary>
+    public static string PeerNotIntroduced(TimeSpan timeout) =>
+        $"The peer's handshake completed but checking it did not finish within {timeout.TotalSeconds:0.#} s.";
+
     /// <summary>The verifier refused the peer without saying why.</summary>
     public static string PeerRefused(string peerName) => $"The peer '{peerName}' was refused.";
 

@@ -100,7 +100,18 @@ internal sealed class SessionCommand
             if (_json) _app.WriteError(reason);
         });
         writer.Status($"waiting for a peer on {address} ({Transport}, {_options.Encryption.Id})");
-        var chat = await listener.AcceptAsync(new InlineProgress(writer.Status), cancellationToken).ConfigureAwait(false);
+        IChat chat;
+        try
+        {
+            // Only a peer whose handshake completed and was accepted claims the one session; strangers that fail are
+            // rejections, and the wait goes on.
+            chat = await listener.AcceptAsync(new InlineProgress(writer.Status), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChatFailedException ex) when (_json)
+        {
+            writer.Error(ex.Message); // scripts reading stdout see why, too
+            throw;
+        }
         await using (chat.ConfigureAwait(false))
             return await ScriptedSession.RunAsync(chat, IO.In, writer, IO.Error, cancellationToken).ConfigureAwait(false);
     }

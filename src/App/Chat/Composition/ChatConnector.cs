@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Reactive.Concurrency;
+using System.Reactive.Linq;
+using System.Reactive.Threading.Tasks;
 using SecretChat.Chat;
 using SecretChat.Security;
 using SecretChat.Transport;
@@ -39,7 +41,7 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
             ChatTransport.Udp => await UdpChatConnection.ConnectAsync(peer, security.Module, options, _scheduler, _resolver, progress, cancellationToken).ConfigureAwait(false),
             _ => await TcpChatConnection.ConnectAsync(peer, security.Module, options, _scheduler, _resolver, progress, cancellationToken).ConfigureAwait(false),
         };
-        return await StartSessionAsync(channel, security.NewVerifier(), options, _scheduler, cancellationToken).ConfigureAwait(false);
+        return await StartSessionAsync(channel, security, options, _scheduler, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -71,6 +73,25 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
         }
     }
 
+    /// <summary>
+    /// Runs the chat on <paramref name="channel"/> with a new verifier of <paramref name="security"/>. A verifier that
+    /// cannot be made (its pin file cannot be read) refuses the peer like one that throws: the session ends at once
+    /// with the reason, and the peer is told.
+    /// </summary>
+    internal static Task<IChat> StartSessionAsync(ISecureChannel channel, SecurityChoice security, ChatOptions options, IScheduler scheduler, CancellationToken cancellationToken)
+    {
+        IPeerVerifier verifier;
+        try
+        {
+            verifier = security.NewVerifier();
+        }
+        catch (Exception e)
+        {
+            verifier = new FailedVerifier(e);
+        }
+        return StartSessionAsync(channel, verifier, options, scheduler, cancellationToken);
+    }
+
     /// <summary>Runs the chat on <paramref name="channel"/> and returns once the peer is connected (disposing it otherwise).</summary>
     internal static async Task<IChat> StartSessionAsync(ISecureChannel channel, IPeerVerifier verifier, ChatOptions options, IScheduler scheduler, CancellationToken cancellationToken)
     {
@@ -81,7 +102,7 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
             .Start();
         try
         {
-            await chat.Connected.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await IntroducedAsync(channel, chat.Connected, options, scheduler, cancellationToken).ConfigureAwait(false);
             return chat;
         }
         catch (ChatFailedException e) when (verifier is PinnedPeerVerifier { LastRefused: { } refused } pins)
@@ -94,6 +115,26 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
             await chat.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Waits for the peer to be connected: the handshake is bounded by the channel, and what follows it (the check of
+    /// the peer) by the handshake timeout again, so that nothing after the handshake holds a listener's slot for ever.
+    /// </summary>
+    private static async Task IntroducedAsync(ISecureChannel channel, Task<Connected> connected, ChatOptions options, IScheduler scheduler, CancellationToken cancellationToken)
+    {
+        await Task.WhenAny(connected, channel.Established).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (!connected.IsCompleted && channel.Established.IsCompletedSuccessfully)
+        {
+            using var stopTimer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var limit = Observable.Timer(options.HandshakeTimeout, scheduler).ToTask(stopTimer.Token);
+            var first = await Task.WhenAny(connected, limit).ConfigureAwait(false);
+            await stopTimer.CancelAsync().ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (first != connected)
+                throw new ChatFailedException(UserSentences.PeerNotIntroduced(options.HandshakeTimeout));
+        }
+        await connected.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static HostPort ParseEndPoint(ChatOptions options)
@@ -122,4 +163,11 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
             throw new ChatFailedException($"Could not resolve host '{endPoint.Host}' ({e.Message}).", e);
         }
     }
+}
+
+/// <summary>Stands in for a verifier that could not be made: checking any peer throws why.</summary>
+internal sealed class FailedVerifier(Exception error) : IPeerVerifier
+{
+    public PeerDecision Check(string peerName, SecureSession session) =>
+        throw new InvalidOperationException(error.Message, error);
 }

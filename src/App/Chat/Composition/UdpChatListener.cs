@@ -15,6 +15,9 @@ internal sealed class UdpChatListener(IPEndPoint endPoint, SecurityChoice securi
 
     public override EndPoint LocalEndPoint => _listener.LocalEndPoint;
 
+    // The socket feeds only the newest channel (UdpSecureListener), so the next is asked for once this one is served.
+    protected override bool HandshakesConcurrently => false;
+
     protected override async Task<ISecureChannel> NextChannelAsync(ISecurityModule module, CancellationToken cancellationToken) =>
         await _listener.AcceptAsync(failure => Reject(failure.Peer, failure.Error.Message), cancellationToken).ConfigureAwait(false);
 

@@ -1,0 +1,117 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace SecretChat.App.Tests.EndToEnd;
+
+/// <summary>
+/// Issue 14 against the built <c>secretchat</c>: strangers holding handshakes open do not keep a real peer out of a
+/// scripted listener (attack 7), and a pin file that cannot be written ends both sides at once with one sentence each
+/// (attack 9).
+/// </summary>
+public class HostileStrangersEndToEndTests
+{
+    // A noise initiator's hello (docs/PROTOCOL.md §3.1) as one TCP frame.
+    private static readonly byte[] NoiseHelloFrame = [0, 0, 0, 0x0e, 0x53, 0x43, 0x48, 0x54, 0x02, 0x01, 0x01, 0x02, 0x05, 0x6e, 0x6f, 0x69, 0x73, 0x65];
+
+    [Fact]
+    public async Task ScriptedListen_StrangersHoldOpenHandshakes_ARealConnectGetsInWithin2SecondsAndClaimsTheSession()
+    {
+        using var home = new TempDirectory();
+        // The listener gives each stranger 30 s; the real peer gives the whole connect and handshake 2 s.
+        await using var bob = SecretChatProcess.Start(
+            ["listen", "--tcp", "127.0.0.1:0", "--name", "bob", "--json", "--timeout", "30", .. home.IdentityArgs("bob")], null, "bob");
+        var endPoint = IPEndPoint.Parse((await bob.WaitForEventAsync("listening")).GetProperty("address").GetString()!);
+
+        var strangers = new List<TcpClient>();
+        using var stopDripping = new CancellationTokenSource();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+                strangers.Add(await ConnectAsync(endPoint)); // silent
+            var halfway = await ConnectAsync(endPoint);
+            strangers.Add(halfway);
+            await halfway.GetStream().WriteAsync(NoiseHelloFrame); // a hello, then nothing
+            var dripping = await ConnectAsync(endPoint);
+            strangers.Add(dripping);
+            var drip = DripAsync(dripping.GetStream(), stopDripping.Token);
+
+            await using var alice = SecretChatProcess.Start(
+                ["connect", "--tcp", endPoint.ToString(), "--name", "alice", "--json", "--timeout", "2", .. home.IdentityArgs("alice")], null, "alice");
+            await alice.WriteLinesAsync("past the strangers");
+            alice.CloseInput();
+            bob.CloseInput();
+
+            Assert.Equal(0, await alice.WaitForExitAsync());
+            Assert.Equal(0, await bob.WaitForExitAsync());
+            Assert.Equal(["past the strangers"], bob.TextsFrom("alice"));
+            Assert.DoesNotContain("   at ", alice.Stderr + bob.Stderr);
+            await stopDripping.CancelAsync();
+            await drip;
+        }
+        finally
+        {
+            foreach (var stranger in strangers)
+                stranger.Dispose();
+        }
+    }
+
+    [Theory]
+    [InlineData("tcp", "listener")]
+    [InlineData("tcp", "connector")]
+    [InlineData("udp", "listener")]
+    [InlineData("udp", "connector")]
+    public async Task PinFileIsADirectory_EndsBothSidesAtOnceWithOneSentenceEach(string transport, string whoseFile)
+    {
+        using var home = new TempDirectory();
+        var unwritable = home.File(whoseFile == "listener" ? "bob" : "alice", "known_peers.json");
+        Directory.CreateDirectory(unwritable); // a directory where the pin file should be
+        var timeout = TimeSpan.FromSeconds(30);
+
+        await using var bob = SecretChatProcess.Start(
+            ["listen", $"--{transport}", "127.0.0.1:0", "--name", "bob", "--json", "--timeout", "30", .. home.IdentityArgs("bob")], null, "bob");
+        var address = (await bob.WaitForEventAsync("listening")).GetProperty("address").GetString()!;
+        await using var alice = SecretChatProcess.Start(
+            ["connect", $"--{transport}", address, "--name", "alice", "--json", "--timeout", "30", .. home.IdentityArgs("alice")], null, "alice");
+        alice.CloseInput();
+        bob.CloseInput();
+
+        Assert.NotEqual(0, await alice.WaitForExitAsync());
+        Assert.NotEqual(0, await bob.WaitForExitAsync());
+        // Both ended on the refusal, not on a timeout (a process's clock includes its start).
+        Assert.True(alice.Elapsed < timeout, $"alice took {alice.Elapsed.TotalSeconds:0.0} s");
+        Assert.True(bob.Elapsed < timeout + timeout, $"bob took {bob.Elapsed.TotalSeconds:0.0} s");
+
+        var (failing, peer) = whoseFile == "listener" ? (bob, alice) : (alice, bob);
+        var ours = Assert.Single(Lines(failing.Stderr));
+        Assert.Contains(unwritable, ours);
+        Assert.Contains("--known-peers", ours);
+        var theirs = Assert.Single(Lines(peer.Stderr));
+        Assert.Equal("The peer closed the session: it does not trust this side's key (the peer could not record your key).", theirs);
+        Assert.Empty(failing.ReceivedTexts.Concat(peer.ReceivedTexts)); // nothing was exchanged
+    }
+
+    private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static async Task<TcpClient> ConnectAsync(IPEndPoint endPoint)
+    {
+        var client = new TcpClient(AddressFamily.InterNetwork);
+        await client.ConnectAsync(endPoint);
+        return client;
+    }
+
+    /// <summary>A valid hello, one byte every half second, until stopped.</summary>
+    private static async Task DripAsync(NetworkStream stream, CancellationToken stop)
+    {
+        try
+        {
+            foreach (var b in NoiseHelloFrame)
+            {
+                await stream.WriteAsync(new[] { b }, stop);
+                await Task.Delay(TimeSpan.FromMilliseconds(500), stop); // the attacker's pace, not a wait for an event
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+        }
+    }
+}
