@@ -10,7 +10,7 @@ namespace SecretChat.Security.Datagrams;
 public sealed partial class SecureDatagramChannel
 {
     private AddressCookie _cookie;                                         // none until a listener sends one
-    private DateTimeOffset _lastCookieResend = DateTimeOffset.MinValue;
+    private DateTimeOffset? _lastCookieResend;                             // null: none yet
 
     /// <summary>The cookie this initiator's hello carries (none until the listener asked for one).</summary>
     internal AddressCookie Cookie
@@ -66,7 +66,7 @@ public sealed partial class SecureDatagramChannel
         // At once, but at most once per half retransmit interval: a flood of (forged) cookies makes this side send no
         // more than its retransmissions would; otherwise the next retransmission carries the cookie.
         var now = _scheduler.Now;
-        if (changed && now - _lastCookieResend >= _options.RetransmitInitial / 2)
+        if (changed && (_lastCookieResend is not { } last || now - last >= _options.RetransmitInitial / 2))
         {
             _lastCookieResend = now;
             Resend();
