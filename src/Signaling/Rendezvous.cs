@@ -1,6 +1,7 @@
 using System.Net;
 using System.Reactive.Concurrency;
 using Microsoft.Extensions.Logging;
+using SecretChat.Security;
 using SecretChat.Transport.Stun;
 
 namespace SecretChat.Signaling;

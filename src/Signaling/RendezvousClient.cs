@@ -6,6 +6,7 @@ using System.Reactive.Linq;
 using System.Reactive.Subjects;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SecretChat.Security;
 using SecretChat.Transport;
 using SecretChat.Transport.Stun;
 

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using SecretChat.Framing.Packets;
+using SecretChat.Security;
 
 namespace SecretChat.Signaling;
 

@@ -1,4 +1,5 @@
 using System.Net;
+using SecretChat.Security;
 
 namespace SecretChat.Signaling;
 

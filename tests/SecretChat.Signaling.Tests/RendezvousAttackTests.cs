@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Microsoft.Reactive.Testing;
+using SecretChat.Security;
 using SecretChat.Transport.Stun;
 using Xunit.Abstractions;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Reactive.Testing;
+using SecretChat.Security;
 
 namespace SecretChat.Signaling.Tests;
 

@@ -1,4 +1,5 @@
 using System.Net;
+using SecretChat.Security;
 using SecretChat.Tests;
 
 namespace SecretChat.Signaling.Tests;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using SecretChat.Security;
 using SecretChat.Transport.Stun;
 
 namespace SecretChat.Signaling.Tests;

@@ -14,6 +14,8 @@ namespace SecretChat.Framing.Packets;
 /// Handshake  [1][sender session id u32][message index u8][handshake bytes, at least 1]   header 6
 /// Data       [2][receiver session id u32][counter u64][sealed payload]                    header 13 (the AEAD's associated data)
 /// Reject     [3][refused session id u32][reason UTF-8, at most 256 bytes]                 header 5
+/// Hello      [4][sender session id u32][cookie 16, zero: none][hello bytes, at least 1]  header 5 (the initiator's message 0)
+/// Cookie     [5][answered session id u32][cookie 16]                                      header 5, 21 bytes exactly
 /// </code>
 /// </remarks>
 public static class PacketCodec
@@ -35,6 +37,20 @@ public static class PacketCodec
     /// <summary>The longest reason a <see cref="PacketType.Reject"/> packet carries, in bytes of UTF-8.</summary>
     public const int MaxRejectReasonSize = 256;
 
+    /// <summary>Bytes in the header of a <see cref="PacketType.InitiatorHello"/> packet: type and sender session id.</summary>
+    public const int InitiatorHelloHeaderSize = 5;
+    /// <summary>Bytes in the header of a <see cref="PacketType.Cookie"/> packet: type and the answered hello's session id.</summary>
+    public const int CookieHeaderSize = 5;
+    /// <summary>Bytes of a return-routability cookie (in a <see cref="PacketType.Cookie"/> packet and an initiator's hello).</summary>
+    public const int CookieSize = 16;
+    /// <summary>
+    /// Bytes of a whole <see cref="PacketType.Cookie"/> packet: smaller than every <see cref="PacketType.InitiatorHello"/>
+    /// packet, so the answer to a hello is never larger than the hello.
+    /// </summary>
+    public const int CookiePacketSize = CookieHeaderSize + CookieSize;
+    /// <summary>The smallest <see cref="PacketType.InitiatorHello"/> packet: header, cookie and one byte of hello.</summary>
+    public const int MinInitiatorHelloSize = InitiatorHelloHeaderSize + CookieSize + 1;
+
     /// <summary>The largest handshake message one datagram carries.</summary>
     public const int MaxHandshakeMessageSize = MaxDatagramSize - HandshakeHeaderSize;
 
@@ -45,6 +61,8 @@ public static class PacketCodec
         PacketType.Handshake => HandshakeHeaderSize,
         PacketType.Data => DataHeaderSize,
         PacketType.Reject => RejectHeaderSize,
+        PacketType.InitiatorHello => InitiatorHelloHeaderSize,
+        PacketType.Cookie => CookieHeaderSize,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Unknown packet type."),
     };
 
@@ -129,6 +147,10 @@ public static class PacketCodec
             throw new ArgumentException("A handshake packet carries a message.", nameof(bodyLength));
         if (header.Type == PacketType.Reject && bodyLength > MaxRejectReasonSize)
             throw new ArgumentException($"A reject reason is at most {MaxRejectReasonSize} bytes.", nameof(bodyLength));
+        if (header.Type == PacketType.InitiatorHello && bodyLength <= CookieSize)
+            throw new ArgumentException($"An initiator's hello carries a cookie of {CookieSize} bytes and a hello.", nameof(bodyLength));
+        if (header.Type == PacketType.Cookie && bodyLength != CookieSize)
+            throw new ArgumentException($"A cookie packet carries exactly {CookieSize} bytes.", nameof(bodyLength));
         return size;
     }
 
@@ -169,6 +191,23 @@ public static class PacketCodec
                     return false;
                 }
                 header = PacketHeader.Reject(BinaryPrimitives.ReadUInt32BigEndian(head[1..]));
+                error = PacketError.None;
+                return true;
+            case PacketType.InitiatorHello:
+                if (totalLength < MinInitiatorHelloSize)
+                    break;
+                header = PacketHeader.InitiatorHello(BinaryPrimitives.ReadUInt32BigEndian(head[1..]));
+                error = PacketError.None;
+                return true;
+            case PacketType.Cookie:
+                if (totalLength < CookiePacketSize)
+                    break;
+                if (totalLength > CookiePacketSize)
+                {
+                    error = PacketError.Oversize;
+                    return false;
+                }
+                header = PacketHeader.Cookie(BinaryPrimitives.ReadUInt32BigEndian(head[1..]));
                 error = PacketError.None;
                 return true;
             default:

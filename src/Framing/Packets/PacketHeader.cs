@@ -2,7 +2,8 @@ namespace SecretChat.Framing.Packets;
 
 /// <summary>
 /// The fixed header of a packet. <see cref="SessionId"/> is the sender's session id in a handshake
-/// packet, the receiver's in a data packet and the refused one in a reject;
+/// packet and an initiator's hello, the receiver's in a data packet, the refused one in a reject and the answered one in a
+/// cookie;
 /// <see cref="MessageIndex"/> is meaningful only in a handshake packet and <see cref="Counter"/> only in a data packet.
 /// </summary>
 public readonly record struct PacketHeader(PacketType Type, uint SessionId, byte MessageIndex = 0, ulong Counter = 0)
@@ -23,6 +24,15 @@ public readonly record struct PacketHeader(PacketType Type, uint SessionId, byte
 
     /// <summary>The header of a reject packet refusing the handshake of <paramref name="sessionId"/>.</summary>
     public static PacketHeader Reject(uint sessionId) => new(PacketType.Reject, sessionId);
+
+    /// <summary>
+    /// The header of an initiator's hello from the session <paramref name="senderSessionId"/> chose (the body is the
+    /// cookie, then the hello).
+    /// </summary>
+    public static PacketHeader InitiatorHello(uint senderSessionId) => new(PacketType.InitiatorHello, senderSessionId);
+
+    /// <summary>The header of a cookie packet answering the hello of <paramref name="sessionId"/> (the body is the cookie).</summary>
+    public static PacketHeader Cookie(uint sessionId) => new(PacketType.Cookie, sessionId);
 
     /// <summary>Bytes this header takes on the wire.</summary>
     public int Size => PacketCodec.HeaderSize(Type);

@@ -251,7 +251,9 @@ public sealed partial class SecureDatagramChannel
         SendPacket(Packet(PacketHeader.Reject(_peerSessionId), bytes.AsSpan(0, Math.Min(bytes.Length, PacketCodec.MaxRejectReasonSize))));
     }
 
-    private byte[] HelloPacket() => Packet(PacketHeader.Handshake(LocalSessionId, 0), _localHello.Bytes);
+    private byte[] HelloPacket() => Role == HandshakeRole.Initiator
+        ? InitiatorHelloPacket()
+        : Packet(PacketHeader.Handshake(LocalSessionId, 0), _localHello.Bytes);
 
     private static byte[] Packet(PacketHeader header, ReadOnlySpan<byte> body)
     {

@@ -222,6 +222,13 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
                 case PacketType.Reject:
                     OnRejectPacket(from, header, body);
                     break;
+                case PacketType.InitiatorHello:
+                    // The cookie is the listener's business (it checked it before feeding us); the hello is message 0.
+                    OnHandshakePacket(from, PacketHeader.Handshake(header.SessionId, 0), body[PacketCodec.CookieSize..]);
+                    break;
+                case PacketType.Cookie:
+                    OnCookiePacket(from, header, body);
+                    break;
             }
         }
     }

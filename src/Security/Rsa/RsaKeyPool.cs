@@ -20,6 +20,7 @@ public sealed class RsaKeyPool : IDisposable
     private Task _refill = Task.CompletedTask;
     private bool _refilling;
     private bool _disposed;
+    private long _taken;
 
     /// <summary>A pool that keeps <paramref name="capacity"/> one-time RSA key pairs ready; it starts empty.</summary>
     /// <param name="capacity">How many key pairs to keep ready (at least 1).</param>
@@ -72,10 +73,24 @@ public sealed class RsaKeyPool : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            _taken++;
             _ready.TryDequeue(out key);
             StartRefillLocked();
         }
         return key ?? Generate();
+    }
+
+    /// <summary>
+    /// Keys handed out by <see cref="Take"/> so far (from the pool or generated inline): each is a handshake's RSA-2048 key,
+    /// so this counts what strangers made this side spend.
+    /// </summary>
+    public long Taken
+    {
+        get
+        {
+            lock (_gate)
+                return _taken;
+        }
     }
 
     /// <summary>Disposes the keys that are ready; a refill that is running discards what it makes.</summary>

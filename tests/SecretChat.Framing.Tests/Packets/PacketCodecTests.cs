@@ -14,6 +14,12 @@ public class PacketCodecTests
         { "data, empty payload", PacketHeader.Data(7, ulong.MaxValue), [], "02 00000007 FFFFFFFFFFFFFFFF" },
         { "reject", PacketHeader.Reject(9), "no"u8.ToArray(), "03 00000009 6E6F" },
         { "reject, no reason", PacketHeader.Reject(9), [], "03 00000009" },
+        {
+            "initiator's hello, no cookie", PacketHeader.InitiatorHello(0x01020304), [.. new byte[16], .. "SCHT\x01\x02\x01"u8.ToArray()],
+            "04 01020304 00000000000000000000000000000000 53434854010201"
+        },
+        { "initiator's hello, cookie", PacketHeader.InitiatorHello(5), [.. Enumerable.Range(1, 16).Select(i => (byte)i), 0xAA], "04 00000005 0102030405060708090A0B0C0D0E0F10 AA" },
+        { "cookie", PacketHeader.Cookie(0x0A0B0C0D), [.. Enumerable.Range(1, 16).Select(i => (byte)i)], "05 0A0B0C0D 0102030405060708090A0B0C0D0E0F10" },
     };
 
     private static byte[] Hex(string hex) => Convert.FromHexString(hex.Replace(" ", ""));
@@ -58,7 +64,10 @@ public class PacketCodecTests
     {
         { "", PacketError.Empty },
         { "00", PacketError.UnknownType },
-        { "04 00000000", PacketError.UnknownType },
+        { "06 00000000", PacketError.UnknownType },
+        { "04 00000001 0102030405060708090A0B0C0D0E0F10", PacketError.Truncated }, // a hello without a hello
+        { "05 00000001 0102030405060708090A0B0C0D0E0F", PacketError.Truncated },
+        { "05 00000001 0102030405060708090A0B0C0D0E0F1011", PacketError.Oversize },
         { "FF", PacketError.UnknownType },
         { "01", PacketError.Truncated },
         { "01 00000001", PacketError.Truncated },
@@ -85,7 +94,13 @@ public class PacketCodecTests
     {
         _ = body;
         var bytes = Hex(wire);
-        var minimum = header.Size + (header.Type == PacketType.Handshake ? 1 : 0);
+        var minimum = header.Type switch
+        {
+            PacketType.Handshake => header.Size + 1,
+            PacketType.InitiatorHello => PacketCodec.MinInitiatorHelloSize,
+            PacketType.Cookie => PacketCodec.CookiePacketSize,
+            _ => header.Size,
+        };
         for (var length = 0; length < minimum; length++)
             Assert.False(PacketCodec.TryDecode(bytes.AsSpan(0, length), out _, out _, out _), $"{name}: {length} bytes");
     }
@@ -107,6 +122,13 @@ public class PacketCodecTests
     }
 
     [Fact]
+    public void CookiePacket_SmallerThanEveryInitiatorHello()
+    {
+        Assert.Equal(21, PacketCodec.CookiePacketSize);
+        Assert.True(PacketCodec.CookiePacketSize < PacketCodec.MinInitiatorHelloSize);
+    }
+
+    [Fact]
     public void TryDecode_ExactlyOneDatagram_Succeeds()
     {
         var bytes = new byte[PacketCodec.MaxDatagramSize];
@@ -122,6 +144,8 @@ public class PacketCodecTests
         Assert.Equal("bodyLength", Assert.Throws<ArgumentException>(() => PacketCodec.Encode(PacketHeader.Data(1, 1), new byte[1200 - 12], buffer)).ParamName);
         Assert.Equal("bodyLength", Assert.Throws<ArgumentException>(() => PacketCodec.Encode(PacketHeader.Handshake(1, 1), [], buffer)).ParamName);
         Assert.Equal("bodyLength", Assert.Throws<ArgumentException>(() => PacketCodec.Encode(PacketHeader.Reject(1), new byte[257], buffer)).ParamName);
+        Assert.Equal("bodyLength", Assert.Throws<ArgumentException>(() => PacketCodec.Encode(PacketHeader.InitiatorHello(1), new byte[16], buffer)).ParamName);
+        Assert.Equal("bodyLength", Assert.Throws<ArgumentException>(() => PacketCodec.Encode(PacketHeader.Cookie(1), new byte[17], buffer)).ParamName);
         Assert.Equal("destination", Assert.Throws<ArgumentException>(() => PacketCodec.Encode(PacketHeader.Data(1, 1), [1], new byte[13])).ParamName);
         Assert.Equal("output", Assert.Throws<ArgumentNullException>(() => PacketCodec.Encode(PacketHeader.Data(1, 1), [1], (IBufferWriter<byte>)null!)).ParamName);
         Assert.Equal("type", Assert.Throws<ArgumentOutOfRangeException>(() => PacketCodec.HeaderSize((PacketType)9)).ParamName);

@@ -131,7 +131,10 @@ internal sealed record Wire(IPEndPoint From, IPEndPoint To, byte[] Bytes, long S
 {
     public byte Type => Bytes[0];
 
-    public bool IsHandshake => Type == 1;
+    /// <summary>A handshake packet or the initiator's hello (which carries the cookie field).</summary>
+    public bool IsHandshake => Type is 1 or 4;
+    public bool IsInitiatorHello => Type == 4;
+    public bool IsCookie => Type == 5;
     public bool IsData => Type == 2;
     public bool IsReject => Type == 3;
 }

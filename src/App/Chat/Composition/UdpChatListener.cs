@@ -6,7 +6,10 @@ using SecretChat.Security.Datagrams;
 
 namespace SecretChat.Chat.Composition;
 
-/// <summary>One UDP socket (<see cref="UdpSecureListener"/>); each peer whose handshake fails becomes a rejection.</summary>
+/// <summary>
+/// One UDP socket (<see cref="UdpSecureListener"/>): peers prove their address with a cookie, then handshake side by side;
+/// each peer whose handshake fails becomes a rejection (those of unproven sources rate limited, 5 a second).
+/// </summary>
 internal sealed class UdpChatListener(IPEndPoint endPoint, SecurityChoice security, ChatOptions options, IScheduler scheduler)
     : ChatListener(security, options, scheduler)
 {

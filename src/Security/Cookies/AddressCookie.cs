@@ -1,10 +1,11 @@
 using System.Buffers.Binary;
 
-namespace SecretChat.Signaling;
+namespace SecretChat.Security;
 
 /// <summary>
-/// Proof that a source receives at its address (return routability): the server sends it in a Cookie packet to the
-/// address a Register (or an address-changing KeepAlive) came from, and acts only on a packet that brings it back.
+/// Proof that a source receives at its address (return routability): the signaling server sends it in a Cookie packet
+/// to the address a Register (or an address-changing KeepAlive) came from, a UDP listener to the address a hello came
+/// from, and each acts only on a packet that brings it back.
 /// 16 bytes of HMAC-SHA256 over the address and port under a secret that rotates (<see cref="SourceCookies"/>).
 /// All zero means none.
 /// </summary>
