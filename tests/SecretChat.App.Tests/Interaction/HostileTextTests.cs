@@ -92,6 +92,29 @@ public class HostileTextTests
     }
 
     [Fact]
+    public async Task InteractiveConsole_MessageThatWrapsAtTheConsoleWidth_KeepsEveryRowIndentedUnderTheText()
+    {
+        var io = new FakeConsole(new LineFeed(), isInputRedirected: false);
+        io.Ansi.Profile.Width = 40;
+        var console = new InteractiveConsole(io.Ansi, new ConsoleLines(io.In));
+        var chat = new FakeChat(FakeChat.ConnectedEvent(peer: "mallory"));
+        // Padded so that a plain wrap at 40 columns would start a row with the forged status line.
+        chat.Emit(new MessageReceived("mallory", 1, DateTimeOffset.UnixEpoch, new string('x', 25) + " connected to bob (noise, safety number 1)\nsecond line"));
+        chat.End("done", clean: true);
+
+        await console.RunSessionAsync(chat, CancellationToken.None).WaitAsync(TestApp.Timeout);
+
+        TerminalAssert.Safe(io.OutText, "the interactive console");
+        var rows = io.OutText.ReplaceLineEndings("\n").Split('\n');
+        var first = Array.FindIndex(rows, r => r.Contains("mallory: xxx", StringComparison.Ordinal));
+        Assert.True(first >= 0, io.OutText);
+        var indent = rows[first].IndexOf("xxx", StringComparison.Ordinal);
+        Assert.All(rows[(first + 1)..(first + 4)], row => Assert.True(row.Length > indent && row[..indent].Trim().Length == 0, $"row not indented: '{row}'\n{io.OutText}"));
+        Assert.True(rows.Any(r => r.TrimStart().StartsWith("connected to bob", StringComparison.Ordinal)), io.OutText);
+        Assert.Contains(rows, r => r.TrimStart().StartsWith("| second line", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task FingerprintCommand_PeerNameWithControlsAndMarkup_IsShownEscapedOnce()
     {
         var io = new FakeConsole("/fingerprint\n/quit\n", isInputRedirected: false);

@@ -172,7 +172,15 @@ internal sealed class InteractiveConsole
 
                 break;
             case MessageReceived m:
-                Line($"[grey]{m.SentAt.ToLocalTime():HH:mm}[/] [bold aqua]{m.From}[/]: {TerminalText.Body(m.Text)}");
+                // Two columns: rows wrapped at the console's width and the message's own lines stay indented under the
+                // text, so no row of it starts where the program's status lines do.
+                var message = new Grid()
+                    .AddColumn(new GridColumn { NoWrap = true, Padding = new Padding(0, 0, 1, 0) })
+                    .AddColumn(new GridColumn { Padding = new Padding(0) })
+                    .AddRow(
+                        new Markup(TerminalMarkup.Of($"[grey]{m.SentAt.ToLocalTime():HH:mm}[/] [bold aqua]{m.From}[/]:")),
+                        new Markup(TerminalMarkup.Of($"{TerminalText.Body(m.Text)}")));
+                lock (_gate) _console.Write(message);
                 break;
             case Delivered:
                 break; // the user's own line is already on screen; acks matter when the session ends
