@@ -144,6 +144,7 @@ public class HostileTextTests
         Assert.DoesNotContain('\u0007', text);
         Assert.DoesNotContain('\r', text);
         Assert.DoesNotContain('\b', text);
+        Assert.DoesNotContain('\u009B', text);
         var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(7, lines.Length); // one line per event: the peer's line breaks stayed inside its strings
         var message = JsonDocument.Parse(lines[1]).RootElement;
