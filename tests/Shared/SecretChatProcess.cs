@@ -22,15 +22,22 @@ public sealed class SecretChatProcess : IAsyncDisposable
     private readonly Task _stdoutPump;
     private readonly Task _stderrPump;
     private readonly Stopwatch _sinceStart = Stopwatch.StartNew();
+    private readonly RecordingStream _stdoutBytes;
+    private readonly RecordingStream _stderrBytes;
     private bool _disposed;
 
     private SecretChatProcess(string name, Process process)
     {
         Name = name;
         _process = process;
+        // Read through copies that keep the raw bytes (StdoutBytes, StderrBytes); lines are split as before.
+        _stdoutBytes = new RecordingStream(process.StandardOutput.BaseStream);
+        _stderrBytes = new RecordingStream(process.StandardError.BaseStream);
+        var stdout = new StreamReader(_stdoutBytes, process.StandardOutput.CurrentEncoding);
+        var stderr = new StreamReader(_stderrBytes, process.StandardError.CurrentEncoding);
         _stdoutPump = Task.Run(async () =>
         {
-            while (await process.StandardOutput.ReadLineAsync() is { } line)
+            while (await stdout.ReadLineAsync() is { } line)
             {
                 lock (_stdoutSeen)
                     _stdoutSeen.Add(line);
@@ -43,7 +50,7 @@ public sealed class SecretChatProcess : IAsyncDisposable
         });
         _stderrPump = Task.Run(async () =>
         {
-            while (await process.StandardError.ReadLineAsync() is { } line)
+            while (await stderr.ReadLineAsync() is { } line)
             {
                 lock (_stderr)
                     _stderr.AppendLine(line);
@@ -99,6 +106,12 @@ public sealed class SecretChatProcess : IAsyncDisposable
                 return _stderr.ToString();
         }
     }
+
+    /// <summary>Every byte it wrote to stdout so far, as a terminal would have received them.</summary>
+    public byte[] StdoutBytes => _stdoutBytes.Bytes;
+
+    /// <summary>Every byte it wrote to stderr so far.</summary>
+    public byte[] StderrBytes => _stderrBytes.Bytes;
 
     public IReadOnlyList<string> StdoutLines
     {

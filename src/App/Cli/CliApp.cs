@@ -107,22 +107,29 @@ internal sealed class CliApp
 
         await WriteErrorAsync(sentence).ConfigureAwait(false);
         if (IsDebug)
-            await WriteErrorAsync(ex.ToString()).ConfigureAwait(false);
+            await WriteErrorLinesAsync(TerminalText.Block(ex.ToString())).ConfigureAwait(false);
         return code;
     }
 
     private bool IsDebug => _environment.TryGetValue(DebugVariable, out var value) && value is "1" or "true";
 
-    internal async Task WriteErrorAsync(string sentence)
-    {
-        await _io.Error.WriteLineAsync(sentence).ConfigureAwait(false);
-        await _io.Error.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-    }
+    /// <summary>
+    /// One sentence on stderr. It may carry text from the network (a peer's name, a server's reason), so it is shown
+    /// escaped (<see cref="TerminalText.Escape"/>): one line, nothing a terminal would act on.
+    /// </summary>
+    internal Task WriteErrorAsync(string sentence) => WriteErrorLinesAsync(TerminalText.Escape(sentence));
 
+    /// <inheritdoc cref="WriteErrorAsync"/>
     internal void WriteError(string sentence)
     {
-        _io.Error.WriteLine(sentence);
+        _io.Error.WriteLine(TerminalText.Escape(sentence));
         _io.Error.Flush();
+    }
+
+    private async Task WriteErrorLinesAsync(string escaped)
+    {
+        await _io.Error.WriteLineAsync(escaped).ConfigureAwait(false);
+        await _io.Error.FlushAsync(CancellationToken.None).ConfigureAwait(false);
     }
 
     internal IConsoleIO IO => _io;

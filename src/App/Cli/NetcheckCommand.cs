@@ -108,21 +108,25 @@ internal static class NetcheckCommand
         }
         else
         {
-            await output.WriteLineAsync($"local address {report.Local}").ConfigureAwait(false);
+            // A STUN server's error reason is its own text: every value goes through TerminalLine, escaped.
+            await WriteLineAsync(output, $"local address {report.Local}").ConfigureAwait(false);
             foreach (var probe in report.Probes)
             {
-                await output.WriteLineAsync(probe.Mapped is { } mapped
-                    ? $"server {probe.Server} sees you at {mapped}"
-                    : $"server {probe.Server} did not answer: {probe.Error}").ConfigureAwait(false);
+                if (probe.Mapped is { } mapped)
+                    await WriteLineAsync(output, $"server {probe.Server} sees you at {mapped}").ConfigureAwait(false);
+                else
+                    await WriteLineAsync(output, $"server {probe.Server} did not answer: {probe.Error}").ConfigureAwait(false);
             }
 
-            await output.WriteLineAsync($"mapping       {MappingName(report.Mapping)}").ConfigureAwait(false);
-            await output.WriteLineAsync(report.Verdict).ConfigureAwait(false);
+            await WriteLineAsync(output, $"mapping       {MappingName(report.Mapping)}").ConfigureAwait(false);
+            await WriteLineAsync(output, $"{report.Verdict}").ConfigureAwait(false);
         }
 
         await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         return ExitCodes.Success;
     }
+
+    private static Task WriteLineAsync(TextWriter output, TerminalLine line) => output.WriteLineAsync(line.ToString());
 
     public static string MappingName(NatMapping mapping) => mapping switch
     {

@@ -34,7 +34,8 @@ internal static class SignalCommand
                 console.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
             })
             .SetMinimumLevel(LogLevel.Information));
-        var logger = loggers.CreateLogger("SecretChat.Signal");
+        // Room names and reasons in the log come from strangers: escaped before they reach the console.
+        var logger = new TerminalLogger(loggers.CreateLogger("SecretChat.Signal"));
 
         SignalingServer server;
         try

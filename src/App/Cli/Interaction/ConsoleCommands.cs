@@ -37,9 +37,19 @@ internal sealed class CommandContext
     /// <summary>Hold while writing, so lines from arriving messages do not interleave with a command's output.</summary>
     public Lock OutputGate { get; }
 
+    /// <summary>A line of markup whose values are shown as text, escaped (<see cref="TerminalMarkup"/>): <c>$"[bold]{peer}[/]"</c>.</summary>
+    public void MarkupLine(TerminalMarkup markup)
+    {
+        lock (OutputGate) Console.Show(markup);
+    }
+
+    /// <summary>
+    /// A line of markup built elsewhere: the caller escapes markup in it (<see cref="TerminalText.ToMarkup"/>); control
+    /// characters in it are escaped here all the same, so none reaches the terminal.
+    /// </summary>
     public void MarkupLine(string markup)
     {
-        lock (OutputGate) Console.MarkupLine(markup);
+        lock (OutputGate) Console.MarkupLine(TerminalText.Escape(markup));
     }
 }
 
@@ -82,7 +92,7 @@ internal sealed class ConsoleCommands
     private static Task<CommandOutcome> Path(CommandContext context, string _)
     {
         foreach (var line in PathText.Describe(context.Chat.ReportPath()).Split('\n'))
-            context.MarkupLine($"[grey]{Markup.Escape(line)}[/]");
+            context.MarkupLine($"[grey]{line}[/]");
         return Task.FromResult(CommandOutcome.Continue);
     }
 
@@ -92,7 +102,7 @@ internal sealed class ConsoleCommands
         foreach (var command in context.Commands.All)
         {
             var usage = command.Arguments.Length == 0 ? $"/{command.Name}" : $"/{command.Name} {command.Arguments}";
-            table.AddRow(Markup.Escape(usage), Markup.Escape(command.Description));
+            table.AddRow(TerminalText.ToMarkup(usage), TerminalText.ToMarkup(command.Description));
         }
 
         table.AddRow("//text", "Send a message that starts with a slash.");
@@ -113,9 +123,9 @@ internal sealed class ConsoleCommands
         if (connected is null)
             context.MarkupLine("[yellow]Not connected yet.[/]");
         else if (connected.Fingerprint is { } fingerprint)
-            context.MarkupLine($"Safety number with [bold]{Markup.Escape(connected.Peer)}[/]: [bold green]{Markup.Escape(fingerprint)}[/]");
+            context.MarkupLine($"Safety number with [bold]{connected.Peer}[/]: [bold green]{fingerprint}[/]");
         else
-            context.MarkupLine($"[yellow]The {Markup.Escape(connected.Encryption.Id)} mode has no safety number: the peer's identity is not verified.[/]");
+            context.MarkupLine($"[yellow]The {connected.Encryption.Id} mode has no safety number: the peer's identity is not verified.[/]");
         return Task.FromResult(CommandOutcome.Continue);
     }
 }

@@ -78,9 +78,9 @@ internal static class DemoScript
                     var bobSide = await NextAsync<Connected>(bob, 0, step, "bob never saw the handshake complete", cancellationToken).ConfigureAwait(false);
                     Say(console, $"Handshake done: bob introduced himself as '{connected.Peer}', alice as '{bobSide.Peer}'. The mode is bound into the handshake, so a downgrade would be detected.");
                     if (connected.IsConfidential)
-                        console.MarkupLine($"  [green]{Markup.Escape(SecuritySummary.Describe(connected.Encryption))}[/]");
+                        console.Show($"  [green]{SecuritySummary.Describe(connected.Encryption)}[/]");
                     else
-                        console.MarkupLine($"  [bold white on red] {SecuritySummary.NotEncrypted} [/] [red]{Markup.Escape(SecuritySummary.Describe(connected.Encryption))}[/]");
+                        console.Show($"  [bold white on red] {SecuritySummary.NotEncrypted} [/] [red]{SecuritySummary.Describe(connected.Encryption)}[/]");
                     if (connected.Fingerprint is { } fingerprint)
                         Say(console, $"Safety number on alice's side: {fingerprint}; on bob's: {bobSide.Fingerprint}. People compare these out loud: equal numbers mean no one is in the middle.");
 
@@ -92,9 +92,9 @@ internal static class DemoScript
                         var listenerName = speaker == "alice" ? "bob" : "alice";
                         var id = await peers[speaker].SendAsync(text, cancellationToken).ConfigureAwait(false);
                         var message = await NextAsync<MessageReceived>(peers[listenerName], received[listenerName]++, step, $"{listenerName} never received message {id}", cancellationToken).ConfigureAwait(false);
-                        console.MarkupLine($"  [bold aqua]{Markup.Escape(message.From)}[/] → {listenerName}: {Markup.Escape(message.Text)}");
+                        console.Show($"  [bold aqua]{message.From}[/] → {listenerName}: {TerminalText.Body(message.Text)}");
                         var ack = await NextAsync<Delivered>(peers[speaker], delivered[speaker]++, step, $"{speaker} never got an acknowledgement for message {id}", cancellationToken).ConfigureAwait(false);
-                        console.MarkupLine($"  [grey]{listenerName} acknowledged message {ack.Id}: sealed, sent, opened and checked against replays.[/]");
+                        console.Show($"  [grey]{listenerName} acknowledged message {ack.Id}: sealed, sent, opened and checked against replays.[/]");
                     }
 
                     Say(console, "Both finish: each tells the other it is done, waits for every acknowledgement, and closes cleanly.");
@@ -136,7 +136,7 @@ internal static class DemoScript
         }
     }
 
-    private static void Say(IAnsiConsole console, string text) => console.MarkupLine($"[yellow]»[/] {Markup.Escape(text)}");
+    private static void Say(IAnsiConsole console, string text) => console.Show($"[yellow]»[/] {text}");
 
-    private static void Progress(IAnsiConsole console, string who, string text) => console.MarkupLine($"  [grey]{who}: {Markup.Escape(text)}[/]");
+    private static void Progress(IAnsiConsole console, string who, string text) => console.Show($"  [grey]{who}: {text}[/]");
 }

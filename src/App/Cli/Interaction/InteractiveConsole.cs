@@ -32,18 +32,21 @@ internal sealed class InteractiveConsole
         return _console.Status()
             .Spinner(Spinner.Known.Dots)
             .SpinnerStyle(new Style(Color.Aqua))
-            .StartAsync(Markup.Escape(status), context => open(new InlineProgress(text =>
+            .StartAsync(TerminalText.ToMarkup(status), context => open(new InlineProgress(text =>
             {
-                context.Status(Markup.Escape(text));
+                context.Status(TerminalText.ToMarkup(text));
                 context.Refresh();
             })));
     }
 
-    public void Info(string text) => Line($"[grey]{Markup.Escape(text)}[/]");
+    /// <summary>A grey line; all of <paramref name="text"/> is shown as text, escaped (<see cref="TerminalText"/>).</summary>
+    public void Info(string text) => Line($"[grey]{text}[/]");
 
-    public void Warn(string text) => Line($"[yellow]{Markup.Escape(text)}[/]");
+    /// <summary>A yellow line; all of <paramref name="text"/> is shown as text, escaped.</summary>
+    public void Warn(string text) => Line($"[yellow]{text}[/]");
 
-    public void Error(string text) => Line($"[red]{Markup.Escape(text)}[/]");
+    /// <summary>A red line; all of <paramref name="text"/> is shown as text, escaped.</summary>
+    public void Error(string text) => Line($"[red]{text}[/]");
 
     /// <summary>Runs one session until it ends, <c>/quit</c>, end of input or cancellation (Ctrl+C).</summary>
     /// <returns><see cref="ExitCodes.Success"/> for a clean end or /quit, <see cref="ExitCodes.Interrupted"/> when cancelled.</returns>
@@ -155,23 +158,31 @@ internal sealed class InteractiveConsole
             case Connected c:
                 lock (_gate)
                 {
-                    var from = c.RemoteEndPoint is { } remote ? $" at {Markup.Escape(remote.ToString() ?? "")}" : "";
-                    _console.Write(new Rule($"[green]connected to [bold]{Markup.Escape(c.Peer)}[/][/]").LeftJustified());
-                    _console.MarkupLine($"[grey]{Markup.Escape(PathText.Name(c.Transport))} ({Markup.Escape(PathText.Name(c.Path))}){from}[/]");
+                    var from = c.RemoteEndPoint is { } remote ? $" at {remote}" : "";
+                    _console.Write(new Rule(TerminalMarkup.Of($"[green]connected to [bold]{c.Peer}[/][/]")).LeftJustified());
+                    LineHeld($"[grey]{PathText.Name(c.Transport)} ({PathText.Name(c.Path)}){from}[/]");
                     if (!c.IsConfidential)
-                        _console.MarkupLine($"[bold white on red] {SecuritySummary.NotEncrypted} [/] [red]{Markup.Escape(SecuritySummary.Describe(c.Encryption))}[/]");
+                        LineHeld($"[bold white on red] {SecuritySummary.NotEncrypted} [/] [red]{SecuritySummary.Describe(c.Encryption)}[/]");
                     else
-                        _console.MarkupLine($"[green]{Markup.Escape(SecuritySummary.Describe(c.Encryption))}[/]");
+                        LineHeld($"[green]{SecuritySummary.Describe(c.Encryption)}[/]");
                     if (c.Fingerprint is { } fingerprint)
-                        _console.MarkupLine($"Safety number: [bold green]{Markup.Escape(fingerprint)}[/]");
+                        LineHeld($"Safety number: [bold green]{fingerprint}[/]");
                     if (PeerTrust.ContactNotice(c.Contact) is { } notice)
-                        _console.MarkupLine($"[bold black on yellow] {Markup.Escape(notice)} [/]");
-                    _console.MarkupLine("[grey]Type a message and press Enter; /help lists the commands.[/]");
+                        LineHeld($"[bold black on yellow] {notice} [/]");
+                    LineHeld($"[grey]Type a message and press Enter; /help lists the commands.[/]");
                 }
 
                 break;
             case MessageReceived m:
-                Line($"[grey]{m.SentAt.ToLocalTime():HH:mm}[/] [bold aqua]{Markup.Escape(m.From)}[/]: {Markup.Escape(m.Text)}");
+                // Two columns: rows wrapped at the console's width and the message's own lines stay indented under the
+                // text, so no row of it starts where the program's status lines do.
+                var message = new Grid()
+                    .AddColumn(new GridColumn { NoWrap = true, Padding = new Padding(0, 0, 1, 0) })
+                    .AddColumn(new GridColumn { Padding = new Padding(0) })
+                    .AddRow(
+                        new Markup(TerminalMarkup.Of($"[grey]{m.SentAt.ToLocalTime():HH:mm}[/] [bold aqua]{m.From}[/]:")),
+                        new Markup(TerminalMarkup.Of($"{TerminalText.Body(m.Text)}")));
+                lock (_gate) _console.Write(message);
                 break;
             case Delivered:
                 break; // the user's own line is already on screen; acks matter when the session ends
@@ -179,7 +190,8 @@ internal sealed class InteractiveConsole
                 Info($"{f.Peer} has finished sending.");
                 break;
             case Disconnected d:
-                Line(d.Clean ? $"[yellow]Disconnected: {Markup.Escape(d.Reason)}[/]" : $"[red]Disconnected: {Markup.Escape(d.Reason)}[/]");
+                if (d.Clean) Line($"[yellow]Disconnected: {d.Reason}[/]");
+                else Line($"[red]Disconnected: {d.Reason}[/]");
                 break;
             case PathChanged p:
                 Info($"Now on the {PathText.Name(p.Path)} path ({p.Remote}): {PathText.Reason(p.Reason)}");
@@ -190,8 +202,12 @@ internal sealed class InteractiveConsole
         }
     }
 
-    private void Line(string markup)
+    /// <summary>Every line goes out here: the values in it are escaped (<see cref="TerminalMarkup"/>), so a peer's text cannot drive the terminal.</summary>
+    private void Line(TerminalMarkup markup)
     {
-        lock (_gate) _console.MarkupLine(markup);
+        lock (_gate) _console.Show(markup);
     }
+
+    /// <summary>As <see cref="Line"/>, for a caller that already holds the output lock.</summary>
+    private void LineHeld(TerminalMarkup markup) => _console.Show(markup);
 }

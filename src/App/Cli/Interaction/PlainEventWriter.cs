@@ -5,7 +5,8 @@ namespace SecretChat.Cli.Interaction;
 
 /// <summary>
 /// Scripted mode without <c>--json</c>: what a person reading a log wants. Conversation lines go to stdout
-/// (<c>bob: hi</c>); failures go to stderr so stdout stays the conversation.
+/// (<c>bob: hi</c>); failures go to stderr so stdout stays the conversation. A message's own line breaks show as
+/// continuation lines (<see cref="TerminalText.ContinuationPrefix"/>).
 /// </summary>
 internal sealed class PlainEventWriter : IEventWriter
 {
@@ -38,7 +39,7 @@ internal sealed class PlainEventWriter : IEventWriter
                     Line(_error, $"warning: this session is {SecuritySummary.NotEncrypted}: anyone on the path can read and change it.");
                 break;
             case MessageReceived m:
-                Line(_output, $"{m.From}: {m.Text}");
+                Line(_output, $"{m.From}: {TerminalText.Body(m.Text)}");
                 break;
             case Delivered:
                 break; // acknowledgements matter to the exit code, not to a reader
@@ -66,8 +67,10 @@ internal sealed class PlainEventWriter : IEventWriter
 
     public void Error(string message) => Line(_error, $"error: {message}");
 
-    private void Line(TextWriter writer, string text)
+    /// <summary>Every line goes out here: the values in it are escaped (<see cref="TerminalLine"/>), so a peer's text cannot drive the terminal.</summary>
+    private void Line(TextWriter writer, TerminalLine line)
     {
+        var text = line.ToString();
         lock (_gate)
         {
             writer.WriteLine(text);

@@ -72,7 +72,8 @@ internal static class ScriptedSession
             if (acknowledged && everyLineSent && disconnected is { Clean: true })
                 return ExitCodes.Success;
 
-            await error.WriteLineAsync(UserSentences.ScriptedFailure(disconnected, endedEarly, acknowledged, everyLineSent)).ConfigureAwait(false);
+            // The sentence may hold the peer's close reason: escaped like every line of the writers.
+            await error.WriteLineAsync(TerminalText.Escape(UserSentences.ScriptedFailure(disconnected, endedEarly, acknowledged, everyLineSent))).ConfigureAwait(false);
             await error.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             return ExitCodes.Failure;
         }
