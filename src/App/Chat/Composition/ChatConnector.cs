@@ -33,13 +33,15 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
         var peer = ParseEndPoint(options);
         // The identity key is needed only until the handshake is done, which it is once the session is returned.
         using var security = _security(options);
+        // p2p asks the verifier about each candidate's peer before it picks a path; the chat then gets the same answer.
+        var verifier = new AdmittedPeers(security.NewVerifier());
         var channel = options.Transport switch
         {
-            ChatTransport.PeerToPeer => await PeerToPeerChatConnection.ConnectAsync(peer, security.Module, options, _scheduler, _resolver, progress, cancellationToken).ConfigureAwait(false),
+            ChatTransport.PeerToPeer => await PeerToPeerChatConnection.ConnectAsync(peer, security.Module, verifier, options, _scheduler, _resolver, progress, cancellationToken).ConfigureAwait(false),
             ChatTransport.Udp => await UdpChatConnection.ConnectAsync(peer, security.Module, options, _scheduler, _resolver, progress, cancellationToken).ConfigureAwait(false),
             _ => await TcpChatConnection.ConnectAsync(peer, security.Module, options, _scheduler, _resolver, progress, cancellationToken).ConfigureAwait(false),
         };
-        return await StartSessionAsync(channel, security.NewVerifier(), options, _scheduler, cancellationToken).ConfigureAwait(false);
+        return await StartSessionAsync(channel, options.Transport == ChatTransport.PeerToPeer ? verifier : verifier.Verifier, options, _scheduler, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
