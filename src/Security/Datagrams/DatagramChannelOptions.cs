@@ -3,6 +3,15 @@ using SecretChat.Security.Replay;
 
 namespace SecretChat.Security.Datagrams;
 
+/// <summary>
+/// Decides whether the peer of a completed datagram handshake may have the session, before anything is sent or
+/// delivered over it: null accepts it; a sentence (for the user) refuses it. It sees the peer's authenticated static
+/// key (<see cref="SecureSession.RemoteStaticKey"/>, in modes that have one) and its greeting
+/// (<see cref="SecureSession.PeerGreeting"/>). It runs under the channel's lock: it must not call back into the channel.
+/// </summary>
+/// <param name="session">The session the handshake produced; the channel still owns it.</param>
+public delegate string? PeerAdmission(SecureSession session);
+
 /// <summary>Timers and limits of a <see cref="SecureDatagramChannel"/>.</summary>
 public sealed record DatagramChannelOptions
 {
@@ -38,6 +47,13 @@ public sealed record DatagramChannelOptions
     /// Both sides must use the same value; WireGuard's RejectAfterMessages by default.
     /// </summary>
     public ulong RejectAfterMessages { get; init; } = ReplayWindow.DefaultRejectLimit;
+
+    /// <summary>
+    /// Who may have the session, asked once the handshake has authenticated the peer and before anyone can use the
+    /// session (null: anyone who completes the handshake). A refusal fails the handshake with the sentence, so a path
+    /// manager that runs one handshake per candidate address drops that candidate and goes on with the others.
+    /// </summary>
+    public PeerAdmission? AdmitPeer { get; init; }
 
     /// <summary>
     /// Test seam, never public: where this side's session ids come from (null, the default: 32 random bits each).

@@ -38,6 +38,12 @@ public enum DatagramDropReason
 
     /// <summary>An authenticated payload arrived while nobody subscribed to <see cref="SecureDatagramChannel.Payloads"/>.</summary>
     NoSubscriber,
+
+    /// <summary>
+    /// A hello that would start a second handshake beside the established session, refused: one is already running,
+    /// or the last began less than a second ago; or a second handshake that completed with another peer's key.
+    /// </summary>
+    SecondHandshakeRefused,
 }
 
 /// <summary>A snapshot of a channel's counters.</summary>

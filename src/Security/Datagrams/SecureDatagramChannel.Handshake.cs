@@ -84,12 +84,7 @@ public sealed partial class SecureDatagramChannel
         }
         if (header.SessionId != _peerSessionId)
         {
-            if (_phase == Phase.Established && header.MessageIndex == 0 && TryParseHello(body, out _))
-            {
-                Terminate(new IOException(
-                    "The peer restarted the session (it began a new handshake); messages in flight may have been lost."));
-                return;
-            }
+            // A hello of a new session never reaches here once established: it starts a second handshake (.Restart.cs).
             Drop(DatagramDropReason.UnknownSession);
             return;
         }
@@ -216,6 +211,8 @@ public sealed partial class SecureDatagramChannel
         }
         StopHandshake();
         _transcript.Complete(session);
+        if (!TryAdmit(session))
+            return;
         _session = session;
         _window = new Replay.ReplayWindow(_options.ReplayWindowSize, _options.RejectAfterMessages);
         _phase = Phase.Established;

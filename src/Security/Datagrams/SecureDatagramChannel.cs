@@ -139,8 +139,8 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
     /// <summary>
     /// Authenticated payloads, each valid only during its <c>OnNext</c> (copy to keep). One subscriber at a
     /// time; subscribe before feeding datagrams, since payloads that arrive with no subscriber are dropped.
-    /// Fails with <see cref="HandshakeException"/> when the handshake fails, with an <see cref="IOException"/>
-    /// when the peer restarts its session, with <see cref="NonceExhaustedException"/> when this side's
+    /// Fails with <see cref="HandshakeException"/> when the handshake fails, with a <see cref="PeerRestartedException"/>
+    /// when a second handshake from the peer's address authenticated the same peer anew (see <see cref="TakeSuccessor"/>), with <see cref="NonceExhaustedException"/> when this side's
     /// counter runs out; completes when the channel is disposed.
     /// </summary>
     public IObservable<ReadOnlyMemory<byte>> Payloads { get; }
@@ -205,6 +205,9 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
     public void Receive(IPEndPoint from, in PacketHeader header, ReadOnlySpan<byte> datagram)
     {
         ArgumentNullException.ThrowIfNull(from);
+        // A hello of a new session, and the packets of the second handshake it started, go to that handshake (.Restart.cs).
+        if (TryRouteToSecondHandshake(from, header, datagram))
+            return;
         lock (_gate)
         {
             _received++;
@@ -238,11 +241,14 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
     {
         lock (_gate)
         {
+            // An ended channel may still hand packets on to its successor (a restarted peer's session): that stops here.
+            DisposeUntakenSuccessor();
             if (_phase == Phase.Closed)
                 return;
             _phase = Phase.Closed;
             StopHandshake();
             DisposeSession();
+            EndSecondHandshake();
             _established.TrySetCanceled();
             _payloads.End(null);
         }
@@ -264,6 +270,7 @@ public sealed partial class SecureDatagramChannel : IDisposable, IAsyncDisposabl
         _terminalError = error;
         StopHandshake();
         DisposeSession();
+        EndSecondHandshake();
         _established.TrySetException(error);
         _payloads.End(error);
     }

@@ -15,11 +15,11 @@ public sealed record PunchResult(SecureDatagramChannel Channel, bool Relayed, Di
 /// <summary>
 /// One attempt to reach a peer through both NATs: register at the signaling server, learn the peer's
 /// candidates, punch toward all of them from one UDP socket, and keep the first candidate whose handshake
-/// completes; if none does within <see cref="PeerToPeerOptions.RelayFallback"/>, run the handshake through the server's relay.
+/// completes with a peer that <see cref="DatagramChannelOptions.AdmitPeer"/> accepts; if none does within <see cref="PeerToPeerOptions.RelayFallback"/>, run the handshake through the server's relay.
 /// </summary>
 /// <remarks>
 /// Everything (signaling, punches, relaying, the handshake and the session) shares one <see cref="PeerSocket"/>.
-/// The relay is addressed like a peer candidate: the server's own address. Only an authenticated handshake
+/// The relay is addressed like a peer candidate: the server's own address. Only an authenticated, admitted handshake
 /// selects a path: punch probes carry no authority, and packets from addresses that are neither the peer's
 /// candidates nor the relay never reach a handshake (they are counted in <see cref="StrangerPackets"/>).
 /// </remarks>
@@ -34,6 +34,7 @@ public sealed class PunchAttempt : IAsyncDisposable
     private SecureDatagramChannel? _responder;
     private SecureDatagramChannel? _relayResponder;
     private SecureDatagramChannel? _winner;
+    private Func<SecureDatagramChannel>? _newResponder;
     private TaskCompletionSource _candidateJoined = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _strangers;
 
@@ -103,8 +104,10 @@ public sealed class PunchAttempt : IAsyncDisposable
     /// <summary>
     /// Punches toward every peer candidate and runs the handshake over each; after <see cref="PeerToPeerOptions.RelayFallback"/>
     /// without a direct path, over the relay too. Returns the first channel whose handshake completes (the
-    /// others are closed). Fails with <see cref="HandshakeException"/> when none completes within
-    /// <see cref="DatagramChannelOptions.HandshakeTimeout"/>, saying why.
+    /// others are closed). A candidate whose handshake completes with a peer that <see cref="DatagramChannelOptions.AdmitPeer"/>
+    /// refuses (another host answering at a candidate's address, with another key) is dropped and the others are
+    /// still tried. Fails with <see cref="HandshakeException"/> when none completes within
+    /// <see cref="DatagramChannelOptions.HandshakeTimeout"/>, saying why (a refusal's sentence before a timeout).
     /// </summary>
     public async Task<PunchResult> PunchAsync(
         ISecurityModule security, PeerMatch match, DatagramChannelOptions channelOptions, IProgress<string>? progress, CancellationToken cancellationToken)
@@ -129,9 +132,11 @@ public sealed class PunchAttempt : IAsyncDisposable
             }
             else
             {
-                // One responder for the direct paths (the first hello from a peer candidate wins) and one for
-                // the relay, so a direct hello whose answers cannot get back never shuts the relay out.
-                _responder = SecureDatagramChannel.Accept(security, _socket.SendAsync, channelOptions, _scheduler);
+                // One responder for the direct paths (the first hello from a peer candidate wins; one whose peer is
+                // refused is replaced, see DirectResponderLocked) and one for the relay, so a direct hello whose
+                // answers cannot get back never shuts the relay out.
+                _newResponder = () => SecureDatagramChannel.Accept(security, _socket.SendAsync, channelOptions, _scheduler);
+                _responder = _newResponder();
                 _candidates.Add(_responder);
                 if (relayFallback is not null)
                 {
@@ -224,8 +229,8 @@ public sealed class PunchAttempt : IAsyncDisposable
             lock (_gate)
                 current = [.. _candidates.Where(c => !seen.Contains(c))];
             var done = await Task.WhenAny(current.Select(c => (Task)c.Established).Append(deadline).Append(joined)).ConfigureAwait(false);
-            if (done == deadline)
-                break;
+            // Candidates that finished count even when the deadline is what woke us: their tasks complete their
+            // continuations asynchronously, so WhenAny may see the deadline first although they finished before it.
             foreach (var channel in current.Where(c => c.Established.IsCompleted))
             {
                 seen.Add(channel);
@@ -235,8 +240,12 @@ public sealed class PunchAttempt : IAsyncDisposable
                 if (channel.Established.Exception?.InnerException is HandshakeException e and not HandshakeTimeoutException)
                     refusal ??= e;
             }
+            if (done == deadline)
+                break;
             lock (_gate)
             {
+                if (Role == HandshakeRole.Responder)
+                    DirectResponderLocked(); // a refused peer does not end the wait: the direct path gets a new responder
                 if (refusal is not null && _candidates.All(c => seen.Contains(c)))
                     break;
             }
@@ -248,6 +257,24 @@ public sealed class PunchAttempt : IAsyncDisposable
             $"Hole punching failed: no path to the peer completed a handshake within {timeout.TotalSeconds:0.#} s " +
             $"(tried {string.Join(", ", PeerCandidates)}{(RelayTried ? $" and the relay at {Relay}" : "")}). The NATs on the way probably " +
             "change the public port for every destination (symmetric NAT) or filter UDP, and the relay did not answer.");
+    }
+
+    /// <summary>
+    /// Under the lock: the responder for direct paths. Someone this side refused (another host at a candidate's
+    /// address, with another key) may have taken it: the other candidates then get a new one, so the real peer can
+    /// still come in. Bounded: each replacement takes a whole handshake from a candidate's address.
+    /// </summary>
+    private SecureDatagramChannel? DirectResponderLocked()
+    {
+        if (_responder is { Established.IsFaulted: true } refused
+            && refused.Established.Exception?.InnerException is PeerRefusedException
+            && _newResponder is not null)
+        {
+            _responder = _newResponder();
+            _candidates.Add(_responder);
+            Interlocked.Exchange(ref _candidateJoined, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        }
+        return _responder;
     }
 
     private bool RelayTried
@@ -273,7 +300,7 @@ public sealed class PunchAttempt : IAsyncDisposable
                 return;
             }
             else if (Role == HandshakeRole.Responder)
-                target = from.Equals(Relay) ? _relayResponder : _responder;
+                target = from.Equals(Relay) ? _relayResponder : DirectResponderLocked();
             else
                 target = _candidates.FirstOrDefault(c => from.Equals(c.RemoteEndPoint));
         }

@@ -230,7 +230,7 @@ public class SecureDatagramChannelHandshakeTests
         pair.Network.Attach(ChannelPair.A, restarted);
         pair.Run(100 * Ms);
 
-        var error = Assert.IsType<IOException>(pair.ResponderPayloads.Error);
+        var error = Assert.IsType<PeerRestartedException>(pair.ResponderPayloads.Error);
         Assert.Contains("restarted", error.Message);
         Assert.True(pair.Responder.SendAsync("x"u8.ToArray()).AsTask().IsFaulted);
     }

@@ -3,6 +3,8 @@ using Microsoft.Reactive.Testing;
 using SecretChat.Framing.Packets;
 using SecretChat.Security;
 using SecretChat.Security.Datagrams;
+using SecretChat.Security.Identity;
+using SecretChat.Security.Noise;
 using SecretChat.Security.Pseudo;
 using SecretChat.Signaling.PeerToPeer;
 
@@ -173,6 +175,68 @@ public sealed class PunchAttemptTests : IAsyncDisposable
         Assert.Equal(VirtualInternet.Server, alice.Channel.RemoteEndPoint);
     }
 
+    [Fact]
+    public async Task PunchAsync_AnotherHostWithAnotherKeyAnswersAtAHostCandidate_RefusedAndTheNextCandidateWins()
+    {
+        await MeetAsync(withRelay: false);
+        using var keys = new PeerKeys();
+        // On Alice's LAN another host has Bob's private address and answers there, with a key of its own.
+        var impostor = Impostor(at: BobHost, keys.Impostor);
+
+        var bob = _bob!.PunchAsync(new NoiseSecurity(keys.Bob), _bob.Match!, DatagramChannelOptions.Default, null, CancellationToken.None);
+        var alice = _alice!.PunchAsync(new NoiseSecurity(keys.Alice), _alice.Match!, keys.AdmitOnly(keys.Bob), null, CancellationToken.None);
+        for (var elapsed = 0; elapsed < 1000 && !(alice.IsCompleted && bob.IsCompleted); elapsed += 10)
+            _scheduler.AdvanceBy(10 * Ms);
+
+        var result = await alice.WaitAsync(WaitLimit);
+        Assert.True(impostor.Established.IsCompletedSuccessfully); // the impostor's side completed its handshake with Alice...
+        Assert.Equal(BobPublic, result.Channel.RemoteEndPoint); // ...but Alice refused its key and took Bob's public address
+        Assert.Equal(keys.Bob.PublicKey.ToArray(), (await result.Channel.Established).RemoteStaticKey.ToArray());
+        Assert.Equal(AlicePublic, (await bob.WaitAsync(WaitLimit)).Channel.RemoteEndPoint);
+    }
+
+    [Fact]
+    public async Task PunchAsync_OnlyARefusedPeerAnswers_FailsWithTheRefusalOnceEveryCandidateIsExhausted()
+    {
+        await MeetAsync(withRelay: false);
+        using var keys = new PeerKeys();
+        var impostor = Impostor(at: BobHost, keys.Impostor);
+        _internet.Blocks = (from, to) => from.Equals(BobPublic) || to.Equals(BobPublic);
+
+        var alice = _alice!.PunchAsync(new NoiseSecurity(keys.Alice), _alice.Match!, keys.AdmitOnly(keys.Bob), null, CancellationToken.None);
+        _scheduler.AdvanceBy(5000 * Ms);
+        Assert.True(impostor.Established.IsCompletedSuccessfully);
+        Assert.False(alice.IsCompleted); // Bob's public address has not answered yet: still a candidate
+        _scheduler.AdvanceBy(6000 * Ms);
+
+        var error = await Assert.ThrowsAsync<PeerRefusedException>(() => alice.WaitAsync(WaitLimit));
+        Assert.Equal(PeerKeys.Refusal, error.Message);
+    }
+
+    [Fact]
+    public async Task PunchAsync_RefusedHostTakesTheRespondersDirectPath_TheRealPeerStillGetsIn()
+    {
+        await MeetAsync(withRelay: false);
+        using var keys = new PeerKeys();
+        var bob = _bob!.PunchAsync(new NoiseSecurity(keys.Bob), _bob.Match!, keys.AdmitOnly(keys.Alice), null, CancellationToken.None);
+        _scheduler.AdvanceBy(0);
+        // A host with Alice's private address on Bob's LAN says hello first, with another key.
+        var impostorSocket = _internet.Attach(IPEndPoint.Parse("10.9.9.9:40000"), AliceHost);
+        var impostor = SecureDatagramChannel.Connect(new NoiseSecurity(keys.Impostor), BobPublic, impostorSocket.SendAsync, null, _scheduler);
+        impostorSocket.DeliverSessionPacketsTo((IPEndPoint from, in PacketHeader header, ReadOnlySpan<byte> datagram) => impostor.Receive(from, header, datagram));
+        _scheduler.AdvanceBy(200 * Ms);
+        Assert.True(impostor.Established.IsCompletedSuccessfully);
+        Assert.False(bob.IsCompleted);
+
+        var alice = _alice!.PunchAsync(new NoiseSecurity(keys.Alice), _alice.Match!, DatagramChannelOptions.Default, null, CancellationToken.None);
+        for (var elapsed = 0; elapsed < 1000 && !(alice.IsCompleted && bob.IsCompleted); elapsed += 10)
+            _scheduler.AdvanceBy(10 * Ms);
+
+        Assert.Equal(AlicePublic, (await bob.WaitAsync(WaitLimit)).Channel.RemoteEndPoint);
+        Assert.Equal(keys.Alice.PublicKey.ToArray(), (await (await bob).Channel.Established).RemoteStaticKey.ToArray());
+        Assert.Equal(BobPublic, (await alice.WaitAsync(WaitLimit)).Channel.RemoteEndPoint);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_alice is not null)
@@ -180,6 +244,37 @@ public sealed class PunchAttemptTests : IAsyncDisposable
         if (_bob is not null)
             await _bob.DisposeAsync();
         _internet.Dispose();
+    }
+
+    /// <summary>A responder with its own key whose datagrams come from (and go to) <paramref name="at"/> on the virtual internet.</summary>
+    private SecureDatagramChannel Impostor(IPEndPoint at, StaticKeyPair key)
+    {
+        var socket = _internet.Attach(IPEndPoint.Parse("10.9.9.9:41000"), at);
+        var responder = SecureDatagramChannel.Accept(new NoiseSecurity(key), socket.SendAsync, null, _scheduler);
+        socket.DeliverSessionPacketsTo((IPEndPoint from, in PacketHeader header, ReadOnlySpan<byte> datagram) => responder.Receive(from, header, datagram));
+        return responder;
+    }
+
+    private sealed class PeerKeys : IDisposable
+    {
+        public const string Refusal = "REFUSED: that is not the key pinned for this peer.";
+
+        public StaticKeyPair Alice { get; } = StaticKeyPair.Generate();
+        public StaticKeyPair Bob { get; } = StaticKeyPair.Generate();
+        public StaticKeyPair Impostor { get; } = StaticKeyPair.Generate();
+
+        /// <summary>What a pinned verifier does: only <paramref name="pinned"/>'s key may have the session.</summary>
+        public DatagramChannelOptions AdmitOnly(StaticKeyPair pinned) => new()
+        {
+            AdmitPeer = session => session.RemoteStaticKey.Span.SequenceEqual(pinned.PublicKey.Span) ? null : Refusal,
+        };
+
+        public void Dispose()
+        {
+            Alice.Dispose();
+            Bob.Dispose();
+            Impostor.Dispose();
+        }
     }
 
     private static bool BetweenThePeers(IPEndPoint from, IPEndPoint to) =>

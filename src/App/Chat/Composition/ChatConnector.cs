@@ -35,13 +35,15 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
         var peer = ParseEndPoint(options);
         // The identity key is needed only until the handshake is done, which it is once the session is returned.
         using var security = _security(options);
+        // p2p asks the verifier about each candidate's peer before it picks a path; the chat then gets the same answer.
+        var verifier = new AdmittedPeers(NewVerifier(security));
         var channel = options.Transport switch
         {
-            ChatTransport.PeerToPeer => await PeerToPeerChatConnection.ConnectAsync(peer, security.Module, options, _scheduler, _resolver, progress, cancellationToken).ConfigureAwait(false),
+            ChatTransport.PeerToPeer => await PeerToPeerChatConnection.ConnectAsync(peer, security.Module, verifier, options, _scheduler, _resolver, progress, cancellationToken).ConfigureAwait(false),
             ChatTransport.Udp => await UdpChatConnection.ConnectAsync(peer, security.Module, options, _scheduler, _resolver, progress, cancellationToken).ConfigureAwait(false),
             _ => await TcpChatConnection.ConnectAsync(peer, security.Module, options, _scheduler, _resolver, progress, cancellationToken).ConfigureAwait(false),
         };
-        return await StartSessionAsync(channel, security, options, _scheduler, cancellationToken).ConfigureAwait(false);
+        return await StartSessionAsync(channel, options.Transport == ChatTransport.PeerToPeer ? verifier : verifier.Verifier, options, _scheduler, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -78,18 +80,20 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
     /// cannot be made (its pin file cannot be read) refuses the peer like one that throws: the session ends at once
     /// with the reason, and the peer is told.
     /// </summary>
-    internal static Task<IChat> StartSessionAsync(ISecureChannel channel, SecurityChoice security, ChatOptions options, IScheduler scheduler, CancellationToken cancellationToken)
+    internal static Task<IChat> StartSessionAsync(ISecureChannel channel, SecurityChoice security, ChatOptions options, IScheduler scheduler, CancellationToken cancellationToken) =>
+        StartSessionAsync(channel, NewVerifier(security), options, scheduler, cancellationToken);
+
+    /// <summary>A new verifier of <paramref name="security"/>, or one that refuses every peer with the reason it could not be made.</summary>
+    private static IPeerVerifier NewVerifier(SecurityChoice security)
     {
-        IPeerVerifier verifier;
         try
         {
-            verifier = security.NewVerifier();
+            return security.NewVerifier();
         }
         catch (Exception e)
         {
-            verifier = new FailedVerifier(e);
+            return new FailedVerifier(e);
         }
-        return StartSessionAsync(channel, verifier, options, scheduler, cancellationToken);
     }
 
     /// <summary>Runs the chat on <paramref name="channel"/> and returns once the peer is connected (disposing it otherwise).</summary>

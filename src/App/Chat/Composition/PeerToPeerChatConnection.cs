@@ -13,8 +13,12 @@ namespace SecretChat.Chat.Composition;
 /// <summary>A chat's channel over a punched path: meet the peer at the signaling server, punch through both NATs, run the UDP session over the hole.</summary>
 internal static class PeerToPeerChatConnection
 {
+    // The verifier is asked about each candidate's peer before a path is chosen: a refused one (another host at a
+    // candidate's address, with another key) is dropped and the other candidates are still tried. The chat asks it
+    // again about the chosen session and gets the same answer.
     public static async Task<ISecureChannel> ConnectAsync(
-        HostPort server, ISecurityModule security, ChatOptions options, IScheduler scheduler, IHostResolver resolver, IProgress<string>? progress, CancellationToken cancellationToken)
+        HostPort server, ISecurityModule security, AdmittedPeers verifier, ChatOptions options, IScheduler scheduler, IHostResolver resolver,
+        IProgress<string>? progress, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(options.Room))
             throw new ChatFailedException("A room name is needed to meet the peer (--room NAME).");
@@ -27,11 +31,18 @@ internal static class PeerToPeerChatConnection
         {
             var match = await attempt.MeetAsync(options.Room, progress, cancellationToken).ConfigureAwait(false);
             progress?.Report($"met the peer (this side is the {(attempt.Role == HandshakeRole.Initiator ? "initiator" : "responder")})");
-            var punched = await attempt.PunchAsync(security, match, UdpChatConnection.DatagramOptions(options), progress, cancellationToken).ConfigureAwait(false);
+            var channelOptions = UdpChatConnection.DatagramOptions(options) with { AdmitPeer = verifier.Admit };
+            var punched = await attempt.PunchAsync(security, match, channelOptions, progress, cancellationToken).ConfigureAwait(false);
             progress?.Report(punched.Relayed
                 ? $"connected through the relay at {attempt.Relay} ({PathText.Failure(punched.DirectFailure!)}); still trying the direct path"
                 : $"direct path to {punched.Channel.RemoteEndPoint} open");
             return new ReliableDatagramChannel(punched.Channel, UdpChatConnection.ReliabilityOptions(options), scheduler, owned: attempt, path: attempt.ManagePath(punched));
+        }
+        catch (PeerRefusedException e) when (verifier.Verifier is PinnedPeerVerifier { LastRefused: { } refused } pins)
+        {
+            // Every candidate's peer was refused, the last for its pinned key: the same error as a refused TCP or UDP peer (/trust).
+            await attempt.DisposeAsync().ConfigureAwait(false);
+            throw new PeerKeyChangedException(e.Message, refused.Name, refused.Key, pins.KnownPeers.FilePath);
         }
         catch (Exception e) when (e is SignalingException or HandshakeException or ArgumentException)
         {
