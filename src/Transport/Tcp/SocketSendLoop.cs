@@ -21,7 +21,15 @@ internal sealed class SocketSendLoop
     public SocketSendLoop(Socket socket, PipeOptions options)
     {
         _socket = socket;
-        _pipe = new Pipe(options);
+        _pipe = new Pipe(new PipeOptions(
+            options.Pool,
+            readerScheduler: ReplyInline.Instance,
+            writerScheduler: options.WriterScheduler,
+            pauseWriterThreshold: options.PauseWriterThreshold,
+            resumeWriterThreshold: options.ResumeWriterThreshold,
+            minimumSegmentSize: options.MinimumSegmentSize,
+            useSynchronizationContext: false));
+        // Runs here only up to its first read, which waits: the pipe is empty.
         Completion = RunAsync();
     }
 
@@ -37,8 +45,6 @@ internal sealed class SocketSendLoop
 
     private async Task RunAsync()
     {
-        // Not on the constructing thread: the loop's first await should not run the caller's continuation.
-        await Task.Yield();
         var reader = _pipe.Reader;
         Exception? failure = null;
         try
@@ -72,6 +78,29 @@ internal sealed class SocketSendLoop
         {
             // With an exception, the writer's next flush throws it: that is how a failed socket reaches a sender.
             await reader.CompleteAsync(failure).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Wakes the loop on the sending thread when that thread is a socket's receive loop (a frame answered from inside
+    /// the frame callbacks, as a handshake turn is), and on the thread pool otherwise.
+    /// </summary>
+    /// <remarks>
+    /// An answer goes out with one system call on the thread that received what it answers, instead of a hop to
+    /// another thread and back; the loop does no more than move bytes to the socket there (a send that would block
+    /// continues on the thread pool). A sender that streams frames from its own thread keeps the hop, so the loop
+    /// runs beside it and takes many queued frames per system call.
+    /// </remarks>
+    private sealed class ReplyInline : PipeScheduler
+    {
+        public static ReplyInline Instance { get; } = new();
+
+        public override void Schedule(Action<object?> action, object? state)
+        {
+            if (SocketReceiveLoop.IsReceiving)
+                action(state);
+            else
+                ThreadPool.Schedule(action, state);
         }
     }
 
