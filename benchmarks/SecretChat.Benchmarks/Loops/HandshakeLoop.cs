@@ -15,7 +15,7 @@ namespace SecretChat.Benchmarks.Loops;
 /// </remarks>
 internal static class HandshakeLoop
 {
-    private static readonly (string Name, Func<HandshakeBenchmarks, Task> Run)[] Rows =
+    private static readonly (string Name, Func<HandshakeBenchmarks, Task> Run)[] AllRows =
     [
         ("Tls13_InMemory", b => b.Tls13_InMemory()),
         ("Noise_InMemory", b => b.Noise_InMemory()),
@@ -23,10 +23,14 @@ internal static class HandshakeLoop
         ("Noise_Tcp", b => b.Noise_Tcp()),
     ];
 
+    private static (string Name, Func<HandshakeBenchmarks, Task> Run)[] Rows = AllRows;
+
     public static async Task<int> RunAsync(string[] args)
     {
         var rounds = args.Length > 0 ? int.Parse(args[0]) : 15;
         var perRound = args.Length > 1 ? int.Parse(args[1]) : 100;
+        // A third argument keeps only the rows whose name contains it (to profile one row alone).
+        Rows = args.Length > 2 ? AllRows.Where(r => r.Name.Contains(args[2], StringComparison.OrdinalIgnoreCase)).ToArray() : AllRows;
         var benchmarks = new HandshakeBenchmarks();
         benchmarks.Setup();
         try
@@ -47,7 +51,7 @@ internal static class HandshakeLoop
             for (var row = 0; row < Rows.Length; row++)
             {
                 var sample = samples[row];
-                var tls = samples[row < 2 ? 0 : 2];
+                var tls = Rows.Length == AllRows.Length ? samples[row < 2 ? 0 : 2] : sample;
                 var handshakes = (double)rounds * perRound;
                 Console.WriteLine(
                     $"{Rows[row].Name,-16}{Median(sample.WallMicros),10:0}{Median(sample.CpuMicros),10:0}" +
