@@ -1,24 +1,25 @@
 using System.IO.Pipelines;
+using System.Net;
 using System.Net.Sockets;
-using Pipelines.Sockets.Unofficial;
 
 namespace SecretChat.Transport;
 
 /// <summary>
-/// A frame connection over a connected stream socket (TCP, a Unix domain socket): received through
-/// <see cref="SocketConnection"/>, sent through a send loop that disposal can wait for. The kit for a socket-based
+/// A frame connection over a connected stream socket (TCP, a Unix domain socket): one loop receives into a pipe
+/// whose frame decoder runs on the receiving thread, one sends from a pipe and can be waited for on disposal. The kit for a socket-based
 /// transport: connect or accept the socket your way, then hand it to <see cref="Create"/>.
 /// </summary>
 /// <remarks><see cref="PipeFrameConnection.CompleteAsync"/> shuts the socket's sending side down (a half-close).</remarks>
 public sealed class SocketFrameConnection : PipeFrameConnection
 {
-    private readonly SocketConnection _connection;
+    private readonly Socket _socket;
     private readonly SocketSendLoop _sender;
 
-    private SocketFrameConnection(SocketConnection connection, SocketSendLoop sender, FrameConnectionOptions options)
-        : base(new SocketPipe(connection.Input, sender.Writer), options, connection.Socket.RemoteEndPoint)
+    private SocketFrameConnection(
+        Socket socket, EndPoint? remoteEndPoint, SocketReceiveLoop receiver, SocketSendLoop sender, FrameConnectionOptions options)
+        : base(new SocketPipe(receiver.Reader, sender.Writer), options, remoteEndPoint)
     {
-        _connection = connection;
+        _socket = socket;
         _sender = sender;
     }
 
@@ -35,15 +36,10 @@ public sealed class SocketFrameConnection : PipeFrameConnection
         // Frames are small and interactive: send each one now rather than wait to coalesce (Nagle).
         if (isTcp)
             socket.NoDelay = true;
-        // SocketConnection's own sending side stays unused (see SocketSendLoop); its pipe is completed on close.
-        var connection = SocketConnection.Create(
-            socket,
-            new PipeOptions(useSynchronizationContext: false),
-            options.CreateSocketReceivePipeOptions(),
-            SocketConnectionOptions.None,
-            name: $"secretchat {socket.RemoteEndPoint}");
+        var remoteEndPoint = socket.RemoteEndPoint; // throws here, before any loop starts, if the peer is already gone
         var sender = new SocketSendLoop(socket, FrameConnectionOptions.CreateSocketSendPipeOptions());
-        return new SocketFrameConnection(connection, sender, options) { Transport = isTcp ? TransportKind.Tcp : TransportKind.Other };
+        var receiver = new SocketReceiveLoop(socket, options.CreateSocketReceivePipeOptions());
+        return new SocketFrameConnection(socket, remoteEndPoint, receiver, sender, options) { Transport = isTcp ? TransportKind.Tcp : TransportKind.Other };
     }
 
     /// <inheritdoc />
@@ -56,11 +52,8 @@ public sealed class SocketFrameConnection : PipeFrameConnection
         {
             try
             {
-                // Linger zero turns the close into a reset, so the peer learns at once that this was no clean
-                // end. The socket is closed here, before SocketConnection.Dispose, which shuts the sending
-                // side down first and so would show the peer a clean end-of-stream ahead of the reset.
-                _connection.Socket.LingerState = new LingerOption(enable: true, seconds: 0);
-                _connection.Socket.Dispose();
+                // Linger zero turns the close into a reset, so the peer learns at once that this was no clean end.
+                _socket.LingerState = new LingerOption(enable: true, seconds: 0);
             }
             catch (Exception error) when (error is SocketException or ObjectDisposedException)
             {
@@ -68,9 +61,9 @@ public sealed class SocketFrameConnection : PipeFrameConnection
             }
         }
 
-        // Ends SocketConnection's idle send loop; by now the send loop has finished (or the socket is gone).
-        _connection.Output.Complete();
-        _connection.Dispose();
+        // By now the send loop has finished (or the socket failed); closing ends the receive loop's pending receive,
+        // and it completes the pipe, whose reader is already gone or being told of the close.
+        _socket.Dispose();
     }
 
     private sealed record SocketPipe(PipeReader Input, PipeWriter Output) : IDuplexPipe;
