@@ -42,7 +42,16 @@ public sealed class BrowserTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var wait = new WebDriverWait(Browser, Timeouts.Default) { Message = what };
         wait.IgnoreExceptionTypes(typeof(NoSuchElementException), typeof(StaleElementReferenceException));
-        return wait.Until(condition)!;
+        try
+        {
+            return wait.Until(condition)!;
+        }
+        catch (WebDriverTimeoutException)
+        {
+            Screenshot("failed-" + string.Concat(what.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-')));
+            output.WriteLine(Browser.FindElement(By.TagName("body")).Text);
+            throw;
+        }
     }
 
     private IWebElement Pane => Browser.FindElement(By.CssSelector("article.pane:not(.hidden)"));

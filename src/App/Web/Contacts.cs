@@ -12,9 +12,27 @@ internal sealed class Contacts(string knownPeersPath)
 {
     public string KnownPeersPath { get; } = knownPeersPath;
 
-    /// <summary>"verified", "known" (pinned, not verified) or "new" (nothing pinned under that name).</summary>
-    public string StatusOf(string peerName)
+    /// <summary>The names pinned now: taken before a session opens, it tells a first meeting (pinned during the handshake) from a known peer.</summary>
+    public IReadOnlySet<string> PinnedNames()
     {
+        try
+        {
+            return KnownPeers.Load(KnownPeersPath).Names.ToHashSet(StringComparer.Ordinal);
+        }
+        catch (Exception e) when (e is IdentityException or IOException or UnauthorizedAccessException)
+        {
+            return new HashSet<string>(StringComparer.Ordinal);
+        }
+    }
+
+    /// <summary>
+    /// "new" (not pinned before this session: trust on first use pinned it just now), "verified", or "known" (pinned
+    /// earlier, not verified).
+    /// </summary>
+    public string StatusOf(string peerName, IReadOnlySet<string> pinnedBefore)
+    {
+        if (!pinnedBefore.Contains(peerName))
+            return "new";
         try
         {
             if (!File.Exists(KnownPeersPath)) return "new";

@@ -25,6 +25,11 @@ internal sealed class Conversation : IAsyncDisposable
     private Connected? _connected;
     private PeerKeyChangedException? _keyChanged;
     private Contacts? _contacts;
+    private IReadOnlySet<string> _pinnedBefore = new HashSet<string>();
+
+    // An acknowledgement can overtake SendAsync's return: the page hears "sent" first, then "delivered", always.
+    private readonly HashSet<ulong> _reportedSent = [];
+    private readonly HashSet<ulong> _deliveredEarly = [];
 
     public Conversation(int id, ConversationRequest request, UiOptions options, PageSession page)
     {
@@ -51,6 +56,7 @@ internal sealed class Conversation : IAsyncDisposable
         }
 
         _contacts = new Contacts(KnownPeersLocation.Resolve(chatOptions));
+        _pinnedBefore = _contacts.PinnedNames();
         var progress = new ProgressLine(text => Post(new { type = "progress", conv = _id, text }));
         try
         {
@@ -106,7 +112,7 @@ internal sealed class Conversation : IAsyncDisposable
                     confidential = connected.IsConfidential,
                     authenticated = capabilities.HasFlag(SecurityCapabilities.AuthenticatesPeer),
                     safetyNumber = connected.Fingerprint,
-                    status = connected.Fingerprint is null ? null : _contacts?.StatusOf(connected.Peer),
+                    status = connected.Fingerprint is null ? null : _contacts?.StatusOf(connected.Peer, _pinnedBefore),
                     remote = connected.RemoteEndPoint?.ToString(),
                     roundTripMs = RoundTripMs(_chat?.ReportPath()),
                     at = connected.At,
@@ -116,7 +122,15 @@ internal sealed class Conversation : IAsyncDisposable
                 Post(new { type = "message", conv = _id, id = message.Id, from = message.From, sentAt = message.SentAt, at = message.At, text = message.Text });
                 break;
             case Delivered delivered:
-                Post(new { type = "delivered", conv = _id, id = delivered.Id });
+                lock (_lock)
+                {
+                    if (!_reportedSent.Remove(delivered.Id))
+                    {
+                        _deliveredEarly.Add(delivered.Id);
+                        break;
+                    }
+                    Post(new { type = "delivered", conv = _id, id = delivered.Id });
+                }
                 break;
             case PeerFinished finished:
                 Post(new { type = "notice", conv = _id, text = $"{finished.Peer} has finished sending (they still receive)." });
@@ -154,7 +168,14 @@ internal sealed class Conversation : IAsyncDisposable
         try
         {
             var id = await chat.SendAsync(text, _stop.Token).ConfigureAwait(false);
-            Post(new { type = "sent", conv = _id, id, text, at = DateTimeOffset.UtcNow });
+            lock (_lock)
+            {
+                Post(new { type = "sent", conv = _id, id, text, at = DateTimeOffset.UtcNow });
+                if (_deliveredEarly.Remove(id))
+                    Post(new { type = "delivered", conv = _id, id });
+                else
+                    _reportedSent.Add(id);
+            }
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or OperationCanceledException or ChatFailedException)
         {
