@@ -43,7 +43,7 @@ internal static class UiCommand
         };
         await using var server = await UiServer.StartAsync(options, cancellationToken).ConfigureAwait(false);
         app.IO.Out.WriteLine($"SecretChat's interface is at {server.Url}");
-        app.IO.Out.WriteLine("Open it in a browser on this machine (the link carries a one-time token; keep it private). Ctrl+C stops.");
+        app.IO.Out.WriteLine("Open it in a browser on this machine (the link carries a private token, new each run: keep it to yourself). Ctrl+C stops.");
         if (open) OpenBrowser(app, server.Url);
         try
         {
