@@ -9,7 +9,7 @@ using SecretChat.Transport;
 
 namespace SecretChat.Cli;
 
-/// <summary>The command tree: <c>listen</c>, <c>connect</c>, <c>demo</c>, <c>signal</c>, <c>p2p</c> (the command-line contract in README.md: keep it stable).</summary>
+/// <summary>The command tree: <c>listen</c>, <c>connect</c>, <c>demo</c>, <c>signal</c>, <c>p2p</c>, <c>ui</c> (the command-line contract in README.md: keep it stable).</summary>
 internal sealed class CommandLine
 {
     private readonly CliApp _app;
@@ -20,7 +20,7 @@ internal sealed class CommandLine
         Root = new RootCommand("SecretChat: end-to-end encrypted chat between two peers.");
         Root.SetAction((_, _) => _app.GuardAsync(async _ =>
         {
-            await _app.WriteErrorAsync("Choose a command: listen, connect, demo, signal, netcheck or p2p (see 'secretchat --help').").ConfigureAwait(false);
+            await _app.WriteErrorAsync("Choose a command: listen, connect, demo, signal, netcheck, p2p or ui (see 'secretchat --help').").ConfigureAwait(false);
             return ExitCodes.Usage;
         }, CancellationToken.None));
         Examples(
@@ -62,6 +62,7 @@ internal sealed class CommandLine
         Root.Subcommands.Add(Signal());
         Root.Subcommands.Add(Netcheck());
         Root.Subcommands.Add(PeerToPeer());
+        Root.Subcommands.Add(Ui());
         AddExamplesToHelp();
     }
 
@@ -231,6 +232,36 @@ internal sealed class CommandLine
                 Room = parse.GetValue(room),
             };
             return new SessionCommand(_app, settings, options, json: parse.GetValue(common.Json)).ConnectAsync(token);
+        }, ct));
+        return command;
+    }
+
+    private Command Ui()
+    {
+        var common = new CommonOptions();
+        var listen = EndPointOption("--listen", "Where to serve the interface (default 127.0.0.1:0, a free loopback port); any other address asks you to confirm.", "ADDR:PORT", allowPortZero: true);
+        var open = new Option<bool>("--open") { Description = "Open the interface in the default browser." };
+        var command = new Command(
+            "ui",
+            "Serve the chat in a browser window on this machine: start or join conversations (p2p room, listen, connect), " +
+            "several at once, with the same identity, pins and settings as the console. Prints the URL (with a private token) until Ctrl+C.")
+        { listen, open };
+        command.Options.Add(common.Encryption);
+        command.Options.Add(common.Name);
+        command.Options.Add(common.Identity);
+        command.Options.Add(common.KnownPeers);
+        command.Options.Add(common.Config);
+        command.Options.Add(common.Timeout);
+        Examples(command, "secretchat ui", "secretchat ui --open --name alice", "secretchat ui --listen 127.0.0.1:8080");
+        command.SetAction((parse, ct) => _app.GuardAsync(token =>
+        {
+            var settings = _app.LoadSettings(parse.GetValue(common.Config), common.SettingsFlags(parse));
+            var endPoint = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0);
+            if (parse.GetValue(listen) is { } text && HostPort.TryParse(text, allowPortZero: true, out var address))
+                endPoint = System.Net.IPAddress.TryParse(address.Host, out var ip)
+                    ? new System.Net.IPEndPoint(ip, address.Port)
+                    : throw new SettingsException($"--listen needs an IP address, not a host name: '{address.Host}'.");
+            return UiCommand.RunAsync(_app, settings, endPoint, parse.GetValue(open), token);
         }, ct));
         return command;
     }
