@@ -74,11 +74,16 @@ public sealed partial class SecureDatagramChannel
             second = running;
             return true;
         }
-        if (header.Type != PacketType.Handshake || header.MessageIndex != 0 || header.SessionId == _peerSessionId)
+        // The initiator's hello: an InitiatorHello (its cookie field is the listener's business), or message 0.
+        var isHello = header.Type == PacketType.InitiatorHello || (header.Type == PacketType.Handshake && header.MessageIndex == 0);
+        if (!isHello || header.SessionId == _peerSessionId)
             return false;
+        var helloBody = datagram[header.Size..];
+        if (header.Type == PacketType.InitiatorHello)
+            helloBody = helloBody.Length >= PacketCodec.CookieSize ? helloBody[PacketCodec.CookieSize..] : [];
         // Only an initiator's hello that this side could answer starts a session (no reject goes out for the others);
         // anything else of an unknown session is dropped as before.
-        if (!TryParseHello(datagram[header.Size..], out var hello) || !CouldAnswer(hello))
+        if (!TryParseHello(helloBody, out var hello) || !CouldAnswer(hello))
             return false;
         var now = _scheduler.Now;
         if (_second is { } pending && !pending.Established.IsCompleted && now - _secondStarted < SecondHandshakeSpacing)
@@ -114,7 +119,7 @@ public sealed partial class SecureDatagramChannel
         {
             return header.Type switch
             {
-                PacketType.Handshake => running._phase != Phase.Listening && header.SessionId == running._peerSessionId,
+                PacketType.Handshake or PacketType.InitiatorHello => running._phase != Phase.Listening && header.SessionId == running._peerSessionId,
                 _ => header.SessionId == running.LocalSessionId,
             };
         }

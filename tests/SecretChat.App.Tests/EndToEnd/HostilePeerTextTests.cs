@@ -12,6 +12,8 @@ using SecretChat.Cli;
 using SecretChat.Cli.Interaction;
 using SecretChat.Security;
 using SecretChat.Signaling;
+using SecretChat.Security.Rsa;
+using SecretChat.Transport;
 using SecretChat.Transport.Stun;
 
 namespace SecretChat.App.Tests.EndToEnd;
@@ -35,15 +37,33 @@ public class HostilePeerTextTests
         HandshakeTimeout = Timeouts.Default,
     };
 
-    /// <summary>Connects as a hostile peer, sends every attack as a message, waits for the acknowledgements, and closes with all of them as the reason.</summary>
+    /// <summary>
+    /// Connects as a hostile peer, sends every attack as a message, waits for the acknowledgements, and closes with all
+    /// of them as the reason. A hostile name goes on the wire as a malicious peer would send it: our own stack refuses
+    /// to send such a name, so the greeting is forged past its constructor's check.
+    /// </summary>
     private static async Task AttackAsync(string address, string name = "mallory")
     {
-        await using var mallory = await new ChatConnector().ConnectAsync(Mallory(address, name)).WaitAsync(Timeouts.Process);
+        var options = Mallory(address, "mallory");
+        var connection = await TcpTransport.ConnectAsync(HostPort.Parse(address)).WaitAsync(Timeouts.Process);
+        var channel = new FramedSecureChannel(connection, new RsaSecurity(), HandshakeRole.Initiator, options.HandshakeTimeout, greeting: ForgedGreeting(name));
+        await using var mallory = ChatBuilder.Over(channel).AcceptAnyPeer().Named("mallory").Start();
+        await mallory.Connected.WaitAsync(Timeouts.Process);
         var delivered = mallory.Events.OfType<Delivered>().Take(TerminalAssert.Attacks.Length).ToTask();
         foreach (var attack in TerminalAssert.Attacks)
             await mallory.SendAsync(attack);
         await delivered.WaitAsync(Timeouts.Process);
         await mallory.CloseAsync(CloseReason);
+    }
+
+    /// <summary>A greeting carrying <paramref name="name"/> as it is, whatever the name rules say.</summary>
+    private static HandshakeGreeting ForgedGreeting(string name)
+    {
+        var greeting = new HandshakeGreeting("mallory", []);
+        typeof(HandshakeGreeting)
+            .GetField("<DisplayName>k__BackingField", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)!
+            .SetValue(greeting, name);
+        return greeting;
     }
 
     [Fact]

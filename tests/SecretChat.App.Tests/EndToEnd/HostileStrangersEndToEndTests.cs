@@ -60,18 +60,24 @@ public class HostileStrangersEndToEndTests
     [InlineData("tcp", "connector")]
     [InlineData("udp", "listener")]
     [InlineData("udp", "connector")]
-    public async Task PinFileIsADirectory_EndsBothSidesAtOnceWithOneSentenceEach(string transport, string whoseFile)
+    public async Task PinFileCannotBeWritten_EndsBothSidesAtOnceWithOneSentenceEach(string transport, string whoseFile)
     {
         using var home = new TempDirectory();
-        var unwritable = home.File(whoseFile == "listener" ? "bob" : "alice", "known_peers.json");
-        Directory.CreateDirectory(unwritable); // a directory where the pin file should be
+        // The pin file's folder is a regular file: the store loads (empty) but the first pin cannot be written, even as root.
+        var who = whoseFile == "listener" ? "bob" : "alice";
+        Directory.CreateDirectory(home.File(who));
+        var blocker = home.WriteFile(Path.Combine(who, "blocker"), "not a folder");
+        var unwritable = Path.Combine(blocker, "known_peers.json");
+        string[] Args(string name) => name == who
+            ? ["--identity", home.File(name, "identity.key"), "--known-peers", unwritable]
+            : home.IdentityArgs(name);
         var timeout = TimeSpan.FromSeconds(30);
 
         await using var bob = SecretChatProcess.Start(
-            ["listen", $"--{transport}", "127.0.0.1:0", "--name", "bob", "--json", "--timeout", "30", .. home.IdentityArgs("bob")], null, "bob");
+            ["listen", $"--{transport}", "127.0.0.1:0", "--name", "bob", "--json", "--timeout", "30", .. Args("bob")], null, "bob");
         var address = (await bob.WaitForEventAsync("listening")).GetProperty("address").GetString()!;
         await using var alice = SecretChatProcess.Start(
-            ["connect", $"--{transport}", address, "--name", "alice", "--json", "--timeout", "30", .. home.IdentityArgs("alice")], null, "alice");
+            ["connect", $"--{transport}", address, "--name", "alice", "--json", "--timeout", "30", .. Args("alice")], null, "alice");
         alice.CloseInput();
         bob.CloseInput();
 
@@ -83,11 +89,36 @@ public class HostileStrangersEndToEndTests
 
         var (failing, peer) = whoseFile == "listener" ? (bob, alice) : (alice, bob);
         var ours = Assert.Single(Lines(failing.Stderr));
-        Assert.Contains(unwritable, ours);
+        Assert.Contains(blocker, ours);
         Assert.Contains("--known-peers", ours);
         var theirs = Assert.Single(Lines(peer.Stderr));
         Assert.Equal("The peer closed the session: it does not trust this side's key (the peer could not record your key).", theirs);
         Assert.Empty(failing.ReceivedTexts.Concat(peer.ReceivedTexts)); // nothing was exchanged
+    }
+
+    [Theory]
+    [InlineData("listen", "--tcp")]
+    [InlineData("listen", "--udp")]
+    [InlineData("connect", "--tcp")]
+    public async Task PinFileIsAFolder_FailsAtStartWithOneSentenceBeforeAnyPacket(string command, string transport)
+    {
+        using var home = new TempDirectory();
+        var folder = home.File("alice", "known_peers.json");
+        Directory.CreateDirectory(folder);
+        // Nothing listens on this port: a connect that got as far as the network would fail differently.
+        using var closed = new TcpListener(IPAddress.Loopback, 0);
+        closed.Start();
+        var address = closed.LocalEndpoint.ToString()!;
+        closed.Stop();
+
+        await using var alice = SecretChatProcess.Start(
+            [command, transport, command == "listen" ? "127.0.0.1:0" : address, "--name", "alice", "--json", .. home.IdentityArgs("alice")], null, "alice");
+        alice.CloseInput();
+
+        Assert.NotEqual(0, await alice.WaitForExitAsync());
+        var sentence = Assert.Single(Lines(alice.Stderr));
+        Assert.Equal($"The known-peers file {folder} is a folder, not a file; point --known-peers at a file path.", sentence);
+        Assert.Empty(alice.Events); // not listening, not connecting: nothing happened on the network
     }
 
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
