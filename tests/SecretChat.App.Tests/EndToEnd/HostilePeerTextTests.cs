@@ -34,7 +34,7 @@ public class HostilePeerTextTests
         Transport = ChatTransport.Tcp,
         Encryption = BuiltInModules.Rsa,
         Name = name,
-        HandshakeTimeout = Timeouts.Default,
+        HandshakeTimeout = Timeouts.Process, // a bound on a loaded machine (an RSA key may be generated first), not a claim
     };
 
     /// <summary>
@@ -69,7 +69,7 @@ public class HostilePeerTextTests
     [Fact]
     public async Task ListenProcess_PeerSendsControlsInMessagesAndCloseReason_TerminalGetsNoneRaw()
     {
-        await using var bob = SecretChatProcess.Start("listen", "--tcp", "127.0.0.1:0", "--encryption", "rsa", "--name", "bob");
+        await using var bob = SecretChatProcess.Start("listen", "--tcp", "127.0.0.1:0", "--encryption", "rsa", "--name", "bob", "--timeout", "60");
         var listening = await bob.WaitForLineAsync(l => l.StartsWith("listening on ", StringComparison.Ordinal));
 
         await AttackAsync(listening["listening on ".Length..]);
@@ -88,7 +88,7 @@ public class HostilePeerTextTests
     public async Task ListenProcess_PeerNameWithControls_IsRefusedOrEscaped()
     {
         const string name = "bob\u001b]0;title\u0007\u202E\r\nconnected to bob (noise, safety number 1)";
-        await using var alice = SecretChatProcess.Start("listen", "--tcp", "127.0.0.1:0", "--encryption", "rsa", "--name", "alice");
+        await using var alice = SecretChatProcess.Start("listen", "--tcp", "127.0.0.1:0", "--encryption", "rsa", "--name", "alice", "--timeout", "60");
         var listening = await alice.WaitForLineAsync(l => l.StartsWith("listening on ", StringComparison.Ordinal));
 
         try
@@ -113,7 +113,7 @@ public class HostilePeerTextTests
         var io = new FakeConsole(new LineFeed(), isInputRedirected: false);
         using var app = new TestApp(io, new ChatConnector());
         using var interrupt = new CancellationTokenSource();
-        var run = app.StartAsync("listen --tcp 127.0.0.1:0 --encryption rsa --name bob", interrupt.Token);
+        var run = app.StartAsync("listen --tcp 127.0.0.1:0 --encryption rsa --name bob --timeout 60", interrupt.Token);
         await io.WaitForOutputAsync("Listening on ", Timeouts.Default);
         var address = Regex.Match(io.OutText, @"Listening on (\S+) \(tcp\)").Groups[1].Value;
 
@@ -121,13 +121,13 @@ public class HostilePeerTextTests
         try
         {
             await AttackAsync(address, "mallory\u001b[2J\u202E");
-            await io.WaitForOutputAsync("Disconnected: ", Timeouts.Default);
+            await io.WaitForOutputAsync("Disconnected: ", Timeouts.Process);
         }
         catch (Exception ex) when (ex is ChatFailedException or InvalidOperationException)
         {
-            await io.WaitForOutputAsync("Rejected a peer", Timeouts.Default);
+            await io.WaitForOutputAsync("Rejected a peer", Timeouts.Process);
             await AttackAsync(address);
-            await io.WaitForOutputAsync("Disconnected: ", Timeouts.Default);
+            await io.WaitForOutputAsync("Disconnected: ", Timeouts.Process);
         }
 
         await interrupt.CancelAsync();
