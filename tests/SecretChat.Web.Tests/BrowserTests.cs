@@ -40,7 +40,8 @@ public sealed class BrowserTests(ITestOutputHelper output) : IAsyncLifetime
     /// <summary>Polls the page (WebDriver has no push) until <paramref name="condition"/> holds, or fails after the timeout.</summary>
     private T Until<T>(Func<IWebDriver, T?> condition, string what)
     {
-        var wait = new WebDriverWait(Browser, Timeouts.Default) { Message = what };
+        // A real browser beside a loaded machine's other test assemblies: the startup bound, not the per-step one.
+        var wait = new WebDriverWait(Browser, Timeouts.Startup) { Message = what };
         wait.IgnoreExceptionTypes(typeof(NoSuchElementException), typeof(StaleElementReferenceException));
         try
         {

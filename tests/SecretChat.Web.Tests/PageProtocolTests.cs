@@ -30,7 +30,7 @@ public sealed class PageProtocolTests(ITestOutputHelper output) : IAsyncLifetime
     /// <summary>Reads events until one of <paramref name="type"/> arrives (each logged), or fails after the timeout.</summary>
     private async Task<JsonElement> NextAsync(ClientWebSocket socket, string type)
     {
-        using var timeout = new CancellationTokenSource(Timeouts.Default);
+        using var timeout = new CancellationTokenSource(Timeouts.Startup); // a handshake on a loaded machine
         var buffer = new byte[64 * 1024];
         while (true)
         {

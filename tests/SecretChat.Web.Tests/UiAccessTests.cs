@@ -131,8 +131,11 @@ public sealed class UiAccessTests : IAsyncLifetime
     [InlineData("127.0.0.1:1")]
     public async Task Page_ForeignHost_IsRefusedEvenWithTheCookie(string host)
     {
-        using var response = await GetAsync("/", Cookie, host.Replace("{port}", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+        var foreign = host.Replace("{port}", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        using var response = await GetAsync("/", Cookie, foreign);
         Assert.Equal(HttpStatusCode.MisdirectedRequest, response.StatusCode);
+        Assert.DoesNotContain(foreign, string.Join(";", response.Headers.GetValues("Content-Security-Policy")), StringComparison.Ordinal);
+        Assert.DoesNotContain("<script", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
     }
 
     [Theory]

@@ -50,7 +50,7 @@ internal sealed class WebHarness : IAsyncDisposable
                     IdentityPath = home.File("alice", "identity.key"),
                     KnownPeersPath = home.File("alice", "known_peers.json"),
                     AcceptNewPeerKey = request.AcceptNewKey,
-                    HandshakeTimeout = Timeouts.Default,
+                    HandshakeTimeout = Timeouts.Startup, // rsa and noise handshakes on a loaded CI machine
                 },
             });
             return new WebHarness(home, server);
@@ -98,7 +98,7 @@ internal sealed class LibraryPeer : IAsyncDisposable
             Name = name,
             IdentityPath = identity,
             KnownPeersPath = home.File(folder, "known_peers.json"),
-            HandshakeTimeout = Timeouts.Default,
+            HandshakeTimeout = Timeouts.Startup,
         };
         return new LibraryPeer(await new ChatConnector().ListenAsync(options), identity);
     }
@@ -131,5 +131,5 @@ internal static class ChatEvents
 {
     /// <summary>The first event of type <typeparamref name="T"/> that matches, or a timeout.</summary>
     public static Task<T> FirstAsync<T>(this IChat chat, Func<T, bool>? match = null) where T : ChatEvent =>
-        chat.Events.OfType<T>().FirstAsync(e => match is null || match(e)).ToTask().WaitAsync(Timeouts.Default);
+        chat.Events.OfType<T>().FirstAsync(e => match is null || match(e)).ToTask().WaitAsync(Timeouts.Startup);
 }

@@ -73,14 +73,16 @@ internal sealed class UiServer : IAsyncDisposable
         var request = context.Request;
         var response = context.Response;
         var host = request.Host.Value;
+        var allowedHost = Access.IsAllowedHost(host);
+        // The WebSocket's own address is named only once the Host is known to be ours: nothing foreign is echoed.
         response.Headers.ContentSecurityPolicy =
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
-            $"connect-src 'self' ws://{host}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+            $"connect-src 'self'{(allowedHost ? $" ws://{host}" : "")}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
         response.Headers.XContentTypeOptions = "nosniff";
         response.Headers["Referrer-Policy"] = "no-referrer";
         response.Headers.CacheControl = "no-store";
 
-        if (!Access.IsAllowedHost(host))
+        if (!allowedHost)
         {
             await RefuseAsync(response, StatusCodes.Status421MisdirectedRequest, "This interface answers only to the address secretchat ui printed.").ConfigureAwait(false);
             return;
