@@ -469,10 +469,11 @@ public sealed class ChatSession : IChat
         {
             if (!TryMove(Trigger.PeerAccepted))
                 return;
-            _peerName = name;
+            // A known key is shown by the name the user pinned it under, not by the name the peer gives now.
+            _peerName = check.ContactName ?? name;
         }
-        var connected = new Connected(name, _channel.Transport, _channel.Path, session.Module,
-            session.IsConfidential, check.Fingerprint, _channel.RemoteEndPoint);
+        var connected = new Connected(_peerName, _channel.Transport, _channel.Path, session.Module,
+            session.IsConfidential, check.Fingerprint, _channel.RemoteEndPoint, check.Contact, session.RemoteStaticKey);
         Emit(connected);
         if (check.Explanation is not null)
             Emit(new ChatError(check.Explanation));

@@ -25,7 +25,6 @@ internal sealed class Conversation : IAsyncDisposable
     private Connected? _connected;
     private PeerKeyChangedException? _keyChanged;
     private Contacts? _contacts;
-    private IReadOnlySet<string> _pinnedBefore = new HashSet<string>();
 
     // An acknowledgement can overtake SendAsync's return: the page hears "sent" first, then "delivered", always.
     private readonly HashSet<ulong> _reportedSent = [];
@@ -56,7 +55,6 @@ internal sealed class Conversation : IAsyncDisposable
         }
 
         _contacts = new Contacts(KnownPeersLocation.Resolve(chatOptions));
-        _pinnedBefore = _contacts.PinnedNames();
         var progress = new ProgressLine(text => Post(new { type = "progress", conv = _id, text }));
         try
         {
@@ -112,7 +110,7 @@ internal sealed class Conversation : IAsyncDisposable
                     confidential = connected.IsConfidential,
                     authenticated = capabilities.HasFlag(SecurityCapabilities.AuthenticatesPeer),
                     safetyNumber = connected.Fingerprint,
-                    status = connected.Fingerprint is null ? null : _contacts?.StatusOf(connected.Peer, _pinnedBefore),
+                    status = connected.Fingerprint is null ? null : Contacts.StatusOf(connected),
                     remote = connected.RemoteEndPoint?.ToString(),
                     roundTripMs = RoundTripMs(_chat?.ReportPath()),
                     at = connected.At,
@@ -190,7 +188,7 @@ internal sealed class Conversation : IAsyncDisposable
             Post(new { type = "error", conv = _id, text = "Only noise sessions have a safety number to verify." });
             return;
         }
-        if (_contacts.MarkVerified(connected.Peer) is { } problem)
+        if (_contacts.MarkVerified(connected) is { } problem)
             Post(new { type = "error", conv = _id, text = problem });
         else
             Post(new { type = "verified", conv = _id, peer = connected.Peer });

@@ -50,11 +50,11 @@ internal static class PeerTrust
                         pins.MarkVerified(connected.Peer);
                     else
                         pins.MarkVerified(connected.PeerKey.Span);
-                    context.MarkupLine($"[green]{Markup.Escape(connected.Peer)} is now marked as verified.[/] A different key from them will be refused loudly.");
+                    context.MarkupLine($"[green]{connected.Peer} is now marked as verified.[/] A different key from them will be refused loudly.");
                 }
                 catch (Exception e) when (e is IdentityException or InvalidOperationException or IOException or ArgumentException)
                 {
-                    context.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+                    context.MarkupLine($"[red]{e.Message}[/]");
                 }
                 return Task.FromResult(CommandOutcome.Continue);
             }));
