@@ -118,7 +118,12 @@ public class HostileStrangersEndToEndTests
         Assert.NotEqual(0, await alice.WaitForExitAsync());
         var sentence = Assert.Single(Lines(alice.Stderr));
         Assert.Equal($"The known-peers file {folder} is a folder, not a file; point --known-peers at a file path.", sentence);
-        Assert.Empty(alice.Events); // not listening, not connecting: nothing happened on the network
+        // It never listened nor reached the network (nothing listens on that port: a connect would have failed there).
+        var events = alice.Events.Select(e => e.GetProperty("event").GetString()).ToList();
+        Assert.DoesNotContain("listening", events);
+        Assert.DoesNotContain("connected", events);
+        Assert.All(alice.Events.Where(e => e.GetProperty("event").GetString() == "error"),
+            e => Assert.Equal(sentence, e.GetProperty("message").GetString()));
     }
 
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
