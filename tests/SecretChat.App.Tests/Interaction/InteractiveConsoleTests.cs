@@ -67,6 +67,26 @@ public class InteractiveConsoleTests
     }
 
     [Fact]
+    public async Task Banner_NewContact_SaysNotVerifiedAndHowToVerify()
+    {
+        var (console, io) = Create("/quit\n");
+
+        await console.RunSessionAsync(new FakeChat(FakeChat.ConnectedEvent() with { Contact = ContactStatus.New }), CancellationToken.None).WaitAsync(TestApp.Timeout);
+
+        Assert.Contains("NEW contact, not verified: compare the safety number, then /verify", io.OutText);
+    }
+
+    [Fact]
+    public async Task Banner_VerifiedContact_NoWarning()
+    {
+        var (console, io) = Create("/quit\n");
+
+        await console.RunSessionAsync(new FakeChat(FakeChat.ConnectedEvent() with { Contact = ContactStatus.Verified }), CancellationToken.None).WaitAsync(TestApp.Timeout);
+
+        Assert.DoesNotContain("not verified", io.OutText);
+    }
+
+    [Fact]
     public async Task Fingerprint_InAModeWithoutOne_SaysSo()
     {
         var (console, io) = Create("/fingerprint\n/quit\n");
