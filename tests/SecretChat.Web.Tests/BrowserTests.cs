@@ -133,6 +133,37 @@ public sealed class BrowserTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [ChromiumFact]
+    public async Task Browser_ChatWithTheConsole_SameSafetyNumberMessagesBothWaysAndDeliveryMarks()
+    {
+        // The other side is the console program itself: `secretchat listen`, scripted, with its own identity and pins.
+        Directory.CreateDirectory(_web.Home.File("bob"));
+        await using var bob = SecretChatProcess.Start(
+            ["listen", "--tcp", "127.0.0.1:0", "--name", "bob", "--json",
+                "--identity", _web.Home.File("bob", "identity.key"), "--known-peers", _web.Home.File("bob", "known_peers.json")],
+            null, "bob");
+        var address = (await bob.WaitForEventAsync("listening", Timeouts.Startup)).GetProperty("address").GetString()!;
+        OpenPage();
+
+        StartConversation("connect", address, "noise");
+        var connected = await bob.WaitForEventAsync("connected", Timeouts.Startup);
+        PeerShown("bob");
+        var groups = Until(_ => Pane.FindElements(By.CssSelector(".safety .grid .group")) is { Count: 12 } found ? found : null, "twelve groups");
+        Assert.Equal(connected.GetProperty("fingerprint").GetString(), string.Join(' ', groups.Select(g => g.Text)));
+        Screenshot("10-console-peer-connected");
+
+        var box = Pane.FindElement(By.CssSelector(".compose textarea"));
+        box.SendKeys("hello from the browser" + Keys.Enter);
+        var received = await bob.WaitForEventAsync("message", Timeouts.Startup);
+        Assert.Equal("hello from the browser", received.GetProperty("text").GetString());
+        Until(_ => Pane.FindElement(By.CssSelector(".messages li.mine .mark")).Text == "✓ delivered", "the delivery mark");
+
+        await bob.WriteLinesAsync("hello from the console");
+        var theirs = Until(_ => Pane.FindElement(By.CssSelector(".messages li.theirs")), "the console's message");
+        Assert.Equal("hello from the console", theirs.FindElement(By.CssSelector(".text")).Text);
+        Screenshot("11-console-peer-messages");
+    }
+
+    [ChromiumFact]
     public async Task Browser_PinnedPeerPresentsAnotherKey_ShowsKeyChangeBannerAndTrustReconnects()
     {
         await using var bob = await LibraryPeer.ListenAsync(_web.Home, "bob", "bob", "noise");

@@ -130,6 +130,14 @@ internal sealed class LibraryPeer : IAsyncDisposable
 internal static class ChatEvents
 {
     /// <summary>The first event of type <typeparamref name="T"/> that matches, or a timeout.</summary>
-    public static Task<T> FirstAsync<T>(this IChat chat, Func<T, bool>? match = null) where T : ChatEvent =>
-        chat.Events.OfType<T>().FirstAsync(e => match is null || match(e)).ToTask().WaitAsync(Timeouts.Startup);
+    /// <remarks>
+    /// The test goes on off the chat's own thread: the event is emitted on the thread that received it, and a test that
+    /// went on there (to poll the browser, say) would hold that thread, and with it the acknowledgement the peer waits for.
+    /// </remarks>
+    public static async Task<T> FirstAsync<T>(this IChat chat, Func<T, bool>? match = null) where T : ChatEvent
+    {
+        var found = await chat.Events.OfType<T>().FirstAsync(e => match is null || match(e)).ToTask().WaitAsync(Timeouts.Startup);
+        await Task.Yield();
+        return found;
+    }
 }
