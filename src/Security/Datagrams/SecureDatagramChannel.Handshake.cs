@@ -53,7 +53,7 @@ public sealed partial class SecureDatagramChannel
     {
         if (_phase == Phase.Listening)
         {
-            if (header.MessageIndex != 0 || !TryParseHello(body, out var first))
+            if (header.MessageIndex != 0 || !ProtocolHello.TryParse(body, out var first))
             {
                 Drop(DatagramDropReason.Unexpected);
                 return;
@@ -73,7 +73,7 @@ public sealed partial class SecureDatagramChannel
         }
         if (_phase == Phase.Handshaking && _transcript.PeerHello is null)
         {
-            if (header.MessageIndex != 0 || !TryParseHello(body, out var answer))
+            if (header.MessageIndex != 0 || !ProtocolHello.TryParse(body, out var answer))
             {
                 Drop(DatagramDropReason.Unexpected);
                 return;
@@ -257,20 +257,6 @@ public sealed partial class SecureDatagramChannel
         var packet = new byte[PacketCodec.EncodedSize(header, body.Length)];
         PacketCodec.Encode(header, body, packet);
         return packet;
-    }
-
-    private static bool TryParseHello(ReadOnlySpan<byte> body, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ProtocolHello? hello)
-    {
-        try
-        {
-            hello = ProtocolHello.Parse(body);
-            return true;
-        }
-        catch (HandshakeException)
-        {
-            hello = null;
-            return false;
-        }
     }
 
     private string? ReasonFromPeersSide(ProtocolHello peer)

@@ -83,7 +83,7 @@ public sealed partial class SecureDatagramChannel
             helloBody = helloBody.Length >= PacketCodec.CookieSize ? helloBody[PacketCodec.CookieSize..] : [];
         // Only an initiator's hello that this side could answer starts a session (no reject goes out for the others);
         // anything else of an unknown session is dropped as before.
-        if (!TryParseHello(helloBody, out var hello) || !CouldAnswer(hello))
+        if (!ProtocolHello.TryParse(helloBody, out var hello) || !CouldAnswer(hello))
             return false;
         var now = _scheduler.Now;
         if (_second is { } pending && !pending.Established.IsCompleted && now - _secondStarted < SecondHandshakeSpacing)

@@ -200,7 +200,7 @@ public sealed class UdpSecureListener : IAsyncDisposable
         {
             // A hello in the responder's packet (another build, version 1, or a responder): refused if it does not
             // negotiate, otherwise ignored: this build's initiators send their hello with a cookie field.
-            if (TryParseHello(body, out var hello) && RefusalFor(hello) is { } reason)
+            if (ProtocolHello.TryParse(body, out var hello) && RefusalFor(hello) is { } reason)
                 RejectStranger(from, header.SessionId, reason, datagram.Length);
             else
                 Count(ref _dropped);
@@ -232,7 +232,7 @@ public sealed class UdpSecureListener : IAsyncDisposable
                 return;
             }
         }
-        if (!TryParseHello(helloBytes, out var hello))
+        if (!ProtocolHello.TryParse(helloBytes, out var hello))
         {
             Count(ref _dropped);
             return;
@@ -488,20 +488,6 @@ public sealed class UdpSecureListener : IAsyncDisposable
         catch (Exception e) when (TransportErrors.IsLostDatagram(e) || e is ObjectDisposedException)
         {
             // A lost datagram: the initiator retransmits.
-        }
-    }
-
-    private static bool TryParseHello(ReadOnlySpan<byte> body, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ProtocolHello? hello)
-    {
-        try
-        {
-            hello = ProtocolHello.Parse(body);
-            return true;
-        }
-        catch (HandshakeException)
-        {
-            hello = null;
-            return false;
         }
     }
 

@@ -112,6 +112,21 @@ public sealed class ProtocolHello
     /// <summary>True when <paramref name="id"/> is a well-formed module identifier (<see cref="SecurityModuleInfo.IsValidId"/>).</summary>
     public static bool IsValidModuleId(string id) => SecurityModuleInfo.IsValidId(id);
 
+    /// <summary>As <see cref="Parse"/>, without the exception: false for bytes that are not one of our hellos.</summary>
+    internal static bool TryParse(ReadOnlySpan<byte> frame, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ProtocolHello? hello)
+    {
+        try
+        {
+            hello = Parse(frame);
+            return true;
+        }
+        catch (HandshakeException)
+        {
+            hello = null;
+            return false;
+        }
+    }
+
     /// <summary>
     /// Parses a peer's hello (protocol 2, or a version-1 hello, see <see cref="IsLegacy"/>); throws
     /// <see cref="HandshakeException"/> when it is not one of ours. Bytes after the module id are kept (they are
