@@ -40,16 +40,8 @@ public sealed partial class SecureDatagramChannel
             Drop(DatagramDropReason.Unexpected);
             return;
         }
-        if (!from.Equals(_remote))
-        {
-            Drop(DatagramDropReason.Stranger);
+        if (!AnswersOurHandshake(from, header))
             return;
-        }
-        if (header.SessionId != LocalSessionId)
-        {
-            Drop(DatagramDropReason.UnknownSession);
-            return;
-        }
         var cookie = AddressCookie.Read(body);
         if (cookie.IsNone)
         {

@@ -227,20 +227,31 @@ public sealed partial class SecureDatagramChannel
             Drop(_phase == Phase.Listening ? DatagramDropReason.Stranger : DatagramDropReason.Unexpected);
             return;
         }
-        if (!from.Equals(_remote))
-        {
-            Drop(DatagramDropReason.Stranger);
+        if (!AnswersOurHandshake(from, header))
             return;
-        }
-        if (header.SessionId != LocalSessionId)
-        {
-            Drop(DatagramDropReason.UnknownSession);
-            return;
-        }
         Fail(new HandshakeException($"The peer refused the handshake: {Printable(body)}"));
     }
 
     private void Fail(Exception error) => Terminate(error);
+
+    /// <summary>
+    /// Whether a packet in the clear (a Reject or a Cookie) answers this side's handshake: from the peer's address and
+    /// for this side's session. Otherwise it is dropped and counted. Under the lock.
+    /// </summary>
+    private bool AnswersOurHandshake(IPEndPoint from, in PacketHeader header)
+    {
+        if (!from.Equals(_remote))
+        {
+            Drop(DatagramDropReason.Stranger);
+            return false;
+        }
+        if (header.SessionId != LocalSessionId)
+        {
+            Drop(DatagramDropReason.UnknownSession);
+            return false;
+        }
+        return true;
+    }
 
     private void SendReject(string reason)
     {
