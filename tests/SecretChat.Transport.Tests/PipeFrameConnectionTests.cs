@@ -57,7 +57,9 @@ public class PipeFrameConnectionTests
         const int senders = 8;
         const int framesPerSender = 100;
         await using var pair = await ConnectedPair.CreateAsync(kind);
-        var received = pair.Server.ReceiveAsync(senders * framesPerSender);
+        // Everything until the client completes: a receiver that stopped at the last frame could stop reading while the
+        // last sender's flush still waits, and that sender would rightly hear that the peer no longer receives.
+        var received = pair.Server.ReceiveAllAsync();
 
         // Each frame says who sent it and its number, then repeats that byte long enough to span segments.
         var sending = Enumerable.Range(0, senders).Select(sender => Task.Run(async () =>
@@ -72,6 +74,7 @@ public class PipeFrameConnectionTests
             }
         }));
         await Task.WhenAll(sending).WaitAsync(Timeouts.Default);
+        await pair.Client.CompleteAsync().AsTask().WaitAsync(Timeouts.Default);
 
         var next = new int[senders];
         foreach (var frame in await received.WaitAsync(Timeouts.Default))
