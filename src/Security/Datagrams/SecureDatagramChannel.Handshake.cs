@@ -173,16 +173,19 @@ public sealed partial class SecureDatagramChannel
         if (sendHello && (flight.Count > 0 || Role == HandshakeRole.Initiator))
             flight.Insert(0, HelloPacket());
         if (flight.Count > 0)
-        {
             _flightAnswers = _lastPeerIndex;
-            SendFlight([.. flight]);
-        }
         // The initiator's handshake cannot complete before the responder's hello came (it reads the echo first).
         if (handshake.Status == HandshakeStatus.Complete && _transcript.PeerHello is not null)
         {
+            // The peer is admitted before this side's last message leaves: a refused peer (or a path that lost to
+            // another, see DatagramChannelOptions.AdmitPeer) never completes its side of a session this side dropped.
             Establish();
+            if (_phase == Phase.Established && flight.Count > 0)
+                SendFlight([.. flight]);
             return;
         }
+        if (flight.Count > 0)
+            SendFlight([.. flight]);
         // Waiting for the peer: a new flight restarts the backoff; otherwise the old flight keeps its timer.
         if (flight.Count > 0)
         {

@@ -37,6 +37,7 @@ public sealed class PunchAttempt : IAsyncDisposable
     private Func<SecureDatagramChannel>? _newResponder;
     private TaskCompletionSource _candidateJoined = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _strangers;
+    private int _nominated;
 
     internal PunchAttempt(PeerSocket socket, IScheduler scheduler, PeerToPeerOptions options)
     {
@@ -127,6 +128,7 @@ public sealed class PunchAttempt : IAsyncDisposable
         {
             if (Role == HandshakeRole.Initiator)
             {
+                channelOptions = Nominating(channelOptions);
                 foreach (var candidate in PeerCandidates)
                     _candidates.Add(SecureDatagramChannel.Connect(security, candidate, _socket.SendAsync, channelOptions, _scheduler));
             }
@@ -258,6 +260,22 @@ public sealed class PunchAttempt : IAsyncDisposable
             $"(tried {string.Join(", ", PeerCandidates)}{(RelayTried ? $" and the relay at {Relay}" : "")}). The NATs on the way probably " +
             "change the public port for every destination (symmetric NAT) or filter UDP, and the relay did not answer.");
     }
+
+    /// <summary>
+    /// The initiator nominates the path, as ICE's controlling agent does: of its candidates' handshakes only the first
+    /// admitted one sends its last message, so the responder can complete only the session the initiator keeps. Without
+    /// this, a direct and a relayed handshake that finish together could each win on one side (two live sessions, each
+    /// side on its own), which a lossy path made happen.
+    /// </summary>
+    private DatagramChannelOptions Nominating(DatagramChannelOptions options) => options with
+    {
+        AdmitPeer = session =>
+        {
+            if (options.AdmitPeer?.Invoke(session) is { } refusal)
+                return refusal;
+            return Interlocked.Exchange(ref _nominated, 1) == 0 ? null : "Another path to the peer completed its handshake first.";
+        },
+    };
 
     /// <summary>
     /// Under the lock: the responder for direct paths. Someone this side refused (another host at a candidate's

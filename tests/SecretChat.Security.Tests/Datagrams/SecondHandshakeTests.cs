@@ -245,7 +245,8 @@ public class SecondHandshakeTests
 
         var refused = Assert.IsType<PeerRefusedException>(pair.Responder.Established.Exception?.InnerException);
         Assert.Equal("Not the alice you pinned.", refused.Message);
-        Assert.IsType<PeerRefusedException>(pair.Initiator.Established.Exception?.InnerException);
+        // The responder writes the last message here and refused before sending it: the initiator never completes.
+        Assert.False(pair.Initiator.Established.IsCompleted);
         Assert.NotNull(asked);
     }
 

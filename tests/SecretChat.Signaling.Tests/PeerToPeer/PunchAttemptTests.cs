@@ -82,6 +82,35 @@ public sealed class PunchAttemptTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task PunchAsync_DirectAndRelayHandshakesFinishTogether_BothSidesKeepTheSamePath()
+    {
+        // The initiator's direct hello is retransmitted 2020 ms after the first, so its answer arrives at the very
+        // instant the relayed one does (relay fallback at 2000 ms, two hops each way): both handshakes can finish
+        // together at the initiator. Its direct last message is lost, so the responder would see the relayed one first.
+        await MeetAsync();
+        var start = _scheduler.Clock;
+        _internet.Blocks = (from, to) =>
+        {
+            if (!(from.Equals(AlicePublic) && to.Equals(BobPublic)))
+                return false;
+            var at = (_scheduler.Clock - start) / Ms;
+            return at < 2000 || (at >= 2035 && at <= 2045);
+        };
+        var options = DatagramChannelOptions.Default with { RetransmitInitial = TimeSpan.FromMilliseconds(2020), RetransmitMax = TimeSpan.FromSeconds(4) };
+
+        using var keys = new PeerKeys();
+        var bob = _bob!.PunchAsync(new NoiseSecurity(keys.Bob), _bob.Match!, options, null, CancellationToken.None);
+        var alice = _alice!.PunchAsync(new NoiseSecurity(keys.Alice), _alice.Match!, options, null, CancellationToken.None);
+        for (var elapsed = 0; elapsed < 20_000 && !(alice.IsCompleted && bob.IsCompleted); elapsed += 10)
+            _scheduler.AdvanceBy(10 * Ms);
+        var (atAlice, atBob) = (await alice.WaitAsync(WaitLimit), await bob.WaitAsync(WaitLimit));
+
+        Assert.Equal(atAlice.Relayed, atBob.Relayed);
+        Assert.Equal(atAlice.Relayed ? VirtualInternet.Server : BobPublic, atAlice.Channel.RemoteEndPoint);
+        Assert.Equal(atBob.Relayed ? VirtualInternet.Server : AlicePublic, atBob.Channel.RemoteEndPoint);
+    }
+
+    [Fact]
     public async Task PeerPath_Relayed_ProbesTheCandidatesWithBackoffFrom1sTo16s()
     {
         await MeetAsync();
@@ -189,8 +218,9 @@ public sealed class PunchAttemptTests : IAsyncDisposable
             _scheduler.AdvanceBy(10 * Ms);
 
         var result = await alice.WaitAsync(WaitLimit);
-        Assert.True(impostor.Established.IsCompletedSuccessfully); // the impostor's side completed its handshake with Alice...
-        Assert.Equal(BobPublic, result.Channel.RemoteEndPoint); // ...but Alice refused its key and took Bob's public address
+        // Alice refused the impostor's key before her last handshake message: its side never gets a session...
+        Assert.False(impostor.Established.IsCompleted);
+        Assert.Equal(BobPublic, result.Channel.RemoteEndPoint); // ...and she took Bob's public address
         Assert.Equal(keys.Bob.PublicKey.ToArray(), (await result.Channel.Established).RemoteStaticKey.ToArray());
         Assert.Equal(AlicePublic, (await bob.WaitAsync(WaitLimit)).Channel.RemoteEndPoint);
     }
@@ -205,7 +235,7 @@ public sealed class PunchAttemptTests : IAsyncDisposable
 
         var alice = _alice!.PunchAsync(new NoiseSecurity(keys.Alice), _alice.Match!, keys.AdmitOnly(keys.Bob), null, CancellationToken.None);
         _scheduler.AdvanceBy(5000 * Ms);
-        Assert.True(impostor.Established.IsCompletedSuccessfully);
+        Assert.False(impostor.Established.IsCompleted); // refused before Alice's last message: it never completes
         Assert.False(alice.IsCompleted); // Bob's public address has not answered yet: still a candidate
         _scheduler.AdvanceBy(6000 * Ms);
 
