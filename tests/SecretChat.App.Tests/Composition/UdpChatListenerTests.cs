@@ -95,8 +95,10 @@ public class UdpChatListenerTests
             await using var bob = await accepting.WaitAsync(Timeouts.Default);
 
             Assert.InRange(stopwatch.Elapsed, TimeSpan.Zero, Bound(mode));
+            // Strangers that never proved themselves cost no log line. (The half-open ones did prove their address:
+            // their handshakes may time out and be logged when a slow machine makes the connect take that long.)
             lock (rejections)
-                Assert.Empty(rejections); // strangers that never proved themselves cost no log line
+                Assert.DoesNotContain(rejections, r => !halfOpen.Any(s => r.StartsWith($"{s.LocalEndPoint}:", StringComparison.Ordinal)));
         }
         finally
         {
