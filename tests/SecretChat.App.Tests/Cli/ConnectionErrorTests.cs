@@ -105,6 +105,29 @@ public class ConnectionErrorTests
         Assert.Contains(listener.Console.OutLines, l => l.Contains("\"text\":\"short\"", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task ScriptedUdpConnect_ToNobody_SaysHowLongItHasWaitedBeforeGivingUp()
+    {
+        int port;
+        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
+        {
+            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            port = ((IPEndPoint)probe.LocalEndPoint!).Port;
+        }
+
+        using var app = new TestApp(connector: new ChatConnector());
+
+        // Real time: the first repeat comes at 5 s, the handshake gives up at 7 s.
+        Assert.Equal(ExitCodes.Failure, await app.RunAsync($"connect --udp 127.0.0.1:{port} --encryption pseudo --json --timeout 7"));
+
+        var statuses = app.Console.OutLines.Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
+            .Where(e => e.GetProperty("event").GetString() == "status")
+            .Select(e => e.GetProperty("text").GetString()!)
+            .ToList();
+        Assert.Contains(statuses, t => t.EndsWith(" (5 s)", StringComparison.Ordinal));
+        Assert.Equal($"The peer at 127.0.0.1:{port} did not answer the handshake within 7 s.", app.Console.ErrorText.Trim());
+    }
+
     [Theory]
     [InlineData("A message can hold at most 10 bytes; this one has 12.", "A line was not sent: a message can hold at most 10 bytes; this one has 12; split it into shorter lines.")]
     public void LineNotSent_ArgumentError_HasNoParameterName(string message, string sentence) =>
