@@ -33,13 +33,18 @@ public static class UserSentences
             // The first bytes failed the frame check before any hello: another protocol answered (an HTTP server's
             // "HTTP" reads as a length of 1213486160). The framing layer's typed exception is mapped here, once.
             HandshakeException { InnerException: MalformedFrameException } => NotASecretChatPeer,
+            // A first frame of a plausible length that is no hello: the same kind of failure, the same sentence.
+            HandshakeException { Message: NotOurHello } => NotASecretChatPeer,
             // These already say what happened, in the user's terms.
             HandshakeException or AuthenticationFailedException or TimeoutException => error.Message,
             InvalidDataException or MalformedFrameException => $"The peer sent invalid data: {error.Message}",
             IOException => $"The connection was lost: {error.Message}",
-            _ => $"The session failed: {error.Message}",
+            _ => $"The session failed: {Plain(error)}",
         };
     }
+
+    // What the security layer's hello parser says of a first frame without SecretChat's magic (ProtocolHello.Parse).
+    private const string NotOurHello = "The peer does not speak the SecretChat protocol.";
 
     /// <summary>The other end answered with something that is not SecretChat's framing before any hello.</summary>
     public const string NotASecretChatPeer =

@@ -77,20 +77,21 @@ internal sealed class CommandLine
     public static string Explain(ParseResult parse)
     {
         ArgumentNullException.ThrowIfNull(parse);
-        var message = parse.Errors[0].Message.TrimEnd();
         var command = parse.CommandResult.Command;
+        // A typo is the likeliest cause of every other complaint ("--tcp is missing" after "--tpc"): it goes first.
         foreach (var token in parse.UnmatchedTokens)
         {
-            if (!message.Contains($"'{token}'", StringComparison.Ordinal))
-                continue;
             var known = token.StartsWith('-')
                 ? OptionsOf(parse.CommandResult).SelectMany(o => o.Aliases.Prepend(o.Name))
                 : command.Subcommands.SelectMany(c => c.Aliases.Prepend(c.Name));
-            if (NameSuggestions.Closest(token, known) is { } suggestion)
-                return $"{message} Did you mean '{suggestion}'?";
+            if (NameSuggestions.Closest(token, known) is not { } suggestion)
+                continue;
+            var error = parse.Errors.FirstOrDefault(e => e.Message.Contains($"'{token}'", StringComparison.Ordinal));
+            if (error is not null)
+                return $"{error.Message.TrimEnd()} Did you mean '{suggestion}'?";
         }
 
-        return message;
+        return parse.Errors[0].Message.TrimEnd();
     }
 
     /// <summary>The options valid at <paramref name="result"/>: its command's own and the recursive ones of its parents.</summary>

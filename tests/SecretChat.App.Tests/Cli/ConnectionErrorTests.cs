@@ -51,6 +51,9 @@ public class ConnectionErrorTests
         var afterHandshake = new FrameTooLargeException(1213486160, 65536);
 
         Assert.Equal(UserSentences.NotASecretChatPeer, UserSentences.SessionFailed(beforeHello));
+        // A short first frame without the magic ("GET / HTTP/1.1" read as a frame): the hello parser's refusal, same sentence.
+        var notAHello = Assert.Throws<HandshakeException>(() => ProtocolHello.Parse(Convert.FromHexString("474554202f20485454502f312e31")));
+        Assert.Equal(UserSentences.NotASecretChatPeer, UserSentences.SessionFailed(notAHello));
         // Once the peer has shown it speaks SecretChat, an oversized frame is a broken peer, said as before.
         Assert.StartsWith("The peer sent invalid data: the peer announced a frame of 1213486160 bytes", UserSentences.SessionFailed(afterHandshake), StringComparison.Ordinal);
     }

@@ -87,7 +87,8 @@ public class WaitingProgressTests
 
     [Theory]
     [InlineData(0, "0 s")]
-    [InlineData(59.9, "59 s")]
+    [InlineData(4.997, "5 s")] // a timer that fired a little early
+    [InlineData(59.4, "59 s")]
     [InlineData(60, "1 min")]
     [InlineData(65, "1 min 5 s")]
     [InlineData(600, "10 min")]

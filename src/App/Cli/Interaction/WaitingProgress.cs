@@ -58,7 +58,9 @@ internal sealed class WaitingProgress : IProgress<string>, IDisposable
         new(inner, scheduler, ScriptedFirstInterval, ScriptedMaxInterval);
 
     /// <summary>The status in words with how long it has lasted: "waiting for the peer (1 min 5 s)".</summary>
-    public static string WithElapsed(string status, TimeSpan elapsed) => $"{status} ({UserSentences.Duration(elapsed)})";
+    /// <remarks>Rounded to the nearest second: a timer that fires a few milliseconds early still shows "5 s", not "4 s".</remarks>
+    public static string WithElapsed(string status, TimeSpan elapsed) =>
+        $"{status} ({UserSentences.Duration(TimeSpan.FromSeconds(Math.Round(elapsed.TotalSeconds)))})";
 
     public void Report(string value)
     {
