@@ -72,6 +72,15 @@ public sealed record ChatOptions
     /// </summary>
     public IPAddress? LocalAddress { get; init; }
 
+    /// <summary>p2p: how long to wait at the signaling server for the peer to join the room (default 10 minutes).</summary>
+    public static readonly TimeSpan DefaultPeerWait = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// p2p: how long to wait for the peer to join the room before giving up with
+    /// <see cref="UserSentences.NoPeerCame"/>; <see cref="Timeout.InfiniteTimeSpan"/> waits until cancelled.
+    /// </summary>
+    public TimeSpan PeerWait { get; init; } = DefaultPeerWait;
+
     /// <summary>p2p: how long the direct path has before the relay is tried; null never relays.</summary>
     public TimeSpan? RelayFallback { get; init; } = PeerToPeerOptions.Default.RelayFallback;
 

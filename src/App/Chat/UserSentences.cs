@@ -30,12 +30,63 @@ public static class UserSentences
         ArgumentNullException.ThrowIfNull(error);
         return error switch
         {
+            // The first bytes failed the frame check before any hello: another protocol answered (an HTTP server's
+            // "HTTP" reads as a length of 1213486160). The framing layer's typed exception is mapped here, once.
+            HandshakeException { InnerException: MalformedFrameException } => NotASecretChatPeer,
+            // A first frame of a plausible length that is no hello: the same kind of failure, the same sentence.
+            HandshakeException { Message: NotOurHello } => NotASecretChatPeer,
             // These already say what happened, in the user's terms.
             HandshakeException or AuthenticationFailedException or TimeoutException => error.Message,
             InvalidDataException or MalformedFrameException => $"The peer sent invalid data: {error.Message}",
             IOException => $"The connection was lost: {error.Message}",
-            _ => $"The session failed: {error.Message}",
+            _ => $"The session failed: {Plain(error)}",
         };
+    }
+
+    // What the security layer's hello parser says of a first frame without SecretChat's magic (ProtocolHello.Parse).
+    private const string NotOurHello = "The peer does not speak the SecretChat protocol.";
+
+    /// <summary>The other end answered with something that is not SecretChat's framing before any hello.</summary>
+    public const string NotASecretChatPeer =
+        "That is not a SecretChat peer: what it sent is not the SecretChat protocol (is another kind of server, such as a web server, on that port?).";
+
+    /// <summary>
+    /// An exception's message as a person reads it: without the <c>(Parameter 'name')</c> and <c>Actual value was</c>
+    /// that .NET appends to argument errors.
+    /// </summary>
+    public static string Plain(Exception error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        var message = error.Message;
+        if (error is ArgumentException { ParamName: { } name })
+        {
+            var at = message.IndexOf($" (Parameter '{name}')", StringComparison.Ordinal);
+            if (at >= 0) message = message[..at];
+        }
+
+        return message.Trim();
+    }
+
+    /// <summary>A port to listen on is taken; <paramref name="where"/> names it (<c>tcp 127.0.0.1:5000</c>).</summary>
+    public static string PortInUse(string where) =>
+        $"Cannot listen on {where}: the port is already in use by another program (another secretchat?); stop it or choose another port (port 0 picks a free one).";
+
+    /// <summary>Nobody came to the room within the wait (<c>--wait</c>).</summary>
+    public static string NoPeerCame(string room, TimeSpan wait) =>
+        $"No peer joined room '{room}' within {Duration(wait)}; check that the other side uses the same room and signaling server, or wait longer with --wait.";
+
+    /// <summary>p2p found no signaling server: none is configured, and the default local one did not answer.</summary>
+    public static string NoSignalingServer(string triedDefault) =>
+        $"No signaling server configured (and none answered at the default {triedDefault}): run one with `secretchat signal` or pass --signal HOST:PORT.";
+
+    /// <summary>A wait in the units a person reads: "45 s", "3 min 5 s", "10 min", "1 h 2 min".</summary>
+    public static string Duration(TimeSpan span)
+    {
+        var seconds = (long)Math.Max(0, Math.Floor(span.TotalSeconds));
+        if (seconds < 60) return $"{seconds} s";
+        if (seconds < 3600) return seconds % 60 == 0 ? $"{seconds / 60} min" : $"{seconds / 60} min {seconds % 60} s";
+        var minutes = seconds / 60;
+        return minutes % 60 == 0 ? $"{minutes / 60} h" : $"{minutes / 60} h {minutes % 60} min";
     }
 
     /// <summary>A send failed because the connection is gone.</summary>
@@ -123,10 +174,15 @@ public static class UserSentences
     public static string ClosedHere(string how) => $"The session was {how}.";
 
     /// <summary>A scripted input line the chat would not take (too long for one message).</summary>
-    public static string LineNotSent(Exception error) => $"A line was not sent: {error.Message}";
+    public static string LineNotSent(Exception error) => error is ArgumentException
+        ? $"A line was not sent: {Lower(Plain(error)).TrimEnd('.')}; split it into shorter lines."
+        : $"A line was not sent: {Plain(error)}";
+
+    private static string Lower(string sentence) =>
+        sentence.Length > 1 && char.IsUpper(sentence[0]) && !char.IsUpper(sentence[1]) ? char.ToLowerInvariant(sentence[0]) + sentence[1..] : sentence;
 
     /// <summary>A line typed in the console that the chat would not take (too long for one message).</summary>
-    public static string TypedLineNotSent(Exception error) => $"Not sent: {error.Message}";
+    public static string TypedLineNotSent(Exception error) => $"Not sent: {Plain(error)}";
 
     /// <summary>Why a scripted session did not succeed, from how it ended.</summary>
     public static string ScriptedFailure(Disconnected? disconnected, bool endedEarly, bool acknowledged, bool everyLineSent) =>
@@ -141,5 +197,5 @@ public static class UserSentences
 
     /// <summary>A command failed: a <see cref="ChatFailedException"/> holds its sentence already; anything else is unexpected.</summary>
     public static string CommandFailed(Exception error) =>
-        error is ChatFailedException ? error.Message : $"secretchat: unexpected error: {error.Message}";
+        error is ChatFailedException ? error.Message : $"secretchat: unexpected error: {Plain(error)}";
 }

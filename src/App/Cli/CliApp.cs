@@ -57,7 +57,7 @@ internal sealed class CliApp
             {
                 var command = parse.CommandResult.Command;
                 var usage = command == root ? "secretchat --help" : $"secretchat {command.Name} --help";
-                await WriteErrorAsync(UserSentences.BadCommandLine(parse.Errors[0].Message, usage)).ConfigureAwait(false);
+                await WriteErrorAsync(UserSentences.BadCommandLine(CommandLine.Explain(parse), usage)).ConfigureAwait(false);
                 return ExitCodes.Usage;
             }
 

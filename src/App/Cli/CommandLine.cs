@@ -2,9 +2,11 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
+using System.Globalization;
 using SecretChat.Chat;
 using SecretChat.Cli.Interaction;
 using SecretChat.Cli.Settings;
+using SecretChat.Signaling;
 using SecretChat.Transport;
 
 namespace SecretChat.Cli;
@@ -63,7 +65,45 @@ internal sealed class CommandLine
         Root.Subcommands.Add(Netcheck());
         Root.Subcommands.Add(PeerToPeer());
         Root.Subcommands.Add(Ui());
+        // -V as well as --version: the short form most programs take.
+        Root.Options.OfType<VersionOption>().Single().Aliases.Add("-V");
         AddExamplesToHelp();
+    }
+
+    /// <summary>
+    /// The sentence for a command line that does not parse: the parser's first complaint, with "did you mean ...?" when
+    /// a word not understood is a small typo away from a command or option that exists there.
+    /// </summary>
+    public static string Explain(ParseResult parse)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        var command = parse.CommandResult.Command;
+        // A typo is the likeliest cause of every other complaint ("--tcp is missing" after "--tpc"): it goes first.
+        foreach (var token in parse.UnmatchedTokens)
+        {
+            var known = token.StartsWith('-')
+                ? OptionsOf(parse.CommandResult).SelectMany(o => o.Aliases.Prepend(o.Name))
+                : command.Subcommands.SelectMany(c => c.Aliases.Prepend(c.Name));
+            if (NameSuggestions.Closest(token, known) is not { } suggestion)
+                continue;
+            var error = parse.Errors.FirstOrDefault(e => e.Message.Contains($"'{token}'", StringComparison.Ordinal));
+            if (error is not null)
+                return $"{error.Message.TrimEnd()} Did you mean '{suggestion}'?";
+        }
+
+        return parse.Errors[0].Message.TrimEnd();
+    }
+
+    /// <summary>The options valid at <paramref name="result"/>: its command's own and the recursive ones of its parents.</summary>
+    private static IEnumerable<Option> OptionsOf(CommandResult result)
+    {
+        foreach (var option in result.Command.Options)
+            yield return option;
+        for (var parent = result.Parent as CommandResult; parent is not null; parent = parent.Parent as CommandResult)
+        {
+            foreach (var option in parent.Command.Options.Where(o => o.Recursive))
+                yield return option;
+        }
     }
 
     private readonly Dictionary<Command, string[]> _examples = [];
@@ -215,13 +255,27 @@ internal sealed class CommandLine
             if (!System.Net.IPAddress.TryParse(value, out _))
                 result.AddError($"'{value}' is not a valid --bind address: expected a local IP address, e.g. 127.0.0.1, 0.0.0.0 or ::.");
         });
+        var wait = new Option<string>("--wait")
+        {
+            Description = $"How long to wait for the peer to join the room: seconds, or with a unit (90s, 10m, 1h); 0 waits until Ctrl+C (default {UserSentences.Duration(ChatOptions.DefaultPeerWait)}).",
+            HelpName = "DURATION",
+        };
+        wait.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<string>();
+            if (!WaitDuration.TryParse(value, out _))
+                result.AddError($"'{value}' is not a valid --wait: give seconds or a number with s, m or h, e.g. --wait 90s or --wait 30m (0 waits until Ctrl+C).");
+        });
         var command = new Command(
             "p2p",
             "Meet a peer through the signaling server by room name, punch through both NATs and chat directly over UDP.")
-        { room, signal, bind };
-        Examples(command, "secretchat p2p --room blue-otter --signal signal.example.org:3478");
+        { room, signal, bind, wait };
+        Examples(
+            command,
+            "secretchat p2p --room blue-otter --signal signal.example.org:3478",
+            "secretchat p2p --room blue-otter --signal signal.example.org:3478 --wait 30m");
         common.AddTo(command);
-        command.SetAction((parse, ct) => _app.GuardAsync(token =>
+        command.SetAction((parse, ct) => _app.GuardAsync(async token =>
         {
             var flags = common.SettingsFlags(parse);
             CommonOptions.Put(flags, $"{nameof(AppSettings.P2p)}:{nameof(PeerToPeerSettings.Bind)}", parse, bind);
@@ -230,8 +284,24 @@ internal sealed class CommandLine
             var options = settings.ToChatOptions(ChatTransport.PeerToPeer, server, parse.GetValue(common.AcceptNewKey)) with
             {
                 Room = parse.GetValue(room),
+                PeerWait = WaitDuration.TryParse(parse.GetValue(wait), out var peerWait) ? peerWait : ChatOptions.DefaultPeerWait,
             };
-            return new SessionCommand(_app, settings, options, json: parse.GetValue(common.Json)).ConnectAsync(token);
+            // Nobody set a server and the default local one is not running: say so, and what to do.
+            var defaultServer = parse.GetValue(signal) is null && settings.Signaling.Server == new SignalingSettings().Server;
+            var session = new SessionCommand(_app, settings, options, json: parse.GetValue(common.Json))
+            {
+                ExplainFailure = e => defaultServer && e.InnerException is SignalingTimeoutException
+                    ? new ChatFailedException(UserSentences.NoSignalingServer(server), e)
+                    : e,
+            };
+            try
+            {
+                return await session.ConnectAsync(token).ConfigureAwait(false);
+            }
+            catch (ChatFailedException e) when (session.ExplainFailure(e) != e)
+            {
+                throw session.ExplainFailure(e); // the interactive path: the console's spinner let it through
+            }
         }, ct));
         return command;
     }
@@ -271,10 +341,106 @@ internal sealed class CommandLine
         var option = new Option<string>(name) { Description = description, HelpName = helpName };
         option.Validators.Add(result =>
         {
-            var value = result.GetValueOrDefault<string>();
-            if (!HostPort.TryParse(value, allowPortZero, out _))
-                result.AddError($"'{value}' is not a valid {name} address: expected {helpName}{(allowPortZero ? " (port 0 picks a free one)" : "")}, e.g. 127.0.0.1:5000 or [::1]:5000.");
+            if (EndPointProblem(result.GetValueOrDefault<string>(), name, helpName, allowPortZero) is { } problem)
+                result.AddError(problem);
         });
         return option;
+    }
+
+    /// <summary>Why <paramref name="value"/> is not a valid <paramref name="name"/> address, or null if it is.</summary>
+    internal static string? EndPointProblem(string? value, string name, string helpName, bool allowPortZero)
+    {
+        if (HostPort.TryParse(value, allowPortZero, out _))
+            return null;
+        var expected = $"expected {helpName}{(allowPortZero ? " (port 0 picks a free one)" : "")}, e.g. 127.0.0.1:5000 or [::1]:5000";
+        var text = value?.Trim() ?? "";
+        var colon = text.LastIndexOf(':');
+        var port = colon >= 0 && (!text.StartsWith('[') || text.LastIndexOf(']') == colon - 1) ? text[(colon + 1)..] : null;
+        if (port is { Length: > 0 } && HostPort.TryParse(text[..colon] + ":1", allowPortZero: false, out _))
+        {
+            // The host is fine: say what is wrong with the port.
+            var why = port.All(char.IsAsciiDigit) && port.TrimStart('0') is { } digits
+                ? digits.Length == 0 ? "port 0 picks a free port, which only works for listening; give the port the peer listens on"
+                : $"port {port} is out of range: a port is a number from {(allowPortZero ? 0 : 1)} to 65535"
+                : $"the port '{port}' is not a number";
+            return $"'{text}' is not a valid {name} address: {why}.";
+        }
+
+        return $"'{text}' is not a valid {name} address: {expected}.";
+    }
+}
+
+/// <summary>
+/// A <c>--wait</c> value: seconds (<c>600</c>) or a number with a unit (<c>90s</c>, <c>10m</c>, <c>1h</c>); 0 means no
+/// limit (<see cref="Timeout.InfiniteTimeSpan"/>).
+/// </summary>
+internal static class WaitDuration
+{
+    private static readonly TimeSpan Longest = TimeSpan.FromDays(7);
+
+    public static bool TryParse(string? text, out TimeSpan wait)
+    {
+        wait = default;
+        text = text?.Trim().ToLowerInvariant();
+        if (string.IsNullOrEmpty(text)) return false;
+        var unit = text[^1] switch { 's' => 1.0, 'm' => 60.0, 'h' => 3600.0, _ => 0.0 };
+        var number = unit == 0 ? text : text[..^1];
+        if (unit == 0) unit = 1;
+        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value) || value < 0)
+            return false;
+        var seconds = value * unit;
+        if (seconds > Longest.TotalSeconds) return false;
+        wait = seconds == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(seconds);
+        return true;
+    }
+}
+
+/// <summary>Suggestions for a mistyped command or option: the known name a small typo away (transposition included).</summary>
+internal static class NameSuggestions
+{
+    /// <summary>
+    /// The known name closest to <paramref name="typed"/>, if it is close enough to be what was meant: at most one
+    /// edit for short words, two for longer ones, or an unambiguous prefix of at least three characters.
+    /// </summary>
+    public static string? Closest(string typed, IEnumerable<string> known)
+    {
+        ArgumentNullException.ThrowIfNull(typed);
+        ArgumentNullException.ThrowIfNull(known);
+        var names = known.Distinct(StringComparer.Ordinal).Where(n => !n.Equals(typed, StringComparison.Ordinal)).ToList();
+        var core = typed.TrimStart('-');
+        var allowed = core.Length <= 4 ? 1 : 2;
+        var best = names
+            .Select(n => (Name: n, Distance: Distance(typed.ToLowerInvariant(), n.ToLowerInvariant())))
+            .Where(c => c.Distance <= allowed && c.Distance < core.Length)
+            .OrderBy(c => c.Distance).ThenBy(c => c.Name, StringComparer.Ordinal)
+            .FirstOrDefault();
+        if (best.Name is not null)
+            return best.Name;
+        if (core.Length < 3)
+            return null;
+        var prefixed = names.Where(n => n.StartsWith(typed, StringComparison.OrdinalIgnoreCase)).Take(2).ToList();
+        return prefixed.Count == 1 ? prefixed[0] : null;
+    }
+
+    /// <summary>The optimal string alignment distance: insertions, deletions, substitutions and adjacent transpositions.</summary>
+    public static int Distance(string a, string b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
+        for (var j = 0; j <= b.Length; j++) d[0, j] = j;
+        for (var i = 1; i <= a.Length; i++)
+        {
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
+            }
+        }
+
+        return d[a.Length, b.Length];
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using System.Text.Json;
 using SecretChat.Chat;
@@ -28,9 +29,73 @@ internal enum NatMapping
 /// <summary>One STUN server's answer (or why there was none).</summary>
 internal sealed record NetcheckProbe(string Server, IPEndPoint? ServerEndPoint, IPEndPoint? Mapped, string? Error);
 
-/// <summary>What netcheck found, and the sentence it tells a person.</summary>
-internal sealed record NetcheckReport(IPEndPoint Local, IReadOnlyList<NetcheckProbe> Probes, NatMapping Mapping, string Verdict)
+/// <summary>Where an address reaches: only a public one is reachable from the internet.</summary>
+internal enum AddressScope
 {
+    /// <summary>This machine only (127.0.0.0/8, ::1).</summary>
+    Loopback,
+
+    /// <summary>One link only (169.254.0.0/16, fe80::/10).</summary>
+    LinkLocal,
+
+    /// <summary>A private network behind a NAT (10/8, 172.16/12, 192.168/16, 100.64/10 carrier-grade NAT, fc00::/7).</summary>
+    Private,
+
+    /// <summary>Routed on the internet.</summary>
+    Public,
+}
+
+/// <summary>Classifies addresses (RFC 1918, RFC 6598, RFC 4193, RFC 3927).</summary>
+internal static class AddressScopes
+{
+    public static AddressScope Of(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        if (IPAddress.IsLoopback(address)) return AddressScope.Loopback;
+        if (address.AddressFamily == AddressFamily.InterNetworkV6)
+        {
+            if (address.IsIPv6LinkLocal) return AddressScope.LinkLocal;
+            var first = address.GetAddressBytes()[0];
+            return (first & 0xFE) == 0xFC || address.IsIPv6SiteLocal ? AddressScope.Private : AddressScope.Public;
+        }
+
+        var b = address.GetAddressBytes();
+        return b switch
+        {
+            [169, 254, ..] => AddressScope.LinkLocal,
+            [10, ..] => AddressScope.Private,
+            [172, >= 16 and <= 31, ..] => AddressScope.Private,
+            [192, 168, ..] => AddressScope.Private,
+            [100, >= 64 and <= 127, ..] => AddressScope.Private,
+            [0, ..] => AddressScope.Private, // "this network": never reachable from outside
+            _ => AddressScope.Public,
+        };
+    }
+
+    public static string Name(AddressScope scope) => scope switch
+    {
+        AddressScope.Loopback => "loopback",
+        AddressScope.LinkLocal => "link-local",
+        AddressScope.Private => "private",
+        _ => "public",
+    };
+}
+
+/// <summary>What netcheck found, and the sentence it tells a person.</summary>
+/// <param name="Local">The local socket's address toward the first server.</param>
+/// <param name="Probes">Each server's answer, or why there was none.</param>
+/// <param name="Mapping">How the NAT maps the port toward different destinations.</param>
+/// <param name="Verdict">What it means, for a person.</param>
+/// <param name="MappingNote">Why the mapping is what it says (e.g. that telling it needs two servers), or null.</param>
+internal sealed record NetcheckReport(IPEndPoint Local, IReadOnlyList<NetcheckProbe> Probes, NatMapping Mapping, string Verdict, string? MappingNote = null)
+{
+    /// <summary>What a mapping needs to be known: answers from two server endpoints.</summary>
+    public const string NeedsTwoServers = "how your NAT maps ports needs answers from two STUN servers, or two ports of one, to tell: give a second --stun";
+
+    /// <summary>True when at least one server answered.</summary>
+    public bool Answered => Probes.Any(p => p.Mapped is not null);
+
     /// <summary>Classifies the mapping from the answers: needs answers from two different server endpoints to compare.</summary>
     public static NetcheckReport Decide(IPEndPoint local, IReadOnlyList<NetcheckProbe> probes)
     {
@@ -38,17 +103,37 @@ internal sealed record NetcheckReport(IPEndPoint Local, IReadOnlyList<NetcheckPr
         ArgumentNullException.ThrowIfNull(probes);
         var answered = probes.Where(p => p.Mapped is not null).ToList();
         if (answered.Count == 0)
-            throw new ArgumentException("At least one server must have answered.", nameof(probes));
-
-        if (answered.Any(p => p.Mapped!.Equals(local)))
-            return new(local, probes, NatMapping.None, "No NAT: your address is public.");
-
-        var destinations = answered.Select(p => p.ServerEndPoint).Distinct().Count();
-        if (destinations < 2)
         {
             return new(local, probes, NatMapping.Unknown,
-                $"You are behind a NAT (public address {answered[0].Mapped}); with one STUN server its mapping behaviour is unknown: " +
-                "give a second --stun server (another host or port) to find out whether hole punching can work.");
+                (probes.Count == 1 ? "The STUN server did not answer" : "No STUN server answered") +
+                ": your public address and your NAT are unknown. Check the server's address (--stun HOST:PORT) and that UDP to it is not blocked.");
+        }
+
+        var destinations = answered.Select(p => p.ServerEndPoint).Distinct().Count();
+        var oneServer = destinations < 2 ? NeedsTwoServers : null;
+        if (answered.Any(p => p.Mapped!.Equals(local)))
+        {
+            var scope = AddressScopes.Of(local.Address);
+            if (scope == AddressScope.Public)
+                return new(local, probes, NatMapping.None, $"No NAT: your address {local.Address} is public.", oneServer is null ? null : "no NAT toward this server");
+            var servers = answered.Count == 1 ? "The STUN server is" : "The STUN servers are";
+            return new(local, probes, NatMapping.None,
+                $"{servers} on your own network: seen from there you are at your {AddressScopes.Name(scope)} address {local.Address}, which is not " +
+                "reachable from the internet, so this says nothing about your public address or NAT. Ask STUN servers on the internet " +
+                "(e.g. --stun stun.l.google.com:19302 --stun stun.cloudflare.com:3478).",
+                oneServer ?? "no NAT toward these servers, which are on your own network");
+        }
+
+        var mapped = answered[0].Mapped!;
+        var mappedScope = AddressScopes.Of(mapped.Address);
+        var behind = mappedScope == AddressScope.Public
+            ? $"You are behind a NAT (public address {mapped})"
+            : $"You are behind a NAT, and the server sees you at {mapped}, a {AddressScopes.Name(mappedScope)} address (another NAT, or the server is on a private network)";
+        if (oneServer is not null)
+        {
+            return new(local, probes, NatMapping.Unknown,
+                $"{behind}; with one STUN server its mapping behaviour is unknown: " +
+                "give a second --stun server (another host or port) to find out whether hole punching can work.", oneServer);
         }
 
         return answered.Select(p => p.Mapped).Distinct().Count() == 1
@@ -97,19 +182,19 @@ internal static class NetcheckCommand
             }
         })).ConfigureAwait(false);
 
-        if (probes.All(p => p.Mapped is null))
-            throw new ChatFailedException(probes.Length == 1 ? UserSentences.FromClause(probes[0].Error!) : "No STUN server answered: " + string.Join("; ", probes.Select(p => p.Error)) + ".");
-
         var report = NetcheckReport.Decide(local, probes);
+        var addresses = LocalAddresses();
         var output = app.IO.Out;
         if (json)
         {
-            await output.WriteLineAsync(ToJson(report)).ConfigureAwait(false);
+            await output.WriteLineAsync(ToJson(report, addresses)).ConfigureAwait(false);
         }
         else
         {
             // A STUN server's error reason is its own text: every value goes through TerminalLine, escaped.
             await WriteLineAsync(output, $"local address {report.Local}").ConfigureAwait(false);
+            foreach (var (address, scope) in addresses)
+                await WriteLineAsync(output, $"interface     {address} ({AddressScopes.Name(scope)})").ConfigureAwait(false);
             foreach (var probe in report.Probes)
             {
                 if (probe.Mapped is { } mapped)
@@ -118,12 +203,41 @@ internal static class NetcheckCommand
                     await WriteLineAsync(output, $"server {probe.Server} did not answer: {probe.Error}").ConfigureAwait(false);
             }
 
-            await WriteLineAsync(output, $"mapping       {MappingName(report.Mapping)}").ConfigureAwait(false);
+            var note = report.MappingNote is null ? "" : $" ({report.MappingNote})";
+            await WriteLineAsync(output, $"mapping       {MappingName(report.Mapping)}{note}").ConfigureAwait(false);
             await WriteLineAsync(output, $"{report.Verdict}").ConfigureAwait(false);
         }
 
         await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-        return ExitCodes.Success;
+        if (report.Answered)
+            return ExitCodes.Success;
+
+        // Nothing learned beyond the local side: a failure for scripts, with the servers' reasons in one sentence.
+        await app.WriteErrorAsync(probes.Length == 1
+            ? UserSentences.FromClause(probes[0].Error!)
+            : "No STUN server answered: " + string.Join("; ", probes.Select(p => p.Error)) + ".").ConfigureAwait(false);
+        return ExitCodes.Failure;
+    }
+
+    /// <summary>This machine's unicast addresses on interfaces that are up, each with its scope.</summary>
+    private static IReadOnlyList<(IPAddress Address, AddressScope Scope)> LocalAddresses()
+    {
+        try
+        {
+            return NetworkInterface.GetAllNetworkInterfaces()
+                .Where(n => n.OperationalStatus is OperationalStatus.Up or OperationalStatus.Unknown)
+                .SelectMany(n => n.GetIPProperties().UnicastAddresses)
+                .Select(u => u.Address)
+                .Where(a => a.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)
+                .Distinct()
+                .Select(a => (a, AddressScopes.Of(a)))
+                .OrderBy(a => a.Item2).ThenBy(a => a.a.AddressFamily).ThenBy(a => a.a.ToString(), StringComparer.Ordinal)
+                .ToList();
+        }
+        catch (NetworkInformationException)
+        {
+            return [];
+        }
     }
 
     private static Task WriteLineAsync(TextWriter output, TerminalLine line) => output.WriteLineAsync(line.ToString());
@@ -136,7 +250,7 @@ internal static class NetcheckCommand
         _ => "unknown",
     };
 
-    private static string ToJson(NetcheckReport report)
+    private static string ToJson(NetcheckReport report, IReadOnlyList<(IPAddress Address, AddressScope Scope)> addresses)
     {
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
@@ -144,19 +258,39 @@ internal static class NetcheckCommand
             writer.WriteStartObject();
             writer.WriteString("event", "netcheck");
             writer.WriteString("local", report.Local.ToString());
+            writer.WriteStartArray("interfaces");
+            foreach (var (address, scope) in addresses)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("address", address.ToString());
+                writer.WriteString("scope", AddressScopes.Name(scope));
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
             writer.WriteStartArray("servers");
             foreach (var probe in report.Probes)
             {
                 writer.WriteStartObject();
                 writer.WriteString("server", probe.Server);
-                if (probe.Mapped is not null) writer.WriteString("mapped", probe.Mapped.ToString());
-                else writer.WriteNull("mapped");
+                if (probe.Mapped is not null)
+                {
+                    writer.WriteString("mapped", probe.Mapped.ToString());
+                    writer.WriteString("scope", AddressScopes.Name(AddressScopes.Of(probe.Mapped.Address)));
+                }
+                else
+                {
+                    writer.WriteNull("mapped");
+                }
+
                 if (probe.Error is not null) writer.WriteString("error", probe.Error);
                 writer.WriteEndObject();
             }
 
             writer.WriteEndArray();
             writer.WriteString("mapping", MappingName(report.Mapping));
+            if (report.MappingNote is not null) writer.WriteString("mapping_note", report.MappingNote);
+            writer.WriteBoolean("answered", report.Answered);
             writer.WriteString("verdict", report.Verdict);
             writer.WriteEndObject();
         }

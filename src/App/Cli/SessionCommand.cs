@@ -1,3 +1,4 @@
+using System.Reactive.Concurrency;
 using SecretChat.Chat;
 using SecretChat.Cli.Interaction;
 using SecretChat.Cli.Settings;
@@ -21,6 +22,9 @@ internal sealed class SessionCommand
         _json = json;
     }
 
+    /// <summary>Turns a failure to connect into the command's own sentence (p2p: no signaling server configured); identity by default.</summary>
+    public Func<ChatFailedException, ChatFailedException> ExplainFailure { get; init; } = static e => e;
+
     private IConsoleIO IO => _app.IO;
 
     private bool Scripted => _json || IO.IsInputRedirected;
@@ -35,6 +39,7 @@ internal sealed class SessionCommand
     public async Task<int> ConnectAsync(CancellationToken cancellationToken)
     {
         var connector = _app.CreateConnector(_settings);
+        var identity = IdentityNotice.Before(_options);
         if (Scripted)
         {
             var writer = CreateWriter();
@@ -42,12 +47,20 @@ internal sealed class SessionCommand
             IChat chat;
             try
             {
-                chat = await connector.ConnectAsync(_options, new InlineProgress(writer.Status), cancellationToken).ConfigureAwait(false);
+                // Connecting can be long (UDP to nobody, p2p waiting for the peer): status lines say for how long.
+                using var waiting = WaitingProgress.ForScript(new InlineProgress(writer.Status), DefaultScheduler.Instance);
+                chat = await connector.ConnectAsync(_options, waiting, cancellationToken).ConfigureAwait(false);
             }
-            catch (ChatFailedException ex) when (_json)
+            catch (ChatFailedException ex) when (_json || ExplainFailure(ex) != ex)
             {
-                writer.Error(ex.Message); // scripts reading stdout see why, too
-                throw;
+                var explained = ExplainFailure(ex);
+                if (_json) writer.Error(explained.Message); // scripts reading stdout see why, too
+                if (explained == ex) throw;
+                throw explained;
+            }
+            finally
+            {
+                if (identity.Sentence() is { } created) writer.Status(created); // --json: a status event; plain scripts stay quiet
             }
 
             await using (chat.ConfigureAwait(false))
@@ -63,15 +76,22 @@ internal sealed class SessionCommand
             {
                 session = await console.WithSpinnerAsync(
                     $"Connecting to {Destination}…",
-                    progress => connector.ConnectAsync(_options, progress, cancellationToken)).ConfigureAwait(false);
+                    async progress =>
+                    {
+                        // The spinner's line shows how long each step has lasted.
+                        using var waiting = WaitingProgress.ForTerminal(progress, DefaultScheduler.Instance);
+                        return await connector.ConnectAsync(_options, waiting, cancellationToken).ConfigureAwait(false);
+                    }).ConfigureAwait(false);
             }
             catch (PeerKeyChangedException changed)
             {
+                if (identity.Sentence() is { } created) console.Info(created);
                 if (await PeerTrust.OfferTrustAsync(console, lines, changed).ConfigureAwait(false))
                     continue;
                 return ExitCodes.Failure;
             }
 
+            if (identity.Sentence() is { } first) console.Info(first);
             await using (session.ConfigureAwait(false))
                 return await console.RunSessionAsync(session, cancellationToken).ConfigureAwait(false);
         }
@@ -80,10 +100,17 @@ internal sealed class SessionCommand
     public async Task<int> ListenAsync(CancellationToken cancellationToken)
     {
         var connector = _app.CreateConnector(_settings);
+        var identity = IdentityNotice.Before(_options);
         var listener = await connector.ListenAsync(_options, cancellationToken).ConfigureAwait(false);
         await using (listener.ConfigureAwait(false))
         {
             var address = listener.LocalEndPoint.ToString() ?? _options.EndPoint;
+            if (identity.Sentence() is { } created)
+            {
+                if (!Scripted) IO.Ansi.Show($"[grey]{created}[/]");
+                else if (_json) CreateWriter().Status(created);
+            }
+
             return Scripted
                 ? await ServeOneAsync(listener, address, cancellationToken).ConfigureAwait(false)
                 : await ServeUntilInterruptedAsync(listener, address, cancellationToken).ConfigureAwait(false);

@@ -35,7 +35,8 @@ internal static class SignalCommand
             })
             .SetMinimumLevel(LogLevel.Information));
         // Room names and reasons in the log come from strangers: escaped before they reach the console.
-        var logger = new TerminalLogger(loggers.CreateLogger("SecretChat.Signal"));
+        // The server logs its address on start; the command's first line already said it (scripts read that line).
+        var logger = new TerminalLogger(new WithoutStartLine(loggers.CreateLogger("SecretChat.Signal")));
 
         SignalingServer server;
         try
@@ -44,7 +45,7 @@ internal static class SignalCommand
         }
         catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
         {
-            throw new ChatFailedException($"Cannot listen on udp {listenText}: the port is already in use (is another signaling or STUN server running?).", ex);
+            throw new ChatFailedException(UserSentences.PortInUse($"udp {listenText}"), ex);
         }
         catch (SocketException ex) when (ex.SocketErrorCode is SocketError.AccessDenied)
         {
@@ -65,13 +66,29 @@ internal static class SignalCommand
             }
             catch (OperationCanceledException)
             {
-                // Ctrl+C or SIGTERM: the normal way to stop a server.
+                // Ctrl+C or SIGTERM: the normal way to stop a server. Disposing it logs "stopped" with its statistics.
             }
-
-            logger.LogInformation("Shutting down: {Statistics}", server.Statistics);
         }
 
         return ExitCodes.Success;
+    }
+
+    /// <summary>Passes every log entry on except the server's start-up address line, which the command printed itself.</summary>
+    private sealed class WithoutStartLine(ILogger inner) : ILogger
+    {
+        public const string StartFormat = "Signaling and STUN on udp {EndPoint}";
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => inner.BeginScope(state);
+
+        public bool IsEnabled(LogLevel logLevel) => inner.IsEnabled(logLevel);
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (state is IReadOnlyList<KeyValuePair<string, object?>> values
+                && values.Any(v => v is { Key: "{OriginalFormat}", Value: StartFormat }))
+                return;
+            inner.Log(logLevel, eventId, state, exception, formatter);
+        }
     }
 
     private static IPEndPoint ParseListen(string text)

@@ -49,13 +49,69 @@ public class NetcheckCommandTests
     }
 
     [Fact]
-    public void Verdict_MappedEqualsLocal_IsNoNat()
+    public void Verdict_MappedEqualsPublicLocal_IsNoNat()
     {
-        var report = NetcheckReport.Decide(Local, [Probe(ServerA, Local.ToString())]);
+        var local = new IPEndPoint(IPAddress.Parse("203.0.113.9"), 40000);
+        var report = NetcheckReport.Decide(local, [Probe(ServerA, local.ToString()), Probe(ServerB, local.ToString())]);
 
         Assert.Equal(NatMapping.None, report.Mapping);
-        Assert.Equal("No NAT: your address is public.", report.Verdict);
+        Assert.Equal("No NAT: your address 203.0.113.9 is public.", report.Verdict);
+        Assert.Null(report.MappingNote);
     }
+
+    [Theory]
+    [InlineData("192.168.1.5", "private")]
+    [InlineData("10.0.0.7", "private")]
+    [InlineData("100.64.1.2", "private")]
+    [InlineData("127.0.0.1", "loopback")]
+    public void Verdict_MappedEqualsPrivateOrLoopbackLocal_IsNeverCalledPublic(string address, string scope)
+    {
+        var local = new IPEndPoint(IPAddress.Parse(address), 40000);
+        var report = NetcheckReport.Decide(local, [Probe(ServerA, local.ToString())]);
+
+        Assert.DoesNotContain("is public", report.Verdict, StringComparison.Ordinal);
+        Assert.Contains($"your {scope} address {address}", report.Verdict, StringComparison.Ordinal);
+        Assert.Contains("says nothing about your public address", report.Verdict, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Verdict_OneServerAnswered_SaysTheMappingNeedsTwo()
+    {
+        var behindNat = NetcheckReport.Decide(Local, [Probe(ServerA, "203.0.113.5:40000")]);
+        var noNat = NetcheckReport.Decide(new IPEndPoint(IPAddress.Loopback, 40000), [Probe(ServerA, "127.0.0.1:40000")]);
+
+        Assert.Equal(NetcheckReport.NeedsTwoServers, behindNat.MappingNote);
+        Assert.Equal(NetcheckReport.NeedsTwoServers, noNat.MappingNote);
+        Assert.Contains("two STUN servers", NetcheckReport.NeedsTwoServers, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Verdict_NoServerAnswered_SaysWhatIsUnknown()
+    {
+        var report = NetcheckReport.Decide(Local, [Probe(ServerA, null), Probe(ServerB, null)]);
+
+        Assert.False(report.Answered);
+        Assert.Equal(NatMapping.Unknown, report.Mapping);
+        Assert.StartsWith("No STUN server answered: your public address and your NAT are unknown.", report.Verdict, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1", "loopback")]
+    [InlineData("::1", "loopback")]
+    [InlineData("169.254.3.4", "link-local")]
+    [InlineData("fe80::1", "link-local")]
+    [InlineData("10.1.2.3", "private")]
+    [InlineData("172.16.0.1", "private")]
+    [InlineData("172.31.255.255", "private")]
+    [InlineData("192.168.0.1", "private")]
+    [InlineData("100.64.0.1", "private")]
+    [InlineData("fd00::2", "private")]
+    [InlineData("::ffff:192.168.0.1", "private")]
+    [InlineData("172.32.0.1", "public")]
+    [InlineData("8.8.8.8", "public")]
+    [InlineData("2001:4860::8888", "public")]
+    public void AddressScopes_Of_ClassifiesByRange(string address, string expected) =>
+        Assert.Equal(expected, AddressScopes.Name(AddressScopes.Of(IPAddress.Parse(address))));
 
     [Fact]
     public async Task Netcheck_TwoLoopbackServers_ReportsNoNat()
@@ -66,9 +122,12 @@ public class NetcheckCommandTests
 
         Assert.Equal(ExitCodes.Success, await app.RunAsync($"netcheck --stun {a.LocalEndPoint} --stun {b.LocalEndPoint}"));
 
-        Assert.Contains("No NAT: your address is public.", app.Console.OutLines);
+        // Loopback is never called public: the servers are on this machine, which says nothing about the internet.
+        Assert.DoesNotContain(app.Console.OutLines, l => l.Contains("public.", StringComparison.Ordinal));
+        Assert.Contains(app.Console.OutLines, l => l.StartsWith("The STUN servers are on your own network", StringComparison.Ordinal) && l.Contains("loopback address 127.0.0.1", StringComparison.Ordinal));
+        Assert.Contains(app.Console.OutLines, l => l.StartsWith("interface     127.0.0.1 (loopback)", StringComparison.Ordinal));
         Assert.Contains(app.Console.OutLines, l => l.StartsWith("local address", StringComparison.Ordinal) && l.Contains("127.0.0.1:", StringComparison.Ordinal));
-        Assert.Contains("mapping       none", app.Console.OutLines);
+        Assert.Contains("mapping       none (no NAT toward these servers, which are on your own network)", app.Console.OutLines);
         Assert.Contains(app.Console.OutLines, l => l.StartsWith($"server {a.LocalEndPoint} sees you at 127.0.0.1:", StringComparison.Ordinal));
     }
 
@@ -103,6 +162,54 @@ public class NetcheckCommandTests
         Assert.Equal(ExitCodes.Failure, await app.RunAsync($"netcheck --stun 127.0.0.1:{port}"));
 
         Assert.Equal($"No STUN answer from 127.0.0.1:{port} within 5.5 s.", app.Console.ErrorText.Trim());
+        // What it learned all the same: the local side, the server's failure, the mapping and a verdict.
+        Assert.Contains(app.Console.OutLines, l => l.StartsWith("local address 127.0.0.1:", StringComparison.Ordinal));
+        Assert.Contains(app.Console.OutLines, l => l.StartsWith("interface     127.0.0.1 (loopback)", StringComparison.Ordinal));
+        Assert.Contains($"server 127.0.0.1:{port} did not answer: no STUN answer from 127.0.0.1:{port} within 5.5 s", app.Console.OutLines);
+        Assert.Contains("mapping       unknown", app.Console.OutLines);
+        Assert.Equal(
+            "The STUN server did not answer: your public address and your NAT are unknown. Check the server's address (--stun HOST:PORT) and that UDP to it is not blocked.",
+            app.Console.OutLines[^1]);
+    }
+
+    [Fact]
+    public async Task Netcheck_NoServerAnswersWithJson_IsStillOneObjectWithAVerdict()
+    {
+        int port;
+        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
+        {
+            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            port = ((IPEndPoint)probe.LocalEndPoint!).Port;
+        }
+
+        using var app = new TestApp();
+
+        Assert.Equal(ExitCodes.Failure, await app.RunAsync($"netcheck --json --stun 127.0.0.1:{port}"));
+
+        using var json = JsonDocument.Parse(Assert.Single(app.Console.OutLines));
+        var root = json.RootElement;
+        Assert.Equal("netcheck", root.GetProperty("event").GetString());
+        Assert.False(root.GetProperty("answered").GetBoolean());
+        Assert.Equal("unknown", root.GetProperty("mapping").GetString());
+        Assert.StartsWith("The STUN server did not answer", root.GetProperty("verdict").GetString(), StringComparison.Ordinal);
+        Assert.Contains(root.GetProperty("interfaces").EnumerateArray(), i => i.GetProperty("address").GetString() == "127.0.0.1" && i.GetProperty("scope").GetString() == "loopback");
+        var server = Assert.Single(root.GetProperty("servers").EnumerateArray().ToList());
+        Assert.Equal($"127.0.0.1:{port}", server.GetProperty("server").GetString());
+        Assert.Equal(JsonValueKind.Null, server.GetProperty("mapped").ValueKind);
+        Assert.Equal($"no STUN answer from 127.0.0.1:{port} within 5.5 s", server.GetProperty("error").GetString());
+        Assert.Equal($"No STUN answer from 127.0.0.1:{port} within 5.5 s.", app.Console.ErrorText.Trim());
+    }
+
+    [Fact]
+    public async Task Netcheck_OneLoopbackServer_SaysTheMappingNeedsTwoAndNeverPublic()
+    {
+        await using var server = SignalingServer.Start(new IPEndPoint(IPAddress.Loopback, 0));
+        using var app = new TestApp();
+
+        Assert.Equal(ExitCodes.Success, await app.RunAsync($"netcheck --stun {server.LocalEndPoint}"));
+
+        Assert.Contains($"mapping       none ({NetcheckReport.NeedsTwoServers})", app.Console.OutLines);
+        Assert.DoesNotContain(app.Console.OutLines, l => l.Contains("public.", StringComparison.Ordinal));
     }
 
     [Fact]

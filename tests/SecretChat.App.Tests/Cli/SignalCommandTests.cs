@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Reactive.Concurrency;
 using System.Text;
+using SecretChat.Chat;
 using SecretChat.Cli;
 using SecretChat.Cli.Interaction;
 using SecretChat.App.Tests.Fakes;
@@ -83,7 +84,10 @@ public class SignalCommandTests
         await signal.TerminateAsync();
 
         Assert.Equal(0, await signal.WaitForExitAsync());
-        Assert.Contains(signal.StdoutLines, l => l.Contains("Shutting down", StringComparison.Ordinal));
+        // Each line once: the address in the first line only, the statistics in the one "stopped" line.
+        Assert.Single(signal.StdoutLines, l => l.Contains("Signaling server stopped", StringComparison.Ordinal));
+        Assert.Single(signal.StdoutLines, l => l.Contains(listening.Split(' ')[5], StringComparison.Ordinal));
+        Assert.Single(signal.StdoutLines, l => l.Contains("STUN answered", StringComparison.Ordinal));
         Assert.Equal("", signal.Stderr);
     }
 
@@ -98,7 +102,7 @@ public class SignalCommandTests
         Assert.Equal(ExitCodes.Failure, await app.RunAsync($"signal --listen {address}"));
 
         Assert.Equal(
-            $"Cannot listen on udp {address}: the port is already in use (is another signaling or STUN server running?).",
+            UserSentences.PortInUse($"udp {address}"),
             app.Console.ErrorText.Trim());
     }
 

@@ -64,13 +64,15 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
         catch (TransportException e)
         {
             security.Dispose();
-            throw new ChatFailedException(e.Message, e);
+            throw new ChatFailedException(e.InnerException is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }
+                ? UserSentences.PortInUse($"{Transport(options)} {endPoint}")
+                : UserSentences.FromClause(e.Message), e);
         }
         catch (SocketException e)
         {
             security.Dispose();
             throw new ChatFailedException(e.SocketErrorCode == SocketError.AddressAlreadyInUse
-                ? $"Could not listen on {endPoint}: the address is already in use."
+                ? UserSentences.PortInUse($"{Transport(options)} {endPoint}")
                 : $"Could not listen on {endPoint}: {e.Message}.", e);
         }
     }
@@ -140,6 +142,8 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
         }
         await connected.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    private static string Transport(ChatOptions options) => options.Transport == ChatTransport.Tcp ? "tcp" : "udp";
 
     private static HostPort ParseEndPoint(ChatOptions options)
     {

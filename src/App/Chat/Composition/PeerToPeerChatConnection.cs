@@ -29,7 +29,7 @@ internal static class PeerToPeerChatConnection
         var attempt = PunchAttempt.Start(serverAddress, local, scheduler, PeerToPeerOptions.Default with { RelayFallback = options.RelayFallback });
         try
         {
-            var match = await attempt.MeetAsync(options.Room, progress, cancellationToken).ConfigureAwait(false);
+            var match = await MeetWithinAsync(attempt, options, scheduler, progress, cancellationToken).ConfigureAwait(false);
             progress?.Report($"met the peer (this side is the {(attempt.Role == HandshakeRole.Initiator ? "initiator" : "responder")})");
             var channelOptions = UdpChatConnection.DatagramOptions(options) with { AdmitPeer = verifier.Admit };
             var punched = await attempt.PunchAsync(security, match, channelOptions, progress, cancellationToken).ConfigureAwait(false);
@@ -47,12 +47,35 @@ internal static class PeerToPeerChatConnection
         catch (Exception e) when (e is SignalingException or HandshakeException or ArgumentException)
         {
             await attempt.DisposeAsync().ConfigureAwait(false);
-            throw new ChatFailedException(ChatFailedException.Sentence(e.Message), e);
+            throw new ChatFailedException(ChatFailedException.Sentence(UserSentences.Plain(e)), e);
         }
         catch
         {
             await attempt.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>Waits for the peer in the room for at most <see cref="ChatOptions.PeerWait"/> (on the scheduler's clock).</summary>
+    private static async Task<PeerMatch> MeetWithinAsync(
+        PunchAttempt attempt, ChatOptions options, IScheduler scheduler, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        if (options.PeerWait == Timeout.InfiniteTimeSpan)
+            return await attempt.MeetAsync(options.Room!, progress, cancellationToken).ConfigureAwait(false);
+        using var waited = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var expired = false;
+        using var timer = scheduler.Schedule(options.PeerWait, () =>
+        {
+            Volatile.Write(ref expired, true);
+            waited.Cancel();
+        });
+        try
+        {
+            return await attempt.MeetAsync(options.Room!, progress, waited.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (Volatile.Read(ref expired) && !cancellationToken.IsCancellationRequested)
+        {
+            throw new ChatFailedException(UserSentences.NoPeerCame(options.Room!, options.PeerWait));
         }
     }
 

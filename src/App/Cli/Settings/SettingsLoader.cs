@@ -7,16 +7,18 @@ using SecretChat.Transport;
 namespace SecretChat.Cli.Settings;
 
 /// <summary>
-/// Merges the settings sources in order of precedence: defaults &lt; file &lt; environment &lt; flags.
+/// Merges the settings sources in order of precedence: defaults &lt; <c>secretchat.json</c> beside the program &lt;
+/// the user's <c>$XDG_CONFIG_HOME/secretchat/secretchat.json</c> (else <c>~/.config/secretchat/secretchat.json</c>,
+/// where the identity lives) &lt; environment &lt; flags. <c>--config FILE</c> stands in for both files.
 /// </summary>
 internal static class SettingsLoader
 {
     public const string FileName = "secretchat.json";
     public const string EnvironmentPrefix = "SECRETCHAT_";
 
-    /// <param name="configFile"><c>--config FILE</c>: must exist and parse. Null means the optional <see cref="FileName"/> in <paramref name="baseDirectory"/>.</param>
+    /// <param name="configFile"><c>--config FILE</c>: must exist and parse. Null means the optional <see cref="FileName"/> in <paramref name="baseDirectory"/>, then the user's (<see cref="UserFile"/>).</param>
     /// <param name="baseDirectory">Where the app lives (the optional settings file sits beside it).</param>
-    /// <param name="environment">Environment variables (all of them; only <see cref="EnvironmentPrefix"/> ones are read).</param>
+    /// <param name="environment">Environment variables (all of them; only <see cref="EnvironmentPrefix"/> ones, and XDG_CONFIG_HOME and HOME for the user's file, are read).</param>
     /// <param name="flags">Settings given on the command line, as configuration keys (<c>Encryption</c>, <c>Signaling:Server</c>).</param>
     /// <exception cref="SettingsException">A file is missing or malformed, or a value is invalid.</exception>
     public static AppSettings Load(
@@ -29,20 +31,24 @@ internal static class SettingsLoader
         ArgumentNullException.ThrowIfNull(environment);
 
         var builder = new ConfigurationBuilder();
-        string? file;
+        var files = new List<(string Path, string Shown)>();
         if (configFile is not null)
         {
-            file = Path.GetFullPath(configFile);
+            var file = Path.GetFullPath(configFile);
             if (!File.Exists(file))
                 throw new SettingsException($"The settings file '{configFile}' does not exist.");
+            files.Add((file, configFile));
         }
         else
         {
-            file = Path.Combine(baseDirectory, FileName);
-            if (!File.Exists(file)) file = null;
+            foreach (var candidate in new[] { Path.Combine(baseDirectory, FileName), UserFile(environment) })
+            {
+                if (candidate is not null && File.Exists(candidate) && !files.Any(f => f.Path == Path.GetFullPath(candidate)))
+                    files.Add((Path.GetFullPath(candidate), candidate));
+            }
         }
 
-        if (file is not null)
+        foreach (var (file, _) in files)
             builder.AddJsonFile(file, optional: false, reloadOnChange: false);
 
         // Same mapping as AddEnvironmentVariables(prefix), from an injected snapshot so tests need not mutate the process.
@@ -55,14 +61,14 @@ internal static class SettingsLoader
         {
             configuration = builder.Build();
         }
-        catch (InvalidDataException ex) when (file is not null)
+        catch (InvalidDataException ex) when (files.Count > 0)
         {
             var detail = ex.InnerException is JsonException json ? json.Message : ex.Message;
-            throw new SettingsException($"The settings file '{configFile ?? file}' is not valid JSON: {detail}", ex);
+            throw new SettingsException($"The settings file '{Culprit(files, ex)}' is not valid JSON: {detail}", ex);
         }
-        catch (IOException ex) when (file is not null)
+        catch (IOException ex) when (files.Count > 0)
         {
-            throw new SettingsException($"The settings file '{configFile ?? file}' cannot be read: {ex.Message}", ex);
+            throw new SettingsException($"The settings file '{Culprit(files, ex)}' cannot be read: {ex.Message}", ex);
         }
 
         var settings = new AppSettings();
@@ -77,6 +83,36 @@ internal static class SettingsLoader
 
         Validate(settings);
         return settings;
+    }
+
+    /// <summary>
+    /// The user's settings file: <c>$XDG_CONFIG_HOME/secretchat/secretchat.json</c> when XDG_CONFIG_HOME is an absolute
+    /// path (the XDG spec ignores a relative one), else <c>$HOME/.config/secretchat/secretchat.json</c>; null without either.
+    /// The same folder as the identity key (IdentityStore).
+    /// </summary>
+    public static string? UserFile(IReadOnlyDictionary<string, string?> environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        if (environment.TryGetValue("XDG_CONFIG_HOME", out var xdg) && !string.IsNullOrEmpty(xdg) && Path.IsPathRooted(xdg))
+            return Path.Combine(xdg, "secretchat", FileName);
+        if (environment.TryGetValue("HOME", out var home) && !string.IsNullOrEmpty(home) && Path.IsPathRooted(home))
+            return Path.Combine(home, ".config", "secretchat", FileName);
+        return null;
+    }
+
+    /// <summary>Which file failed: the one the error names, else the last (the parser names the file in its message).</summary>
+    private static string Culprit(List<(string Path, string Shown)> files, Exception error)
+    {
+        for (var e = error; e is not null; e = e.InnerException)
+        {
+            foreach (var (path, shown) in files)
+            {
+                if (e.Message.Contains(path, StringComparison.Ordinal))
+                    return shown;
+            }
+        }
+
+        return files[^1].Shown;
     }
 
     /// <summary>The process environment as a dictionary, for <see cref="Load"/>.</summary>
