@@ -50,6 +50,13 @@ public sealed record ChatOptions
     /// <summary>Known-peers file (noise pins); null means the default beside the identity.</summary>
     public string? KnownPeersPath { get; init; }
 
+    /// <summary>
+    /// Pair with this code after the handshake (noise only; <see cref="ChatSessionOptions.PairingCode"/>). For
+    /// <see cref="ChatTransport.PeerToPeer"/> its nameplate is the meeting point at the signaling server, in place of
+    /// <see cref="Room"/>. Null: no code.
+    /// </summary>
+    public Security.Pairing.PairingCode? PairingCode { get; init; }
+
     /// <summary>Accept a pinned peer's new key instead of refusing it (noise).</summary>
     public bool AcceptNewPeerKey { get; init; }
 

@@ -78,6 +78,12 @@ public sealed class CodePairing
             new Sha256Digest(), random ?? new SecureRandom());
     }
 
+    /// <summary>
+    /// True once this side has made its confirmation: from then on the peer may learn whether the one code it tried was
+    /// right, so a session that ends without <see cref="PairingProgress.Confirmed"/> counts as a spent guess.
+    /// </summary>
+    public bool HasMadeConfirmation => _expected > Round2;
+
     /// <summary>This side's round 1, to send as soon as the session is established.</summary>
     /// <exception cref="InvalidOperationException">Called twice.</exception>
     public byte[] Start()
