@@ -57,6 +57,12 @@ public sealed record ChatOptions
     /// </summary>
     public Security.Pairing.PairingCode? PairingCode { get; init; }
 
+    /// <summary>
+    /// p2p with a <see cref="PairingCode"/> without a nameplate: hears the whole code (<c>N-word-word</c>) once the
+    /// signaling server allocated the nameplate, so the user can pass it on; the wait for the peer follows.
+    /// </summary>
+    public Action<Security.Pairing.PairingCode>? CodeAllocated { get; init; }
+
     /// <summary>Accept a pinned peer's new key instead of refusing it (noise).</summary>
     public bool AcceptNewPeerKey { get; init; }
 

@@ -28,9 +28,29 @@ internal sealed class SessionCommand
     private string Transport => _options.Transport == ChatTransport.Tcp ? "tcp" : "udp";
 
     /// <summary>Where this side is going, for progress lines.</summary>
-    private string Destination => _options.Transport == ChatTransport.PeerToPeer
-        ? $"room '{_options.Room}' via the signaling server {_options.EndPoint}"
-        : $"{_options.EndPoint} over {Transport}";
+    private string Destination => _options.Transport != ChatTransport.PeerToPeer
+        ? $"{_options.EndPoint} over {Transport}"
+        : _options.PairingCode is { } code
+            ? code.Nameplate is { } number
+                ? $"code number {number} via the signaling server {_options.EndPoint}"
+                : $"the signaling server {_options.EndPoint} for a code"
+            : $"room '{_options.Room}' via the signaling server {_options.EndPoint}";
+
+    /// <summary>
+    /// The options with the code's announcement wired in: p2p shows the code once the server numbered it, then the wait
+    /// for the other side with its elapsed time (<paramref name="wait"/>, on <paramref name="progress"/>).
+    /// </summary>
+    private ChatOptions Announcing(Action<string, string> show, CodeWait wait, IProgress<string> progress, TimeSpan every) =>
+        _options is { Transport: ChatTransport.PeerToPeer, PairingCode.Nameplate: null }
+            ? _options with
+            {
+                CodeAllocated = code =>
+                {
+                    show(code.ToString(), CodeFlow.Announcement(code, $"secretchat p2p {code}").Instruction);
+                    wait.Start(progress, every);
+                },
+            }
+            : _options;
 
     public async Task<int> ConnectAsync(CancellationToken cancellationToken)
     {
@@ -42,7 +62,9 @@ internal sealed class SessionCommand
             IChat chat;
             try
             {
-                chat = await connector.ConnectAsync(_options, new InlineProgress(writer.Status), cancellationToken).ConfigureAwait(false);
+                var progress = new InlineProgress(writer.Status);
+                using var wait = new CodeWait();
+                chat = await connector.ConnectAsync(Announcing(writer.Code, wait, progress, TimeSpan.FromSeconds(10)), progress, cancellationToken).ConfigureAwait(false);
             }
             catch (ChatFailedException ex) when (_json)
             {
@@ -61,9 +83,12 @@ internal sealed class SessionCommand
             IChat session;
             try
             {
+                using var wait = new CodeWait();
                 session = await console.WithSpinnerAsync(
                     $"Connecting to {Destination}…",
-                    progress => connector.ConnectAsync(_options, progress, cancellationToken)).ConfigureAwait(false);
+                    progress => connector.ConnectAsync(
+                        Announcing((code, instruction) => { console.Info($"Your code is {code}"); console.Info(instruction); }, wait, progress, TimeSpan.FromSeconds(1)),
+                        progress, cancellationToken)).ConfigureAwait(false);
             }
             catch (PeerKeyChangedException changed)
             {
@@ -94,6 +119,8 @@ internal sealed class SessionCommand
     {
         var writer = CreateWriter();
         writer.Listening(address);
+        if (_options.PairingCode is { } code)
+            writer.Code(code.ToString(), CodeFlow.Announcement(code, $"secretchat connect --{Transport} {address} --code {code}").Instruction);
         using var rejections = listener.Rejections.Subscribe(reason =>
         {
             writer.Error(reason); // the plain writer puts it on stderr
@@ -121,6 +148,12 @@ internal sealed class SessionCommand
         var console = new InteractiveConsole(IO.Ansi, new ConsoleLines(IO.In), Commands());
         using var rejections = listener.Rejections.Subscribe(reason => console.Error($"Rejected a peer: {reason}"));
         console.Info($"Listening on {address} ({Transport}). Ctrl+C stops.");
+        if (_options.PairingCode is { } pairing)
+        {
+            var (line, instruction) = CodeFlow.Announcement(pairing, $"secretchat connect --{Transport} {address} --code {pairing}");
+            console.Info(line);
+            console.Info(instruction);
+        }
         while (true)
         {
             var session = await console.WithSpinnerAsync(
@@ -129,7 +162,8 @@ internal sealed class SessionCommand
             await using (session.ConfigureAwait(false))
             {
                 var code = await console.RunSessionAsync(session, cancellationToken).ConfigureAwait(false);
-                if (code == ExitCodes.Interrupted) return code;
+                // A code pairs one peer: the next one would need a new code.
+                if (code == ExitCodes.Interrupted || _options.PairingCode is not null) return code;
             }
 
             console.Info($"Waiting for the next peer on {address}; Ctrl+C stops.");

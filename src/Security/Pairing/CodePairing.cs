@@ -74,7 +74,8 @@ public sealed class CodePairing
         _remoteKey = remoteKey.ToArray();
         _handshakeHash = handshakeHash.ToArray();
         _peerId = Convert.ToHexStringLower(_remoteKey);
-        _participant = new JPakeParticipant(Convert.ToHexStringLower(_localKey), code.ToString().ToCharArray(), Group,
+        // The words are the password; the nameplate is only the meeting point, which the server knows anyway.
+        _participant = new JPakeParticipant(Convert.ToHexStringLower(_localKey), string.Join('-', code.Words).ToCharArray(), Group,
             new Sha256Digest(), random ?? new SecureRandom());
     }
 

@@ -7,8 +7,8 @@ namespace SecretChat.Security.Pairing;
 /// <summary>
 /// A short code two people use to pair: <c>NAMEPLATE-WORD-WORD</c>, where the nameplate is a small number a signaling
 /// server allocated (the meeting point, the only part the server sees) and the words come from the PGP word list (8 bits
-/// each; the first from the odd list, then alternating). In the direct modes a code has no nameplate. The whole code,
-/// lower case, is the password of the pairing (<see cref="CodePairing"/>).
+/// each; the first from the odd list, then alternating). In the direct modes a code has no nameplate. The words, lower
+/// case and joined by '-', are the password of the pairing (<see cref="CodePairing"/>); the server sees only the nameplate.
 /// </summary>
 public sealed record PairingCode
 {

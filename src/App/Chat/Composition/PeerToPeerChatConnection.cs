@@ -20,7 +20,11 @@ internal static class PeerToPeerChatConnection
         HostPort server, ISecurityModule security, AdmittedPeers verifier, ChatOptions options, IScheduler scheduler, IHostResolver resolver,
         IProgress<string>? progress, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(options.Room))
+        // A code meets at its nameplate; a code without one asks the server for one (this side shows the code then).
+        var room = options.PairingCode is { } code
+            ? code.Nameplate is { } number ? SignalingCodec.NameplateRoom(number) : SignalingCodec.AllocateNameplateRoom
+            : options.Room;
+        if (string.IsNullOrWhiteSpace(room))
             throw new ChatFailedException("A room name is needed to meet the peer (--room NAME).");
         var serverAddress = new IPEndPoint(await ChatConnector.ResolveAsync(resolver, server, "reach the signaling server", cancellationToken).ConfigureAwait(false), server.Port);
         var local = options.LocalAddress ?? DefaultLocalAddress(serverAddress.Address);
@@ -29,7 +33,8 @@ internal static class PeerToPeerChatConnection
         var attempt = PunchAttempt.Start(serverAddress, local, scheduler, PeerToPeerOptions.Default with { RelayFallback = options.RelayFallback });
         try
         {
-            var match = await attempt.MeetAsync(options.Room, progress, cancellationToken).ConfigureAwait(false);
+            var match = await attempt.MeetAsync(room, progress,
+                number => options.CodeAllocated?.Invoke(options.PairingCode!.WithNameplate(number)), cancellationToken).ConfigureAwait(false);
             progress?.Report($"met the peer (this side is the {(attempt.Role == HandshakeRole.Initiator ? "initiator" : "responder")})");
             var channelOptions = UdpChatConnection.DatagramOptions(options) with { AdmitPeer = verifier.Admit };
             var punched = await attempt.PunchAsync(security, match, channelOptions, progress, cancellationToken).ConfigureAwait(false);
