@@ -348,7 +348,19 @@ public sealed class ChatSession : IChat
         var session = Session;
         if (_pairing is null || session is null)
             return;
-        var progress = _pairing.Receive(step, out var reply);
+        Security.Pairing.PairingProgress progress;
+        byte[]? reply;
+        try
+        {
+            progress = _pairing.Receive(step, out reply);
+        }
+        catch (InvalidDataException)
+        {
+            // A proof made for another identity (a man in the middle relaying between two sessions) or a broken message:
+            // either way the code is not confirmed, and the users hear the same sentence as for a wrong code.
+            RefuseBecausePairingFailed(UserSentences.CodeDidNotMatch);
+            return;
+        }
         if (reply is not null)
             _ = TrySendAsync(EnvelopeKind.Pairing, 0, reply);
         if (progress == Security.Pairing.PairingProgress.Confirmed)
