@@ -226,6 +226,8 @@ internal sealed class CommandLine
             Description = "The code the other side shows (N-word-word): pairs and verifies the peer by code.",
             Arity = ArgumentArity.ZeroOrOne,
         };
+        // Tab at a shell with completion installed (dotnet-suggest) completes the words from the PGP word list.
+        code.CompletionSources.Add(context => CodeFlow.Complete(context.WordToComplete).Select(candidate => new System.CommandLine.Completions.CompletionItem(candidate)));
         var codeWords = CodeFlow.WordsOption();
         var signal = EndPointOption("--signal", "The signaling server (default: Signaling:Server in settings).", "HOST:PORT", allowPortZero: false);
         var bind = new Option<string>("--bind")
