@@ -24,4 +24,11 @@ public enum EnvelopeKind : byte
 
     /// <summary>The sender is closing the session. Body: a <see cref="CloseBody"/> (reason code, optional UTF-8 text); id 0.</summary>
     Close = 5,
+
+    /// <summary>
+    /// One step of a code pairing (J-PAKE and its confirmation), sent after the handshake and before any other envelope
+    /// by both sides of a session started with a code. Body: binary, not UTF-8 (see PROTOCOL.md, "Pairing with a code");
+    /// id 0. A side that was given no code ends the session when it receives one.
+    /// </summary>
+    Pairing = 6,
 }

@@ -90,7 +90,7 @@ internal sealed class Rendezvous : IDisposable
             List<Room>? expired = null;
             foreach (var room in _rooms.Values)
             {
-                if (now - room.LastActivity >= _options.RoomTtl)
+                if (now - room.LastActivity >= _options.RoomTtl || (room.IsNameplate && now - room.Opened >= _options.NameplateLifetime))
                     (expired ??= []).Add(room);
             }
 
@@ -228,6 +228,16 @@ internal sealed class Rendezvous : IDisposable
             return;
         }
 
+        if (register.Room == SignalingCodec.AllocateNameplateRoom
+            && _roomOfMember.TryGetValue(register.Peer, out var allocated) && allocated.IsNameplate
+            && allocated.Find(register.Peer) is { } allocating && allocating.Reflexive.Equals(source))
+        {
+            // A retransmitted request for a nameplate: the same number again, never a second one.
+            allocated.LastActivity = now;
+            AnswerMember(allocated, allocating);
+            return;
+        }
+
         if (_roomOfMember.TryGetValue(register.Peer, out var previous) && previous.Name != register.Room && previous.Find(register.Peer) is { } elsewhere)
         {
             // Peer ids are unique among members (a Relay names no room). From the member's own address it changed rooms;
@@ -247,6 +257,29 @@ internal sealed class Rendezvous : IDisposable
             Statistics.BadRequest();
             Reply(new ErrorPacket(register.Peer, SignalingErrorCode.BadRequest,
                 $"too many host candidates ({register.HostCandidates.Count}); at most {_options.MaxCandidatesPerPeer}"), source);
+            return;
+        }
+
+        if (register.Room == SignalingCodec.AllocateNameplateRoom)
+        {
+            if (FreeNameplate() is not { } number)
+            {
+                Statistics.ServerFull();
+                Reply(new ErrorPacket(register.Peer, SignalingErrorCode.ServerFull, "the signaling server has no free code numbers; try again later"), source);
+                return;
+            }
+
+            register = register with { Room = SignalingCodec.NameplateRoom(number) };
+        }
+        else if (register.Room.StartsWith('#')
+            && (!SignalingCodec.IsNameplateRoom(register.Room) || !_rooms.TryGetValue(register.Room, out var plate) || (plate.Burned && plate.Find(register.Peer) is null)))
+        {
+            // A nameplate is joined only while allocated and unused: after one pairing, whatever its result, it is
+            // burned, so a wrong guess of the code's words cannot be tried again on it.
+            Statistics.UnknownRoom();
+            LogRefusal("nameplate", () => _logger.LogInformation("Refused {Source}: nameplate '{Room}' is not open or was used", source, register.Room));
+            Reply(new ErrorPacket(register.Peer, SignalingErrorCode.UnknownNameplate,
+                "no such code number here: it was used, it expired, or it was never given; ask the other side for a new code"), source);
             return;
         }
 
@@ -310,6 +343,11 @@ internal sealed class Rendezvous : IDisposable
         room.Second = new RoomPeer(register.Peer, MemberToken.New(), source, register.HostCandidates, PeerRole.Initiator);
         _roomOfMember[register.Peer] = room;
         room.LastActivity = now;
+        if (room.IsNameplate)
+        {
+            room.Burned = true;
+            _logger.LogInformation("Nameplate '{Room}' paired two peers; burned (no one else may join it)", room.Name);
+        }
         Statistics.RoomPaired();
         _logger.LogInformation("Room '{Room}': {First} (responder) and {Second} (initiator) introduced", room.Name, room.First.Reflexive, source);
         // Both at once, with the same punch delay: the peers start punching at (nearly) the same moment.
@@ -459,10 +497,21 @@ internal sealed class Rendezvous : IDisposable
         }
     }
 
+    /// <summary>The smallest nameplate whose room is not open (never one that is claimed), or null when all are.</summary>
+    private int? FreeNameplate()
+    {
+        for (var number = 1; number <= ushort.MaxValue; number++)
+        {
+            if (!_rooms.ContainsKey(SignalingCodec.NameplateRoom(number)))
+                return number;
+        }
+        return null;
+    }
+
     private void AnswerMember(Room room, RoomPeer member)
     {
         if (room.Second is null)
-            Reply(new RegisteredPacket(member.Id, member.Token, member.Reflexive), member.Reflexive);
+            Reply(new RegisteredPacket(member.Id, member.Token, member.Reflexive, room.Nameplate), member.Reflexive);
         else
             Reply(PeerInfoFor(member, member == room.First ? room.Second : room.First), member.Reflexive);
     }
@@ -518,6 +567,18 @@ internal sealed class Rendezvous : IDisposable
         public RoomPeer? Second { get; set; }
 
         public DateTimeOffset LastActivity { get; set; } = now;
+
+        /// <summary>When it was opened: a nameplate's room lasts <see cref="SignalingServerOptions.NameplateLifetime"/> at most.</summary>
+        public DateTimeOffset Opened { get; } = now;
+
+        /// <summary>A nameplate's room (<c>#N</c>), allocated by this server.</summary>
+        public bool IsNameplate { get; } = SignalingCodec.IsNameplateRoom(name);
+
+        /// <summary>The nameplate's number, or 0 for a named room.</summary>
+        public ushort Nameplate => IsNameplate && ushort.TryParse(Name.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture, out var number) ? number : (ushort)0;
+
+        /// <summary>A nameplate that paired two peers: nobody else may join it until it is released.</summary>
+        public bool Burned { get; set; }
 
         /// <summary>Created when the room first relays; it stays with the room (a peer that leaves and rejoins does not reset it).</summary>
         public RoomRelayAllowance? Relay { get; set; }

@@ -88,6 +88,12 @@ public sealed class RendezvousClient : IDisposable
     public IObservable<string> RelayNotices => _relayNotices.AsObservable();
 
     /// <summary>
+    /// The nameplate the server allocated to the last registration that asked for one
+    /// (<see cref="SignalingCodec.AllocateNameplateRoom"/>), set before the waiting progress is reported; null otherwise.
+    /// </summary>
+    public int? Nameplate { get; private set; }
+
+    /// <summary>
     /// Joins <paramref name="room"/> and returns once the server has introduced the other peer.
     /// <paramref name="waiting"/> hears our reflexive address when the server says we are first and waiting.
     /// </summary>
@@ -253,6 +259,13 @@ public sealed class RendezvousClient : IDisposable
         {
             case RegisteredPacket registered when registered.Peer == PeerId:
                 ReflexiveAddress = registered.ReflexiveAddress;
+                if (attempt.Room == SignalingCodec.AllocateNameplateRoom && registered.Nameplate != 0)
+                {
+                    // The server allocated a nameplate: from now on this client is a member of its room.
+                    attempt.Room = SignalingCodec.NameplateRoom(registered.Nameplate);
+                    Nameplate = registered.Nameplate;
+                }
+
                 if (!attempt.Waiting)
                 {
                     attempt.Waiting = true;
@@ -273,6 +286,10 @@ public sealed class RendezvousClient : IDisposable
                 }
 
                 Finish(attempt, a => a.Result.TrySetResult(match));
+                break;
+            case ErrorPacket { Code: SignalingErrorCode.UnknownRoom } when attempt.Waiting && SignalingCodec.IsNameplateRoom(attempt.Room):
+                // A nameplate that vanished is not joined again: it expired or was released, and its number is no longer ours.
+                FailCurrent(new SignalingException("the code's number expired at the signaling server; start again for a new code", SignalingErrorCode.UnknownNameplate));
                 break;
             case ErrorPacket { Code: SignalingErrorCode.UnknownRoom } when attempt.Waiting:
                 // The room vanished under us (server restart, expiry): join again.
@@ -515,7 +532,8 @@ public sealed class RendezvousClient : IDisposable
 
     private sealed class Attempt(string room, IPEndPoint[] hostCandidates, IProgress<IPEndPoint>? progress)
     {
-        public string Room { get; } = room;
+        /// <summary>The room; a request for a nameplate (<see cref="SignalingCodec.AllocateNameplateRoom"/>) becomes <c>#N</c> once allocated.</summary>
+        public string Room { get; set; } = room;
 
         public IPEndPoint[] HostCandidates { get; } = hostCandidates;
 

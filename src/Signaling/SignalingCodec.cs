@@ -85,7 +85,7 @@ public static class SignalingCodec
         return (SignalingPacketType)datagram[0] switch
         {
             SignalingPacketType.Register => Register(ref reader),
-            SignalingPacketType.Registered => new RegisteredPacket(reader.Peer(), reader.Token(), reader.Candidate()),
+            SignalingPacketType.Registered => new RegisteredPacket(reader.Peer(), reader.Token(), reader.Candidate(), reader.OptionalUInt16()),
             SignalingPacketType.PeerInfo => new PeerInfoPacket(
                 reader.Peer(), reader.Token(), reader.Role(), TimeSpan.FromMilliseconds(reader.UInt16()), reader.Candidate(),
                 reader.Peer(), reader.Candidate(), reader.Candidates()),
@@ -152,6 +152,8 @@ public static class SignalingCodec
                 writer.Peer(p.Peer);
                 writer.Token(p.Token);
                 writer.Candidate(p.ReflexiveAddress);
+                if (p.Nameplate != 0)
+                    writer.UInt16(p.Nameplate);
                 break;
             case PeerInfoPacket p:
                 writer.Peer(p.Peer);
@@ -201,6 +203,19 @@ public static class SignalingCodec
         output.Advance(writer.Position);
     }
 
+    /// <summary>
+    /// The room a Register names to ask the server for a nameplate: the server allocates the smallest free number N,
+    /// opens room <c>#N</c> with the sender as its first member and answers with <see cref="RegisteredPacket.Nameplate"/>.
+    /// Room names starting with '#' are nameplates: a Register for <c>#N</c> joins only an allocated, unused nameplate.
+    /// </summary>
+    public const string AllocateNameplateRoom = "#";
+
+    /// <summary>The room of nameplate <paramref name="nameplate"/>: <c>#N</c>.</summary>
+    public static string NameplateRoom(int nameplate) => "#" + nameplate.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>True for a room named like a nameplate (<c>#</c> and digits).</summary>
+    public static bool IsNameplateRoom(string room) => room.Length > 1 && room[0] == '#' && room.AsSpan(1).IndexOfAnyExceptInRange('0', '9') < 0;
+
     /// <summary>Checks a room name as the codec would: 1–64 UTF-8 bytes, no control characters.</summary>
     public static bool IsValidRoom(string? room) =>
         !string.IsNullOrEmpty(room) && Encoding.UTF8.GetByteCount(room) <= MaxRoomBytes && !room.Any(char.IsControl);
@@ -234,6 +249,8 @@ public static class SignalingCodec
         public byte Byte(string what) => Take(1, what)[0];
 
         public ushort UInt16(string what = "punch delay") => BinaryPrimitives.ReadUInt16BigEndian(Take(2, what));
+
+        public ushort OptionalUInt16(string what = "nameplate") => _rest.Length >= 2 ? UInt16(what) : (ushort)0;
 
         public MemberToken Token() => MemberToken.Read(Take(MemberToken.Length, "token"));
 

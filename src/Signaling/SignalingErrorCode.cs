@@ -21,4 +21,10 @@ public enum SignalingErrorCode : byte
 
     /// <summary>This server does not relay at all.</summary>
     RelayDisabled = 8,
+
+    /// <summary>
+    /// A Register for a nameplate (a room named <c>#N</c>) that is not open, or that already paired two peers: the code
+    /// was used, expired or never given.
+    /// </summary>
+    UnknownNameplate = 9,
 }

@@ -25,7 +25,12 @@ public sealed record RegisterPacket(string Room, PeerId Peer, IReadOnlyList<IPEn
 /// Server → client: you are in the room, waiting for the second peer; this is the address the server sees you at, and
 /// <paramref name="Token"/> the secret your KeepAlive, Leave and Relay packets must carry.
 /// </summary>
-public sealed record RegisteredPacket(PeerId Peer, MemberToken Token, IPEndPoint ReflexiveAddress) : SignalingPacket
+/// <remarks>
+/// <paramref name="Nameplate"/> is the number the server allocated when the Register asked for one (room
+/// <see cref="SignalingCodec.AllocateNameplateRoom"/>): the client is then a member of room <c>#N</c>. Zero otherwise
+/// (and not on the wire).
+/// </remarks>
+public sealed record RegisteredPacket(PeerId Peer, MemberToken Token, IPEndPoint ReflexiveAddress, ushort Nameplate = 0) : SignalingPacket
 {
     /// <inheritdoc/>
     public override SignalingPacketType Type => SignalingPacketType.Registered;

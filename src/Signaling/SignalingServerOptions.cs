@@ -6,6 +6,12 @@ public sealed record SignalingServerOptions
     /// <summary>A room nobody has sent anything to for this long is removed (default 60 s).</summary>
     public TimeSpan RoomTtl { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How long a nameplate (a code's number) stays claimed at most after the server allocated it (default 10 minutes):
+    /// then its room is removed and the number may be allocated again.
+    /// </summary>
+    public TimeSpan NameplateLifetime { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>How often expired rooms and idle rate-limit buckets are swept (default 5 s).</summary>
     public TimeSpan SweepInterval { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -72,6 +78,7 @@ public sealed record SignalingServerOptions
     internal void Validate()
     {
         if (RoomTtl <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(RoomTtl), RoomTtl, "Must be positive.");
+        if (NameplateLifetime <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(NameplateLifetime), NameplateLifetime, "Must be positive.");
         if (SweepInterval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(SweepInterval), SweepInterval, "Must be positive.");
         if (MaxRooms < 1) throw new ArgumentOutOfRangeException(nameof(MaxRooms), MaxRooms, "Must be at least 1.");
         if (MaxRoomsPerSource < 1) throw new ArgumentOutOfRangeException(nameof(MaxRoomsPerSource), MaxRoomsPerSource, "Must be at least 1.");

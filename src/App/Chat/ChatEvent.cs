@@ -57,6 +57,12 @@ public enum ContactStatus
 
     /// <summary>A contact's key that was just replaced by the user's explicit acceptance (<c>--accept-new-key</c>); not verified.</summary>
     Replaced,
+
+    /// <summary>
+    /// A pinned key verified by a code pairing: in this session (the key was pinned, or marked, as verified by code just
+    /// now), or in an earlier one.
+    /// </summary>
+    VerifiedByCode,
 }
 
 /// <summary>A message from the peer, delivered once and in order.</summary>

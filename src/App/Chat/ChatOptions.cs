@@ -50,6 +50,19 @@ public sealed record ChatOptions
     /// <summary>Known-peers file (noise pins); null means the default beside the identity.</summary>
     public string? KnownPeersPath { get; init; }
 
+    /// <summary>
+    /// Pair with this code after the handshake (noise only; <see cref="ChatSessionOptions.PairingCode"/>). For
+    /// <see cref="ChatTransport.PeerToPeer"/> its nameplate is the meeting point at the signaling server, in place of
+    /// <see cref="Room"/>. Null: no code.
+    /// </summary>
+    public Security.Pairing.PairingCode? PairingCode { get; init; }
+
+    /// <summary>
+    /// p2p with a <see cref="PairingCode"/> without a nameplate: hears the whole code (<c>N-word-word</c>) once the
+    /// signaling server allocated the nameplate, so the user can pass it on; the wait for the peer follows.
+    /// </summary>
+    public Action<Security.Pairing.PairingCode>? CodeAllocated { get; init; }
+
     /// <summary>Accept a pinned peer's new key instead of refusing it (noise).</summary>
     public bool AcceptNewPeerKey { get; init; }
 

@@ -54,6 +54,8 @@ public sealed class ChatSession : IChat
     private readonly List<Action> _early = [];
     private bool _introduced;
     private IDisposable? _subscription;
+    private Security.Pairing.CodePairing? _pairing;
+    private bool _pairingConfirmed;
     private ChatSessionState _state = ChatSessionState.Handshaking;
     private string? _peerName;
     private ulong _lastSentId;
@@ -296,7 +298,10 @@ public sealed class ChatSession : IChat
             return;
         try
         {
-            OnPeerHello(session.PeerGreeting.DisplayName);
+            if (_options.PairingCode is { } code)
+                StartPairing(session, code);
+            else
+                OnPeerHello(session.PeerGreeting.DisplayName);
         }
         catch (Exception e)
         {
@@ -320,6 +325,63 @@ public sealed class ChatSession : IChat
             foreach (var step in early)
                 RunStep(step);
         }
+    }
+
+    /// <summary>
+    /// Sends this side's J-PAKE round 1; the peer's rounds arrive as <see cref="EnvelopeKind.Pairing"/> envelopes
+    /// (<see cref="OnPairingStep"/>). Without identity keys (rsa, pseudo) there is nothing to pair: refused at once.
+    /// </summary>
+    private void StartPairing(SecureSession session, Security.Pairing.PairingCode code)
+    {
+        if (session.LocalStaticKey.IsEmpty || session.RemoteStaticKey.IsEmpty || session.HandshakeHash.IsEmpty)
+        {
+            RefuseBecausePairingFailed(UserSentences.CodeNeedsNoise);
+            return;
+        }
+        _pairing = new Security.Pairing.CodePairing(code, session.LocalStaticKey.Span, session.RemoteStaticKey.Span, session.HandshakeHash.Span);
+        _ = TrySendAsync(EnvelopeKind.Pairing, 0, _pairing.Start());
+    }
+
+    /// <summary>One pairing step from the peer: answer it, and once the confirmation checks, let the verifier pin the peer.</summary>
+    private void OnPairingStep(ReadOnlySpan<byte> step)
+    {
+        var session = Session;
+        if (_pairing is null || session is null)
+            return;
+        Security.Pairing.PairingProgress progress;
+        byte[]? reply;
+        try
+        {
+            progress = _pairing.Receive(step, out reply);
+        }
+        catch (InvalidDataException)
+        {
+            // A proof made for another identity (a man in the middle relaying between two sessions) or a broken message:
+            // either way the code is not confirmed, and the users hear the same sentence as for a wrong code.
+            RefuseBecausePairingFailed(UserSentences.CodeDidNotMatch);
+            return;
+        }
+        if (reply is not null)
+            _ = TrySendAsync(EnvelopeKind.Pairing, 0, reply);
+        if (progress == Security.Pairing.PairingProgress.Confirmed)
+        {
+            lock (_gate)
+                _pairingConfirmed = true;
+            OnPeerHello(session.PeerGreeting.DisplayName, pairedByCode: true);
+        }
+        else if (progress == Security.Pairing.PairingProgress.Mismatch)
+            RefuseBecausePairingFailed(UserSentences.CodeDidNotMatch);
+    }
+
+    private void RefuseBecausePairingFailed(string sentence)
+    {
+        lock (_gate)
+        {
+            if (!TryMove(Trigger.PeerRefused))
+                return;
+            _refusal = sentence;
+        }
+        _ = RefuseAsync(sentence, sentence);
     }
 
     /// <summary>Tells the peer why it is refused before ending the session.</summary>
@@ -413,6 +475,12 @@ public sealed class ChatSession : IChat
         var introduced = state is not ChatSessionState.Handshaking;
         switch (envelope.Header.Kind)
         {
+            case EnvelopeKind.Pairing when !introduced && _pairing is not null:
+                OnPairingStep(envelope.Raw);
+                break;
+            case EnvelopeKind.Pairing when _options.PairingCode is null:
+                _ = FailTellingThePeerAsync(UserSentences.PeerWantsACode, CloseReason.NotTrusted);
+                break;
             case EnvelopeKind.Text when introduced:
                 Emit(new MessageReceived(_peerName!, envelope.Header.Id,
                     DateTimeOffset.FromUnixTimeMilliseconds(envelope.Header.TimestampUnixMilliseconds), envelope.Body));
@@ -447,12 +515,12 @@ public sealed class ChatSession : IChat
         }
     }
 
-    private void OnPeerHello(string name)
+    private void OnPeerHello(string name, bool pairedByCode = false)
     {
         var session = Session;
         if (session is null)
             return;
-        var check = _options.PeerVerifier.Check(name, session);
+        var check = pairedByCode ? _options.PeerVerifier.CheckPairedByCode(name, session) : _options.PeerVerifier.Check(name, session);
         if (!check.Accepted)
         {
             lock (_gate)
@@ -575,7 +643,11 @@ public sealed class ChatSession : IChat
 
         Exception? cause;
         lock (_gate)
-            cause = _failureCause;
+        {
+            // A pairing that got as far as this side's confirmation and did not confirm spent the code's one guess,
+            // however it ended (a mismatch, or a peer that read the confirmation and left): a listener stops using it.
+            cause = _failureCause ?? (_pairing is { HasMadeConfirmation: true } && !_pairingConfirmed ? new CodeGuessSpentException() : null);
+        }
         _connected.TrySetException(cause is null ? new ChatFailedException(reason) : new ChatFailedException(reason, cause));
         _events.End(new Disconnected(reason, clean));
         _disposal = Task.Run(async () =>
@@ -593,11 +665,13 @@ public sealed class ChatSession : IChat
     private void Emit(ChatEvent chatEvent) => _events.Add(chatEvent);
 
     /// <summary>An envelope copied out of its pooled plaintext, with its body as text (a close's reason decoded).</summary>
-    private readonly record struct InboundEnvelope(EnvelopeHeader Header, string Body, CloseBody? Close = null)
+    private readonly record struct InboundEnvelope(EnvelopeHeader Header, string Body, CloseBody? Close = null, byte[]? Binary = null)
     {
         // DateTimeOffset.MinValue and MaxValue in Unix milliseconds (years 1 and 9999).
         private const long MinTimestamp = -62_135_596_800_000;
         private const long MaxTimestamp = 253_402_300_799_999;
+
+        public byte[] Raw => Binary ?? [];
 
         public static InboundEnvelope Read(ReadOnlySequence<byte> plaintext)
         {
@@ -608,6 +682,12 @@ public sealed class ChatSession : IChat
                 throw new InvalidDataException("a message's timestamp was outside the years 1 to 9999");
             try
             {
+                if (header.Kind == EnvelopeKind.Pairing)
+                {
+                    if (body.Length > Security.Pairing.CodePairing.MaxMessageLength)
+                        throw new InvalidDataException($"a pairing message was {body.Length} bytes, more than {Security.Pairing.CodePairing.MaxMessageLength}");
+                    return new InboundEnvelope(header, "", Binary: body.ToArray());
+                }
                 if (header.Kind == EnvelopeKind.Close)
                 {
                     var close = CloseBody.Decode(body.ToArray());
@@ -628,3 +708,6 @@ public sealed class ChatSession : IChat
 /// which no other peer would fare better with. The inner exception is the verifier's.
 /// </summary>
 internal sealed class PeerCheckFailedException(Exception error) : Exception(error.Message, error);
+
+/// <summary>Why a session with a code failed after its confirmation was made: the code's one guess is spent.</summary>
+internal sealed class CodeGuessSpentException() : Exception("the code pairing did not confirm after its confirmation was sent");

@@ -16,6 +16,14 @@ public sealed record ChatSessionOptions
     /// </summary>
     public IPeerVerifier PeerVerifier { get; init; } = AcceptAnyPeer.Instance;
 
+    /// <summary>
+    /// Pair with this code before chatting: after the handshake both sides run J-PAKE with it, bound to the session's
+    /// handshake hash, and the peer is checked (<see cref="IPeerVerifier.CheckPairedByCode"/>) only once that confirms;
+    /// a mismatch ends the session with <see cref="UserSentences.CodeDidNotMatch"/> and no message is exchanged. Needs a
+    /// module with identity keys (noise). Null (the default) pairs with no code.
+    /// </summary>
+    public Security.Pairing.PairingCode? PairingCode { get; init; }
+
     /// <summary>The clock for every timeout (a <c>TestScheduler</c> in tests).</summary>
     public IScheduler Scheduler { get; init; } = DefaultScheduler.Instance;
 }

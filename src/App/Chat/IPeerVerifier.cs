@@ -30,6 +30,28 @@ public interface IPeerVerifier
 {
     /// <summary>Decides about <paramref name="peerName"/>, whose handshake produced <paramref name="session"/>.</summary>
     PeerDecision Check(string peerName, SecureSession session);
+
+    /// <summary>
+    /// Decides about <paramref name="peerName"/> after a code pairing confirmed its key in <paramref name="session"/>:
+    /// a verifier with pins records the key as verified by code. By default the same as <see cref="Check"/>.
+    /// </summary>
+    PeerDecision CheckPairedByCode(string peerName, SecureSession session) => Check(peerName, session);
+}
+
+/// <summary>
+/// Stands in for a verifier while a code pairing has not confirmed the peer yet: <see cref="Check"/> accepts without
+/// pinning anything (the pairing decides), and <see cref="CheckPairedByCode"/> asks the verifier behind it.
+/// </summary>
+public sealed class PairingPeerVerifier(IPeerVerifier verifier) : IPeerVerifier
+{
+    /// <summary>The verifier asked once the code is confirmed.</summary>
+    public IPeerVerifier Verifier { get; } = verifier;
+
+    /// <inheritdoc/>
+    public PeerDecision Check(string peerName, SecureSession session) => PeerDecision.Accept(AcceptAnyPeer.SafetyNumberOf(session));
+
+    /// <inheritdoc/>
+    public PeerDecision CheckPairedByCode(string peerName, SecureSession session) => Verifier.CheckPairedByCode(peerName, session);
 }
 
 /// <summary>

@@ -75,6 +75,10 @@ public static class UserSentences
     public static string NoPeerCame(string room, TimeSpan wait) =>
         $"No peer joined room '{room}' within {Duration(wait)}; check that the other side uses the same room and signaling server, or wait longer with --wait.";
 
+    /// <summary>p2p with a code: nobody entered it at the other side before <c>--wait</c> ran out.</summary>
+    public static string NobodyEnteredTheCode(TimeSpan wait) =>
+        $"Nobody entered the code within {Duration(wait)}; check that the other side uses the same signaling server, or wait longer with --wait.";
+
     /// <summary>p2p found no signaling server: none is configured, and the default local one did not answer.</summary>
     public static string NoSignalingServer(string triedDefault) =>
         $"No signaling server configured (and none answered at the default {triedDefault}): run one with `secretchat signal` or pass --signal HOST:PORT.";
@@ -198,4 +202,17 @@ public static class UserSentences
     /// <summary>A command failed: a <see cref="ChatFailedException"/> holds its sentence already; anything else is unexpected.</summary>
     public static string CommandFailed(Exception error) =>
         error is ChatFailedException ? error.Message : $"secretchat: unexpected error: {Plain(error)}";
+
+    /// <summary>What both sides see when a code pairing's confirmation did not match (issue 15's wording).</summary>
+    public const string CodeDidNotMatch = "The code did not match: nothing was sent; if you typed it correctly, someone may have tried to guess it.";
+
+    /// <summary>Why a code cannot be used with a module without identity keys (rsa, pseudo).</summary>
+    public const string CodeNeedsNoise = "Pairing with a code needs the noise module (identity keys); rsa and pseudo cannot use --code.";
+
+    /// <summary>What a side without a code tells a peer that started a code pairing, and shows itself.</summary>
+    public const string PeerWantsACode = "The peer wants to pair with a code, but none was given here: both sides must use the same code.";
+
+    /// <summary>The notice when a code pairing replaced the key pinned under a contact's name.</summary>
+    public static string ReplacedByCode(string contact) =>
+        $"The key pinned for '{contact}' was replaced by the one just verified by code.";
 }

@@ -145,7 +145,16 @@ internal sealed class CommandLine
         var what = name == "listen" ? "listen on" : "connect to";
         var tcp = EndPointOption("--tcp", $"TCP address to {what}.", endPointHelp, allowPortZero);
         var udp = EndPointOption("--udp", $"UDP address to {what}.", endPointHelp, allowPortZero);
-        var command = new Command(name, description) { tcp, udp };
+        var code = new Option<string?>("--code")
+        {
+            Description = name == "listen"
+                ? "Pair with a short code (noise): without a value a new code is made and shown; the peer connects with --code CODE."
+                : "Pair with the code the listener shows (noise): a man in the middle fails, and the peer is pinned as verified by code.",
+            HelpName = "CODE",
+            Arity = name == "listen" ? ArgumentArity.ZeroOrOne : ArgumentArity.ExactlyOne,
+        };
+        var codeWords = CodeFlow.WordsOption();
+        var command = new Command(name, description) { tcp, udp, code, codeWords };
         common.AddTo(command);
         command.Validators.Add(result =>
         {
@@ -161,6 +170,16 @@ internal sealed class CommandLine
             var endPoint = parse.GetValue(transport == ChatTransport.Tcp ? tcp : udp)!;
             var settings = _app.LoadSettings(parse.GetValue(common.Config), common.SettingsFlags(parse));
             var options = settings.ToChatOptions(transport, endPoint, parse.GetValue(common.AcceptNewKey));
+            if (parse.GetResult(code) is not null)
+            {
+                options = options with
+                {
+                    PairingCode = parse.GetValue(code) is { } typed
+                        ? CodeFlow.Parse(typed, needsNameplate: false)
+                        : Security.Pairing.PairingCode.Generate(parse.GetValue(codeWords)),
+                };
+                CodeFlow.CheckModule(options);
+            }
             var session = new SessionCommand(_app, settings, options, json: parse.GetValue(common.Json));
             return run(session, token);
         }, ct));
@@ -239,10 +258,17 @@ internal sealed class CommandLine
         var common = new CommonOptions();
         var room = new Option<string>("--room", "-r")
         {
-            Description = "The room name both peers agree on.",
+            Description = "The room name both peers agree on (first contact unverified: compare the safety number). Without --room and without a code, a code is made.",
             HelpName = "NAME",
-            Required = true,
         };
+        var code = new Argument<string?>("CODE")
+        {
+            Description = "The code the other side shows (N-word-word): pairs and verifies the peer by code.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        // Tab at a shell with completion installed (dotnet-suggest) completes the words from the PGP word list.
+        code.CompletionSources.Add(context => CodeFlow.Complete(context.WordToComplete).Select(candidate => new System.CommandLine.Completions.CompletionItem(candidate)));
+        var codeWords = CodeFlow.WordsOption();
         var signal = EndPointOption("--signal", "The signaling server (default: Signaling:Server in settings).", "HOST:PORT", allowPortZero: false);
         var bind = new Option<string>("--bind")
         {
@@ -268,10 +294,17 @@ internal sealed class CommandLine
         });
         var command = new Command(
             "p2p",
-            "Meet a peer through the signaling server by room name, punch through both NATs and chat directly over UDP.")
-        { room, signal, bind, wait };
+            "Meet a peer through the signaling server by a short code (or a room name), punch through both NATs and chat directly over UDP.")
+        { code, room, signal, bind, codeWords, wait };
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(room) is not null && result.GetValue(code) is not null)
+                result.AddError("Give either a code or --room NAME, not both.");
+        });
         Examples(
             command,
+            "secretchat p2p                               shows a code: 'Your code is 7-crossover-clockwork'",
+            "secretchat p2p 7-crossover-clockwork         the other side, with that code",
             "secretchat p2p --room blue-otter --signal signal.example.org:3478",
             "secretchat p2p --room blue-otter --signal signal.example.org:3478 --wait 30m");
         common.AddTo(command);
@@ -286,6 +319,16 @@ internal sealed class CommandLine
                 Room = parse.GetValue(room),
                 PeerWait = WaitDuration.TryParse(parse.GetValue(wait), out var peerWait) ? peerWait : ChatOptions.DefaultPeerWait,
             };
+            if (options.Room is null)
+            {
+                options = options with
+                {
+                    PairingCode = parse.GetValue(code) is { } typed
+                        ? CodeFlow.Parse(typed, needsNameplate: true)
+                        : Security.Pairing.PairingCode.Generate(parse.GetValue(codeWords)),
+                };
+                CodeFlow.CheckModule(options);
+            }
             // Nobody set a server and the default local one is not running: say so, and what to do.
             var defaultServer = parse.GetValue(signal) is null && settings.Signaling.Server == new SignalingSettings().Server;
             var session = new SessionCommand(_app, settings, options, json: parse.GetValue(common.Json))

@@ -32,9 +32,29 @@ internal sealed class SessionCommand
     private string Transport => _options.Transport == ChatTransport.Tcp ? "tcp" : "udp";
 
     /// <summary>Where this side is going, for progress lines.</summary>
-    private string Destination => _options.Transport == ChatTransport.PeerToPeer
-        ? $"room '{_options.Room}' via the signaling server {_options.EndPoint}"
-        : $"{_options.EndPoint} over {Transport}";
+    private string Destination => _options.Transport != ChatTransport.PeerToPeer
+        ? $"{_options.EndPoint} over {Transport}"
+        : _options.PairingCode is { } code
+            ? code.Nameplate is { } number
+                ? $"code number {number} via the signaling server {_options.EndPoint}"
+                : $"the signaling server {_options.EndPoint} for a code"
+            : $"room '{_options.Room}' via the signaling server {_options.EndPoint}";
+
+    /// <summary>
+    /// The options with the code's announcement wired in: p2p shows the code once the server numbered it, then the wait
+    /// for the other side with its elapsed time (<paramref name="wait"/>, on <paramref name="progress"/>).
+    /// </summary>
+    private ChatOptions Announcing(Action<string, string> show, IProgress<string> waiting) =>
+        _options is { Transport: ChatTransport.PeerToPeer, PairingCode.Nameplate: null }
+            ? _options with
+            {
+                CodeAllocated = code =>
+                {
+                    show(code.ToString(), CodeFlow.Announcement(code, $"secretchat p2p {code}").Instruction);
+                    waiting.Report("waiting for the other side to enter the code"); // repeated with the time waited
+                },
+            }
+            : _options;
 
     public async Task<int> ConnectAsync(CancellationToken cancellationToken)
     {
@@ -49,7 +69,7 @@ internal sealed class SessionCommand
             {
                 // Connecting can be long (UDP to nobody, p2p waiting for the peer): status lines say for how long.
                 using var waiting = WaitingProgress.ForScript(new InlineProgress(writer.Status), DefaultScheduler.Instance);
-                chat = await connector.ConnectAsync(_options, waiting, cancellationToken).ConfigureAwait(false);
+                chat = await connector.ConnectAsync(Announcing(writer.Code, waiting), waiting, cancellationToken).ConfigureAwait(false);
             }
             catch (ChatFailedException ex) when (_json || ExplainFailure(ex) != ex)
             {
@@ -80,7 +100,9 @@ internal sealed class SessionCommand
                     {
                         // The spinner's line shows how long each step has lasted.
                         using var waiting = WaitingProgress.ForTerminal(progress, DefaultScheduler.Instance);
-                        return await connector.ConnectAsync(_options, waiting, cancellationToken).ConfigureAwait(false);
+                        return await connector.ConnectAsync(
+                            Announcing((code, instruction) => { console.Info($"Your code is {code}"); console.Info(instruction); }, waiting),
+                            waiting, cancellationToken).ConfigureAwait(false);
                     }).ConfigureAwait(false);
             }
             catch (PeerKeyChangedException changed)
@@ -121,6 +143,8 @@ internal sealed class SessionCommand
     {
         var writer = CreateWriter();
         writer.Listening(address);
+        if (_options.PairingCode is { } code)
+            writer.Code(code.ToString(), CodeFlow.Announcement(code, $"secretchat connect --{Transport} {address} --code {code}").Instruction);
         using var rejections = listener.Rejections.Subscribe(reason =>
         {
             writer.Error(reason); // the plain writer puts it on stderr
@@ -148,6 +172,12 @@ internal sealed class SessionCommand
         var console = new InteractiveConsole(IO.Ansi, new ConsoleLines(IO.In), Commands());
         using var rejections = listener.Rejections.Subscribe(reason => console.Error($"Rejected a peer: {reason}"));
         console.Info($"Listening on {address} ({Transport}). Ctrl+C stops.");
+        if (_options.PairingCode is { } pairing)
+        {
+            var (line, instruction) = CodeFlow.Announcement(pairing, $"secretchat connect --{Transport} {address} --code {pairing}");
+            console.Info(line);
+            console.Info(instruction);
+        }
         while (true)
         {
             var session = await console.WithSpinnerAsync(
@@ -156,7 +186,8 @@ internal sealed class SessionCommand
             await using (session.ConfigureAwait(false))
             {
                 var code = await console.RunSessionAsync(session, cancellationToken).ConfigureAwait(false);
-                if (code == ExitCodes.Interrupted) return code;
+                // A code pairs one peer: the next one would need a new code.
+                if (code == ExitCodes.Interrupted || _options.PairingCode is not null) return code;
             }
 
             console.Info($"Waiting for the next peer on {address}; Ctrl+C stops.");

@@ -16,7 +16,7 @@ internal sealed class Contacts(string knownPeersPath)
     {
         ContactStatus.New => "new",
         ContactStatus.Known => "known",
-        ContactStatus.Verified => "verified",
+        ContactStatus.Verified or ContactStatus.VerifiedByCode => "verified",
         ContactStatus.Replaced => "replaced",
         _ => null,
     };

@@ -16,6 +16,8 @@ namespace SecretChat.Security.Identity;
 /// <remarks>
 /// File format, version 2:
 /// <c>{"version":2,"contacts":[{"key":"base64","name":"alice","verified":false,"added":"2026-11-30T18:00:00+00:00"}]}</c>.
+/// A contact verified by a code pairing also says <c>"verified_by":"code"</c> (a reader that does not know the field
+/// still sees <c>"verified":true</c>; a missing field on a verified contact means the safety number).
 /// Version 1 (<c>{"version":1,"peers":{"bob":{"key":"base64","verified":false}}}</c>) is read and rewritten as version
 /// 2 on the next change.
 /// </remarks>
@@ -152,7 +154,7 @@ public sealed class KnownPeers
                 // The key moves to the contact it claimed to be; no other contact keeps it.
                 contacts.RemoveAll(other => CryptographicOperations.FixedTimeEquals(other.Key.Span, copy));
                 var index = contacts.FindIndex(other => ReferenceEquals(other, contact));
-                var replaced = contact with { Key = copy, IsVerified = false, Added = DateTimeOffset.UtcNow };
+                var replaced = contact with { Key = copy, IsVerified = false, VerifiedBy = PeerVerification.None, Added = DateTimeOffset.UtcNow };
                 if (index < 0)
                     contacts.Add(replaced);
                 else
@@ -184,7 +186,7 @@ public sealed class KnownPeers
                 throw new InvalidOperationException("That key is not pinned, so there is nothing to mark as verified.");
             if (contacts[index].IsVerified)
                 return false;
-            contacts[index] = contacts[index] with { IsVerified = true };
+            contacts[index] = contacts[index] with { IsVerified = true, VerifiedBy = PeerVerification.SafetyNumber };
             return true;
         });
     }
@@ -202,9 +204,46 @@ public sealed class KnownPeers
                 throw new InvalidOperationException($"No key is pinned for {PeerName.Visible(name.Value)}, so there is nothing to mark as verified.");
             if (contacts[index].IsVerified)
                 return false;
-            contacts[index] = contacts[index] with { IsVerified = true };
+            contacts[index] = contacts[index] with { IsVerified = true, VerifiedBy = PeerVerification.SafetyNumber };
             return true;
         });
+    }
+
+    /// <summary>
+    /// After a code pairing confirmed <paramref name="key"/> in this very session, pins it as verified by code: a pinned
+    /// key is marked so (keeping its name); a key new under a contact's name, or one that looks like it, replaces that
+    /// contact's key (the user chose this peer by giving it the code); otherwise a new contact is pinned under
+    /// <paramref name="peerName"/>. Returns the name the key is pinned under and whether another key was replaced.
+    /// </summary>
+    /// <exception cref="IdentityException">The file cannot be locked, read or written.</exception>
+    public (PeerName Name, bool Replaced) PinVerifiedByCode(PeerName peerName, ReadOnlySpan<byte> key)
+    {
+        ArgumentNullException.ThrowIfNull(peerName);
+        CheckKey(key);
+        var copy = key.ToArray();
+        (PeerName, bool) result = (peerName, false);
+        Update(contacts =>
+        {
+            var check = Classify(contacts, peerName, copy);
+            var verified = new PeerContact(peerName, copy, true, DateTimeOffset.UtcNow) { VerifiedBy = PeerVerification.Code };
+            switch (check.Verdict)
+            {
+                case PeerVerdict.Match:
+                    result = (check.Contact!.Name, false);
+                    if (check.Contact.VerifiedBy == PeerVerification.Code)
+                        return false;
+                    contacts[contacts.IndexOf(check.Contact)] = check.Contact with { IsVerified = true, VerifiedBy = PeerVerification.Code };
+                    return true;
+                case PeerVerdict.New:
+                    contacts.Add(verified);
+                    return true;
+                default:
+                    result = (check.Contact!.Name, true);
+                    contacts[contacts.IndexOf(check.Contact)] = verified with { Name = check.Contact.Name };
+                    return true;
+            }
+        });
+        return result;
     }
 
     private static PeerCheck Classify(List<PeerContact> contacts, PeerName name, ReadOnlySpan<byte> key)
@@ -320,6 +359,8 @@ public sealed class KnownPeers
                         writer.WriteString("key", Convert.ToBase64String(contact.Key.Span));
                         writer.WriteString("name", contact.Name.Value);
                         writer.WriteBoolean("verified", contact.IsVerified);
+                        if (contact.VerifiedBy == PeerVerification.Code)
+                            writer.WriteString("verified_by", "code");
                         writer.WriteString("added", contact.Added.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
                         writer.WriteEndObject();
                     }
@@ -427,7 +468,7 @@ public sealed class KnownPeers
                 throw Malformed(path, $"the contact {PeerName.Visible(text)} has an \"added\" value that is not a date");
             if (contacts.Exists(contact => CryptographicOperations.FixedTimeEquals(contact.Key.Span, key)))
                 throw Malformed(path, $"the key of {PeerName.Visible(text)} appears twice");
-            contacts.Add(new PeerContact(name, key, verified, added));
+            contacts.Add(new PeerContact(name, key, verified, added) { VerifiedBy = ParseVerifiedBy(path, entry, text) });
         }
         return contacts;
     }
@@ -450,6 +491,19 @@ public sealed class KnownPeers
             JsonValueKind.False => false,
             _ => throw Malformed(path, $"the entry for {PeerName.Visible(name)} has a \"verified\" value that is not true or false"),
         };
+
+    // Only "code" is written; "safety-number" is accepted for symmetry. An unknown value is refused like any malformed field.
+    private static PeerVerification ParseVerifiedBy(string path, JsonElement entry, string name) =>
+        !entry.TryGetProperty("verified_by", out var by)
+            ? PeerVerification.None
+            : by.ValueKind == JsonValueKind.String && by.GetString() is { } text
+                ? text switch
+                {
+                    "code" => PeerVerification.Code,
+                    "safety-number" => PeerVerification.SafetyNumber,
+                    _ => throw Malformed(path, $"the entry for {PeerName.Visible(name)} has a \"verified_by\" value that is not \"code\" or \"safety-number\""),
+                }
+                : throw Malformed(path, $"the entry for {PeerName.Visible(name)} has a \"verified_by\" value that is not text");
 
     private static IdentityException Malformed(string path, string problem) =>
         new(path, $"The known-peers file {path} is malformed: {problem}; fix or remove it.");

@@ -41,4 +41,30 @@ public readonly record struct PeerCheck(PeerVerdict Verdict, PeerContact? Contac
 /// <param name="Key">The contact's static public key.</param>
 /// <param name="IsVerified">Whether the user compared the safety number out of band (<c>/verify</c>).</param>
 /// <param name="Added">When the key was pinned.</param>
-public sealed record PeerContact(PeerName Name, ReadOnlyMemory<byte> Key, bool IsVerified, DateTimeOffset Added);
+public sealed record PeerContact(PeerName Name, ReadOnlyMemory<byte> Key, bool IsVerified, DateTimeOffset Added)
+{
+    private readonly PeerVerification _verifiedBy;
+
+    /// <summary>
+    /// How the contact was verified: <see cref="PeerVerification.None"/> when it is not, else
+    /// <see cref="PeerVerification.SafetyNumber"/> unless a code pairing verified it.
+    /// </summary>
+    public PeerVerification VerifiedBy
+    {
+        get => !IsVerified ? PeerVerification.None : _verifiedBy == PeerVerification.None ? PeerVerification.SafetyNumber : _verifiedBy;
+        init => _verifiedBy = value;
+    }
+}
+
+/// <summary>How a pinned contact was verified.</summary>
+public enum PeerVerification
+{
+    /// <summary>Not verified: pinned on first use (or accepted as a new key).</summary>
+    None,
+
+    /// <summary>The users compared the safety number out of band (<c>/verify</c>).</summary>
+    SafetyNumber,
+
+    /// <summary>The users paired with a short code: J-PAKE bound to the session confirmed the key.</summary>
+    Code,
+}

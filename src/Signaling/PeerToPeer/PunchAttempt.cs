@@ -85,11 +85,24 @@ public sealed class PunchAttempt : IAsyncDisposable
     }
 
     /// <summary>Registers in <paramref name="room"/> and waits until the server introduces the peer.</summary>
-    public async Task<PeerMatch> MeetAsync(string room, IProgress<string>? progress, CancellationToken cancellationToken)
+    public Task<PeerMatch> MeetAsync(string room, IProgress<string>? progress, CancellationToken cancellationToken) =>
+        MeetAsync(room, progress, nameplateAllocated: null, cancellationToken);
+
+    /// <summary>
+    /// Registers in <paramref name="room"/> and waits for the peer; for <see cref="SignalingCodec.AllocateNameplateRoom"/>
+    /// the server allocates a nameplate, which <paramref name="nameplateAllocated"/> hears before the wait for the peer.
+    /// </summary>
+    public async Task<PeerMatch> MeetAsync(string room, IProgress<string>? progress, Action<int>? nameplateAllocated, CancellationToken cancellationToken)
     {
         var hosts = HostCandidates.Of(_socket.LocalEndPoint, Relay.Address);
-        progress?.Report($"registering in room '{room}' at {Relay}");
-        var waiting = new Progress<IPEndPoint>(reflexive => progress?.Report($"registered as {reflexive}; waiting for the peer to join room '{room}'"));
+        progress?.Report(room == SignalingCodec.AllocateNameplateRoom ? $"asking {Relay} for a code number" : $"registering in room '{room}' at {Relay}");
+        var waiting = new Progress<IPEndPoint>(reflexive =>
+        {
+            if (room == SignalingCodec.AllocateNameplateRoom && _socket.Rendezvous.Nameplate is { } number)
+                nameplateAllocated?.Invoke(number);
+            else
+                progress?.Report($"registered as {reflexive}; waiting for the peer to join room '{room}'");
+        });
         var match = await _socket.Rendezvous.RegisterAsync(room, hosts, waiting, cancellationToken).ConfigureAwait(false);
         // Stay a member: the relay, and the NAT mapping toward the server, must outlive the punching.
         _socket.Rendezvous.KeepMembership();

@@ -219,14 +219,50 @@ public class CommandLineTests
         Assert.Contains("--bind", app.Console.ErrorText);
     }
 
+    // Issue 15: p2p without a room no longer fails; it asks the server for a code (a new code of --code-words words).
+    [Theory]
+    [InlineData("p2p", 2)]
+    [InlineData("p2p --code-words 4", 4)]
+    public async Task PeerToPeer_WithoutRoomOrCode_AsksForANewCode(string commandLine, int words)
+    {
+        using var app = new TestApp();
+        app.Fake.OnConnect = (_, _, _) => throw new ChatFailedException("The signaling server did not answer.");
+
+        Assert.Equal(1, await app.RunAsync(commandLine));
+
+        var options = app.Fake.LastOptions;
+        Assert.Null(options.Room);
+        Assert.NotNull(options.PairingCode);
+        Assert.Null(options.PairingCode.Nameplate);
+        Assert.Equal(words, options.PairingCode.Words.Count);
+    }
+
     [Fact]
-    public async Task PeerToPeer_WithoutRoom_ExitsTwo()
+    public async Task PeerToPeer_WithACode_JoinsItsNameplate()
+    {
+        using var app = new TestApp();
+        app.Fake.OnConnect = (_, _, _) => throw new ChatFailedException("The signaling server did not answer.");
+
+        Assert.Equal(1, await app.RunAsync("p2p 7-Wyoming-Zulu"));
+
+        Assert.Equal("7-wyoming-zulu", app.Fake.LastOptions.PairingCode?.ToString());
+        Assert.Null(app.Fake.LastOptions.Room);
+    }
+
+    [Theory]
+    [InlineData("p2p 7-wyoming-zulu --room blue-otter", "--room")]
+    [InlineData("p2p wyoming-zulu", "starts with its number")]
+    [InlineData("p2p 7-wyoming-zulo", "did you mean 'zulu'?")]
+    [InlineData("p2p --code-words 9", "--code-words")]
+    [InlineData("p2p 7-wyoming-zulu --encryption pseudo", "needs the noise module")]
+    public async Task PeerToPeer_BadCodeUse_ExitsTwoBeforeConnecting(string commandLine, string mention)
     {
         using var app = new TestApp();
 
-        Assert.Equal(2, await app.RunAsync("p2p"));
+        Assert.Equal(2, await app.RunAsync(commandLine));
 
-        Assert.Contains("--room", app.Console.ErrorText);
+        Assert.Contains(mention, app.Console.ErrorText);
+        Assert.Empty(app.Fake.Connects);
     }
 
     internal static void AssertOneSentence(string error)

@@ -34,6 +34,9 @@ internal sealed class AdmittedPeers(IPeerVerifier verifier) : IPeerVerifier
         }
     }
 
+    /// <inheritdoc/>
+    public PeerDecision CheckPairedByCode(string peerName, SecureSession session) => Verifier.CheckPairedByCode(peerName, session);
+
     /// <summary>The admission check for a datagram handshake: null admits, the verifier's sentence refuses.</summary>
     public string? Admit(SecureSession session)
     {

@@ -149,6 +149,13 @@ public sealed record ChatBuilder
     }
 
     /// <summary>
+    /// Pairs with <paramref name="code"/> before chatting (noise only): J-PAKE bound to this session's handshake hash;
+    /// the verifier is asked only once the code is confirmed (<see cref="IPeerVerifier.CheckPairedByCode"/>), and a
+    /// mismatch ends the session on both sides with nothing exchanged. Null pairs with no code.
+    /// </summary>
+    public ChatBuilder PairedWithCode(Security.Pairing.PairingCode? code) => this with { Options = Options with { PairingCode = code } };
+
+    /// <summary>
     /// Accepts any peer's key, on purpose: the users compare the safety number (<see cref="Connected.Fingerprint"/>)
     /// by other means, or the module has no keys to check.
     /// </summary>

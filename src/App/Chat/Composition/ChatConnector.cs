@@ -36,7 +36,8 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
         // The identity key is needed only until the handshake is done, which it is once the session is returned.
         using var security = _security(options);
         // p2p asks the verifier about each candidate's peer before it picks a path; the chat then gets the same answer.
-        var verifier = new AdmittedPeers(NewVerifier(security));
+        // With a code, nothing is pinned before the pairing confirms the peer.
+        var verifier = new AdmittedPeers(options.PairingCode is null ? NewVerifier(security) : new PairingPeerVerifier(NewVerifier(security)));
         var channel = options.Transport switch
         {
             ChatTransport.PeerToPeer => await PeerToPeerChatConnection.ConnectAsync(peer, security.Module, verifier, options, _scheduler, _resolver, progress, cancellationToken).ConfigureAwait(false),
@@ -52,6 +53,9 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
         ArgumentNullException.ThrowIfNull(options);
         if (options.Transport == ChatTransport.PeerToPeer)
             throw new ChatFailedException("Peer-to-peer sessions are not listened for: both peers run 'secretchat p2p --room NAME'.");
+        // A code allows one guess: one pairing at a time, so that peers cannot guess side by side before one fails.
+        if (options.PairingCode is not null)
+            options = options with { MaxPendingHandshakes = 1 };
         var local = ParseEndPoint(options);
         var endPoint = new IPEndPoint(await ResolveAsync(_resolver, local, "listen on", cancellationToken).ConfigureAwait(false), local.Port);
         var security = _security(options);
@@ -101,8 +105,11 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
     /// <summary>Runs the chat on <paramref name="channel"/> and returns once the peer is connected (disposing it otherwise).</summary>
     internal static async Task<IChat> StartSessionAsync(ISecureChannel channel, IPeerVerifier verifier, ChatOptions options, IScheduler scheduler, CancellationToken cancellationToken)
     {
+        if (options.PairingCode is not null && verifier is not (AdmittedPeers or PairingPeerVerifier))
+            verifier = new PairingPeerVerifier(verifier);
         var chat = ChatBuilder.Over(channel)
             .VerifiedBy(verifier)
+            .PairedWithCode(options.PairingCode)
             .Named(options.Name)
             .OnScheduler(scheduler)
             .Start();

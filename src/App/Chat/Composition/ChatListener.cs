@@ -197,7 +197,7 @@ public abstract class ChatListener(SecurityChoice security, ChatOptions options,
             {
                 return await ChatConnector.StartSessionAsync(channel, security, options, scheduler, cancellationToken).ConfigureAwait(false);
             }
-            catch (ChatFailedException e) when (e.InnerException is not PeerCheckFailedException)
+            catch (ChatFailedException e) when (e.InnerException is not (PeerCheckFailedException or CodeGuessSpentException))
             {
                 Reject(channel.RemoteEndPoint, e.Message);
             }
@@ -282,8 +282,10 @@ public abstract class ChatListener(SecurityChoice security, ChatOptions options,
         {
             // Disposed: the session was disposed with its channel.
         }
-        catch (ChatFailedException e) when (e.InnerException is PeerCheckFailedException)
+        catch (ChatFailedException e) when (e.InnerException is PeerCheckFailedException or CodeGuessSpentException)
         {
+            // A code's one guess was spent (wrong code, or a peer that read the confirmation and left): the code is
+            // burned, so the listener ends with the reason instead of letting the next peer guess again.
             // This side cannot record any peer (its pin file cannot be written): the listener ends with the reason
             // at once instead of turning every peer away.
             _ready.Writer.TryComplete(new ChatFailedException(e.Message, e));

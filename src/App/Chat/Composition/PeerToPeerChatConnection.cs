@@ -20,7 +20,11 @@ internal static class PeerToPeerChatConnection
         HostPort server, ISecurityModule security, AdmittedPeers verifier, ChatOptions options, IScheduler scheduler, IHostResolver resolver,
         IProgress<string>? progress, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(options.Room))
+        // A code meets at its nameplate; a code without one asks the server for one (this side shows the code then).
+        var room = options.PairingCode is { } code
+            ? code.Nameplate is { } number ? SignalingCodec.NameplateRoom(number) : SignalingCodec.AllocateNameplateRoom
+            : options.Room;
+        if (string.IsNullOrWhiteSpace(room))
             throw new ChatFailedException("A room name is needed to meet the peer (--room NAME).");
         var serverAddress = new IPEndPoint(await ChatConnector.ResolveAsync(resolver, server, "reach the signaling server", cancellationToken).ConfigureAwait(false), server.Port);
         var local = options.LocalAddress ?? DefaultLocalAddress(serverAddress.Address);
@@ -29,7 +33,10 @@ internal static class PeerToPeerChatConnection
         var attempt = PunchAttempt.Start(serverAddress, local, scheduler, PeerToPeerOptions.Default with { RelayFallback = options.RelayFallback });
         try
         {
-            var match = await MeetWithinAsync(attempt, options, scheduler, progress, cancellationToken).ConfigureAwait(false);
+            var match = await MeetWithinAsync(
+                token => attempt.MeetAsync(room, progress,
+                    number => options.CodeAllocated?.Invoke(options.PairingCode!.WithNameplate(number)), token),
+                options, scheduler, cancellationToken).ConfigureAwait(false);
             progress?.Report($"met the peer (this side is the {(attempt.Role == HandshakeRole.Initiator ? "initiator" : "responder")})");
             var channelOptions = UdpChatConnection.DatagramOptions(options) with { AdmitPeer = verifier.Admit };
             var punched = await attempt.PunchAsync(security, match, channelOptions, progress, cancellationToken).ConfigureAwait(false);
@@ -56,12 +63,12 @@ internal static class PeerToPeerChatConnection
         }
     }
 
-    /// <summary>Waits for the peer in the room for at most <see cref="ChatOptions.PeerWait"/> (on the scheduler's clock).</summary>
+    /// <summary>Waits for the peer in the room (or at the code's nameplate) for at most <see cref="ChatOptions.PeerWait"/> (on the scheduler's clock).</summary>
     private static async Task<PeerMatch> MeetWithinAsync(
-        PunchAttempt attempt, ChatOptions options, IScheduler scheduler, IProgress<string>? progress, CancellationToken cancellationToken)
+        Func<CancellationToken, Task<PeerMatch>> meet, ChatOptions options, IScheduler scheduler, CancellationToken cancellationToken)
     {
         if (options.PeerWait == Timeout.InfiniteTimeSpan)
-            return await attempt.MeetAsync(options.Room!, progress, cancellationToken).ConfigureAwait(false);
+            return await meet(cancellationToken).ConfigureAwait(false);
         using var waited = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var expired = false;
         using var timer = scheduler.Schedule(options.PeerWait, () =>
@@ -71,11 +78,13 @@ internal static class PeerToPeerChatConnection
         });
         try
         {
-            return await attempt.MeetAsync(options.Room!, progress, waited.Token).ConfigureAwait(false);
+            return await meet(waited.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (Volatile.Read(ref expired) && !cancellationToken.IsCancellationRequested)
         {
-            throw new ChatFailedException(UserSentences.NoPeerCame(options.Room!, options.PeerWait));
+            throw new ChatFailedException(options.PairingCode is null
+                ? UserSentences.NoPeerCame(options.Room!, options.PeerWait)
+                : UserSentences.NobodyEnteredTheCode(options.PeerWait));
         }
     }
 

@@ -38,7 +38,12 @@ public sealed class PinnedPeerVerifier(KnownPeers knownPeers, bool acceptNewKey)
             case PeerVerdict.Match:
                 return PeerDecision.Accept(safetyNumber) with
                 {
-                    Contact = known.IsVerified ? ContactStatus.Verified : ContactStatus.Known,
+                    Contact = known.Contact!.VerifiedBy switch
+                    {
+                        PeerVerification.Code => ContactStatus.VerifiedByCode,
+                        PeerVerification.SafetyNumber => ContactStatus.Verified,
+                        _ => ContactStatus.Known,
+                    },
                     ContactName = known.Contact!.Name.Value,
                 };
             case PeerVerdict.Changed or PeerVerdict.LookAlike when acceptNewKey:
@@ -51,6 +56,25 @@ public sealed class PinnedPeerVerifier(KnownPeers knownPeers, bool acceptNewKey)
                 LastRefused = (name.Value, session.RemoteStaticKey.ToArray());
                 return PeerDecision.Refuse(Refusal(name, known), safetyNumber);
         }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// The code was confirmed in this session, so the key is pinned as verified by code whatever was pinned before: a
+    /// key pinned under the peer's name (or one like it) is replaced, with a notice naming the contact.
+    /// </remarks>
+    /// <exception cref="IdentityException">The known-peers file cannot be read, locked or written.</exception>
+    public PeerDecision CheckPairedByCode(string peerName, SecureSession session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        if (session.RemoteStaticKey.IsEmpty)
+            return PeerDecision.Refuse(UserSentences.CodeNeedsNoise);
+        var safetyNumber = SafetyNumber.ForSession(session.LocalStaticKey.Span, session.RemoteStaticKey.Span).ToString();
+        if (!PeerName.TryParse(peerName, out var name, out var problem))
+            return PeerDecision.Refuse($"REFUSED: the peer's name {PeerName.Visible(peerName ?? "")} is not allowed: {problem}.", safetyNumber);
+        var (pinnedAs, replaced) = KnownPeers.PinVerifiedByCode(name, session.RemoteStaticKey.Span);
+        return PeerDecision.Accept(safetyNumber, replaced ? UserSentences.ReplacedByCode(pinnedAs.Value) : null)
+            with { Contact = ContactStatus.VerifiedByCode, ContactName = pinnedAs.Value };
     }
 
     private string Refusal(PeerName name, PeerCheck known)

@@ -13,6 +13,9 @@ internal interface IEventWriter
     /// <summary>A listener is bound (scripts need the port when they asked for port 0).</summary>
     void Listening(string address);
 
+    /// <summary>A code to pass on (<c>{"event":"code","code":"…"}</c>), and what the other side runs with it.</summary>
+    void Code(string code, string instruction);
+
     /// <summary>A failure outside a session's own events (a rejected peer, a failed connect).</summary>
     void Error(string message);
 }

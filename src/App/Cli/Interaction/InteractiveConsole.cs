@@ -167,6 +167,8 @@ internal sealed class InteractiveConsole
                         LineHeld($"[green]{SecuritySummary.Describe(c.Encryption)}[/]");
                     if (c.Fingerprint is { } fingerprint)
                         LineHeld($"Safety number: [bold green]{fingerprint}[/]");
+                    if (c.Contact == ContactStatus.VerifiedByCode)
+                        LineHeld($"[bold green]verified by code[/]");
                     if (PeerTrust.ContactNotice(c.Contact) is { } notice)
                         LineHeld($"[bold black on yellow] {notice} [/]");
                     LineHeld($"[grey]Type a message and press Enter; /help lists the commands.[/]");

@@ -43,6 +43,8 @@ internal sealed class JsonEventWriter : IEventWriter
                     WriteNullable(json, "fingerprint", c.Fingerprint);
                     WriteNullable(json, "remote", c.RemoteEndPoint?.ToString());
                     json.WriteString("contact", PeerTrust.Name(c.Contact));
+                    if (PeerTrust.Verification(c.Contact) is { } verified)
+                        json.WriteString("verified", verified);
                     break;
                 case MessageReceived m:
                     json.WriteString("event", "message");
@@ -95,6 +97,13 @@ internal sealed class JsonEventWriter : IEventWriter
     {
         json.WriteString("event", "listening");
         json.WriteString("address", address);
+    });
+
+    public void Code(string code, string instruction) => WriteLine(json =>
+    {
+        json.WriteString("event", "code");
+        json.WriteString("code", code);
+        json.WriteString("instruction", instruction);
     });
 
     public void Error(string message) => WriteLine(json =>

@@ -29,7 +29,21 @@ internal static class PeerTrust
         ContactStatus.Known => "known",
         ContactStatus.Verified => "verified",
         ContactStatus.Replaced => "replaced",
+        ContactStatus.VerifiedByCode => "verified",
         _ => "unpinned",
+    };
+
+    /// <summary>
+    /// How the peer is verified, for <c>--json</c>'s <c>"verified"</c> field: <c>code</c> (paired by code, now or
+    /// before), <c>pinned</c> (a pinned key, verified by safety number or not yet), <c>new</c> (first seen, or just
+    /// replaced); null where nothing is pinned.
+    /// </summary>
+    public static string? Verification(ContactStatus status) => status switch
+    {
+        ContactStatus.VerifiedByCode => "code",
+        ContactStatus.Known or ContactStatus.Verified => "pinned",
+        ContactStatus.New or ContactStatus.Replaced => "new",
+        _ => null,
     };
 
     /// <summary>Adds <c>/verify</c>, which marks the connected peer as verified in <paramref name="knownPeersPath"/>.</summary>

@@ -65,6 +65,12 @@ internal sealed class PlainEventWriter : IEventWriter
 
     public void Listening(string address) => Line(_output, $"listening on {address}");
 
+    public void Code(string code, string instruction)
+    {
+        Line(_output, $"Your code is {code}");
+        Line(_output, $"{instruction}");
+    }
+
     public void Error(string message) => Line(_error, $"error: {message}");
 
     /// <summary>Every line goes out here: the values in it are escaped (<see cref="TerminalLine"/>), so a peer's text cannot drive the terminal.</summary>
