@@ -100,7 +100,7 @@ public sealed partial class SecureDatagramChannel
         }
         try
         {
-            _transcript.OnPeerPayload(_handshake.ReadMessage(body));
+            _transcript.OnPeerPayload(_handshake.ReadMessage(body), _handshake);
         }
         catch (Exception e) when (e is HandshakeException or InvalidOperationException or ArgumentException or FormatException or CryptographicException)
         {
