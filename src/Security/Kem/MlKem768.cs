@@ -52,6 +52,22 @@ internal static class MlKem768
         }
     }
 
+    /// <summary>True when <paramref name="publicKey"/> is an ML-KEM-768 encapsulation key: 1,184 bytes whose coefficients are all reduced modulo q (FIPS 203 §7.2).</summary>
+    public static bool IsValidPublicKey(ReadOnlySpan<byte> publicKey)
+    {
+        if (publicKey.Length != PublicKeySize)
+            return false;
+        try
+        {
+            MLKemPublicKeyParameters.FromEncoding(Parameters, publicKey.ToArray());
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>
     /// ML-KEM.Encaps to <paramref name="publicKey"/>. False, with nothing written, when the key is not a valid
     /// ML-KEM-768 encapsulation key (wrong length, or a coefficient not reduced modulo q). <paramref name="randomness"/>

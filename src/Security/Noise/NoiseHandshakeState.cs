@@ -227,6 +227,8 @@ public sealed class NoiseHandshakeState : IDisposable
                         var remoteKemPublic = new byte[MlKem768.PublicKeySize];
                         if (!_symmetric.DecryptAndHash(sealedKemKey, remoteKemPublic))
                             throw AuthenticationFailed();
+                        if (!MlKem768.IsValidPublicKey(remoteKemPublic))
+                            throw InvalidKemKey();
                         _remoteKemPublic = remoteKemPublic;
                         break;
                     case NoiseToken.Ekem1:
@@ -355,7 +357,7 @@ public sealed class NoiseHandshakeState : IDisposable
         try
         {
             if (!MlKem768.TryEncapsulate(_remoteKemPublic, ciphertext, shared, _kemRandomness))
-                throw new HandshakeException("The peer sent an ML-KEM key that is not valid (FIPS 203 §7.2), so the handshake was refused.");
+                throw InvalidKemKey();
             var written = _symmetric.EncryptAndHash(ciphertext, destination);
             _symmetric.MixKey(shared);
             return written;
@@ -447,6 +449,9 @@ public sealed class NoiseHandshakeState : IDisposable
 
     private static HandshakeException Truncated() =>
         new("The peer's handshake message is truncated: it ends before the keys it must carry.");
+
+    private static HandshakeException InvalidKemKey() =>
+        new("The peer sent an ML-KEM key that is not valid (FIPS 203 §7.2), so the handshake was refused.");
 
     private static HandshakeException AuthenticationFailed() =>
         new("The peer's handshake message failed authentication.");
