@@ -18,8 +18,17 @@ public sealed partial class SecureDatagramChannel
     /// <summary>Fragment number and count, before the fragment's bytes.</summary>
     internal const int FragmentHeaderSize = 2;
 
+    /// <summary>
+    /// The largest session datagram the signaling server's relay can carry between two clients (docs/PROTOCOL.md §9.6:
+    /// its wrapper adds 28 bytes to a 1,200-byte socket limit); every handshake packet stays within it.
+    /// </summary>
+    internal const int MaxRelayableDatagramSize = PacketCodec.MaxDatagramSize - 28;
+
+    /// <summary>The largest handshake message sent whole, in one packet; a longer one is sent in fragments.</summary>
+    internal const int MaxWholeMessageSize = MaxRelayableDatagramSize - PacketCodec.HandshakeHeaderSize;
+
     /// <summary>The bytes every fragment but the last carries exactly (the last carries 1 to this many).</summary>
-    internal const int FragmentDataSize = PacketCodec.MaxHandshakeMessageSize - FragmentHeaderSize;
+    internal const int FragmentDataSize = MaxWholeMessageSize - FragmentHeaderSize;
 
     /// <summary>The largest handshake message datagrams carry.</summary>
     internal const int MaxFragmentedMessageSize = MaxFragments * FragmentDataSize;
@@ -38,6 +47,7 @@ public sealed partial class SecureDatagramChannel
                 $"The {_security.Info.Id} handshake message of {message.Length} bytes does not fit {MaxFragments} datagrams.");
         var count = (message.Length + FragmentDataSize - 1) / FragmentDataSize;
         var body = new byte[FragmentHeaderSize + FragmentDataSize];
+        // At most MaxRelayableDatagramSize bytes per packet.
         for (var i = 0; i < count; i++)
         {
             var chunk = message.Slice(i * FragmentDataSize, Math.Min(FragmentDataSize, message.Length - i * FragmentDataSize));

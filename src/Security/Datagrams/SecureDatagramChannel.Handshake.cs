@@ -162,7 +162,7 @@ public sealed partial class SecureDatagramChannel
                 _messagesExchanged++;
                 if (_firstWrittenIndex < 0)
                     _firstWrittenIndex = _messagesExchanged;
-                if (output.WrittenCount <= PacketCodec.MaxHandshakeMessageSize)
+                if (output.WrittenCount <= MaxWholeMessageSize)
                     flight.Add(Packet(PacketHeader.Handshake(LocalSessionId, (byte)_messagesExchanged), output.WrittenSpan));
                 else
                     AddFragments(flight, _messagesExchanged, output.WrittenSpan);
