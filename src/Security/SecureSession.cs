@@ -63,6 +63,12 @@ public sealed class SecureSession : IDisposable
     /// <summary>The protocol version both sides agreed on in their hellos (0 for a session made without hellos).</summary>
     public byte ProtocolVersion { get; internal set; }
 
+    /// <summary>
+    /// True when the handshake mixed a post-quantum KEM into the keys (noise's hybrid, ML-KEM-768): what is recorded
+    /// now stays confidential against a future quantum computer. Authentication is X25519 either way.
+    /// </summary>
+    public bool IsPostQuantum { get; init; }
+
     /// <summary>False when the module protects nothing (pseudo): nothing is secret then.</summary>
     public bool IsConfidential => Module.IsConfidential;
 

@@ -23,6 +23,10 @@ public sealed class PeerSecurity : IDisposable
         _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, null),
     };
 
+    /// <summary>noise with the post-quantum hybrid: the initiator starts Noise_XXhfs_25519+MLKEM768 (the chat's default).</summary>
+    public (ISecurityModule Initiator, ISecurityModule Responder) Hybrid() =>
+        (new NoiseSecurity(_initiatorIdentity, postQuantum: true), new NoiseSecurity(_responderIdentity));
+
     /// <summary>Waits until the rsa key pool is full, so setup does not race the first handshake.</summary>
     public Task WarmAsync() => _rsaKeys.WarmAsync();
 

@@ -19,8 +19,10 @@ internal static class HandshakeLoop
     [
         ("Tls13_InMemory", b => b.Tls13_InMemory()),
         ("Noise_InMemory", b => b.Noise_InMemory()),
+        ("NoiseHybrid_InMemory", b => b.NoiseHybrid_InMemory()),
         ("Tls13_Tcp", b => b.Tls13_Tcp()),
         ("Noise_Tcp", b => b.Noise_Tcp()),
+        ("NoiseHybrid_Tcp", b => b.NoiseHybrid_Tcp()),
     ];
 
     private static (string Name, Func<HandshakeBenchmarks, Task> Run)[] Rows = AllRows;
@@ -47,16 +49,25 @@ internal static class HandshakeLoop
             }
 
             Console.WriteLine($"{rounds} rounds x {perRound} handshakes per row, rows interleaved; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
-            Console.WriteLine($"{"row",-16}{"wall µs",10}{"cpu µs",10}{"tp items",10}{"ctx sw",10}{"alloc B",10}{"vs TLS",8}");
+            Console.WriteLine($"{"row",-22}{"wall µs",10}{"cpu µs",10}{"tp items",10}{"ctx sw",10}{"alloc B",10}{"vs TLS",8}{"vs XX",8}");
             for (var row = 0; row < Rows.Length; row++)
             {
                 var sample = samples[row];
-                var tls = Rows.Length == AllRows.Length ? samples[row < 2 ? 0 : 2] : sample;
+                // Each row against the TLS and the classic noise row of its own category (InMemory or Tcp).
+                var category = Rows[row].Name[(Rows[row].Name.IndexOf('_') + 1)..];
+                var tls = Baseline($"Tls13_{category}") ?? sample;
+                var classic = Baseline($"Noise_{category}") ?? sample;
                 var handshakes = (double)rounds * perRound;
                 Console.WriteLine(
-                    $"{Rows[row].Name,-16}{Median(sample.WallMicros),10:0}{Median(sample.CpuMicros),10:0}" +
+                    $"{Rows[row].Name,-22}{Median(sample.WallMicros),10:0}{Median(sample.CpuMicros),10:0}" +
                     $"{sample.WorkItems / handshakes,10:0.0}{sample.ContextSwitches / handshakes,10:0.0}{sample.Allocated / handshakes,10:0}" +
-                    $"{Median(sample.WallMicros) / Median(tls.WallMicros),8:0.00}");
+                    $"{Median(sample.WallMicros) / Median(tls.WallMicros),8:0.00}{Median(sample.WallMicros) / Median(classic.WallMicros),8:0.00}");
+            }
+
+            Sample? Baseline(string name)
+            {
+                var index = Array.FindIndex(Rows, r => r.Name == name);
+                return index < 0 ? null : samples[index];
             }
         }
         finally

@@ -35,7 +35,11 @@ public sealed record Connected(
     string? Fingerprint,
     EndPoint? RemoteEndPoint,
     ContactStatus Contact = ContactStatus.Unpinned,
-    ReadOnlyMemory<byte> PeerKey = default) : ChatEvent;
+    ReadOnlyMemory<byte> PeerKey = default) : ChatEvent
+{
+    /// <summary>True when the session's keys mix in a post-quantum KEM (noise's ML-KEM-768 hybrid).</summary>
+    public bool IsPostQuantum { get; init; }
+}
 
 /// <summary>What the pinned keys say about the peer of a session (the event writers name it: <c>new</c>, <c>known</c>, ...).</summary>
 public enum ContactStatus

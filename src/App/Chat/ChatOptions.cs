@@ -66,6 +66,15 @@ public sealed record ChatOptions
     /// <summary>Accept a pinned peer's new key instead of refusing it (noise).</summary>
     public bool AcceptNewPeerKey { get; init; }
 
+    /// <summary>
+    /// noise: start handshakes in the post-quantum hybrid (ML-KEM-768 mixed into X25519's keys); true unless set. A
+    /// responder answers whichever pattern the initiator chose; false is for reaching a build without the hybrid.
+    /// </summary>
+    public bool PostQuantum { get; init; } = true;
+
+    /// <summary>Refuse a peer whose session is not post-quantum (<c>--require-pq</c>); implies <see cref="PostQuantum"/>.</summary>
+    public bool RequirePostQuantum { get; init; }
+
     /// <summary>The default <see cref="MaxPendingHandshakes"/>: the one home of this value.</summary>
     public const int DefaultMaxPendingHandshakes = 64;
 

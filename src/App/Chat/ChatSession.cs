@@ -541,7 +541,10 @@ public sealed class ChatSession : IChat
             _peerName = check.ContactName ?? name;
         }
         var connected = new Connected(_peerName, _channel.Transport, _channel.Path, session.Module,
-            session.IsConfidential, check.Fingerprint, _channel.RemoteEndPoint, check.Contact, session.RemoteStaticKey);
+            session.IsConfidential, check.Fingerprint, _channel.RemoteEndPoint, check.Contact, session.RemoteStaticKey)
+        {
+            IsPostQuantum = session.IsPostQuantum,
+        };
         Emit(connected);
         if (check.Explanation is not null)
             Emit(new ChatError(check.Explanation));

@@ -93,6 +93,10 @@ public static class UserSentences
         return minutes % 60 == 0 ? $"{minutes / 60} h" : $"{minutes / 60} h {minutes % 60} min";
     }
 
+    /// <summary>A peer refused because its session is not post-quantum while <c>--require-pq</c> asks for it.</summary>
+    public const string PeerNotPostQuantum =
+        "REFUSED: the peer's handshake is not post-quantum (it did not mix in ML-KEM-768), and --require-pq asks for it; the peer needs a build with the post-quantum handshake, not turned off.";
+
     /// <summary>A send failed because the connection is gone.</summary>
     public static string LostWhileSending(Exception error) => $"The connection was lost while sending: {error.Message}";
 

@@ -44,6 +44,11 @@ internal sealed class CommonOptions
         Description = "Accept and re-pin a known peer whose key has changed (only after checking the safety number with them).",
     };
 
+    public Option<bool> RequirePq { get; } = new("--require-pq")
+    {
+        Description = "Refuse a peer whose handshake is not post-quantum (noise with ML-KEM-768 mixed in).",
+    };
+
     public Option<string> Config { get; } = new("--config", "-c")
     {
         Description = "A settings file to use instead of secretchat.json beside the app; it must exist.",
@@ -88,6 +93,7 @@ internal sealed class CommonOptions
         command.Options.Add(Identity);
         command.Options.Add(KnownPeers);
         command.Options.Add(AcceptNewKey);
+        command.Options.Add(RequirePq);
         command.Options.Add(Config);
         command.Options.Add(Timeout);
     }
@@ -101,6 +107,8 @@ internal sealed class CommonOptions
         Put(flags, nameof(AppSettings.IdentityPath), parse, Identity);
         Put(flags, nameof(AppSettings.KnownPeersPath), parse, KnownPeers);
         Put(flags, nameof(AppSettings.HandshakeTimeoutSeconds), parse, Timeout);
+        if (parse.GetResult(RequirePq) is { Implicit: false } && parse.GetValue(RequirePq))
+            flags[nameof(AppSettings.RequirePostQuantum)] = "true";
         return flags;
     }
 

@@ -88,19 +88,23 @@ public sealed partial class SecureDatagramChannel
             Drop(DatagramDropReason.UnknownSession);
             return;
         }
-        if (header.MessageIndex <= _lastPeerIndex)
+        var index = header.MessageIndex & ~FragmentFlag;
+        if (index <= _lastPeerIndex)
         {
-            OnDuplicate(header.MessageIndex);
+            OnDuplicate((byte)index);
             return;
         }
-        if (_phase != Phase.Handshaking || _handshake!.Status != HandshakeStatus.MustRead || header.MessageIndex != _messagesExchanged + 1)
+        if (_phase != Phase.Handshaking || _handshake!.Status != HandshakeStatus.MustRead || index != _messagesExchanged + 1)
         {
             Drop(DatagramDropReason.Unexpected);
             return;
         }
+        byte[]? reassembled = null;
+        if (index != header.MessageIndex && !TryReassemble(index, body, out reassembled))
+            return;
         try
         {
-            _transcript.OnPeerPayload(_handshake.ReadMessage(body));
+            _transcript.OnPeerPayload(_handshake.ReadMessage(reassembled ?? body), _handshake);
         }
         catch (Exception e) when (e is HandshakeException or InvalidOperationException or ArgumentException or FormatException or CryptographicException)
         {
@@ -110,8 +114,8 @@ public sealed partial class SecureDatagramChannel
             return;
         }
         _messagesExchanged++;
-        _lastPeerIndex = header.MessageIndex;
-        if (_firstWrittenIndex >= 0 && header.MessageIndex > _firstWrittenIndex)
+        _lastPeerIndex = index;
+        if (_firstWrittenIndex >= 0 && index > _firstWrittenIndex)
             _helloConfirmed = true;
         // The responder's hello travels in each of its flights until the initiator answered one: the hello alone may
         // be lost, and the initiator cannot read the responder's messages without it.
@@ -151,15 +155,17 @@ public sealed partial class SecureDatagramChannel
             {
                 var output = new ArrayBufferWriter<byte>();
                 handshake.WriteMessage(_transcript.NextPayload(handshake, _localHello, _options.Greeting), output);
-                if (output.WrittenCount is 0 or > PacketCodec.MaxHandshakeMessageSize)
-                    throw new HandshakeException(
-                        $"The {_security.Info.Id} handshake message of {output.WrittenCount} bytes does not fit one datagram.");
-                if (_messagesExchanged == byte.MaxValue)
+                if (output.WrittenCount == 0)
+                    throw new HandshakeException($"The {_security.Info.Id} handshake wrote an empty message.");
+                if (_messagesExchanged >= FragmentFlag - 1)
                     throw new HandshakeException($"The {_security.Info.Id} handshake has too many messages for datagrams.");
                 _messagesExchanged++;
                 if (_firstWrittenIndex < 0)
                     _firstWrittenIndex = _messagesExchanged;
-                flight.Add(Packet(PacketHeader.Handshake(LocalSessionId, (byte)_messagesExchanged), output.WrittenSpan));
+                if (output.WrittenCount <= MaxWholeMessageSize)
+                    flight.Add(Packet(PacketHeader.Handshake(LocalSessionId, (byte)_messagesExchanged), output.WrittenSpan));
+                else
+                    AddFragments(flight, _messagesExchanged, output.WrittenSpan);
             }
         }
         catch (Exception e) when (e is HandshakeException or InvalidOperationException or ArgumentException or CryptographicException)

@@ -1,11 +1,14 @@
 using System.Security.Cryptography;
+using SecretChat.Security.Noise;
 
 namespace SecretChat.Security;
 
 /// <summary>
 /// The protocol-2 rules about handshake payloads, shared by the stream and the datagram drivers: the responder's
 /// first message echoes its hello, each side's last message carries its greeting, and the initiator checks the echo
-/// against the hello it received in the clear.
+/// against the hello it received in the clear. A side whose noise handshake runs the post-quantum hybrid lists
+/// <see cref="NoiseSecurity.PostQuantumCapability"/> in its greeting, and a side whose handshake is classic fails when
+/// the peer's greeting lists it: only a man in the middle who stripped the hybrid's e1 makes that happen.
 /// </summary>
 internal sealed class HandshakeTranscript(HandshakeRole role)
 {
@@ -27,13 +30,16 @@ internal sealed class HandshakeTranscript(HandshakeRole role)
     {
         var echo = role == HandshakeRole.Responder && !_wroteAny ? local.Bytes : default;
         _wroteAny = true;
-        return HandshakePayload.Encode(echo, handshake.IsFinalWrite ? greeting : null);
+        return HandshakePayload.Encode(echo, handshake.IsFinalWrite ? WithPostQuantum(handshake, greeting) : null);
     }
 
     /// <exception cref="HandshakeException">The payload is malformed, or the responder's echo does not match its hello.</exception>
-    public void OnPeerPayload(ReadOnlySpan<byte> payload)
+    public void OnPeerPayload(ReadOnlySpan<byte> payload, IHandshake handshake)
     {
         HandshakePayload.Decode(payload, out var echo, out var greeting);
+        if (greeting is not null && greeting.Supports(NoiseSecurity.PostQuantumCapability) && handshake is NoiseXXHandshake { IsPostQuantum: false })
+            throw new HandshakeException(
+                "The peer runs the post-quantum handshake, but this one arrived without it: a man in the middle removed it, so the connection was refused.");
         if (role == HandshakeRole.Initiator && _peerMessages == 0)
         {
             if (PeerHello is null)
@@ -54,6 +60,13 @@ internal sealed class HandshakeTranscript(HandshakeRole role)
             throw new HandshakeException(
                 "The handshake ended without a message from the responder, so nothing confirmed its hello; this mode cannot run protocol 2.");
     }
+
+    private static HandshakeGreeting WithPostQuantum(IHandshake handshake, HandshakeGreeting greeting) =>
+        handshake is NoiseXXHandshake { IsPostQuantum: true }
+        && !greeting.Supports(NoiseSecurity.PostQuantumCapability)
+        && greeting.Capabilities.Count < HandshakeGreeting.MaxCapabilities
+            ? new HandshakeGreeting(greeting.DisplayName, [.. greeting.Capabilities, NoiseSecurity.PostQuantumCapability])
+            : greeting;
 
     public void Complete(SecureSession session)
     {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using SecretChat.Security.Ciphers;
+using SecretChat.Security.Kem;
 
 namespace SecretChat.Security.Noise;
 
@@ -8,8 +9,10 @@ namespace SecretChat.Security.Noise;
 /// Noise's HandshakeState (rev 34, §5.3) for DH = 25519 and hash = SHA-256, driven by a
 /// <see cref="NoisePattern"/>. Synchronous and I/O-free; any failure leaves it unusable.
 /// Ephemeral keys can be injected (test vectors only). Its private keys (copies of the static key, the
-/// ephemeral key) live in pinned arrays and are wiped as soon as the handshake is done with them: when it
-/// hands over its session (<see cref="Split"/>), fails, or is disposed.
+/// ephemeral key, the ephemeral ML-KEM seed of a hybrid pattern) live in pinned arrays and are wiped as soon as the
+/// handshake is done with them: when it hands over its session (<see cref="Split"/>), fails, or is disposed.
+/// A pattern with <see cref="NoiseToken.E1"/> and <see cref="NoiseToken.Ekem1"/> (<see cref="NoisePattern.XXhfs"/>)
+/// runs the KEM form of Noise's hybrid forward secrecy with ML-KEM-768, named <c>25519+MLKEM768</c>.
 /// </summary>
 public sealed class NoiseHandshakeState : IDisposable
 {
@@ -25,6 +28,10 @@ public sealed class NoiseHandshakeState : IDisposable
     private byte[]? _localEphemeralPublic;
     private byte[]? _remoteStatic;
     private byte[]? _remoteEphemeral;
+    private byte[]? _localKemSeed;
+    private byte[]? _localKemPublic;
+    private byte[]? _remoteKemPublic;
+    private readonly byte[]? _kemRandomness;
     private int _messageIndex;
     private bool _failed;
     private bool _split;
@@ -38,6 +45,8 @@ public sealed class NoiseHandshakeState : IDisposable
     /// <param name="localEphemeralPrivate">A fixed ephemeral key: test vectors only (a fresh one otherwise).</param>
     /// <param name="cipherName">The cipher's name in the protocol name (<c>ChaChaPoly</c> or <c>AESGCM</c>).</param>
     /// <param name="cipherFactory">Makes that cipher from a key (ChaCha20-Poly1305 when null).</param>
+    /// <param name="localKemSeed">A fixed ephemeral ML-KEM seed (d ‖ z, 64 bytes): test vectors only.</param>
+    /// <param name="kemRandomness">A fixed ML-KEM encapsulation randomness (m, 32 bytes): test vectors only.</param>
     public NoiseHandshakeState(
         NoisePattern pattern,
         bool initiator,
@@ -46,12 +55,14 @@ public sealed class NoiseHandshakeState : IDisposable
         ReadOnlySpan<byte> remoteStaticPublic = default,
         ReadOnlySpan<byte> localEphemeralPrivate = default,
         string cipherName = "ChaChaPoly",
-        NoiseCipherFactory? cipherFactory = null)
+        NoiseCipherFactory? cipherFactory = null,
+        ReadOnlySpan<byte> localKemSeed = default,
+        ReadOnlySpan<byte> kemRandomness = default)
     {
         _pattern = pattern;
         _initiator = initiator;
         _cipherFactory = cipherFactory ?? (key => new ChaChaPolyCipherState(key));
-        _symmetric = new SymmetricState($"Noise_{pattern.Name}_25519_{cipherName}_SHA256", _cipherFactory);
+        _symmetric = new SymmetricState(ProtocolNameOf(pattern, cipherName), _cipherFactory);
         _symmetric.MixHash(prologue);
 
         if (!localStaticPrivate.IsEmpty)
@@ -68,10 +79,25 @@ public sealed class NoiseHandshakeState : IDisposable
         }
         if (!localEphemeralPrivate.IsEmpty)
             SetEphemeral(localEphemeralPrivate);
+        if (!localKemSeed.IsEmpty)
+            SetKemEphemeral(localKemSeed);
+        if (!kemRandomness.IsEmpty)
+        {
+            if (kemRandomness.Length != MlKem768.EncapsulationRandomnessSize)
+                throw new ArgumentException("ML-KEM encapsulation randomness is 32 bytes.", nameof(kemRandomness));
+            _kemRandomness = PinnedCopy(kemRandomness);
+        }
 
         // §5.3 Initialize: pre-message public keys are hashed, initiator's first.
         MixPreMessage(pattern.InitiatorPreMessage, localIsOwner: initiator);
         MixPreMessage(pattern.ResponderPreMessage, localIsOwner: !initiator);
+    }
+
+    /// <summary>The Noise protocol name of <paramref name="pattern"/> with SHA-256: <c>Noise_XX_25519_ChaChaPoly_SHA256</c>, <c>Noise_XXhfs_25519+MLKEM768_ChaChaPoly_SHA256</c>.</summary>
+    public static string ProtocolNameOf(NoisePattern pattern, string cipherName = "ChaChaPoly")
+    {
+        ArgumentNullException.ThrowIfNull(pattern);
+        return $"Noise_{pattern.Name}_25519{(pattern.UsesKem ? "+MLKEM768" : "")}_{cipherName}_SHA256";
     }
 
     /// <summary>True for the side that writes the first message.</summary>
@@ -106,6 +132,8 @@ public sealed class NoiseHandshakeState : IDisposable
             {
                 case NoiseToken.E: length += DhLength; break;
                 case NoiseToken.S: length += DhLength + (hasKey ? 16 : 0); break;
+                case NoiseToken.E1: length += MlKem768.PublicKeySize + (hasKey ? 16 : 0); break;
+                case NoiseToken.Ekem1: length += MlKem768.CiphertextSize + (hasKey ? 16 : 0); hasKey = true; break;
                 default: hasKey = true; break;
             }
         }
@@ -141,6 +169,14 @@ public sealed class NoiseHandshakeState : IDisposable
                         if (_localStaticPublic is null)
                             throw new InvalidOperationException("This pattern sends a static key, but none was given.");
                         offset += _symmetric.EncryptAndHash(_localStaticPublic, buffer[offset..]);
+                        break;
+                    case NoiseToken.E1:
+                        if (_localKemSeed is null)
+                            GenerateKemEphemeral();
+                        offset += _symmetric.EncryptAndHash(_localKemPublic, buffer[offset..]);
+                        break;
+                    case NoiseToken.Ekem1:
+                        offset += WriteKemCiphertext(buffer[offset..]);
                         break;
                     default:
                         MixDh(token);
@@ -185,6 +221,18 @@ public sealed class NoiseHandshakeState : IDisposable
                         if (!_symmetric.DecryptAndHash(sealedKey, remoteStatic))
                             throw AuthenticationFailed();
                         _remoteStatic = remoteStatic;
+                        break;
+                    case NoiseToken.E1:
+                        var sealedKemKey = Take(ref remaining, MlKem768.PublicKeySize + _symmetric.Overhead);
+                        var remoteKemPublic = new byte[MlKem768.PublicKeySize];
+                        if (!_symmetric.DecryptAndHash(sealedKemKey, remoteKemPublic))
+                            throw AuthenticationFailed();
+                        if (!MlKem768.IsValidPublicKey(remoteKemPublic))
+                            throw InvalidKemKey();
+                        _remoteKemPublic = remoteKemPublic;
+                        break;
+                    case NoiseToken.Ekem1:
+                        ReadKemCiphertext(Take(ref remaining, MlKem768.CiphertextSize + _symmetric.Overhead));
                         break;
                     default:
                         MixDh(token);
@@ -235,6 +283,9 @@ public sealed class NoiseHandshakeState : IDisposable
     internal (ReadOnlyMemory<byte> Static, ReadOnlyMemory<byte> Ephemeral) PrivateKeyStorage =>
         (_localStaticPrivate, _localEphemeralPrivate);
 
+    /// <summary>The ephemeral ML-KEM seed's storage (null before e1 was written), so tests can see the wipe.</summary>
+    internal ReadOnlyMemory<byte> KemSeedStorage => _localKemSeed;
+
     /// <summary>Wipes the private keys and the symmetric state; the handshake is unusable afterwards.</summary>
     public void Dispose()
     {
@@ -249,6 +300,10 @@ public sealed class NoiseHandshakeState : IDisposable
             CryptographicOperations.ZeroMemory(_localStaticPrivate);
         if (_localEphemeralPrivate is not null)
             CryptographicOperations.ZeroMemory(_localEphemeralPrivate);
+        if (_localKemSeed is not null)
+            CryptographicOperations.ZeroMemory(_localKemSeed);
+        if (_kemRandomness is not null)
+            CryptographicOperations.ZeroMemory(_kemRandomness);
     }
 
     private static byte[] PinnedCopy(ReadOnlySpan<byte> key)
@@ -273,6 +328,66 @@ public sealed class NoiseHandshakeState : IDisposable
         _localEphemeralPrivate = PinnedCopy(privateKey);
         _localEphemeralPublic = new byte[DhLength];
         X25519Dh.DerivePublicKey(_localEphemeralPrivate, _localEphemeralPublic);
+    }
+
+    private void GenerateKemEphemeral()
+    {
+        Span<byte> fresh = stackalloc byte[MlKem768.SeedSize];
+        MlKem768.GenerateSeed(fresh);
+        SetKemEphemeral(fresh);
+        CryptographicOperations.ZeroMemory(fresh);
+    }
+
+    private void SetKemEphemeral(ReadOnlySpan<byte> seed)
+    {
+        if (seed.Length != MlKem768.SeedSize)
+            throw new ArgumentException("An ML-KEM-768 seed is 64 bytes.", nameof(seed));
+        _localKemSeed = PinnedCopy(seed);
+        _localKemPublic = new byte[MlKem768.PublicKeySize];
+        MlKem768.DerivePublicKey(_localKemSeed, _localKemPublic);
+    }
+
+    /// <summary>ekem1, writing: encapsulate to the peer's e1, send the ciphertext (EncryptAndHash), MixKey the secret.</summary>
+    private int WriteKemCiphertext(Span<byte> destination)
+    {
+        if (_remoteKemPublic is null)
+            throw new InvalidOperationException("The ekem1 operation needs the peer's e1 key, which this handshake does not have.");
+        var ciphertext = new byte[MlKem768.CiphertextSize];
+        Span<byte> shared = stackalloc byte[MlKem768.SharedSecretSize];
+        try
+        {
+            if (!MlKem768.TryEncapsulate(_remoteKemPublic, ciphertext, shared, _kemRandomness))
+                throw InvalidKemKey();
+            var written = _symmetric.EncryptAndHash(ciphertext, destination);
+            _symmetric.MixKey(shared);
+            return written;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(shared);
+        }
+    }
+
+    /// <summary>ekem1, reading: DecryptAndHash the ciphertext, decapsulate with e1, MixKey the secret, wipe e1.</summary>
+    private void ReadKemCiphertext(ReadOnlySpan<byte> sealedCiphertext)
+    {
+        if (_localKemSeed is null)
+            throw new InvalidOperationException("The ekem1 operation needs this side's e1 key, which this handshake does not have.");
+        var ciphertext = new byte[MlKem768.CiphertextSize];
+        if (!_symmetric.DecryptAndHash(sealedCiphertext, ciphertext))
+            throw AuthenticationFailed();
+        Span<byte> shared = stackalloc byte[MlKem768.SharedSecretSize];
+        try
+        {
+            MlKem768.Decapsulate(_localKemSeed, ciphertext, shared);
+            _symmetric.MixKey(shared);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(shared);
+            // e1 has done its one job.
+            CryptographicOperations.ZeroMemory(_localKemSeed);
+        }
     }
 
     private void MixPreMessage(IReadOnlyList<NoiseToken> tokens, bool localIsOwner)
@@ -334,6 +449,9 @@ public sealed class NoiseHandshakeState : IDisposable
 
     private static HandshakeException Truncated() =>
         new("The peer's handshake message is truncated: it ends before the keys it must carry.");
+
+    private static HandshakeException InvalidKemKey() =>
+        new("The peer sent an ML-KEM key that is not valid (FIPS 203 §7.2), so the handshake was refused.");
 
     private static HandshakeException AuthenticationFailed() =>
         new("The peer's handshake message failed authentication.");

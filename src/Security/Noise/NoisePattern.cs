@@ -20,6 +20,18 @@ public enum NoiseToken : byte
 
     /// <summary>DH between both static keys.</summary>
     SS,
+
+    /// <summary>
+    /// Send (or receive) an ephemeral KEM public key (Noise HFS, KEM form): encrypted once a key is mixed in, always
+    /// hashed. Here the KEM is ML-KEM-768.
+    /// </summary>
+    E1,
+
+    /// <summary>
+    /// Encapsulate to the peer's ephemeral KEM key, send the ciphertext (EncryptAndHash) and MixKey the shared secret
+    /// (Noise HFS, KEM form); the receiver decapsulates with its own.
+    /// </summary>
+    Ekem1,
 }
 
 /// <summary>A handshake pattern (§7): pre-messages and message token lists, initiator's message first.</summary>
@@ -50,8 +62,20 @@ public sealed class NoisePattern
     /// <summary>The messages' token lists, initiator's first.</summary>
     public IReadOnlyList<NoiseToken[]> Messages { get; }
 
+    /// <summary>True when a message carries a KEM token (<see cref="NoiseToken.E1"/>): the protocol name then names the KEM.</summary>
+    public bool UsesKem => Messages.Any(tokens => tokens.Contains(NoiseToken.E1));
+
     /// <summary>-> e; &lt;- e, ee, s, es; -> s, se. Mutual authentication, identities hidden from passive observers.</summary>
     public static NoisePattern XX { get; } = new(
         "XX", [], [],
         [[NoiseToken.E], [NoiseToken.E, NoiseToken.EE, NoiseToken.S, NoiseToken.ES], [NoiseToken.S, NoiseToken.SE]]);
+
+    /// <summary>
+    /// XX with the KEM form of Noise's hybrid forward secrecy extension (the "hfs" modifier):
+    /// -> e, e1; &lt;- e, ee, ekem1, s, es; -> s, se. The ML-KEM secret is mixed into the chaining key before the
+    /// responder's static key and everything after it is encrypted.
+    /// </summary>
+    public static NoisePattern XXhfs { get; } = new(
+        "XXhfs", [], [],
+        [[NoiseToken.E, NoiseToken.E1], [NoiseToken.E, NoiseToken.EE, NoiseToken.Ekem1, NoiseToken.S, NoiseToken.ES], [NoiseToken.S, NoiseToken.SE]]);
 }

@@ -4,26 +4,51 @@ namespace SecretChat.Security.Noise;
 
 /// <summary>
 /// The default security mode: Noise_XX_25519_ChaChaPoly_SHA256 with this user's long-term
-/// identity key. Both sides prove their static keys; the session carries the peer's key so the
-/// app can pin it and show a safety number.
+/// identity key, or, when the initiator is post-quantum, its hybrid Noise_XXhfs_25519+MLKEM768_ChaChaPoly_SHA256
+/// (an ML-KEM-768 exchange mixed into the chaining key). Both sides prove their static keys; the session carries the
+/// peer's key so the app can pin it and show a safety number, and says whether it is post-quantum.
 /// </summary>
 public sealed class NoiseSecurity : ISecurityModule
 {
     /// <summary>The Noise protocol name (§8), which also seeds the handshake hash.</summary>
     public const string ProtocolName = "Noise_XX_25519_ChaChaPoly_SHA256";
 
+    /// <summary>The hybrid's Noise protocol name: XX with the KEM form of hybrid forward secrecy, ML-KEM-768.</summary>
+    public const string HybridProtocolName = "Noise_XXhfs_25519+MLKEM768_ChaChaPoly_SHA256";
+
+    /// <summary>
+    /// The capability a side lists in its greeting when it starts handshakes in the hybrid (protocol 2, §3.6). The
+    /// greeting travels encrypted inside the handshake, so a peer that lists it in a classic session reveals a man in
+    /// the middle who stripped the hybrid's first message (<see cref="HandshakeTranscript"/> fails such a handshake).
+    /// </summary>
+    public const string PostQuantumCapability = "pq-mlkem768";
+
     /// <summary>The largest Noise message (§3).</summary>
     public const int MaxMessageLength = 65535;
 
     private readonly StaticKeyPair _localKeyPair;
     private readonly Func<byte[]>? _ephemeralKeys;
+    private readonly Func<(byte[] Seed, byte[] Randomness)>? _kemKeys;
 
+    /// <summary>A classic module: its initiators run <see cref="ProtocolName"/>; its responders answer either pattern.</summary>
     /// <param name="localKeyPair">This side's identity; it must outlive the handshakes created here (the caller keeps ownership).</param>
     public NoiseSecurity(StaticKeyPair localKeyPair)
+        : this(localKeyPair, postQuantum: false)
+    {
+    }
+
+    /// <summary>A module whose initiators run the hybrid <see cref="HybridProtocolName"/> when <paramref name="postQuantum"/> is true.</summary>
+    /// <param name="localKeyPair">This side's identity; it must outlive the handshakes created here (the caller keeps ownership).</param>
+    /// <param name="postQuantum">True: initiate in the hybrid (a responder must then answer in it, or the handshake fails).</param>
+    public NoiseSecurity(StaticKeyPair localKeyPair, bool postQuantum)
     {
         ArgumentNullException.ThrowIfNull(localKeyPair);
         _localKeyPair = localKeyPair;
+        IsPostQuantum = postQuantum;
     }
+
+    /// <summary>True when this module's initiators run the hybrid (responders answer either pattern anyway).</summary>
+    public bool IsPostQuantum { get; }
 
     /// <summary>The module's identity: id <c>noise</c>, confidential, authenticates the peer, has a fingerprint.</summary>
     public static SecurityModuleInfo Descriptor { get; } = new(
@@ -42,15 +67,28 @@ public sealed class NoiseSecurity : ISecurityModule
         _ephemeralKeys = ephemeralKeys;
     }
 
+    /// <summary>Test seam (hybrid transcript vectors): fixed ephemeral keys, ML-KEM seeds and encapsulation randomness.</summary>
+    internal NoiseSecurity(StaticKeyPair localKeyPair, Func<byte[]> ephemeralKeys, Func<(byte[] Seed, byte[] Randomness)> kemKeys)
+        : this(localKeyPair, postQuantum: true)
+    {
+        ArgumentNullException.ThrowIfNull(ephemeralKeys);
+        ArgumentNullException.ThrowIfNull(kemKeys);
+        _ephemeralKeys = ephemeralKeys;
+        _kemKeys = kemKeys;
+    }
+
     /// <inheritdoc/>
     public IHandshake CreateHandshake(HandshakeRole role, ReadOnlySpan<byte> prologue)
     {
         if (role is not (HandshakeRole.Initiator or HandshakeRole.Responder))
             throw new ArgumentOutOfRangeException(nameof(role), role, "The role must be Initiator or Responder.");
-        return new NoiseXXHandshake(role, prologue, _localKeyPair.PrivateKey, _localKeyPair.PublicKey.ToArray(), _ephemeralKeys is null ? default : _ephemeralKeys());
+        var (kemSeed, kemRandomness) = _kemKeys is null ? (null, null) : _kemKeys();
+        return new NoiseXXHandshake(
+            role, prologue, _localKeyPair.PrivateKey, _localKeyPair.PublicKey.ToArray(), _ephemeralKeys is null ? default : _ephemeralKeys(),
+            IsPostQuantum, kemSeed, kemRandomness);
     }
 
     /// <summary>Test seam: a handshake with a fixed ephemeral key.</summary>
     internal IHandshake CreateHandshake(HandshakeRole role, ReadOnlySpan<byte> prologue, ReadOnlySpan<byte> ephemeralPrivateKey) =>
-        new NoiseXXHandshake(role, prologue, _localKeyPair.PrivateKey, _localKeyPair.PublicKey.ToArray(), ephemeralPrivateKey);
+        new NoiseXXHandshake(role, prologue, _localKeyPair.PrivateKey, _localKeyPair.PublicKey.ToArray(), ephemeralPrivateKey, IsPostQuantum);
 }

@@ -105,7 +105,7 @@ public static partial class SecureObservable
                         OnPeerHello(ProtocolHello.Parse(Contiguous(frame)));
                     else if (_handshake!.Status == HandshakeStatus.MustRead)
                     {
-                        _transcript.OnPeerPayload(_handshake.ReadMessage(Contiguous(frame)));
+                        _transcript.OnPeerPayload(_handshake.ReadMessage(Contiguous(frame)), _handshake);
                         Advance();
                     }
                     else

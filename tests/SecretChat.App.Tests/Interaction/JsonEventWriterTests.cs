@@ -35,12 +35,22 @@ public class JsonEventWriterTests
         Assert.Equal(name, json.GetProperty("contact").GetString());
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Write_Connected_SaysWhetherThePeerIsPostQuantum(bool postQuantum)
+    {
+        var json = WriteOne(w => w.Write(new Connected("bob", TransportKind.Tcp, PathKind.Direct, BuiltInModules.Noise, true, "12345", null) { IsPostQuantum = postQuantum }));
+        Assert.Equal(postQuantum, json.GetProperty("post_quantum").GetBoolean());
+    }
+
     [Fact]
     public void Write_Connected_HasEveryField()
     {
         var json = WriteOne(w => w.Write(new Connected("bob", TransportKind.Tcp, PathKind.Direct, BuiltInModules.Noise, true, "12345 67890", IPEndPoint.Parse("127.0.0.1:5000"))));
 
-        Assert.Equal(["event", "peer", "transport", "path", "encryption", "confidential", "fingerprint", "remote", "contact"], Names(json));
+        Assert.Equal(["event", "peer", "transport", "path", "encryption", "confidential", "post_quantum", "fingerprint", "remote", "contact"], Names(json));
+        Assert.False(json.GetProperty("post_quantum").GetBoolean());
         Assert.Equal("unpinned", json.GetProperty("contact").GetString());
         Assert.Equal("connected", json.GetProperty("event").GetString());
         Assert.Equal("bob", json.GetProperty("peer").GetString());

@@ -43,6 +43,12 @@ public sealed class PeerToPeerScenarioTests(ITestOutputHelper output) : IDisposa
         DirectChatAsync(LabLayout.ConeToCone.WithLoss(0.1), messages: 30);
 
     [LabFact]
+    public Task P2p_ConeToConeWithTenPercentLossEachWay_HybridHandshakeInFragments_ConnectsPostQuantum() =>
+        // The post-quantum hybrid (the default) sends its first two handshake messages in two datagrams each: a lost
+        // fragment costs the whole flight's retransmission, which the 10 s handshake must absorb.
+        DirectChatAsync(LabLayout.ConeToCone.WithLoss(0.1), messages: 30, postQuantum: true);
+
+    [LabFact]
     public async Task P2p_SymmetricToSymmetric_ConnectsOverTheRelayAndDeliversBothWays()
     {
         // Endpoint-dependent mapping on both sides defeats hole punching: the session must go through the relay.
@@ -121,7 +127,7 @@ public sealed class PeerToPeerScenarioTests(ITestOutputHelper output) : IDisposa
 
     // Asserts the direct path, so the relay fallback is off (0 = never relay): on a loaded machine a direct handshake
     // slower than the 2 s fallback would otherwise start the session on the relay.
-    private async Task DirectChatAsync(LabLayout layout, int messages = 5)
+    private async Task DirectChatAsync(LabLayout layout, int messages = 5, bool postQuantum = false)
     {
         await using var lab = await Lab.CreateAsync(layout, output);
         var directOnly = _home.WriteFile("direct-only.json", """{ "P2p": { "RelayFallbackSeconds": 0 } }""");
@@ -142,6 +148,11 @@ public sealed class PeerToPeerScenarioTests(ITestOutputHelper output) : IDisposa
 
         Assert.Equal(("bob", "udp", "direct"), (atAlice.Peer, atAlice.Transport, atAlice.Path));
         Assert.Equal(("alice", "udp", "direct"), (atBob.Peer, atBob.Transport, atBob.Path));
+        if (postQuantum)
+        {
+            foreach (var peer in new[] { alice, bob })
+                Assert.True(peer.Events.Single(e => SecretChatProcess.Kind(e) == "connected").GetProperty("post_quantum").GetBoolean(), $"{peer.Name} is not post-quantum");
+        }
         await ChatAsync(alice, bob, messages);
     }
 

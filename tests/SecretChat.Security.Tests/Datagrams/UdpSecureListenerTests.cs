@@ -80,6 +80,9 @@ public sealed class UdpSecureListenerTests
                     stranger.Send(Packet(PacketHeader.Handshake(round, 0), ProtocolHello.Local(Module(mode, pool), HandshakeRole.Responder).Bytes));
                     wrongModeHellos += 5;
                     stranger.Send(Packet(PacketHeader.Handshake(round, 1), new byte[48]));
+                    // Fragments of a hybrid handshake message (index 1 with the fragment bit), both halves, from an unproven source.
+                    stranger.Send(Packet(PacketHeader.Handshake(round, 0x81), [0, 2, .. new byte[1164]]));
+                    stranger.Send(Packet(PacketHeader.Handshake(round, 0x81), [1, 2, .. new byte[24]]));
                     stranger.Send(Packet(PacketHeader.Data(round, round), new byte[40]));
                     stranger.Send(Packet(PacketHeader.Reject(round), "no"u8));
                     stranger.Send(Packet(PacketHeader.Cookie(round), new byte[16]));

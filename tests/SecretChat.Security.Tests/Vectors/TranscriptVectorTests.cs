@@ -11,7 +11,9 @@ namespace SecretChat.Security.Tests.Vectors;
 
 /// <summary>
 /// Our own transcript vector: every frame of one protocol-2 noise session over TCP, from the hellos to the Close, with
-/// fixed static and ephemeral keys, compared byte for byte with <c>tests/vectors/transcripts/noise-tcp.txt</c>.
+/// fixed static and ephemeral keys, compared byte for byte with <c>tests/vectors/transcripts/noise-tcp.txt</c>; and the
+/// same session in the post-quantum hybrid (fixed ML-KEM seed and encapsulation randomness too),
+/// <c>tests/vectors/transcripts/noise-hybrid-tcp.txt</c>.
 /// After an intentional change of the wire, regenerate it with
 /// <c>SECRETCHAT_WRITE_VECTORS=1 dotnet test tests/SecretChat.Security.Tests --filter TranscriptVectorTests</c>.
 /// </summary>
@@ -19,7 +21,24 @@ public sealed class TranscriptVectorTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
-    private static byte[] Key(byte first) => [.. Enumerable.Range(0, 32).Select(i => (byte)(first + i))];
+    private static byte[] Key(byte first, int length = 32) => [.. Enumerable.Range(0, length).Select(i => (byte)(first + i))];
+
+    [Fact]
+    public async Task NoiseHybridOverTcp_FixedKeys_EveryFrameMatchesTheStoredTranscript()
+    {
+        var actual = await RecordAsync(hybrid: true);
+        var path = TestPaths.Vector("transcripts", "noise-hybrid-tcp.txt");
+        if (Environment.GetEnvironmentVariable("SECRETCHAT_WRITE_VECTORS") == "1")
+            await File.WriteAllTextAsync(path, actual);
+
+        Assert.Equal(await File.ReadAllTextAsync(path), actual);
+    }
+
+    [Fact]
+    public async Task NoiseHybridOverTcp_FixedKeys_RecordsTheSameBytesTwice()
+    {
+        Assert.Equal(await RecordAsync(hybrid: true), await RecordAsync(hybrid: true));
+    }
 
     [Fact]
     public async Task NoiseOverTcp_FixedKeys_EveryFrameMatchesTheStoredTranscript()
@@ -39,7 +58,7 @@ public sealed class TranscriptVectorTests
         Assert.Equal(await RecordAsync(), await RecordAsync());
     }
 
-    private static async Task<string> RecordAsync()
+    private static async Task<string> RecordAsync(bool hybrid = false)
     {
         using var aliceKey = StaticKeyPair.FromPrivateKey(Key(0x01));
         using var bobKey = StaticKeyPair.FromPrivateKey(Key(0x41));
@@ -51,9 +70,12 @@ public sealed class TranscriptVectorTests
         middle.Armed = true;
         await using var _ = middle;
         var capabilities = new[] { "text", "ack", "finished", "close-reasons" };
-        await using var alice = new FramedSecureChannel(aliceConnection, new NoiseSecurity(aliceKey, () => Key(0x21)),
+        // The hybrid's fixed KEM material: the initiator's e1 seed, the responder's encapsulation randomness m.
+        var aliceSecurity = hybrid ? new NoiseSecurity(aliceKey, () => Key(0x21), () => (Key(0x81, 64), Key(0x81, 32))) : new NoiseSecurity(aliceKey, () => Key(0x21));
+        var bobSecurity = hybrid ? new NoiseSecurity(bobKey, () => Key(0x61), () => (Key(0xC1, 64), Key(0xC1, 32))) : new NoiseSecurity(bobKey, () => Key(0x61));
+        await using var alice = new FramedSecureChannel(aliceConnection, aliceSecurity,
             HandshakeRole.Initiator, Timeout, greeting: new HandshakeGreeting("alice", capabilities));
-        await using var bob = new FramedSecureChannel(bobConnection, new NoiseSecurity(bobKey, () => Key(0x61)),
+        await using var bob = new FramedSecureChannel(bobConnection, bobSecurity,
             HandshakeRole.Responder, Timeout, greeting: new HandshakeGreeting("bob", capabilities));
         var atBob = bob.Messages.Select(m => System.Buffers.BuffersExtensions.ToArray(m)).Take(2).ToList().ToTask();
         var atAlice = alice.Messages.Select(m => System.Buffers.BuffersExtensions.ToArray(m)).FirstAsync().ToTask();
@@ -68,9 +90,16 @@ public sealed class TranscriptVectorTests
         await atBob.WaitAsync(Timeout);
 
         var text = new StringBuilder();
-        text.AppendLine("# Protocol 2, noise over TCP: the frame payloads (without their 4-byte length prefix), in order per direction.");
+        text.AppendLine(hybrid
+            ? "# Protocol 2, noise over TCP in the hybrid Noise_XXhfs_25519+MLKEM768_ChaChaPoly_SHA256: the frame payloads (without their 4-byte length prefix), in order per direction."
+            : "# Protocol 2, noise over TCP: the frame payloads (without their 4-byte length prefix), in order per direction.");
         text.AppendLine("# initiator static private key " + Convert.ToHexString(Key(0x01)).ToLowerInvariant() + ", ephemeral " + Convert.ToHexString(Key(0x21)).ToLowerInvariant());
         text.AppendLine("# responder static private key " + Convert.ToHexString(Key(0x41)).ToLowerInvariant() + ", ephemeral " + Convert.ToHexString(Key(0x61)).ToLowerInvariant());
+        if (hybrid)
+        {
+            text.AppendLine("# initiator ML-KEM-768 e1 seed (d || z) " + Convert.ToHexStringLower(Key(0x81, 64)));
+            text.AppendLine("# responder ML-KEM-768 encapsulation randomness m " + Convert.ToHexStringLower(Key(0xC1, 32)) + "; both greetings gain pq-mlkem768");
+        }
         text.AppendLine("# greetings \"alice\" / \"bob\" with capabilities text ack finished close-reasons; envelope timestamps 1790000000000 + 0, 1, 2");
         lock (toBob)
         {

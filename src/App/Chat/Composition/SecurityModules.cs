@@ -36,13 +36,20 @@ public static class SecurityModules
 {
     /// <summary>Makes the built-in module that <see cref="ChatOptions.Encryption"/> names (noise loads the identity and the pins).</summary>
     /// <exception cref="ChatFailedException">The module is not built in, or the identity or pins cannot be loaded.</exception>
-    public static SecurityChoice Create(ChatOptions options) => options.Encryption.Id switch
+    public static SecurityChoice Create(ChatOptions options)
     {
-        "pseudo" => new SecurityChoice(new PseudoSecurity(), () => AcceptAnyPeer.Instance),
-        "rsa" => new SecurityChoice(new RsaSecurity(), () => AcceptAnyPeer.Instance),
-        "noise" => Noise(options),
-        _ => throw new ChatFailedException($"The {options.Encryption.Id} security module is not built in; give it to the ChatConnector in code."),
-    };
+        var choice = options.Encryption.Id switch
+        {
+            "pseudo" => new SecurityChoice(new PseudoSecurity(), () => AcceptAnyPeer.Instance),
+            "rsa" => new SecurityChoice(new RsaSecurity(), () => AcceptAnyPeer.Instance),
+            "noise" => Noise(options),
+            _ => throw new ChatFailedException($"The {options.Encryption.Id} security module is not built in; give it to the ChatConnector in code."),
+        };
+        // rsa and pseudo are never post-quantum: with --require-pq they refuse every peer, as they should.
+        return options.RequirePostQuantum
+            ? choice with { NewVerifier = () => new PostQuantumRequired(choice.NewVerifier()) }
+            : choice;
+    }
 
     private static SecurityChoice Noise(ChatOptions options)
     {
@@ -52,7 +59,7 @@ public static class SecurityModules
             try
             {
                 var knownPeers = KnownPeers.Load(KnownPeersLocation.Resolve(options));
-                return new SecurityChoice(new NoiseSecurity(identity), () => new PinnedPeerVerifier(knownPeers, options.AcceptNewPeerKey))
+                return new SecurityChoice(new NoiseSecurity(identity, options.PostQuantum || options.RequirePostQuantum), () => new PinnedPeerVerifier(knownPeers, options.AcceptNewPeerKey))
                 {
                     Owned = identity,
                 };

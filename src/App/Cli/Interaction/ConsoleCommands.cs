@@ -93,6 +93,8 @@ internal sealed class ConsoleCommands
     {
         foreach (var line in PathText.Describe(context.Chat.ReportPath()).Split('\n'))
             context.MarkupLine($"[grey]{line}[/]");
+        if (context.Connected is { IsConfidential: true } connected)
+            context.MarkupLine($"[grey]{SecuritySummary.PostQuantum(connected.IsPostQuantum)}[/]");
         return Task.FromResult(CommandOutcome.Continue);
     }
 

@@ -165,6 +165,8 @@ internal sealed class InteractiveConsole
                         LineHeld($"[bold white on red] {SecuritySummary.NotEncrypted} [/] [red]{SecuritySummary.Describe(c.Encryption)}[/]");
                     else
                         LineHeld($"[green]{SecuritySummary.Describe(c.Encryption)}[/]");
+                    if (c.IsConfidential)
+                        LineHeld($"[grey]{SecuritySummary.PostQuantum(c.IsPostQuantum)}[/]");
                     if (c.Fingerprint is { } fingerprint)
                         LineHeld($"Safety number: [bold green]{fingerprint}[/]");
                     if (c.Contact == ContactStatus.VerifiedByCode)

@@ -30,7 +30,7 @@ internal sealed class PlainEventWriter : IEventWriter
             case Connected c:
                 var mode = c.Encryption.Id;
                 var protection = c.IsConfidential
-                    ? c.Fingerprint is { } fp ? $"{mode}, safety number {fp}" : $"{mode}, no safety number"
+                    ? (c.Fingerprint is { } fp ? $"{mode}, safety number {fp}" : $"{mode}, no safety number") + (c.IsPostQuantum ? ", post-quantum" : "")
                     : $"{mode}, {SecuritySummary.NotEncrypted}";
                 Line(_output, $"connected to {c.Peer} ({protection})");
                 if (PeerTrust.ContactNotice(c.Contact) is { } notice)

@@ -16,6 +16,11 @@ internal static class SecuritySummary
         _ => $"{module.Id} ({module.DisplayName}): {Promises(module.Capabilities)}",
     };
 
+    /// <summary>Whether what is recorded now stays secret against a future quantum computer (banner and <c>/path</c>).</summary>
+    public static string PostQuantum(bool isPostQuantum) => isPostQuantum
+        ? "post-quantum: yes (ML-KEM-768 mixed into the keys: a recording of this session stays secret against a future quantum computer)"
+        : "post-quantum: no (a recording of this session could be decrypted by a future quantum computer)";
+
     private static string Promises(SecurityCapabilities capabilities)
     {
         if (!capabilities.HasFlag(SecurityCapabilities.Confidential))

@@ -25,6 +25,12 @@ internal sealed class AppSettings
     /// <summary>Known-peers (pins) file (noise); null means the default beside the identity.</summary>
     public string? KnownPeersPath { get; set; }
 
+    /// <summary>noise: start handshakes in the post-quantum hybrid (ML-KEM-768); false only to reach a build without it.</summary>
+    public bool PostQuantum { get; set; } = true;
+
+    /// <summary>Refuse a peer whose session is not post-quantum (<c>--require-pq</c>).</summary>
+    public bool RequirePostQuantum { get; set; }
+
     /// <summary>How long connecting plus the handshake may take.</summary>
     public double HandshakeTimeoutSeconds { get; set; } = HandshakeDefaults.Timeout.TotalSeconds;
 

@@ -21,6 +21,8 @@ internal static class ChatOptionsMapping
             IdentityPath = string.IsNullOrWhiteSpace(settings.IdentityPath) ? null : settings.IdentityPath,
             KnownPeersPath = string.IsNullOrWhiteSpace(settings.KnownPeersPath) ? null : settings.KnownPeersPath,
             AcceptNewPeerKey = acceptNewPeerKey,
+            PostQuantum = settings.PostQuantum,
+            RequirePostQuantum = settings.RequirePostQuantum,
             HandshakeTimeout = TimeSpan.FromSeconds(settings.HandshakeTimeoutSeconds),
             KeepAliveInterval = Positive(settings.Udp.KeepAliveSeconds, "Udp:KeepAliveSeconds"),
             DeadPeerTimeout = Positive(settings.Udp.DeadPeerSeconds, "Udp:DeadPeerSeconds"),
