@@ -42,7 +42,7 @@ internal sealed class SessionCommand
 
     /// <summary>
     /// The options with the code's announcement wired in: p2p shows the code once the server numbered it, then the wait
-    /// for the other side with its elapsed time (<paramref name="wait"/>, on <paramref name="progress"/>).
+    /// for the other side on <paramref name="waiting"/>, which repeats it with the time waited.
     /// </summary>
     private ChatOptions Announcing(Action<string, string> show, IProgress<string> waiting) =>
         _options is { Transport: ChatTransport.PeerToPeer, PairingCode.Nameplate: null }
