@@ -55,7 +55,9 @@ internal sealed class SessionCommand
         }
 
         var lines = new ConsoleLines(IO.In);
-        var console = new InteractiveConsole(IO.Ansi, lines, Commands());
+        var console = new InteractiveConsole(IO.Ansi, lines, Commands(), IO.Keys);
+        if (ModeMarking.Warning(_options.Encryption) is { } warning)
+            console.Screen.ShowMarkup(warning);
         while (true)
         {
             IChat session;
@@ -118,9 +120,11 @@ internal sealed class SessionCommand
 
     private async Task<int> ServeUntilInterruptedAsync(IChatListener listener, string address, CancellationToken cancellationToken)
     {
-        var console = new InteractiveConsole(IO.Ansi, new ConsoleLines(IO.In), Commands());
+        var console = new InteractiveConsole(IO.Ansi, new ConsoleLines(IO.In), Commands(), IO.Keys);
         using var rejections = listener.Rejections.Subscribe(reason => console.Error($"Rejected a peer: {reason}"));
         console.Info($"Listening on {address} ({Transport}). Ctrl+C stops.");
+        if (ModeMarking.Warning(_options.Encryption) is { } warning)
+            console.Screen.ShowMarkup(warning);
         while (true)
         {
             var session = await console.WithSpinnerAsync(

@@ -22,6 +22,16 @@ internal static class PeerTrust
         _ => null,
     };
 
+    /// <summary>What the banner and <c>/fingerprint</c> say about the safety number: verified, new, changed or not verified (null where nothing is pinned).</summary>
+    public static string? State(ContactStatus status) => status switch
+    {
+        ContactStatus.New => "new contact, not verified",
+        ContactStatus.Known => "not verified",
+        ContactStatus.Verified => "verified",
+        ContactStatus.Replaced => "key changed, not verified",
+        _ => null,
+    };
+
     /// <summary>The name event writers give the status (<c>--json</c>'s <c>"contact"</c> field).</summary>
     public static string Name(ContactStatus status) => status switch
     {
