@@ -69,7 +69,7 @@ internal sealed class SessionCommand
             }
             catch (PeerKeyChangedException changed)
             {
-                if (await PeerTrust.OfferTrustAsync(console, lines, changed).ConfigureAwait(false))
+                if (await PeerTrust.OfferTrustAsync(console, changed, LocalPublicKey()).ConfigureAwait(false))
                     continue;
                 return ExitCodes.Failure;
             }
@@ -140,13 +140,25 @@ internal sealed class SessionCommand
         }
     }
 
-    /// <summary>The slash commands for this session: the defaults, plus /verify where peers have identities.</summary>
+    /// <summary>This side's public identity key, for the safety numbers of a key change; empty when it cannot be read.</summary>
+    private ReadOnlyMemory<byte> LocalPublicKey()
+    {
+        try
+        {
+            using var identity = SecretChat.Security.Identity.IdentityStore.LoadOrCreate(_options.IdentityPath);
+            return identity.PublicKey.ToArray();
+        }
+        catch (Exception e) when (e is SecretChat.Security.Identity.IdentityException or IOException or UnauthorizedAccessException)
+        {
+            return ReadOnlyMemory<byte>.Empty;
+        }
+    }
+
+    /// <summary>The slash commands for this session: the defaults, and /verify (which says why where the mode has no safety number).</summary>
     private ConsoleCommands Commands()
     {
         var commands = ConsoleCommands.CreateDefault();
-        return _options.Encryption.HasFingerprint
-            ? commands.AddVerify(SecretChat.Chat.Composition.KnownPeersLocation.Resolve(_options))
-            : commands;
+        return commands.AddVerify(_options.Encryption.HasFingerprint ? SecretChat.Chat.Composition.KnownPeersLocation.Resolve(_options) : null);
     }
 
     private IEventWriter CreateWriter() => _json ? new JsonEventWriter(IO.Out) : new PlainEventWriter(IO.Out, IO.Error);

@@ -83,9 +83,17 @@ public class PinnedPeerVerifierTests
 
         await console.WaitForOutputAsync("Type /trust", TestApp.Timeout);
         Assert.Contains("REFUSED: 'bob' presented a different identity key", console.OutText);
+        // Both safety numbers, the pinned one and the new one, before the question.
+        Assert.Contains("pinned for bob", console.OutText);
+        Assert.Contains("NEW, presented now", console.OutText);
+        var numbers = System.Text.RegularExpressions.Regex.Match(console.OutText, @"[│|] ((?:\d{5} ){5}\d{5}) +[│|] ((?:\d{5} ){5}\d{5}) +[│|]");
+        Assert.True(numbers.Success, console.OutText);
+        Assert.NotEqual(numbers.Groups[1].Value, numbers.Groups[2].Value);
         input.Type("/trust");
         await console.WaitForOutputAsync("connected to bob", TestApp.Timeout);
         input.Type("/verify");
+        await console.WaitForOutputAsync("see the same number?", TestApp.Timeout);
+        input.Type("yes");
         await console.WaitForOutputAsync("bob is now marked as verified", TestApp.Timeout);
         input.Type("/quit");
 

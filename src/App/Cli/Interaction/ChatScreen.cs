@@ -159,6 +159,22 @@ internal sealed class ChatScreen
         }
     }
 
+    /// <summary>Between sessions: shows <paramref name="prompt"/> (markup from this program's source), reads one line, and takes the prompt away.</summary>
+    public async Task<string?> AskAsync(string prompt)
+    {
+        SetPrompt(prompt);
+        try
+        {
+            var answer = await NextLineAsync().ConfigureAwait(false);
+            Consume();
+            return answer;
+        }
+        finally
+        {
+            SetPrompt(null);
+        }
+    }
+
     /// <summary>Call after the task from <see cref="NextLineAsync"/> completed and its line was used.</summary>
     public void Consume()
     {

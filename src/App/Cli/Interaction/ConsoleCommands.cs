@@ -123,7 +123,7 @@ internal sealed class ConsoleCommands
         if (connected is null)
             context.MarkupLine("[yellow]Not connected yet.[/]");
         else if (connected.Fingerprint is { } fingerprint)
-            context.MarkupLine($"Safety number with [bold]{connected.Peer}[/]: [bold green]{fingerprint}[/]");
+            context.MarkupLine($"Safety number with [bold]{connected.Peer}[/]: [bold green]{fingerprint}[/]{(PeerTrust.State(connected.Contact) is { } state ? $" ({state})" : "")}");
         else
             context.MarkupLine($"[yellow]The {connected.Encryption.Id} mode has no safety number: the peer's identity is not verified.[/]");
         return Task.FromResult(CommandOutcome.Continue);
