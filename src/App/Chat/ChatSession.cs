@@ -335,9 +335,9 @@ public sealed class ChatSession : IChat
     }
 
     /// <summary>Tells the peer why it is refused before ending the session.</summary>
-    private async Task RefuseAsync(string explanation, string toThePeer = UserSentences.IdentityRefused)
+    private async Task RefuseAsync(string explanation, string toThePeer = UserSentences.IdentityRefused, CloseReason reason = CloseReason.NotTrusted)
     {
-        await TrySendCloseAsync(CloseReason.NotTrusted, toThePeer).ConfigureAwait(false);
+        await TrySendCloseAsync(reason, toThePeer).ConfigureAwait(false);
         await CompleteSendingAsync().ConfigureAwait(false);
         Fail(explanation);
     }
@@ -477,7 +477,10 @@ public sealed class ChatSession : IChat
                     return;
                 _refusal = check.Explanation ?? UserSentences.PeerRefused(name);
             }
-            _ = RefuseAsync(_refusal);
+            // A key change says so, and the peer's side explains what to do (UserSentences.PeerClosed); other refusals say "refused".
+            _ = check.RefusalReason == CloseReason.KeyChanged
+                ? RefuseAsync(_refusal, "", CloseReason.KeyChanged)
+                : RefuseAsync(_refusal, UserSentences.IdentityRefused, check.RefusalReason);
             return;
         }
 

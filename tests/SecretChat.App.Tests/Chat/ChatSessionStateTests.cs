@@ -257,9 +257,30 @@ public class ChatSessionStateTests
         await chat.Completion.WaitAsync(Timeout);
     }
 
+    [Fact]
+    public async Task Establish_PeerRefusedForAChangedKey_TellsThePeerKeyChangedSoItsSideCanSayWhatToDo()
+    {
+        var (chat, peer) = Start(new RefuseAsKeyChanged());
+        await using var _ = chat;
+
+        peer.Establish("bob");
+        var close = await peer.NextSentAsync(EnvelopeKind.Close).WaitAsync(Timeout);
+
+        Assert.Equal(new CloseBody(CloseReason.KeyChanged, ""), CloseBody.Decode(close.Bytes));
+        await chat.Completion.WaitAsync(Timeout);
+        Assert.Equal("REFUSED: key changed.", Assert.IsType<Disconnected>(Replay(chat)[^1]).Reason);
+    }
+
+    private sealed class RefuseAsKeyChanged : IPeerVerifier
+    {
+        public PeerDecision Check(string peerName, SecureSession session) =>
+            PeerDecision.Refuse("REFUSED: key changed.") with { RefusalReason = CloseReason.KeyChanged };
+    }
+
     [Theory]
     [InlineData(CloseReason.NotTrusted, "your identity was refused", "The peer closed the session: it does not trust this side's key (your identity was refused).")]
     [InlineData(CloseReason.ProtocolError, "", "The peer closed the session: this side broke the protocol.")]
+    [InlineData(CloseReason.KeyChanged, "", "The peer closed the session: its user has another key pinned for you; if you made a new identity, they must compare safety numbers with you and accept your new key (/trust).")]
     [InlineData((CloseReason)77, "why", "The peer closed the session: reason code 77 (why).")]
     public async Task PeerClose_WithAReasonCode_EndsUncleanlySayingWhy(CloseReason reason, string text, string expected)
     {

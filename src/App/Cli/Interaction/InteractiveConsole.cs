@@ -176,9 +176,9 @@ internal sealed class InteractiveConsole
             case Connected c:
                 lock (_screen.Gate)
                 {
-                    ShowBanner(c);
-                    // Shown: from now on what is typed goes to this peer; what was typed before it was shown goes nowhere.
+                    // What was typed before the peer is shown goes nowhere; from the banner on, what is typed goes to this peer.
                     var discarded = _screen.DiscardTypeAhead();
+                    ShowBanner(c);
                     if (discarded > 0)
                         _screen.Show($"[yellow]What you typed before {c.Peer} was shown was not sent.[/]");
                     _screen.SetPrompt(ModeMarking.Prompt(c));
