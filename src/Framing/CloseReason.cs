@@ -21,4 +21,10 @@ public enum CloseReason : byte
 
     /// <summary>This side is shutting down (the application exits).</summary>
     GoingAway = 5,
+
+    /// <summary>
+    /// The peer's key is not the one pinned for its name here (it changed, or the name looks like a contact's): its user
+    /// must compare safety numbers with this side's user, who then accepts the new key (<c>/trust</c>).
+    /// </summary>
+    KeyChanged = 6,
 }

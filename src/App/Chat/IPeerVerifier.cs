@@ -1,3 +1,4 @@
+using SecretChat.Framing;
 using SecretChat.Security;
 using SecretChat.Security.Identity;
 
@@ -17,6 +18,9 @@ public sealed record PeerDecision(bool Accepted, string? Explanation, string? Fi
     /// now; null to show the name the peer gave.
     /// </summary>
     public string? ContactName { get; init; }
+
+    /// <summary>What the refused peer is told: the reason code of the Close (<see cref="CloseReason.NotTrusted"/> unless said otherwise).</summary>
+    public CloseReason RefusalReason { get; init; } = CloseReason.NotTrusted;
 
     /// <summary>Lets the peer chat, with the safety number to show (if the module has one) and a notice (if any).</summary>
     public static PeerDecision Accept(string? fingerprint = null, string? notice = null) => new(true, notice, fingerprint);

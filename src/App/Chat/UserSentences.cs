@@ -115,6 +115,7 @@ public static class UserSentences
             CloseReason.ProtocolError => "this side broke the protocol",
             CloseReason.Timeout => "this side did not answer in time",
             CloseReason.GoingAway => "it is shutting down",
+            CloseReason.KeyChanged => "its user has another key pinned for you; if you made a new identity, they must compare safety numbers with you and accept your new key (/trust)",
             _ => $"reason code {(byte)close.Reason}",
         };
         var text = close.Text.Trim();

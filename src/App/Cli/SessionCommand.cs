@@ -88,7 +88,9 @@ internal sealed class SessionCommand
         }
 
         var lines = new ConsoleLines(IO.In);
-        var console = new InteractiveConsole(IO.Ansi, lines, Commands());
+        var console = new InteractiveConsole(IO.Ansi, lines, Commands(), IO.Keys);
+        if (ModeMarking.Warning(_options.Encryption) is { } warning)
+            console.Screen.ShowMarkup(warning);
         while (true)
         {
             IChat session;
@@ -108,7 +110,7 @@ internal sealed class SessionCommand
             catch (PeerKeyChangedException changed)
             {
                 if (identity.Sentence() is { } created) console.Info(created);
-                if (await PeerTrust.OfferTrustAsync(console, lines, changed).ConfigureAwait(false))
+                if (await PeerTrust.OfferTrustAsync(console, changed, LocalPublicKey()).ConfigureAwait(false))
                     continue;
                 return ExitCodes.Failure;
             }
@@ -169,7 +171,7 @@ internal sealed class SessionCommand
 
     private async Task<int> ServeUntilInterruptedAsync(IChatListener listener, string address, CancellationToken cancellationToken)
     {
-        var console = new InteractiveConsole(IO.Ansi, new ConsoleLines(IO.In), Commands());
+        var console = new InteractiveConsole(IO.Ansi, new ConsoleLines(IO.In), Commands(), IO.Keys);
         using var rejections = listener.Rejections.Subscribe(reason => console.Error($"Rejected a peer: {reason}"));
         console.Info($"Listening on {address} ({Transport}). Ctrl+C stops.");
         if (_options.PairingCode is { } pairing)
@@ -178,6 +180,8 @@ internal sealed class SessionCommand
             console.Info(line);
             console.Info(instruction);
         }
+        if (ModeMarking.Warning(_options.Encryption) is { } warning)
+            console.Screen.ShowMarkup(warning);
         while (true)
         {
             var session = await console.WithSpinnerAsync(
@@ -194,13 +198,25 @@ internal sealed class SessionCommand
         }
     }
 
-    /// <summary>The slash commands for this session: the defaults, plus /verify where peers have identities.</summary>
+    /// <summary>This side's public identity key, for the safety numbers of a key change; empty when it cannot be read.</summary>
+    private ReadOnlyMemory<byte> LocalPublicKey()
+    {
+        try
+        {
+            using var identity = SecretChat.Security.Identity.IdentityStore.LoadOrCreate(_options.IdentityPath);
+            return identity.PublicKey.ToArray();
+        }
+        catch (Exception e) when (e is SecretChat.Security.Identity.IdentityException or IOException or UnauthorizedAccessException)
+        {
+            return ReadOnlyMemory<byte>.Empty;
+        }
+    }
+
+    /// <summary>The slash commands for this session: the defaults, and /verify (which says why where the mode has no safety number).</summary>
     private ConsoleCommands Commands()
     {
         var commands = ConsoleCommands.CreateDefault();
-        return _options.Encryption.HasFingerprint
-            ? commands.AddVerify(SecretChat.Chat.Composition.KnownPeersLocation.Resolve(_options))
-            : commands;
+        return commands.AddVerify(_options.Encryption.HasFingerprint ? SecretChat.Chat.Composition.KnownPeersLocation.Resolve(_options) : null);
     }
 
     private IEventWriter CreateWriter() => _json ? new JsonEventWriter(IO.Out) : new PlainEventWriter(IO.Out, IO.Error);

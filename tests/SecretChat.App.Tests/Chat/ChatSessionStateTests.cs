@@ -152,7 +152,7 @@ public class ChatSessionStateTests
 
         Assert.Equal(ChatSessionState.PeerFinished, chat.State);
         Assert.Equal("still talking", (await peer.NextSentAsync(EnvelopeKind.Text).WaitAsync(Timeout)).Body);
-        Assert.Equal(1ul, id);
+        Assert.Equal(new LocalMessageId(1), id);
     }
 
     [Fact]
@@ -168,7 +168,7 @@ public class ChatSessionStateTests
         Assert.Equal(ChatSessionState.BothFinished, chat.State);
         Assert.False(peer.HalfClosed.IsCompleted);
 
-        peer.Receive(EnvelopeKind.Ack, id);
+        peer.Receive(EnvelopeKind.Ack, id.Value);
         Assert.Equal(ChatSessionState.Closing, chat.State);
         await peer.HalfClosed.WaitAsync(Timeout);
         peer.EndOfStream();
@@ -257,9 +257,30 @@ public class ChatSessionStateTests
         await chat.Completion.WaitAsync(Timeout);
     }
 
+    [Fact]
+    public async Task Establish_PeerRefusedForAChangedKey_TellsThePeerKeyChangedSoItsSideCanSayWhatToDo()
+    {
+        var (chat, peer) = Start(new RefuseAsKeyChanged());
+        await using var _ = chat;
+
+        peer.Establish("bob");
+        var close = await peer.NextSentAsync(EnvelopeKind.Close).WaitAsync(Timeout);
+
+        Assert.Equal(new CloseBody(CloseReason.KeyChanged, ""), CloseBody.Decode(close.Bytes));
+        await chat.Completion.WaitAsync(Timeout);
+        Assert.Equal("REFUSED: key changed.", Assert.IsType<Disconnected>(Replay(chat)[^1]).Reason);
+    }
+
+    private sealed class RefuseAsKeyChanged : IPeerVerifier
+    {
+        public PeerDecision Check(string peerName, SecureSession session) =>
+            PeerDecision.Refuse("REFUSED: key changed.") with { RefusalReason = CloseReason.KeyChanged };
+    }
+
     [Theory]
     [InlineData(CloseReason.NotTrusted, "your identity was refused", "The peer closed the session: it does not trust this side's key (your identity was refused).")]
     [InlineData(CloseReason.ProtocolError, "", "The peer closed the session: this side broke the protocol.")]
+    [InlineData(CloseReason.KeyChanged, "", "The peer closed the session: its user has another key pinned for you; if you made a new identity, they must compare safety numbers with you and accept your new key (/trust).")]
     [InlineData((CloseReason)77, "why", "The peer closed the session: reason code 77 (why).")]
     public async Task PeerClose_WithAReasonCode_EndsUncleanlySayingWhy(CloseReason reason, string text, string expected)
     {
@@ -319,7 +340,7 @@ public class ChatSessionStateTests
         Assert.Equal(1 + ChatEventHistory.RecentEventLimit, replay.Count);
         Assert.Equal("bob", Assert.IsType<Connected>(replay[0]).Peer);
         Assert.Equal(
-            Enumerable.Range(extra + 1, ChatEventHistory.RecentEventLimit).Select(id => (ulong)id),
+            Enumerable.Range(extra + 1, ChatEventHistory.RecentEventLimit).Select(id => new PeerMessageId((ulong)id)),
             replay.Skip(1).Select(e => Assert.IsType<MessageReceived>(e).Id));
     }
 

@@ -76,10 +76,12 @@ public class ListenTests
 
         var run = app.StartAsync("listen --tcp 127.0.0.1:0", interrupt.Token);
         listener.Admit(first);
+        await app.Console.WaitForOutputAsync("connected to bob", TestApp.Timeout); // nothing typed before the peer is shown is sent
         input.Type("hi bob");
         input.Type("/quit");
         await first.Completion.WaitAsync(TestApp.Timeout);
         listener.Admit(second);
+        await app.Console.WaitForOutputAsync("connected to carol", TestApp.Timeout);
         input.Type("hi carol");
         await second.Events.OfType<Delivered>().FirstAsync().ToTask().WaitAsync(TestApp.Timeout);
         await interrupt.CancelAsync();

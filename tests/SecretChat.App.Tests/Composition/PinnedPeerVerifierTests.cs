@@ -32,7 +32,9 @@ public class PinnedPeerVerifierTests
             await using var alice = SecretChatProcess.Start(Alice(address, "alice-new"), null);
             alice.CloseInput();
             Assert.NotEqual(0, await alice.WaitForExitAsync());
-            Assert.Contains("your identity was refused", alice.Stderr);
+            // The refused side is told why and what its peer must do.
+            Assert.Contains("its user has another key pinned for you", alice.Stderr);
+            Assert.Contains("they must compare safety numbers with you and accept your new key (/trust)", alice.Stderr);
             var refusal = (await bob.WaitForEventAsync("error")).GetProperty("message").GetString();
             Assert.Contains("REFUSED: 'alice' presented a different identity key", refusal);
             Assert.Contains("--accept-new-key", refusal);
@@ -83,9 +85,18 @@ public class PinnedPeerVerifierTests
 
         await console.WaitForOutputAsync("Type /trust", TestApp.Timeout);
         Assert.Contains("REFUSED: 'bob' presented a different identity key", console.OutText);
+        // Both safety numbers, the pinned one and the new one, before the question.
+        Assert.Contains("pinned for bob", console.OutText);
+        Assert.Contains("NEW, presented now", console.OutText);
+        // Each number is two rows of six groups (one per side's key): this side's half is the same, the peer's differs.
+        var rows = System.Text.RegularExpressions.Regex.Matches(console.OutText, @"[│|] ((?:\d{5} ){5}\d{5}) +[│|] ((?:\d{5} ){5}\d{5}) +[│|]");
+        Assert.True(rows.Count >= 2, console.OutText);
+        Assert.NotEqual(rows[0].Groups[1].Value + rows[1].Groups[1].Value, rows[0].Groups[2].Value + rows[1].Groups[2].Value);
         input.Type("/trust");
         await console.WaitForOutputAsync("connected to bob", TestApp.Timeout);
         input.Type("/verify");
+        await console.WaitForOutputAsync("see the same number?", TestApp.Timeout);
+        input.Type("yes");
         await console.WaitForOutputAsync("bob is now marked as verified", TestApp.Timeout);
         input.Type("/quit");
 

@@ -54,7 +54,7 @@ public sealed class PinnedPeerVerifier(KnownPeers knownPeers, bool acceptNewKey)
                     with { Contact = ContactStatus.Replaced, ContactName = contact };
             default:
                 LastRefused = (name.Value, session.RemoteStaticKey.ToArray());
-                return PeerDecision.Refuse(Refusal(name, known), safetyNumber);
+                return PeerDecision.Refuse(Refusal(name, known), safetyNumber) with { RefusalReason = SecretChat.Framing.CloseReason.KeyChanged };
         }
     }
 

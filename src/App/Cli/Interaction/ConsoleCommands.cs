@@ -14,42 +14,42 @@ internal enum CommandOutcome
 /// <summary>What a command can see and do.</summary>
 internal sealed class CommandContext
 {
-    internal CommandContext(IChat chat, IAnsiConsole console, Func<Connected?> connected, ConsoleCommands commands, Lock outputGate)
+    internal CommandContext(IChat chat, ChatScreen screen, Func<Connected?> connected, ConsoleCommands commands)
     {
         Chat = chat;
-        Console = console;
+        Screen = screen;
         _connected = connected;
         Commands = commands;
-        OutputGate = outputGate;
     }
 
     private readonly Func<Connected?> _connected;
 
     public IChat Chat { get; }
 
-    public IAnsiConsole Console { get; }
+    /// <summary>Where the command's output goes: above the prompt.</summary>
+    public ChatScreen Screen { get; }
 
     /// <summary>The session's <see cref="Chat.Connected"/> event, once it has arrived.</summary>
     public Connected? Connected => _connected();
 
     public ConsoleCommands Commands { get; }
 
-    /// <summary>Hold while writing, so lines from arriving messages do not interleave with a command's output.</summary>
-    public Lock OutputGate { get; }
-
     /// <summary>A line of markup whose values are shown as text, escaped (<see cref="TerminalMarkup"/>): <c>$"[bold]{peer}[/]"</c>.</summary>
-    public void MarkupLine(TerminalMarkup markup)
-    {
-        lock (OutputGate) Console.Show(markup);
-    }
+    public void MarkupLine(TerminalMarkup markup) => Screen.Show(markup);
 
     /// <summary>
     /// A line of markup built elsewhere: the caller escapes markup in it (<see cref="TerminalText.ToMarkup"/>); control
     /// characters in it are escaped here all the same, so none reaches the terminal.
     /// </summary>
-    public void MarkupLine(string markup)
+    public void MarkupLine(string markup) => Screen.ShowMarkup(TerminalText.Escape(markup));
+
+    /// <summary>Asks <paramref name="question"/> and waits for the next line the user types (null at end of input).</summary>
+    public async Task<string?> AskAsync(TerminalMarkup question)
     {
-        lock (OutputGate) Console.MarkupLine(TerminalText.Escape(markup));
+        Screen.Show(question);
+        var answer = await Screen.NextLineAsync().ConfigureAwait(false);
+        Screen.Consume();
+        return answer;
     }
 }
 
@@ -108,7 +108,7 @@ internal sealed class ConsoleCommands
         }
 
         table.AddRow("//text", "Send a message that starts with a slash.");
-        lock (context.OutputGate) context.Console.Write(table);
+        context.Screen.Show(table);
         context.MarkupLine("[grey]Anything else you type is sent as a message.[/]");
         return Task.FromResult(CommandOutcome.Continue);
     }
@@ -125,7 +125,7 @@ internal sealed class ConsoleCommands
         if (connected is null)
             context.MarkupLine("[yellow]Not connected yet.[/]");
         else if (connected.Fingerprint is { } fingerprint)
-            context.MarkupLine($"Safety number with [bold]{connected.Peer}[/]: [bold green]{fingerprint}[/]");
+            context.MarkupLine($"Safety number with [bold]{connected.Peer}[/]: [bold green]{fingerprint}[/]{(PeerTrust.State(connected.Contact) is { } state ? $" ({state})" : "")}");
         else
             context.MarkupLine($"[yellow]The {connected.Encryption.Id} mode has no safety number: the peer's identity is not verified.[/]");
         return Task.FromResult(CommandOutcome.Continue);

@@ -20,4 +20,19 @@ internal sealed class ConsoleLines
 
     /// <summary>Call after the task from <see cref="NextAsync"/> completed and its line was used.</summary>
     public void Consume() => _pending = null;
+
+    /// <summary>
+    /// Takes the line of a read that was already pending and has completed (typed while nobody was asking: the listener
+    /// waited); starts no read. False when there is none.
+    /// </summary>
+    public bool TryTakeCompleted(out string? line)
+    {
+        line = null;
+        if (_pending is not { IsCompleted: true } pending) return false;
+        _pending = null;
+        if (!pending.IsCompletedSuccessfully) return false;
+        line = pending.Result;
+        if (line is null) _pending = Task.FromResult<string?>(null); // the end of input stays for the session to see
+        return line is not null;
+    }
 }

@@ -16,6 +16,12 @@ internal interface IConsoleIO
 
     /// <summary>The rich console the interactive mode draws on (writes to <see cref="Out"/>).</summary>
     IAnsiConsole Ansi { get; }
+
+    /// <summary>
+    /// The terminal's keys, where the interactive console edits the line itself (input and output are a terminal that
+    /// takes cursor control); null where lines come as the terminal's own line editing gives them (<c>TERM=dumb</c>, a pipe).
+    /// </summary>
+    IKeyInput? Keys => null;
 }
 
 /// <summary>The process console.</summary>
@@ -34,6 +40,13 @@ internal sealed class SystemConsoleIO : IConsoleIO
     public bool IsInputRedirected => Console.IsInputRedirected;
 
     public IAnsiConsole Ansi => AnsiConsole.Console;
+
+    public IKeyInput? Keys => _keys.Value;
+
+    private readonly Lazy<IKeyInput?> _keys = new(() =>
+        !Console.IsInputRedirected && !Console.IsOutputRedirected && AnsiConsole.Console.Profile.Capabilities.Ansi
+            ? new SystemKeyInput()
+            : null);
 }
 
 /// <summary>

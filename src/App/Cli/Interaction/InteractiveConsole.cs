@@ -4,31 +4,39 @@ using Spectre.Console;
 namespace SecretChat.Cli.Interaction;
 
 /// <summary>
-/// The friendly console: a spinner while connecting, colours, messages as they arrive while the user types,
-/// and slash commands (<see cref="ConsoleCommands"/>).
+/// The friendly console: a spinner while connecting, colours, messages printed above a prompt whose line is redrawn with
+/// what was being typed (<see cref="ChatScreen"/>), your own messages marked when delivered, and slash commands
+/// (<see cref="ConsoleCommands"/>).
 /// </summary>
 internal sealed class InteractiveConsole
 {
     private static readonly TimeSpan EventDrainTimeout = TimeSpan.FromSeconds(5);
 
     private readonly IAnsiConsole _console;
-    private readonly ConsoleLines _lines;
     private readonly ConsoleCommands _commands;
-    private readonly Lock _gate = new();
+    private readonly ChatScreen _screen;
 
-    public InteractiveConsole(IAnsiConsole console, ConsoleLines lines, ConsoleCommands? commands = null)
+    /// <param name="console">Where everything is drawn.</param>
+    /// <param name="lines">Typed lines, where the terminal edits the line itself (<paramref name="keys"/> null).</param>
+    /// <param name="commands">The slash commands (the defaults when null).</param>
+    /// <param name="keys">The terminal's keys, where this console edits the line itself (a terminal with cursor control).</param>
+    public InteractiveConsole(IAnsiConsole console, ConsoleLines lines, ConsoleCommands? commands = null, IKeyInput? keys = null)
     {
         ArgumentNullException.ThrowIfNull(console);
         ArgumentNullException.ThrowIfNull(lines);
         _console = console;
-        _lines = lines;
         _commands = commands ?? ConsoleCommands.CreateDefault();
+        _screen = new ChatScreen(console, lines, keys, () => _commands.All.Select(c => "/" + c.Name));
     }
+
+    /// <summary>Where output goes and lines come from.</summary>
+    public ChatScreen Screen => _screen;
 
     /// <summary>Runs <paramref name="open"/> under a spinner that shows what it reports.</summary>
     public Task<T> WithSpinnerAsync<T>(string status, Func<IProgress<string>, Task<T>> open)
     {
         ArgumentNullException.ThrowIfNull(open);
+        _screen.StartWaiting(); // what is typed while waiting is thrown away when the peer is shown
         return _console.Status()
             .Spinner(Spinner.Known.Dots)
             .SpinnerStyle(new Style(Color.Aqua))
@@ -57,12 +65,14 @@ internal sealed class InteractiveConsole
         Connected? connected = null;
         Disconnected? disconnected = null;
         var eventsDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var shown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var subscription = chat.Events.Subscribe(
             e =>
             {
                 if (e is Connected c) Volatile.Write(ref connected, c);
                 if (e is Disconnected d) disconnected = d;
                 Render(e);
+                if (e is Connected) shown.TrySetResult();
             },
             ex =>
             {
@@ -71,19 +81,22 @@ internal sealed class InteractiveConsole
             },
             () => eventsDone.TrySetResult());
 
-        var context = new CommandContext(chat, _console, () => Volatile.Read(ref connected), _commands, _gate);
+        var context = new CommandContext(chat, _screen, () => Volatile.Read(ref connected), _commands);
         var cancelled = Task.Delay(Timeout.Infinite, cancellationToken);
         bool quit = false;
         try
         {
-            while (true)
+            // Nothing is read before the peer is shown (its name, verification state and safety number): what was typed
+            // before that was thrown away when the banner went up.
+            await Task.WhenAny(shown.Task, chat.Completion, cancelled).ConfigureAwait(false);
+            while (shown.Task.IsCompleted)
             {
-                var next = _lines.NextAsync();
+                var next = _screen.NextLineAsync();
                 var first = await Task.WhenAny(next, chat.Completion, cancelled).ConfigureAwait(false);
                 if (first == cancelled) cancellationToken.ThrowIfCancellationRequested();
                 if (first != next) break; // the session ended; a pending read carries over
 
-                _lines.Consume();
+                _screen.Consume();
                 var line = await next.ConfigureAwait(false);
                 if (line is null)
                 {
@@ -94,6 +107,7 @@ internal sealed class InteractiveConsole
 
                 if (line.StartsWith('/') && !line.StartsWith("//", StringComparison.Ordinal))
                 {
+                    if (_screen.Editing) _screen.Show($"[grey]> {line}[/]");
                     if (await RunCommandAsync(context, line).ConfigureAwait(false) == CommandOutcome.EndSession)
                     {
                         quit = true;
@@ -132,6 +146,10 @@ internal sealed class InteractiveConsole
         {
             // Completed without completing its events: nothing more to show.
         }
+        finally
+        {
+            _screen.EndSession();
+        }
 
         return quit || disconnected is { Clean: true } ? ExitCodes.Success : ExitCodes.Failure;
     }
@@ -156,24 +174,14 @@ internal sealed class InteractiveConsole
         switch (chatEvent)
         {
             case Connected c:
-                lock (_gate)
+                lock (_screen.Gate)
                 {
-                    var from = c.RemoteEndPoint is { } remote ? $" at {remote}" : "";
-                    _console.Write(new Rule(TerminalMarkup.Of($"[green]connected to [bold]{c.Peer}[/][/]")).LeftJustified());
-                    LineHeld($"[grey]{PathText.Name(c.Transport)} ({PathText.Name(c.Path)}){from}[/]");
-                    if (!c.IsConfidential)
-                        LineHeld($"[bold white on red] {SecuritySummary.NotEncrypted} [/] [red]{SecuritySummary.Describe(c.Encryption)}[/]");
-                    else
-                        LineHeld($"[green]{SecuritySummary.Describe(c.Encryption)}[/]");
-                    if (c.IsConfidential)
-                        LineHeld($"[grey]{SecuritySummary.PostQuantum(c.IsPostQuantum)}[/]");
-                    if (c.Fingerprint is { } fingerprint)
-                        LineHeld($"Safety number: [bold green]{fingerprint}[/]");
-                    if (c.Contact == ContactStatus.VerifiedByCode)
-                        LineHeld($"[bold green]verified by code[/]");
-                    if (PeerTrust.ContactNotice(c.Contact) is { } notice)
-                        LineHeld($"[bold black on yellow] {notice} [/]");
-                    LineHeld($"[grey]Type a message and press Enter; /help lists the commands.[/]");
+                    // What was typed before the peer is shown goes nowhere; from the banner on, what is typed goes to this peer.
+                    var discarded = _screen.DiscardTypeAhead();
+                    ShowBanner(c);
+                    if (discarded > 0)
+                        _screen.Show($"[yellow]What you typed before {c.Peer} was shown was not sent.[/]");
+                    _screen.SetPrompt(ModeMarking.Prompt(c));
                 }
 
                 break;
@@ -186,10 +194,17 @@ internal sealed class InteractiveConsole
                     .AddRow(
                         new Markup(TerminalMarkup.Of($"[grey]{m.SentAt.ToLocalTime():HH:mm}[/] [bold aqua]{m.From}[/]:")),
                         new Markup(TerminalMarkup.Of($"{TerminalText.Body(m.Text)}")));
-                lock (_gate) _console.Write(message);
+                _screen.Show(message);
                 break;
-            case Delivered:
-                break; // the user's own line is already on screen; acks matter when the session ends
+            case MessageSent sent:
+                _screen.ShowOwn(sent.Id, sent.At, sent.Text);
+                break;
+            case Delivered delivered:
+                _screen.MarkOwn(delivered.Id, delivered: true);
+                break;
+            case MessageUndelivered undelivered:
+                _screen.MarkOwn(undelivered.Id, delivered: false, undelivered.Reason);
+                break;
             case PeerFinished f:
                 Info($"{f.Peer} has finished sending.");
                 break;
@@ -206,12 +221,21 @@ internal sealed class InteractiveConsole
         }
     }
 
-    /// <summary>Every line goes out here: the values in it are escaped (<see cref="TerminalMarkup"/>), so a peer's text cannot drive the terminal.</summary>
-    private void Line(TerminalMarkup markup)
+    /// <summary>Who the peer is, how the session is protected and, for noise, the safety number and whether it is verified.</summary>
+    private void ShowBanner(Connected c)
     {
-        lock (_gate) _console.Show(markup);
+        var from = c.RemoteEndPoint is { } remote ? $" at {remote}" : "";
+        _screen.Show(new Rule(ModeMarking.Title(c)).LeftJustified().RuleStyle(ModeMarking.RuleStyle(c)));
+        _screen.Show($"[grey]{PathText.Name(c.Transport)} ({PathText.Name(c.Path)}){from}[/]");
+        foreach (var line in ModeMarking.Summary(c))
+            _screen.ShowMarkup(line);
+        if (c.Fingerprint is { } fingerprint)
+            _screen.Show($"Safety number: [bold green]{fingerprint}[/]{(PeerTrust.State(c.Contact) is { } state ? $" ({state})" : "")}");
+        if (PeerTrust.ContactNotice(c.Contact) is { } notice)
+            _screen.Show($"[bold black on yellow] {notice} [/]");
+        _screen.Show($"[grey]Type a message and press Enter; /help lists the commands.[/]");
     }
 
-    /// <summary>As <see cref="Line"/>, for a caller that already holds the output lock.</summary>
-    private void LineHeld(TerminalMarkup markup) => _console.Show(markup);
+    /// <summary>Every line goes out here: the values in it are escaped (<see cref="TerminalMarkup"/>), so a peer's text cannot drive the terminal.</summary>
+    private void Line(TerminalMarkup markup) => _screen.Show(markup);
 }
