@@ -1,3 +1,4 @@
+using System.Reactive.Linq;
 using SecretChat.Chat;
 using SecretChat.Cli.Interaction;
 using SecretChat.Cli.Settings;
@@ -73,6 +74,7 @@ internal sealed class SessionCommand
             }
 
             await using (session.ConfigureAwait(false))
+            using (FinishWhenThePeerFinishes(session))
                 return await console.RunSessionAsync(session, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -127,6 +129,7 @@ internal sealed class SessionCommand
                 $"Waiting for a peer on {address}…",
                 progress => listener.AcceptAsync(progress, cancellationToken)).ConfigureAwait(false);
             await using (session.ConfigureAwait(false))
+            using (FinishWhenThePeerFinishes(session))
             {
                 var code = await console.RunSessionAsync(session, cancellationToken).ConfigureAwait(false);
                 if (code == ExitCodes.Interrupted) return code;
@@ -135,6 +138,14 @@ internal sealed class SessionCommand
             console.Info($"Waiting for the next peer on {address}; Ctrl+C stops.");
         }
     }
+
+    /// <summary>
+    /// A person at the console has nothing more for a peer that has finished: this side finishes too (once what it sent
+    /// is acknowledged), so both sides close, a scripted peer exits, and a listener goes back to waiting. Without it a
+    /// scripted peer waits for ever for a Finished that a person never types.
+    /// </summary>
+    private static IDisposable FinishWhenThePeerFinishes(IChat chat) =>
+        chat.Events.OfType<PeerFinished>().Take(1).Subscribe(finished => { _ = chat.FinishAsync(); });
 
     /// <summary>The slash commands for this session: the defaults, plus /verify where peers have identities.</summary>
     private ConsoleCommands Commands()
