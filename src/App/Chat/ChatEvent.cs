@@ -59,11 +59,51 @@ public enum ContactStatus
     Replaced,
 }
 
+/// <summary>
+/// The id of a message this side sent, numbered from 1 in each session: what <see cref="IChat.SendAsync"/> returns and what
+/// <see cref="MessageSent"/>, <see cref="Delivered"/> and <see cref="MessageUndelivered"/> refer to. A type of its own, so
+/// that it cannot be mistaken for a <see cref="PeerMessageId"/> (both directions count from 1).
+/// </summary>
+/// <param name="Value">The number on the wire.</param>
+public readonly record struct LocalMessageId(ulong Value)
+{
+    /// <summary>The number, as the event writers show it.</summary>
+    public override string ToString() => Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// The id the peer gave a message it sent (<see cref="MessageReceived"/>); a type of its own, so that it cannot be mistaken
+/// for a <see cref="LocalMessageId"/>.
+/// </summary>
+/// <param name="Value">The number on the wire.</param>
+public readonly record struct PeerMessageId(ulong Value)
+{
+    /// <summary>The number, as the event writers show it.</summary>
+    public override string ToString() => Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
+
 /// <summary>A message from the peer, delivered once and in order.</summary>
-public sealed record MessageReceived(string From, ulong Id, DateTimeOffset SentAt, string Text) : ChatEvent;
+public sealed record MessageReceived(string From, PeerMessageId Id, DateTimeOffset SentAt, string Text) : ChatEvent;
+
+/// <summary>
+/// This side queued message <paramref name="Id"/> for the peer (<see cref="ChatEvent.At"/> is when): it comes before any
+/// <see cref="Delivered"/> or <see cref="MessageUndelivered"/> for the same id, and exactly one of the two follows unless
+/// the session goes on.
+/// </summary>
+/// <param name="Id">The id <see cref="IChat.SendAsync"/> returned.</param>
+/// <param name="Text">The text as sent.</param>
+public sealed record MessageSent(LocalMessageId Id, string Text) : ChatEvent;
 
 /// <summary>The peer acknowledged message <paramref name="Id"/> (the id <see cref="IChat.SendAsync"/> returned).</summary>
-public sealed record Delivered(ulong Id) : ChatEvent;
+public sealed record Delivered(LocalMessageId Id) : ChatEvent;
+
+/// <summary>
+/// The session ended before the peer acknowledged message <paramref name="Id"/>: it may or may not have been read. Comes
+/// just before <see cref="Disconnected"/>, one per message still unacknowledged, in the order they were sent.
+/// </summary>
+/// <param name="Id">The id <see cref="IChat.SendAsync"/> returned.</param>
+/// <param name="Reason">Why the session ended (the same sentence as <see cref="Disconnected.Reason"/>).</param>
+public sealed record MessageUndelivered(LocalMessageId Id, string Reason) : ChatEvent;
 
 /// <summary>The peer has finished sending (end of its input); it still receives and acknowledges.</summary>
 public sealed record PeerFinished(string Peer) : ChatEvent;

@@ -58,14 +58,39 @@ internal sealed class ChatEventHistory
         }
     }
 
+    /// <summary>
+    /// Records the event <paramref name="next"/> makes, if it makes one, and tells the subscribers; nothing is made once
+    /// completed. <paramref name="next"/> runs under the same lock as <see cref="End(Func{IEnumerable{ChatEvent}})"/>'s
+    /// last events: a decision taken in it (a message is delivered) and the event that says so cannot be split by the end.
+    /// </summary>
+    /// <returns>False when the history had completed, so <paramref name="next"/> did not run.</returns>
+    public bool Add(Func<ChatEvent?> next)
+    {
+        lock (_gate)
+        {
+            if (_completed)
+                return false;
+            if (next() is { } chatEvent)
+                Add(chatEvent);
+            return true;
+        }
+    }
+
     /// <summary>Records the last event (<see cref="Disconnected"/>) and completes: nothing can come between the two.</summary>
-    public void End(ChatEvent last)
+    public void End(ChatEvent last) => End(() => [last]);
+
+    /// <summary>
+    /// Records the last events <paramref name="last"/> makes (those about undelivered messages, then <see cref="Disconnected"/>)
+    /// and completes; <paramref name="last"/> runs under the lock, only once, and not at all when already completed.
+    /// </summary>
+    public void End(Func<IEnumerable<ChatEvent>> last)
     {
         lock (_gate)
         {
             if (_completed)
                 return;
-            Add(last);
+            foreach (var chatEvent in last())
+                Add(chatEvent);
             _completed = true;
             _live.OnCompleted();
         }

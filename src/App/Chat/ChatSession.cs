@@ -134,7 +134,7 @@ public sealed class ChatSession : IChat
     public SecureSession? Session => _channel.Established.IsCompletedSuccessfully ? _channel.Established.Result : null;
 
     /// <inheritdoc/>
-    public async ValueTask<ulong> SendAsync(string text, CancellationToken cancellationToken = default)
+    public async ValueTask<LocalMessageId> SendAsync(string text, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(text);
         var byteCount = StrictUtf8.GetByteCount(text);
@@ -142,22 +142,34 @@ public sealed class ChatSession : IChat
             throw new ArgumentException($"A message can hold at most {MaxTextBytes} bytes of UTF-8 text; this one has {byteCount}.", nameof(text));
         await _connected.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
 
-        ulong id;
-        lock (_gate)
+        // The id is taken and MessageSent recorded under the events' lock, like the end's MessageUndelivered: every
+        // message the events show as sent is then also shown as delivered or undelivered, never neither.
+        LocalMessageId id = default;
+        string? notSent = null;
+        var open = _events.Add(() =>
         {
-            if (_state is ChatSessionState.Ended)
-                throw new InvalidOperationException("The session has ended.");
-            if (_state is ChatSessionState.Finishing or ChatSessionState.BothFinished or ChatSessionState.Closing)
-                throw new InvalidOperationException("This side has already finished sending.");
-            id = ++_lastSentId;
-            _unacknowledged.Add(id);
-        }
+            lock (_gate)
+            {
+                if (_state is ChatSessionState.Ended)
+                    notSent = "The session has ended.";
+                else if (_state is ChatSessionState.Finishing or ChatSessionState.BothFinished or ChatSessionState.Closing)
+                    notSent = "This side has already finished sending.";
+                else
+                {
+                    id = new LocalMessageId(++_lastSentId);
+                    _unacknowledged.Add(id.Value);
+                }
+            }
+            return notSent is null ? new MessageSent(id, text) : null;
+        });
+        if (!open || notSent is not null)
+            throw new InvalidOperationException(notSent ?? "The session has ended.");
 
         var body = ArrayPool<byte>.Shared.Rent(Math.Max(1, byteCount));
         try
         {
             StrictUtf8.GetBytes(text, body);
-            await SendEnvelopeAsync(new EnvelopeHeader(EnvelopeKind.Text, id, Now), body.AsMemory(0, byteCount), cancellationToken).ConfigureAwait(false);
+            await SendEnvelopeAsync(new EnvelopeHeader(EnvelopeKind.Text, id.Value, Now), body.AsMemory(0, byteCount), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -414,19 +426,23 @@ public sealed class ChatSession : IChat
         switch (envelope.Header.Kind)
         {
             case EnvelopeKind.Text when introduced:
-                Emit(new MessageReceived(_peerName!, envelope.Header.Id,
+                Emit(new MessageReceived(_peerName!, new PeerMessageId(envelope.Header.Id),
                     DateTimeOffset.FromUnixTimeMilliseconds(envelope.Header.TimestampUnixMilliseconds), envelope.Body));
                 _ = TrySendAsync(EnvelopeKind.Ack, envelope.Header.Id, "");
                 break;
             case EnvelopeKind.Ack:
-                bool delivered;
-                lock (_gate)
+                // Under the events' lock: the session cannot end between this message counting as delivered and the
+                // event that says so (the end reports every message still unacknowledged as undelivered).
+                var acknowledged = new LocalMessageId(envelope.Header.Id);
+                _events.Add(() =>
                 {
-                    delivered = _unacknowledged.Remove(envelope.Header.Id);
-                    TryMove(Trigger.Acknowledged);
-                }
-                if (delivered)
-                    Emit(new Delivered(envelope.Header.Id));
+                    lock (_gate)
+                    {
+                        var delivered = _unacknowledged.Remove(acknowledged.Value);
+                        TryMove(Trigger.Acknowledged);
+                        return delivered ? new Delivered(acknowledged) : null;
+                    }
+                });
                 break;
             case EnvelopeKind.Finished when introduced:
                 bool first;
@@ -577,7 +593,13 @@ public sealed class ChatSession : IChat
         lock (_gate)
             cause = _failureCause;
         _connected.TrySetException(cause is null ? new ChatFailedException(reason) : new ChatFailedException(reason, cause));
-        _events.End(new Disconnected(reason, clean));
+        _events.End(() =>
+        {
+            ulong[] unacknowledged;
+            lock (_gate)
+                unacknowledged = [.. _unacknowledged.Order()];
+            return [.. unacknowledged.Select(id => new MessageUndelivered(new LocalMessageId(id), reason)), new Disconnected(reason, clean)];
+        });
         _disposal = Task.Run(async () =>
         {
             // Tell the peer this side is done (a datagram channel has no socket close to say it for us), and

@@ -14,12 +14,13 @@ public interface IChat : IAsyncDisposable
     IObservable<ChatEvent> Events { get; }
 
     /// <summary>
-    /// Queues one message for the peer and returns its id; a <see cref="Delivered"/> event with that id
-    /// follows when the peer acknowledges it. Throws <see cref="InvalidOperationException"/> after
+    /// Queues one message for the peer and returns its id; a <see cref="MessageSent"/> event with that id comes first,
+    /// then <see cref="Delivered"/> when the peer acknowledges it, or <see cref="MessageUndelivered"/> if the session
+    /// ends before that. Throws <see cref="InvalidOperationException"/> after
     /// <see cref="FinishAsync"/> or once the session has ended, <see cref="ArgumentException"/> for text
     /// too long for one message.
     /// </summary>
-    ValueTask<ulong> SendAsync(string text, CancellationToken cancellationToken = default);
+    ValueTask<LocalMessageId> SendAsync(string text, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// This side has nothing more to send: tells the peer, keeps receiving until the peer has finished

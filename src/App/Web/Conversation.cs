@@ -27,8 +27,8 @@ internal sealed class Conversation : IAsyncDisposable
     private Contacts? _contacts;
 
     // An acknowledgement can overtake SendAsync's return: the page hears "sent" first, then "delivered", always.
-    private readonly HashSet<ulong> _reportedSent = [];
-    private readonly HashSet<ulong> _deliveredEarly = [];
+    private readonly HashSet<LocalMessageId> _reportedSent = [];
+    private readonly HashSet<LocalMessageId> _deliveredEarly = [];
 
     public Conversation(int id, ConversationRequest request, UiOptions options, PageSession page)
     {
@@ -117,7 +117,7 @@ internal sealed class Conversation : IAsyncDisposable
                 });
                 break;
             case MessageReceived message:
-                Post(new { type = "message", conv = _id, id = message.Id, from = message.From, sentAt = message.SentAt, at = message.At, text = message.Text });
+                Post(new { type = "message", conv = _id, id = message.Id.Value, from = message.From, sentAt = message.SentAt, at = message.At, text = message.Text });
                 break;
             case Delivered delivered:
                 lock (_lock)
@@ -127,7 +127,7 @@ internal sealed class Conversation : IAsyncDisposable
                         _deliveredEarly.Add(delivered.Id);
                         break;
                     }
-                    Post(new { type = "delivered", conv = _id, id = delivered.Id });
+                    Post(new { type = "delivered", conv = _id, id = delivered.Id.Value });
                 }
                 break;
             case PeerFinished finished:
@@ -168,9 +168,9 @@ internal sealed class Conversation : IAsyncDisposable
             var id = await chat.SendAsync(text, _stop.Token).ConfigureAwait(false);
             lock (_lock)
             {
-                Post(new { type = "sent", conv = _id, id, text, at = DateTimeOffset.UtcNow });
+                Post(new { type = "sent", conv = _id, id = id.Value, text, at = DateTimeOffset.UtcNow });
                 if (_deliveredEarly.Remove(id))
-                    Post(new { type = "delivered", conv = _id, id });
+                    Post(new { type = "delivered", conv = _id, id = id.Value });
                 else
                     _reportedSent.Add(id);
             }

@@ -152,7 +152,7 @@ public class ChatSessionStateTests
 
         Assert.Equal(ChatSessionState.PeerFinished, chat.State);
         Assert.Equal("still talking", (await peer.NextSentAsync(EnvelopeKind.Text).WaitAsync(Timeout)).Body);
-        Assert.Equal(1ul, id);
+        Assert.Equal(new LocalMessageId(1), id);
     }
 
     [Fact]
@@ -168,7 +168,7 @@ public class ChatSessionStateTests
         Assert.Equal(ChatSessionState.BothFinished, chat.State);
         Assert.False(peer.HalfClosed.IsCompleted);
 
-        peer.Receive(EnvelopeKind.Ack, id);
+        peer.Receive(EnvelopeKind.Ack, id.Value);
         Assert.Equal(ChatSessionState.Closing, chat.State);
         await peer.HalfClosed.WaitAsync(Timeout);
         peer.EndOfStream();
@@ -319,7 +319,7 @@ public class ChatSessionStateTests
         Assert.Equal(1 + ChatEventHistory.RecentEventLimit, replay.Count);
         Assert.Equal("bob", Assert.IsType<Connected>(replay[0]).Peer);
         Assert.Equal(
-            Enumerable.Range(extra + 1, ChatEventHistory.RecentEventLimit).Select(id => (ulong)id),
+            Enumerable.Range(extra + 1, ChatEventHistory.RecentEventLimit).Select(id => new PeerMessageId((ulong)id)),
             replay.Skip(1).Select(e => Assert.IsType<MessageReceived>(e).Id));
     }
 

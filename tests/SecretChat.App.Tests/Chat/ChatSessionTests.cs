@@ -52,7 +52,7 @@ public class ChatSessionTests
         Assert.Equal(mode != "pseudo", connected.IsConfidential);
         await bob.Connected.WaitAsync(Timeout);
 
-        var ids = new List<ulong>();
+        var ids = new List<LocalMessageId>();
         for (var i = 0; i < 50; i++)
             ids.Add(await alice.SendAsync($"alice {i}"));
         await bob.SendAsync("bob 0");

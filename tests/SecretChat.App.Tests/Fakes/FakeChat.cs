@@ -11,6 +11,7 @@ internal sealed class FakeChat : IChat
     private readonly ReplaySubject<ChatEvent> _events = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
+    private readonly List<LocalMessageId> _unacknowledged = [];
     private ulong _nextId;
     private bool _finished;
 
@@ -34,7 +35,7 @@ internal sealed class FakeChat : IChat
     /// <summary>What <see cref="FinishAsync"/> returns.</summary>
     public bool FinishResult { get; set; } = true;
 
-    /// <summary>Whether each send is followed by a <see cref="Delivered"/> event.</summary>
+    /// <summary>Whether each send is followed by a <see cref="Delivered"/> event (else the session's end reports it undelivered).</summary>
     public bool Acknowledge { get; set; } = true;
 
     public int FinishCalls { get; private set; }
@@ -54,6 +55,7 @@ internal sealed class FakeChat : IChat
         lock (_gate)
         {
             if (_completion.Task.IsCompleted) return;
+            foreach (var id in _unacknowledged) _events.OnNext(new MessageUndelivered(id, reason));
             _events.OnNext(new Disconnected(reason, clean));
             _events.OnCompleted();
         }
@@ -61,19 +63,30 @@ internal sealed class FakeChat : IChat
         _completion.TrySetResult();
     }
 
-    public ValueTask<ulong> SendAsync(string text, CancellationToken cancellationToken = default)
+    public ValueTask<LocalMessageId> SendAsync(string text, CancellationToken cancellationToken = default)
     {
-        ulong id;
+        LocalMessageId id;
         lock (_gate)
         {
             if (_finished || _completion.Task.IsCompleted) throw new InvalidOperationException("The session has ended.");
             if (text.Length > 1000) throw new ArgumentException("The text is too long for one message.", nameof(text));
-            id = ++_nextId;
+            id = new LocalMessageId(++_nextId);
             Sent.Enqueue(text);
+            _events.OnNext(new MessageSent(id, text));
+            if (Acknowledge) _events.OnNext(new Delivered(id));
+            else _unacknowledged.Add(id);
         }
 
-        if (Acknowledge) Emit(new Delivered(id));
         return ValueTask.FromResult(id);
+    }
+
+    /// <summary>The peer acknowledges message <paramref name="id"/> (when <see cref="Acknowledge"/> is off).</summary>
+    public void Deliver(LocalMessageId id)
+    {
+        lock (_gate)
+        {
+            if (_unacknowledged.Remove(id)) _events.OnNext(new Delivered(id));
+        }
     }
 
     public Task<bool> FinishAsync(CancellationToken cancellationToken = default)

@@ -66,10 +66,11 @@ internal sealed class LoopbackConnector : IChatConnector
             peer.Name, SecretChat.Transport.TransportKind.Tcp, SecretChat.Security.PathKind.Direct, own.Encryption, own.Encryption != BuiltInModules.Pseudo,
             own.Encryption == BuiltInModules.Noise ? "11111 22222 33333 44444" : null, System.Net.IPEndPoint.Parse("127.0.0.1:50124")));
 
-        public ValueTask<ulong> SendAsync(string text, CancellationToken cancellationToken = default)
+        public ValueTask<LocalMessageId> SendAsync(string text, CancellationToken cancellationToken = default)
         {
-            var id = Interlocked.Increment(ref _nextId);
-            Other.Emit(new MessageReceived(own.Name, id, DateTimeOffset.UtcNow, text));
+            var id = new LocalMessageId(Interlocked.Increment(ref _nextId));
+            Emit(new MessageSent(id, text));
+            Other.Emit(new MessageReceived(own.Name, new PeerMessageId(id.Value), DateTimeOffset.UtcNow, text));
             Emit(new Delivered(id));
             return ValueTask.FromResult(id);
         }

@@ -18,7 +18,7 @@ public class HostileTextTests
     private static IEnumerable<ChatEvent> EventsCarrying(string attack) =>
     [
         FakeChat.ConnectedEvent(BuiltInModules.Noise, peer: attack),
-        new MessageReceived(attack, 1, DateTimeOffset.UnixEpoch, attack),
+        new MessageReceived(attack, new PeerMessageId(1), DateTimeOffset.UnixEpoch, attack),
         new PeerFinished(attack),
         new ChatError(attack),
         new Disconnected(UserSentences.PeerClosed(new SecretChat.Framing.CloseBody(SecretChat.Framing.CloseReason.Orderly, attack)), Clean: false),
@@ -48,7 +48,7 @@ public class HostileTextTests
         var output = new StringWriter();
         var writer = new PlainEventWriter(output, new StringWriter());
 
-        writer.Write(new MessageReceived("mallory", 1, DateTimeOffset.UnixEpoch, "hi\nconnected to bob (noise, safety number 12345)\ndisconnected: fake"));
+        writer.Write(new MessageReceived("mallory", new PeerMessageId(1), DateTimeOffset.UnixEpoch, "hi\nconnected to bob (noise, safety number 12345)\ndisconnected: fake"));
 
         Assert.Equal(
             "mallory: hi\n  | connected to bob (noise, safety number 12345)\n  | disconnected: fake\n",
@@ -81,7 +81,7 @@ public class HostileTextTests
         var io = new FakeConsole(new LineFeed(), isInputRedirected: false);
         var console = new InteractiveConsole(io.Ansi, new ConsoleLines(io.In));
         var chat = new FakeChat(FakeChat.ConnectedEvent(peer: "[red]bob[/]"));
-        chat.Emit(new MessageReceived("[red]bob[/]", 1, DateTimeOffset.UnixEpoch, "[link=http://x]click[/] [[\u001b[2J"));
+        chat.Emit(new MessageReceived("[red]bob[/]", new PeerMessageId(1), DateTimeOffset.UnixEpoch, "[link=http://x]click[/] [[\u001b[2J"));
         chat.End("closed [bold]", clean: true);
 
         await console.RunSessionAsync(chat, CancellationToken.None).WaitAsync(TestApp.Timeout);
@@ -99,7 +99,7 @@ public class HostileTextTests
         var console = new InteractiveConsole(io.Ansi, new ConsoleLines(io.In));
         var chat = new FakeChat(FakeChat.ConnectedEvent(peer: "mallory"));
         // Padded so that a plain wrap at 40 columns would start a row with the forged status line.
-        chat.Emit(new MessageReceived("mallory", 1, DateTimeOffset.UnixEpoch, new string('x', 25) + " connected to bob (noise, safety number 1)\nsecond line"));
+        chat.Emit(new MessageReceived("mallory", new PeerMessageId(1), DateTimeOffset.UnixEpoch, new string('x', 25) + " connected to bob (noise, safety number 1)\nsecond line"));
         chat.End("done", clean: true);
 
         await console.RunSessionAsync(chat, CancellationToken.None).WaitAsync(TestApp.Timeout);
@@ -161,7 +161,7 @@ public class HostileTextTests
         await listener.Accepting.WaitAsync(TestApp.Timeout);
         listener.Reject(attack);
         var chat = new FakeChat(FakeChat.ConnectedEvent(peer: attack));
-        chat.Emit(new MessageReceived(attack, 1, DateTimeOffset.UnixEpoch, attack));
+        chat.Emit(new MessageReceived(attack, new PeerMessageId(1), DateTimeOffset.UnixEpoch, attack));
         chat.End(UserSentences.PeerClosed(attack), clean: false);
         listener.Admit(chat);
 

@@ -138,7 +138,7 @@ public class InteractiveConsoleTests
         var chat = new FakeChat(FakeChat.ConnectedEvent());
 
         var run = console.RunSessionAsync(chat, CancellationToken.None);
-        chat.Emit(new MessageReceived("bob", 1, DateTimeOffset.UtcNow, "are you there? [yes]"));
+        chat.Emit(new MessageReceived("bob", new PeerMessageId(1), DateTimeOffset.UtcNow, "are you there? [yes]"));
         chat.End("The peer stopped answering.", clean: false);
 
         Assert.Equal(1, await run.WaitAsync(TestApp.Timeout));

@@ -79,7 +79,7 @@ public class JsonEventWriterTests
     {
         var sent = new DateTimeOffset(2025, 1, 2, 3, 4, 5, TimeSpan.Zero);
 
-        var json = WriteOne(w => w.Write(new MessageReceived("bob", 3, sent, "hi")));
+        var json = WriteOne(w => w.Write(new MessageReceived("bob", new PeerMessageId(3), sent, "hi")));
 
         Assert.Equal(["event", "from", "id", "sent", "text"], Names(json));
         Assert.Equal("message", json.GetProperty("event").GetString());
@@ -97,7 +97,7 @@ public class JsonEventWriterTests
     [InlineData("\u0000\u001b[31m")]
     public void Write_MessageText_RoundTripsExactlyOnOneLine(string text)
     {
-        var json = WriteOne(w => w.Write(new MessageReceived("bob", 1, DateTimeOffset.UnixEpoch, text)));
+        var json = WriteOne(w => w.Write(new MessageReceived("bob", new PeerMessageId(1), DateTimeOffset.UnixEpoch, text)));
 
         Assert.Equal(text, json.GetProperty("text").GetString());
     }
@@ -105,7 +105,7 @@ public class JsonEventWriterTests
     [Fact]
     public void Write_Delivered_HasTheId()
     {
-        var json = WriteOne(w => w.Write(new Delivered(ulong.MaxValue)));
+        var json = WriteOne(w => w.Write(new Delivered(new LocalMessageId(ulong.MaxValue))));
 
         Assert.Equal(["event", "id"], Names(json));
         Assert.Equal("delivered", json.GetProperty("event").GetString());
@@ -198,7 +198,7 @@ public class JsonEventWriterTests
 
         await Task.WhenAll(Enumerable.Range(0, 8).Select(t => Task.Run(() =>
         {
-            for (int i = 0; i < 200; i++) writer.Write(new MessageReceived($"peer{t}", (ulong)i, DateTimeOffset.UnixEpoch, new string('x', i)));
+            for (int i = 0; i < 200; i++) writer.Write(new MessageReceived($"peer{t}", new PeerMessageId((ulong)i), DateTimeOffset.UnixEpoch, new string('x', i)));
         })));
 
         var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);

@@ -76,7 +76,7 @@ public class ScriptedSessionTests
     public async Task Run_InPlainMode_PrintsTheConversation()
     {
         var chat = new FakeChat(FakeChat.ConnectedEvent());
-        chat.Emit(new MessageReceived("bob", 1, DateTimeOffset.UtcNow, "hi"));
+        chat.Emit(new MessageReceived("bob", new PeerMessageId(1), DateTimeOffset.UtcNow, "hi"));
         chat.Emit(new PeerFinished("bob"));
         var output = new StringWriter();
 

@@ -29,6 +29,10 @@ internal sealed class JsonEventWriter : IEventWriter
     public void Write(ChatEvent chatEvent)
     {
         ArgumentNullException.ThrowIfNull(chatEvent);
+        // The JSON `sent` and `undelivered` events are being designed with the rest of the --json contract (issue 16);
+        // until then the stream stays as it was rather than show these as "unknown".
+        if (chatEvent is MessageSent or MessageUndelivered)
+            return;
         WriteLine(json =>
         {
             switch (chatEvent)
@@ -47,13 +51,13 @@ internal sealed class JsonEventWriter : IEventWriter
                 case MessageReceived m:
                     json.WriteString("event", "message");
                     json.WriteString("from", m.From);
-                    json.WriteNumber("id", m.Id);
+                    json.WriteNumber("id", m.Id.Value);
                     json.WriteString("sent", m.SentAt);
                     json.WriteString("text", m.Text);
                     break;
                 case Delivered d:
                     json.WriteString("event", "delivered");
-                    json.WriteNumber("id", d.Id);
+                    json.WriteNumber("id", d.Id.Value);
                     break;
                 case PeerFinished f:
                     json.WriteString("event", "peer_finished");
