@@ -112,6 +112,14 @@ public static class UserSentences
     /// </summary>
     public static string ListenerBusy(int pending) => $"the listener is busy with {pending} pending handshakes; try again shortly";
 
+    /// <summary>A connect whose <c>--timeout</c> ran out before the connection was made.</summary>
+    public static string NotConnectedInTime(string peer, TimeSpan timeout) =>
+        $"Could not connect to {peer} within {timeout.TotalSeconds:0.#} s.";
+
+    /// <summary>A connect whose <c>--timeout</c> ran out during the handshake (the whole connect is bounded, not each phase).</summary>
+    public static string HandshakeNotAnsweredInTime(string peer, TimeSpan timeout) =>
+        $"The peer at {peer} did not answer the handshake within {timeout.TotalSeconds:0.#} s.";
+
     /// <summary>The handshake completed but checking the peer did not finish within <paramref name="timeout"/>.</summary>
     public static string PeerNotIntroduced(TimeSpan timeout) =>
         $"The peer's handshake completed but checking it did not finish within {timeout.TotalSeconds:0.#} s.";

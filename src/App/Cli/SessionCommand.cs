@@ -39,11 +39,19 @@ internal sealed class SessionCommand
         if (Scripted)
         {
             var writer = CreateWriter();
-            writer.Status($"connecting to {Destination}");
+            // The connector reports the phases it goes through (and p2p its steps in words); the first is said at once,
+            // and once: the progress drops a phase reported twice in a row.
+            var progress = new WriterProgress(writer);
+            ((IProgress<ConnectPhase>)progress).Report(ConnectPhase.Connecting);
             IChat chat;
             try
             {
-                chat = await connector.ConnectAsync(_options, new InlineProgress(writer.Status), cancellationToken).ConfigureAwait(false);
+                chat = await connector.ConnectAsync(_options, progress, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PeerKeyChangedException changed)
+            {
+                writer.KeyChanged(changed); // typed, with both safety numbers; the sentence goes to stderr as the failure
+                throw;
             }
             catch (ChatFailedException ex) when (_json)
             {
@@ -101,13 +109,12 @@ internal sealed class SessionCommand
             writer.Error(reason); // the plain writer puts it on stderr
             if (_json) _app.WriteError(reason);
         });
-        writer.Status($"waiting for a peer on {address} ({Transport}, {_options.Encryption.Id})");
         IChat chat;
         try
         {
             // Only a peer whose handshake completed and was accepted claims the one session; strangers that fail are
             // rejections, and the wait goes on.
-            chat = await listener.AcceptAsync(new InlineProgress(writer.Status), cancellationToken).ConfigureAwait(false);
+            chat = await listener.AcceptAsync(new WriterProgress(writer), cancellationToken).ConfigureAwait(false);
         }
         catch (ChatFailedException ex) when (_json)
         {

@@ -193,9 +193,10 @@ public abstract class ChatListener(SecurityChoice security, ChatOptions options,
             progress?.Report($"waiting for a peer on {LocalEndPoint}");
             var channel = await NextChannelAsync(security.Module, cancellationToken).ConfigureAwait(false);
             progress?.Report($"a peer is here; running the {security.Module.Info.Id} handshake");
+            (progress as IProgress<ConnectPhase>)?.Report(ConnectPhase.Handshaking);
             try
             {
-                return await ChatConnector.StartSessionAsync(channel, security, options, scheduler, cancellationToken).ConfigureAwait(false);
+                return await ChatConnector.StartSessionAsync(channel, security, options, scheduler, cancellationToken, progress).ConfigureAwait(false);
             }
             catch (ChatFailedException e) when (e.InnerException is not PeerCheckFailedException)
             {

@@ -70,6 +70,8 @@ internal static class ScriptedSession
                 }
             }
 
+            if (!endedEarly)
+                writer.State(SessionStates.Closing);
             bool acknowledged = !endedEarly && await chat.FinishAsync(cancellationToken).ConfigureAwait(false);
             await chat.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
             await DrainAsync(eventsDone.Task).ConfigureAwait(false);
@@ -84,6 +86,7 @@ internal static class ScriptedSession
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            writer.State(SessionStates.Closing);
             await chat.CloseAsync("interrupted").ConfigureAwait(false);
             return ExitCodes.Interrupted;
         }
