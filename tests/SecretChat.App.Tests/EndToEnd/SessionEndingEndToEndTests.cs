@@ -81,4 +81,33 @@ public class SessionEndingEndToEndTests
         Assert.Contains("interrupted", own.GetProperty("reason").GetString(), StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", signalled.Stderr + peer.Stderr);
     }
+
+    [Fact]
+    public async Task Connect_ToAListenerInASession_IsToldItIsBusyAndExitsNonZero_AndTheListenersUserSeesTheTry()
+    {
+        await using var bob = SecretChatProcess.Start(
+            ["listen", "--tcp", "127.0.0.1:0", "--encryption", "pseudo", "--name", "bob", "--json"], null, "bob");
+        var address = (await bob.WaitForEventAsync("listening")).GetProperty("address").GetString()!;
+        await using var alice = SecretChatProcess.Start(
+            ["connect", "--tcp", address, "--encryption", "pseudo", "--name", "alice", "--json"], null, "alice");
+        await alice.WaitForEventAsync("connected");
+        await bob.WaitForEventAsync("connected");
+
+        await using var carol = SecretChatProcess.Start(
+            ["connect", "--tcp", address, "--encryption", "pseudo", "--name", "carol", "--json"], null, "carol");
+        Assert.NotEqual(0, await carol.WaitForExitAsync());
+        Assert.Contains("the listener is in a session with someone else; try again later", carol.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", carol.Stderr);
+        var tried = await bob.WaitForEventAsync("error");
+        Assert.Contains("Tried to connect during this session and was told this side is busy.", tried.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        // The session in progress goes on undisturbed.
+        await alice.WriteLinesAsync("still here");
+        alice.CloseInput();
+        bob.CloseInput();
+        Assert.Equal(0, await alice.WaitForExitAsync());
+        Assert.Equal(0, await bob.WaitForExitAsync());
+        Assert.Equal(["still here"], bob.TextsFrom("alice"));
+        Assert.Empty(bob.TextsFrom("carol"));
+    }
 }
