@@ -64,6 +64,39 @@ public partial class JsonEventsEndToEndTests
         }
     }
 
+    [Fact]
+    public async Task Connect_PinnedPeerWithANewKey_WritesKeyChangedWithBothSafetyNumbersAndNoErrorEvent()
+    {
+        var schema = ReadmeSchema();
+        using var home = new TempDirectory();
+        string? pinned = null;
+        foreach (var bobKey in new[] { "first.key", "second.key" })
+        {
+            await using var bob = SecretChatProcess.Start(
+                ["listen", "--tcp", "127.0.0.1:0", "--name", "bob", "--json", "--identity", home.File(bobKey), "--known-peers", home.File("bob-peers.json")], null, "bob");
+            var address = (await bob.WaitForEventAsync("listening")).GetProperty("address").GetString()!;
+            await using var alice = SecretChatProcess.Start(["connect", "--tcp", address, "--name", "alice", "--json", .. home.IdentityArgs("alice")], null, "alice");
+            alice.CloseInput();
+            if (pinned is null)
+            {
+                pinned = (await alice.WaitForEventAsync("connected")).GetProperty("fingerprint").GetString();
+                bob.CloseInput();
+                Assert.Equal(0, await alice.WaitForExitAsync());
+                continue;
+            }
+
+            Assert.Equal(1, await alice.WaitForExitAsync());
+            var events = alice.StdoutLines.Select(line => Validate("alice", line, schema)).ToList();
+            var changed = Assert.Single(events, e => SecretChatProcess.Kind(e) == "key_changed");
+            Assert.Equal("bob", changed.GetProperty("peer").GetString());
+            Assert.Equal(pinned, changed.GetProperty("pinned_safety_number").GetString());
+            var presented = changed.GetProperty("new_safety_number").GetString();
+            Assert.Matches("^[0-9 ]{60,}$", presented);
+            Assert.NotEqual(pinned, presented);
+            Assert.DoesNotContain(events, e => SecretChatProcess.Kind(e) is "error" or "connected");
+        }
+    }
+
     /// <summary>The README's table: each event's field names, in order, after <c>event</c> and <c>time</c>.</summary>
     private static Dictionary<string, string[]> ReadmeSchema()
     {
