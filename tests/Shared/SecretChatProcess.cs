@@ -75,6 +75,16 @@ public sealed class SecretChatProcess : IAsyncDisposable
     public static SecretChatProcess Start(IEnumerable<string> arguments, IDictionary<string, string>? environment, string name = "secretchat") =>
         Start(name, "dotnet", [BuiltDll, .. arguments], environment);
 
+    /// <summary>
+    /// Starts the built <c>secretchat</c> on a pseudo-terminal (through <c>script</c>), so it runs interactive, as at a
+    /// person's terminal: stdin lines are typed keys, stdout is what the terminal shows (escape sequences included).
+    /// </summary>
+    public static SecretChatProcess StartInTerminal(string name, params IEnumerable<string> arguments) =>
+        Start(name, "script", ["-qfec", string.Join(' ', new[] { "exec", "dotnet", BuiltDll }.Concat(arguments).Select(ShellQuote)), "/dev/null"],
+            new Dictionary<string, string> { ["TERM"] = "dumb", ["COLUMNS"] = "200" });
+
+    private static string ShellQuote(string argument) => "'" + argument.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
     /// <summary>Starts <paramref name="dll"/> inside the network namespace <paramref name="networkNamespace"/> (root only).</summary>
     public static SecretChatProcess StartInNamespace(string name, string networkNamespace, string dll, IEnumerable<string> arguments) =>
         Start(name, "ip", ["netns", "exec", networkNamespace, "dotnet", dll, .. arguments], environment: null);
@@ -158,13 +168,18 @@ public sealed class SecretChatProcess : IAsyncDisposable
     public void CloseInput() => _process.StandardInput.Close();
 
     /// <summary>Sends SIGTERM, as a service manager stops a process.</summary>
-    public async Task TerminateAsync()
+    public Task TerminateAsync() => SignalAsync("TERM");
+
+    /// <summary>Sends SIGINT, as Ctrl+C at a terminal does.</summary>
+    public Task InterruptAsync() => SignalAsync("INT");
+
+    private async Task SignalAsync(string signal)
     {
-        using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })
+        using var kill = Process.Start(new ProcessStartInfo("kill", [$"-{signal}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })
             ?? throw new InvalidOperationException("kill did not start");
         await kill.WaitForExitAsync().WaitAsync(Timeouts.Default);
         if (kill.ExitCode != 0)
-            throw new InvalidOperationException($"kill -TERM {_process.Id} exited {kill.ExitCode}.");
+            throw new InvalidOperationException($"kill -{signal} {_process.Id} exited {kill.ExitCode}.");
     }
 
     /// <summary>

@@ -15,4 +15,10 @@ public sealed class PeerKeyChangedException(string message, string peerName, byt
 
     /// <summary>The known-peers file that holds the pin, where <c>/trust</c> re-pins the key.</summary>
     public string KnownPeersPath { get; } = knownPeersPath;
+
+    /// <summary>The safety number with the pinned key, where the contact is pinned under <see cref="PeerName"/>; else null.</summary>
+    public string? PinnedSafetyNumber { get; init; }
+
+    /// <summary>The safety number with the key the peer presented this time, where the session has static keys; else null.</summary>
+    public string? PresentedSafetyNumber { get; init; }
 }

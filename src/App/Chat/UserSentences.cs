@@ -172,6 +172,20 @@ public static class UserSentences
     /// </summary>
     public static string ListenerBusy(int pending) => $"the listener is busy with {pending} pending handshakes; try again shortly";
 
+    /// <summary>What a newcomer is told while the listener is in a session with someone else (a clause).</summary>
+    public const string ListenerInSession = "the listener is in a session with someone else; try again later";
+
+    /// <summary>What the listener's user is told about a newcomer it turned away while in a session (a clause).</summary>
+    public const string NewcomerTurnedAway = "tried to connect during this session and was told this side is busy";
+
+    /// <summary>A connect whose <c>--timeout</c> ran out before the connection was made.</summary>
+    public static string NotConnectedInTime(string peer, TimeSpan timeout) =>
+        $"Could not connect to {peer} within {timeout.TotalSeconds:0.#} s.";
+
+    /// <summary>A connect whose <c>--timeout</c> ran out during the handshake (the whole connect is bounded, not each phase).</summary>
+    public static string HandshakeNotAnsweredInTime(string peer, TimeSpan timeout) =>
+        $"The peer at {peer} did not answer the handshake within {timeout.TotalSeconds:0.#} s.";
+
     /// <summary>The handshake completed but checking the peer did not finish within <paramref name="timeout"/>.</summary>
     public static string PeerNotIntroduced(TimeSpan timeout) =>
         $"The peer's handshake completed but checking it did not finish within {timeout.TotalSeconds:0.#} s.";

@@ -1,4 +1,5 @@
 using System.Reactive.Concurrency;
+using System.Reactive.Linq;
 using SecretChat.Chat;
 using SecretChat.Cli.Interaction;
 using SecretChat.Cli.Settings;
@@ -63,12 +64,15 @@ internal sealed class SessionCommand
         if (Scripted)
         {
             var writer = CreateWriter();
-            writer.Status($"connecting to {Destination}");
+            // The connector reports the phases it goes through (and p2p its steps in words); the first is said at once,
+            // and once: the progress drops a phase reported twice in a row.
+            var progress = new WriterProgress(writer);
+            ((IProgress<ConnectPhase>)progress).Report(ConnectPhase.Connecting);
             IChat chat;
             try
             {
                 // Connecting can be long (UDP to nobody, p2p waiting for the peer): status lines say for how long.
-                using var waiting = WaitingProgress.ForScript(new InlineProgress(writer.Status), DefaultScheduler.Instance);
+                using var waiting = WaitingProgress.ForScript(progress, DefaultScheduler.Instance);
                 chat = await connector.ConnectAsync(Announcing(writer.Code, waiting), waiting, cancellationToken).ConfigureAwait(false);
             }
             catch (ChatFailedException ex) when (_json || ExplainFailure(ex) != ex)
@@ -117,6 +121,7 @@ internal sealed class SessionCommand
 
             if (identity.Sentence() is { } first) console.Info(first);
             await using (session.ConfigureAwait(false))
+            using (FinishWhenThePeerFinishes(session))
                 return await console.RunSessionAsync(session, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -152,13 +157,12 @@ internal sealed class SessionCommand
             writer.Error(reason); // the plain writer puts it on stderr
             if (_json) _app.WriteError(reason);
         });
-        writer.Status($"waiting for a peer on {address} ({Transport}, {_options.Encryption.Id})");
         IChat chat;
         try
         {
             // Only a peer whose handshake completed and was accepted claims the one session; strangers that fail are
             // rejections, and the wait goes on.
-            chat = await listener.AcceptAsync(new InlineProgress(writer.Status), cancellationToken).ConfigureAwait(false);
+            chat = await listener.AcceptAsync(new WriterProgress(writer), cancellationToken).ConfigureAwait(false);
         }
         catch (ChatFailedException ex) when (_json)
         {
@@ -188,6 +192,7 @@ internal sealed class SessionCommand
                 $"Waiting for a peer on {address}…",
                 progress => listener.AcceptAsync(progress, cancellationToken)).ConfigureAwait(false);
             await using (session.ConfigureAwait(false))
+            using (FinishWhenThePeerFinishes(session))
             {
                 var code = await console.RunSessionAsync(session, cancellationToken).ConfigureAwait(false);
                 // A code pairs one peer: the next one would need a new code.
@@ -211,6 +216,14 @@ internal sealed class SessionCommand
             return ReadOnlyMemory<byte>.Empty;
         }
     }
+
+    /// <summary>
+    /// A person at the console has nothing more for a peer that has finished: this side finishes too (once what it sent
+    /// is acknowledged), so both sides close, a scripted peer exits, and a listener goes back to waiting. Without it a
+    /// scripted peer waits for ever for a Finished that a person never types.
+    /// </summary>
+    private static IDisposable FinishWhenThePeerFinishes(IChat chat) =>
+        chat.Events.OfType<PeerFinished>().Take(1).Subscribe(finished => { _ = chat.FinishAsync(); });
 
     /// <summary>The slash commands for this session: the defaults, and /verify (which says why where the mode has no safety number).</summary>
     private ConsoleCommands Commands()

@@ -49,7 +49,8 @@ public class JsonEventWriterTests
     {
         var json = WriteOne(w => w.Write(new Connected("bob", TransportKind.Tcp, PathKind.Direct, BuiltInModules.Noise, true, "12345 67890", IPEndPoint.Parse("127.0.0.1:5000"))));
 
-        Assert.Equal(["event", "peer", "transport", "path", "encryption", "confidential", "post_quantum", "fingerprint", "remote", "contact"], Names(json));
+        Assert.Equal(["event", "time", "state", "peer", "transport", "path", "encryption", "confidential", "post_quantum", "fingerprint", "remote", "contact", "verified"], Names(json));
+        Assert.Equal("connected", json.GetProperty("state").GetString());
         Assert.False(json.GetProperty("post_quantum").GetBoolean());
         Assert.Equal("unpinned", json.GetProperty("contact").GetString());
         Assert.Equal("connected", json.GetProperty("event").GetString());
@@ -91,10 +92,10 @@ public class JsonEventWriterTests
 
         var json = WriteOne(w => w.Write(new MessageReceived("bob", new PeerMessageId(3), sent, "hi")));
 
-        Assert.Equal(["event", "from", "id", "sent", "text"], Names(json));
+        Assert.Equal(["event", "time", "from", "id", "sent", "text"], Names(json));
         Assert.Equal("message", json.GetProperty("event").GetString());
         Assert.Equal("bob", json.GetProperty("from").GetString());
-        Assert.Equal(3UL, json.GetProperty("id").GetUInt64());
+        Assert.Equal("in-3", json.GetProperty("id").GetString());
         Assert.Equal(sent, json.GetProperty("sent").GetDateTimeOffset());
         Assert.Equal("2025-01-02T03:04:05+00:00", json.GetProperty("sent").GetString());
         Assert.Equal("hi", json.GetProperty("text").GetString());
@@ -117,9 +118,9 @@ public class JsonEventWriterTests
     {
         var json = WriteOne(w => w.Write(new Delivered(new LocalMessageId(ulong.MaxValue))));
 
-        Assert.Equal(["event", "id"], Names(json));
+        Assert.Equal(["event", "time", "id"], Names(json));
         Assert.Equal("delivered", json.GetProperty("event").GetString());
-        Assert.Equal(ulong.MaxValue, json.GetProperty("id").GetUInt64());
+        Assert.Equal($"out-{ulong.MaxValue}", json.GetProperty("id").GetString());
     }
 
     [Fact]
@@ -127,7 +128,7 @@ public class JsonEventWriterTests
     {
         var json = WriteOne(w => w.Write(new PeerFinished("bob")));
 
-        Assert.Equal(["event", "peer"], Names(json));
+        Assert.Equal(["event", "time", "peer"], Names(json));
         Assert.Equal("peer_finished", json.GetProperty("event").GetString());
         Assert.Equal("bob", json.GetProperty("peer").GetString());
     }
@@ -139,14 +140,14 @@ public class JsonEventWriterTests
     {
         var json = WriteOne(w => w.Write(new Disconnected("the peer left", clean)));
 
-        Assert.Equal(["event", "reason", "clean"], Names(json));
+        Assert.Equal(["event", "time", "reason", "clean"], Names(json));
         Assert.Equal("disconnected", json.GetProperty("event").GetString());
         Assert.Equal("the peer left", json.GetProperty("reason").GetString());
         Assert.Equal(clean, json.GetProperty("clean").GetBoolean());
     }
 
     [Fact]
-    public void Write_PathChanged_HasPathRemoteReasonAndDetails()
+    public void Write_PathChanged_HasPathRemoteReasonAndWhereTheSessionIsAsFields()
     {
         var relay = IPEndPoint.Parse("203.0.113.1:3478");
         var details = new PathReport(TransportKind.Udp, PathKind.Relay, relay)
@@ -158,19 +159,15 @@ public class JsonEventWriterTests
         };
         var json = WriteOne(w => w.Write(new PathChanged(PathKind.Relay, IPEndPoint.Parse("203.0.113.1:3478"), PathMoveReason.DirectSilent, details)));
 
-        Assert.Equal(["event", "path", "remote", "reason", "details"], Names(json));
+        Assert.Equal(["event", "time", "path", "remote", "reason", "rtt_ms", "relay", "public_address", "peer_public_address"], Names(json));
         Assert.Equal("path_changed", json.GetProperty("event").GetString());
         Assert.Equal("relay", json.GetProperty("path").GetString());
         Assert.Equal("203.0.113.1:3478", json.GetProperty("remote").GetString());
         Assert.Equal("the direct path stopped answering for 3 s", json.GetProperty("reason").GetString());
-        Assert.Equal(
-            "path: relay, peer at 203.0.113.1:3478, round trip 42 ms\n" +
-            "relay: the signaling server 203.0.113.1:3478 forwards the sealed datagrams (it cannot read or alter them)\n" +
-            "this side: public address 198.51.100.11:40000 (local port 40000: the NAT kept the port, a sign of endpoint-independent mapping)\n" +
-            "peer: public address 198.51.100.22:50000, host addresses 10.0.0.2:50000\n" +
-            "NAT mapping behaviour toward several destinations is not measured here; run 'secretchat netcheck' on each side.\n" +
-            "direct path: the direct path stopped answering for 3 s",
-            json.GetProperty("details").GetString());
+        Assert.Equal(42, json.GetProperty("rtt_ms").GetDouble());
+        Assert.Equal("203.0.113.1:3478", json.GetProperty("relay").GetString());
+        Assert.Equal("198.51.100.11:40000", json.GetProperty("public_address").GetString());
+        Assert.Equal("198.51.100.22:50000", json.GetProperty("peer_public_address").GetString());
     }
 
     [Fact]
@@ -178,7 +175,7 @@ public class JsonEventWriterTests
     {
         var json = WriteOne(w => w.Write(new ChatError("a frame failed authentication")));
 
-        Assert.Equal(["event", "message"], Names(json));
+        Assert.Equal(["event", "time", "message"], Names(json));
         Assert.Equal("error", json.GetProperty("event").GetString());
         Assert.Equal("a frame failed authentication", json.GetProperty("message").GetString());
     }
@@ -190,14 +187,74 @@ public class JsonEventWriterTests
         var listening = WriteOne(w => w.Listening("127.0.0.1:40000"));
         var error = WriteOne(w => w.Error("a peer sent garbage"));
 
-        Assert.Equal(["event", "text"], Names(status));
+        Assert.Equal(["event", "time", "text"], Names(status));
         Assert.Equal("status", status.GetProperty("event").GetString());
         Assert.Equal("connecting to 127.0.0.1:5000", status.GetProperty("text").GetString());
-        Assert.Equal(["event", "address"], Names(listening));
+        Assert.Equal(["event", "time", "state", "address"], Names(listening));
         Assert.Equal("listening", listening.GetProperty("event").GetString());
         Assert.Equal("127.0.0.1:40000", listening.GetProperty("address").GetString());
         Assert.Equal("error", error.GetProperty("event").GetString());
         Assert.Equal("a peer sent garbage", error.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public void Write_SentAndUndelivered_ReferToTheOutgoingId()
+    {
+        var sent = WriteOne(w => w.Write(new MessageSent(new LocalMessageId(3), "hi")));
+        var undelivered = WriteOne(w => w.Write(new MessageUndelivered(new LocalMessageId(3), "the peer left")));
+
+        Assert.Equal(["event", "time", "id", "text"], Names(sent));
+        Assert.Equal("sent", sent.GetProperty("event").GetString());
+        Assert.Equal("out-3", sent.GetProperty("id").GetString());
+        Assert.Equal("hi", sent.GetProperty("text").GetString());
+        Assert.Equal(["event", "time", "id", "reason"], Names(undelivered));
+        Assert.Equal("undelivered", undelivered.GetProperty("event").GetString());
+        Assert.Equal("out-3", undelivered.GetProperty("id").GetString());
+        Assert.Equal("the peer left", undelivered.GetProperty("reason").GetString());
+    }
+
+    [Fact]
+    public void Write_EveryLine_CarriesTheTimeInUtc()
+    {
+        var at = new DateTimeOffset(2026, 11, 30, 12, 0, 1, 500, TimeSpan.FromHours(2));
+        var clock = new FixedClock(at);
+        var output = new StringWriter();
+        var writer = new JsonEventWriter(output, clock);
+
+        writer.Write(new Delivered(new LocalMessageId(1)) { At = at });
+        writer.Status("waiting");
+        writer.State("connecting");
+        writer.Error("oops");
+
+        var times = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("time").GetString()).ToList();
+        Assert.Equal(Enumerable.Repeat("2026-11-30T10:00:01.5+00:00", 4), times);
+    }
+
+    [Fact]
+    public void Write_State_IsAStateEvent()
+    {
+        var json = WriteOne(w => w.State("handshaking"));
+
+        Assert.Equal(["event", "time", "state"], Names(json));
+        Assert.Equal("state", json.GetProperty("event").GetString());
+        Assert.Equal("handshaking", json.GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public void KeyChanged_HasBothSafetyNumbersAndIsNotAnError()
+    {
+        var changed = new PeerKeyChangedException("REFUSED: 'bob' presented a different identity key", "bob", [1, 2, 3], "/tmp/known_peers.json")
+        {
+            PinnedSafetyNumber = "11111 22222",
+            PresentedSafetyNumber = "33333 44444",
+        };
+        var json = WriteOne(w => w.KeyChanged(changed));
+
+        Assert.Equal(["event", "time", "peer", "pinned_safety_number", "new_safety_number", "known_peers", "message"], Names(json));
+        Assert.Equal("key_changed", json.GetProperty("event").GetString());
+        Assert.Equal("11111 22222", json.GetProperty("pinned_safety_number").GetString());
+        Assert.Equal("33333 44444", json.GetProperty("new_safety_number").GetString());
     }
 
     [Fact]
@@ -214,5 +271,10 @@ public class JsonEventWriterTests
         var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(1600, lines.Length);
         foreach (var line in lines) JsonDocument.Parse(line).Dispose();
+    }
+
+    private sealed class FixedClock(DateTimeOffset at) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => at.ToUniversalTime();
     }
 }

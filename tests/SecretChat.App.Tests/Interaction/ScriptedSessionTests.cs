@@ -26,7 +26,7 @@ public class ScriptedSessionTests
         Assert.Equal("", error.ToString());
         var events = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("event").GetString()!).ToArray();
-        Assert.Equal(["connected", "delivered", "delivered", "delivered", "delivered", "disconnected"], events);
+        Assert.Equal(["connected", "sent", "delivered", "sent", "delivered", "sent", "delivered", "sent", "delivered", "state", "disconnected"], events);
     }
 
     [Fact]

@@ -64,7 +64,7 @@ public sealed class RelayScenarioTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"upgraded {clock.ElapsedMilliseconds} ms after the direct path opened: alice {aliceMoved.GetRawText()}, bob {bobMoved.GetRawText()}");
         Assert.Equal("direct", aliceMoved.GetProperty("path").GetString());
         Assert.Equal("direct", bobMoved.GetProperty("path").GetString());
-        Assert.Contains("round trip", aliceMoved.GetProperty("details").GetString());
+        Assert.True(aliceMoved.GetProperty("rtt_ms").GetDouble() > 0, aliceMoved.GetRawText()); // the round trip, measured
 
         await alice.WriteLinesAsync(aliceLines.Skip(10));
         await bob.WriteLinesAsync(bobLines.Skip(10));

@@ -5,6 +5,7 @@ using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
 using SecretChat.Chat;
 using SecretChat.Security;
+using SecretChat.Security.Identity;
 using SecretChat.Transport;
 
 namespace SecretChat.Chat.Composition;
@@ -38,13 +39,30 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
         // p2p asks the verifier about each candidate's peer before it picks a path; the chat then gets the same answer.
         // With a code, nothing is pinned before the pairing confirms the peer.
         var verifier = new AdmittedPeers(options.PairingCode is null ? NewVerifier(security) : new PairingPeerVerifier(NewVerifier(security)));
-        var channel = options.Transport switch
+        if (options.Transport == ChatTransport.PeerToPeer)
         {
-            ChatTransport.PeerToPeer => await PeerToPeerChatConnection.ConnectAsync(peer, security.Module, verifier, options, _scheduler, _resolver, progress, cancellationToken).ConfigureAwait(false),
-            ChatTransport.Udp => await UdpChatConnection.ConnectAsync(peer, security.Module, options, _scheduler, _resolver, progress, cancellationToken).ConfigureAwait(false),
-            _ => await TcpChatConnection.ConnectAsync(peer, security.Module, options, _scheduler, _resolver, progress, cancellationToken).ConfigureAwait(false),
-        };
-        return await StartSessionAsync(channel, options.Transport == ChatTransport.PeerToPeer ? verifier : verifier.Verifier, options, _scheduler, cancellationToken).ConfigureAwait(false);
+            var meeting = await PeerToPeerChatConnection.ConnectAsync(peer, security.Module, verifier, options, _scheduler, _resolver, progress, cancellationToken).ConfigureAwait(false);
+            return await StartSessionAsync(meeting, verifier, options, _scheduler, cancellationToken, progress).ConfigureAwait(false);
+        }
+
+        // The timeout bounds the whole connect (resolving, connecting, the handshake, checking the peer), not each of
+        // them: every phase also keeps its own bound, which is never longer.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var timer = _scheduler.Schedule(options.HandshakeTimeout, deadline.Cancel);
+        ISecureChannel? channel = null;
+        try
+        {
+            channel = options.Transport == ChatTransport.Udp
+                ? await UdpChatConnection.ConnectAsync(peer, security.Module, options, _scheduler, _resolver, progress, deadline.Token).ConfigureAwait(false)
+                : await TcpChatConnection.ConnectAsync(peer, security.Module, options, _scheduler, _resolver, progress, deadline.Token).ConfigureAwait(false);
+            return await StartSessionAsync(channel, verifier.Verifier, options, _scheduler, deadline.Token, progress).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new ChatFailedException(channel is null
+                ? UserSentences.NotConnectedInTime(peer.ToString(), options.HandshakeTimeout)
+                : UserSentences.HandshakeNotAnsweredInTime(channel.RemoteEndPoint?.ToString() ?? peer.ToString(), options.HandshakeTimeout));
+        }
     }
 
     /// <inheritdoc />
@@ -86,8 +104,8 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
     /// cannot be made (its pin file cannot be read) refuses the peer like one that throws: the session ends at once
     /// with the reason, and the peer is told.
     /// </summary>
-    internal static Task<IChat> StartSessionAsync(ISecureChannel channel, SecurityChoice security, ChatOptions options, IScheduler scheduler, CancellationToken cancellationToken) =>
-        StartSessionAsync(channel, NewVerifier(security), options, scheduler, cancellationToken);
+    internal static Task<IChat> StartSessionAsync(ISecureChannel channel, SecurityChoice security, ChatOptions options, IScheduler scheduler, CancellationToken cancellationToken, IProgress<string>? progress = null) =>
+        StartSessionAsync(channel, NewVerifier(security), options, scheduler, cancellationToken, progress);
 
     /// <summary>A new verifier of <paramref name="security"/>, or one that refuses every peer with the reason it could not be made.</summary>
     private static IPeerVerifier NewVerifier(SecurityChoice security)
@@ -103,7 +121,7 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
     }
 
     /// <summary>Runs the chat on <paramref name="channel"/> and returns once the peer is connected (disposing it otherwise).</summary>
-    internal static async Task<IChat> StartSessionAsync(ISecureChannel channel, IPeerVerifier verifier, ChatOptions options, IScheduler scheduler, CancellationToken cancellationToken)
+    internal static async Task<IChat> StartSessionAsync(ISecureChannel channel, IPeerVerifier verifier, ChatOptions options, IScheduler scheduler, CancellationToken cancellationToken, IProgress<string>? progress = null)
     {
         if (options.PairingCode is not null && verifier is not (AdmittedPeers or PairingPeerVerifier))
             verifier = new PairingPeerVerifier(verifier);
@@ -115,13 +133,19 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
             .Start();
         try
         {
-            await IntroducedAsync(channel, chat.Connected, options, scheduler, cancellationToken).ConfigureAwait(false);
+            await IntroducedAsync(channel, chat.Connected, options, scheduler, cancellationToken, progress as IProgress<ConnectPhase>).ConfigureAwait(false);
             return chat;
         }
         catch (ChatFailedException e) when (verifier is PinnedPeerVerifier { LastRefused: { } refused } pins)
         {
             await chat.DisposeAsync().ConfigureAwait(false);
-            throw new PeerKeyChangedException(e.Message, refused.Name, refused.Key, pins.KnownPeers.FilePath);
+            var local = channel.Established.IsCompletedSuccessfully ? channel.Established.Result.LocalStaticKey : default;
+            var pinned = pins.KnownPeers.Contacts.FirstOrDefault(c => c.Name.Value == refused.Name)?.Key;
+            throw new PeerKeyChangedException(e.Message, refused.Name, refused.Key, pins.KnownPeers.FilePath)
+            {
+                PinnedSafetyNumber = local.IsEmpty || pinned is not { } key ? null : SafetyNumber.ForSession(local.Span, key.Span).ToString(),
+                PresentedSafetyNumber = local.IsEmpty ? null : SafetyNumber.ForSession(local.Span, refused.Key).ToString(),
+            };
         }
         catch
         {
@@ -134,9 +158,11 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
     /// Waits for the peer to be connected: the handshake is bounded by the channel, and what follows it (the check of
     /// the peer) by the handshake timeout again, so that nothing after the handshake holds a listener's slot for ever.
     /// </summary>
-    private static async Task IntroducedAsync(ISecureChannel channel, Task<Connected> connected, ChatOptions options, IScheduler scheduler, CancellationToken cancellationToken)
+    private static async Task IntroducedAsync(ISecureChannel channel, Task<Connected> connected, ChatOptions options, IScheduler scheduler, CancellationToken cancellationToken, IProgress<ConnectPhase>? phases)
     {
         await Task.WhenAny(connected, channel.Established).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (channel.Established.IsCompletedSuccessfully)
+            phases?.Report(ConnectPhase.Verifying);
         if (!connected.IsCompleted && channel.Established.IsCompletedSuccessfully)
         {
             using var stopTimer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -35,6 +35,7 @@ public abstract class ChatListener(SecurityChoice security, ChatOptions options,
     private TaskCompletionSource _demand = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _accepting;
     private int _waiting;
+    private int _inSession;
     private int _pending;
     private int _turningAway;
     private long _rejected;
@@ -127,7 +128,12 @@ public abstract class ChatListener(SecurityChoice security, ChatOptions options,
         {
             var chat = await _ready.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             lock (_gate)
+            {
                 _pending--;
+                _inSession++;
+            }
+            _ = chat.Completion.ContinueWith(
+                _ => SessionEnded(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             return chat;
         }
         catch (ChannelClosedException e) when (e.InnerException is null)
@@ -144,9 +150,22 @@ public abstract class ChatListener(SecurityChoice security, ChatOptions options,
         {
             lock (_gate)
             {
-                if (--_waiting == 0 && !_disposed)
+                if (--_waiting == 0 && _inSession == 0 && !_disposed)
                     _demand = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             }
+        }
+    }
+
+    /// <summary>
+    /// A session handed out has ended: with nobody waiting in <see cref="AcceptAsync"/>, newcomers wait in the
+    /// transport's backlog again (instead of being told this side is busy).
+    /// </summary>
+    private void SessionEnded()
+    {
+        lock (_gate)
+        {
+            if (--_inSession == 0 && _waiting == 0 && !_disposed)
+                _demand = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
     }
 
@@ -193,9 +212,10 @@ public abstract class ChatListener(SecurityChoice security, ChatOptions options,
             progress?.Report($"waiting for a peer on {LocalEndPoint}");
             var channel = await NextChannelAsync(security.Module, cancellationToken).ConfigureAwait(false);
             progress?.Report($"a peer is here; running the {security.Module.Info.Id} handshake");
+            (progress as IProgress<ConnectPhase>)?.Report(ConnectPhase.Handshaking);
             try
             {
-                return await ChatConnector.StartSessionAsync(channel, security, options, scheduler, cancellationToken).ConfigureAwait(false);
+                return await ChatConnector.StartSessionAsync(channel, security, options, scheduler, cancellationToken, progress).ConfigureAwait(false);
             }
             catch (ChatFailedException e) when (e.InnerException is not (PeerCheckFailedException or CodeGuessSpentException))
             {
@@ -223,13 +243,19 @@ public abstract class ChatListener(SecurityChoice security, ChatOptions options,
 
                 var channel = await NextChannelAsync(security.Module, closing).ConfigureAwait(false);
                 bool full;
+                bool inSession;
                 lock (_gate)
                 {
-                    full = _pending >= options.MaxPendingHandshakes;
-                    if (!full)
+                    // Nobody is waiting for a peer but a session handed out is running: this side is busy with it.
+                    inSession = _waiting == 0 && _inSession > 0;
+                    full = !inSession && _pending >= options.MaxPendingHandshakes;
+                    if (!full && !inSession)
                         _pending++;
                 }
-                Track(full ? TurnAwayAsync(channel, closing) : HandshakeAsync(channel, closing));
+                Track(
+                    inSession ? TurnAwayAsync(channel, UserSentences.ListenerInSession, UserSentences.NewcomerTurnedAway, closing)
+                    : full ? TurnAwayAsync(channel, UserSentences.ListenerBusy(options.MaxPendingHandshakes), null, closing)
+                    : HandshakeAsync(channel, closing));
             }
         }
         catch (Exception e) when (closing.IsCancellationRequested && e is OperationCanceledException or ObjectDisposedException or ChatFailedException)
@@ -304,14 +330,18 @@ public abstract class ChatListener(SecurityChoice security, ChatOptions options,
     }
 
     /// <summary>
-    /// A newcomer while <see cref="ChatOptions.MaxPendingHandshakes"/> are pending: told so in one sentence once its
+    /// A newcomer while <see cref="ChatOptions.MaxPendingHandshakes"/> are pending, or while a session handed out runs and
+    /// nobody waits in <see cref="AcceptAsync"/>: told so in one sentence once its
     /// handshake completes (only a Close can be trusted by the peer), then dropped. Newcomers beyond as many again are
     /// dropped at once.
     /// </summary>
-    private async Task TurnAwayAsync(ISecureChannel channel, CancellationToken closing)
+    /// <param name="channel">The newcomer's channel, its handshake under way.</param>
+    /// <param name="busy">What the newcomer is told (a clause).</param>
+    /// <param name="rejection">What this side's user is told (a clause); <paramref name="busy"/> when null.</param>
+    /// <param name="closing">Cancelled when the listener is disposed.</param>
+    private async Task TurnAwayAsync(ISecureChannel channel, string busy, string? rejection, CancellationToken closing)
     {
-        var busy = UserSentences.ListenerBusy(options.MaxPendingHandshakes);
-        Reject(channel.RemoteEndPoint, UserSentences.FromClause(busy));
+        Reject(channel.RemoteEndPoint, UserSentences.FromClause(rejection ?? busy));
         try
         {
             if (Interlocked.Increment(ref _turningAway) <= options.MaxPendingHandshakes)

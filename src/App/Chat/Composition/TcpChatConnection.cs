@@ -13,6 +13,7 @@ internal static class TcpChatConnection
         HostPort peer, ISecurityModule security, ChatOptions options, IScheduler scheduler, IHostResolver resolver, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         progress?.Report($"connecting to {peer} over tcp");
+        (progress as IProgress<ConnectPhase>)?.Report(ConnectPhase.Connecting);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.HandshakeTimeout);
         ISecureChannel channel;
@@ -30,6 +31,7 @@ internal static class TcpChatConnection
             throw new ChatFailedException($"Could not connect to {peer} within {options.HandshakeTimeout.TotalSeconds:0.#} s.");
         }
         progress?.Report($"connected to {channel.RemoteEndPoint}; running the {security.Info.Id} handshake");
+        (progress as IProgress<ConnectPhase>)?.Report(ConnectPhase.Handshaking);
         return channel;
     }
 

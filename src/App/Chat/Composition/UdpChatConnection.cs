@@ -15,6 +15,7 @@ internal static class UdpChatConnection
         HostPort peer, ISecurityModule security, ChatOptions options, IScheduler scheduler, IHostResolver resolver, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         progress?.Report($"connecting to {peer} over udp");
+        (progress as IProgress<ConnectPhase>)?.Report(ConnectPhase.Connecting);
         var address = await ChatConnector.ResolveAsync(resolver, peer, "reach", cancellationToken).ConfigureAwait(false);
         ISecureChannel channel;
         try
@@ -27,6 +28,7 @@ internal static class UdpChatConnection
             throw new ChatFailedException(e.Message, e);
         }
         progress?.Report($"sending to {channel.RemoteEndPoint}; running the {security.Info.Id} handshake");
+        (progress as IProgress<ConnectPhase>)?.Report(ConnectPhase.Handshaking);
         return channel;
     }
 

@@ -13,4 +13,7 @@ internal static class ExitCodes
 
     /// <summary>Interrupted with Ctrl+C (128 + SIGINT, as shells expect).</summary>
     public const int Interrupted = 130;
+
+    /// <summary>Stopped with SIGTERM (128 + 15): the session was closed cleanly first, as for Ctrl+C.</summary>
+    public const int Terminated = 143;
 }

@@ -8,8 +8,10 @@ using SecretChat.Security;
 namespace SecretChat.Cli.Interaction;
 
 /// <summary>
-/// One JSON object per line per event (the <c>--json</c> contract in README.md: keep field names stable),
-/// flushed per line so a script reading the pipe sees each event as it happens.
+/// One JSON object per line per event (the <c>--json</c> contract, a table in README.md: keep field names stable),
+/// flushed per line so a script reading the pipe sees each event as it happens. Every line has <c>event</c> first and
+/// <c>time</c> second; a change of state has a <c>state</c> field; ids are strings that name their direction
+/// (<c>out-3</c> for this side's messages, <c>in-3</c> for the peer's), so the two can never be confused.
 /// </summary>
 internal sealed class JsonEventWriter : IEventWriter
 {
@@ -17,28 +19,45 @@ internal sealed class JsonEventWriter : IEventWriter
     private static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private readonly TextWriter _output;
+    private readonly TimeProvider _clock;
     private readonly Lock _gate = new();
     private readonly ArrayBufferWriter<byte> _buffer = new(256);
 
-    public JsonEventWriter(TextWriter output)
+    public JsonEventWriter(TextWriter output, TimeProvider? clock = null)
     {
         ArgumentNullException.ThrowIfNull(output);
         _output = output;
+        _clock = clock ?? TimeProvider.System;
     }
+
+    /// <summary>The id of a message this side sent, as every event that refers to it writes it.</summary>
+    public static string Id(LocalMessageId id) => $"out-{id}";
+
+    /// <summary>The id of a message the peer sent.</summary>
+    public static string Id(PeerMessageId id) => $"in-{id}";
 
     public void Write(ChatEvent chatEvent)
     {
         ArgumentNullException.ThrowIfNull(chatEvent);
-        // The JSON `sent` and `undelivered` events are being designed with the rest of the --json contract (issue 16);
-        // until then the stream stays as it was rather than show these as "unknown".
-        if (chatEvent is MessageSent or MessageUndelivered)
-            return;
-        WriteLine(json =>
+        var name = chatEvent switch
+        {
+            Connected => "connected",
+            MessageReceived => "message",
+            MessageSent => "sent",
+            Delivered => "delivered",
+            MessageUndelivered => "undelivered",
+            PeerFinished => "peer_finished",
+            Disconnected => "disconnected",
+            PathChanged => "path_changed",
+            ChatError => "error",
+            _ => "unknown", // a newer event kind this writer does not know yet: say what it is rather than drop it
+        };
+        WriteLine(name, chatEvent.At, json =>
         {
             switch (chatEvent)
             {
                 case Connected c:
-                    json.WriteString("event", "connected");
+                    json.WriteString("state", SessionStates.Connected);
                     json.WriteString("peer", c.Peer);
                     json.WriteString("transport", PathText.Name(c.Transport));
                     json.WriteString("path", PathText.Name(c.Path));
@@ -48,74 +67,93 @@ internal sealed class JsonEventWriter : IEventWriter
                     WriteNullable(json, "fingerprint", c.Fingerprint);
                     WriteNullable(json, "remote", c.RemoteEndPoint?.ToString());
                     json.WriteString("contact", PeerTrust.Name(c.Contact));
-                    if (PeerTrust.Verification(c.Contact) is { } verified)
-                        json.WriteString("verified", verified);
+                    WriteNullable(json, "verified", PeerTrust.Verification(c.Contact));
                     break;
                 case MessageReceived m:
-                    json.WriteString("event", "message");
                     json.WriteString("from", m.From);
-                    json.WriteNumber("id", m.Id.Value);
+                    json.WriteString("id", Id(m.Id));
                     json.WriteString("sent", m.SentAt);
                     json.WriteString("text", m.Text);
                     break;
+                case MessageSent s:
+                    json.WriteString("id", Id(s.Id));
+                    json.WriteString("text", s.Text);
+                    break;
                 case Delivered d:
-                    json.WriteString("event", "delivered");
-                    json.WriteNumber("id", d.Id.Value);
+                    json.WriteString("id", Id(d.Id));
+                    break;
+                case MessageUndelivered u:
+                    json.WriteString("id", Id(u.Id));
+                    json.WriteString("reason", u.Reason);
                     break;
                 case PeerFinished f:
-                    json.WriteString("event", "peer_finished");
                     json.WriteString("peer", f.Peer);
                     break;
                 case Disconnected d:
-                    json.WriteString("event", "disconnected");
                     json.WriteString("reason", d.Reason);
                     json.WriteBoolean("clean", d.Clean);
                     break;
                 case PathChanged p:
-                    json.WriteString("event", "path_changed");
                     json.WriteString("path", PathText.Name(p.Path));
                     WriteNullable(json, "remote", p.Remote?.ToString());
                     json.WriteString("reason", PathText.Reason(p.Reason));
-                    if (p.Details is not null)
-                        json.WriteString("details", PathText.Describe(p.Details));
+                    WritePath(json, p.Details);
                     break;
                 case ChatError e:
-                    json.WriteString("event", "error");
                     json.WriteString("message", e.Message);
                     break;
                 default:
-                    // A newer event kind this writer does not know yet: say what it is rather than drop it.
-                    json.WriteString("event", "unknown");
                     json.WriteString("type", chatEvent.GetType().Name);
                     break;
             }
         });
     }
 
-    public void Status(string text) => WriteLine(json =>
-    {
-        json.WriteString("event", "status");
-        json.WriteString("text", text);
-    });
+    public void Status(string text) => WriteLine("status", Now, json => json.WriteString("text", text));
 
-    public void Listening(string address) => WriteLine(json =>
+    public void Listening(string address) => WriteLine("listening", Now, json =>
     {
-        json.WriteString("event", "listening");
+        json.WriteString("state", SessionStates.Listening);
         json.WriteString("address", address);
     });
 
-    public void Code(string code, string instruction) => WriteLine(json =>
+    public void Code(string code, string instruction) => WriteLine("code", Now, json =>
     {
-        json.WriteString("event", "code");
         json.WriteString("code", code);
         json.WriteString("instruction", instruction);
     });
 
-    public void Error(string message) => WriteLine(json =>
+    public void State(string state) => WriteLine("state", Now, json => json.WriteString("state", state));
+
+    public void KeyChanged(PeerKeyChangedException changed)
     {
-        json.WriteString("event", "error");
-        json.WriteString("message", message);
-    });
+        ArgumentNullException.ThrowIfNull(changed);
+        WriteLine("key_changed", Now, json =>
+        {
+            json.WriteString("peer", changed.PeerName);
+            WriteNullable(json, "pinned_safety_number", changed.PinnedSafetyNumber);
+            WriteNullable(json, "new_safety_number", changed.PresentedSafetyNumber);
+            json.WriteString("known_peers", changed.KnownPeersPath);
+            json.WriteString("message", changed.Message);
+        });
+    }
+
+    public void Error(string message) => WriteLine("error", Now, json => json.WriteString("message", message));
+
+    private DateTimeOffset Now => _clock.GetUtcNow();
+
+    /// <summary>Where the session is after a move, as fields (what <c>/path</c> shows in words); null where not known.</summary>
+    private static void WritePath(Utf8JsonWriter json, PathReport? report)
+    {
+        if (report?.RoundTrip is { } rtt)
+            json.WriteNumber("rtt_ms", Math.Round(rtt.TotalMilliseconds, 1));
+        else
+            json.WriteNull("rtt_ms");
+        var p2p = report?.PeerToPeer;
+        WriteNullable(json, "relay", p2p?.Relay.ToString());
+        WriteNullable(json, "public_address", p2p?.ReflexiveAddress?.ToString());
+        WriteNullable(json, "peer_public_address", p2p?.PeerReflexiveAddress?.ToString());
+    }
 
     private static void WriteNullable(Utf8JsonWriter json, string name, string? value)
     {
@@ -123,7 +161,7 @@ internal sealed class JsonEventWriter : IEventWriter
         else json.WriteString(name, value);
     }
 
-    private void WriteLine(Action<Utf8JsonWriter> body)
+    private void WriteLine(string name, DateTimeOffset time, Action<Utf8JsonWriter> body)
     {
         lock (_gate)
         {
@@ -131,6 +169,8 @@ internal sealed class JsonEventWriter : IEventWriter
             using (var json = new Utf8JsonWriter(_buffer, Options))
             {
                 json.WriteStartObject();
+                json.WriteString("event", name);
+                json.WriteString("time", time.ToUniversalTime());
                 body(json);
                 json.WriteEndObject();
             }

@@ -71,6 +71,18 @@ internal sealed class PlainEventWriter : IEventWriter
         Line(_output, $"{instruction}");
     }
 
+    /// <summary>Quiet, like <see cref="Status"/>: states are for <c>--json</c>.</summary>
+    public void State(string state)
+    {
+    }
+
+    /// <summary>Both safety numbers on stderr; the refusal's own sentence follows there as the command's failure.</summary>
+    public void KeyChanged(PeerKeyChangedException changed)
+    {
+        ArgumentNullException.ThrowIfNull(changed);
+        Line(_error, $"key changed: {changed.PeerName}: pinned safety number {changed.PinnedSafetyNumber ?? "unknown"}, new safety number {changed.PresentedSafetyNumber ?? "unknown"}");
+    }
+
     public void Error(string message) => Line(_error, $"error: {message}");
 
     /// <summary>Every line goes out here: the values in it are escaped (<see cref="TerminalLine"/>), so a peer's text cannot drive the terminal.</summary>

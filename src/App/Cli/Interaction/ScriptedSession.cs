@@ -34,6 +34,8 @@ internal static class ScriptedSession
             },
             () => eventsDone.TrySetResult());
 
+        // A read of the console cannot be cancelled once it blocks: Ctrl+C is raced against it instead of waiting for a line.
+        var interrupted = Task.Delay(Timeout.Infinite, cancellationToken);
         try
         {
             bool everyLineSent = true;
@@ -41,7 +43,10 @@ internal static class ScriptedSession
             while (true)
             {
                 var read = input.ReadLineAsync(cancellationToken).AsTask();
-                if (await Task.WhenAny(read, chat.Completion).ConfigureAwait(false) != read)
+                var first = await Task.WhenAny(read, chat.Completion, interrupted).ConfigureAwait(false);
+                if (first == interrupted)
+                    cancellationToken.ThrowIfCancellationRequested();
+                if (first != read)
                 {
                     endedEarly = true; // the session ended before our input did; the pending read is abandoned
                     break;
@@ -65,6 +70,8 @@ internal static class ScriptedSession
                 }
             }
 
+            if (!endedEarly)
+                writer.State(SessionStates.Closing);
             bool acknowledged = !endedEarly && await chat.FinishAsync(cancellationToken).ConfigureAwait(false);
             await chat.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
             await DrainAsync(eventsDone.Task).ConfigureAwait(false);
@@ -79,6 +86,7 @@ internal static class ScriptedSession
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            writer.State(SessionStates.Closing);
             await chat.CloseAsync("interrupted").ConfigureAwait(false);
             return ExitCodes.Interrupted;
         }

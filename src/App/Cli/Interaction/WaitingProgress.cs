@@ -11,7 +11,7 @@ namespace SecretChat.Cli.Interaction;
 /// (5 s, 10 s, 20 s, ... at most a minute), so a long wait does not flood a log.
 /// </summary>
 /// <remarks>Anything that waits reports through it: connecting, p2p waiting for the peer, a short code's other side.</remarks>
-internal sealed class WaitingProgress : IProgress<string>, IDisposable
+internal sealed class WaitingProgress : IProgress<string>, IProgress<ConnectPhase>, IDisposable
 {
     /// <summary>How often a terminal's status line shows the time.</summary>
     public static readonly TimeSpan TerminalInterval = TimeSpan.FromSeconds(1);
@@ -61,6 +61,9 @@ internal sealed class WaitingProgress : IProgress<string>, IDisposable
     /// <remarks>Rounded to the nearest second: a timer that fires a few milliseconds early still shows "5 s", not "4 s".</remarks>
     public static string WithElapsed(string status, TimeSpan elapsed) =>
         $"{status} ({UserSentences.Duration(TimeSpan.FromSeconds(Math.Round(elapsed.TotalSeconds)))})";
+
+    /// <summary>A phase is not a wait to time: it goes straight on where the inner progress takes phases (typed states).</summary>
+    void IProgress<ConnectPhase>.Report(ConnectPhase value) => (_inner as IProgress<ConnectPhase>)?.Report(value);
 
     public void Report(string value)
     {
