@@ -92,29 +92,6 @@ public readonly record struct PeerMessageId(ulong Value)
     public override string ToString() => Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }
 
-/// <summary>
-/// The id of a message this side sent, numbered from 1 in each session: what <see cref="IChat.SendAsync"/> returns and what
-/// <see cref="MessageSent"/>, <see cref="Delivered"/> and <see cref="MessageUndelivered"/> refer to. A type of its own, so
-/// that it cannot be mistaken for a <see cref="PeerMessageId"/> (both directions count from 1).
-/// </summary>
-/// <param name="Value">The number on the wire.</param>
-public readonly record struct LocalMessageId(ulong Value)
-{
-    /// <summary>The number, as the event writers show it.</summary>
-    public override string ToString() => Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
-}
-
-/// <summary>
-/// The id the peer gave a message it sent (<see cref="MessageReceived"/>); a type of its own, so that it cannot be mistaken
-/// for a <see cref="LocalMessageId"/>.
-/// </summary>
-/// <param name="Value">The number on the wire.</param>
-public readonly record struct PeerMessageId(ulong Value)
-{
-    /// <summary>The number, as the event writers show it.</summary>
-    public override string ToString() => Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
-}
-
 /// <summary>A message from the peer, delivered once and in order.</summary>
 public sealed record MessageReceived(string From, PeerMessageId Id, DateTimeOffset SentAt, string Text) : ChatEvent;
 
