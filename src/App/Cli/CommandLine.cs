@@ -79,7 +79,7 @@ internal sealed class CommandLine
         ArgumentNullException.ThrowIfNull(parse);
         var command = parse.CommandResult.Command;
         // A typo is the likeliest cause of every other complaint ("--tcp is missing" after "--tpc"): it goes first.
-        foreach (var token in parse.UnmatchedTokens)
+        foreach (var token in parse.UnmatchedTokens.Concat(OptionLikeArguments(parse.CommandResult)))
         {
             var known = token.StartsWith('-')
                 ? OptionsOf(parse.CommandResult).SelectMany(o => o.Aliases.Prepend(o.Name))
@@ -89,10 +89,20 @@ internal sealed class CommandLine
             var error = parse.Errors.FirstOrDefault(e => e.Message.Contains($"'{token}'", StringComparison.Ordinal));
             if (error is not null)
                 return $"{error.Message.TrimEnd()} Did you mean '{suggestion}'?";
+            // An option-like word an argument took (its own complaint may not be the first): it is no option here.
+            if (token.StartsWith('-'))
+                return $"Unrecognized command or argument '{token}'. Did you mean '{suggestion}'?";
         }
 
         return parse.Errors[0].Message.TrimEnd();
     }
+
+    /// <summary>
+    /// Words the command's own arguments took that look like options: a mistyped option in front of an optional argument
+    /// (<c>p2p --wiat 5m</c>) is taken as the argument's value (the CODE), and its validator refuses it by name.
+    /// </summary>
+    private static IEnumerable<string> OptionLikeArguments(CommandResult result) =>
+        result.Children.OfType<ArgumentResult>().SelectMany(a => a.Tokens).Select(t => t.Value).Where(v => v.StartsWith('-'));
 
     /// <summary>The options valid at <paramref name="result"/>: its command's own and the recursive ones of its parents.</summary>
     private static IEnumerable<Option> OptionsOf(CommandResult result)
@@ -267,6 +277,12 @@ internal sealed class CommandLine
             Arity = ArgumentArity.ZeroOrOne,
         };
         // Tab at a shell with completion installed (dotnet-suggest) completes the words from the PGP word list.
+        code.Validators.Add(result =>
+        {
+            // A mistyped option lands here as the code: refuse it in the parser's words, so Explain can suggest the option.
+            if (result.GetValueOrDefault<string?>() is { } value && value.StartsWith('-'))
+                result.AddError($"Unrecognized command or argument '{value}'.");
+        });
         code.CompletionSources.Add(context => CodeFlow.Complete(context.WordToComplete).Select(candidate => new System.CommandLine.Completions.CompletionItem(candidate)));
         var codeWords = CodeFlow.WordsOption();
         var signal = EndPointOption("--signal", "The signaling server (default: Signaling:Server in settings).", "HOST:PORT", allowPortZero: false);

@@ -75,6 +75,11 @@ internal sealed class SessionCommand
                 using var waiting = WaitingProgress.ForScript(progress, DefaultScheduler.Instance);
                 chat = await connector.ConnectAsync(Announcing(writer.Code, waiting), waiting, cancellationToken).ConfigureAwait(false);
             }
+            catch (PeerKeyChangedException changed)
+            {
+                writer.KeyChanged(changed); // typed, with both safety numbers; the sentence goes to stderr as the failure
+                throw;
+            }
             catch (ChatFailedException ex) when (_json || ExplainFailure(ex) != ex)
             {
                 var explained = ExplainFailure(ex);
