@@ -190,11 +190,10 @@ public sealed partial class SecureDatagramChannel
                 SendFlight([.. flight]);
             return;
         }
-        if (flight.Count > 0)
-            SendFlight([.. flight]);
         // Waiting for the peer: a new flight restarts the backoff; otherwise the old flight keeps its timer.
         if (flight.Count > 0)
         {
+            SendFlight([.. flight]);
             _retransmitAttempt = 0;
             ArmRetransmit();
         }
