@@ -102,17 +102,7 @@ internal static class MlKem768
     /// <summary>ML-KEM.KeyGen_internal(d, z): the encapsulation key of the key pair <paramref name="seed"/> names.</summary>
     public static void DerivePublicKey(ReadOnlySpan<byte> seed, Span<byte> publicKey)
     {
-        CheckSize(seed.Length, SeedSize, nameof(seed));
-        CheckSize(publicKey.Length, PublicKeySize, nameof(publicKey));
-        var seedCopy = seed.ToArray();
-        try
-        {
-            MLKemPrivateKeyParameters.FromSeed(Parameters, seedCopy).GetPublicKeyEncoded().CopyTo(publicKey);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(seedCopy);
-        }
+        using var _ = CreatePrivateKey(seed, publicKey);
     }
 
     /// <summary>True when <paramref name="publicKey"/> is an ML-KEM-768 encapsulation key: 1,184 bytes whose coefficients are all reduced modulo q (FIPS 203 §7.2).</summary>
@@ -149,17 +139,9 @@ internal static class MlKem768
         CheckSize(seed.Length, SeedSize, nameof(seed));
         CheckSize(ciphertext.Length, CiphertextSize, nameof(ciphertext));
         CheckSize(sharedSecret.Length, SharedSecretSize, nameof(sharedSecret));
-        var seedCopy = seed.ToArray();
-        try
-        {
-            var decapsulator = new MLKemDecapsulator(Parameters);
-            decapsulator.Init(MLKemPrivateKeyParameters.FromSeed(Parameters, seedCopy));
-            decapsulator.Decapsulate(ciphertext, sharedSecret);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(seedCopy);
-        }
+        // The handshake's own path (expand once, decapsulate once), so the vectors check what the handshake runs.
+        using var key = CreatePrivateKey(seed, new byte[PublicKeySize]);
+        key.Decapsulate(ciphertext, sharedSecret);
     }
 
     internal static void CheckSize(int length, int expected, string name)

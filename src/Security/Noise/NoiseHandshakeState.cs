@@ -286,6 +286,9 @@ public sealed class NoiseHandshakeState : IDisposable
     /// <summary>The ephemeral ML-KEM seed's storage (null before e1 was written), so tests can see the wipe.</summary>
     internal ReadOnlyMemory<byte> KemSeedStorage => _localKemSeed;
 
+    /// <summary>True while this side holds its expanded ML-KEM private key (from writing e1 to its one decapsulation).</summary>
+    internal bool HoldsKemKey => _localKemKey is { IsAlive: true };
+
     /// <summary>Wipes the private keys and the symmetric state; the handshake is unusable afterwards.</summary>
     public void Dispose()
     {
