@@ -32,10 +32,10 @@ internal static class MlKem768
     private static MLKemParameters Parameters => MLKemParameters.ml_kem_768;
 
     /// <summary>
-    /// One generator for every encapsulation's m. BouncyCastle's default builds a new SecureRandom per call
-    /// (seeding a digest generator each time); its generator locks around each draw, so sharing it is safe.
+    /// One generator for every encapsulation's m: the operating system's, through <see cref="RandomNumberGenerator"/>,
+    /// which is thread-safe. BouncyCastle's default builds and seeds a new SecureRandom per call.
     /// </summary>
-    private static readonly SecureRandom s_random = new();
+    private static readonly SecureRandom s_random = new SystemRandom();
 
     /// <summary>
     /// ML-KEM.KeyGen_internal(d, z) once: the key pair <paramref name="seed"/> names, its encapsulation key written to
@@ -148,6 +148,16 @@ internal static class MlKem768
     {
         if (length != expected)
             throw new ArgumentException($"ML-KEM-768 wants {expected} bytes here, not {length}.", name);
+    }
+
+    /// <summary>m straight from <see cref="RandomNumberGenerator"/> (BouncyCastle draws it with NextBytes).</summary>
+    private sealed class SystemRandom : SecureRandom
+    {
+        public override void NextBytes(byte[] buf) => RandomNumberGenerator.Fill(buf);
+
+        public override void NextBytes(byte[] buf, int off, int len) => RandomNumberGenerator.Fill(buf.AsSpan(off, len));
+
+        public override void NextBytes(Span<byte> buffer) => RandomNumberGenerator.Fill(buffer);
     }
 
     /// <summary>Hands out a fixed m (test vectors): BouncyCastle draws exactly 32 bytes per encapsulation.</summary>
