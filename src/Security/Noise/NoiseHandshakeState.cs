@@ -30,7 +30,8 @@ public sealed class NoiseHandshakeState : IDisposable
     private byte[]? _remoteEphemeral;
     private byte[]? _localKemSeed;
     private byte[]? _localKemPublic;
-    private byte[]? _remoteKemPublic;
+    private MlKem768PrivateKey? _localKemKey;
+    private MlKem768PublicKey? _remoteKemPublic;
     private readonly byte[]? _kemRandomness;
     private int _messageIndex;
     private bool _failed;
@@ -227,9 +228,8 @@ public sealed class NoiseHandshakeState : IDisposable
                         var remoteKemPublic = new byte[MlKem768.PublicKeySize];
                         if (!_symmetric.DecryptAndHash(sealedKemKey, remoteKemPublic))
                             throw AuthenticationFailed();
-                        if (!MlKem768.IsValidPublicKey(remoteKemPublic))
-                            throw InvalidKemKey();
-                        _remoteKemPublic = remoteKemPublic;
+                        // Parsed once: the checked key is what ekem1 encapsulates to.
+                        _remoteKemPublic = MlKem768.TryParsePublicKey(remoteKemPublic) ?? throw InvalidKemKey();
                         break;
                     case NoiseToken.Ekem1:
                         ReadKemCiphertext(Take(ref remaining, MlKem768.CiphertextSize + _symmetric.Overhead));
@@ -286,6 +286,9 @@ public sealed class NoiseHandshakeState : IDisposable
     /// <summary>The ephemeral ML-KEM seed's storage (null before e1 was written), so tests can see the wipe.</summary>
     internal ReadOnlyMemory<byte> KemSeedStorage => _localKemSeed;
 
+    /// <summary>True while this side holds its expanded ML-KEM private key (from writing e1 to its one decapsulation).</summary>
+    internal bool HoldsKemKey => _localKemKey is { IsAlive: true };
+
     /// <summary>Wipes the private keys and the symmetric state; the handshake is unusable afterwards.</summary>
     public void Dispose()
     {
@@ -302,6 +305,7 @@ public sealed class NoiseHandshakeState : IDisposable
             CryptographicOperations.ZeroMemory(_localEphemeralPrivate);
         if (_localKemSeed is not null)
             CryptographicOperations.ZeroMemory(_localKemSeed);
+        _localKemKey?.Dispose();
         if (_kemRandomness is not null)
             CryptographicOperations.ZeroMemory(_kemRandomness);
     }
@@ -344,7 +348,8 @@ public sealed class NoiseHandshakeState : IDisposable
             throw new ArgumentException("An ML-KEM-768 seed is 64 bytes.", nameof(seed));
         _localKemSeed = PinnedCopy(seed);
         _localKemPublic = new byte[MlKem768.PublicKeySize];
-        MlKem768.DerivePublicKey(_localKemSeed, _localKemPublic);
+        // Expanded once, kept for the one decapsulation in ekem1.
+        _localKemKey = MlKem768.CreatePrivateKey(_localKemSeed, _localKemPublic);
     }
 
     /// <summary>ekem1, writing: encapsulate to the peer's e1, send the ciphertext (EncryptAndHash), MixKey the secret.</summary>
@@ -356,8 +361,7 @@ public sealed class NoiseHandshakeState : IDisposable
         Span<byte> shared = stackalloc byte[MlKem768.SharedSecretSize];
         try
         {
-            if (!MlKem768.TryEncapsulate(_remoteKemPublic, ciphertext, shared, _kemRandomness))
-                throw InvalidKemKey();
+            MlKem768.Encapsulate(_remoteKemPublic, ciphertext, shared, _kemRandomness);
             var written = _symmetric.EncryptAndHash(ciphertext, destination);
             _symmetric.MixKey(shared);
             return written;
@@ -371,7 +375,7 @@ public sealed class NoiseHandshakeState : IDisposable
     /// <summary>ekem1, reading: DecryptAndHash the ciphertext, decapsulate with e1, MixKey the secret, wipe e1.</summary>
     private void ReadKemCiphertext(ReadOnlySpan<byte> sealedCiphertext)
     {
-        if (_localKemSeed is null)
+        if (_localKemKey is not { IsAlive: true })
             throw new InvalidOperationException("The ekem1 operation needs this side's e1 key, which this handshake does not have.");
         var ciphertext = new byte[MlKem768.CiphertextSize];
         if (!_symmetric.DecryptAndHash(sealedCiphertext, ciphertext))
@@ -379,14 +383,15 @@ public sealed class NoiseHandshakeState : IDisposable
         Span<byte> shared = stackalloc byte[MlKem768.SharedSecretSize];
         try
         {
-            MlKem768.Decapsulate(_localKemSeed, ciphertext, shared);
+            _localKemKey.Decapsulate(ciphertext, shared);
             _symmetric.MixKey(shared);
         }
         finally
         {
             CryptographicOperations.ZeroMemory(shared);
             // e1 has done its one job.
-            CryptographicOperations.ZeroMemory(_localKemSeed);
+            CryptographicOperations.ZeroMemory(_localKemSeed!);
+            _localKemKey.Dispose();
         }
     }
 

@@ -147,7 +147,9 @@ public sealed class NoiseHybridHandshakeTests : IDisposable
         var seed = initiator.State.KemSeedStorage;
         Assert.Equal(MlKem768.SeedSize, seed.Length);
         Assert.True(seed.Span.IndexOfAnyExcept((byte)0) >= 0, "a live seed is not all zeros");
+        Assert.True(initiator.State.HoldsKemKey);
         initiator.ReadMessage(Write(responder));
+        Assert.False(initiator.State.HoldsKemKey);
         // Decapsulation was e1's one use: the seed is gone before message 3 is even written.
         Assert.True(seed.Span.IndexOfAnyExcept((byte)0) < 0);
         responder.ReadMessage(Write(initiator));
@@ -162,8 +164,10 @@ public sealed class NoiseHybridHandshakeTests : IDisposable
         var initiator = (NoiseXXHandshake)new NoiseSecurity(_alice, postQuantum: true).CreateHandshake(HandshakeRole.Initiator, Prologue);
         Write(initiator);
         var seed = initiator.State.KemSeedStorage;
+        Assert.True(initiator.State.HoldsKemKey);
         initiator.Dispose();
         Assert.True(seed.Span.IndexOfAnyExcept((byte)0) < 0);
+        Assert.False(initiator.State.HoldsKemKey);
     }
 
     [Fact]
