@@ -31,12 +31,7 @@ public sealed class NoiseHybridHandshakeTests : IDisposable
         using var initiator = new NoiseSecurity(_alice, postQuantum: true).CreateHandshake(HandshakeRole.Initiator, Prologue);
         using var responder = new NoiseSecurity(_bob).CreateHandshake(HandshakeRole.Responder, Prologue);
 
-        var m1 = Write(initiator);
-        responder.ReadMessage(m1);
-        var m2 = Write(responder);
-        initiator.ReadMessage(m2);
-        var m3 = Write(initiator);
-        responder.ReadMessage(m3);
+        var (m1, m2, m3) = Exchange(initiator, responder);
 
         // e (32) ‖ e1 (1184); e (32) ‖ ENC(ekem1) (1088 + 16) ‖ ENC(s) (48) ‖ tag (16); ENC(s) (48) ‖ tag (16).
         Assert.Equal([1216, 1200, 64], new[] { m1.Length, m2.Length, m3.Length });
@@ -57,12 +52,7 @@ public sealed class NoiseHybridHandshakeTests : IDisposable
         using var initiator = new NoiseSecurity(_alice).CreateHandshake(HandshakeRole.Initiator, Prologue);
         using var responder = new NoiseSecurity(_bob, postQuantum: true).CreateHandshake(HandshakeRole.Responder, Prologue);
 
-        var m1 = Write(initiator);
-        responder.ReadMessage(m1);
-        var m2 = Write(responder);
-        initiator.ReadMessage(m2);
-        var m3 = Write(initiator);
-        responder.ReadMessage(m3);
+        var (m1, m2, m3) = Exchange(initiator, responder);
 
         Assert.Equal([32, 96, 64], new[] { m1.Length, m2.Length, m3.Length });
         using var a = initiator.Split();
@@ -222,6 +212,18 @@ public sealed class NoiseHybridHandshakeTests : IDisposable
 
         await Assert.ThrowsAnyAsync<Exception>(() => alice.Established.WaitAsync(Timeout));
         await Assert.ThrowsAnyAsync<Exception>(() => bob.Established.WaitAsync(Timeout));
+    }
+
+    /// <summary>The three XX messages, each read by the other side as soon as it is written.</summary>
+    private static (byte[] M1, byte[] M2, byte[] M3) Exchange(IHandshake initiator, IHandshake responder)
+    {
+        var m1 = Write(initiator);
+        responder.ReadMessage(m1);
+        var m2 = Write(responder);
+        initiator.ReadMessage(m2);
+        var m3 = Write(initiator);
+        responder.ReadMessage(m3);
+        return (m1, m2, m3);
     }
 
     private static byte[] Write(IHandshake handshake)
