@@ -109,7 +109,8 @@ public sealed class CodePairingChatTests
         _ = accepting;
     }
 
-    private static ChatOptions Side(TempDirectory home, string who, PairingCode? code) => new()
+    /// <summary>One side of a code pairing on loopback: noise, its own identity and pins under <paramref name="home"/>.</summary>
+    internal static ChatOptions Side(TempDirectory home, string who, PairingCode? code) => new()
     {
         EndPoint = "127.0.0.1:0",
         Name = who,

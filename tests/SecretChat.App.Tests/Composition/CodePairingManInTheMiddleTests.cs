@@ -24,7 +24,7 @@ public sealed class CodePairingManInTheMiddleTests
         using var home = new TempDirectory();
         var code = PairingCode.Generate();
         var connector = new ChatConnector();
-        await using var bobListener = await connector.ListenAsync(Side(home, "bob", code));
+        await using var bobListener = await connector.ListenAsync(CodePairingChatTests.Side(home, "bob", code));
         var bobAccepting = bobListener.AcceptAsync();
 
         var towardAlice = new NoiseSecurity(StaticKeyPair.Generate());
@@ -44,7 +44,7 @@ public sealed class CodePairingManInTheMiddleTests
         });
 
         var aliceFailure = await Assert.ThrowsAsync<ChatFailedException>(() =>
-            connector.ConnectAsync(Side(home, "alice", code) with { EndPoint = mitmListener.LocalEndPoint.ToString() }).WaitAsync(TestApp.Timeout));
+            connector.ConnectAsync(CodePairingChatTests.Side(home, "alice", code) with { EndPoint = mitmListener.LocalEndPoint.ToString() }).WaitAsync(TestApp.Timeout));
         var bobFailure = await Assert.ThrowsAsync<ChatFailedException>(() => bobAccepting.WaitAsync(TestApp.Timeout));
         Assert.Equal(UserSentences.CodeDidNotMatch, aliceFailure.Message);
         Assert.Equal(UserSentences.CodeDidNotMatch, bobFailure.Message);
@@ -74,14 +74,4 @@ public sealed class CodePairingManInTheMiddleTests
             () => ended.TrySetResult());
         return ended.Task;
     }
-
-    private static ChatOptions Side(TempDirectory home, string who, PairingCode code) => new()
-    {
-        EndPoint = "127.0.0.1:0",
-        Name = who,
-        Encryption = BuiltInModules.Noise,
-        IdentityPath = home.File(who, "identity.key"),
-        KnownPeersPath = home.File(who, "known_peers.json"),
-        PairingCode = code,
-    };
 }

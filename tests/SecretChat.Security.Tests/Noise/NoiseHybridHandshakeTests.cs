@@ -1,9 +1,9 @@
-using System.Buffers;
 using System.Reactive.Linq;
 using SecretChat.Security.Identity;
 using SecretChat.Security.Kem;
 using SecretChat.Security.Noise;
 using SecretChat.Security.Tests.Channels;
+using static SecretChat.Security.Tests.Noise.HandshakeMessages;
 
 namespace SecretChat.Security.Tests.Noise;
 
@@ -224,22 +224,5 @@ public sealed class NoiseHybridHandshakeTests : IDisposable
         var m3 = Write(initiator);
         responder.ReadMessage(m3);
         return (m1, m2, m3);
-    }
-
-    private static byte[] Write(IHandshake handshake)
-    {
-        var output = new ArrayBufferWriter<byte>();
-        handshake.WriteMessage(output);
-        return output.WrittenSpan.ToArray();
-    }
-
-    private static void AssertTransport(CipherState sender, CipherState receiver)
-    {
-        var plaintext = "hello"u8.ToArray();
-        var sealedBytes = new byte[plaintext.Length + sender.TagSize];
-        sender.Seal([], plaintext, sealedBytes);
-        var opened = new byte[plaintext.Length];
-        Assert.True(receiver.TryOpen([], sealedBytes, opened));
-        Assert.Equal(plaintext, opened);
     }
 }

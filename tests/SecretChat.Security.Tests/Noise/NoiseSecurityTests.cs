@@ -1,6 +1,7 @@
 using System.Buffers;
 using SecretChat.Security.Identity;
 using SecretChat.Security.Noise;
+using static SecretChat.Security.Tests.Noise.HandshakeMessages;
 
 namespace SecretChat.Security.Tests.Noise;
 
@@ -308,22 +309,5 @@ public sealed class NoiseSecurityTests : IDisposable
             tamper(index++, message);
             reader.ReadMessage(message);
         }
-    }
-
-    private static byte[] Write(IHandshake handshake)
-    {
-        var output = new ArrayBufferWriter<byte>();
-        handshake.WriteMessage(output);
-        return output.WrittenSpan.ToArray();
-    }
-
-    private static void AssertTransport(CipherState sender, CipherState receiver)
-    {
-        var plaintext = "hello"u8.ToArray();
-        var sealedBytes = new byte[plaintext.Length + sender.TagSize];
-        sender.Seal([], plaintext, sealedBytes);
-        var opened = new byte[plaintext.Length];
-        Assert.True(receiver.TryOpen([], sealedBytes, opened));
-        Assert.Equal(plaintext, opened);
     }
 }
