@@ -83,11 +83,14 @@ public sealed partial class TurnClient
         if (message.Type.Method != transaction.Method)
             return Drop(TurnDropReason.Unexpected);
 
-        // RFC 8489 §9.2.5: a response counts only when its MESSAGE-INTEGRITY verifies with the request's key; 401 and 438
-        // are the exception (they carry the REALM and NONCE to make the key from), and can only make us ask again.
-        var challenge = message.Type.Class == StunClass.ErrorResponse
-                        && message.ErrorCode?.Code is StunErrorCode.Unauthenticated or StunErrorCode.StaleNonce;
-        if (!challenge && (transaction.Key is null || !message.VerifyMessageIntegrity(transaction.Key)))
+        // RFC 8489 §9.2.5: a response to a signed request counts only when its MESSAGE-INTEGRITY verifies with the
+        // request's key; 401 and 438 are the exception (they carry the REALM and NONCE to make the key from). The first,
+        // unsigned request has no key: only an error can answer it (coturn's 401, or 437 for a 5-tuple that already has
+        // an allocation), which can only fail it or make us ask again; a success is never taken without integrity.
+        var error = message.Type.Class == StunClass.ErrorResponse;
+        var challenge = error && message.ErrorCode?.Code is StunErrorCode.Unauthenticated or StunErrorCode.StaleNonce;
+        var authentic = transaction.Key is { } key ? message.VerifyMessageIntegrity(key) : error;
+        if (!challenge && !authentic)
             return Drop(TurnDropReason.BadIntegrity);
 
         transaction.Complete(message);

@@ -79,6 +79,9 @@ public sealed partial class TurnClient : IAsyncDisposable
     /// <summary>This client's address as the TURN server saw it (XOR-MAPPED-ADDRESS of the Allocate response), if it said.</summary>
     public IPEndPoint? MappedAddress { get; private set; }
 
+    /// <summary>Whether the server confirmed the deallocation that <see cref="DisposeAsync"/> sent (tests look).</summary>
+    internal bool DeallocationConfirmed { get; private set; }
+
     /// <summary>The timing this client uses.</summary>
     public TurnClientOptions Options => _options;
 
@@ -153,7 +156,14 @@ public sealed partial class TurnClient : IAsyncDisposable
     /// <exception cref="TurnException">The server refused or did not answer: the message says which.</exception>
     /// <exception cref="InvalidOperationException">There is no allocation yet, or all 4096 channels are bound.</exception>
     /// <exception cref="ObjectDisposedException">This client is disposed.</exception>
-    public async Task PermitAsync(IPEndPoint peer, CancellationToken cancellationToken = default)
+    public Task PermitAsync(IPEndPoint peer, CancellationToken cancellationToken = default) =>
+        PermitAsync(peer, bindChannel: true, cancellationToken);
+
+    /// <summary>
+    /// <see cref="PermitAsync(IPEndPoint, CancellationToken)"/>, or only its CreatePermission when
+    /// <paramref name="bindChannel"/> is false (then datagrams go as Send and Data indications): tests use it.
+    /// </summary>
+    internal async Task PermitAsync(IPEndPoint peer, bool bindChannel, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(peer);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -175,14 +185,20 @@ public sealed partial class TurnClient : IAsyncDisposable
         }
 
         await CreatePermissionAsync(binding, cancellationToken).ConfigureAwait(false);
+        lock (_gate)
+        {
+            if (Volatile.Read(ref _disposed) == 0)
+                binding.PermissionRefresh.Disposable ??= _scheduler.SchedulePeriodic(_options.PermissionRefreshInterval, () => Refresh(binding, channel: false));
+        }
+
+        if (!bindChannel)
+            return;
         await ChannelBindAsync(binding, cancellationToken).ConfigureAwait(false);
         lock (_gate)
         {
             binding.Bound = true;
-            if (Volatile.Read(ref _disposed) != 0)
-                return;
-            binding.PermissionRefresh.Disposable ??= _scheduler.SchedulePeriodic(_options.PermissionRefreshInterval, () => Refresh(binding, channel: false));
-            binding.ChannelRefresh.Disposable ??= _scheduler.SchedulePeriodic(_options.ChannelRefreshInterval, () => Refresh(binding, channel: true));
+            if (Volatile.Read(ref _disposed) == 0)
+                binding.ChannelRefresh.Disposable ??= _scheduler.SchedulePeriodic(_options.ChannelRefreshInterval, () => Refresh(binding, channel: true));
         }
     }
 
@@ -298,6 +314,7 @@ public sealed partial class TurnClient : IAsyncDisposable
                 {
                     await RequestAsync(StunMessageType.RefreshMethod, static b => b.AddLifetime(TimeSpan.Zero), "the deallocation", timeout.Token)
                         .ConfigureAwait(false);
+                    DeallocationConfirmed = true;
                 }
                 catch (Exception ex) when (ex is TurnException or OperationCanceledException)
                 {
