@@ -168,7 +168,12 @@ public sealed partial class TurnClient
                 return;
             var options = _client._options.Retransmission;
             _sent++;
+            ScheduleNext(options); // before sending: a response handled on another thread finds the timer to cancel
             _ = SendAsync();
+        }
+
+        private void ScheduleNext(StunClientOptions options)
+        {
             if (_sent < options.MaxRequests)
             {
                 var wait = _rto;

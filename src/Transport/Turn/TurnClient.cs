@@ -82,6 +82,9 @@ public sealed partial class TurnClient : IAsyncDisposable
     /// <summary>Whether the server confirmed the deallocation that <see cref="DisposeAsync"/> sent (tests look).</summary>
     internal bool DeallocationConfirmed { get; private set; }
 
+    /// <summary>The refresh started last (allocation, permission or channel): tests wait for it in virtual time.</summary>
+    internal Task LastRefresh { get; private set; } = Task.CompletedTask;
+
     /// <summary>The timing this client uses.</summary>
     public TurnClientOptions Options => _options;
 
@@ -355,7 +358,7 @@ public sealed partial class TurnClient : IAsyncDisposable
         lock (_gate)
         {
             if (Volatile.Read(ref _disposed) == 0)
-                _allocationRefresh.Disposable = _scheduler.Schedule(wait, () => _ = RefreshAllocationAsync());
+                _allocationRefresh.Disposable = _scheduler.Schedule(wait, () => LastRefresh = RefreshAllocationAsync());
         }
     }
 
@@ -382,7 +385,7 @@ public sealed partial class TurnClient : IAsyncDisposable
     private Task ChannelBindAsync(PeerBinding binding, CancellationToken cancellationToken) =>
         RequestAsync(StunMessageType.ChannelBindMethod, b => b.AddChannelNumber(binding.Channel).AddXorPeerAddress(binding.Peer), $"a channel to {binding.Peer}", cancellationToken);
 
-    private void Refresh(PeerBinding binding, bool channel) => _ = RefreshAsync(binding, channel);
+    private void Refresh(PeerBinding binding, bool channel) => LastRefresh = RefreshAsync(binding, channel);
 
     private async Task RefreshAsync(PeerBinding binding, bool channel)
     {
