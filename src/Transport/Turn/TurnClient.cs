@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Reactive.Concurrency;
 using System.Reactive.Disposables;
@@ -225,21 +226,28 @@ public sealed partial class TurnClient : IAsyncDisposable
             channel = _peers.TryGetValue(peer, out var binding) && binding.Bound ? binding.Channel : null;
         }
 
-        byte[] datagram;
         if (channel is { } number)
-        {
-            datagram = new byte[TurnChannelData.HeaderLength + payload.Length];
-            TurnChannelData.Encode(number, payload.Span, datagram);
-        }
-        else
-        {
-            datagram = new StunMessageBuilder(new StunMessageType(StunMessageType.SendMethod, StunClass.Indication), StunTransactionId.New())
-                .AddXorPeerAddress(peer)
-                .AddData(payload.Span)
-                .ToArray();
-        }
+            return SendChannelDataAsync(number, payload, cancellationToken);
+        var indication = new StunMessageBuilder(new StunMessageType(StunMessageType.SendMethod, StunClass.Indication), StunTransactionId.New())
+            .AddXorPeerAddress(peer)
+            .AddData(payload.Span)
+            .ToArray();
+        return _send(indication, Server, cancellationToken);
+    }
 
-        return _send(datagram, Server, cancellationToken);
+    private async ValueTask SendChannelDataAsync(ushort channel, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        // The relayed path carries every datagram of a session: a pooled buffer, not one allocation per datagram.
+        var buffer = ArrayPool<byte>.Shared.Rent(TurnChannelData.HeaderLength + payload.Length);
+        try
+        {
+            var length = TurnChannelData.Encode(channel, payload.Span, buffer);
+            await _send(buffer.AsMemory(0, length), Server, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>
@@ -375,7 +383,23 @@ public sealed partial class TurnClient : IAsyncDisposable
         }
         catch (TurnException ex)
         {
-            _lost.TrySetResult(ex);
+            MarkLost(ex);
+        }
+    }
+
+    /// <summary>The server no longer keeps the allocation: say why once, and stop refreshing what hung on it.</summary>
+    private void MarkLost(TurnException reason)
+    {
+        if (!_lost.TrySetResult(reason))
+            return;
+        _allocationRefresh.Dispose();
+        lock (_gate)
+        {
+            foreach (var binding in _peers.Values)
+            {
+                binding.PermissionRefresh.Dispose();
+                binding.ChannelRefresh.Dispose();
+            }
         }
     }
 
@@ -398,7 +422,7 @@ public sealed partial class TurnClient : IAsyncDisposable
         }
         catch (TurnException ex) when (ex.Error?.Code == StunErrorCode.AllocationMismatch)
         {
-            _lost.TrySetResult(ex); // the allocation itself is gone
+            MarkLost(ex); // the allocation itself is gone
         }
         catch (Exception ex) when (ex is TurnException or OperationCanceledException or ObjectDisposedException)
         {

@@ -181,6 +181,25 @@ public class TurnClientTests
     }
 
     [Fact]
+    public async Task Permit_RefreshAnswered437_AllocationReportedLostAndNothingIsRefreshedAnyMore()
+    {
+        var server = new FakeTurnServer();
+        await server.AllocateAsync(TimeSpan.FromHours(1));
+        await server.PermitAsync(Peer);
+
+        AdvanceTo(server, TimeSpan.FromSeconds(240));
+        var refresh = await server.NextRequestAsync();
+        Assert.Equal(StunMessageType.CreatePermissionMethod, refresh.Type.Method);
+        server.Deliver(server.Error(refresh, 437, "Allocation Mismatch"));
+
+        var lost = await server.Client.Lost.WaitAsync(Timeouts.Default);
+        Assert.Equal(StunErrorCode.AllocationMismatch, lost?.Error?.Code);
+        var requests = server.Requests().Count;
+        AdvanceTo(server, TimeSpan.FromHours(2));
+        Assert.Equal(requests, server.Requests().Count);
+    }
+
+    [Fact]
     public async Task Permit_InVirtualTime_PermissionRefreshedEvery240sAndChannelEvery480s()
     {
         var server = new FakeTurnServer();
