@@ -83,8 +83,29 @@ public sealed partial class TurnClient : IAsyncDisposable
     /// <summary>Whether the server confirmed the deallocation that <see cref="DisposeAsync"/> sent (tests look).</summary>
     internal bool DeallocationConfirmed { get; private set; }
 
-    /// <summary>The refresh started last (allocation, permission or channel): tests wait for it in virtual time.</summary>
-    internal Task LastRefresh { get; private set; } = Task.CompletedTask;
+    private readonly List<Task> _refreshes = [];
+
+    /// <summary>Completes when every refresh started so far (allocation, permission, channel) has: tests wait for it in virtual time.</summary>
+    internal Task RefreshesSettled
+    {
+        get
+        {
+            lock (_gate)
+            {
+                _refreshes.RemoveAll(t => t.IsCompleted);
+                return Task.WhenAll(_refreshes);
+            }
+        }
+    }
+
+    private void Track(Task refresh)
+    {
+        lock (_gate)
+        {
+            _refreshes.RemoveAll(t => t.IsCompleted);
+            _refreshes.Add(refresh);
+        }
+    }
 
     /// <summary>The timing this client uses.</summary>
     public TurnClientOptions Options => _options;
@@ -366,7 +387,7 @@ public sealed partial class TurnClient : IAsyncDisposable
         lock (_gate)
         {
             if (Volatile.Read(ref _disposed) == 0)
-                _allocationRefresh.Disposable = _scheduler.Schedule(wait, () => LastRefresh = RefreshAllocationAsync());
+                _allocationRefresh.Disposable = _scheduler.Schedule(wait, () => Track(RefreshAllocationAsync()));
         }
     }
 
@@ -409,7 +430,7 @@ public sealed partial class TurnClient : IAsyncDisposable
     private Task ChannelBindAsync(PeerBinding binding, CancellationToken cancellationToken) =>
         RequestAsync(StunMessageType.ChannelBindMethod, b => b.AddChannelNumber(binding.Channel).AddXorPeerAddress(binding.Peer), $"a channel to {binding.Peer}", cancellationToken);
 
-    private void Refresh(PeerBinding binding, bool channel) => LastRefresh = RefreshAsync(binding, channel);
+    private void Refresh(PeerBinding binding, bool channel) => Track(RefreshAsync(binding, channel));
 
     private async Task RefreshAsync(PeerBinding binding, bool channel)
     {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Microsoft.Reactive.Testing;
 using SecretChat.Tests;
 using SecretChat.Transport.Stun;
 using SecretChat.Transport.Turn;
@@ -55,6 +56,42 @@ public class CoturnTurnTests
         Assert.Equal(20, b.ReceivedChannelData);
         Assert.Equal(0, a.Client.DroppedDatagrams + b.Client.DroppedDatagrams);
         Assert.Equal(0, a.NotConsumed + b.NotConsumed);
+    }
+
+    [CoturnFact]
+    public async Task TurnClient_RefreshesInVirtualTimeAgainstCoturn_AreAcceptedAndTheChannelsStillCarry()
+    {
+        await using var turnserver = TurnServerProcess.StartRelay(Secret);
+        await using (var probe = UdpStunClient.Bind(new IPEndPoint(IPAddress.Loopback, 0)))
+            await probe.BindAsync(turnserver.EndPoint).WaitAsync(Timeouts.Startup + Timeouts.Startup); // turnserver is up
+
+        // a's timers run on a virtual clock (its requests are not retransmitted unless the test moves it; loopback
+        // loses nothing), so ten minutes of refreshes take no time; b runs in real time.
+        var scheduler = new TestScheduler();
+        var alice = Credentials(name: "alice");
+        await using var a = new TurnSocket(turnserver.EndPoint, alice, scheduler: scheduler);
+        await using var b = new TurnSocket(turnserver.EndPoint, Credentials(name: "bob"));
+        var relayA = await a.Client.AllocateAsync().WaitAsync(Timeouts.Default);
+        var relayB = await b.Client.AllocateAsync().WaitAsync(Timeouts.Default);
+        await a.Client.PermitAsync(relayB).WaitAsync(Timeouts.Default);
+        await b.Client.PermitAsync(relayA).WaitAsync(Timeouts.Default);
+
+        foreach (var seconds in new[] { 240, 480, 540, 720 })
+        {
+            scheduler.AdvanceTo(TimeSpan.FromSeconds(seconds).Ticks);
+            await a.Client.RefreshesSettled.WaitAsync(Timeouts.Default);
+        }
+
+        Assert.False(a.Client.Lost.IsCompleted);
+        var log = turnserver.Log.Split('\n').Where(line => line.Contains($"user <{alice.Username}>", StringComparison.Ordinal)).ToList();
+        Assert.Equal(4, log.Count(line => line.Contains("CREATE_PERMISSION processed, success", StringComparison.Ordinal))); // 0, 240, 480, 720 s
+        Assert.Equal(2, log.Count(line => line.Contains("CHANNEL_BIND processed, success", StringComparison.Ordinal))); // 0, 480 s
+        Assert.Equal(1, log.Count(line => line.Contains("REFRESH processed, success", StringComparison.Ordinal))); // 540 s
+        await a.Client.SendAsync(Encoding.UTF8.GetBytes("after the refreshes"), relayB);
+        Assert.Equal((relayA, "after the refreshes"), Text(await b.ReceiveAsync(Timeouts.Default)));
+        await b.Client.SendAsync(Encoding.UTF8.GetBytes("still here"), relayA);
+        Assert.Equal((relayB, "still here"), Text(await a.ReceiveAsync(Timeouts.Default)));
+        Assert.Equal(0, a.Client.DroppedDatagrams);
     }
 
     [CoturnFact]

@@ -156,7 +156,7 @@ public class TurnClientTests
         var retried = await server.NextRequestAsync();
         Assert.Equal("nonce-2", retried.Nonce);
         server.Deliver(server.Success(retried, b => b.AddLifetime(TimeSpan.FromSeconds(100))));
-        await server.Client.LastRefresh.WaitAsync(Timeouts.Default);
+        await server.Client.RefreshesSettled.WaitAsync(Timeouts.Default);
 
         // A short lifetime (under two minutes) is refreshed at half of it.
         AdvanceTo(server, TimeSpan.FromSeconds(540 + 49));

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Reactive.Concurrency;
 using System.Threading.Channels;
+using SecretChat.Tests;
 using SecretChat.Transport.Turn;
 
 namespace SecretChat.Transport.Tests.Turn;
@@ -21,8 +22,11 @@ internal sealed class TurnSocket : IAsyncDisposable
     private long _receivedChannelData;
     private long _notConsumed;
 
-    public TurnSocket(IPEndPoint server, TurnCredentials credentials, TurnClientOptions? options = null)
+    private readonly IScheduler _scheduler;
+
+    public TurnSocket(IPEndPoint server, TurnCredentials credentials, TurnClientOptions? options = null, IScheduler? scheduler = null)
     {
+        _scheduler = scheduler ?? DefaultScheduler.Instance;
         _socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         Client = NewClient(server, credentials, options);
         _receiveLoop = Task.Run(ReceiveLoopAsync);
@@ -54,7 +58,7 @@ internal sealed class TurnSocket : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Client.DisposeAsync();
+        await Client.DisposeAsync().AsTask().WaitAsync(Timeouts.Default); // bounded: a virtual clock may never reach the deallocation's timeout
         await _stop.CancelAsync();
         _socket.Dispose();
         try { await _receiveLoop; }
@@ -63,7 +67,7 @@ internal sealed class TurnSocket : IAsyncDisposable
     }
 
     private TurnClient NewClient(IPEndPoint server, TurnCredentials credentials, TurnClientOptions? options) =>
-        new(server, credentials, SendAsync, DefaultScheduler.Instance, options);
+        new(server, credentials, SendAsync, _scheduler, options);
 
     private async ValueTask SendAsync(ReadOnlyMemory<byte> datagram, IPEndPoint to, CancellationToken cancellationToken)
     {
