@@ -157,7 +157,7 @@ internal sealed class RedisRoomStore : IRoomStore
         }
         catch (Exception ex) when (ex is RedisException or ArgumentException or InvalidOperationException)
         {
-            throw new RoomStoreUnavailableException($"cannot reach Redis at {endPoint}: {ex.Message}", ex);
+            throw new RoomStoreUnavailableException($"cannot reach Redis at {endPoint}", ex);
         }
     }
 
