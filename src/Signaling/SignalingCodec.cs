@@ -12,16 +12,17 @@ namespace SecretChat.Signaling;
 /// Encodes and decodes signaling datagrams. All integers big-endian.
 /// <code>
 /// every packet   type u8 (0x40–0x4F) | version u8 (2) | body
-/// Register  0x40 room | peer u64 | cookie (16) | count u8 | candidate × count
+/// Register  0x40 room | peer u64 | cookie (16) | count u8 | candidate × count | [token (16): a rejoin only]
 /// Registered 0x41 peer u64 | token (16) | reflexive candidate
 /// PeerInfo  0x42 peer u64 | token (16) | role u8 (1 initiator, 2 responder) | punch delay ms u16 | your reflexive candidate
 ///                | other peer u64 | other reflexive candidate | count u8 | other host candidate × count
 /// Error     0x43 peer u64 (0 if unknown) | code u8 | reason: length u8 + UTF-8
 /// Leave     0x44 room | peer u64 | token (16)
-/// KeepAlive 0x45 room | peer u64 | token (16) | flags u8 (bit 0 = matched, no answer wanted) | cookie (16)
+/// KeepAlive 0x45 room | peer u64 | token (16) | flags u8 (bit 0 = matched, no answer wanted; bit 1 = answer wanted anyway) | cookie (16)
 /// Relay     0x46 peer u64 (the sender's) | token (16, the sender's) | length u16 (0–1200) | payload
 /// Relayed   0x47 token (16, the receiver's) | from peer u64 | length u16 (0–1200) | payload
 /// Cookie    0x48 peer u64 (echoed) | cookie (16)
+/// Redirect  0x49 peer u64 (the receiver's) | token (16, the receiver's) | home node candidate
 /// room           length u8 (1–64) + UTF-8, no control characters
 /// candidate      family u8 (4 or 6) | address (4 or 16 bytes) | port u16
 /// token, cookie  16 bytes; all zero = none
@@ -45,9 +46,9 @@ public static class SignalingCodec
 
     /// <summary>
     /// Largest encoded packet other than Relay/Relayed and Error: a Register with the longest room and <see cref="MaxCandidates"/>
-    /// IPv6 candidates (396 bytes; a PeerInfo with as many is 380), well under 1200 bytes.
+    /// IPv6 candidates and a rejoin's token (412 bytes; a PeerInfo with as many is 380), well under 1200 bytes.
     /// </summary>
-    public const int MaxPacketLength = 2 + 1 + MaxRoomBytes + 8 + AddressCookie.Length + 1 + (MaxCandidates * 19);
+    public const int MaxPacketLength = 2 + 1 + MaxRoomBytes + 8 + AddressCookie.Length + 1 + (MaxCandidates * 19) + MemberToken.Length;
 
     /// <summary>Largest Relay packet: a full payload behind the peer id and the token (1228 bytes; 1276 on the wire over IPv6, under a 1500-byte MTU).</summary>
     public const int MaxRelayPacketLength = 2 + 8 + MemberToken.Length + 2 + MaxRelayPayloadBytes;
@@ -58,10 +59,14 @@ public static class SignalingCodec
     /// <summary>A Cookie packet's length: smaller than the shortest Register (29 bytes) and KeepAlive (45), so it never amplifies.</summary>
     public const int CookiePacketLength = 2 + 8 + AddressCookie.Length;
 
+    /// <summary>A Redirect's length toward an IPv4 home node (45 toward IPv6): it goes only to a proven member, never to an unproven source.</summary>
+    public const int RedirectPacketLength = 2 + 8 + MemberToken.Length + 1 + 4 + 2;
+
     /// <summary>An Error packet without its reason's text: type, version, peer, code and the reason's length byte.</summary>
     public const int ErrorHeaderLength = 2 + 8 + 1 + 1;
 
     private const byte MatchedFlag = 0x01;
+    private const byte AnswerWantedFlag = 0x02;
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -91,10 +96,11 @@ public static class SignalingCodec
                 reader.Peer(), reader.Candidate(), reader.Candidates()),
             SignalingPacketType.Error => new ErrorPacket(reader.Peer(), reader.ErrorCode(), reader.Text(MaxReasonBytes, "reason")),
             SignalingPacketType.Leave => new LeavePacket(reader.Room(), reader.Peer(), reader.Token()),
-            SignalingPacketType.KeepAlive => new KeepAlivePacket(reader.Room(), reader.Peer(), reader.Token(), (reader.Byte("flags") & MatchedFlag) != 0, reader.Cookie()),
+            SignalingPacketType.KeepAlive => KeepAlive(ref reader),
             SignalingPacketType.Relay => new RelayPacket(reader.Peer(), reader.Token(), reader.Payload()),
             SignalingPacketType.Relayed => new RelayedPacket(reader.Token(), reader.Peer(), reader.Payload()),
             SignalingPacketType.Cookie => new CookiePacket(reader.Peer(), reader.Cookie()),
+            SignalingPacketType.Redirect => new RedirectPacket(reader.Peer(), reader.Token(), reader.Candidate()),
             _ => throw new SignalingFormatException($"Unknown signaling packet type 0x{datagram[0]:x2}."),
         };
     }
@@ -104,7 +110,17 @@ public static class SignalingCodec
         var room = reader.Room();
         var peer = reader.Peer();
         var cookie = reader.Cookie();
-        return new RegisterPacket(room, peer, reader.Candidates(), cookie);
+        var candidates = reader.Candidates();
+        return new RegisterPacket(room, peer, candidates, cookie, reader.OptionalToken());
+    }
+
+    private static KeepAlivePacket KeepAlive(ref Reader reader)
+    {
+        var room = reader.Room();
+        var peer = reader.Peer();
+        var token = reader.Token();
+        var flags = reader.Byte("flags");
+        return new KeepAlivePacket(room, peer, token, (flags & MatchedFlag) != 0, reader.Cookie(), (flags & AnswerWantedFlag) != 0);
     }
 
     /// <summary>Decodes without throwing: false for anything malformed.</summary>
@@ -147,6 +163,8 @@ public static class SignalingCodec
                 writer.Peer(p.Peer);
                 writer.Cookie(p.Cookie);
                 writer.Candidates(p.HostCandidates);
+                if (!p.Token.IsNone)
+                    writer.Token(p.Token);
                 break;
             case RegisteredPacket p:
                 writer.Peer(p.Peer);
@@ -179,7 +197,7 @@ public static class SignalingCodec
                 writer.Room(p.Room);
                 writer.Peer(p.Peer);
                 writer.Token(p.Token);
-                writer.Byte(p.Matched ? MatchedFlag : (byte)0);
+                writer.Byte((byte)((p.Matched ? MatchedFlag : 0) | (p.AnswerWanted ? AnswerWantedFlag : 0)));
                 writer.Cookie(p.Cookie);
                 break;
             case RelayPacket p:
@@ -195,6 +213,11 @@ public static class SignalingCodec
             case CookiePacket p:
                 writer.Peer(p.Peer);
                 writer.Cookie(p.Cookie);
+                break;
+            case RedirectPacket p:
+                writer.Peer(p.Peer);
+                writer.Token(p.Token);
+                writer.Candidate(p.HomeNode);
                 break;
             default:
                 throw new ArgumentException($"Unknown packet {packet.GetType().Name}.", nameof(packet));
@@ -255,6 +278,9 @@ public static class SignalingCodec
         public MemberToken Token() => MemberToken.Read(Take(MemberToken.Length, "token"));
 
         public AddressCookie Cookie() => AddressCookie.Read(Take(AddressCookie.Length, "cookie"));
+
+        /// <summary>A trailing token (a rejoin's Register): none when fewer than its 16 bytes follow.</summary>
+        public MemberToken OptionalToken() => _rest.Length >= MemberToken.Length ? Token() : default;
 
         public byte[] Payload()
         {

@@ -15,7 +15,13 @@ public abstract record SignalingPacket
 /// it only with a valid <paramref name="Cookie"/> for the address it came from; without one it answers a
 /// <see cref="CookiePacket"/> (smaller than any Register) and keeps nothing.
 /// </summary>
-public sealed record RegisterPacket(string Room, PeerId Peer, IReadOnlyList<IPEndPoint> HostCandidates, AddressCookie Cookie = default) : SignalingPacket
+/// <remarks>
+/// <paramref name="Token"/> is none on a first registration. A <b>rejoin</b> carries the member token the client already
+/// holds for <paramref name="Peer"/> (after its server stopped answering, at another node of the same deployment): with
+/// it, a server that shares the member's state may move the member to this source instead of ignoring a known id from a
+/// new address. On the wire only when set.
+/// </remarks>
+public sealed record RegisterPacket(string Room, PeerId Peer, IReadOnlyList<IPEndPoint> HostCandidates, AddressCookie Cookie = default, MemberToken Token = default) : SignalingPacket
 {
     /// <inheritdoc/>
     public override SignalingPacketType Type => SignalingPacketType.Register;
@@ -75,8 +81,10 @@ public sealed record LeavePacket(string Room, PeerId Peer, MemberToken Token) : 
 /// server only refreshes the room and answers nothing unless the room is gone. Ignored without the member's
 /// <paramref name="Token"/>; from a new address (the NAT rebound) it moves the member there only with a valid
 /// <paramref name="Cookie"/> for that address, and is answered with a <see cref="CookiePacket"/> otherwise.
+/// <paramref name="AnswerWanted"/> (with <paramref name="Matched"/>) asks for a short answer, a <see cref="RegisteredPacket"/>
+/// (never larger than the KeepAlive), so that a matched client notices when its server stops answering.
 /// </summary>
-public sealed record KeepAlivePacket(string Room, PeerId Peer, MemberToken Token, bool Matched = false, AddressCookie Cookie = default) : SignalingPacket
+public sealed record KeepAlivePacket(string Room, PeerId Peer, MemberToken Token, bool Matched = false, AddressCookie Cookie = default, bool AnswerWanted = false) : SignalingPacket
 {
     /// <inheritdoc/>
     public override SignalingPacketType Type => SignalingPacketType.KeepAlive;
@@ -112,4 +120,17 @@ public sealed record CookiePacket(PeerId Peer, AddressCookie Cookie) : Signaling
 {
     /// <inheritdoc/>
     public override SignalingPacketType Type => SignalingPacketType.Cookie;
+}
+
+/// <summary>
+/// Server → member: this room's relay runs on another node of the same deployment (several signaling nodes sharing
+/// their rooms); send Relay, KeepAlive and Leave to <paramref name="HomeNode"/> from now on. <paramref name="Peer"/> and
+/// <paramref name="Token"/> are the receiving member's own, so only a server that knows the member can move it: the
+/// client follows a Redirect only from the server it is talking to, with its own id and token, a bounded number of
+/// times, and never to a loopback, multicast or unspecified address unless that server is itself on loopback.
+/// </summary>
+public sealed record RedirectPacket(PeerId Peer, MemberToken Token, IPEndPoint HomeNode) : SignalingPacket
+{
+    /// <inheritdoc/>
+    public override SignalingPacketType Type => SignalingPacketType.Redirect;
 }

@@ -24,4 +24,6 @@ public enum SignalingPacketType : byte
     Relayed = 0x47,
     /// <summary>Server to client: prove you receive at your address, then send again with this cookie (<see cref="CookiePacket"/>).</summary>
     Cookie = 0x48,
+    /// <summary>Server to client: relay through the room's home node from now on (<see cref="RedirectPacket"/>).</summary>
+    Redirect = 0x49,
 }

@@ -122,7 +122,7 @@ public class SignalingCodecTests
     public void Codec_LargestPackets_AreWithinMaxPacketLength()
     {
         var sixteen = Enumerable.Range(0, 16).Select(i => new IPEndPoint(IPAddress.Parse($"2001:db8::{i + 1}"), 5000 + i)).ToArray();
-        var register = SignalingCodec.Encode(new RegisterPacket(new string('r', 64), new PeerId(1), sixteen, new AddressCookie(1, 1)));
+        var register = SignalingCodec.Encode(new RegisterPacket(new string('r', 64), new PeerId(1), sixteen, new AddressCookie(1, 1), Token));
         var peerInfo = SignalingCodec.Encode(new PeerInfoPacket(new PeerId(1), Token, PeerRole.Initiator, TimeSpan.Zero, V6, new PeerId(2), V6, sixteen));
 
         Assert.Equal(SignalingCodec.MaxPacketLength, register.Length);
