@@ -372,7 +372,14 @@ internal sealed class Rendezvous : IDisposable
 
         room.LastActivity = now;
         if (keepAlive.Matched)
-            return; // it already has its PeerInfo and keeps its membership for the relay: repeating it would only reflect bytes
+        {
+            // It already has its PeerInfo and keeps its membership for the relay: repeating it would only reflect bytes.
+            // Asked, the short Registered (no larger than the KeepAlive) tells it this server is alive (§9.9).
+            if (keepAlive.AnswerWanted)
+                Reply(new RegisteredPacket(member.Id, member.Token, member.Reflexive), member.Reflexive);
+            return;
+        }
+
         AnswerMember(room, member);
     }
 
