@@ -2,6 +2,7 @@ using System.Net;
 using System.Reactive.Concurrency;
 using Microsoft.Extensions.Logging;
 using SecretChat.Security;
+using SecretChat.Signaling.Rooms;
 using SecretChat.Transport.Stun;
 
 namespace SecretChat.Signaling;
@@ -9,7 +10,9 @@ namespace SecretChat.Signaling;
 /// <summary>
 /// The server's behaviour without its socket: takes one datagram and its source, sends the answers through a callback.
 /// STUN Binding requests are answered; signaling packets drive the rooms; everything else is counted and dropped.
-/// Time comes from the scheduler, so room expiry and rate limits are tested in virtual time.
+/// Time comes from the scheduler, so room expiry and rate limits are tested in virtual time. The rooms live in an
+/// <see cref="IRoomStore"/>: this process's memory by default, or Redis shared with other nodes; rate limits and cookies
+/// are always this node's own.
 /// </summary>
 internal sealed class Rendezvous : IDisposable
 {
@@ -17,20 +20,23 @@ internal sealed class Rendezvous : IDisposable
     private readonly ILogger _logger;
     private readonly IScheduler _scheduler;
     private readonly Action<byte[], IPEndPoint> _send;
-    private readonly Dictionary<string, Room> _rooms = new(StringComparer.Ordinal);
-    private readonly Dictionary<IPAddress, int> _roomsBySource = [];
-    private readonly Dictionary<PeerId, Room> _roomOfMember = [];
+    private readonly IRoomStore _store;
     private readonly Dictionary<string, int> _refusalsNotLogged = new(StringComparer.Ordinal);
     private readonly SourceRateLimit _rateLimit;
     private readonly SourceCookies _cookies;
     private readonly Lock _gate = new();
     private readonly IDisposable _sweep;
+    private bool _disposed;
 
     private static readonly TimeSpan RelayNoticeInterval = TimeSpan.FromSeconds(1);
 
-    public Rendezvous(SignalingServerOptions options, ILogger logger, IScheduler scheduler, Action<byte[], IPEndPoint> send)
+    /// <summary>Tries of one change when another node changed the same room meanwhile (each try reads it again).</summary>
+    private const int StoreAttempts = 8;
+
+    public Rendezvous(SignalingServerOptions options, ILogger logger, IScheduler scheduler, Action<byte[], IPEndPoint> send, IRoomStore? store = null)
     {
         _options = options;
+        _store = store ?? new InProcessRoomStore(options);
         _logger = logger;
         _scheduler = scheduler;
         _send = send;
@@ -50,6 +56,27 @@ internal sealed class Rendezvous : IDisposable
             var signaling = SignalingCodec.IsSignaling(datagram);
             SignalingPacket? packet = null;
             var decoded = signaling && SignalingCodec.TryDecode(datagram, out packet);
+            try
+            {
+                ReceiveLocked(datagram, source, now, signaling, decoded ? packet : null);
+            }
+            catch (RoomStoreUnavailableException ex)
+            {
+                // Redis is away: refuse now (never wait for it), keep nothing; the multiplexer reconnects by itself. A
+                // Register reaches the store only with a valid cookie, so its source is proven and may be told in full.
+                Statistics.StoreUnavailable();
+                LogRefusal("room store", () => _logger.LogWarning("Refused a packet from {Source}: the room store is unavailable ({Message})", source, ex.Message));
+                if (packet is RegisterPacket register)
+                    Reply(new ErrorPacket(register.Peer, SignalingErrorCode.ServerFull,
+                        "the signaling server cannot reach its room store right now; try again in a few seconds"), source);
+            }
+        }
+    }
+
+    private void ReceiveLocked(ReadOnlySpan<byte> datagram, IPEndPoint source, DateTimeOffset now, bool signaling, SignalingPacket? packet)
+    {
+        {
+            var decoded = packet is not null;
 
             // A member's own packets (its token) pass before the per-source limit, so garbage from (or forged as) its
             // address cannot starve it; the relay has its own per-room limits (a chat over it sends far more than 10
@@ -86,22 +113,24 @@ internal sealed class Rendezvous : IDisposable
     {
         lock (_gate)
         {
+            if (_disposed)
+                return;
             var now = _scheduler.Now;
-            List<Room>? expired = null;
-            foreach (var room in _rooms.Values)
+            try
             {
-                if (now - room.LastActivity >= _options.RoomTtl || (room.IsNameplate && now - room.Opened >= _options.NameplateLifetime))
-                    (expired ??= []).Add(room);
+                foreach (var name in _store.Sweep(now))
+                {
+                    Statistics.RoomExpired();
+                    _logger.LogInformation("Room '{Room}' expired after {Seconds:0} s without traffic", name, _options.RoomTtl.TotalSeconds);
+                }
+
+                Statistics.SetOpenRooms(_store.Count);
+            }
+            catch (RoomStoreUnavailableException ex)
+            {
+                LogRefusal("room store", () => _logger.LogWarning("Could not sweep the rooms: the room store is unavailable ({Message})", ex.Message));
             }
 
-            foreach (var room in expired ?? [])
-            {
-                RemoveRoom(room);
-                Statistics.RoomExpired();
-                _logger.LogInformation("Room '{Room}' expired after {Seconds:0} s without traffic", room.Name, _options.RoomTtl.TotalSeconds);
-            }
-
-            Statistics.SetOpenRooms(_rooms.Count);
             _rateLimit.Sweep(now);
             foreach (var (kind, count) in _refusalsNotLogged)
             {
@@ -113,7 +142,16 @@ internal sealed class Rendezvous : IDisposable
         }
     }
 
-    public void Dispose() => _sweep.Dispose();
+    public void Dispose()
+    {
+        _sweep.Dispose();
+        lock (_gate)
+        {
+            // A sweep already running holds the lock: the store goes away after it, and no sweep comes after.
+            _disposed = true;
+            _store.Dispose();
+        }
+    }
 
     private void ReceiveStun(ReadOnlySpan<byte> datagram, IPEndPoint source)
     {
@@ -171,11 +209,24 @@ internal sealed class Rendezvous : IDisposable
                 return true;
             case KeepAlivePacket keepAlive when FindMember(keepAlive.Room, keepAlive.Peer, keepAlive.Token) is var (room, member):
                 Statistics.SignalingHandled();
-                KeepAlive(keepAlive, room, member, source, length, now);
+                // A false try means another node changed the room meanwhile: read it again.
+                for (var attempt = 1; !KeepAlive(keepAlive, room, member, source, length, now) && attempt < StoreAttempts; attempt++)
+                {
+                    if (FindMember(keepAlive.Room, keepAlive.Peer, keepAlive.Token) is not var (again, itsMember))
+                        break;
+                    (room, member) = (again, itsMember);
+                }
+
                 return true;
             case LeavePacket leave when FindMember(leave.Room, leave.Peer, leave.Token) is var (room, member):
                 Statistics.SignalingHandled();
-                Leave(room, member);
+                for (var attempt = 1; !Leave(room, member, now) && attempt < StoreAttempts; attempt++)
+                {
+                    if (FindMember(leave.Room, leave.Peer, leave.Token) is not var (again, itsMember))
+                        break;
+                    (room, member) = (again, itsMember);
+                }
+
                 return true;
             default:
                 return false;
@@ -184,7 +235,7 @@ internal sealed class Rendezvous : IDisposable
 
     /// <summary>The member <paramref name="peer"/> of <paramref name="roomName"/>, only if <paramref name="token"/> is its token (compared in constant time).</summary>
     private (Room Room, RoomPeer Member)? FindMember(string roomName, PeerId peer, MemberToken token) =>
-        _rooms.TryGetValue(roomName, out var room) && room.Find(peer) is { } member && member.Token.Matches(token) ? (room, member) : null;
+        _store.Find(roomName) is { } room && room.Find(peer) is { } member && member.Token.Matches(token) ? (room, member) : null;
 
     private void ReceiveSignaling(SignalingPacket packet, IPEndPoint source, int length, DateTimeOffset now)
     {
@@ -196,7 +247,7 @@ internal sealed class Rendezvous : IDisposable
                 break;
             case KeepAlivePacket keepAlive: // without its member's token (with it, handled before the rate limit)
                 Statistics.SignalingHandled();
-                if (_rooms.TryGetValue(keepAlive.Room, out var room) && room.Find(keepAlive.Peer) is not null)
+                if (_store.Find(keepAlive.Room) is { } room && room.Find(keepAlive.Peer) is not null)
                 {
                     Statistics.WrongToken();
                     _logger.LogDebug("Ignored a KeepAlive for room '{Room}' from {Source}: wrong token", keepAlive.Room, source);
@@ -228,17 +279,33 @@ internal sealed class Rendezvous : IDisposable
             return;
         }
 
+        // In process every try succeeds; a shared store may see another node change the room between read and commit.
+        for (var attempt = 1; !TryRegister(register, source, now); attempt++)
+        {
+            if (attempt == StoreAttempts)
+            {
+                Statistics.ServerFull();
+                Reply(new ErrorPacket(register.Peer, SignalingErrorCode.ServerFull, "the signaling server is busy with this room; try again in a few seconds"), source);
+                return;
+            }
+        }
+    }
+
+    /// <summary>One try at a Register: true when it was answered (or refused), false when another node changed the room meanwhile.</summary>
+    private bool TryRegister(RegisterPacket register, IPEndPoint source, DateTimeOffset now)
+    {
+        var current = _store.RoomOf(register.Peer);
         if (register.Room == SignalingCodec.AllocateNameplateRoom
-            && _roomOfMember.TryGetValue(register.Peer, out var allocated) && allocated.IsNameplate
-            && allocated.Find(register.Peer) is { } allocating && allocating.Reflexive.Equals(source))
+            && current is { IsNameplate: true } allocated
+            && allocated.Find(register.Peer) is { } claimant && claimant.Reflexive.Equals(source))
         {
             // A retransmitted request for a nameplate: the same number again, never a second one.
-            allocated.LastActivity = now;
-            AnswerMember(allocated, allocating);
-            return;
+            _store.Touch(allocated, now);
+            AnswerMember(allocated, claimant);
+            return true;
         }
 
-        if (_roomOfMember.TryGetValue(register.Peer, out var previous) && previous.Name != register.Room && previous.Find(register.Peer) is { } elsewhere)
+        if (current is not null && current.Name != register.Room && current.Find(register.Peer) is { } elsewhere)
         {
             // Peer ids are unique among members (a Relay names no room). From the member's own address it changed rooms;
             // from anywhere else the id is someone else's.
@@ -246,10 +313,11 @@ internal sealed class Rendezvous : IDisposable
             {
                 Statistics.WrongToken();
                 _logger.LogDebug("Ignored a Register for room '{Room}' from {Source}: the peer id is a member elsewhere", register.Room, source);
-                return;
+                return true;
             }
 
-            Leave(previous, elsewhere);
+            if (!Leave(current, elsewhere, now))
+                return false;
         }
 
         if (register.HostCandidates.Count > _options.MaxCandidatesPerPeer)
@@ -257,22 +325,27 @@ internal sealed class Rendezvous : IDisposable
             Statistics.BadRequest();
             Reply(new ErrorPacket(register.Peer, SignalingErrorCode.BadRequest,
                 $"too many host candidates ({register.HostCandidates.Count}); at most {_options.MaxCandidatesPerPeer}"), source);
-            return;
+            return true;
         }
 
-        if (register.Room == SignalingCodec.AllocateNameplateRoom)
+        var allocating = register.Room == SignalingCodec.AllocateNameplateRoom;
+        if (allocating)
         {
-            if (FreeNameplate() is not { } number)
+            if (_store.FreeNameplate() is not { } number)
             {
                 Statistics.ServerFull();
                 Reply(new ErrorPacket(register.Peer, SignalingErrorCode.ServerFull, "the signaling server has no free code numbers; try again later"), source);
-                return;
+                return true;
             }
 
             register = register with { Room = SignalingCodec.NameplateRoom(number) };
         }
-        else if (register.Room.StartsWith('#')
-            && (!SignalingCodec.IsNameplateRoom(register.Room) || !_rooms.TryGetValue(register.Room, out var plate) || (plate.Burned && plate.Find(register.Peer) is null)))
+
+        var room = _store.Find(register.Room);
+        if (allocating && room is not null)
+            return false; // another node took that number a moment ago: the next free one
+        if (!allocating && register.Room.StartsWith('#')
+            && (!SignalingCodec.IsNameplateRoom(register.Room) || room is null || (room.Burned && room.Find(register.Peer) is null)))
         {
             // A nameplate is joined only while allocated and unused: after one pairing, whatever its result, it is
             // burned, so a wrong guess of the code's words cannot be tried again on it.
@@ -280,56 +353,38 @@ internal sealed class Rendezvous : IDisposable
             LogRefusal("nameplate", () => _logger.LogInformation("Refused {Source}: nameplate '{Room}' is not open or was used", source, register.Room));
             Reply(new ErrorPacket(register.Peer, SignalingErrorCode.UnknownNameplate,
                 "no such code number here: it was used, it expired, or it was never given; ask the other side for a new code"), source);
-            return;
+            return true;
         }
 
-        if (!_rooms.TryGetValue(register.Room, out var room))
-        {
-            if (_rooms.Count >= _options.MaxRooms)
-            {
-                Statistics.ServerFull();
-                LogRefusal("server full", () => _logger.LogWarning("Refused room '{Room}': {Count} rooms are open", register.Room, _rooms.Count));
-                Reply(new ErrorPacket(register.Peer, SignalingErrorCode.ServerFull, "the signaling server has too many open rooms; try again later"), source);
-                return;
-            }
-
-            var owner = SourceAddress.Key(source.Address);
-            var opened = _roomsBySource.GetValueOrDefault(owner);
-            if (opened >= _options.MaxRoomsPerSource)
-            {
-                Statistics.SourceRoomsFull();
-                LogRefusal("rooms per source", () => _logger.LogWarning("Refused room '{Room}': {Source} already has {Count} rooms open", register.Room, source, opened));
-                Reply(new ErrorPacket(register.Peer, SignalingErrorCode.ServerFull,
-                    $"your address already has {opened} rooms open here; close one or try again later"), source);
-                return;
-            }
-
-            room = new Room(register.Room, owner, new RoomPeer(register.Peer, MemberToken.New(), source, register.HostCandidates, PeerRole.Responder), now);
-            _rooms.Add(room.Name, room);
-            _roomOfMember[register.Peer] = room;
-            _roomsBySource[owner] = opened + 1;
-            Statistics.RoomCreated();
-            Statistics.SetOpenRooms(_rooms.Count);
-            _logger.LogInformation("Room '{Room}' opened by {Source}; waiting for a second peer", room.Name, source);
-            AnswerMember(room, room.First);
-            return;
-        }
+        if (room is null)
+            return TryOpen(register, source, now);
 
         if (room.Find(register.Peer) is { } known)
         {
-            if (!known.Reflexive.Equals(source))
+            var rejoin = !known.Reflexive.Equals(source);
+            if ((rejoin || !register.Token.IsNone) && !known.Token.Matches(register.Token))
             {
-                // A member's id from another address: moving takes the token (a KeepAlive), never just the id.
+                // A member's id from another address: moving takes the token (a KeepAlive, or a rejoin's Register), never
+                // just the id.
                 Statistics.WrongToken();
                 _logger.LogDebug("Ignored a Register for room '{Room}' from {Source}: the peer id is registered elsewhere", room.Name, source);
-                return;
+                return true;
             }
 
-            // A retransmitted Register: same answer as before.
+            // A retransmitted Register, or a rejoin (the member's server stopped answering and it came here with its
+            // token, cookie-proven at this address): the same answer as before, the same token.
+            if (rejoin && room.Home is { } home && home.Equals(known.Node) && !home.Equals(_store.Node))
+                room.Home = _store.Node; // it left the room's home node, which likely died: the relay moves here
             room.LastActivity = now;
+            known.Reflexive = source;
             known.HostCandidates = register.HostCandidates;
+            known.Node = _store.Node;
+            if (!_store.TryUpdate(room, now))
+                return false;
+            if (rejoin)
+                _logger.LogInformation("Room '{Room}': a member rejoined from {Source}", room.Name, source);
             AnswerMember(room, known);
-            return;
+            return true;
         }
 
         if (room.Second is not null)
@@ -337,55 +392,105 @@ internal sealed class Rendezvous : IDisposable
             Statistics.RoomFull();
             LogRefusal("room full", () => _logger.LogInformation("Refused {Source}: room '{Room}' is full", source, room.Name));
             Reply(new ErrorPacket(register.Peer, SignalingErrorCode.RoomFull, $"room '{room.Name}' is full"), source);
-            return;
+            return true;
         }
 
-        room.Second = new RoomPeer(register.Peer, MemberToken.New(), source, register.HostCandidates, PeerRole.Initiator);
-        _roomOfMember[register.Peer] = room;
+        room.Second = new RoomPeer(register.Peer, MemberToken.New(), source, register.HostCandidates, PeerRole.Initiator) { Node = _store.Node };
         room.LastActivity = now;
+        room.Burned |= room.IsNameplate;
+        if (!_store.TryUpdate(room, now))
+            return false; // the room changed (a third member at another node, a leave): decide again on what it is now
+
         if (room.IsNameplate)
-        {
-            room.Burned = true;
             _logger.LogInformation("Nameplate '{Room}' paired two peers; burned (no one else may join it)", room.Name);
-        }
         Statistics.RoomPaired();
         _logger.LogInformation("Room '{Room}': {First} (responder) and {Second} (initiator) introduced", room.Name, room.First.Reflexive, source);
-        // Both at once, with the same punch delay: the peers start punching at (nearly) the same moment.
-        Reply(PeerInfoFor(room.First, room.Second), room.First.Reflexive);
+        // Both at once, with the same punch delay: the peers start punching at (nearly) the same moment. The first may
+        // talk to another node: its PeerInfo goes out from there.
+        ReplyToMember(room.First, PeerInfoFor(room.First, room.Second));
         Reply(PeerInfoFor(room.Second, room.First), room.Second.Reflexive);
+        return true;
     }
 
-    private void KeepAlive(KeepAlivePacket keepAlive, Room room, RoomPeer member, IPEndPoint source, int length, DateTimeOffset now)
+    /// <summary>Opens the room of <paramref name="register"/> with its sender as the first member, within the limits.</summary>
+    private bool TryOpen(RegisterPacket register, IPEndPoint source, DateTimeOffset now)
     {
-        if (!member.Reflexive.Equals(source))
+        var owner = SourceAddress.Key(source.Address);
+        var first = new RoomPeer(register.Peer, MemberToken.New(), source, register.HostCandidates, PeerRole.Responder) { Node = _store.Node };
+        var room = new Room(register.Room, owner, first, now) { Home = _store.Node };
+        var added = _store.TryAdd(room, now);
+        switch (added.Result)
+        {
+            case RoomAddResult.Exists:
+                return false; // another node opened it a moment ago: join it
+            case RoomAddResult.ServerFull:
+                Statistics.ServerFull();
+                LogRefusal("server full", () => _logger.LogWarning("Refused room '{Room}': {Count} rooms are open", register.Room, added.Open));
+                Reply(new ErrorPacket(register.Peer, SignalingErrorCode.ServerFull, "the signaling server has too many open rooms; try again later"), source);
+                return true;
+            case RoomAddResult.SourceFull:
+                Statistics.SourceRoomsFull();
+                LogRefusal("rooms per source", () => _logger.LogWarning("Refused room '{Room}': {Source} already has {Count} rooms open", register.Room, source, added.Open));
+                Reply(new ErrorPacket(register.Peer, SignalingErrorCode.ServerFull,
+                    $"your address already has {added.Open} rooms open here; close one or try again later"), source);
+                return true;
+        }
+
+        Statistics.RoomCreated();
+        Statistics.SetOpenRooms(_store.Count);
+        _logger.LogInformation("Room '{Room}' opened by {Source}; waiting for a second peer", room.Name, source);
+        AnswerMember(room, room.First);
+        return true;
+    }
+
+    /// <summary>False when another node changed the room meanwhile (nothing was answered).</summary>
+    private bool KeepAlive(KeepAlivePacket keepAlive, Room room, RoomPeer member, IPEndPoint source, int length, DateTimeOffset now)
+    {
+        var moved = !member.Reflexive.Equals(source);
+        if (moved)
         {
             // The token says who; only a cookie says the member really receives at the new address (its NAT rebound).
             if (!_cookies.IsValid(keepAlive.Cookie, source, now))
             {
                 SendCookie(keepAlive.Peer, source, length, now);
-                return;
+                return true;
             }
 
-            _logger.LogInformation("Room '{Room}': a member moved from {Old} to {New}", room.Name, member.Reflexive, source);
             member.Reflexive = source;
         }
 
-        room.LastActivity = now;
+        if (moved || !Equals(member.Node, _store.Node))
+        {
+            // A new address, or a member that now talks to this node (its home's redirect, another node gone): recorded
+            // for every node, so packets for it leave from here.
+            member.Node = _store.Node;
+            room.LastActivity = now;
+            if (!_store.TryUpdate(room, now))
+                return false;
+            if (moved)
+                _logger.LogInformation("Room '{Room}': a member moved to {New}", room.Name, source);
+        }
+        else
+        {
+            _store.Touch(room, now);
+        }
+
         if (keepAlive.Matched)
         {
             // It already has its PeerInfo and keeps its membership for the relay: repeating it would only reflect bytes.
-            // Asked, the short Registered (no larger than the KeepAlive) tells it this server is alive (§9.9).
+            // Asked, it gets the short proof that this server still knows it (no larger than the KeepAlive).
             if (keepAlive.AnswerWanted)
-                Reply(new RegisteredPacket(member.Id, member.Token, member.Reflexive), member.Reflexive);
-            return;
+                ReplyWithin(new RegisteredPacket(member.Id, member.Token, member.Reflexive), source, length);
+            return true;
         }
 
         AnswerMember(room, member);
+        return true;
     }
 
     private void Relay(RelayPacket relay, IPEndPoint source, DateTimeOffset now)
     {
-        if (!_roomOfMember.TryGetValue(relay.Peer, out var room) || room.Find(relay.Peer) is not { } member || !member.Reflexive.Equals(source))
+        if (_store.RoomOf(relay.Peer) is not { } room || room.Find(relay.Peer) is not { } member || !member.Reflexive.Equals(source))
         {
             // Never answered: the source may be spoofed, and answering would make the server a reflector.
             Statistics.RelayNotMember();
@@ -400,7 +505,19 @@ internal sealed class Rendezvous : IDisposable
             return;
         }
 
-        room.LastActivity = now;
+        if (room.Home is { } home && !home.Equals(_store.Node))
+        {
+            // The room's relay runs on its home node only (its allowance is there): the member is told where, at most
+            // once a second, and follows.
+            Statistics.RelayRedirect();
+            if (room.Local.LastNotice.TryGetValue(member.Id, out var told) && now - told < RelayNoticeInterval)
+                return;
+            room.Local.LastNotice[member.Id] = now;
+            Reply(new RedirectPacket(member.Id, member.Token, home), source);
+            return;
+        }
+
+        _store.Touch(room, now);
         if (!_options.RelayEnabled)
         {
             Statistics.RelayDisabled();
@@ -409,7 +526,7 @@ internal sealed class Rendezvous : IDisposable
             return;
         }
 
-        if ((member == room.First ? room.Second : room.First) is not { } other)
+        if (room.Other(member) is not { } other)
         {
             Statistics.RelayNoPeer();
             _logger.LogDebug("Dropped a relay in room '{Room}': the other peer is not there", room.Name);
@@ -425,16 +542,17 @@ internal sealed class Rendezvous : IDisposable
             return;
         }
 
-        if (room.Relay is null)
+        var local = room.Local;
+        if (local.Relay is null)
         {
-            room.Relay = new RoomRelayAllowance(_options.RelayBytesPerSecond, _options.RelayBurstBytes, _options.RelayTotalBytes, now);
+            local.Relay = new RoomRelayAllowance(_options.RelayBytesPerSecond, _options.RelayBurstBytes, _options.RelayTotalBytes, now);
             _logger.LogInformation(
                 "Room '{Room}': relaying between {First} and {Second} (limits {Rate}/s, bursts of {Burst}, {Total} in all)",
                 room.Name, room.First.Reflexive, room.Second!.Reflexive,
                 ByteCount.Format(_options.RelayBytesPerSecond), ByteCount.Format(_options.RelayBurstBytes), ByteCount.Format(_options.RelayTotalBytes));
         }
 
-        switch (room.Relay.TryTake(length, now))
+        switch (local.Relay.TryTake(length, now))
         {
             case RelayVerdict.RateExceeded:
                 Statistics.RelayRateLimited();
@@ -455,72 +573,59 @@ internal sealed class Rendezvous : IDisposable
     /// <summary>Tells a member why its relay was dropped, at most once per second per peer (one notice per datagram would be a flood of our own).</summary>
     private void Notice(Room room, RoomPeer member, RelayLimitKind kind, DateTimeOffset now, SignalingErrorCode code, string reason)
     {
-        if ((room.LimitsLogged & kind) == 0)
+        var local = room.Local;
+        if ((local.LimitsLogged & kind) == 0)
         {
-            room.LimitsLogged |= kind;
+            local.LimitsLogged |= kind;
             _logger.LogWarning("Room '{Room}': relay refused for {Member}: {Reason}", room.Name, member.Reflexive, reason);
         }
 
-        if (member.LastRelayNotice is { } last && now - last < RelayNoticeInterval)
+        if (local.LastNotice.TryGetValue(member.Id, out var last) && now - last < RelayNoticeInterval)
             return;
-        member.LastRelayNotice = now;
+        local.LastNotice[member.Id] = now;
         Statistics.RelayNotice();
         Reply(new ErrorPacket(member.Id, code, reason), member.Reflexive);
     }
 
-    private void Leave(Room room, RoomPeer member)
+    /// <summary><paramref name="member"/> leaves <paramref name="room"/>; false when another node changed the room meanwhile.</summary>
+    private bool Leave(Room room, RoomPeer member, DateTimeOffset now)
     {
-        _roomOfMember.Remove(member.Id);
+        room.Local.LastNotice.Remove(member.Id);
         if (room.Second is null)
         {
-            RemoveRoom(room);
-            Statistics.SetOpenRooms(_rooms.Count);
+            if (!_store.TryRemove(room))
+                return false;
+            Statistics.SetOpenRooms(_store.Count);
             _logger.LogInformation("Room '{Room}' closed: its peer left", room.Name);
-            return;
+            return true;
         }
 
         // The one who stays keeps the room and becomes its first (responder) peer for whoever comes next.
-        room.First = member == room.First ? room.Second : room.First;
+        room.First = member.Id == room.First.Id ? room.Second : room.First;
         room.First.Role = PeerRole.Responder;
         room.Second = null;
+        if (!_store.TryUpdate(room, now, left: member))
+            return false;
         _logger.LogInformation("Room '{Room}': a peer left; one remains", room.Name);
+        return true;
     }
 
-    private void RemoveRoom(Room room)
-    {
-        _rooms.Remove(room.Name);
-        foreach (var member in (RoomPeer?[])[room.First, room.Second])
-        {
-            if (member is not null && _roomOfMember.TryGetValue(member.Id, out var of) && of == room)
-                _roomOfMember.Remove(member.Id);
-        }
-
-        if (_roomsBySource.TryGetValue(room.Owner, out var count))
-        {
-            if (count <= 1)
-                _roomsBySource.Remove(room.Owner);
-            else
-                _roomsBySource[room.Owner] = count - 1;
-        }
-    }
-
-    /// <summary>The smallest nameplate whose room is not open (never one that is claimed), or null when all are.</summary>
-    private int? FreeNameplate()
-    {
-        for (var number = 1; number <= ushort.MaxValue; number++)
-        {
-            if (!_rooms.ContainsKey(SignalingCodec.NameplateRoom(number)))
-                return number;
-        }
-        return null;
-    }
-
+    /// <summary>Answers the member that just sent us a packet (it is at this node).</summary>
     private void AnswerMember(Room room, RoomPeer member)
     {
         if (room.Second is null)
             Reply(new RegisteredPacket(member.Id, member.Token, member.Reflexive, room.Nameplate), member.Reflexive);
         else
-            Reply(PeerInfoFor(member, member == room.First ? room.Second : room.First), member.Reflexive);
+            Reply(PeerInfoFor(member, room.Other(member)!), member.Reflexive);
+    }
+
+    /// <summary>A packet for a member, from the node it talks to: this one, or another through the shared store.</summary>
+    private void ReplyToMember(RoomPeer member, SignalingPacket packet)
+    {
+        if (member.Node is null || member.Node.Equals(_store.Node))
+            Reply(packet, member.Reflexive);
+        else
+            _store.Forward(member.Node, SignalingCodec.Encode(packet), member.Reflexive);
     }
 
     private PeerInfoPacket PeerInfoFor(RoomPeer to, RoomPeer other) =>
@@ -561,62 +666,4 @@ internal sealed class Rendezvous : IDisposable
     }
 
     private void Reply(SignalingPacket packet, IPEndPoint to) => _send(SignalingCodec.Encode(packet), to);
-
-    private sealed class Room(string name, IPAddress owner, RoomPeer first, DateTimeOffset now)
-    {
-        public string Name { get; } = name;
-
-        /// <summary>Who opened it (<see cref="SourceAddress.Key"/>), for the cap on rooms per source.</summary>
-        public IPAddress Owner { get; } = owner;
-
-        public RoomPeer First { get; set; } = first;
-
-        public RoomPeer? Second { get; set; }
-
-        public DateTimeOffset LastActivity { get; set; } = now;
-
-        /// <summary>When it was opened: a nameplate's room lasts <see cref="SignalingServerOptions.NameplateLifetime"/> at most.</summary>
-        public DateTimeOffset Opened { get; } = now;
-
-        /// <summary>A nameplate's room (<c>#N</c>), allocated by this server.</summary>
-        public bool IsNameplate { get; } = SignalingCodec.IsNameplateRoom(name);
-
-        /// <summary>The nameplate's number, or 0 for a named room.</summary>
-        public ushort Nameplate => IsNameplate && ushort.TryParse(Name.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture, out var number) ? number : (ushort)0;
-
-        /// <summary>A nameplate that paired two peers: nobody else may join it until it is released.</summary>
-        public bool Burned { get; set; }
-
-        /// <summary>Created when the room first relays; it stays with the room (a peer that leaves and rejoins does not reset it).</summary>
-        public RoomRelayAllowance? Relay { get; set; }
-
-        /// <summary>Limits already logged for this room (once each: the statistics count the rest).</summary>
-        public RelayLimitKind LimitsLogged { get; set; }
-
-        public RoomPeer? Find(PeerId id) => First.Id == id ? First : Second?.Id == id ? Second : null;
-    }
-
-    private sealed class RoomPeer(PeerId id, MemberToken token, IPEndPoint reflexive, IReadOnlyList<IPEndPoint> hostCandidates, PeerRole role)
-    {
-        public PeerId Id { get; } = id;
-
-        public MemberToken Token { get; } = token;
-
-        public IPEndPoint Reflexive { get; set; } = reflexive;
-
-        public IReadOnlyList<IPEndPoint> HostCandidates { get; set; } = hostCandidates;
-
-        public PeerRole Role { get; set; } = role;
-
-        public DateTimeOffset? LastRelayNotice { get; set; }
-    }
-
-    [Flags]
-    private enum RelayLimitKind
-    {
-        Disabled = 1,
-        Size = 2,
-        Rate = 4,
-        Total = 8,
-    }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Reactive.Concurrency;
 using Microsoft.Extensions.Logging;
+using SecretChat.Signaling.Rooms;
 
 namespace SecretChat.Signaling;
 
@@ -22,18 +23,36 @@ public sealed class SignalingServer : IAsyncDisposable
         _socket = socket;
         _logger = logger;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
-        _rendezvous = new Rendezvous(options, logger, scheduler, Send);
+        NodeAddress = options.NodeAddress ?? LocalEndPoint;
+        IRoomStore? store = null;
+        if (options.Redis is { } redis)
+        {
+            try
+            {
+                store = RedisRoomStore.Connect(redis, NodeAddress, options, logger, Send);
+            }
+            catch (RoomStoreUnavailableException ex)
+            {
+                throw new SignalingException(ex.Message, ex);
+            }
+        }
+
+        _rendezvous = new Rendezvous(options, logger, scheduler, Send, store);
         _receiveLoop = Task.Run(ReceiveLoopAsync);
     }
 
     /// <summary>The address and port the server's socket is bound to (the port chosen, when 0 was asked for).</summary>
     public IPEndPoint LocalEndPoint { get; }
 
+    /// <summary>This node's address as clients reach it (<see cref="SignalingServerOptions.NodeAddress"/>, or where it listens).</summary>
+    public IPEndPoint NodeAddress { get; }
+
     /// <summary>What the server has seen so far (live counters).</summary>
     public SignalingStatistics Statistics => _rendezvous.Statistics;
 
     /// <summary>Binds <paramref name="listen"/> (port 0 picks a free one) and starts serving.</summary>
     /// <exception cref="SocketException">The address cannot be bound, e.g. <see cref="SocketError.AddressAlreadyInUse"/>.</exception>
+    /// <exception cref="SignalingException"><see cref="SignalingServerOptions.Redis"/> is set and cannot be reached; the message says so in one sentence.</exception>
     public static SignalingServer Start(IPEndPoint listen, SignalingServerOptions? options = null, ILogger? logger = null, IScheduler? scheduler = null)
     {
         ArgumentNullException.ThrowIfNull(listen);
@@ -48,6 +67,13 @@ public sealed class SignalingServer : IAsyncDisposable
             socket.Bind(listen);
             var server = new SignalingServer(socket, options, logger, scheduler ?? DefaultScheduler.Instance);
             logger.LogInformation("Signaling and STUN on udp {EndPoint}", server.LocalEndPoint);
+            if (options.Redis is not null)
+            {
+                logger.LogInformation("Rooms shared through Redis at {Redis}; this node is {Node}", options.Redis, server.NodeAddress);
+                if (server.NodeAddress.Address.Equals(IPAddress.Any) || server.NodeAddress.Address.Equals(IPAddress.IPv6Any))
+                    logger.LogWarning("This node's address {Node} is no address clients can be sent to; give the one they reach it at (--node-address)", server.NodeAddress);
+            }
+
             if (options.RelayEnabled)
                 logger.LogInformation(
                     "Relay on: per room {Rate}/s (bursts of {Burst}), {Total} in all, datagrams up to {Size} bytes",

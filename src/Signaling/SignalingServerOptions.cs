@@ -75,6 +75,20 @@ public sealed record SignalingServerOptions
     /// <summary>SOFTWARE in STUN answers; null sends none.</summary>
     public string? Software { get; init; } = "SecretChat signal";
 
+    /// <summary>
+    /// Redis (<c>HOST:PORT</c>) that keeps the rooms, shared with every other node that names it: any node then accepts
+    /// any registration, and a room's relay runs on the node that opened it. Null (the default) keeps the rooms in this
+    /// process, with no Redis anywhere near it.
+    /// </summary>
+    public string? Redis { get; init; }
+
+    /// <summary>
+    /// This node's address as clients reach it, which other nodes name when they send a member here (a redirect to the
+    /// room's relay) and which identifies the node in Redis; null (the default) is the address the server listens on.
+    /// Only used with <see cref="Redis"/>.
+    /// </summary>
+    public System.Net.IPEndPoint? NodeAddress { get; init; }
+
     internal void Validate()
     {
         if (RoomTtl <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(RoomTtl), RoomTtl, "Must be positive.");

@@ -32,6 +32,8 @@ public sealed class SignalingStatistics
     private long _refusedVersion;
     private long _refusedUnknownRoom;
     private long _repliesWithheld;
+    private long _storeUnavailable;
+    private long _relayRedirected;
 
     /// <summary>Datagrams received on the server's socket, of every kind.</summary>
     public long DatagramsReceived => Interlocked.Read(ref _datagrams);
@@ -120,6 +122,12 @@ public sealed class SignalingStatistics
     /// <summary>Answers not sent because they would have been larger than the request from a source that has not proved its address.</summary>
     public long RepliesWithheld => Interlocked.Read(ref _repliesWithheld);
 
+    /// <summary>Packets refused because the shared room store (Redis) could not be reached; Registers among them were answered "try again".</summary>
+    public long RefusedStoreUnavailable => Interlocked.Read(ref _storeUnavailable);
+
+    /// <summary>Relay packets that reached a node other than their room's home (the node that relays for it); the member was told where, at most once a second.</summary>
+    public long RelayRedirected => Interlocked.Read(ref _relayRedirected);
+
     internal void Datagram() => Interlocked.Increment(ref _datagrams);
     internal void StunAnswered() => Interlocked.Increment(ref _stunAnswered);
     internal void SignalingHandled() => Interlocked.Increment(ref _signalingHandled);
@@ -152,6 +160,8 @@ public sealed class SignalingStatistics
     internal void OtherVersion() => Interlocked.Increment(ref _refusedVersion);
     internal void UnknownRoom() => Interlocked.Increment(ref _refusedUnknownRoom);
     internal void ReplyWithheld() => Interlocked.Increment(ref _repliesWithheld);
+    internal void StoreUnavailable() => Interlocked.Increment(ref _storeUnavailable);
+    internal void RelayRedirect() => Interlocked.Increment(ref _relayRedirected);
     internal void SetOpenRooms(int count) => Volatile.Write(ref _openRooms, count);
 
     /// <summary>Every counter in one line, for logs.</summary>
