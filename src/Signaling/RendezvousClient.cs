@@ -46,6 +46,7 @@ public sealed class RendezvousClient : IDisposable
     private readonly Subject<ReadOnlyMemory<byte>> _relayed = new();
     private readonly Subject<string> _relayNotices = new();
     private readonly IPEndPoint[] _servers;
+    private readonly List<IPEndPoint> _homes = []; // the home nodes we followed a Redirect to (at most MaxServers)
     private IPEndPoint _server;
     private int _serverIndex;
     private int _failedInARow;
@@ -233,8 +234,9 @@ public sealed class RendezvousClient : IDisposable
     }
 
     /// <summary>
-    /// Offers an inbound datagram. True when it was a signaling packet from the server (consumed, even if malformed);
-    /// false for anything else, which the caller passes on (STUN, session packets, punches).
+    /// Offers an inbound datagram. True when it was a signaling packet from the server (consumed, even if malformed), or
+    /// a Relayed for us from another node of the deployment (the room's home node); false for anything else, which the
+    /// caller passes on (STUN, session packets, punches).
     /// </summary>
     public bool TryHandle(ReadOnlySpan<byte> datagram, IPEndPoint from)
     {
@@ -254,8 +256,10 @@ public sealed class RendezvousClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(from);
         relayed = null;
-        if (!SignalingCodec.IsSignaling(datagram) || !SameEndPoint(from, Server))
+        if (!SignalingCodec.IsSignaling(datagram))
             return false;
+        if (!SameEndPoint(from, Server))
+            return TryRelayedFromAnotherNode(datagram, from, out relayed);
         if (!SignalingCodec.TryDecode(datagram, out var packet))
         {
             if (SignalingCodec.PeekVersion(datagram) is { } version && version != SignalingCodec.Version)
@@ -352,6 +356,24 @@ public sealed class RendezvousClient : IDisposable
                 break;
         }
 
+        return true;
+    }
+
+    /// <summary>
+    /// A Relayed from another node of our deployment (one of <see cref="Servers"/>, or a home node we were redirected
+    /// to) than the one we talk to: the room's relay runs on its home node, which forwards from its own address even to
+    /// a member that still talks to another node (a member is redirected only when it relays itself). Taken under the
+    /// same rule as from our server: the matched peer's id and our member token. Nothing else is taken from there, and
+    /// nothing at all from any other address.
+    /// </summary>
+    private bool TryRelayedFromAnotherNode(ReadOnlySpan<byte> datagram, IPEndPoint from, out ReadOnlyMemory<byte>? relayed)
+    {
+        relayed = null;
+        if (datagram[0] != (byte)SignalingPacketType.Relayed || !IsNode(from)
+            || !SignalingCodec.TryDecode(datagram, out var packet) || packet is not RelayedPacket relayedPacket
+            || Volatile.Read(ref _membership) is not { } membership || relayedPacket.From != membership.Peer || !Token.Matches(relayedPacket.Token))
+            return false;
+        relayed = relayedPacket.Payload;
         return true;
     }
 
@@ -744,6 +766,8 @@ public sealed class RendezvousClient : IDisposable
 
             _redirects++;
             _server = home;
+            if (_homes.Count < MaxServers && !_homes.Exists(h => SameEndPoint(h, home)))
+                _homes.Add(home);
             _cookie = default; // the home node's cookie is its own
             membership = _membership;
             attempt = _attempt;
@@ -759,6 +783,19 @@ public sealed class RendezvousClient : IDisposable
             attempt.LastHeard = _scheduler.Now;
             Send(attempt, KeepAliveFor(attempt.Room, matched: false));
         }
+    }
+
+    /// <summary>True for one of our servers, or a home node we were redirected to.</summary>
+    internal bool IsNode(IPEndPoint endPoint)
+    {
+        foreach (var server in _servers)
+        {
+            if (SameEndPoint(endPoint, server))
+                return true;
+        }
+
+        lock (_gate)
+            return _homes.Exists(home => SameEndPoint(endPoint, home));
     }
 
     /// <summary>Whether a server at <paramref name="server"/> may send us to <paramref name="home"/>.</summary>

@@ -111,7 +111,7 @@ public class RendezvousClientFailoverTests
         Assert.Equal((B, h.Client.PeerId, Token), (h.Sent[^1].To, relay.Peer, relay.Token));
         Assert.Equal([1, 2], relay.Payload.ToArray());
         Assert.True(h.From(B, new RelayedPacket(Token, OtherPeer, new byte[] { 9 })));
-        Assert.False(h.From(A, new RelayedPacket(Token, OtherPeer, new byte[] { 8 })));
+        Assert.False(h.From(IPEndPoint.Parse("203.0.113.66:6666"), new RelayedPacket(Token, OtherPeer, new byte[] { 8 }))); // from no node of ours
         Assert.Equal([[9]], h.Relayed);
 
         h.At(15);

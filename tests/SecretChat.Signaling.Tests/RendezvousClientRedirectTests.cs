@@ -9,6 +9,7 @@ public class RendezvousClientRedirectTests
     private static readonly IPEndPoint A = new(IPAddress.Parse("192.0.2.1"), 3478);
     private static readonly IPEndPoint B = new(IPAddress.Parse("192.0.2.2"), 3478);
     private static readonly IPEndPoint Home = new(IPAddress.Parse("192.0.2.50"), 3479);
+    private static readonly IPEndPoint Stranger = new(IPAddress.Parse("203.0.113.66"), 6666);
 
     [Fact]
     public async Task Redirect_WithOurIdAndToken_MovesRelayKeepAliveAndLeaveToTheHomeNode()
@@ -27,7 +28,8 @@ public class RendezvousClientRedirectTests
         Assert.Equal(Home, h.Sent[^1].To);
         Assert.IsType<RelayPacket>(h.Sent[^1].Packet);
         Assert.True(h.From(Home, new RelayedPacket(Token, OtherPeer, new byte[] { 6 })));
-        Assert.False(h.From(A, new RelayedPacket(Token, OtherPeer, new byte[] { 7 }))); // relaying is the home node's now
+        Assert.False(h.From(A, new RegisteredPacket(h.Client.PeerId, Token, Me))); // A is no longer our server
+        Assert.False(h.From(Stranger, new RelayedPacket(Token, OtherPeer, new byte[] { 7 })));
         Assert.Equal([[6]], h.Relayed);
         Assert.True(h.From(Home, new RegisteredPacket(h.Client.PeerId, Token, Me)));
         h.At(6);
@@ -205,5 +207,36 @@ public class RendezvousClientRedirectTests
         Assert.Equal((Home, new KeepAlivePacket("x", h.Client.PeerId, Token)), (h.Sent[^1].To, h.Sent[^1].Packet));
         Assert.True(h.From(Home, new PeerInfoPacket(h.Client.PeerId, Token, PeerRole.Responder, TimeSpan.Zero, Me, OtherPeer, Peer, [])));
         Assert.Equal(OtherPeer, (await task).Peer);
+    }
+
+    [Fact]
+    public async Task Relayed_FromAnotherNodeOfTheListBeforeWeAreRedirected_IsTakenOnlyWithOurTokenAndThePeersId()
+    {
+        using var h = new ServerListHarness(A, B);
+        await h.MatchedAtAsync(A);
+
+        // The other member relays through the room's home node B, which forwards from its own address; we still talk to A.
+        Assert.True(h.From(B, new RelayedPacket(Token, OtherPeer, new byte[] { 1 })));
+        Assert.False(h.From(B, new RelayedPacket(Token with { High = Token.High ^ 1 }, OtherPeer, new byte[] { 2 })));
+        Assert.False(h.From(B, new RelayedPacket(Token, new PeerId(99), new byte[] { 3 })));
+        Assert.False(h.From(B, new RegisteredPacket(h.Client.PeerId, Token, Me)));   // only relayed payloads, nothing else from there
+        Assert.False(h.From(B, new ErrorPacket(h.Client.PeerId, SignalingErrorCode.UnknownRoom, "no such room")));
+        Assert.False(h.From(Home, new RelayedPacket(Token, OtherPeer, new byte[] { 4 }))); // not a node of ours
+        Assert.False(h.From(Stranger, new RelayedPacket(Token, OtherPeer, new byte[] { 5 })));
+
+        Assert.Equal([[1]], h.Relayed);
+        Assert.Equal(A, h.Client.Server); // and it moved nothing
+    }
+
+    [Fact]
+    public async Task Relayed_FromAnotherAddressBeforeTheMatch_IsNotTaken()
+    {
+        using var h = new ServerListHarness(A);
+        _ = h.Client.RegisterAsync("x", []);
+        Assert.True(h.From(A, new RegisteredPacket(h.Client.PeerId, Token, Me)));
+
+        Assert.False(h.From(Home, new RelayedPacket(Token, OtherPeer, new byte[] { 1 })));
+
+        Assert.Empty(h.Relayed);
     }
 }

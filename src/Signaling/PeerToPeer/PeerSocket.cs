@@ -27,7 +27,7 @@ internal delegate void SessionPacketHandler(IPEndPoint from, in PacketHeader hea
 /// <see cref="Relay"/> is the relay's name for the session, fixed for the socket's life: the first signaling server. The
 /// node the relay packets really go to is the <see cref="RendezvousClient.Server"/> of the moment, which changes when
 /// the server redirects us to the room's home node or stops answering and the client rejoins at the next server; the
-/// session, its path and its keys never see the move. Bare session packets from that node are forged too.
+/// session, its path and its keys never see the move. Bare session packets from any signaling node of ours are forged too.
 /// </para>
 /// </remarks>
 internal sealed class PeerSocket : IAsyncDisposable
@@ -56,12 +56,13 @@ internal sealed class PeerSocket : IAsyncDisposable
     /// <param name="servers">The signaling servers, in the order to try them (nodes of one deployment); the relay runs on them.</param>
     /// <param name="owned">The socket, disposed last.</param>
     /// <param name="scheduler">The clock of the signaling client's timers.</param>
-    public PeerSocket(IObservable<Datagram> inbound, SendDatagram send, IPEndPoint localEndPoint, IReadOnlyList<IPEndPoint> servers, IAsyncDisposable owned, IScheduler scheduler)
+    /// <param name="rendezvousOptions">The signaling client's timings; the defaults when null.</param>
+    public PeerSocket(IObservable<Datagram> inbound, SendDatagram send, IPEndPoint localEndPoint, IReadOnlyList<IPEndPoint> servers, IAsyncDisposable owned, IScheduler scheduler, RendezvousClientOptions? rendezvousOptions = null)
     {
         _send = send;
         _owned = owned;
         LocalEndPoint = localEndPoint;
-        Rendezvous = new RendezvousClient(servers, send, scheduler);
+        Rendezvous = new RendezvousClient(servers, send, scheduler, rendezvousOptions);
         Relay = servers[0];
         _wiring = inbound.Subscribe(d => Demultiplex(d.RemoteEndPoint, d.Payload.Span));
     }
@@ -70,10 +71,10 @@ internal sealed class PeerSocket : IAsyncDisposable
     public static PeerSocket Bind(IPAddress localAddress, IPEndPoint server, IScheduler scheduler) => Bind(localAddress, [server], scheduler);
 
     /// <summary>Binds a UDP socket on <paramref name="localAddress"/> (any free port), for a client of several signaling servers.</summary>
-    public static PeerSocket Bind(IPAddress localAddress, IReadOnlyList<IPEndPoint> servers, IScheduler scheduler)
+    public static PeerSocket Bind(IPAddress localAddress, IReadOnlyList<IPEndPoint> servers, IScheduler scheduler, RendezvousClientOptions? rendezvousOptions = null)
     {
         var socket = UdpDatagramSocket.Bind(new IPEndPoint(localAddress, 0));
-        return new PeerSocket(socket.Datagrams, (datagram, to, ct) => socket.SendAsync(datagram, to, ct), socket.LocalEndPoint, servers, socket, scheduler);
+        return new PeerSocket(socket.Datagrams, (datagram, to, ct) => socket.SendAsync(datagram, to, ct), socket.LocalEndPoint, servers, socket, scheduler, rendezvousOptions);
     }
 
     public IPEndPoint LocalEndPoint { get; }
@@ -124,7 +125,7 @@ internal sealed class PeerSocket : IAsyncDisposable
     {
         switch (PeerDatagrams.Classify(datagram))
         {
-            case PeerDatagramKind.Session when RendezvousClient.SameEndPoint(from, Relay) || RendezvousClient.SameEndPoint(from, Rendezvous.Server):
+            case PeerDatagramKind.Session when RendezvousClient.SameEndPoint(from, Relay) || RendezvousClient.SameEndPoint(from, Rendezvous.Server) || Rendezvous.IsNode(from):
                 Interlocked.Increment(ref _forgedRelay);
                 Interlocked.Increment(ref _dropped);
                 return;
