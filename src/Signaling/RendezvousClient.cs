@@ -26,6 +26,13 @@ namespace SecretChat.Signaling;
 /// server's Registered or PeerInfo goes into every KeepAlive, Leave and Relay, and must come back in every Relayed.
 /// After the match the client stays a member of the room: <see cref="RelayAsync"/> sends session datagrams through the
 /// server, <see cref="Relayed"/> brings the other peer's, and <see cref="KeepMembership"/> holds the room open meanwhile.
+/// <para>
+/// With several servers (nodes of one deployment sharing their rooms, docs/PROTOCOL.md §9.9) the client registers at
+/// the first and moves to the next whenever its server stops answering, registering there again with the same room,
+/// peer id and member token (a rejoin); a matched client asks for an answer to its KeepAlives so that it notices.
+/// A server's <see cref="RedirectPacket"/> (with our id and token, from the server we talk to, a bounded number of
+/// times) moves everything the client sends after the match to the room's home node.
+/// </para>
 /// </remarks>
 public sealed class RendezvousClient : IDisposable
 {
@@ -38,6 +45,13 @@ public sealed class RendezvousClient : IDisposable
     private readonly SerialDisposable _membershipTimer = new();
     private readonly Subject<ReadOnlyMemory<byte>> _relayed = new();
     private readonly Subject<string> _relayNotices = new();
+    private readonly IPEndPoint[] _servers;
+    private readonly List<IPEndPoint> _homes = []; // the home nodes we followed a Redirect to (at most MaxServers)
+    private IPEndPoint _server;
+    private int _serverIndex;
+    private int _failedInARow;
+    private int _redirects;
+    private bool _toldAllSilent;
     private Attempt? _attempt;
     private Membership? _membership;
     private MemberToken _token;
@@ -53,21 +67,55 @@ public sealed class RendezvousClient : IDisposable
     /// <exception cref="ArgumentNullException"><paramref name="send"/>, <paramref name="server"/> or <paramref name="scheduler"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="options"/> holds an invalid value.</exception>
     public RendezvousClient(SendDatagram send, IPEndPoint server, IScheduler scheduler, RendezvousClientOptions? options = null, ILogger? logger = null)
+        : this([server ?? throw new ArgumentNullException(nameof(server))], send, scheduler, options, logger)
+    {
+    }
+
+    /// <summary>
+    /// A client of a deployment of several signaling nodes that share their rooms: it registers at the first of
+    /// <paramref name="servers"/> that answers, and moves to the next when its server stops answering (docs/PROTOCOL.md §9.9).
+    /// </summary>
+    /// <param name="servers">The signaling servers, in the order to try them (at least one, all of one address family, at most <see cref="MaxServers"/>).</param>
+    /// <param name="send">Sends one datagram: the owner of the socket implements it.</param>
+    /// <param name="scheduler">Times retransmissions, keepalives and timeouts.</param>
+    /// <param name="options">Timings; the defaults when null.</param>
+    /// <param name="logger">Where the client logs; nothing is logged when null.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="send"/>, <paramref name="servers"/> (or one of them) or <paramref name="scheduler"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="servers"/> is empty, too long or mixes address families, or <paramref name="options"/> holds an invalid value.</exception>
+    public RendezvousClient(IReadOnlyList<IPEndPoint> servers, SendDatagram send, IScheduler scheduler, RendezvousClientOptions? options = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(send);
-        ArgumentNullException.ThrowIfNull(server);
+        ArgumentNullException.ThrowIfNull(servers);
         ArgumentNullException.ThrowIfNull(scheduler);
+        if (servers.Count == 0)
+            throw new ArgumentException("At least one signaling server is needed.", nameof(servers));
+        if (servers.Count > MaxServers)
+            throw new ArgumentException($"At most {MaxServers} signaling servers can be tried; {servers.Count} were given.", nameof(servers));
+        foreach (var each in servers)
+            ArgumentNullException.ThrowIfNull(each, nameof(servers));
+        _servers = [.. servers.Select(Plain)];
+        if (_servers.Any(s => s.AddressFamily != _servers[0].AddressFamily))
+            throw new ArgumentException("The signaling servers must all be IPv4 or all IPv6: one socket talks to them.", nameof(servers));
         options ??= new RendezvousClientOptions();
         options.Validate();
         _send = send;
-        Server = server;
+        _server = _servers[0];
         _scheduler = scheduler;
         _options = options;
         _logger = logger ?? NullLogger.Instance;
     }
 
-    /// <summary>The signaling server's address.</summary>
-    public IPEndPoint Server { get; }
+    /// <summary>The most servers one client tries (a name that resolves to more counts only its first addresses).</summary>
+    public const int MaxServers = 16;
+
+    /// <summary>
+    /// The signaling server the client is talking to: the first of <see cref="Servers"/> until it stops answering, then
+    /// the next; after a <see cref="RedirectPacket"/>, the room's home node. Signaling is accepted only from it.
+    /// </summary>
+    public IPEndPoint Server => Volatile.Read(ref _server);
+
+    /// <summary>The servers to try, in order (IPv4-mapped addresses as IPv4).</summary>
+    public IReadOnlyList<IPEndPoint> Servers => _servers;
 
     /// <summary>The id this client registers with (new for every client).</summary>
     public PeerId PeerId { get; } = PeerId.New();
@@ -119,6 +167,8 @@ public sealed class RendezvousClient : IDisposable
             _membership = null; // a new registration ends the previous room's membership
             _token = default;
             _membershipTimer.Disposable = null;
+            _failedInARow = 0;
+            _redirects = 0;
         }
 
         attempt.Registration = cancellationToken.Register(() => Finish(attempt, a => a.Result.TrySetCanceled(cancellationToken)));
@@ -142,8 +192,10 @@ public sealed class RendezvousClient : IDisposable
 
     /// <summary>
     /// After a match: keep sending KeepAlive every <see cref="RendezvousClientOptions.KeepAliveInterval"/> so the room, the
-    /// NAT mapping toward the server and so the relay stay alive while the session may need them. The server answers
-    /// nothing unless the room is gone, in which case the client registers again under the same id. Stops on
+    /// NAT mapping toward the server and so the relay stay alive while the session may need them. Each asks for a short
+    /// answer (a Registered); when the room is gone the client registers again under the same id, and when the server
+    /// stops answering (nothing for <see cref="RendezvousClientOptions.KeepAliveInterval"/> plus
+    /// <see cref="RendezvousClientOptions.ServerTimeout"/>) it rejoins at the next server of the list. Stops on
     /// <see cref="LeaveAsync"/>, <see cref="Dispose"/> or a new <see cref="RegisterAsync"/>. Calling it again changes nothing.
     /// </summary>
     /// <exception cref="InvalidOperationException">No match yet (or the client left the room).</exception>
@@ -155,15 +207,8 @@ public sealed class RendezvousClient : IDisposable
             if (membership.KeptAlive)
                 return;
             membership.KeptAlive = true;
-            _membershipTimer.Disposable = _scheduler.SchedulePeriodic(_options.KeepAliveInterval, () =>
-            {
-                lock (_gate)
-                {
-                    if (_membership != membership) return;
-                }
-
-                _ = SendQuietlyAsync(KeepAliveFor(membership.Room, matched: true));
-            });
+            membership.LastHeard = _scheduler.Now;
+            _membershipTimer.Disposable = KeepAlive(membership);
         }
     }
 
@@ -189,8 +234,9 @@ public sealed class RendezvousClient : IDisposable
     }
 
     /// <summary>
-    /// Offers an inbound datagram. True when it was a signaling packet from the server (consumed, even if malformed);
-    /// false for anything else, which the caller passes on (STUN, session packets, punches).
+    /// Offers an inbound datagram. True when it was a signaling packet from the server (consumed, even if malformed), or
+    /// a Relayed for us from another node of the deployment (the room's home node); false for anything else, which the
+    /// caller passes on (STUN, session packets, punches).
     /// </summary>
     public bool TryHandle(ReadOnlySpan<byte> datagram, IPEndPoint from)
     {
@@ -210,14 +256,19 @@ public sealed class RendezvousClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(from);
         relayed = null;
-        if (!SignalingCodec.IsSignaling(datagram) || !SameEndPoint(from, Server))
+        if (!SignalingCodec.IsSignaling(datagram))
             return false;
+        if (!SameEndPoint(from, Server))
+            return TryRelayedFromAnotherNode(datagram, from, out relayed);
         if (!SignalingCodec.TryDecode(datagram, out var packet))
         {
             if (SignalingCodec.PeekVersion(datagram) is { } version && version != SignalingCodec.Version)
                 FailCurrent(new SignalingException($"the signaling server {Server} speaks signaling version {version}; this SecretChat speaks {SignalingCodec.Version}", SignalingErrorCode.UnsupportedVersion));
             return true;
         }
+
+        if (packet is not null && IsForUs(packet))
+            Heard(rejoined: packet is RegisteredPacket or PeerInfoPacket);
 
         switch (packet)
         {
@@ -245,6 +296,9 @@ public sealed class RendezvousClient : IDisposable
                 // the other peer does the same, and the PeerInfo that follows changes nothing for a matched client.
                 _logger.LogInformation("Room '{Room}' was gone at the server; registering again to keep relaying", kept.Room);
                 _ = SendQuietlyAsync(RegisterFor(kept.Room, kept.HostCandidates));
+                return true;
+            case RedirectPacket redirect:
+                FollowRedirect(redirect);
                 return true;
         }
 
@@ -302,6 +356,24 @@ public sealed class RendezvousClient : IDisposable
                 break;
         }
 
+        return true;
+    }
+
+    /// <summary>
+    /// A Relayed from another node of our deployment (one of <see cref="Servers"/>, or a home node we were redirected
+    /// to) than the one we talk to: the room's relay runs on its home node, which forwards from its own address even to
+    /// a member that still talks to another node (a member is redirected only when it relays itself). Taken under the
+    /// same rule as from our server: the matched peer's id and our member token. Nothing else is taken from there, and
+    /// nothing at all from any other address.
+    /// </summary>
+    private bool TryRelayedFromAnotherNode(ReadOnlySpan<byte> datagram, IPEndPoint from, out ReadOnlyMemory<byte>? relayed)
+    {
+        relayed = null;
+        if (datagram[0] != (byte)SignalingPacketType.Relayed || !IsNode(from)
+            || !SignalingCodec.TryDecode(datagram, out var packet) || packet is not RelayedPacket relayedPacket
+            || Volatile.Read(ref _membership) is not { } membership || relayedPacket.From != membership.Peer || !Token.Matches(relayedPacket.Token))
+            return false;
+        relayed = relayedPacket.Payload;
         return true;
     }
 
@@ -368,8 +440,17 @@ public sealed class RendezvousClient : IDisposable
             var now = _scheduler.Now;
             if (now >= deadline)
             {
-                FailCurrent(new SignalingTimeoutException(
-                    $"the signaling server {Server} did not answer within {Seconds(_options.ServerTimeout)} s"));
+                var silent = Server;
+                if (TryNextServer())
+                {
+                    _logger.LogInformation("The signaling server {Silent} did not answer; registering at {Next}", silent, Server);
+                    StartRegistering(attempt);
+                    return;
+                }
+
+                FailCurrent(new SignalingTimeoutException(_servers.Length == 1
+                    ? $"the signaling server {Server} did not answer within {Seconds(_options.ServerTimeout)} s"
+                    : $"none of the signaling servers ({string.Join(", ", _servers.AsEnumerable())}) answered within {Seconds(_options.ServerTimeout)} s"));
                 return;
             }
 
@@ -398,8 +479,19 @@ public sealed class RendezvousClient : IDisposable
             var deadline = attempt.LastHeard + _options.KeepAliveInterval + _options.ServerTimeout;
             if (now >= deadline)
             {
-                FailCurrent(new SignalingTimeoutException(
-                    $"the signaling server {Server} stopped answering (nothing for {Seconds(now - attempt.LastHeard)} s)"));
+                var silent = Server;
+                if (TryNextServer())
+                {
+                    // Rejoin: the same room, id and token at the next server, which shares the room if it is a node of the same deployment.
+                    _logger.LogInformation("The signaling server {Silent} stopped answering; registering again at {Next}", silent, Server);
+                    attempt.Waiting = false;
+                    StartRegistering(attempt);
+                    return;
+                }
+
+                FailCurrent(new SignalingTimeoutException(_servers.Length == 1
+                    ? $"the signaling server {Server} stopped answering (nothing for {Seconds(now - attempt.LastHeard)} s)"
+                    : $"the signaling servers ({string.Join(", ", _servers.AsEnumerable())}) stopped answering, each for {Seconds(_options.KeepAliveInterval + _options.ServerTimeout)} s"));
                 return;
             }
 
@@ -438,18 +530,18 @@ public sealed class RendezvousClient : IDisposable
             _token = token;
     }
 
+    /// <summary>A Register; with the token we hold, if any, so that another node of the deployment knows it is us (a rejoin).</summary>
     private byte[] RegisterFor(string room, IPEndPoint[] hostCandidates)
     {
-        AddressCookie cookie;
         lock (_gate)
-            cookie = _cookie;
-        return SignalingCodec.Encode(new RegisterPacket(room, PeerId, hostCandidates, cookie));
+            return SignalingCodec.Encode(new RegisterPacket(room, PeerId, hostCandidates, _cookie, _token));
     }
 
+    /// <summary>A KeepAlive; a matched one asks for an answer, so that a silent server is noticed.</summary>
     private byte[] KeepAliveFor(string room, bool matched)
     {
         lock (_gate)
-            return SignalingCodec.Encode(new KeepAlivePacket(room, PeerId, _token, matched, _cookie));
+            return SignalingCodec.Encode(new KeepAlivePacket(room, PeerId, _token, matched, _cookie, AnswerWanted: matched));
     }
 
     /// <summary>
@@ -472,7 +564,7 @@ public sealed class RendezvousClient : IDisposable
         else if (attempt is { Waiting: true, Result.Task.IsCompleted: false })
             Send(attempt, KeepAliveFor(attempt.Room, matched: false));
         else if (membership is not null)
-            _ = SendQuietlyAsync(KeepAliveFor(membership.Room, matched: true));
+            _ = SendQuietlyAsync(MembershipPacket(membership));
     }
 
     private void Send(Attempt attempt, byte[] datagram) => _ = SendAsync(attempt, datagram);
@@ -510,6 +602,231 @@ public sealed class RendezvousClient : IDisposable
         }
     }
 
+    /// <summary>
+    /// The matched client's KeepAlive loop: one every <see cref="RendezvousClientOptions.KeepAliveInterval"/> while they
+    /// are answered, again with the Register backoff while not; after a silence of the interval plus
+    /// <see cref="RendezvousClientOptions.ServerTimeout"/>, a rejoin at the next server (the same one when there is only one).
+    /// </summary>
+    private IDisposable KeepAlive(Membership membership)
+    {
+        var backoff = new Backoff(_options.InitialRetransmit, _options.MaxRetransmit);
+        var lastSent = DateTimeOffset.MinValue;
+        var retry = backoff.Initial;
+        return _scheduler.Schedule(_options.KeepAliveInterval, self =>
+        {
+            lock (_gate)
+            {
+                if (_membership != membership || _disposed) return;
+            }
+
+            var now = _scheduler.Now;
+            if (now >= membership.LastHeard + _options.KeepAliveInterval + _options.ServerTimeout)
+            {
+                Rejoin(membership, now);
+                retry = backoff.Initial;
+                _ = SendQuietlyAsync(MembershipPacket(membership));
+                lastSent = now;
+                self(retry);
+                return;
+            }
+
+            var deadline = membership.LastHeard + _options.KeepAliveInterval + _options.ServerTimeout;
+            var answered = membership.LastHeard >= lastSent && !membership.Rejoining;
+            TimeSpan next;
+            if (answered && lastSent != DateTimeOffset.MinValue && now - lastSent < _options.KeepAliveInterval)
+            {
+                next = lastSent + _options.KeepAliveInterval - now;
+            }
+            else
+            {
+                retry = answered ? backoff.Initial : backoff.Next(retry);
+                _ = SendQuietlyAsync(MembershipPacket(membership));
+                lastSent = now;
+                next = retry;
+            }
+
+            self(deadline - now < next ? deadline - now : next);
+        });
+    }
+
+    /// <summary>Our server went silent after the match: register at the next one with the same room, id and token.</summary>
+    private void Rejoin(Membership membership, DateTimeOffset now)
+    {
+        var silent = Server;
+        var roundFailed = !TryNextServer();
+        bool tell;
+        lock (_gate)
+        {
+            if (roundFailed)
+            {
+                // Every server failed in a row: start the round again (the session goes on without them meanwhile).
+                _failedInARow = 0;
+                _serverIndex = (_serverIndex + 1) % _servers.Length;
+                _server = _servers[_serverIndex];
+                _cookie = default;
+                _redirects = 0;
+            }
+
+            tell = roundFailed && !_toldAllSilent;
+            _toldAllSilent |= roundFailed;
+            membership.Rejoining = true;
+            membership.LastHeard = now; // the next server gets its full time
+        }
+
+        _logger.LogInformation("The signaling server {Silent} stopped answering; joining room '{Room}' again at {Next}", silent, membership.Room, Server);
+        if (tell)
+            _relayNotices.OnNext(_servers.Length == 1
+                ? $"the signaling server {silent} stopped answering; the relay is unavailable until it answers again (a direct path is not affected)"
+                : "none of the signaling servers is answering; the relay is unavailable until one answers again (a direct path is not affected)");
+    }
+
+    /// <summary>What the matched client sends its server now: a Register while rejoining, a KeepAlive otherwise.</summary>
+    private byte[] MembershipPacket(Membership membership) =>
+        membership.Rejoining ? RegisterFor(membership.Room, membership.HostCandidates) : KeepAliveFor(membership.Room, matched: true);
+
+    /// <summary>
+    /// Moves to the next server of the list after the current one failed to answer; false (staying put) when every server
+    /// has now failed in a row since one last answered. A new server has never seen our cookie, nor redirected us.
+    /// </summary>
+    private bool TryNextServer()
+    {
+        lock (_gate)
+        {
+            if (++_failedInARow >= _servers.Length)
+                return false;
+            _serverIndex = (_serverIndex + 1) % _servers.Length;
+            _server = _servers[_serverIndex];
+            _cookie = default;
+            _redirects = 0;
+            return true;
+        }
+    }
+
+    /// <summary>True for a packet only our server could send: it names our peer id, or (Relayed) carries our token.</summary>
+    private bool IsForUs(SignalingPacket packet) => packet switch
+    {
+        RegisteredPacket p => p.Peer == PeerId,
+        PeerInfoPacket p => p.Peer == PeerId,
+        CookiePacket p => p.Peer == PeerId,
+        ErrorPacket p => p.Peer == PeerId,
+        RelayedPacket p => Token.Matches(p.Token),
+        RedirectPacket p => p.Peer == PeerId && Token.Matches(p.Token),
+        _ => false,
+    };
+
+    /// <summary>The server we talk to is alive: the failover round starts again; its Registered or PeerInfo answers a rejoin.</summary>
+    private void Heard(bool rejoined)
+    {
+        lock (_gate)
+        {
+            _failedInARow = 0;
+            _toldAllSilent = false;
+            if (_membership is { } membership)
+            {
+                membership.LastHeard = _scheduler.Now;
+                membership.Rejoining &= !rejoined;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Follows a server's Redirect to the room's home node (docs/PROTOCOL.md §9.9): only with our own id and token (a
+    /// forged one moves no one), at most <see cref="RendezvousClientOptions.MaxRedirects"/> times per server, and
+    /// never to an address a server on the network has no business naming (loopback unless the server is itself on
+    /// loopback, unspecified, multicast, broadcast, link-local, port 0, the other address family).
+    /// </summary>
+    private void FollowRedirect(RedirectPacket redirect)
+    {
+        var home = Plain(redirect.HomeNode);
+        Membership? membership;
+        Attempt? attempt;
+        IPEndPoint from;
+        lock (_gate)
+        {
+            from = _server;
+            if (_disposed || redirect.Peer != PeerId || !_token.Matches(redirect.Token))
+            {
+                _logger.LogDebug("Ignored a Redirect from {Server}: not for this member", from);
+                return;
+            }
+
+            if (SameEndPoint(home, from))
+                return;
+            if (!MayRedirectTo(home, from))
+            {
+                _logger.LogWarning("Ignored a Redirect from {Server} to {Home}: not an address a signaling node can be at", from, home);
+                return;
+            }
+
+            if (_redirects >= _options.MaxRedirects)
+            {
+                _logger.LogWarning("Ignored a Redirect from {Server} to {Home}: already redirected {Count} times", from, home, _redirects);
+                return;
+            }
+
+            _redirects++;
+            _server = home;
+            if (_homes.Count < MaxServers && !_homes.Exists(h => SameEndPoint(h, home)))
+                _homes.Add(home);
+            _cookie = default; // the home node's cookie is its own
+            membership = _membership;
+            attempt = _attempt;
+            if (membership is not null)
+                membership.LastHeard = _scheduler.Now;
+        }
+
+        _logger.LogInformation("The signaling server {Server} redirected this member to the room's home node {Home}", from, home);
+        if (membership is not null)
+            _ = SendQuietlyAsync(MembershipPacket(membership)); // the home node learns our address as it sees it
+        else if (attempt is { Waiting: true, Result.Task.IsCompleted: false })
+        {
+            attempt.LastHeard = _scheduler.Now;
+            Send(attempt, KeepAliveFor(attempt.Room, matched: false));
+        }
+    }
+
+    /// <summary>True for one of our servers, or a home node we were redirected to.</summary>
+    internal bool IsNode(IPEndPoint endPoint)
+    {
+        foreach (var server in _servers)
+        {
+            if (SameEndPoint(endPoint, server))
+                return true;
+        }
+
+        lock (_gate)
+            return _homes.Exists(home => SameEndPoint(endPoint, home));
+    }
+
+    /// <summary>Whether a server at <paramref name="server"/> may send us to <paramref name="home"/>.</summary>
+    internal static bool MayRedirectTo(IPEndPoint home, IPEndPoint server)
+    {
+        home = Plain(home);
+        server = Plain(server);
+        var address = home.Address;
+        if (home.Port == 0 || address.AddressFamily != server.AddressFamily)
+            return false;
+        if (IPAddress.IsLoopback(server.Address))
+            return IPAddress.IsLoopback(address); // a test or a single machine: the nodes are here too
+        if (IPAddress.IsLoopback(address) || address.IsIPv6LinkLocal || address.IsIPv6Multicast || address.IsIPv6SiteLocal
+            || address.Equals(IPAddress.IPv6Any) || address.Equals(IPAddress.IPv6None))
+            return false;
+        if (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+        {
+            var first = address.GetAddressBytes()[0];
+            if (first == 0 || first >= 224) // "this network", multicast, reserved and broadcast
+                return false;
+            var bytes = address.GetAddressBytes();
+            if (bytes[0] == 169 && bytes[1] == 254) // link-local
+                return false;
+        }
+
+        return true;
+    }
+
+    private static IPEndPoint Plain(IPEndPoint endPoint) =>
+        endPoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port) : endPoint;
+
     internal static bool SameEndPoint(IPEndPoint a, IPEndPoint b)
     {
         static IPAddress Plain(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
@@ -528,6 +845,12 @@ public sealed class RendezvousClient : IDisposable
         public IPEndPoint[] HostCandidates { get; } = hostCandidates;
 
         public bool KeptAlive { get; set; }
+
+        /// <summary>When the server last sent us something with our id or token (its answers to our KeepAlives, mostly).</summary>
+        public DateTimeOffset LastHeard { get; set; }
+
+        /// <summary>True from moving to the next server until it answers our Register there.</summary>
+        public bool Rejoining { get; set; }
     }
 
     private sealed class Attempt(string room, IPEndPoint[] hostCandidates, IProgress<IPEndPoint>? progress)

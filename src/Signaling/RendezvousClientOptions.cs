@@ -15,8 +15,15 @@ public sealed record RendezvousClientOptions
     /// <summary>While waiting for the peer: how often to send KeepAlive (default 5 s; under both the room TTL and typical NAT timeouts).</summary>
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How many <see cref="RedirectPacket"/>s the client follows after registering, or after moving to another server of
+    /// its list (default 3): servers that keep redirecting are ignored rather than followed around.
+    /// </summary>
+    public int MaxRedirects { get; init; } = 3;
+
     internal void Validate()
     {
+        if (MaxRedirects < 0) throw new ArgumentOutOfRangeException(nameof(MaxRedirects), MaxRedirects, "Must not be negative.");
         if (InitialRetransmit <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(InitialRetransmit), InitialRetransmit, "Must be positive.");
         if (MaxRetransmit < InitialRetransmit) throw new ArgumentOutOfRangeException(nameof(MaxRetransmit), MaxRetransmit, "Must be at least InitialRetransmit.");
         if (ServerTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(ServerTimeout), ServerTimeout, "Must be positive.");

@@ -13,9 +13,15 @@ internal sealed class LoopbackPeer : IAsyncDisposable
     private readonly Task _loop;
 
     public LoopbackPeer(IPEndPoint server, RendezvousClientOptions? options = null)
+        : this([server], options)
+    {
+    }
+
+    /// <summary>A client of several signaling nodes, tried in order (issue 18).</summary>
+    public LoopbackPeer(IReadOnlyList<IPEndPoint> servers, RendezvousClientOptions? options = null)
     {
         _socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        Rendezvous = new RendezvousClient(SendAsync, server, DefaultScheduler.Instance, options);
+        Rendezvous = new RendezvousClient(servers, SendAsync, DefaultScheduler.Instance, options);
         Stun = new StunClient(SendAsync, DefaultScheduler.Instance, ServerHarness.PaddedStun);
         _loop = Task.Run(ReceiveAsync);
     }

@@ -175,11 +175,15 @@ public class RendezvousClientRelayTests
 
         h.Client.KeepMembership();
         h.Client.KeepMembership(); // idempotent: one timer
-        h.At(60);
+        for (var t = 1; t <= 60; t++)
+        {
+            h.At(t);
+            if (t % 5 == 0) Assert.True(h.Answer(new RegisteredPacket(h.Client.PeerId, Token, Me))); // a live server answers each (§9.9)
+        }
 
         var keepAlives = h.Sent.Skip(before).Select(s => s.Packet).ToList();
         Assert.Equal(12, keepAlives.Count);
-        Assert.All(keepAlives, p => Assert.Equal(new KeepAlivePacket("x", h.Client.PeerId, Token, Matched: true), p));
+        Assert.All(keepAlives, p => Assert.Equal(new KeepAlivePacket("x", h.Client.PeerId, Token, Matched: true, AnswerWanted: true), p));
         await h.Client.LeaveAsync();
         var afterLeave = h.Sent.Count;
         h.At(120);

@@ -4,6 +4,7 @@ using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using SecretChat.Chat;
+using SecretChat.Chat.Composition;
 using SecretChat.Cli.Interaction;
 using SecretChat.Cli.Settings;
 using SecretChat.Signaling;
@@ -288,7 +289,24 @@ internal sealed class CommandLine
         });
         code.CompletionSources.Add(context => CodeFlow.Complete(context.WordToComplete).Select(candidate => new System.CommandLine.Completions.CompletionItem(candidate)));
         var codeWords = CodeFlow.WordsOption();
-        var signal = EndPointOption("--signal", "The signaling server (default: Signaling:Server in settings).", "HOST:PORT", allowPortZero: false);
+        var signal = new Option<string>("--signal")
+        {
+            Description = "The signaling server, or several nodes of one deployment separated by commas, tried in order: the next when one stops answering (default: Signaling:Server in settings).",
+            HelpName = "HOST:PORT[,HOST:PORT...]",
+        };
+        signal.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<string>();
+            if (value?.Contains(',') != true)
+            {
+                if (EndPointProblem(value, "--signal", "HOST:PORT", allowPortZero: false) is { } problem)
+                    result.AddError(problem);
+            }
+            else if (!SignalingServerList.TryParse(value, out _, out var error))
+            {
+                result.AddError($"'{value}' is not a valid --signal list: {error}.");
+            }
+        });
         var bind = new Option<string>("--bind")
         {
             Description = "The local address to bind the UDP socket to; only it is announced to the peer (default: P2p:Bind in settings; loopback when the server is on loopback, else every address).",

@@ -158,7 +158,7 @@ internal static class NetcheckCommand
 
     public static async Task<int> RunAsync(CliApp app, AppSettings settings, IReadOnlyList<string> stunFlags, bool json, CancellationToken cancellationToken)
     {
-        var servers = stunFlags.Count > 0 ? stunFlags : [settings.Signaling.Server];
+        var servers = stunFlags.Count > 0 ? stunFlags : [.. settings.Signaling.Server.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)];
         var targets = new List<(string Text, IPEndPoint? EndPoint, string? Error)>();
         foreach (var text in servers)
             targets.Add(await ResolveAsync(text, cancellationToken).ConfigureAwait(false));

@@ -23,6 +23,12 @@ internal delegate void SessionPacketHandler(IPEndPoint from, in PacketHeader hea
 /// Only payloads unwrapped from the server's Relayed packets (which carry our member token) reach the session as coming
 /// from <see cref="Relay"/>. The server never sends a bare session packet, so one whose source is the server's address is
 /// forged: it is dropped (<see cref="ForgedRelayDropped"/>), or anyone could pass for the relay by forging that address.
+/// <para>
+/// <see cref="Relay"/> is the relay's name for the session, fixed for the socket's life: the first signaling server. The
+/// node the relay packets really go to is the <see cref="RendezvousClient.Server"/> of the moment, which changes when
+/// the server redirects us to the room's home node or stops answering and the client rejoins at the next server; the
+/// session, its path and its keys never see the move. Bare session packets from any signaling node of ours are forged too.
+/// </para>
 /// </remarks>
 internal sealed class PeerSocket : IAsyncDisposable
 {
@@ -40,25 +46,40 @@ internal sealed class PeerSocket : IAsyncDisposable
     /// <param name="owned">The socket, disposed last.</param>
     /// <param name="scheduler">The clock of the signaling client's timers.</param>
     public PeerSocket(IObservable<Datagram> inbound, SendDatagram send, IPEndPoint localEndPoint, IPEndPoint server, IAsyncDisposable owned, IScheduler scheduler)
+        : this(inbound, send, localEndPoint, [server], owned, scheduler)
+    {
+    }
+
+    /// <param name="inbound">The socket's datagrams (each valid during its <c>OnNext</c>).</param>
+    /// <param name="send">Sends one datagram out of the socket.</param>
+    /// <param name="localEndPoint">The socket's bound address.</param>
+    /// <param name="servers">The signaling servers, in the order to try them (nodes of one deployment); the relay runs on them.</param>
+    /// <param name="owned">The socket, disposed last.</param>
+    /// <param name="scheduler">The clock of the signaling client's timers.</param>
+    /// <param name="rendezvousOptions">The signaling client's timings; the defaults when null.</param>
+    public PeerSocket(IObservable<Datagram> inbound, SendDatagram send, IPEndPoint localEndPoint, IReadOnlyList<IPEndPoint> servers, IAsyncDisposable owned, IScheduler scheduler, RendezvousClientOptions? rendezvousOptions = null)
     {
         _send = send;
         _owned = owned;
         LocalEndPoint = localEndPoint;
-        Relay = server;
-        Rendezvous = new RendezvousClient(send, server, scheduler);
+        Rendezvous = new RendezvousClient(servers, send, scheduler, rendezvousOptions);
+        Relay = servers[0];
         _wiring = inbound.Subscribe(d => Demultiplex(d.RemoteEndPoint, d.Payload.Span));
     }
 
     /// <summary>Binds a UDP socket on <paramref name="localAddress"/> (any free port).</summary>
-    public static PeerSocket Bind(IPAddress localAddress, IPEndPoint server, IScheduler scheduler)
+    public static PeerSocket Bind(IPAddress localAddress, IPEndPoint server, IScheduler scheduler) => Bind(localAddress, [server], scheduler);
+
+    /// <summary>Binds a UDP socket on <paramref name="localAddress"/> (any free port), for a client of several signaling servers.</summary>
+    public static PeerSocket Bind(IPAddress localAddress, IReadOnlyList<IPEndPoint> servers, IScheduler scheduler, RendezvousClientOptions? rendezvousOptions = null)
     {
         var socket = UdpDatagramSocket.Bind(new IPEndPoint(localAddress, 0));
-        return new PeerSocket(socket.Datagrams, (datagram, to, ct) => socket.SendAsync(datagram, to, ct), socket.LocalEndPoint, server, socket, scheduler);
+        return new PeerSocket(socket.Datagrams, (datagram, to, ct) => socket.SendAsync(datagram, to, ct), socket.LocalEndPoint, servers, socket, scheduler, rendezvousOptions);
     }
 
     public IPEndPoint LocalEndPoint { get; }
 
-    /// <summary>The relay's address as the session sees it: the signaling server's.</summary>
+    /// <summary>The relay's address as the session sees it: the (first) signaling server's, whichever node relays now.</summary>
     public IPEndPoint Relay { get; }
 
     public RendezvousClient Rendezvous { get; }
@@ -104,7 +125,7 @@ internal sealed class PeerSocket : IAsyncDisposable
     {
         switch (PeerDatagrams.Classify(datagram))
         {
-            case PeerDatagramKind.Session when RendezvousClient.SameEndPoint(from, Relay):
+            case PeerDatagramKind.Session when RendezvousClient.SameEndPoint(from, Relay) || RendezvousClient.SameEndPoint(from, Rendezvous.Server) || Rendezvous.IsNode(from):
                 Interlocked.Increment(ref _forgedRelay);
                 Interlocked.Increment(ref _dropped);
                 return;

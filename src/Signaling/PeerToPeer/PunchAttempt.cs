@@ -77,11 +77,25 @@ public sealed class PunchAttempt : IAsyncDisposable
     public static PunchAttempt Start(IPEndPoint server, IPAddress localAddress, IScheduler scheduler, PeerToPeerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(server);
+        return Start([server], localAddress, scheduler, options);
+    }
+
+    /// <summary>
+    /// As <see cref="Start(IPEndPoint, IPAddress, IScheduler, PeerToPeerOptions?)"/>, for several signaling servers (nodes
+    /// of one deployment, in the order to try them): the client registers at the first that answers and rejoins at the
+    /// next when its server stops answering (docs/PROTOCOL.md §9.9). The relay is named by the first server's address.
+    /// </summary>
+    public static PunchAttempt Start(IReadOnlyList<IPEndPoint> servers, IPAddress localAddress, IScheduler scheduler, PeerToPeerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(servers);
         ArgumentNullException.ThrowIfNull(localAddress);
         ArgumentNullException.ThrowIfNull(scheduler);
+        if (servers.Count == 0)
+            throw new ArgumentException("At least one signaling server is needed.", nameof(servers));
+        var server = servers[0] ?? throw new ArgumentNullException(nameof(servers));
         if (localAddress.AddressFamily != server.AddressFamily)
             throw new ArgumentException($"The local address {localAddress} cannot reach the signaling server at {server}: they are of different address families.");
-        return new PunchAttempt(PeerSocket.Bind(localAddress, server, scheduler), scheduler, options ?? PeerToPeerOptions.Default);
+        return new PunchAttempt(PeerSocket.Bind(localAddress, servers, scheduler), scheduler, options ?? PeerToPeerOptions.Default);
     }
 
     /// <summary>Registers in <paramref name="room"/> and waits until the server introduces the peer.</summary>

@@ -33,18 +33,14 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
     public async Task<IChat> ConnectAsync(ChatOptions options, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.Transport == ChatTransport.PeerToPeer)
+            return await ConnectPeerToPeerAsync(options, progress, cancellationToken).ConfigureAwait(false);
         var peer = ParseEndPoint(options);
         // The identity key is needed only until the handshake is done, which it is once the session is returned.
         using var security = _security(options);
         // p2p asks the verifier about each candidate's peer before it picks a path; the chat then gets the same answer.
         // With a code, nothing is pinned before the pairing confirms the peer.
         var verifier = new AdmittedPeers(options.PairingCode is null ? NewVerifier(security) : new PairingPeerVerifier(NewVerifier(security)));
-        if (options.Transport == ChatTransport.PeerToPeer)
-        {
-            var meeting = await PeerToPeerChatConnection.ConnectAsync(peer, security.Module, verifier, options, _scheduler, _resolver, progress, cancellationToken).ConfigureAwait(false);
-            return await StartSessionAsync(meeting, verifier, options, _scheduler, cancellationToken, progress).ConfigureAwait(false);
-        }
-
         // The timeout bounds the whole connect (resolving, connecting, the handshake, checking the peer), not each of
         // them: every phase also keeps its own bound, which is never longer.
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -63,6 +59,17 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
                 ? UserSentences.NotConnectedInTime(peer.ToString(), options.HandshakeTimeout)
                 : UserSentences.HandshakeNotAnsweredInTime(channel.RemoteEndPoint?.ToString() ?? peer.ToString(), options.HandshakeTimeout));
         }
+    }
+
+    /// <summary>p2p: meet the peer at the first signaling server of the list that answers (<see cref="SignalingServerList"/>).</summary>
+    private async Task<IChat> ConnectPeerToPeerAsync(ChatOptions options, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        if (!SignalingServerList.TryParse(options.EndPoint, out var servers, out var error))
+            throw new ChatFailedException($"The signaling server is not valid: {error}.");
+        using var security = _security(options);
+        var verifier = new AdmittedPeers(options.PairingCode is null ? NewVerifier(security) : new PairingPeerVerifier(NewVerifier(security)));
+        var meeting = await PeerToPeerChatConnection.ConnectAsync(servers, security.Module, verifier, options, _scheduler, _resolver, progress, cancellationToken).ConfigureAwait(false);
+        return await StartSessionAsync(meeting, verifier, options, _scheduler, cancellationToken, progress).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

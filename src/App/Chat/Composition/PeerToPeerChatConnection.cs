@@ -17,7 +17,7 @@ internal static class PeerToPeerChatConnection
     // candidate's address, with another key) is dropped and the other candidates are still tried. The chat asks it
     // again about the chosen session and gets the same answer.
     public static async Task<ISecureChannel> ConnectAsync(
-        HostPort server, ISecurityModule security, AdmittedPeers verifier, ChatOptions options, IScheduler scheduler, IHostResolver resolver,
+        IReadOnlyList<HostPort> servers, ISecurityModule security, AdmittedPeers verifier, ChatOptions options, IScheduler scheduler, IHostResolver resolver,
         IProgress<string>? progress, CancellationToken cancellationToken)
     {
         // A code meets at its nameplate; a code without one asks the server for one (this side shows the code then).
@@ -26,11 +26,13 @@ internal static class PeerToPeerChatConnection
             : options.Room;
         if (string.IsNullOrWhiteSpace(room))
             throw new ChatFailedException("A room name is needed to meet the peer (--room NAME).");
-        var serverAddress = new IPEndPoint(await ChatConnector.ResolveAsync(resolver, server, "reach the signaling server", cancellationToken).ConfigureAwait(false), server.Port);
+        // Every address of every server, in order: the client moves to the next when its server stops answering.
+        var serverAddresses = await SignalingServerList.ResolveAsync(servers, resolver, cancellationToken).ConfigureAwait(false);
+        var serverAddress = serverAddresses[0];
         var local = options.LocalAddress ?? DefaultLocalAddress(serverAddress.Address);
         if (local.AddressFamily != serverAddress.AddressFamily)
             throw new ChatFailedException($"The local address {local} cannot reach the signaling server at {serverAddress}: one is IPv4, the other IPv6.");
-        var attempt = PunchAttempt.Start(serverAddress, local, scheduler, PeerToPeerOptions.Default with { RelayFallback = options.RelayFallback });
+        var attempt = PunchAttempt.Start(serverAddresses, local, scheduler, PeerToPeerOptions.Default with { RelayFallback = options.RelayFallback });
         try
         {
             var match = await MeetWithinAsync(

@@ -50,7 +50,10 @@ internal sealed class AppSettings
 /// <summary>The rendezvous server, as in the original design.</summary>
 internal sealed class SignalingSettings
 {
-    /// <summary><c>HOST:PORT</c> of the signaling server that <c>p2p</c> registers with.</summary>
+    /// <summary>
+    /// <c>HOST:PORT</c> of the signaling server that <c>p2p</c> registers with; or several nodes of one deployment,
+    /// separated by commas, tried in order (the next when one stops answering).
+    /// </summary>
     public string Server { get; set; } = "127.0.0.1:3478";
 
     /// <summary><c>ADDR:PORT</c> that <c>secretchat signal</c> listens on.</summary>

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
+using SecretChat.Chat.Composition;
 using SecretChat.Transport;
 
 namespace SecretChat.Cli.Settings;
@@ -142,8 +143,8 @@ internal static class SettingsLoader
         if (!(settings.HandshakeTimeoutSeconds > 0) || double.IsInfinity(settings.HandshakeTimeoutSeconds))
             throw new SettingsException(
                 $"The handshake timeout must be a positive number of seconds, not {settings.HandshakeTimeoutSeconds.ToString(CultureInfo.InvariantCulture)}.");
-        if (!HostPort.TryParse(settings.Signaling.Server, allowPortZero: false, out _))
-            throw new SettingsException($"The signaling server setting '{settings.Signaling.Server}' is not HOST:PORT.");
+        if (!SignalingServerList.TryParse(settings.Signaling.Server, out _, out _))
+            throw new SettingsException($"The signaling server setting '{settings.Signaling.Server}' is not HOST:PORT (or several, separated by commas).");
         if (!HostPort.TryParse(settings.Signaling.Listen, allowPortZero: true, out _))
             throw new SettingsException($"The signaling listen setting '{settings.Signaling.Listen}' is not ADDR:PORT.");
     }
