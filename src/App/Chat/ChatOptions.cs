@@ -88,6 +88,18 @@ public sealed record ChatOptions
     public TimeSpan HandshakeTimeout { get; init; } = HandshakeDefaults.Timeout;
 
     /// <summary>
+    /// A listener with pinned keys (noise): asked when a known peer presents a changed key, with what the user must see
+    /// (both safety numbers); true re-pins that one peer's key and the session goes on, false refuses it with
+    /// <see cref="Framing.CloseReason.KeyChanged"/>. The peer waits meanwhile, told why, up to
+    /// <see cref="KeyChangeAnswerTimeout"/>. Null (the default) refuses a changed key at once (unless
+    /// <see cref="AcceptNewPeerKey"/>).
+    /// </summary>
+    public Func<PeerKeyChangedException, CancellationToken, Task<bool>>? AskToTrustChangedKey { get; init; }
+
+    /// <summary>How long a user may take to answer <see cref="AskToTrustChangedKey"/>, and how long a peer told to wait for that answer waits (default 2 minutes).</summary>
+    public TimeSpan KeyChangeAnswerTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
     /// p2p: the address the session's one UDP socket binds to. Host candidates follow it: a specific address is
     /// the only one announced to the peer; the wildcard announces every address of this machine. Null: loopback
     /// when the signaling server is on loopback (then the peer is on this machine too), else the wildcard.

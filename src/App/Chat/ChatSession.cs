@@ -19,7 +19,10 @@ namespace SecretChat.Chat;
 /// its id; <see cref="EnvelopeKind.Finished"/> says "I have nothing more to send" (the sender still
 /// receives and acknowledges); <see cref="EnvelopeKind.Close"/> ends the session with a <see cref="CloseBody"/>:
 /// a reason code (orderly for a user's close, not-trusted when the peer was refused, protocol-error when the peer
-/// sent something invalid) and a text. A protocol-1 Hello envelope is ignored like any unknown kind.
+/// sent something invalid) and a text. Both sides announce <see cref="AcceptedHello"/>: each sends a
+/// <see cref="EnvelopeKind.Hello"/> once its verifier accepted the peer, and is connected only once the peer's Hello
+/// arrived, so a side the peer refuses (or turns away as busy) hears the Close and is never connected first. From a peer
+/// that does not announce it, a Hello is ignored like any unknown kind and the peer is connected once accepted.
 /// Once both sides have finished and everything is acknowledged, each half-closes the connection.
 /// <see cref="ChatSessionState"/> lists the states and their transitions; <see cref="TryMove"/> is the only place they change.
 /// </remarks>
@@ -28,7 +31,13 @@ public sealed class ChatSession : IChat
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>What this chat supports, announced in the handshake; a peer ignores the capabilities it does not know.</summary>
-    public static IReadOnlyList<string> Capabilities { get; } = ["text", "ack", "finished", "close-reasons"];
+    public static IReadOnlyList<string> Capabilities { get; } = ["text", "ack", "finished", "close-reasons", AcceptedHello];
+
+    /// <summary>
+    /// The capability of a chat that sends a Hello envelope once it has checked and accepted its peer, and shows the
+    /// peer as connected only when the peer's Hello has arrived: a refused side hears the refusal, never a banner first.
+    /// </summary>
+    public const string AcceptedHello = "hello-when-accepted";
 
     /// <summary>
     /// What a chat says about itself inside the handshake: <paramref name="name"/> (cut to
@@ -56,6 +65,10 @@ public sealed class ChatSession : IChat
     private IDisposable? _subscription;
     private Security.Pairing.CodePairing? _pairing;
     private bool _pairingConfirmed;
+    private bool _peerSaysHello;
+    private bool _peerHelloArrived;
+    private (Connected Connected, string? Notice)? _accepted;
+    private readonly TaskCompletionSource<bool> _deciding = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ChatSessionState _state = ChatSessionState.Handshaking;
     private string? _peerName;
     private ulong _lastSentId;
@@ -121,6 +134,14 @@ public sealed class ChatSession : IChat
 
     /// <summary>Completes when the peer has introduced itself and was accepted; fails with <see cref="ChatFailedException"/> otherwise.</summary>
     public Task<Connected> Connected => _connected.Task;
+
+    /// <summary>
+    /// Completes when the introduction waits on a person: this side asks its user about the peer's changed key
+    /// (<see cref="ChatSessionOptions.KeyChangeQuestion"/>), or the peer said its user is deciding about this side's key.
+    /// Whoever bounds the introduction then allows <see cref="ChatSessionOptions.KeyChangeAnswerTimeout"/>. True when it is
+    /// the peer's user who decides.
+    /// </summary>
+    internal Task<bool> Deciding => _deciding.Task;
 
     /// <summary>Where the session is in the chat protocol (see <see cref="ChatSessionState"/> for the transitions).</summary>
     public ChatSessionState State
@@ -257,6 +278,13 @@ public sealed class ChatSession : IChat
         await _disposal.ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The envelope kind that tells the peer this side's user is deciding about its key (body: the reason, one byte,
+    /// <see cref="CloseReason.KeyChanged"/>); the peer then waits up to <see cref="ChatSessionOptions.KeyChangeAnswerTimeout"/>
+    /// for the Hello or the Close. Sent only before this side's Hello; an older peer ignores it as an unknown kind.
+    /// </summary>
+    internal const EnvelopeKind DecidingKind = (EnvelopeKind)7;
+
     private static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
     private bool PeerHasFinished => _state is ChatSessionState.PeerFinished or ChatSessionState.BothFinished or ChatSessionState.Closing;
@@ -308,6 +336,8 @@ public sealed class ChatSession : IChat
         var session = Session;
         if (session is null)
             return;
+        lock (_gate)
+            _peerSaysHello = session.PeerGreeting.Supports(AcceptedHello);
         try
         {
             if (_options.PairingCode is { } code)
@@ -519,6 +549,12 @@ public sealed class ChatSession : IChat
                 if (first)
                     Emit(new PeerFinished(_peerName!));
                 break;
+            case EnvelopeKind.Hello when _peerSaysHello:
+                OnAcceptedByPeer();
+                break;
+            case DecidingKind when !introduced:
+                _deciding.TrySetResult(true);
+                break;
             case EnvelopeKind.Close:
                 var close = envelope.Close!.Value;
                 Terminate(UserSentences.PeerClosed(close), clean: close.IsClean);
@@ -537,6 +573,56 @@ public sealed class ChatSession : IChat
         if (session is null)
             return;
         var check = pairedByCode ? _options.PeerVerifier.CheckPairedByCode(name, session) : _options.PeerVerifier.Check(name, session);
+        if (!check.Accepted && check.RefusalReason == CloseReason.KeyChanged && _options.KeyChangeQuestion is { } question)
+        {
+            _ = AskAboutTheKeyAsync(name, check, question);
+            return;
+        }
+        Decide(name, check, session);
+    }
+
+    /// <summary>
+    /// The peer's key changed and this side's user is asked: the peer is told to wait (a <see cref="DecidingKind"/>
+    /// envelope), and the answer (bounded by <see cref="ChatSessionOptions.KeyChangeAnswerTimeout"/>) accepts or refuses it.
+    /// </summary>
+    private async Task AskAboutTheKeyAsync(string name, PeerDecision refusal, Func<PeerDecision, CancellationToken, Task<PeerDecision?>> question)
+    {
+        var session = Session!;
+        PeerDecision? answer = null;
+        using var stop = new CancellationTokenSource();
+        // The bound runs from the moment the peer is told to wait.
+        var limit = Observable.Timer(_options.KeyChangeAnswerTimeout, _options.Scheduler).ToTask(stop.Token);
+        _deciding.TrySetResult(false);
+        await TrySendAsync(DecidingKind, 0, [(byte)CloseReason.KeyChanged]).ConfigureAwait(false);
+        try
+        {
+            var asking = question(refusal, stop.Token);
+            if (await Task.WhenAny(asking, limit, _completion.Task).ConfigureAwait(false) == asking)
+                answer = await asking.ConfigureAwait(false);
+            else if (!_completion.Task.IsCompleted)
+                refusal = refusal with { Explanation = UserSentences.KeyChangeNotAnswered(name, _options.KeyChangeAnswerTimeout) };
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A question that failed is a "no": the key stays refused.
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+        }
+        try
+        {
+            Decide(name, answer is { Accepted: true } ? answer : refusal, session);
+        }
+        catch (Exception e)
+        {
+            FailAfterAnUnexpectedError(e);
+        }
+    }
+
+    /// <summary>Acts on the decision about the peer: refuses it (telling it why), or accepts it and says Hello.</summary>
+    private void Decide(string name, PeerDecision check, SecureSession session)
+    {
         if (!check.Accepted)
         {
             lock (_gate)
@@ -552,22 +638,58 @@ public sealed class ChatSession : IChat
             return;
         }
 
-        lock (_gate)
-        {
-            if (!TryMove(Trigger.PeerAccepted))
-                return;
-            // A known key is shown by the name the user pinned it under, not by the name the peer gives now.
-            _peerName = check.ContactName ?? name;
-        }
-        var connected = new Connected(_peerName, _channel.Transport, _channel.Path, session.Module,
+        // A known key is shown by the name the user pinned it under, not by the name the peer gives now.
+        var peerName = check.ContactName ?? name;
+        var connected = new Connected(peerName, _channel.Transport, _channel.Path, session.Module,
             session.IsConfidential, check.Fingerprint, _channel.RemoteEndPoint, check.Contact, session.RemoteStaticKey)
         {
             IsPostQuantum = session.IsPostQuantum,
         };
+        bool now;
+        lock (_gate)
+        {
+            if (_state is not ChatSessionState.Handshaking || _accepted is not null)
+                return;
+            _peerName = peerName;
+            _accepted = (connected, check.Explanation);
+            // A peer that says Hello once it accepted this side is connected when its Hello is here; one that does not
+            // (an older build) at once.
+            now = !_peerSaysHello || _peerHelloArrived;
+            if (now && !TryMove(Trigger.PeerAccepted))
+                return;
+        }
+        if (now)
+            Announce(connected, check.Explanation);
+        // Our Hello goes before anything else this side sends (SendAsync and FinishAsync wait for the connection); sent
+        // to every peer, since a peer that waits for it may have announced so where this side's greeting did not
+        // (a greeting made by hand), and one that does not know it ignores it.
+        _ = TrySendAsync(EnvelopeKind.Hello, 0, "");
+        if (now)
+            _connected.TrySetResult(connected);
+    }
+
+    /// <summary>The peer's Hello: it has accepted this side. Connected once this side has accepted it too.</summary>
+    private void OnAcceptedByPeer()
+    {
+        (Connected Connected, string? Notice) accepted;
+        lock (_gate)
+        {
+            if (!_peerSaysHello || _peerHelloArrived)
+                return;
+            _peerHelloArrived = true;
+            if (_accepted is not { } decided || !TryMove(Trigger.PeerAccepted))
+                return;
+            accepted = decided;
+        }
+        Announce(accepted.Connected, accepted.Notice);
+        _connected.TrySetResult(accepted.Connected);
+    }
+
+    private void Announce(Connected connected, string? notice)
+    {
         Emit(connected);
-        if (check.Explanation is not null)
-            Emit(new ChatError(check.Explanation));
-        _connected.TrySetResult(connected);
+        if (notice is not null)
+            Emit(new ChatError(notice));
     }
 
     // Once this side refuses the peer, that refusal is why the session ends, whatever the connection does next. A peer

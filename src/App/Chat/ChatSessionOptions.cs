@@ -24,6 +24,18 @@ public sealed record ChatSessionOptions
     /// </summary>
     public Security.Pairing.PairingCode? PairingCode { get; init; }
 
+    /// <summary>
+    /// Asked when the verifier refuses the peer because its key is not the one pinned for its name
+    /// (<see cref="Framing.CloseReason.KeyChanged"/>): the peer is told that this side's user is deciding and waits; the
+    /// function gets the verifier's refusal; the decision it returns accepts the peer (the function re-pins its key), null
+    /// refuses it as without the question. Not
+    /// answered within <see cref="KeyChangeAnswerTimeout"/>, the peer is refused. Null (the default) refuses at once.
+    /// </summary>
+    public Func<PeerDecision, CancellationToken, Task<PeerDecision?>>? KeyChangeQuestion { get; init; }
+
+    /// <summary>How long <see cref="KeyChangeQuestion"/> may take, and how long a peer told to wait for one waits.</summary>
+    public TimeSpan KeyChangeAnswerTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
     /// <summary>The clock for every timeout (a <c>TestScheduler</c> in tests).</summary>
     public IScheduler Scheduler { get; init; } = DefaultScheduler.Instance;
 }

@@ -190,6 +190,18 @@ public static class UserSentences
     public static string PeerNotIntroduced(TimeSpan timeout) =>
         $"The peer's handshake completed but checking it did not finish within {timeout.TotalSeconds:0.#} s.";
 
+    /// <summary>This side's user did not answer the question about <paramref name="peerName"/>'s changed key in time: refused.</summary>
+    public static string KeyChangeNotAnswered(string peerName, TimeSpan timeout) =>
+        $"REFUSED: '{peerName}' presented a new key and nobody accepted it within {timeout.TotalSeconds:0.#} s; the peer was told its key was refused.";
+
+    /// <summary>The peer's user is deciding about this side's key (it changed since the peer pinned it).</summary>
+    public const string WaitingForKeyAcceptance =
+        "Waiting for the listener to accept your new key: its user has another key pinned for you and must compare safety numbers with you first.";
+
+    /// <summary>The peer's user did not decide about this side's new key within <paramref name="timeout"/>.</summary>
+    public static string KeyNotAcceptedInTime(TimeSpan timeout) =>
+        $"The peer's user did not accept your new key within {timeout.TotalSeconds:0.#} s (they have another key pinned for you); compare safety numbers with them, then try again.";
+
     /// <summary>The verifier refused the peer without saying why.</summary>
     public static string PeerRefused(string peerName) => $"The peer '{peerName}' was refused.";
 

@@ -135,7 +135,11 @@ internal sealed class SessionCommand
     {
         var connector = _app.CreateConnector(_settings);
         var identity = IdentityNotice.Before(_options);
-        var listener = await connector.ListenAsync(_options, cancellationToken).ConfigureAwait(false);
+        // A person at the console is asked about a known peer's changed key, while that peer waits (/trust); a script
+        // has only --accept-new-key.
+        var questions = Scripted || _options.AcceptNewPeerKey ? null : new KeyChangeQuestions();
+        var options = questions is null ? _options : _options with { AskToTrustChangedKey = questions.AskAsync };
+        var listener = await connector.ListenAsync(options, cancellationToken).ConfigureAwait(false);
         await using (listener.ConfigureAwait(false))
         {
             var address = listener.LocalEndPoint.ToString() ?? _options.EndPoint;
@@ -147,7 +151,7 @@ internal sealed class SessionCommand
 
             return Scripted
                 ? await ServeOneAsync(listener, address, cancellationToken).ConfigureAwait(false)
-                : await ServeUntilInterruptedAsync(listener, address, cancellationToken).ConfigureAwait(false);
+                : await ServeUntilInterruptedAsync(listener, address, questions, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -178,7 +182,7 @@ internal sealed class SessionCommand
             return await ScriptedSession.RunAsync(chat, IO.In, writer, IO.Error, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<int> ServeUntilInterruptedAsync(IChatListener listener, string address, CancellationToken cancellationToken)
+    private async Task<int> ServeUntilInterruptedAsync(IChatListener listener, string address, KeyChangeQuestions? questions, CancellationToken cancellationToken)
     {
         var console = new InteractiveConsole(IO.Ansi, new ConsoleLines(IO.In), Commands(), IO.Keys);
         using var rejections = listener.Rejections.Subscribe(reason => console.Error($"Rejected a peer: {reason}"));
@@ -193,9 +197,7 @@ internal sealed class SessionCommand
             console.Screen.ShowMarkup(warning);
         while (true)
         {
-            var session = await console.WithSpinnerAsync(
-                $"Waiting for a peer on {address}…",
-                progress => listener.AcceptAsync(progress, cancellationToken)).ConfigureAwait(false);
+            var session = await NextPeerAsync(console, listener, address, questions, cancellationToken).ConfigureAwait(false);
             await using (session.ConfigureAwait(false))
             using (FinishWhenThePeerFinishes(session))
             {
@@ -205,6 +207,51 @@ internal sealed class SessionCommand
             }
 
             console.Info($"Waiting for the next peer on {address}; Ctrl+C stops.");
+        }
+    }
+
+    /// <summary>
+    /// Waits under a spinner for the next peer; a known peer that presents a changed key stops the spinner for the
+    /// question (both safety numbers, then <c>/trust</c> or not) while that peer waits, and the wait goes on.
+    /// </summary>
+    private async Task<IChat> NextPeerAsync(InteractiveConsole console, IChatListener listener, string address, KeyChangeQuestions? questions, CancellationToken cancellationToken)
+    {
+        var progress = new ForwardingProgress();
+        var accepting = listener.AcceptAsync(progress, cancellationToken);
+        while (true)
+        {
+            // Waiting for a question takes none: a wait left behind when a peer was accepted instead takes nothing from the next.
+            var question = questions?.WaitAsync(cancellationToken) ?? Task.Delay(Timeout.Infinite, cancellationToken);
+            var first = await console.WithSpinnerAsync($"Waiting for a peer on {address}…", async spinner =>
+            {
+                progress.Target = spinner;
+                try
+                {
+                    return await Task.WhenAny(accepting, question).ConfigureAwait(false);
+                }
+                finally
+                {
+                    progress.Target = null;
+                }
+            }).ConfigureAwait(false);
+            if (first == accepting || question.IsCanceled || !questions!.TryTake(out var asked))
+            {
+                if (first != accepting && !question.IsCanceled)
+                    continue; // the question was dropped (its peer gave up)
+                return await accepting.ConfigureAwait(false);
+            }
+
+            using var givenUp = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, asked.GivenUp);
+            var cancelled = Task.Delay(Timeout.Infinite, givenUp.Token);
+            var answer = PeerTrust.AskToTrustAsync(console, asked.Changed, LocalPublicKey());
+            if (await Task.WhenAny(answer, cancelled).ConfigureAwait(false) == answer)
+                asked.Answer.TrySetResult(await answer.ConfigureAwait(false));
+            else
+            {
+                asked.Answer.TrySetResult(false);
+                if (!cancellationToken.IsCancellationRequested)
+                    console.Warn($"'{asked.Changed.PeerName}' gave up waiting; their new key was not accepted.");
+            }
         }
     }
 

@@ -58,7 +58,8 @@ public class ChatSessionStateTests
 
         Assert.Equal("bob", (await chat.Connected.WaitAsync(Timeout)).Peer);
         Assert.Equal(ChatSessionState.Connected, chat.State);
-        Assert.Empty(peer.SentKinds);
+        // Only the Hello that says bob was accepted: the name itself travelled in the handshake.
+        Assert.Equal([EnvelopeKind.Hello], peer.SentKinds);
     }
 
     [Fact]
@@ -269,6 +270,135 @@ public class ChatSessionStateTests
         Assert.Equal(new CloseBody(CloseReason.KeyChanged, ""), CloseBody.Decode(close.Bytes));
         await chat.Completion.WaitAsync(Timeout);
         Assert.Equal("REFUSED: key changed.", Assert.IsType<Disconnected>(Replay(chat)[^1]).Reason);
+    }
+
+    [Fact]
+    public async Task Establish_PeerSaysHelloWhenAccepted_IsConnectedOnlyOnceItsHelloArrives()
+    {
+        var (chat, peer) = Start();
+        await using var _ = chat;
+        var hello = peer.NextSentAsync(EnvelopeKind.Hello);
+
+        peer.Establish("bob", ChatSession.Capabilities);
+        await hello.WaitAsync(Timeout);
+
+        // This side accepted bob and said so; bob has not said so yet: no banner, no state but handshaking.
+        Assert.False(chat.Connected.IsCompleted);
+        Assert.Equal(ChatSessionState.Handshaking, chat.State);
+        Assert.Empty(Replay(chat).OfType<Connected>());
+
+        peer.Receive(EnvelopeKind.Hello);
+        Assert.Equal("bob", (await chat.Connected.WaitAsync(Timeout)).Peer);
+        Assert.Equal(ChatSessionState.Connected, chat.State);
+    }
+
+    [Theory]
+    [InlineData(CloseReason.KeyChanged, "", "another key pinned for you")]
+    [InlineData(CloseReason.GoingAway, "the listener is in a session with someone else; try again later", "in a session with someone else")]
+    public async Task Establish_PeerClosesInsteadOfSayingHello_FailsWithTheReasonAndIsNeverConnected(CloseReason reason, string text, string expected)
+    {
+        var (chat, peer) = Start();
+        await using var _ = chat;
+        var hello = peer.NextSentAsync(EnvelopeKind.Hello);
+        peer.Establish("bob", ChatSession.Capabilities);
+        await hello.WaitAsync(Timeout);
+
+        peer.ReceiveClose(reason, text);
+
+        var failed = await Assert.ThrowsAsync<ChatFailedException>(() => chat.Connected.WaitAsync(Timeout));
+        Assert.Contains(expected, failed.Message, StringComparison.Ordinal);
+        var events = Replay(chat);
+        Assert.Empty(events.OfType<Connected>());
+        Assert.Contains(expected, Assert.IsType<Disconnected>(events[^1]).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Establish_ChangedKeyTrustedByTheUser_PeerIsToldToWaitThenTheSessionGoesOn()
+    {
+        var answer = new TaskCompletionSource<PeerDecision?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        PeerDecision? asked = null;
+        var questioned = new TaskCompletionSource();
+        var peer = new ScriptedPeerChannel();
+        var chat = ChatSession.Start(peer, new ChatSessionOptions
+        {
+            Name = "alice",
+            PeerVerifier = new RefuseAsKeyChanged(),
+            KeyChangeQuestion = (refusal, _) =>
+            {
+                asked = refusal;
+                questioned.SetResult();
+                return answer.Task;
+            },
+        });
+        await using var _ = chat;
+        var deciding = peer.NextSentAsync(ChatSession.DecidingKind);
+        var hello = peer.NextSentAsync(EnvelopeKind.Hello);
+        peer.Establish("bob", ChatSession.Capabilities);
+        peer.Receive(EnvelopeKind.Hello); // bob accepted alice right away
+
+        // Bob is told to wait, with why; nothing else is sent while the user decides.
+        var told = await deciding.WaitAsync(Timeout);
+        Assert.Equal(new[] { (byte)CloseReason.KeyChanged }, told.Bytes);
+        Assert.False(await chat.Deciding.WaitAsync(Timeout));
+        await questioned.Task.WaitAsync(Timeout);
+        Assert.Equal("REFUSED: key changed.", asked?.Explanation);
+        Assert.DoesNotContain(EnvelopeKind.Close, peer.SentKinds);
+        Assert.False(chat.Connected.IsCompleted);
+
+        answer.SetResult(PeerDecision.Accept("12345") with { Contact = ContactStatus.Replaced, ContactName = "bob" });
+
+        await hello.WaitAsync(Timeout);
+        var connected = await chat.Connected.WaitAsync(Timeout);
+        Assert.Equal(ContactStatus.Replaced, connected.Contact);
+        Assert.Equal("12345", connected.Fingerprint);
+        await chat.SendAsync("hi");
+        Assert.Equal("hi", (await peer.NextSentAsync(EnvelopeKind.Text).WaitAsync(Timeout)).Body);
+        Assert.DoesNotContain(EnvelopeKind.Close, peer.SentKinds);
+    }
+
+    [Fact]
+    public async Task Establish_ChangedKeyNobodyAnswers_RefusedWithKeyChangedWhenTheAnswerTimeoutRunsOut()
+    {
+        var scheduler = new Microsoft.Reactive.Testing.TestScheduler();
+        var peer = new ScriptedPeerChannel();
+        var chat = ChatSession.Start(peer, new ChatSessionOptions
+        {
+            Name = "alice",
+            PeerVerifier = new RefuseAsKeyChanged(),
+            KeyChangeQuestion = (_, _) => new TaskCompletionSource<PeerDecision?>().Task, // the user never answers
+            KeyChangeAnswerTimeout = TimeSpan.FromMinutes(2),
+            Scheduler = scheduler,
+        });
+        await using var _ = chat;
+        var deciding = peer.NextSentAsync(ChatSession.DecidingKind);
+        var close = peer.NextSentAsync(EnvelopeKind.Close);
+        peer.Establish("bob", ChatSession.Capabilities);
+        await deciding.WaitAsync(Timeout);
+
+        scheduler.AdvanceBy(TimeSpan.FromMinutes(2).Ticks - 1);
+        Assert.False(close.IsCompleted);
+        Assert.False(chat.Completion.IsCompleted);
+        scheduler.AdvanceBy(1);
+
+        Assert.Equal(new CloseBody(CloseReason.KeyChanged, ""), CloseBody.Decode((await close.WaitAsync(Timeout)).Bytes));
+        await chat.Completion.WaitAsync(Timeout);
+        Assert.Contains("nobody accepted it within 120 s", Assert.IsType<Disconnected>(Replay(chat)[^1]).Reason, StringComparison.Ordinal);
+        Assert.Empty(Replay(chat).OfType<Connected>());
+    }
+
+    [Fact]
+    public async Task Establish_PeerSaysItsUserIsDeciding_TheIntroductionWaitsOnAPerson()
+    {
+        var (chat, peer) = Start();
+        await using var _ = chat;
+        peer.Establish("bob", ChatSession.Capabilities);
+
+        peer.Receive(ChatSession.DecidingKind, body: "\u0006");
+
+        Assert.True(await chat.Deciding.WaitAsync(Timeout));
+        Assert.False(chat.Connected.IsCompleted);
+        peer.Receive(EnvelopeKind.Hello);
+        await chat.Connected.WaitAsync(Timeout);
     }
 
     private sealed class RefuseAsKeyChanged : IPeerVerifier

@@ -103,8 +103,8 @@ public class ChatSessionTests
     public async Task TamperedFrame_EndsTheSessionWithAnAuthenticationReason_AndDeliversNothingFromIt()
     {
         var (left, right) = InMemoryFrameTransport.CreatePair();
-        // Alice's 3rd frame (hello, key message, then her first text: protocol 2 has no hello envelope) gets a flipped bit.
-        var tampering = new TamperingConnection(left, tamperWith: 2);
+        // Alice's 4th frame (hello, key message, her Hello envelope once she accepted bob, then her first text) gets a flipped bit.
+        var tampering = new TamperingConnection(left, tamperWith: 3);
         var alice = ChatBuilder.Over(tampering).SecuredBy(new RsaSecurity()).AsInitiator().Named("alice").Start();
         var bob = ChatBuilder.Over(right).SecuredBy(new RsaSecurity()).AsResponder().Named("bob").Start();
         await using var _ = alice;

@@ -1,3 +1,5 @@
+using System.Reactive.Linq;
+using System.Reactive.Threading.Tasks;
 using SecretChat.Chat;
 using SecretChat.Chat.Composition;
 using SecretChat.App.Tests.EndToEnd;
@@ -70,10 +72,11 @@ public class PinnedPeerVerifierTests
 
         // Bob returns with a new identity; alice, at a terminal, is asked and types /trust.
         await using var secondBob = await connector.ListenAsync(Bob(home, "bob-2"));
+        var bobRejections = secondBob.Rejections.Replay();
+        using var rejectionsConnected = bobRejections.Connect();
         var bobSessions = Task.Run(async () =>
         {
-            await using var refused = await secondBob.AcceptAsync();
-            await refused.Completion.WaitAsync(TestApp.Timeout);
+            // The refused attempt never becomes a session at bob's: alice's Close arrives instead of her Hello.
             await using var trusted = await secondBob.AcceptAsync();
             await trusted.Completion.WaitAsync(TestApp.Timeout);
         });
@@ -102,11 +105,77 @@ public class PinnedPeerVerifierTests
 
         Assert.Equal(0, await run.WaitAsync(TestApp.Timeout));
         await bobSessions.WaitAsync(TestApp.Timeout);
+        Assert.Contains("key", await bobRejections.FirstAsync().ToTask().WaitAsync(TestApp.Timeout), StringComparison.Ordinal);
         var pins = KnownPeers.Load(aliceOptions.KnownPeersPath);
         var bobKey = IdentityStore.LoadOrCreate(Path.Combine(home.Path, "bob-2", "identity.key")).PublicKey;
         var check = pins.Check("bob", bobKey.Span);
         Assert.Equal(PeerVerdict.Match, check.Verdict);
         Assert.True(check.IsVerified);
+    }
+
+    [Theory]
+    [InlineData("/trust")]
+    [InlineData("no")]
+    public async Task InteractiveListen_ChangedKey_AsksWhileThePeerWaitsAndTrustLetsThatPeerIn(string answer)
+    {
+        using var home = new TempDirectory();
+        var connector = new ChatConnector();
+        var address = $"127.0.0.1:{LoopbackPorts.UnusedTcp()}";
+        ChatOptions Alice(string identity) => new()
+        {
+            EndPoint = address,
+            Name = "alice",
+            IdentityPath = home.File(identity, "identity.key"),
+            KnownPeersPath = home.File(identity, "known_peers.json"),
+        };
+        var input = new LineFeed();
+        var console = new FakeConsole(input, isInputRedirected: false);
+        var app = new SecretChat.Cli.CliApp(console, _ => connector, new Dictionary<string, string?>(), home.Path);
+        using var stop = new CancellationTokenSource();
+        var run = app.RunAsync(["listen", "--tcp", address, "--name", "bob",
+            "--identity", home.File("bob", "identity.key"), "--known-peers", home.File("bob", "known_peers.json")], stop.Token);
+        await console.WaitForOutputAsync("Listening on", TestApp.Timeout);
+
+        // Bob pins alice's first key.
+        await using (var first = await connector.ConnectAsync(Alice("alice-1")).WaitAsync(TestApp.Timeout))
+            Assert.True(await first.FinishAsync().WaitAsync(TestApp.Timeout));
+        await console.WaitForOutputAsync("Waiting for the next peer", TestApp.Timeout);
+
+        // Alice returns with a new identity: bob is asked, with both numbers, while alice waits and is told why.
+        var told = new List<string>();
+        var connecting = connector.ConnectAsync(Alice("alice-2"), new Progress<string>(line => { lock (told) told.Add(line); }));
+        await console.WaitForOutputAsync("Type /trust", TestApp.Timeout);
+        Assert.Contains("REFUSED: 'alice' presented a different identity key", console.OutText);
+        Assert.Contains("pinned for alice", console.OutText);
+        Assert.Contains("NEW, presented now", console.OutText);
+        Assert.False(connecting.IsCompleted);
+        lock (told)
+            Assert.Contains(UserSentences.WaitingForKeyAcceptance, told);
+
+        input.Type(answer);
+
+        if (answer == "/trust")
+        {
+            await using var chat = await connecting.WaitAsync(TestApp.Timeout);
+            await console.WaitForOutputAsync("connected to alice", TestApp.Timeout);
+            await chat.SendAsync("hello with my new key");
+            await console.WaitForOutputAsync("hello with my new key", TestApp.Timeout);
+            Assert.Contains("key changed, not verified", console.OutText);
+            var pins = KnownPeers.Load(home.File("bob", "known_peers.json"));
+            var newKey = IdentityStore.LoadOrCreate(home.File("alice-2", "identity.key")).PublicKey;
+            Assert.Equal(PeerVerdict.Match, pins.Check("alice", newKey.Span).Verdict);
+        }
+        else
+        {
+            var refused = await Assert.ThrowsAsync<ChatFailedException>(() => connecting.WaitAsync(TestApp.Timeout));
+            Assert.Contains("its user has another key pinned for you", refused.Message);
+            await console.WaitForOutputAsync("was refused", TestApp.Timeout);
+            var pins = KnownPeers.Load(home.File("bob", "known_peers.json"));
+            var oldKey = IdentityStore.LoadOrCreate(home.File("alice-1", "identity.key")).PublicKey;
+            Assert.Equal(PeerVerdict.Match, pins.Check("alice", oldKey.Span).Verdict);
+        }
+        await stop.CancelAsync();
+        await run.WaitAsync(TestApp.Timeout);
     }
 
     private static ChatOptions Bob(TempDirectory home, string identity) => new()

@@ -82,21 +82,69 @@ public class SessionEndingEndToEndTests
         Assert.DoesNotContain("   at ", signalled.Stderr + peer.Stderr);
     }
 
-    [Fact]
-    public async Task Connect_ToAListenerInASession_IsToldItIsBusyAndExitsNonZero_AndTheListenersUserSeesTheTry()
+    [Theory]
+    [InlineData("connect")]
+    [InlineData("listen")]
+    public async Task SecondInterrupt_WhileTheFirstWaitsOnAPeerThatDoesNotAnswer_ExitsAtOnceWith130(string role)
     {
         await using var bob = SecretChatProcess.Start(
-            ["listen", "--tcp", "127.0.0.1:0", "--encryption", "pseudo", "--name", "bob", "--json"], null, "bob");
+            ["listen", "--udp", "127.0.0.1:0", "--encryption", "pseudo", "--name", "bob", "--json"], null, "bob");
         var address = (await bob.WaitForEventAsync("listening")).GetProperty("address").GetString()!;
         await using var alice = SecretChatProcess.Start(
-            ["connect", "--tcp", address, "--encryption", "pseudo", "--name", "alice", "--json"], null, "alice");
+            ["connect", "--udp", address, "--encryption", "pseudo", "--name", "alice", "--json"], null, "alice");
+        await alice.WaitForEventAsync("connected");
+        await bob.WaitForEventAsync("connected");
+        var (signalled, peer) = role == "listen" ? (bob, alice) : (alice, bob);
+
+        // The peer stops answering (stopped, not gone: its socket stays and swallows the Close), so the first Ctrl+C's
+        // clean close waits for an acknowledgement that never comes.
+        await SendSignalAsync("STOP", peer.Id);
+        try
+        {
+            await signalled.InterruptAsync();
+            await signalled.WaitForEventAsync("state"); // closing: the first press is being handled
+            Assert.False(signalled.HasExited, signalled.Transcript());
+
+            var sinceTheSecond = Stopwatch.StartNew();
+            await signalled.InterruptAsync();
+            Assert.Equal(130, await signalled.WaitForExitAsync(ReportBound));
+            Assert.True(sinceTheSecond.Elapsed < ReportBound, $"exited {sinceTheSecond.Elapsed.TotalSeconds:0.00} s after the second Ctrl+C.\n{signalled.Transcript()}");
+            Assert.DoesNotContain("   at ", signalled.Stderr);
+        }
+        finally
+        {
+            await SendSignalAsync("CONT", peer.Id);
+        }
+    }
+
+    private static async Task SendSignalAsync(string signal, int processId)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", [$"-{signal}", processId.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })
+            ?? throw new InvalidOperationException("kill did not start");
+        await kill.WaitForExitAsync().WaitAsync(Timeouts.Default);
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    [Theory]
+    [InlineData("tcp")]
+    [InlineData("udp")]
+    public async Task Connect_ToAListenerInASession_IsToldItIsBusyAndExitsNonZero_AndTheListenersUserSeesTheTry(string transport)
+    {
+        await using var bob = SecretChatProcess.Start(
+            ["listen", $"--{transport}", "127.0.0.1:0", "--encryption", "pseudo", "--name", "bob", "--json"], null, "bob");
+        var address = (await bob.WaitForEventAsync("listening")).GetProperty("address").GetString()!;
+        await using var alice = SecretChatProcess.Start(
+            ["connect", $"--{transport}", address, "--encryption", "pseudo", "--name", "alice", "--json"], null, "alice");
         await alice.WaitForEventAsync("connected");
         await bob.WaitForEventAsync("connected");
 
         await using var carol = SecretChatProcess.Start(
-            ["connect", "--tcp", address, "--encryption", "pseudo", "--name", "carol", "--json"], null, "carol");
+            ["connect", $"--{transport}", address, "--encryption", "pseudo", "--name", "carol", "--json"], null, "carol");
         Assert.NotEqual(0, await carol.WaitForExitAsync());
+        // Told at once (not a timeout), and never shown as connected before the refusal.
+        Assert.True(carol.Elapsed < TimeSpan.FromSeconds(10), $"carol took {carol.Elapsed.TotalSeconds:0.0} s\n{carol.Transcript()}");
         Assert.Contains("the listener is in a session with someone else; try again later", carol.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(carol.Events, e => SecretChatProcess.Kind(e) == "connected");
         Assert.DoesNotContain("   at ", carol.Stderr);
         var tried = await bob.WaitForEventAsync("error");
         Assert.Contains("Tried to connect during this session and was told this side is busy.", tried.GetProperty("message").GetString(), StringComparison.Ordinal);

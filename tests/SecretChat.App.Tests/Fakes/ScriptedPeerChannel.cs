@@ -28,9 +28,12 @@ internal sealed class ScriptedPeerChannel : ISecureChannel
     public Task<SecureSession> Established => _established.Task;
 
     /// <summary>The handshake completes: the peer introduced itself as <paramref name="peerName"/> inside it (protocol 2).</summary>
-    public void Establish(string peerName) => _established.TrySetResult(new SecureSession(
+    public void Establish(string peerName) => Establish(peerName, ["text"]);
+
+    /// <summary>The handshake completes: the peer introduced itself as <paramref name="peerName"/>, announcing <paramref name="capabilities"/>.</summary>
+    public void Establish(string peerName, IReadOnlyList<string> capabilities) => _established.TrySetResult(new SecureSession(
         BuiltInModules.Pseudo, new PlaintextCipherState(), new PlaintextCipherState(), new byte[32],
-        peerGreeting: new HandshakeGreeting(peerName, ["text"])));
+        peerGreeting: new HandshakeGreeting(peerName, capabilities)));
 
     public EndPoint? RemoteEndPoint => new IPEndPoint(IPAddress.Loopback, 5000);
 

@@ -44,18 +44,25 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
         // The timeout bounds the whole connect (resolving, connecting, the handshake, checking the peer), not each of
         // them: every phase also keeps its own bound, which is never longer.
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var timer = _scheduler.Schedule(options.HandshakeTimeout, deadline.Cancel);
+        using var timer = new System.Reactive.Disposables.SerialDisposable { Disposable = _scheduler.Schedule(options.HandshakeTimeout, deadline.Cancel) };
         ISecureChannel? channel = null;
+        var peerDeciding = false;
         try
         {
             channel = options.Transport == ChatTransport.Udp
                 ? await UdpChatConnection.ConnectAsync(peer, security.Module, options, _scheduler, _resolver, progress, deadline.Token).ConfigureAwait(false)
                 : await TcpChatConnection.ConnectAsync(peer, security.Module, options, _scheduler, _resolver, progress, deadline.Token).ConfigureAwait(false);
-            return await StartSessionAsync(channel, verifier.Verifier, options, _scheduler, deadline.Token, progress).ConfigureAwait(false);
+            // The peer's user is deciding about this side's key: the wait for that answer has its own bound.
+            void Deciding()
+            {
+                peerDeciding = true;
+                timer.Disposable = _scheduler.Schedule(options.KeyChangeAnswerTimeout, deadline.Cancel);
+            }
+            return await StartSessionAsync(channel, verifier.Verifier, options, _scheduler, deadline.Token, progress, Deciding).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            throw new ChatFailedException(channel is null
+            throw new ChatFailedException(peerDeciding ? UserSentences.KeyNotAcceptedInTime(options.KeyChangeAnswerTimeout) : channel is null
                 ? UserSentences.NotConnectedInTime(peer.ToString(), options.HandshakeTimeout)
                 : UserSentences.HandshakeNotAnsweredInTime(channel.RemoteEndPoint?.ToString() ?? peer.ToString(), options.HandshakeTimeout));
         }
@@ -128,31 +135,29 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
     }
 
     /// <summary>Runs the chat on <paramref name="channel"/> and returns once the peer is connected (disposing it otherwise).</summary>
-    internal static async Task<IChat> StartSessionAsync(ISecureChannel channel, IPeerVerifier verifier, ChatOptions options, IScheduler scheduler, CancellationToken cancellationToken, IProgress<string>? progress = null)
+    internal static async Task<IChat> StartSessionAsync(ISecureChannel channel, IPeerVerifier verifier, ChatOptions options, IScheduler scheduler, CancellationToken cancellationToken, IProgress<string>? progress = null, Action? peerDeciding = null)
     {
         if (options.PairingCode is not null && verifier is not (AdmittedPeers or PairingPeerVerifier))
             verifier = new PairingPeerVerifier(verifier);
-        var chat = ChatBuilder.Over(channel)
+        var builder = ChatBuilder.Over(channel)
             .VerifiedBy(verifier)
             .PairedWithCode(options.PairingCode)
             .Named(options.Name)
-            .OnScheduler(scheduler)
-            .Start();
+            .OnScheduler(scheduler);
+        if (options.AskToTrustChangedKey is { } ask && verifier is PinnedPeerVerifier asked)
+            builder = builder with { Options = builder.Options with { KeyChangeQuestion = (refusal, stop) => AskToTrustAsync(channel, asked, refusal, ask, stop), KeyChangeAnswerTimeout = options.KeyChangeAnswerTimeout } };
+        else
+            builder = builder with { Options = builder.Options with { KeyChangeAnswerTimeout = options.KeyChangeAnswerTimeout } };
+        var chat = builder.Start();
         try
         {
-            await IntroducedAsync(channel, chat.Connected, options, scheduler, cancellationToken, progress as IProgress<ConnectPhase>).ConfigureAwait(false);
+            await IntroducedAsync(channel, chat, options, scheduler, cancellationToken, progress, peerDeciding).ConfigureAwait(false);
             return chat;
         }
-        catch (ChatFailedException e) when (verifier is PinnedPeerVerifier { LastRefused: { } refused } pins)
+        catch (ChatFailedException e) when (verifier is PinnedPeerVerifier { LastRefused: { } refused } pins && pins.KnownPeers.Check(refused.Name, refused.Key).Verdict != PeerVerdict.Match)
         {
             await chat.DisposeAsync().ConfigureAwait(false);
-            var local = channel.Established.IsCompletedSuccessfully ? channel.Established.Result.LocalStaticKey : default;
-            var pinned = pins.KnownPeers.Contacts.FirstOrDefault(c => c.Name.Value == refused.Name)?.Key;
-            throw new PeerKeyChangedException(e.Message, refused.Name, refused.Key, pins.KnownPeers.FilePath)
-            {
-                PinnedSafetyNumber = local.IsEmpty || pinned is not { } key ? null : SafetyNumber.ForSession(local.Span, key.Span).ToString(),
-                PresentedSafetyNumber = local.IsEmpty ? null : SafetyNumber.ForSession(local.Span, refused.Key).ToString(),
-            };
+            throw KeyChanged(e.Message, channel, pins, refused);
         }
         catch
         {
@@ -161,20 +166,69 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
         }
     }
 
+    /// <summary>A refused changed key, with both safety numbers where the session has static keys.</summary>
+    private static PeerKeyChangedException KeyChanged(string message, ISecureChannel channel, PinnedPeerVerifier pins, (string Name, byte[] Key) refused)
+    {
+        var local = channel.Established.IsCompletedSuccessfully ? channel.Established.Result.LocalStaticKey : default;
+        var pinned = pins.KnownPeers.Contacts.FirstOrDefault(c => c.Name.Value == refused.Name)?.Key;
+        return new PeerKeyChangedException(message, refused.Name, refused.Key, pins.KnownPeers.FilePath)
+        {
+            PinnedSafetyNumber = local.IsEmpty || pinned is not { } key ? null : SafetyNumber.ForSession(local.Span, key.Span).ToString(),
+            PresentedSafetyNumber = local.IsEmpty ? null : SafetyNumber.ForSession(local.Span, refused.Key).ToString(),
+        };
+    }
+
+    /// <summary>
+    /// The user is asked about a peer's changed key while the peer waits; yes re-pins that one peer's key (in the
+    /// verifier's pins, which the next check reads) and accepts it as a replaced contact.
+    /// </summary>
+    private static async Task<PeerDecision?> AskToTrustAsync(ISecureChannel channel, PinnedPeerVerifier pins, PeerDecision refusal,
+        Func<PeerKeyChangedException, CancellationToken, Task<bool>> ask, CancellationToken stop)
+    {
+        if (pins.LastRefused is not { } refused)
+            return null;
+        if (!await ask(KeyChanged(refusal.Explanation ?? UserSentences.PeerRefused(refused.Name), channel, pins, refused), stop).ConfigureAwait(false))
+            return null;
+        pins.KnownPeers.Replace(refused.Name, refused.Key);
+        return PeerDecision.Accept(refusal.Fingerprint, $"The new key of '{refused.Name}' was accepted and pinned (/trust); it is not verified: compare safety numbers again, then /verify.")
+            with { Contact = ContactStatus.Replaced, ContactName = refused.Name };
+    }
+
     /// <summary>
     /// Waits for the peer to be connected: the handshake is bounded by the channel, and what follows it (the check of
-    /// the peer) by the handshake timeout again, so that nothing after the handshake holds a listener's slot for ever.
+    /// the peer) by the handshake timeout again, so that nothing after the handshake holds a listener's slot for ever;
+    /// while a person decides about a changed key (this side's user, or the peer's, who said so), by
+    /// <see cref="ChatOptions.KeyChangeAnswerTimeout"/> instead.
     /// </summary>
-    private static async Task IntroducedAsync(ISecureChannel channel, Task<Connected> connected, ChatOptions options, IScheduler scheduler, CancellationToken cancellationToken, IProgress<ConnectPhase>? phases)
+    private static async Task IntroducedAsync(ISecureChannel channel, ChatSession chat, ChatOptions options, IScheduler scheduler, CancellationToken cancellationToken, IProgress<string>? progress, Action? peerDeciding)
     {
+        var connected = chat.Connected;
         await Task.WhenAny(connected, channel.Established).WaitAsync(cancellationToken).ConfigureAwait(false);
         if (channel.Established.IsCompletedSuccessfully)
-            phases?.Report(ConnectPhase.Verifying);
+            (progress as IProgress<ConnectPhase>)?.Report(ConnectPhase.Verifying);
         if (!connected.IsCompleted && channel.Established.IsCompletedSuccessfully)
         {
             using var stopTimer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var limit = Observable.Timer(options.HandshakeTimeout, scheduler).ToTask(stopTimer.Token);
-            var first = await Task.WhenAny(connected, limit).ConfigureAwait(false);
+            var first = await Task.WhenAny(connected, limit, chat.Deciding).ConfigureAwait(false);
+            if (first == chat.Deciding)
+            {
+                var byThePeer = await chat.Deciding.ConfigureAwait(false);
+                if (byThePeer)
+                {
+                    peerDeciding?.Invoke();
+                    progress?.Report(UserSentences.WaitingForKeyAcceptance);
+                }
+                // This side's own question is bounded by the session, which refuses the peer when it runs out.
+                var answer = Observable.Timer(options.KeyChangeAnswerTimeout + (byThePeer ? TimeSpan.Zero : options.HandshakeTimeout), scheduler).ToTask(stopTimer.Token);
+                first = await Task.WhenAny(connected, answer).ConfigureAwait(false);
+                if (first != connected && byThePeer)
+                {
+                    await stopTimer.CancelAsync().ConfigureAwait(false);
+                    cancellationToken.ThrowIfCancellationRequested();
+                    throw new ChatFailedException(UserSentences.KeyNotAcceptedInTime(options.KeyChangeAnswerTimeout));
+                }
+            }
             await stopTimer.CancelAsync().ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
             if (first != connected)

@@ -58,8 +58,9 @@ public abstract class ChatListener(SecurityChoice security, ChatOptions options,
     }
 
     /// <summary>
-    /// A chat listener on one UDP socket bound to <paramref name="endPoint"/>, serving peers one after another; a peer
-    /// whose handshake fails becomes a rejection.
+    /// A chat listener on one UDP socket bound to <paramref name="endPoint"/>, running handshakes side by side like
+    /// <see cref="Over"/> (each source proves its address with a cookie first); a peer whose handshake fails becomes a
+    /// rejection, and a newcomer during a session is told the listener is busy.
     /// </summary>
     /// <param name="endPoint">Where to bind (port 0 picks a free one).</param>
     /// <param name="security">The module and its verification; the chat listener owns and disposes it.</param>

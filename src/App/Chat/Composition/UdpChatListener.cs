@@ -8,7 +8,9 @@ namespace SecretChat.Chat.Composition;
 
 /// <summary>
 /// One UDP socket (<see cref="UdpSecureListener"/>): peers prove their address with a cookie, then handshake side by side;
-/// each peer whose handshake fails becomes a rejection (those of unproven sources rate limited, 5 a second).
+/// each peer whose handshake fails becomes a rejection (those of unproven sources rate limited, 5 a second). The socket
+/// feeds every channel (by source, and by session id once established), so a newcomer during a session is told the
+/// listener is busy, as over TCP.
 /// </summary>
 internal sealed class UdpChatListener(IPEndPoint endPoint, SecurityChoice security, ChatOptions options, IScheduler scheduler)
     : ChatListener(security, options, scheduler)
@@ -17,9 +19,6 @@ internal sealed class UdpChatListener(IPEndPoint endPoint, SecurityChoice securi
         endPoint, security.Module, UdpChatConnection.DatagramOptions(options), UdpChatConnection.ReliabilityOptions(options), scheduler);
 
     public override EndPoint LocalEndPoint => _listener.LocalEndPoint;
-
-    // The socket feeds only the newest channel (UdpSecureListener), so the next is asked for once this one is served.
-    protected override bool HandshakesConcurrently => false;
 
     protected override async Task<ISecureChannel> NextChannelAsync(ISecurityModule module, CancellationToken cancellationToken) =>
         await _listener.AcceptAsync(failure => Reject(failure.Peer, failure.Error.Message), cancellationToken).ConfigureAwait(false);

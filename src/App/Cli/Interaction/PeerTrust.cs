@@ -135,6 +135,29 @@ internal static class PeerTrust
         return true;
     }
 
+    /// <summary>
+    /// An interactive listener's question about a known peer that presents a changed key, while that peer waits: the
+    /// refusal, both safety numbers side by side, then <c>/trust</c>. True accepts that one peer's new key (the caller
+    /// re-pins it and the session goes on); anything else refuses it. Type-ahead from the wait is thrown away first.
+    /// </summary>
+    public static async Task<bool> AskToTrustAsync(InteractiveConsole console, PeerKeyChangedException changed, ReadOnlyMemory<byte> localKey)
+    {
+        ArgumentNullException.ThrowIfNull(console);
+        ArgumentNullException.ThrowIfNull(changed);
+        console.Screen.DiscardTypeAhead();
+        console.Error(changed.Message);
+        if (SideBySide(changed, localKey) is { } numbers)
+            console.Screen.Show(numbers);
+        console.Warn($"{changed.PeerName} is waiting. Compare the NEW number with {changed.PeerName} over a channel you trust. Type /trust to accept their new key if they made a new identity; anything else refuses it.");
+        var answer = await console.Screen.AskAsync("[yellow]/trust?[/] > ").ConfigureAwait(false);
+        var trusted = string.Equals(answer?.Trim(), "/trust", StringComparison.OrdinalIgnoreCase);
+        if (trusted)
+            console.Info($"The new key of '{changed.PeerName}' is pinned (not verified: compare safety numbers, then /verify).");
+        else
+            console.Warn($"The new key of '{changed.PeerName}' was refused; they are told that you have another key pinned for them.");
+        return trusted;
+    }
+
     /// <summary>The safety number with the pinned key and with the key presented now, in two columns; null when either cannot be made.</summary>
     internal static Table? SideBySide(PeerKeyChangedException changed, ReadOnlyMemory<byte> localKey)
     {
