@@ -177,6 +177,10 @@ internal sealed class Rendezvous : IDisposable
                 Statistics.SignalingHandled();
                 Leave(room, member);
                 return true;
+            case TurnAddressPacket turnAddress:
+                Statistics.SignalingHandled();
+                ForwardTurnAddress(turnAddress, source, now);
+                return true;
             default:
                 return false;
         }
@@ -353,6 +357,8 @@ internal sealed class Rendezvous : IDisposable
         // Both at once, with the same punch delay: the peers start punching at (nearly) the same moment.
         Reply(PeerInfoFor(room.First, room.Second), room.First.Reflexive);
         Reply(PeerInfoFor(room.Second, room.First), room.Second.Reflexive);
+        OfferTurn(room.First, now);
+        OfferTurn(room.Second, now);
     }
 
     private void KeepAlive(KeepAlivePacket keepAlive, Room room, RoomPeer member, IPEndPoint source, int length, DateTimeOffset now)
@@ -372,7 +378,13 @@ internal sealed class Rendezvous : IDisposable
 
         room.LastActivity = now;
         if (keepAlive.Matched)
-            return; // it already has its PeerInfo and keeps its membership for the relay: repeating it would only reflect bytes
+        {
+            // It already has its PeerInfo and keeps its membership for the relay: repeating it would only reflect bytes.
+            // Its TURN credentials are renewed once half their life is gone (a proven member: token and address).
+            if (room.Second is not null && _options.Turn is { } turn && (member.TurnExpires is not { } expires || expires - now < turn.CredentialLifetime / 2))
+                OfferTurn(member, now);
+            return;
+        }
         AnswerMember(room, member);
     }
 
@@ -513,7 +525,50 @@ internal sealed class Rendezvous : IDisposable
         if (room.Second is null)
             Reply(new RegisteredPacket(member.Id, member.Token, member.Reflexive, room.Nameplate), member.Reflexive);
         else
+        {
             Reply(PeerInfoFor(member, member == room.First ? room.Second : room.First), member.Reflexive);
+            OfferTurn(member, _scheduler.Now);
+        }
+    }
+
+    /// <summary>
+    /// TURN credentials for a matched member (it proved its address with a cookie before it became one), valid for
+    /// <see cref="TurnRelayOptions.CredentialLifetime"/>; nothing without a TURN server configured.
+    /// </summary>
+    private void OfferTurn(RoomPeer member, DateTimeOffset now)
+    {
+        if (_options.Turn is not { } turn)
+            return;
+        var expires = now + turn.CredentialLifetime;
+        var (username, password) = TurnCredentialIssuer.Issue(turn.SharedSecret, member.Id.ToString(), expires);
+        member.TurnExpires = expires;
+        Reply(new TurnCredentialsPacket(member.Id, member.Token, turn.Server, username, password), member.Reflexive);
+    }
+
+    /// <summary>
+    /// A member's relayed address, on to the other member with that one's token: same size as it came, only between the
+    /// members of a room, from a member's own address with its token, and at most once a second unless it changed.
+    /// </summary>
+    private void ForwardTurnAddress(TurnAddressPacket packet, IPEndPoint source, DateTimeOffset now)
+    {
+        if (_options.Turn is null
+            || !_roomOfMember.TryGetValue(packet.Peer, out var room) || room.Find(packet.Peer) is not { } member
+            || !member.Reflexive.Equals(source) || !member.Token.Matches(packet.Token))
+        {
+            // Never answered, like a Relay from a non-member: the source may be spoofed.
+            Statistics.RelayNotMember();
+            _logger.LogDebug("Dropped a TURN address from {Source}: not a member with its token, or no TURN server here", source);
+            return;
+        }
+
+        if ((member == room.First ? room.Second : room.First) is not { } other)
+            return;
+        if (packet.RelayedAddress.Equals(member.TurnAddress) && member.TurnAddressForwarded is { } last && now - last < TimeSpan.FromSeconds(1))
+            return;
+        room.LastActivity = now;
+        member.TurnAddress = packet.RelayedAddress;
+        member.TurnAddressForwarded = now;
+        Reply(new TurnAddressPacket(member.Id, other.Token, packet.RelayedAddress), other.Reflexive);
     }
 
     private PeerInfoPacket PeerInfoFor(RoomPeer to, RoomPeer other) =>
@@ -602,6 +657,14 @@ internal sealed class Rendezvous : IDisposable
         public PeerRole Role { get; set; } = role;
 
         public DateTimeOffset? LastRelayNotice { get; set; }
+
+        /// <summary>When the TURN credentials last sent to it expire (null: none sent).</summary>
+        public DateTimeOffset? TurnExpires { get; set; }
+
+        /// <summary>Its relayed address at the TURN server, as last forwarded to the other member, and when.</summary>
+        public IPEndPoint? TurnAddress { get; set; }
+
+        public DateTimeOffset? TurnAddressForwarded { get; set; }
     }
 
     [Flags]

@@ -24,4 +24,8 @@ public enum SignalingPacketType : byte
     Relayed = 0x47,
     /// <summary>Server to client: prove you receive at your address, then send again with this cookie (<see cref="CookiePacket"/>).</summary>
     Cookie = 0x48,
+    /// <summary>Server to a member: credentials for the TURN server it may relay through (<see cref="TurnCredentialsPacket"/>).</summary>
+    TurnCredentials = 0x4A,
+    /// <summary>Between the members, through the server: a member's relayed address at the TURN server (<see cref="TurnAddressPacket"/>).</summary>
+    TurnAddress = 0x4B,
 }
