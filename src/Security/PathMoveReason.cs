@@ -14,4 +14,7 @@ public enum PathMoveReason
 
     /// <summary>This side kept sending on the direct path and heard nothing back for too long.</summary>
     DirectSilent,
+
+    /// <summary>The TURN relay the session used stopped relaying (its allocation was lost); the session moved to the other relay.</summary>
+    RelayLost,
 }

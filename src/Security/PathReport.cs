@@ -29,7 +29,14 @@ public sealed record PeerToPeerReport(
     IPEndPoint? ReflexiveAddress,
     IPEndPoint? PeerReflexiveAddress,
     IReadOnlyList<IPEndPoint> PeerHostCandidates,
-    DirectPathFailure? DirectFailure);
+    DirectPathFailure? DirectFailure)
+{
+    /// <summary>
+    /// The TURN server when the relay (in use, or the one the session would fall back to) is a standard TURN relay rather
+    /// than the signaling server's own; <see cref="Relay"/> is then that server's address too. Null for the built-in relay.
+    /// </summary>
+    public IPEndPoint? TurnServer { get; init; }
+}
 
 /// <summary>
 /// Why a punched session is not on the direct path: no direct handshake completed within <paramref name="Waited"/>

@@ -228,6 +228,10 @@ internal sealed class Rendezvous : IDisposable
                 }
 
                 return true;
+            case TurnAddressPacket turnAddress:
+                Statistics.SignalingHandled();
+                ForwardTurnAddress(turnAddress, source, now);
+                return true;
             default:
                 return false;
         }
@@ -409,6 +413,8 @@ internal sealed class Rendezvous : IDisposable
         // talk to another node: its PeerInfo goes out from there.
         ReplyToMember(room.First, PeerInfoFor(room.First, room.Second));
         Reply(PeerInfoFor(room.Second, room.First), room.Second.Reflexive);
+        OfferTurn(room, room.First, now);
+        OfferTurn(room, room.Second, now);
         return true;
     }
 
@@ -481,6 +487,10 @@ internal sealed class Rendezvous : IDisposable
             // Asked, it gets the short proof that this server still knows it (no larger than the KeepAlive).
             if (keepAlive.AnswerWanted)
                 ReplyWithin(new RegisteredPacket(member.Id, member.Token, member.Reflexive), source, length);
+            // Its TURN credentials are renewed once half their life is gone (a proven member: token and address).
+            if (room.Second is not null && _options.Turn is { } turn
+                && (!room.Local.TurnExpires.TryGetValue(member.Id, out var expires) || expires - now < turn.CredentialLifetime / 2))
+                OfferTurn(room, member, now);
             return true;
         }
 
@@ -616,7 +626,10 @@ internal sealed class Rendezvous : IDisposable
         if (room.Second is null)
             Reply(new RegisteredPacket(member.Id, member.Token, member.Reflexive, room.Nameplate), member.Reflexive);
         else
+        {
             Reply(PeerInfoFor(member, room.Other(member)!), member.Reflexive);
+            OfferTurn(room, member, _scheduler.Now);
+        }
     }
 
     /// <summary>A packet for a member, from the node it talks to: this one, or another through the shared store.</summary>
@@ -626,6 +639,46 @@ internal sealed class Rendezvous : IDisposable
             Reply(packet, member.Reflexive);
         else
             _store.Forward(member.Node, SignalingCodec.Encode(packet), member.Reflexive);
+    }
+
+    /// <summary>
+    /// TURN credentials for a matched member (it proved its address with a cookie before it became one), valid for
+    /// <see cref="TurnRelayOptions.CredentialLifetime"/>; nothing without a TURN server configured.
+    /// </summary>
+    private void OfferTurn(Room room, RoomPeer member, DateTimeOffset now)
+    {
+        if (_options.Turn is not { } turn)
+            return;
+        var expires = now + turn.CredentialLifetime;
+        var (username, password) = TurnCredentialIssuer.Issue(turn.SharedSecret, member.Id.ToString(), expires);
+        room.Local.TurnExpires[member.Id] = expires;
+        ReplyToMember(member, new TurnCredentialsPacket(member.Id, member.Token, turn.Server, username, password));
+    }
+
+    /// <summary>
+    /// A member's relayed address, on to the other member with that one's token: same size as it came, only between the
+    /// members of a room, from a member's own address with its token, and at most once a second unless it changed.
+    /// </summary>
+    private void ForwardTurnAddress(TurnAddressPacket packet, IPEndPoint source, DateTimeOffset now)
+    {
+        if (_options.Turn is null
+            || _store.RoomOf(packet.Peer) is not { } room || room.Find(packet.Peer) is not { } member
+            || !member.Reflexive.Equals(source) || !member.Token.Matches(packet.Token))
+        {
+            // Never answered, like a Relay from a non-member: the source may be spoofed.
+            Statistics.RelayNotMember();
+            _logger.LogDebug("Dropped a TURN address from {Source}: not a member with its token, or no TURN server here", source);
+            return;
+        }
+
+        if (room.Other(member) is not { } other)
+            return;
+        if (room.Local.TurnAddressForwarded.TryGetValue(member.Id, out var last)
+            && packet.RelayedAddress.Equals(last.Address) && now - last.At < TimeSpan.FromSeconds(1))
+            return;
+        _store.Touch(room, now);
+        room.Local.TurnAddressForwarded[member.Id] = (packet.RelayedAddress, now);
+        ReplyToMember(other, new TurnAddressPacket(member.Id, other.Token, packet.RelayedAddress));
     }
 
     private PeerInfoPacket PeerInfoFor(RoomPeer to, RoomPeer other) =>

@@ -515,7 +515,7 @@ public sealed class RendezvousClient : IDisposable
     private void SendRegister(Attempt attempt) => Send(attempt, RegisterFor(attempt.Room, attempt.HostCandidates));
 
     /// <summary>Our member token (none before the server's first Registered or PeerInfo).</summary>
-    private MemberToken Token
+    internal MemberToken Token
     {
         get
         {

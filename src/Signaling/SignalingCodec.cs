@@ -23,6 +23,9 @@ namespace SecretChat.Signaling;
 /// Relayed   0x47 token (16, the receiver's) | from peer u64 | length u16 (0–1200) | payload
 /// Cookie    0x48 peer u64 (echoed) | cookie (16)
 /// Redirect  0x49 peer u64 (the receiver's) | token (16, the receiver's) | home node candidate
+/// TurnCredentials 0x4A peer u64 | token (16, the receiver's) | TURN server candidate | username: length u8 (1–128) + UTF-8
+///                | password: length u8 (1–64) + UTF-8
+/// TurnAddress 0x4B peer u64 | token (16; toward the server the sender's, toward a client the receiver's) | relayed candidate
 /// room           length u8 (1–64) + UTF-8, no control characters
 /// candidate      family u8 (4 or 6) | address (4 or 16 bytes) | port u16
 /// token, cookie  16 bytes; all zero = none
@@ -65,6 +68,12 @@ public static class SignalingCodec
     /// <summary>An Error packet without its reason's text: type, version, peer, code and the reason's length byte.</summary>
     public const int ErrorHeaderLength = 2 + 8 + 1 + 1;
 
+    /// <summary>The longest TURN username a TurnCredentials packet carries, in bytes of UTF-8 (coturn's own limit is 512).</summary>
+    public const int MaxTurnUsernameBytes = 128;
+
+    /// <summary>The longest TURN password a TurnCredentials packet carries (a base64 HMAC-SHA1 is 28 bytes).</summary>
+    public const int MaxTurnPasswordBytes = 64;
+
     private const byte MatchedFlag = 0x01;
     private const byte AnswerWantedFlag = 0x02;
 
@@ -101,6 +110,9 @@ public static class SignalingCodec
             SignalingPacketType.Relayed => new RelayedPacket(reader.Token(), reader.Peer(), reader.Payload()),
             SignalingPacketType.Cookie => new CookiePacket(reader.Peer(), reader.Cookie()),
             SignalingPacketType.Redirect => new RedirectPacket(reader.Peer(), reader.Token(), reader.Candidate()),
+            SignalingPacketType.TurnCredentials => new TurnCredentialsPacket(
+                reader.Peer(), reader.Token(), reader.Candidate(), reader.Credential(MaxTurnUsernameBytes, "TURN username"), reader.Credential(MaxTurnPasswordBytes, "TURN password")),
+            SignalingPacketType.TurnAddress => new TurnAddressPacket(reader.Peer(), reader.Token(), reader.Candidate()),
             _ => throw new SignalingFormatException($"Unknown signaling packet type 0x{datagram[0]:x2}."),
         };
     }
@@ -219,6 +231,18 @@ public static class SignalingCodec
                 writer.Token(p.Token);
                 writer.Candidate(p.HomeNode);
                 break;
+            case TurnCredentialsPacket p:
+                writer.Peer(p.Peer);
+                writer.Token(p.Token);
+                writer.Candidate(p.Server);
+                writer.Credential(p.Username, MaxTurnUsernameBytes, "username");
+                writer.Credential(p.Password, MaxTurnPasswordBytes, "password");
+                break;
+            case TurnAddressPacket p:
+                writer.Peer(p.Peer);
+                writer.Token(p.Token);
+                writer.Candidate(p.RelayedAddress);
+                break;
             default:
                 throw new ArgumentException($"Unknown packet {packet.GetType().Name}.", nameof(packet));
         }
@@ -316,6 +340,15 @@ public static class SignalingCodec
             }
         }
 
+        /// <summary>A TURN username or password: 1 to <paramref name="maxBytes"/> bytes of text without control characters.</summary>
+        public string Credential(int maxBytes, string what)
+        {
+            var text = Text(maxBytes, what);
+            if (text.Length == 0 || text.Any(char.IsControl))
+                throw new SignalingFormatException($"A {what} is 1–{maxBytes} bytes of text without control characters.");
+            return text;
+        }
+
         public string Room()
         {
             var room = Text(MaxRoomBytes, "room name");
@@ -398,6 +431,14 @@ public static class SignalingCodec
                 throw new ArgumentException($"The {what} is {length} bytes; at most {maxBytes} are allowed.", what);
             Byte((byte)length);
             Position += Encoding.UTF8.GetBytes(text, _destination[Position..]);
+        }
+
+        public void Credential(string text, int maxBytes, string what)
+        {
+            ArgumentNullException.ThrowIfNull(text, what);
+            if (text.Length == 0 || text.Any(char.IsControl))
+                throw new ArgumentException($"A TURN {what} is 1–{maxBytes} bytes of text without control characters.", what);
+            Text(text, maxBytes, what);
         }
 
         public void Room(string room)

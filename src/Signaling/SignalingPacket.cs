@@ -134,3 +134,39 @@ public sealed record RedirectPacket(PeerId Peer, MemberToken Token, IPEndPoint H
     /// <inheritdoc/>
     public override SignalingPacketType Type => SignalingPacketType.Redirect;
 }
+
+/// <summary>
+/// Server → a matched member: credentials for the TURN server at <paramref name="Server"/> (coturn's shared-secret
+/// scheme: <paramref name="Username"/> is <c>expiry:name</c>, the expiry in Unix seconds; <paramref name="Password"/> is
+/// base64 of HMAC-SHA1 of it under the server's secret). <paramref name="Token"/> is the receiver's member token, so an
+/// off-path sender forging the server's address cannot hand out credentials of its own. Sent only to members that proved
+/// their address (after the cookie), beside their PeerInfo, and again through KeepAlives before they expire.
+/// </summary>
+public sealed record TurnCredentialsPacket(PeerId Peer, MemberToken Token, IPEndPoint Server, string Username, string Password) : SignalingPacket
+{
+    /// <inheritdoc/>
+    public override SignalingPacketType Type => SignalingPacketType.TurnCredentials;
+
+    /// <summary>When the credentials expire: the number before the username's first colon (null if it is not one).</summary>
+    public DateTimeOffset? Expires =>
+        Username.IndexOf(':', StringComparison.Ordinal) is > 0 and var colon
+        && long.TryParse(Username.AsSpan(0, colon), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+        && seconds <= DateTimeOffset.MaxValue.ToUnixTimeSeconds()
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+            : null;
+
+    /// <summary>Never the password: credentials do not belong in logs.</summary>
+    public override string ToString() => $"TurnCredentialsPacket {{ Peer = {Peer}, Server = {Server}, Username = {Username} }}";
+}
+
+/// <summary>
+/// A member's relayed address at the TURN server, passed to the other member through the signaling server. Toward the
+/// server <paramref name="Peer"/> and <paramref name="Token"/> are the sender's own (as in <see cref="RelayPacket"/>);
+/// toward a client, <paramref name="Peer"/> is the member who sent it and <paramref name="Token"/> the receiver's own (as
+/// in <see cref="RelayedPacket"/>). The server forwards it unchanged in size, and only between the two members of a room.
+/// </summary>
+public sealed record TurnAddressPacket(PeerId Peer, MemberToken Token, IPEndPoint RelayedAddress) : SignalingPacket
+{
+    /// <inheritdoc/>
+    public override SignalingPacketType Type => SignalingPacketType.TurnAddress;
+}

@@ -26,4 +26,8 @@ public enum SignalingPacketType : byte
     Cookie = 0x48,
     /// <summary>Server to client: relay through the room's home node from now on (<see cref="RedirectPacket"/>).</summary>
     Redirect = 0x49,
+    /// <summary>Server to a member: credentials for the TURN server it may relay through (<see cref="TurnCredentialsPacket"/>).</summary>
+    TurnCredentials = 0x4A,
+    /// <summary>Between the members, through the server: a member's relayed address at the TURN server (<see cref="TurnAddressPacket"/>).</summary>
+    TurnAddress = 0x4B,
 }

@@ -89,6 +89,12 @@ public sealed record SignalingServerOptions
     /// </summary>
     public System.Net.IPEndPoint? NodeAddress { get; init; }
 
+    /// <summary>
+    /// A TURN server whose credentials matched members get (default none: only the built-in relay). Peers then relay
+    /// through it and fall back to the built-in relay only when their allocation fails.
+    /// </summary>
+    public TurnRelayOptions? Turn { get; init; }
+
     internal void Validate()
     {
         if (RoomTtl <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(RoomTtl), RoomTtl, "Must be positive.");
@@ -110,5 +116,6 @@ public sealed record SignalingServerOptions
             throw new ArgumentOutOfRangeException(nameof(RelayBurstBytes), RelayBurstBytes, $"Must hold at least one datagram ({MaxRelayPayloadBytes} bytes).");
         if (RelayTotalBytes < 1) throw new ArgumentOutOfRangeException(nameof(RelayTotalBytes), RelayTotalBytes, "Must be at least 1.");
         if (MaxTrackedSources < 1) throw new ArgumentOutOfRangeException(nameof(MaxTrackedSources), MaxTrackedSources, "Must be at least 1.");
+        Turn?.Validate();
     }
 }

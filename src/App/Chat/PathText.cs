@@ -37,8 +37,21 @@ public static class PathText
         PathMoveReason.Upgraded => "a direct path to the peer answered",
         PathMoveReason.FollowedPeerToRelay => "the peer moved to the relay: nothing arrives on the direct path any more",
         PathMoveReason.DirectSilent => $"the direct path stopped answering for {(silence ?? PeerToPeerOptions.Default.DirectSilence).TotalSeconds:0} s",
+        PathMoveReason.RelayLost => "the TURN relay stopped relaying; the signaling server relays instead",
         _ => reason.ToString(),
     };
+
+    /// <summary>
+    /// Which relay a punched session's relay is: <c>TURN at HOST:PORT</c> or <c>signaling server</c>; null for a session
+    /// without one.
+    /// </summary>
+    public static string? RelayKind(PathReport? report) => report?.PeerToPeer is { } punched
+        ? punched.TurnServer is { } turn ? $"TURN at {turn}" : "signaling server"
+        : null;
+
+    /// <summary>A path with its relay when it is one: <c>relay (TURN at HOST:PORT)</c>, <c>relay (signaling server)</c>, <c>direct</c>.</summary>
+    public static string NameWithRelay(PathKind path, PathReport? report) =>
+        path == PathKind.Relay && RelayKind(report) is { } kind ? $"{Name(path)} ({kind})" : Name(path);
 
     /// <summary>Why a punched session is not on the direct path.</summary>
     public static string Failure(DirectPathFailure failure)
@@ -64,10 +77,12 @@ public static class PathText
     private static string DescribePunched(PathReport report, PeerToPeerReport punched)
     {
         var text = new StringBuilder();
-        text.Append($"path: {Name(report.Path)}, peer at {report.Remote}");
+        text.Append($"path: {NameWithRelay(report.Path, report)}, peer at {report.Remote}");
         text.Append(report.RoundTrip is { } rtt ? $", round trip {rtt.TotalMilliseconds:0} ms" : ", round trip not measured yet");
         if (report.Path == PathKind.Relay)
-            text.Append($"\nrelay: the signaling server {punched.Relay} forwards the sealed datagrams (it cannot read or alter them)");
+            text.Append(punched.TurnServer is { } turn
+                ? $"\nrelay: the TURN server {turn} forwards the sealed datagrams (it cannot read or alter them)"
+                : $"\nrelay: the signaling server {punched.Relay} forwards the sealed datagrams (it cannot read or alter them)");
         if (punched.ReflexiveAddress is { } reflexive)
         {
             text.Append($"\nthis side: public address {reflexive} (local port {punched.LocalPort}: {MappingNote(punched.LocalPort, reflexive)})");

@@ -220,15 +220,18 @@ internal sealed class CommandLine
         var listen = EndPointOption("--listen", $"Address to serve signaling and STUN on (default: Signaling:Listen in settings, {new SignalingSettings().Listen}).", "ADDR:PORT", allowPortZero: true);
         var relay = new SignalRelayFlags();
         var node = new SignalNodeFlags();
+        var turn = new SignalTurnFlags();
         var command = new Command(
             "signal",
             "Run the signaling server that p2p peers meet at (it also answers STUN binding requests and relays for peers that cannot punch through) until Ctrl+C or SIGTERM; logs to the console.")
         { listen, config };
         relay.AddTo(command);
         node.AddTo(command);
+        turn.AddTo(command);
         Examples(
             command,
             "secretchat signal --listen 0.0.0.0:3478",
+            "secretchat signal --turn turn.example.org:3478 --turn-secret-file /etc/secretchat/turn.secret",
             "secretchat signal --listen 127.0.0.1:0      (any free port; the first line tells it)",
             "secretchat signal --relay-rate 64 --relay-total 100      (a smaller relay per room)",
             "secretchat signal --no-relay",
@@ -236,7 +239,7 @@ internal sealed class CommandLine
         command.SetAction((parse, ct) => _app.GuardAsync(token =>
         {
             var settings = _app.LoadSettings(parse.GetValue(config), new Dictionary<string, string?>());
-            return SignalCommand.RunAsync(_app, settings, parse.GetValue(listen), node.Apply(relay.ToServerOptions(parse), parse, settings), token);
+            return SignalCommand.RunAsync(_app, settings, parse.GetValue(listen), node.Apply(relay.ToServerOptions(parse), parse, settings), turn.From(parse), token);
         }, ct));
         return command;
     }

@@ -15,10 +15,14 @@ namespace SecretChat.Cli;
 /// <summary><c>secretchat signal</c>: runs the signaling server (and STUN responder) until Ctrl+C or SIGTERM, then exits 0.</summary>
 internal static class SignalCommand
 {
-    public static async Task<int> RunAsync(CliApp app, AppSettings settings, string? listenFlag, SignalingServerOptions serverOptions, CancellationToken cancellationToken)
+    /// <summary>Runs the server; <paramref name="turn"/> holds the <c>--turn</c> flags, and settings fill in what they leave out.</summary>
+    public static async Task<int> RunAsync(
+        CliApp app, AppSettings settings, string? listenFlag, SignalingServerOptions serverOptions, SignalTurnFlags.Values turn, CancellationToken cancellationToken)
     {
         var listenText = listenFlag ?? settings.Signaling.Listen;
         var listen = ParseListen(listenText);
+        if (await SignalTurnFlags.ResolveAsync(turn, settings, listen.AddressFamily, cancellationToken).ConfigureAwait(false) is { } turnRelay)
+            serverOptions = serverOptions with { Turn = turnRelay };
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // Service managers stop with SIGTERM: treat it like Ctrl+C, a clean shutdown.
@@ -65,6 +69,8 @@ internal static class SignalCommand
             await app.IO.Out.WriteLineAsync($"signaling server listening on udp {server.LocalEndPoint} (STUN too); Ctrl+C stops it").ConfigureAwait(false);
             if (serverOptions.Redis is { } shared)
                 await app.IO.Out.WriteLineAsync($"rooms shared through Redis at {shared}; this node is {server.NodeAddress} to the others").ConfigureAwait(false);
+            if (serverOptions.Turn is { } offered)
+                await app.IO.Out.WriteLineAsync($"p2p peers relay through the TURN server at {offered.Server} (credentials valid {offered.CredentialLifetime.TotalMinutes:0} min, renewed while they stay)").ConfigureAwait(false);
             await app.IO.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             try
             {
@@ -259,4 +265,167 @@ internal sealed class SignalRelayFlags
 
     private static long? Bytes(string? text, long unit) =>
         TryNumber(text, out var value) ? Math.Max(1, (long)Math.Round(value * unit)) : null;
+}
+
+/// <summary>
+/// <c>--turn HOST:PORT</c> and <c>--turn-secret-file PATH</c> of <c>secretchat signal</c> (settings
+/// <c>Signaling:Turn</c> and <c>Signaling:TurnSecretFile</c>): the TURN server whose credentials matched peers get, and
+/// the file holding its shared secret (coturn's <c>static-auth-secret</c>).
+/// </summary>
+/// <remarks>
+/// The secret file is read like an identity file: it must exist, be a regular file of at most
+/// <see cref="MaxFileBytes"/> bytes, readable by its owner only on Unix (whoever reads it can mint TURN credentials),
+/// and hold 1 to <see cref="TurnRelayOptions.MaxSecretBytes"/> bytes of text once surrounding whitespace is trimmed.
+/// </remarks>
+internal sealed class SignalTurnFlags
+{
+    /// <summary>The largest secret file read (a secret with generous whitespace around it).</summary>
+    public const int MaxFileBytes = 4096;
+
+    public Option<string> Turn { get; } = new("--turn")
+    {
+        Description = "A TURN server (coturn with use-auth-secret) that p2p peers relay through instead of this server; needs --turn-secret-file.",
+        HelpName = "HOST:PORT",
+    };
+
+    public Option<string> SecretFile { get; } = new("--turn-secret-file")
+    {
+        Description = "The file holding the TURN server's static-auth-secret (readable by you only: chmod 600).",
+        HelpName = "PATH",
+    };
+
+    public SignalTurnFlags()
+    {
+        Turn.Validators.Add(result =>
+        {
+            var text = result.GetValueOrDefault<string>();
+            if (!HostPort.TryParse(text, allowPortZero: false, out _, out var error))
+                result.AddError($"'{text}' is not a valid --turn: {error} Give HOST:PORT, e.g. --turn turn.example.org:3478.");
+        });
+    }
+
+    /// <summary>What the two flags said (null: left out).</summary>
+    public readonly record struct Values(string? Turn, string? SecretFile);
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Turn);
+        command.Options.Add(SecretFile);
+    }
+
+    public Values From(ParseResult parse) => new(parse.GetValue(Turn), parse.GetValue(SecretFile));
+
+    /// <summary>
+    /// The TURN server to offer, from the flags, else the settings; null when neither names one.
+    /// </summary>
+    /// <exception cref="SettingsException">Only one of the two given, an address that is not one, or a secret file refused.</exception>
+    public static async Task<TurnRelayOptions?> ResolveAsync(Values flags, AppSettings settings, AddressFamily family, CancellationToken cancellationToken)
+    {
+        var turn = flags.Turn ?? NullIfEmpty(settings.Signaling.Turn);
+        var file = flags.SecretFile ?? NullIfEmpty(settings.Signaling.TurnSecretFile);
+        if (turn is null && file is null)
+            return null;
+        if (turn is null)
+            throw new SettingsException("--turn-secret-file needs --turn HOST:PORT: name the TURN server the secret belongs to.");
+        if (file is null)
+            throw new SettingsException($"--turn {turn} needs --turn-secret-file PATH: the file with the TURN server's static-auth-secret.");
+        if (!HostPort.TryParse(turn, allowPortZero: false, out var hostPort, out var error))
+            throw new SettingsException($"'{turn}' is not a TURN server address: {error}");
+        var secret = ReadSecret(file);
+        try
+        {
+            var address = await AddressOf(hostPort, family, cancellationToken).ConfigureAwait(false);
+            return new TurnRelayOptions(new IPEndPoint(address, hostPort.Port), secret);
+        }
+        catch (ArgumentException e)
+        {
+            throw new SettingsException($"Cannot use the TURN server {turn}: {e.Message}", e);
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(secret);
+        }
+    }
+
+    /// <summary>The secret file's trimmed contents, or a sentence saying why it is refused.</summary>
+    /// <exception cref="SettingsException">Missing, not a regular file, too large, readable by others, empty.</exception>
+    internal static byte[] ReadSecret(string path)
+    {
+        FileInfo info;
+        try
+        {
+            info = new FileInfo(path);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw new SettingsException($"'{path}' is not a path to a TURN secret file: {e.Message}", e);
+        }
+        if (Directory.Exists(path))
+            throw new SettingsException($"The TURN secret file {path} is a folder; give the file that holds the secret.");
+        if (!info.Exists)
+            throw new SettingsException($"The TURN secret file {path} does not exist; put the TURN server's static-auth-secret in it (chmod 600).");
+        if (info.Length > MaxFileBytes)
+            throw new SettingsException($"The TURN secret file {path} is {info.Length} bytes; a secret file is at most {MaxFileBytes} (the secret at most {TurnRelayOptions.MaxSecretBytes}).");
+        if (!OperatingSystem.IsWindows())
+        {
+            const UnixFileMode others =
+                UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
+                UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+            var mode = info.UnixFileMode;
+            if ((mode & others) != 0)
+                throw new SettingsException(
+                    $"The TURN secret file {path} can be accessed by other users (mode {Convert.ToString((int)mode & 0x1FF, 8).PadLeft(4, '0')}), so anyone on this machine could mint TURN credentials; make it readable by you only with 'chmod 600 {path}' and try again.");
+        }
+        byte[] bytes;
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            bytes = new byte[MaxFileBytes + 1];
+            var length = stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
+            if (length > MaxFileBytes)
+                throw new SettingsException($"The TURN secret file {path} is larger than {MaxFileBytes} bytes; a secret is at most {TurnRelayOptions.MaxSecretBytes}.");
+            Array.Resize(ref bytes, length);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SettingsException($"The TURN secret file {path} cannot be read: {e.Message}", e);
+        }
+        var trimmed = Trim(bytes);
+        var secret = trimmed.ToArray();
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(bytes);
+        if (secret.Length == 0)
+            throw new SettingsException($"The TURN secret file {path} is empty; put the TURN server's static-auth-secret in it.");
+        if (secret.Length > TurnRelayOptions.MaxSecretBytes)
+            throw new SettingsException($"The TURN secret in {path} is {secret.Length} bytes; at most {TurnRelayOptions.MaxSecretBytes} are taken.");
+        return secret;
+    }
+
+    private static ReadOnlySpan<byte> Trim(ReadOnlySpan<byte> bytes)
+    {
+        // UTF-8 text: the ASCII whitespace around it (a final newline above all) is not part of the secret.
+        static bool Space(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n' or 0x0B or 0x0C;
+        var start = 0;
+        var end = bytes.Length;
+        while (start < end && Space(bytes[start])) start++;
+        while (end > start && Space(bytes[end - 1])) end--;
+        return bytes[start..end];
+    }
+
+    private static async Task<IPAddress> AddressOf(HostPort turn, AddressFamily family, CancellationToken cancellationToken)
+    {
+        IPAddress[] addresses;
+        try
+        {
+            addresses = await HostResolver.Default.ResolveAsync(turn.Host, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            throw new SettingsException($"Cannot find the TURN server {turn}: {e.Message}", e);
+        }
+        // The peers reach the TURN server from the p2p socket they use for this server: the same address family.
+        return addresses.FirstOrDefault(a => a.AddressFamily == family)
+            ?? throw new SettingsException($"The TURN server {turn} has no {(family == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4")} address, and this server's peers reach it over that family.");
+    }
+
+    private static string? NullIfEmpty(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
 }

@@ -24,6 +24,7 @@ public sealed class PeerPath : IPeerPath, IPathPolicy
 {
     private readonly SecureDatagramChannel _channel;
     private readonly IPEndPoint _relay;
+    private readonly TurnRelay? _turn;
     private readonly IReadOnlyList<IPEndPoint> _candidates;
     private readonly IScheduler _scheduler;
     private readonly PunchAttempt _attempt;
@@ -35,11 +36,19 @@ public sealed class PeerPath : IPeerPath, IPathPolicy
     private DirectPathFailure? _directFailure;
     private DateTimeOffset _lastHeardOnCurrentPath;
     private DateTimeOffset _lastSent;
+    private bool _turnLost;
 
     internal PeerPath(SecureDatagramChannel channel, IPEndPoint relay, IReadOnlyList<IPEndPoint> candidates, IScheduler scheduler, PunchAttempt attempt, DirectPathFailure? directFailure)
+        : this(channel, relay, null, candidates, scheduler, attempt, directFailure)
+    {
+    }
+
+    internal PeerPath(
+        SecureDatagramChannel channel, IPEndPoint relay, TurnRelay? turn, IReadOnlyList<IPEndPoint> candidates, IScheduler scheduler, PunchAttempt attempt, DirectPathFailure? directFailure)
     {
         _channel = channel;
         _relay = relay;
+        _turn = turn;
         _candidates = candidates;
         _scheduler = scheduler;
         _attempt = attempt;
@@ -51,6 +60,8 @@ public sealed class PeerPath : IPeerPath, IPathPolicy
         _channel.PathPolicy = this;
         _subscriptions.Add(_scheduler.SchedulePeriodic(_options.HealthCheck, CheckDirectPath));
         _subscriptions.Add(_upgrading);
+        if (turn is not null)
+            _ = WatchTurnAsync(turn);
         if (IsRelayed)
             StartUpgrading();
     }
@@ -61,7 +72,10 @@ public sealed class PeerPath : IPeerPath, IPathPolicy
     /// <summary>
     /// Whether the session's datagrams go through the relay now (the channel's peer address is the relay's).
     /// </summary>
-    public bool IsRelayed => _relay.Equals(_channel.RemoteEndPoint);
+    public bool IsRelayed => IsRelay(_channel.RemoteEndPoint);
+
+    /// <summary>Whether the session's datagrams go through the TURN relay now (the channel's peer address is the peer's relayed address).</summary>
+    public bool IsOnTurn => TurnPeer is { } turnPeer && turnPeer.Equals(_channel.RemoteEndPoint);
 
     /// <summary>Each move, with the reason.</summary>
     public IObservable<PathChange> Changes => _changes.AsObservable();
@@ -83,12 +97,18 @@ public sealed class PeerPath : IPeerPath, IPathPolicy
     public PathReport Report(TimeSpan? roundTrip)
     {
         var match = _attempt.Match;
+        // The relay the session is on, or would fall back to: TURN while it is usable, the signaling server's otherwise.
+        var onTurn = IsOnTurn || (!IsRelayed && TurnPeer is not null);
+        var turnServer = onTurn ? _turn!.Server : null;
         return new PathReport(TransportKind.Udp, Path, _channel.RemoteEndPoint)
         {
             MeasuresRoundTrip = true,
             RoundTrip = roundTrip,
             PeerToPeer = new PeerToPeerReport(
-                _relay, _attempt.LocalPort, match?.ReflexiveAddress, match?.PeerReflexiveAddress, match?.PeerHostCandidates ?? [], DirectFailure),
+                turnServer ?? _relay, _attempt.LocalPort, match?.ReflexiveAddress, match?.PeerReflexiveAddress, match?.PeerHostCandidates ?? [], DirectFailure)
+            {
+                TurnServer = turnServer,
+            },
         };
     }
 
@@ -109,9 +129,9 @@ public sealed class PeerPath : IPeerPath, IPathPolicy
     /// </summary>
     bool IPathPolicy.AllowMove(IPEndPoint current, IPEndPoint candidate, out PathMoveReason reason)
     {
-        if (!_relay.Equals(candidate))
+        if (!IsRelay(candidate))
         {
-            reason = _relay.Equals(current) ? PathMoveReason.Upgraded : PathMoveReason.Roamed;
+            reason = IsRelay(current) ? PathMoveReason.Upgraded : PathMoveReason.Roamed;
             return true;
         }
         reason = PathMoveReason.FollowedPeerToRelay;
@@ -134,17 +154,18 @@ public sealed class PeerPath : IPeerPath, IPathPolicy
 
     void IPathPolicy.Moved(PathMove move)
     {
-        if (_relay.Equals(move.Address))
+        var toRelay = IsRelay(move.Address);
+        if (toRelay && move.Reason != PathMoveReason.RelayLost)
         {
             lock (_gate)
                 _directFailure = DirectPathFailure.MovedToRelay(move.Reason, move.Reason == PathMoveReason.DirectSilent ? _options.DirectSilence : _options.FollowToRelayAfter);
             StartUpgrading();
         }
-        else
+        else if (!toRelay)
         {
             _upgrading.Disposable = null;
         }
-        _changes.OnNext(new PathChange(_relay.Equals(move.Address) ? PathKind.Relay : PathKind.Direct, move.Address, move.Reason));
+        _changes.OnNext(new PathChange(toRelay ? PathKind.Relay : PathKind.Direct, move.Address, move.Reason));
     }
 
     private DateTimeOffset LastHeardOnCurrentPath
@@ -178,8 +199,49 @@ public sealed class PeerPath : IPeerPath, IPathPolicy
     {
         if (IsRelayed || !DirectIsSilent())
             return;
-        _channel.SwitchPath(_relay, PathMoveReason.DirectSilent);
-        _ = ProbeQuietly(_relay);
+        var relay = FallbackRelay;
+        _channel.SwitchPath(relay, PathMoveReason.DirectSilent);
+        _ = ProbeQuietly(relay);
+    }
+
+    /// <summary>The peer's relayed address while the TURN relay is usable (and not lost).</summary>
+    private IPEndPoint? TurnPeer
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (_turnLost)
+                    return null;
+            }
+            return _turn?.PeerRelayed;
+        }
+    }
+
+    /// <summary>Where a dead direct path falls back to: the TURN relay while it is usable, the signaling server's otherwise.</summary>
+    private IPEndPoint FallbackRelay => TurnPeer ?? _relay;
+
+    private bool IsRelay(IPEndPoint? address) =>
+        address is not null && (_relay.Equals(address) || address.Equals(_turn?.PeerRelayed));
+
+    /// <summary>When the TURN server stops relaying for us (its allocation lost), a session on it moves to the signaling server's relay.</summary>
+    private async Task WatchTurnAsync(TurnRelay turn)
+    {
+        if (await turn.Ready.ConfigureAwait(false) is null || turn.Client is not { } client)
+            return;
+        if (await client.Lost.ConfigureAwait(false) is null)
+            return; // disposed: the session ended
+        bool wasOnTurn;
+        lock (_gate)
+        {
+            wasOnTurn = !_turnLost && turn.PeerRelayed is { } peer && peer.Equals(_channel.RemoteEndPoint);
+            _turnLost = true;
+        }
+        if (wasOnTurn)
+        {
+            _channel.SwitchPath(_relay, PathMoveReason.RelayLost);
+            _ = ProbeQuietly(_relay);
+        }
     }
 
     /// <summary>We keep sending on the direct path and nothing has come back on it for <see cref="PeerToPeerOptions.DirectSilence"/>.</summary>

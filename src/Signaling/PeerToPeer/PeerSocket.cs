@@ -64,6 +64,7 @@ internal sealed class PeerSocket : IAsyncDisposable
         LocalEndPoint = localEndPoint;
         Rendezvous = new RendezvousClient(servers, send, scheduler, rendezvousOptions);
         Relay = servers[0];
+        Turn = new TurnRelay(Rendezvous, send, scheduler);
         _wiring = inbound.Subscribe(d => Demultiplex(d.RemoteEndPoint, d.Payload.Span));
     }
 
@@ -84,6 +85,12 @@ internal sealed class PeerSocket : IAsyncDisposable
 
     public RendezvousClient Rendezvous { get; }
 
+    /// <summary>
+    /// The TURN relay, when the signaling server offers one: the session reaches the peer through it at the peer's
+    /// relayed address (<see cref="TurnRelay.PeerRelayed"/>), addressed like a peer.
+    /// </summary>
+    public TurnRelay Turn { get; }
+
     /// <summary>Session packets that were malformed and datagrams of no protocol here, dropped on arrival.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
@@ -98,7 +105,11 @@ internal sealed class PeerSocket : IAsyncDisposable
     {
         try
         {
-            return to.Equals(Relay) ? Rendezvous.RelayAsync(datagram, cancellationToken) : _send(datagram, to, cancellationToken);
+            if (to.Equals(Relay))
+                return Rendezvous.RelayAsync(datagram, cancellationToken);
+            if (Turn.PeerRelayed is { } turnPeer && to.Equals(turnPeer) && Turn.Client is { } turn)
+                return turn.SendAsync(datagram, to, cancellationToken);
+            return _send(datagram, to, cancellationToken);
         }
         catch (Exception e) when (TransportErrors.IsLostDatagram(e))
         {
@@ -109,6 +120,7 @@ internal sealed class PeerSocket : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _wiring.Dispose();
+        await Turn.DisposeAsync().ConfigureAwait(false);
         try
         {
             await Rendezvous.LeaveAsync().ConfigureAwait(false);
@@ -123,11 +135,25 @@ internal sealed class PeerSocket : IAsyncDisposable
 
     private void Demultiplex(IPEndPoint from, ReadOnlySpan<byte> datagram)
     {
+        // The TURN server's datagrams first, told apart by their source: ChannelData's first byte overlaps signaling's.
+        if (Turn.Client is { } turn && turn.TryHandle(datagram, from, out var delivery))
+        {
+            if (delivery.HasPayload && Turn.PeerRelayed is { } turnPeer && delivery.Peer!.Equals(turnPeer)
+                && PeerDatagrams.Classify(delivery.Payload) == PeerDatagramKind.Session)
+                DeliverSession(turnPeer, delivery.Payload);
+            else if (delivery.HasPayload)
+                Interlocked.Increment(ref _dropped); // not the peer's relayed address, or not a session packet
+            return;
+        }
+
         switch (PeerDatagrams.Classify(datagram))
         {
-            case PeerDatagramKind.Session when RendezvousClient.SameEndPoint(from, Relay) || RendezvousClient.SameEndPoint(from, Rendezvous.Server) || Rendezvous.IsNode(from):
+            case PeerDatagramKind.Session when IsSignalingNode(from) || IsTurnPeer(from):
+                // The relays wrap what they forward: a bare session packet from their address is forged.
                 Interlocked.Increment(ref _forgedRelay);
                 Interlocked.Increment(ref _dropped);
+                return;
+            case PeerDatagramKind.Signaling when IsSignalingNode(from) && TryTurnSignaling(datagram):
                 return;
             case PeerDatagramKind.Session:
                 DeliverSession(from, datagram);
@@ -144,6 +170,40 @@ internal sealed class PeerSocket : IAsyncDisposable
                 Interlocked.Increment(ref _dropped);
                 return;
         }
+    }
+
+    /// <summary>Any signaling node of ours: the first, the one the client talks to now, or one it was sent to.</summary>
+    private bool IsSignalingNode(IPEndPoint from) =>
+        RendezvousClient.SameEndPoint(from, Relay) || RendezvousClient.SameEndPoint(from, Rendezvous.Server) || Rendezvous.IsNode(from);
+
+    private bool IsTurnPeer(IPEndPoint from) => Turn.PeerRelayed is { } turnPeer && RendezvousClient.SameEndPoint(from, turnPeer);
+
+    /// <summary>
+    /// The server's TURN credentials and the peer's relayed address, taken here (the signaling client has no use for
+    /// them), each only with our member token. True when the datagram was one of the two.
+    /// </summary>
+    private bool TryTurnSignaling(ReadOnlySpan<byte> datagram)
+    {
+        if (datagram[0] is not ((byte)SignalingPacketType.TurnCredentials or (byte)SignalingPacketType.TurnAddress))
+            return false;
+        if (!SignalingCodec.TryDecode(datagram, out var packet))
+        {
+            Interlocked.Increment(ref _dropped);
+            return true;
+        }
+        switch (packet)
+        {
+            case TurnCredentialsPacket offer when offer.Peer == Rendezvous.PeerId && Rendezvous.Token.Matches(offer.Token):
+                Turn.Offer(offer);
+                break;
+            case TurnAddressPacket address when Rendezvous.Token.Matches(address.Token):
+                Turn.PeerAddress(address);
+                break;
+            default:
+                Interlocked.Increment(ref _dropped); // forged from the server's address, or not for us
+                break;
+        }
+        return true;
     }
 
     private void DeliverSession(IPEndPoint from, ReadOnlySpan<byte> datagram)

@@ -27,6 +27,12 @@ public sealed record PeerToPeerOptions
     /// <summary>A peer reaching us through the relay is followed once the direct path has been quiet this long (1 s).</summary>
     public TimeSpan FollowToRelayAfter { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// When the signaling server offers a TURN relay: how long the relay fallback waits for its allocation, still under
+    /// way, before it takes the signaling server's relay instead (3 s).
+    /// </summary>
+    public TimeSpan TurnWait { get; init; } = TimeSpan.FromSeconds(3);
+
     /// <summary>How often a direct path is checked for silence (1 s).</summary>
     public TimeSpan HealthCheck { get; init; } = TimeSpan.FromSeconds(1);
 }

@@ -62,8 +62,16 @@ public sealed class PunchAttempt : IAsyncDisposable
     /// <summary>Our local UDP port (the reflexive address tells whether the NAT kept it).</summary>
     public int LocalPort => _socket.LocalEndPoint.Port;
 
-    /// <summary>The relay's limit notices (one sentence each).</summary>
-    public IObservable<string> RelayNotices => _socket.Rendezvous.RelayNotices;
+    /// <summary>The relays' notices (one sentence each): the built-in relay's limits, a TURN relay that failed or stopped.</summary>
+    public IObservable<string> RelayNotices => _socket.Rendezvous.RelayNotices.Merge(_socket.Turn.Notices);
+
+    /// <summary>The TURN server the signaling server offered, if it did.</summary>
+    public IPEndPoint? TurnServer => _socket.Turn.Server;
+
+    /// <summary>Why the TURN relay is not used, when the server offered one and it failed.</summary>
+    public string? TurnFailure => _socket.Turn.Failure;
+
+    internal TurnRelay Turn => _socket.Turn;
 
     /// <summary>Session packets dropped before any session saw them: from neither a peer candidate nor the relay.</summary>
     public long StrangerPackets => Interlocked.Read(ref _strangers);
@@ -121,6 +129,7 @@ public sealed class PunchAttempt : IAsyncDisposable
         // Stay a member: the relay, and the NAT mapping toward the server, must outlive the punching.
         _socket.Rendezvous.KeepMembership();
         Match = match;
+        _socket.Turn.Matched(match.Peer);
         Role = match.Role == PeerRole.Initiator ? HandshakeRole.Initiator : HandshakeRole.Responder;
         // Host candidates first: peers on one LAN connect directly instead of through their NAT.
         PeerCandidates = [.. match.PeerHostCandidates, .. match.PeerCandidates.Where(c => !match.PeerHostCandidates.Contains(c))];
@@ -178,24 +187,15 @@ public sealed class PunchAttempt : IAsyncDisposable
         IDisposable fallback = Disposable.Empty;
         if (relayFallback is { } delay && Role == HandshakeRole.Initiator)
         {
-            fallback = _scheduler.Schedule(delay, () =>
-            {
-                lock (_gate)
-                {
-                    if (_winner is not null || _candidates.Count == 0)
-                        return;
-                    progress?.Report($"no direct path after {delay.TotalSeconds:0.#} s; trying the relay at {Relay}");
-                    _candidates.Add(SecureDatagramChannel.Connect(security, Relay, _socket.SendAsync, channelOptions, _scheduler));
-                    Interlocked.Exchange(ref _candidateJoined, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-                }
-            });
+            var options = channelOptions;
+            fallback = _scheduler.Schedule(delay, () => _ = TryRelayAsync(security, options, delay, progress));
         }
 
         using (fallback)
         {
             var timeout = channelOptions.HandshakeTimeout;
             var winner = await FirstEstablishedAsync(timeout, cancellationToken).ConfigureAwait(false);
-            var viaRelay = Relay.Equals(winner.RemoteEndPoint);
+            var viaRelay = IsRelay(winner.RemoteEndPoint);
             lock (_gate)
             {
                 _winner = winner;
@@ -211,7 +211,7 @@ public sealed class PunchAttempt : IAsyncDisposable
     public PeerPath ManagePath(PunchResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        return new(result.Channel, Relay, PeerCandidates, _scheduler, this, result.DirectFailure);
+        return new(result.Channel, Relay, _socket.Turn, PeerCandidates, _scheduler, this, result.DirectFailure);
     }
 
     /// <summary>The socket and the rest, for the session that outlives the attempt.</summary>
@@ -225,6 +225,42 @@ public sealed class PunchAttempt : IAsyncDisposable
         }
         await _socket.DisposeAsync().ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The initiator's relay candidate, after the direct paths had their time: the TURN relay when the server offered
+    /// one and it is usable (waiting up to <see cref="PeerToPeerOptions.TurnWait"/> for an allocation still under way),
+    /// the signaling server's relay otherwise, saying why.
+    /// </summary>
+    private async Task TryRelayAsync(ISecurityModule security, DatagramChannelOptions channelOptions, TimeSpan delay, IProgress<string>? progress)
+    {
+        var turn = _socket.Turn;
+        var turnPeer = turn.PeerRelayed;
+        if (turnPeer is null && turn.Client is not null && !turn.Ready.IsCompleted)
+        {
+            var waited = Observable.Timer(_options.TurnWait, _scheduler).Select(_ => (IPEndPoint?)null)
+                .Merge(turn.Ready.ToObservable())
+                .FirstAsync()
+                .ToTask();
+            turnPeer = await waited.ConfigureAwait(false);
+        }
+        lock (_gate)
+        {
+            if (_winner is not null || _candidates.Count == 0)
+                return;
+            var relay = turnPeer ?? Relay;
+            progress?.Report(turnPeer is not null
+                ? $"no direct path after {delay.TotalSeconds:0.#} s; trying the TURN relay at {turn.Server}"
+                : turn.Failure is { } failure
+                    ? $"no direct path after {delay.TotalSeconds:0.#} s; trying the relay at {Relay} ({failure})"
+                    : $"no direct path after {delay.TotalSeconds:0.#} s; trying the relay at {Relay}");
+            _candidates.Add(SecureDatagramChannel.Connect(security, relay, _socket.SendAsync, channelOptions, _scheduler));
+            Interlocked.Exchange(ref _candidateJoined, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        }
+    }
+
+    /// <summary>The built-in relay's address, or the peer's relayed address at the TURN server: both are relays.</summary>
+    private bool IsRelay(IPEndPoint? address) =>
+        address is not null && (Relay.Equals(address) || address.Equals(_socket.Turn.PeerRelayed));
 
     /// <summary>One punch probe toward every peer candidate (outbound packets open our NAT toward the peer).</summary>
     internal void SendProbeRound()
@@ -327,7 +363,7 @@ public sealed class PunchAttempt : IAsyncDisposable
         get
         {
             lock (_gate)
-                return _relayResponder is not null || _candidates.Any(c => Relay.Equals(c.RemoteEndPoint));
+                return _relayResponder is not null || _candidates.Any(c => IsRelay(c.RemoteEndPoint));
         }
     }
 
@@ -339,13 +375,13 @@ public sealed class PunchAttempt : IAsyncDisposable
         {
             if (_winner is not null)
                 target = _winner;
-            else if (!_peerAddresses.Contains(from))
+            else if (!_peerAddresses.Contains(from) && !IsRelay(from))
             {
                 _strangers++; // Neither a peer candidate nor the relay: it never reaches a handshake.
                 return;
             }
             else if (Role == HandshakeRole.Responder)
-                target = from.Equals(Relay) ? _relayResponder : DirectResponderLocked();
+                target = IsRelay(from) ? _relayResponder : DirectResponderLocked();
             else
                 target = _candidates.FirstOrDefault(c => from.Equals(c.RemoteEndPoint));
         }

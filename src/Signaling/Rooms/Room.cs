@@ -85,6 +85,12 @@ internal sealed class RoomLocalState
 
     /// <summary>When this node last refreshed the room's expiry in a shared store (it does so at most once a second).</summary>
     public DateTimeOffset LastTouch { get; set; }
+
+    /// <summary>When the TURN credentials this node last sent to a member expire (renewed through its KeepAlives).</summary>
+    public Dictionary<PeerId, DateTimeOffset> TurnExpires { get; } = [];
+
+    /// <summary>A member's relayed address at the TURN server as this node last forwarded it to the other member, and when.</summary>
+    public Dictionary<PeerId, (IPEndPoint Address, DateTimeOffset At)> TurnAddressForwarded { get; } = [];
 }
 
 [Flags]

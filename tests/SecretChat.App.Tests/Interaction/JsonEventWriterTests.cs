@@ -159,13 +159,14 @@ public class JsonEventWriterTests
         };
         var json = WriteOne(w => w.Write(new PathChanged(PathKind.Relay, IPEndPoint.Parse("203.0.113.1:3478"), PathMoveReason.DirectSilent, details)));
 
-        Assert.Equal(["event", "time", "path", "remote", "reason", "rtt_ms", "relay", "public_address", "peer_public_address"], Names(json));
+        Assert.Equal(["event", "time", "path", "remote", "reason", "rtt_ms", "relay", "relay_kind", "public_address", "peer_public_address"], Names(json));
         Assert.Equal("path_changed", json.GetProperty("event").GetString());
         Assert.Equal("relay", json.GetProperty("path").GetString());
         Assert.Equal("203.0.113.1:3478", json.GetProperty("remote").GetString());
         Assert.Equal("the direct path stopped answering for 3 s", json.GetProperty("reason").GetString());
         Assert.Equal(42, json.GetProperty("rtt_ms").GetDouble());
         Assert.Equal("203.0.113.1:3478", json.GetProperty("relay").GetString());
+        Assert.Equal("signaling server", json.GetProperty("relay_kind").GetString());
         Assert.Equal("198.51.100.11:40000", json.GetProperty("public_address").GetString());
         Assert.Equal("198.51.100.22:50000", json.GetProperty("peer_public_address").GetString());
     }

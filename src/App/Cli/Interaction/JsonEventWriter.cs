@@ -151,6 +151,7 @@ internal sealed class JsonEventWriter : IEventWriter
             json.WriteNull("rtt_ms");
         var p2p = report?.PeerToPeer;
         WriteNullable(json, "relay", p2p?.Relay.ToString());
+        WriteNullable(json, "relay_kind", PathText.RelayKind(report));
         WriteNullable(json, "public_address", p2p?.ReflexiveAddress?.ToString());
         WriteNullable(json, "peer_public_address", p2p?.PeerReflexiveAddress?.ToString());
     }

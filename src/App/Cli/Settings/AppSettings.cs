@@ -64,6 +64,12 @@ internal sealed class SignalingSettings
 
     /// <summary><c>ADDR:PORT</c> clients reach this signal node at, named in redirects (default: the listen address).</summary>
     public string? NodeAddress { get; set; }
+
+    /// <summary><c>HOST:PORT</c> of a TURN server whose credentials <c>secretchat signal</c> hands to matched peers (none by default).</summary>
+    public string? Turn { get; set; }
+
+    /// <summary>The file holding that TURN server's shared secret (readable by the owner only).</summary>
+    public string? TurnSecretFile { get; set; }
 }
 
 /// <summary>The UDP session's liveness timers.</summary>
