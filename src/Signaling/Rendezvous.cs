@@ -307,6 +307,7 @@ internal sealed class Rendezvous : IDisposable
             room = new Room(register.Room, owner, new RoomPeer(register.Peer, MemberToken.New(), source, register.HostCandidates, PeerRole.Responder), now);
             _rooms.Add(room.Name, room);
             _roomOfMember[register.Peer] = room;
+            Statistics.SetMembers(_roomOfMember.Count);
             _roomsBySource[owner] = opened + 1;
             Statistics.RoomCreated();
             Statistics.SetOpenRooms(_rooms.Count);
@@ -342,6 +343,7 @@ internal sealed class Rendezvous : IDisposable
 
         room.Second = new RoomPeer(register.Peer, MemberToken.New(), source, register.HostCandidates, PeerRole.Initiator);
         _roomOfMember[register.Peer] = room;
+        Statistics.SetMembers(_roomOfMember.Count);
         room.LastActivity = now;
         if (room.IsNameplate)
         {
@@ -464,6 +466,7 @@ internal sealed class Rendezvous : IDisposable
     private void Leave(Room room, RoomPeer member)
     {
         _roomOfMember.Remove(member.Id);
+        Statistics.SetMembers(_roomOfMember.Count);
         if (room.Second is null)
         {
             RemoveRoom(room);
@@ -488,6 +491,7 @@ internal sealed class Rendezvous : IDisposable
                 _roomOfMember.Remove(member.Id);
         }
 
+        Statistics.SetMembers(_roomOfMember.Count);
         if (_roomsBySource.TryGetValue(room.Owner, out var count))
         {
             if (count <= 1)

@@ -218,21 +218,24 @@ internal sealed class CommandLine
         var config = new CommonOptions().Config;
         var listen = EndPointOption("--listen", $"Address to serve signaling and STUN on (default: Signaling:Listen in settings, {new SignalingSettings().Listen}).", "ADDR:PORT", allowPortZero: true);
         var relay = new SignalRelayFlags();
+        var monitoring = new SignalMonitoringFlags();
         var command = new Command(
             "signal",
             "Run the signaling server that p2p peers meet at (it also answers STUN binding requests and relays for peers that cannot punch through) until Ctrl+C or SIGTERM; logs to the console.")
         { listen, config };
         relay.AddTo(command);
+        monitoring.AddTo(command);
         Examples(
             command,
             "secretchat signal --listen 0.0.0.0:3478",
             "secretchat signal --listen 127.0.0.1:0      (any free port; the first line tells it)",
             "secretchat signal --relay-rate 64 --relay-total 100      (a smaller relay per room)",
-            "secretchat signal --no-relay");
+            "secretchat signal --no-relay",
+            "secretchat signal --metrics 127.0.0.1:9478 --log-format json      (Prometheus scrapes /metrics; /health for probes)");
         command.SetAction((parse, ct) => _app.GuardAsync(token =>
         {
             var settings = _app.LoadSettings(parse.GetValue(config), new Dictionary<string, string?>());
-            return SignalCommand.RunAsync(_app, settings, parse.GetValue(listen), relay.ToServerOptions(parse), token);
+            return SignalCommand.RunAsync(_app, settings, parse.GetValue(listen), relay.ToServerOptions(parse), monitoring.ToMonitoring(parse), token);
         }, ct));
         return command;
     }

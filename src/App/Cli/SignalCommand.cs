@@ -15,10 +15,15 @@ namespace SecretChat.Cli;
 /// <summary><c>secretchat signal</c>: runs the signaling server (and STUN responder) until Ctrl+C or SIGTERM, then exits 0.</summary>
 internal static class SignalCommand
 {
-    public static async Task<int> RunAsync(CliApp app, AppSettings settings, string? listenFlag, SignalingServerOptions serverOptions, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(
+        CliApp app, AppSettings settings, string? listenFlag, SignalingServerOptions serverOptions, SignalMonitoring monitoring, CancellationToken cancellationToken)
     {
         var listenText = listenFlag ?? settings.Signaling.Listen;
         var listen = ParseListen(listenText);
+        // Metrics and log format (issue 18): read before anything is bound, so a bad value binds nothing.
+        var metricsText = monitoring.Metrics ?? settings.Signaling.Metrics;
+        var metricsListen = string.IsNullOrWhiteSpace(metricsText) ? null : ParseListen(metricsText);
+        var json = LogFormatIsJson(monitoring.LogFormat ?? settings.Signaling.LogFormat);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // Service managers stop with SIGTERM: treat it like Ctrl+C, a clean shutdown.
@@ -27,12 +32,19 @@ internal static class SignalCommand
             context.Cancel = true;
             stop.Cancel();
         });
-        using var loggers = LoggerFactory.Create(logging => logging
-            .AddSimpleConsole(console =>
-            {
-                console.SingleLine = true;
-                console.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
-            })
+        using var loggers = LoggerFactory.Create(logging => (json
+                ? logging.AddJsonConsole(console =>
+                {
+                    // One object per line (Timestamp, EventId, LogLevel, Category, Message, State): what log shippers read.
+                    console.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false };
+                    console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                    console.UseUtcTimestamp = true;
+                })
+                : logging.AddSimpleConsole(console =>
+                {
+                    console.SingleLine = true;
+                    console.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
+                }))
             .SetMinimumLevel(LogLevel.Information));
         // Room names and reasons in the log come from strangers: escaped before they reach the console.
         // The server logs its address on start; the command's first line already said it (scripts read that line).
@@ -58,19 +70,80 @@ internal static class SignalCommand
 
         await using (server.ConfigureAwait(false))
         {
-            await app.IO.Out.WriteLineAsync($"signaling server listening on udp {server.LocalEndPoint} (STUN too); Ctrl+C stops it").ConfigureAwait(false);
-            await app.IO.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            var stopping = false;
+            MonitoringEndpoint? endpoint = null;
+            if (metricsListen is not null)
+            {
+                // Healthy while the server serves; a check of each shared store (Redis) belongs here too.
+                Task<string?> Health(CancellationToken _) => Task.FromResult(Volatile.Read(ref stopping) ? "stopping" : (string?)null);
+                endpoint = await StartMonitoringAsync(metricsListen, metricsText, new SignalMetrics(server.Statistics), Health, stop.Token).ConfigureAwait(false);
+            }
+
             try
             {
-                await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+                var started = $"signaling server listening on udp {server.LocalEndPoint} (STUN too); Ctrl+C stops it";
+                if (json)
+                {
+                    // Every stdout line is a JSON object in this format, the first one too.
+                    logger.LogInformation("signaling server listening on udp {EndPoint} (STUN too); Ctrl+C stops it", server.LocalEndPoint);
+                    if (endpoint is not null)
+                        logger.LogInformation("metrics on http://{Metrics}/metrics, health on /health", endpoint.EndPoint);
+                }
+                else
+                {
+                    await app.IO.Out.WriteLineAsync(started).ConfigureAwait(false);
+                    if (endpoint is not null)
+                        await app.IO.Out.WriteLineAsync($"metrics on http://{endpoint.EndPoint}/metrics, health on /health").ConfigureAwait(false);
+                }
+
+                await app.IO.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Ctrl+C or SIGTERM: the normal way to stop a server. Disposing it logs "stopped" with its statistics.
+                }
+
+                Volatile.Write(ref stopping, true);
             }
-            catch (OperationCanceledException)
+            finally
             {
-                // Ctrl+C or SIGTERM: the normal way to stop a server. Disposing it logs "stopped" with its statistics.
+                if (endpoint is not null)
+                    await endpoint.DisposeAsync().ConfigureAwait(false);
             }
         }
 
         return ExitCodes.Success;
+    }
+
+    private static bool LogFormatIsJson(string format) => format.ToLowerInvariant() switch
+    {
+        SignalMonitoringFlags.Text => false,
+        SignalMonitoringFlags.Json => true,
+        _ => throw new SettingsException($"'{format}' is not a log format: expected text or json."),
+    };
+
+    private static async Task<MonitoringEndpoint> StartMonitoringAsync(
+        IPEndPoint listen, string text, SignalMetrics metrics, Func<CancellationToken, Task<string?>> health, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await MonitoringEndpoint.StartAsync(listen, metrics, health, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is Microsoft.AspNetCore.Connections.AddressInUseException || ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+        {
+            throw new ChatFailedException(UserSentences.PortInUse($"tcp {text} (metrics)"), ex);
+        }
+        catch (Exception ex) when (ex is SocketException { SocketErrorCode: SocketError.AddressNotAvailable } || ex.InnerException is SocketException { SocketErrorCode: SocketError.AddressNotAvailable })
+        {
+            throw new ChatFailedException($"Cannot serve metrics on tcp {text}: that address is not on this machine.", ex);
+        }
+        catch (Exception ex) when (ex is SocketException { SocketErrorCode: SocketError.AccessDenied } || ex.InnerException is SocketException { SocketErrorCode: SocketError.AccessDenied })
+        {
+            throw new ChatFailedException($"Cannot serve metrics on tcp {text}: permission denied (ports below 1024 need privileges).", ex);
+        }
     }
 
     /// <summary>Passes every log entry on except the server's start-up address line, which the command printed itself.</summary>

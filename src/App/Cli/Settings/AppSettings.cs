@@ -55,6 +55,12 @@ internal sealed class SignalingSettings
 
     /// <summary><c>ADDR:PORT</c> that <c>secretchat signal</c> listens on.</summary>
     public string Listen { get; set; } = "0.0.0.0:3478";
+
+    /// <summary><c>ADDR:PORT</c> where <c>secretchat signal</c> serves <c>/metrics</c> and <c>/health</c>; empty: not served.</summary>
+    public string Metrics { get; set; } = "";
+
+    /// <summary>The log format of <c>secretchat signal</c>: <c>text</c> or <c>json</c>.</summary>
+    public string LogFormat { get; set; } = "text";
 }
 
 /// <summary>The UDP session's liveness timers.</summary>
