@@ -83,6 +83,26 @@ public sealed class StunMessage
             MappedAddress = StunAddress.Decode(mapped.Value.Span, xor: false, TransactionId, "MAPPED-ADDRESS");
         if (Find(StunAttributeType.ErrorCode) is { } error)
             ErrorCode = DecodeErrorCode(error.Value.Span);
+        if (Find(StunAttributeType.XorRelayedAddress) is { } relayed)
+            XorRelayedAddress = StunAddress.Decode(relayed.Value.Span, xor: true, TransactionId, "XOR-RELAYED-ADDRESS");
+        if (Find(StunAttributeType.XorPeerAddress) is { } peer)
+            XorPeerAddress = StunAddress.Decode(peer.Value.Span, xor: true, TransactionId, "XOR-PEER-ADDRESS");
+        if (Find(StunAttributeType.Lifetime) is { } lifetime)
+        {
+            if (lifetime.Value.Length != 4)
+                throw new StunFormatException($"LIFETIME must be 4 bytes, not {lifetime.Value.Length}.");
+            Lifetime = TimeSpan.FromSeconds(BinaryPrimitives.ReadUInt32BigEndian(lifetime.Value.Span));
+        }
+
+        if (Find(StunAttributeType.ChannelNumber) is { } channel)
+        {
+            if (channel.Value.Length != 4)
+                throw new StunFormatException($"CHANNEL-NUMBER must be 4 bytes, not {channel.Value.Length}.");
+            ChannelNumber = BinaryPrimitives.ReadUInt16BigEndian(channel.Value.Span);
+        }
+
+        if (Find(StunAttributeType.Data) is { } data)
+            Data = data.Value;
         Software = FindText(StunAttributeType.Software);
         Username = FindText(StunAttributeType.Username);
         Realm = FindText(StunAttributeType.Realm);
@@ -109,6 +129,21 @@ public sealed class StunMessage
 
     /// <summary>The reflexive address the server saw: XOR-MAPPED-ADDRESS, else the RFC 3489 MAPPED-ADDRESS.</summary>
     public IPEndPoint? ReflexiveAddress => XorMappedAddress ?? MappedAddress;
+
+    /// <summary>The XOR-RELAYED-ADDRESS attribute of a TURN Allocate response, decoded, or <see langword="null"/> when absent.</summary>
+    public IPEndPoint? XorRelayedAddress { get; }
+
+    /// <summary>The first XOR-PEER-ADDRESS attribute (TURN), decoded, or <see langword="null"/> when absent.</summary>
+    public IPEndPoint? XorPeerAddress { get; }
+
+    /// <summary>The LIFETIME attribute (TURN), or <see langword="null"/> when absent.</summary>
+    public TimeSpan? Lifetime { get; }
+
+    /// <summary>The channel number of the CHANNEL-NUMBER attribute (TURN), or <see langword="null"/> when absent.</summary>
+    public ushort? ChannelNumber { get; }
+
+    /// <summary>The DATA attribute's value (TURN Send and Data indications), or <see langword="null"/> when absent.</summary>
+    public ReadOnlyMemory<byte>? Data { get; }
 
     /// <summary>The ERROR-CODE attribute, decoded, or <see langword="null"/> when absent.</summary>
     public StunErrorCode? ErrorCode { get; }

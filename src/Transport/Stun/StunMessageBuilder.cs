@@ -67,6 +67,42 @@ public sealed class StunMessageBuilder
     /// <summary>Adds MAPPED-ADDRESS: <paramref name="endPoint"/> in the clear. Returns this builder.</summary>
     public StunMessageBuilder AddMappedAddress(IPEndPoint endPoint) => AddAddress(StunAttributeType.MappedAddress, endPoint, xor: false);
 
+    /// <summary>Adds XOR-RELAYED-ADDRESS (TURN): <paramref name="endPoint"/> XORed like XOR-MAPPED-ADDRESS. Returns this builder.</summary>
+    public StunMessageBuilder AddXorRelayedAddress(IPEndPoint endPoint) => AddAddress(StunAttributeType.XorRelayedAddress, endPoint, xor: true);
+
+    /// <summary>Adds XOR-PEER-ADDRESS (TURN): <paramref name="endPoint"/> XORed like XOR-MAPPED-ADDRESS. Returns this builder.</summary>
+    public StunMessageBuilder AddXorPeerAddress(IPEndPoint endPoint) => AddAddress(StunAttributeType.XorPeerAddress, endPoint, xor: true);
+
+    /// <summary>Adds LIFETIME (TURN): <paramref name="lifetime"/> in whole seconds (rounded down). Returns this builder.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="lifetime"/> is negative or beyond 2^32−1 seconds.</exception>
+    public StunMessageBuilder AddLifetime(TimeSpan lifetime)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(lifetime, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(lifetime.TotalSeconds, uint.MaxValue, nameof(lifetime));
+        Span<byte> value = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(value, (uint)lifetime.TotalSeconds);
+        return AddAttribute(StunAttributeType.Lifetime, value);
+    }
+
+    /// <summary>Adds REQUESTED-TRANSPORT (TURN): the IP protocol number, 17 for UDP. Returns this builder.</summary>
+    public StunMessageBuilder AddRequestedTransport(byte protocol)
+    {
+        Span<byte> value = [protocol, 0, 0, 0];
+        return AddAttribute(StunAttributeType.RequestedTransport, value);
+    }
+
+    /// <summary>Adds CHANNEL-NUMBER (TURN): <paramref name="channel"/> and two zero bytes. Returns this builder.</summary>
+    public StunMessageBuilder AddChannelNumber(ushort channel)
+    {
+        Span<byte> value = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt16BigEndian(value, channel);
+        value[2..].Clear();
+        return AddAttribute(StunAttributeType.ChannelNumber, value);
+    }
+
+    /// <summary>Adds DATA (TURN Send and Data indications): <paramref name="data"/>, copied. Returns this builder.</summary>
+    public StunMessageBuilder AddData(ReadOnlySpan<byte> data) => AddAttribute(StunAttributeType.Data, data);
+
     /// <summary>Adds SOFTWARE, <paramref name="software"/> in UTF-8. Returns this builder.</summary>
     public StunMessageBuilder AddSoftware(string software) => AddText(StunAttributeType.Software, software);
 

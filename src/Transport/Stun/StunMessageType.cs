@@ -8,6 +8,24 @@ public readonly record struct StunMessageType
     /// <summary>The only method RFC 8489 defines.</summary>
     public const ushort BindingMethod = 0x001;
 
+    /// <summary>TURN Allocate: reserve a relayed address on the server (RFC 8656 §7).</summary>
+    public const ushort AllocateMethod = 0x003;
+
+    /// <summary>TURN Refresh: keep an allocation alive, or end it with LIFETIME 0 (RFC 8656 §8).</summary>
+    public const ushort RefreshMethod = 0x004;
+
+    /// <summary>TURN Send: an indication carrying a datagram for the relay to send to a peer (RFC 8656 §11).</summary>
+    public const ushort SendMethod = 0x006;
+
+    /// <summary>TURN Data: an indication carrying a datagram the relay received from a peer (RFC 8656 §11).</summary>
+    public const ushort DataMethod = 0x007;
+
+    /// <summary>TURN CreatePermission: let a peer's address send through the relay (RFC 8656 §10).</summary>
+    public const ushort CreatePermissionMethod = 0x008;
+
+    /// <summary>TURN ChannelBind: bind a channel number to a peer, for ChannelData (RFC 8656 §12).</summary>
+    public const ushort ChannelBindMethod = 0x009;
+
     /// <summary>A Binding request: "what address do you see me at?".</summary>
     public static StunMessageType BindingRequest { get; } = new(BindingMethod, StunClass.Request);
 
@@ -29,7 +47,7 @@ public readonly record struct StunMessageType
         Class = @class;
     }
 
-    /// <summary>The 12-bit method (<see cref="BindingMethod"/> is the only one RFC 8489 defines).</summary>
+    /// <summary>The 12-bit method (<see cref="BindingMethod"/>, or one of TURN's such as <see cref="AllocateMethod"/>).</summary>
     public ushort Method { get; }
 
     /// <summary>The class: request, indication, success or error response.</summary>
@@ -48,9 +66,16 @@ public readonly record struct StunMessageType
         return new StunMessageType(method, @class);
     }
 
-    /// <summary><c>Binding Request</c> and the like; other methods in hexadecimal.</summary>
-    public override string ToString() =>
-        Method == BindingMethod
-            ? $"Binding {Class}"
-            : $"method 0x{Method.ToString("x3", CultureInfo.InvariantCulture)} {Class}";
+    /// <summary><c>Binding Request</c>, <c>Allocate SuccessResponse</c> and the like; other methods in hexadecimal.</summary>
+    public override string ToString() => Method switch
+    {
+        BindingMethod => $"Binding {Class}",
+        AllocateMethod => $"Allocate {Class}",
+        RefreshMethod => $"Refresh {Class}",
+        SendMethod => $"Send {Class}",
+        DataMethod => $"Data {Class}",
+        CreatePermissionMethod => $"CreatePermission {Class}",
+        ChannelBindMethod => $"ChannelBind {Class}",
+        _ => $"method 0x{Method.ToString("x3", CultureInfo.InvariantCulture)} {Class}",
+    };
 }

@@ -73,7 +73,7 @@ internal sealed class CoturnFactAttribute : Xunit.FactAttribute
     }
 }
 
-/// <summary>coturn's <c>turnserver</c> in STUN-only mode on a loopback port, killed on dispose whatever happened.</summary>
+/// <summary>coturn's <c>turnserver</c> on a loopback port (STUN only, or a TURN relay), killed on dispose whatever happened.</summary>
 internal sealed class TurnServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -88,7 +88,46 @@ internal sealed class TurnServerProcess : IAsyncDisposable
 
     public IPEndPoint EndPoint { get; }
 
-    public static TurnServerProcess Start()
+    public static TurnServerProcess Start() => Start(["--stun-only"]);
+
+    /// <summary>
+    /// coturn as a TURN relay on 127.0.0.1: the shared-secret ("TURN REST API") scheme with <paramref name="secret"/>,
+    /// <paramref name="realm"/>, loopback peers allowed (the relayed addresses are on 127.0.0.1 too), UDP only, relay
+    /// ports from a random range of its own so parallel runs do not meet.
+    /// </summary>
+    public static TurnServerProcess StartRelay(string secret, string realm = "secretchat.test", int? userQuota = null)
+    {
+        var minPort = 20_000 + Random.Shared.Next(0, 90) * 100;
+        var arguments = new List<string>
+        {
+            "--use-auth-secret", $"--static-auth-secret={secret}", $"--realm={realm}", "--allow-loopback-peers",
+            "--relay-ip=127.0.0.1", $"--min-port={minPort}", $"--max-port={minPort + 99}", "--no-tcp-relay", "--fingerprint", "--verbose",
+        };
+        if (userQuota is { } quota)
+            arguments.Add($"--user-quota={quota}");
+        var server = Start(arguments);
+        server.Secret = secret;
+        server.Realm = realm;
+        return server;
+    }
+
+    /// <summary>The shared secret of a relay started by <see cref="StartRelay"/>.</summary>
+    public string Secret { get; private set; } = "";
+
+    /// <summary>The realm of a relay started by <see cref="StartRelay"/>.</summary>
+    public string Realm { get; private set; } = "";
+
+    /// <summary>coturn's log so far, for a failed assertion's message.</summary>
+    public string Log
+    {
+        get
+        {
+            try { return File.ReadAllText(Path.Combine(_directory, "turn.log")); }
+            catch (IOException) { return ""; }
+        }
+    }
+
+    private static TurnServerProcess Start(IEnumerable<string> modeArguments)
     {
         var path = Coturn.Require("turnserver");
         var port = Coturn.FreeUdpPort();
@@ -96,10 +135,10 @@ internal sealed class TurnServerProcess : IAsyncDisposable
         var info = new ProcessStartInfo(path) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in new[]
                  {
-                     "-n", "--listening-ip=127.0.0.1", $"--listening-port={port}", "--stun-only", "--no-tls", "--no-dtls",
+                     "-n", "--listening-ip=127.0.0.1", $"--listening-port={port}", "--no-tls", "--no-dtls",
                      "--no-cli", "--no-tcp", "--no-stdout-log", "--simple-log", $"--log-file={Path.Combine(directory, "turn.log")}",
                      $"--pidfile={Path.Combine(directory, "turn.pid")}", $"--db={Path.Combine(directory, "turndb")}",
-                 })
+                 }.Concat(modeArguments))
         {
             info.ArgumentList.Add(argument);
         }
