@@ -15,6 +15,9 @@ internal sealed class StunLoad : IDisposable
     /// <summary>How long a socket waits for an answer before it takes its window for lost and sends it again.</summary>
     private const int StallMilliseconds = 50;
 
+    /// <summary>Stalls in a row after which a run fails instead of waiting forever (10 s).</summary>
+    private const int MaxStalls = 200;
+
     private readonly Socket[] _sockets;
     private readonly byte[] _request;
     private readonly Func<ReadOnlySpan<byte>, bool> _isAnswer;
@@ -53,16 +56,16 @@ internal sealed class StunLoad : IDisposable
     public void Run(int answers, int window)
     {
         var remaining = (long)answers;
-        var threads = _sockets.Select(socket => new Thread(() => Drive(socket, window, ref remaining)) { IsBackground = true }).ToList();
-        foreach (var thread in threads)
-            thread.Start();
-        foreach (var thread in threads)
-            thread.Join();
+        // A thread per socket (blocking calls: the cheapest client there is); a failure surfaces here.
+        var drivers = _sockets.Select(socket => Task.Factory.StartNew(
+            () => Drive(socket, window, ref remaining), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
+        Task.WaitAll(drivers);
     }
 
     private void Drive(Socket socket, int window, ref long remaining)
     {
         var buffer = new byte[2048];
+        var stalls = 0;
         for (var i = 0; i < window; i++)
             socket.Send(_request);
         while (Volatile.Read(ref remaining) > 0)
@@ -74,6 +77,8 @@ internal sealed class StunLoad : IDisposable
             }
             catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
             {
+                if (++stalls > MaxStalls)
+                    throw new TimeoutException($"Nothing came back for {MaxStalls * StallMilliseconds / 1000} s: the server stopped answering (resent {Resent} windows).");
                 Interlocked.Increment(ref _resent);
                 for (var i = 0; i < window; i++)
                     socket.Send(_request);
@@ -82,6 +87,7 @@ internal sealed class StunLoad : IDisposable
 
             if (!_isAnswer(buffer.AsSpan(0, received)))
                 continue;
+            stalls = 0;
             if (Interlocked.Decrement(ref remaining) >= window * _sockets.Length)
                 socket.Send(_request);
         }

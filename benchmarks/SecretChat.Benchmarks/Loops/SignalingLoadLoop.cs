@@ -33,6 +33,17 @@ internal static class SignalingLoadLoop
             Measure(rows, rounds, answers);
             Console.WriteLine($"stalls (windows resent): coturn {coturnLoad.Resent}, secretchat {signalLoad.Resent}");
 
+            using var turn = RelayLoad.TurnAsync(coturn).GetAwaiter().GetResult();
+            using var builtIn = RelayLoad.BuiltInAsync(signal).GetAwaiter().GetResult();
+            var roundTrips = answers / 2;
+            var relayRows = new[]
+            {
+                new Row("relay coturn TURN", coturnProcess.Id, () => turn.Run(roundTrips, RelayBenchmarks.Window)),
+                new Row("relay built-in", signalProcess.Id, () => builtIn.Run(roundTrips, RelayBenchmarks.Window)),
+            };
+            Measure(relayRows, rounds, 2 * roundTrips);
+            Console.WriteLine($"stalls (windows resent): coturn {turn.Resent}, built-in {builtIn.Resent}");
+
             var pairs = Math.Max(1, answers / 50);
             Measure([new Row("matches, one node", signalProcess.Id, () => RendezvousLoad.RunAsync([signal], pairs).GetAwaiter().GetResult())], rounds, pairs);
         }
