@@ -92,8 +92,9 @@ public sealed class SignalingServer : IAsyncDisposable
 
     /// <summary>
     /// One thread of its own, blocked in <c>recvfrom</c>: each datagram is handled and answered on the thread that received
-    /// it, with no hop through the thread pool. Measured against coturn (docs/BENCHMARKS.md), this took the server's CPU per
-    /// STUN answer from about 18 to 10 µs and per relayed datagram from 27 to 9 µs. Disposing the socket unblocks it.
+    /// it, with no hop through the thread pool. Measured against coturn (docs/BENCHMARKS.md, "Signaling under load"), this
+    /// took the server's CPU per STUN answer from 11-32 to 9-10 µs and per relayed datagram from 14-35 to 8-8.5 µs.
+    /// Disposing the socket unblocks it.
     /// </summary>
     private void ReceiveLoop()
     {

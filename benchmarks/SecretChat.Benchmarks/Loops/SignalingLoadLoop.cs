@@ -65,7 +65,8 @@ internal static class SignalingLoadLoop
         {
             RendezvousLoad.RunAsync([server.LocalEndPoint], 64).GetAwaiter().GetResult(); // warm: code, pools, the source's entries
             var before = GC.GetTotalMemory(forceFullCollection: true);
-            RendezvousLoad.RunAsync([server.LocalEndPoint], pairs).GetAwaiter().GetResult();
+            for (var done = 0; done < pairs; done += 250) // in batches: thousands of new clients at once swamp a loaded machine
+                RendezvousLoad.RunAsync([server.LocalEndPoint], Math.Min(250, pairs - done)).GetAwaiter().GetResult();
             var after = GC.GetTotalMemory(forceFullCollection: true);
             Console.WriteLine($"memory per paired room: {(after - before) / (double)pairs:N0} bytes of managed heap ({pairs} rooms, {server.Statistics.OpenRooms} open)");
         }
