@@ -1,11 +1,17 @@
 using BenchmarkDotNet.Running;
 using SecretChat.Benchmarks.Loops;
 
+// The signaling server's own process for the load benchmarks (Infrastructure/SignalHost.cs).
+if (args is [SecretChat.Benchmarks.Infrastructure.SignalHost.Flag])
+    return await SecretChat.Benchmarks.Infrastructure.SignalHost.ServeAsync();
+
 // A plain loop with counters, to cross-check a ratio outside BenchmarkDotNet (see Loops/).
 if (args is ["--loop", "handshake", ..])
     return await HandshakeLoop.RunAsync(args[2..]);
 if (args is ["--loop", "throughput", ..])
     return await ThroughputLoop.RunAsync(args[2..]);
+if (args is ["--loop", "signaling", ..])
+    return SignalingLoadLoop.Run(args[2..]);
 
 // BenchmarkSwitcher gives the usual command line: --filter, --list flat, --job, --inProcess, --artifacts.
 var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

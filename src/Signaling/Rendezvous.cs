@@ -125,6 +125,7 @@ internal sealed class Rendezvous : IDisposable
                 }
 
                 Statistics.SetOpenRooms(_store.Count);
+                Statistics.SetMembers(_store.Members);
             }
             catch (RoomStoreUnavailableException ex)
             {
@@ -404,6 +405,7 @@ internal sealed class Rendezvous : IDisposable
         room.Burned |= room.IsNameplate;
         if (!_store.TryUpdate(room, now))
             return false; // the room changed (a third member at another node, a leave): decide again on what it is now
+        Statistics.SetMembers(_store.Members);
 
         if (room.IsNameplate)
             _logger.LogInformation("Nameplate '{Room}' paired two peers; burned (no one else may join it)", room.Name);
@@ -444,6 +446,7 @@ internal sealed class Rendezvous : IDisposable
 
         Statistics.RoomCreated();
         Statistics.SetOpenRooms(_store.Count);
+        Statistics.SetMembers(_store.Members);
         _logger.LogInformation("Room '{Room}' opened by {Source}; waiting for a second peer", room.Name, source);
         AnswerMember(room, room.First);
         return true;
@@ -606,6 +609,7 @@ internal sealed class Rendezvous : IDisposable
             if (!_store.TryRemove(room))
                 return false;
             Statistics.SetOpenRooms(_store.Count);
+            Statistics.SetMembers(_store.Members);
             _logger.LogInformation("Room '{Room}' closed: its peer left", room.Name);
             return true;
         }
@@ -616,6 +620,7 @@ internal sealed class Rendezvous : IDisposable
         room.Second = null;
         if (!_store.TryUpdate(room, now, left: member))
             return false;
+        Statistics.SetMembers(_store.Members);
         _logger.LogInformation("Room '{Room}': a peer left; one remains", room.Name);
         return true;
     }

@@ -15,6 +15,7 @@ public sealed class SignalingStatistics
     private long _refusedRoomFull;
     private long _sendFailures;
     private int _openRooms;
+    private int _members;
     private long _relayForwarded;
     private long _relayBytes;
     private long _relayNotMember;
@@ -70,6 +71,9 @@ public sealed class SignalingStatistics
 
     /// <summary>Rooms open now.</summary>
     public int OpenRooms => Volatile.Read(ref _openRooms);
+
+    /// <summary>Peers that are members of an open room now (one or two per room).</summary>
+    public int Members => Volatile.Read(ref _members);
 
     /// <summary>Relay packets forwarded to the other peer of their room.</summary>
     public long RelayPacketsForwarded => Interlocked.Read(ref _relayForwarded);
@@ -163,6 +167,7 @@ public sealed class SignalingStatistics
     internal void StoreUnavailable() => Interlocked.Increment(ref _storeUnavailable);
     internal void RelayRedirect() => Interlocked.Increment(ref _relayRedirected);
     internal void SetOpenRooms(int count) => Volatile.Write(ref _openRooms, count);
+    internal void SetMembers(int count) => Volatile.Write(ref _members, count);
 
     /// <summary>Every counter in one line, for logs.</summary>
     public override string ToString() =>

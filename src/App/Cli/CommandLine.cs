@@ -221,6 +221,7 @@ internal sealed class CommandLine
         var relay = new SignalRelayFlags();
         var node = new SignalNodeFlags();
         var turn = new SignalTurnFlags();
+        var monitoring = new SignalMonitoringFlags();
         var command = new Command(
             "signal",
             "Run the signaling server that p2p peers meet at (it also answers STUN binding requests and relays for peers that cannot punch through) until Ctrl+C or SIGTERM; logs to the console.")
@@ -228,6 +229,7 @@ internal sealed class CommandLine
         relay.AddTo(command);
         node.AddTo(command);
         turn.AddTo(command);
+        monitoring.AddTo(command);
         Examples(
             command,
             "secretchat signal --listen 0.0.0.0:3478",
@@ -235,11 +237,12 @@ internal sealed class CommandLine
             "secretchat signal --listen 127.0.0.1:0      (any free port; the first line tells it)",
             "secretchat signal --relay-rate 64 --relay-total 100      (a smaller relay per room)",
             "secretchat signal --no-relay",
-            "secretchat signal --redis 10.0.0.5:6379 --node-address 203.0.113.7:3478      (one of several nodes sharing rooms)");
+            "secretchat signal --redis 10.0.0.5:6379 --node-address 203.0.113.7:3478      (one of several nodes sharing rooms)",
+            "secretchat signal --metrics 127.0.0.1:9478 --log-format json      (Prometheus scrapes /metrics; /health for probes)");
         command.SetAction((parse, ct) => _app.GuardAsync(token =>
         {
             var settings = _app.LoadSettings(parse.GetValue(config), new Dictionary<string, string?>());
-            return SignalCommand.RunAsync(_app, settings, parse.GetValue(listen), node.Apply(relay.ToServerOptions(parse), parse, settings), turn.From(parse), token);
+            return SignalCommand.RunAsync(_app, settings, parse.GetValue(listen), node.Apply(relay.ToServerOptions(parse), parse, settings), turn.From(parse), monitoring.ToMonitoring(parse), token);
         }, ct));
         return command;
     }

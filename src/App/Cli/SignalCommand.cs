@@ -15,12 +15,20 @@ namespace SecretChat.Cli;
 /// <summary><c>secretchat signal</c>: runs the signaling server (and STUN responder) until Ctrl+C or SIGTERM, then exits 0.</summary>
 internal static class SignalCommand
 {
-    /// <summary>Runs the server; <paramref name="turn"/> holds the <c>--turn</c> flags, and settings fill in what they leave out.</summary>
+    /// <summary>
+    /// Runs the server; <paramref name="turn"/> holds the <c>--turn</c> flags and <paramref name="monitoring"/> the
+    /// <c>--metrics</c>/<c>--log-format</c> ones, and settings fill in what they leave out.
+    /// </summary>
     public static async Task<int> RunAsync(
-        CliApp app, AppSettings settings, string? listenFlag, SignalingServerOptions serverOptions, SignalTurnFlags.Values turn, CancellationToken cancellationToken)
+        CliApp app, AppSettings settings, string? listenFlag, SignalingServerOptions serverOptions, SignalTurnFlags.Values turn,
+        SignalMonitoring monitoring, CancellationToken cancellationToken)
     {
         var listenText = listenFlag ?? settings.Signaling.Listen;
         var listen = ParseListen(listenText);
+        // Metrics and log format (issue 18): read before anything is bound, so a bad value binds nothing.
+        var metricsText = monitoring.Metrics ?? settings.Signaling.Metrics;
+        var metricsListen = string.IsNullOrWhiteSpace(metricsText) ? null : ParseListen(metricsText);
+        var json = LogFormatIsJson(monitoring.LogFormat ?? settings.Signaling.LogFormat);
         if (await SignalTurnFlags.ResolveAsync(turn, settings, listen.AddressFamily, cancellationToken).ConfigureAwait(false) is { } turnRelay)
             serverOptions = serverOptions with { Turn = turnRelay };
 
@@ -31,12 +39,19 @@ internal static class SignalCommand
             context.Cancel = true;
             stop.Cancel();
         });
-        using var loggers = LoggerFactory.Create(logging => logging
-            .AddSimpleConsole(console =>
-            {
-                console.SingleLine = true;
-                console.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
-            })
+        using var loggers = LoggerFactory.Create(logging => (json
+                ? logging.AddJsonConsole(console =>
+                {
+                    // One object per line (Timestamp, EventId, LogLevel, Category, Message, State): what log shippers read.
+                    console.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false };
+                    console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                    console.UseUtcTimestamp = true;
+                })
+                : logging.AddSimpleConsole(console =>
+                {
+                    console.SingleLine = true;
+                    console.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
+                }))
             .SetMinimumLevel(LogLevel.Information));
         // Room names and reasons in the log come from strangers: escaped before they reach the console.
         // The server logs its address on start; the command's first line already said it (scripts read that line).
@@ -66,23 +81,88 @@ internal static class SignalCommand
 
         await using (server.ConfigureAwait(false))
         {
-            await app.IO.Out.WriteLineAsync($"signaling server listening on udp {server.LocalEndPoint} (STUN too); Ctrl+C stops it").ConfigureAwait(false);
-            if (serverOptions.Redis is { } shared)
-                await app.IO.Out.WriteLineAsync($"rooms shared through Redis at {shared}; this node is {server.NodeAddress} to the others").ConfigureAwait(false);
-            if (serverOptions.Turn is { } offered)
-                await app.IO.Out.WriteLineAsync($"p2p peers relay through the TURN server at {offered.Server} (credentials valid {offered.CredentialLifetime.TotalMinutes:0} min, renewed while they stay)").ConfigureAwait(false);
-            await app.IO.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            var stopping = false;
+            MonitoringEndpoint? endpoint = null;
+            if (metricsListen is not null)
+            {
+                // Healthy while the server serves; a check of each shared store (Redis) belongs here too.
+                Task<string?> Health(CancellationToken _) => Task.FromResult(Volatile.Read(ref stopping) ? "stopping" : (string?)null);
+                endpoint = await StartMonitoringAsync(metricsListen, metricsText, new SignalMetrics(server.Statistics), Health, stop.Token).ConfigureAwait(false);
+            }
+
             try
             {
-                await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+                var started = $"signaling server listening on udp {server.LocalEndPoint} (STUN too); Ctrl+C stops it";
+                if (json)
+                {
+                    // Every stdout line is a JSON object in this format, the first one too.
+                    logger.LogInformation("signaling server listening on udp {EndPoint} (STUN too); Ctrl+C stops it", server.LocalEndPoint);
+                    if (serverOptions.Redis is { } shared)
+                        logger.LogInformation("rooms shared through Redis at {Redis}; this node is {Node} to the others", shared, server.NodeAddress);
+                    if (serverOptions.Turn is { } offered)
+                        logger.LogInformation("p2p peers relay through the TURN server at {Turn} (credentials valid {Minutes:0} min, renewed while they stay)", offered.Server, offered.CredentialLifetime.TotalMinutes);
+                    if (endpoint is not null)
+                        logger.LogInformation("metrics on http://{Metrics}/metrics, health on /health", endpoint.EndPoint);
+                }
+                else
+                {
+                    await app.IO.Out.WriteLineAsync(started).ConfigureAwait(false);
+                    if (serverOptions.Redis is { } shared)
+                        await app.IO.Out.WriteLineAsync($"rooms shared through Redis at {shared}; this node is {server.NodeAddress} to the others").ConfigureAwait(false);
+                    if (serverOptions.Turn is { } offered)
+                        await app.IO.Out.WriteLineAsync($"p2p peers relay through the TURN server at {offered.Server} (credentials valid {offered.CredentialLifetime.TotalMinutes:0} min, renewed while they stay)").ConfigureAwait(false);
+                    if (endpoint is not null)
+                        await app.IO.Out.WriteLineAsync($"metrics on http://{endpoint.EndPoint}/metrics, health on /health").ConfigureAwait(false);
+                }
+
+                await app.IO.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Ctrl+C or SIGTERM: the normal way to stop a server. Disposing it logs "stopped" with its statistics.
+                }
+
+                Volatile.Write(ref stopping, true);
             }
-            catch (OperationCanceledException)
+            finally
             {
-                // Ctrl+C or SIGTERM: the normal way to stop a server. Disposing it logs "stopped" with its statistics.
+                if (endpoint is not null)
+                    await endpoint.DisposeAsync().ConfigureAwait(false);
             }
         }
 
         return ExitCodes.Success;
+    }
+
+    private static bool LogFormatIsJson(string format) => format.ToLowerInvariant() switch
+    {
+        SignalMonitoringFlags.Text => false,
+        SignalMonitoringFlags.Json => true,
+        _ => throw new SettingsException($"'{format}' is not a log format: expected text or json."),
+    };
+
+    private static async Task<MonitoringEndpoint> StartMonitoringAsync(
+        IPEndPoint listen, string text, SignalMetrics metrics, Func<CancellationToken, Task<string?>> health, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await MonitoringEndpoint.StartAsync(listen, metrics, health, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is Microsoft.AspNetCore.Connections.AddressInUseException || ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+        {
+            throw new ChatFailedException(UserSentences.PortInUse($"tcp {text} (metrics)"), ex);
+        }
+        catch (Exception ex) when (ex is SocketException { SocketErrorCode: SocketError.AddressNotAvailable } || ex.InnerException is SocketException { SocketErrorCode: SocketError.AddressNotAvailable })
+        {
+            throw new ChatFailedException($"Cannot serve metrics on tcp {text}: that address is not on this machine.", ex);
+        }
+        catch (Exception ex) when (ex is SocketException { SocketErrorCode: SocketError.AccessDenied } || ex.InnerException is SocketException { SocketErrorCode: SocketError.AccessDenied })
+        {
+            throw new ChatFailedException($"Cannot serve metrics on tcp {text}: permission denied (ports below 1024 need privileges).", ex);
+        }
     }
 
     /// <summary>Passes every log entry on except the server's start-up address line, which the command printed itself.</summary>

@@ -22,6 +22,12 @@ internal interface IRoomStore : IDisposable
     /// <summary>Open rooms (across nodes, for a shared store).</summary>
     int Count { get; }
 
+    /// <summary>
+    /// Members of the open rooms: live in process; a shared store counts them at each <see cref="Sweep"/> (a scan of its
+    /// member keys), so between sweeps this is the last count.
+    /// </summary>
+    int Members { get; }
+
     /// <summary>Adds a new room, within the limits on open rooms and on rooms per source.</summary>
     RoomAdd TryAdd(Room room, DateTimeOffset now);
 

@@ -16,6 +16,8 @@ internal sealed class InProcessRoomStore(SignalingServerOptions options) : IRoom
 
     public int Count => _rooms.Count;
 
+    public int Members => _roomOfMember.Count;
+
     public Room? Find(string name) => _rooms.GetValueOrDefault(name);
 
     public Room? RoomOf(PeerId peer) => _roomOfMember.GetValueOrDefault(peer);

@@ -17,6 +17,7 @@ namespace SecretChat.Signaling.Rooms;
 internal sealed class RedisRoomStore : IRoomStore
 {
     private const string Prefix = "sc:";
+    private const string CountMembersScript = "return #redis.call('KEYS', ARGV[1])";
     private static readonly RedisKey Rooms = Prefix + "rooms";
 
     // KEYS: room, rooms, source, member, [the nameplate's claim]. ARGV: record, ttl ms, now ms, expiry ms, max rooms,
@@ -112,6 +113,7 @@ internal sealed class RedisRoomStore : IRoomStore
     private readonly SignalingServerOptions _options;
     private readonly ILogger _logger;
     private readonly RedisChannel _channel;
+    private int _members;
     private readonly Dictionary<string, RoomLocalState> _local = new(StringComparer.Ordinal);
 
     private RedisRoomStore(ConnectionMultiplexer redis, SignalingServerOptions options, IPEndPoint node, ILogger logger, Action<byte[], IPEndPoint> send)
@@ -131,6 +133,9 @@ internal sealed class RedisRoomStore : IRoomStore
 
     /// <summary>The open rooms, counting until the next sweep the ones that expired since the last (one round trip).</summary>
     public int Count => Call(() => (int)_db.SortedSetLength(Rooms));
+
+    /// <summary>The members of open rooms as the last <see cref="Sweep"/> counted them.</summary>
+    public int Members => Volatile.Read(ref _members);
 
     /// <summary>Connects to Redis at <paramref name="endPoint"/> (HOST:PORT) and listens for packets other nodes pass to <paramref name="node"/>.</summary>
     /// <exception cref="RoomStoreUnavailableException">Redis cannot be reached.</exception>
@@ -240,6 +245,9 @@ internal sealed class RedisRoomStore : IRoomStore
             if (now - _local[name].LastTouch >= _options.RoomTtl && !_db.KeyExists(RoomKey(name)))
                 _local.Remove(name);
         }
+
+        // One scan per sweep for the members gauge (at most two keys per room), never one per packet.
+        Volatile.Write(ref _members, (int)_db.ScriptEvaluate(CountMembersScript, values: [Prefix + "member:*"]));
 
         return (IReadOnlyList<string>)Array.ConvertAll(gone, name => name.ToString());
     });

@@ -70,6 +70,12 @@ internal sealed class SignalingSettings
 
     /// <summary>The file holding that TURN server's shared secret (readable by the owner only).</summary>
     public string? TurnSecretFile { get; set; }
+
+    /// <summary><c>ADDR:PORT</c> where <c>secretchat signal</c> serves <c>/metrics</c> and <c>/health</c>; empty: not served.</summary>
+    public string Metrics { get; set; } = "";
+
+    /// <summary>The log format of <c>secretchat signal</c>: <c>text</c> or <c>json</c>.</summary>
+    public string LogFormat { get; set; } = "text";
 }
 
 /// <summary>The UDP session's liveness timers.</summary>
