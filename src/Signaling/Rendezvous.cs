@@ -143,6 +143,20 @@ internal sealed class Rendezvous : IDisposable
         }
     }
 
+    /// <summary>Null while the room store answers; otherwise why this node cannot serve (not under the lock: a health probe never waits on traffic).</summary>
+    public string? CheckHealth()
+    {
+        try
+        {
+            _store.Ping();
+            return null;
+        }
+        catch (RoomStoreUnavailableException ex)
+        {
+            return $"the room store does not answer: {ex.Message}";
+        }
+    }
+
     public void Dispose()
     {
         _sweep.Dispose();

@@ -47,6 +47,12 @@ public sealed class SignalingServer : IAsyncDisposable
     /// <summary>This node's address as clients reach it (<see cref="SignalingServerOptions.NodeAddress"/>, or where it listens).</summary>
     public IPEndPoint NodeAddress { get; }
 
+    /// <summary>
+    /// Null while this node can serve; otherwise one sentence saying why not (its shared room store, Redis, does not answer).
+    /// A round trip to Redis when <see cref="SignalingServerOptions.Redis"/> is set; free otherwise.
+    /// </summary>
+    public string? CheckHealth() => _rendezvous.CheckHealth();
+
     /// <summary>What the server has seen so far (live counters).</summary>
     public SignalingStatistics Statistics => _rendezvous.Statistics;
 

@@ -85,8 +85,8 @@ internal static class SignalCommand
             MonitoringEndpoint? endpoint = null;
             if (metricsListen is not null)
             {
-                // Healthy while the server serves; a check of each shared store (Redis) belongs here too.
-                Task<string?> Health(CancellationToken _) => Task.FromResult(Volatile.Read(ref stopping) ? "stopping" : (string?)null);
+                // Healthy while the server serves and, with Redis, while Redis answers.
+                Task<string?> Health(CancellationToken _) => Task.Run(() => Volatile.Read(ref stopping) ? "stopping" : server.CheckHealth());
                 endpoint = await StartMonitoringAsync(metricsListen, metricsText, new SignalMetrics(server.Statistics), Health, stop.Token).ConfigureAwait(false);
             }
 

@@ -22,6 +22,10 @@ internal interface IRoomStore : IDisposable
     /// <summary>Open rooms (across nodes, for a shared store).</summary>
     int Count { get; }
 
+    /// <summary>Asks the store whether it answers (a round trip to a shared store).</summary>
+    /// <exception cref="RoomStoreUnavailableException">It does not.</exception>
+    void Ping();
+
     /// <summary>
     /// Members of the open rooms: live in process; a shared store counts them at each <see cref="Sweep"/> (a scan of its
     /// member keys), so between sweeps this is the last count.

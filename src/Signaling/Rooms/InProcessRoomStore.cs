@@ -18,6 +18,11 @@ internal sealed class InProcessRoomStore(SignalingServerOptions options) : IRoom
 
     public int Members => _roomOfMember.Count;
 
+    public void Ping()
+    {
+        // In this process: always there.
+    }
+
     public Room? Find(string name) => _rooms.GetValueOrDefault(name);
 
     public Room? RoomOf(PeerId peer) => _roomOfMember.GetValueOrDefault(peer);

@@ -134,6 +134,8 @@ internal sealed class RedisRoomStore : IRoomStore
     /// <summary>The open rooms, counting until the next sweep the ones that expired since the last (one round trip).</summary>
     public int Count => Call(() => (int)_db.SortedSetLength(Rooms));
 
+    public void Ping() => Call(() => _db.Ping());
+
     /// <summary>The members of open rooms as the last <see cref="Sweep"/> counted them.</summary>
     public int Members => Volatile.Read(ref _members);
 
