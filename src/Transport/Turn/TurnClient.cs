@@ -47,6 +47,7 @@ public sealed partial class TurnClient : IAsyncDisposable
     private ushort _nextChannel = TurnChannelData.FirstChannel;
     private bool _allocating;
     private int _disposed;
+    private int _lostOnce;
 
     /// <summary>A client of the TURN server at <paramref name="server"/> that authenticates with <paramref name="credentials"/>.</summary>
     /// <param name="server">The TURN server's UDP address; only datagrams from it are read as TURN.</param>
@@ -181,8 +182,11 @@ public sealed partial class TurnClient : IAsyncDisposable
     /// <exception cref="TurnException">The server refused or did not answer: the message says which.</exception>
     /// <exception cref="InvalidOperationException">There is no allocation yet, or all 4096 channels are bound.</exception>
     /// <exception cref="ObjectDisposedException">This client is disposed.</exception>
-    public Task PermitAsync(IPEndPoint peer, CancellationToken cancellationToken = default) =>
-        PermitAsync(peer, bindChannel: true, cancellationToken);
+    public Task PermitAsync(IPEndPoint peer, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(peer); // at call time, not in the task
+        return PermitAsync(peer, bindChannel: true, cancellationToken);
+    }
 
     /// <summary>
     /// <see cref="PermitAsync(IPEndPoint, CancellationToken)"/>, or only its CreatePermission when
@@ -334,7 +338,7 @@ public sealed partial class TurnClient : IAsyncDisposable
                 binding.ChannelRefresh.Dispose();
             }
 
-            allocated = RelayedAddress is not null && !_lost.Task.IsCompleted;
+            allocated = RelayedAddress is not null && Volatile.Read(ref _lostOnce) == 0;
         }
 
         if (allocated)
@@ -356,7 +360,8 @@ public sealed partial class TurnClient : IAsyncDisposable
         }
 
         await _disposing.CancelAsync().ConfigureAwait(false);
-        _lost.TrySetResult(null);
+        if (Interlocked.Exchange(ref _lostOnce, 1) == 0)
+            _lost.TrySetResult(null);
     }
 
     private bool HandleData(StunMessage message, out TurnDelivery delivery)
@@ -411,7 +416,7 @@ public sealed partial class TurnClient : IAsyncDisposable
     /// <summary>The server no longer keeps the allocation: say why once, and stop refreshing what hung on it.</summary>
     private void MarkLost(TurnException reason)
     {
-        if (!_lost.TrySetResult(reason))
+        if (Interlocked.Exchange(ref _lostOnce, 1) != 0)
             return;
         _allocationRefresh.Dispose();
         lock (_gate)
@@ -422,6 +427,8 @@ public sealed partial class TurnClient : IAsyncDisposable
                 binding.ChannelRefresh.Dispose();
             }
         }
+
+        _lost.TrySetResult(reason); // last: whoever awaits Lost finds the timers already stopped
     }
 
     private Task CreatePermissionAsync(PeerBinding binding, CancellationToken cancellationToken) =>

@@ -493,6 +493,9 @@ public class TurnClientTests
         Assert.Equal("credentials", Assert.Throws<ArgumentNullException>(() => new TurnClient(FakeTurnServer.Address, null!, send, scheduler)).ParamName);
         Assert.Equal("send", Assert.Throws<ArgumentNullException>(() => new TurnClient(FakeTurnServer.Address, credentials, null!, scheduler)).ParamName);
         Assert.Equal("scheduler", Assert.Throws<ArgumentNullException>(() => new TurnClient(FakeTurnServer.Address, credentials, send, null!)).ParamName);
+        Assert.Equal("peer", Assert.Throws<ArgumentNullException>(() => { _ = new FakeTurnServer().Client.PermitAsync(null!); }).ParamName);
+        Assert.Equal("peer", Assert.Throws<ArgumentNullException>(() => { _ = new FakeTurnServer().Client.SendAsync(new byte[1], null!); }).ParamName);
+        Assert.Equal("from", Assert.Throws<ArgumentNullException>(() => new FakeTurnServer().Client.TryHandle([], null!, out _)).ParamName);
         Assert.Equal("PermissionRefreshInterval", Assert.Throws<ArgumentOutOfRangeException>(() =>
             new TurnClient(FakeTurnServer.Address, credentials, send, scheduler, new TurnClientOptions { PermissionRefreshInterval = TimeSpan.FromSeconds(300) })).ParamName);
     }
