@@ -77,6 +77,8 @@ internal sealed class RawMember : IAsyncDisposable
     /// </summary>
     public async Task<SignalingPacket> RegisterAsync(string room, IPEndPoint node, TimeSpan timeout, MemberToken rejoin = default)
     {
+        // What this node said before may be said again now (a retransmitted request's cookie and answer): news here.
+        _seen.RemoveWhere(seen => seen.Item1.Equals(node));
         var register = new RegisterPacket(room, Id, [LocalEndPoint], Token: rejoin);
         var deadline = DateTime.UtcNow + timeout;
         Send(register, node);
