@@ -75,37 +75,35 @@ internal sealed class Rendezvous : IDisposable
 
     private void ReceiveLocked(ReadOnlySpan<byte> datagram, IPEndPoint source, DateTimeOffset now, bool signaling, SignalingPacket? packet)
     {
+        var decoded = packet is not null;
+
+        // A member's own packets (its token) pass before the per-source limit, so garbage from (or forged as) its
+        // address cannot starve it; the relay has its own per-room limits (a chat over it sends far more than 10
+        // datagrams a second).
+        if (decoded && TryMemberPacket(packet!, source, datagram.Length, now))
+            return;
+
+        if (!_rateLimit.TryTake(source.Address, now, out var firstRefusal))
         {
-            var decoded = packet is not null;
-
-            // A member's own packets (its token) pass before the per-source limit, so garbage from (or forged as) its
-            // address cannot starve it; the relay has its own per-room limits (a chat over it sends far more than 10
-            // datagrams a second).
-            if (decoded && TryMemberPacket(packet!, source, datagram.Length, now))
-                return;
-
-            if (!_rateLimit.TryTake(source.Address, now, out var firstRefusal))
+            Statistics.RateLimited();
+            if (firstRefusal)
             {
-                Statistics.RateLimited();
-                if (firstRefusal)
-                {
-                    LogRefusal("rate", () => _logger.LogWarning("Rate-limiting {Source}", source));
-                    if (signaling)
-                        ReplyWithin(new ErrorPacket(default, SignalingErrorCode.RateLimited, "too many packets from your address; slow down and try again in a few seconds"), source, datagram.Length);
-                }
-
-                return;
+                LogRefusal("rate", () => _logger.LogWarning("Rate-limiting {Source}", source));
+                if (signaling)
+                    ReplyWithin(new ErrorPacket(default, SignalingErrorCode.RateLimited, "too many packets from your address; slow down and try again in a few seconds"), source, datagram.Length);
             }
 
-            if (StunMessage.IsStun(datagram))
-                ReceiveStun(datagram, source);
-            else if (!signaling)
-                Statistics.Unexpected();
-            else if (!decoded)
-                Malformed(datagram, source);
-            else
-                ReceiveSignaling(packet!, source, datagram.Length, now);
+            return;
         }
+
+        if (StunMessage.IsStun(datagram))
+            ReceiveStun(datagram, source);
+        else if (!signaling)
+            Statistics.Unexpected();
+        else if (!decoded)
+            Malformed(datagram, source);
+        else
+            ReceiveSignaling(packet!, source, datagram.Length, now);
     }
 
     /// <summary>Removes rooms idle for longer than the TTL, forgets idle rate-limit buckets, and logs the refusals it held back.</summary>
@@ -517,7 +515,7 @@ internal sealed class Rendezvous : IDisposable
 
     private void Relay(RelayPacket relay, IPEndPoint source, DateTimeOffset now)
     {
-        if (_store.RoomOf(relay.Peer) is not { } room || room.Find(relay.Peer) is not { } member || !member.Reflexive.Equals(source))
+        if (_store.RoomOfForRelay(relay.Peer, now) is not { } room || room.Find(relay.Peer) is not { } member || !member.Reflexive.Equals(source))
         {
             // Never answered: the source may be spoofed, and answering would make the server a reflector.
             Statistics.RelayNotMember();

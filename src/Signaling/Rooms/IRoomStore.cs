@@ -19,6 +19,12 @@ internal interface IRoomStore : IDisposable
     /// <summary>The room <paramref name="peer"/> is a member of, or null.</summary>
     Room? RoomOf(PeerId peer);
 
+    /// <summary>
+    /// <see cref="RoomOf"/> for the relay, which asks for every datagram: a shared store may answer from a copy up to
+    /// <see cref="RedisRoomStore.RelayCopyLifetime"/> old (this node's own changes replace it at once).
+    /// </summary>
+    Room? RoomOfForRelay(PeerId peer, DateTimeOffset now);
+
     /// <summary>Open rooms (across nodes, for a shared store).</summary>
     int Count { get; }
 

@@ -27,6 +27,8 @@ internal sealed class InProcessRoomStore(SignalingServerOptions options) : IRoom
 
     public Room? RoomOf(PeerId peer) => _roomOfMember.GetValueOrDefault(peer);
 
+    public Room? RoomOfForRelay(PeerId peer, DateTimeOffset now) => _roomOfMember.GetValueOrDefault(peer);
+
     public RoomAdd TryAdd(Room room, DateTimeOffset now)
     {
         if (_rooms.ContainsKey(room.Name))

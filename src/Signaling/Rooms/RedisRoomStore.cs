@@ -105,6 +105,12 @@ internal sealed class RedisRoomStore : IRoomStore
 
     private static readonly TimeSpan TouchInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How old the copy of a room the relay forwards by may be: a change at another node (a member that left or moved)
+    /// reaches this node's relay within it, and the relay reads Redis once a second per member instead of per datagram.
+    /// </summary>
+    public static readonly TimeSpan RelayCopyLifetime = TimeSpan.FromSeconds(1);
+
     /// <summary>How long a number handed out by <see cref="FreeNameplate"/> stays reserved for the node that asked (it opens the room at once).</summary>
     private static readonly TimeSpan NameplateClaim = TimeSpan.FromSeconds(5);
 
@@ -115,6 +121,7 @@ internal sealed class RedisRoomStore : IRoomStore
     private readonly RedisChannel _channel;
     private int _members;
     private readonly Dictionary<string, RoomLocalState> _local = new(StringComparer.Ordinal);
+    private readonly Dictionary<PeerId, (Room Room, DateTimeOffset Read)> _relayCopies = [];
 
     private RedisRoomStore(ConnectionMultiplexer redis, SignalingServerOptions options, IPEndPoint node, ILogger logger, Action<byte[], IPEndPoint> send)
     {
@@ -146,10 +153,10 @@ internal sealed class RedisRoomStore : IRoomStore
         var configuration = new ConfigurationOptions
         {
             AbortOnConnectFail = true, // at start: down is an error; later, the multiplexer reconnects by itself
-            ConnectTimeout = 3000,
+            ConnectTimeout = 5000, // a refused connection fails at once; this bounds a Redis that does not answer
             SyncTimeout = 2000,
             AsyncTimeout = 2000,
-            ConnectRetry = 1,
+            ConnectRetry = 2,
             BacklogPolicy = BacklogPolicy.FailFast, // while Redis is away, refuse now rather than queue
             ClientName = "secretchat-signal",
         };
@@ -172,6 +179,18 @@ internal sealed class RedisRoomStore : IRoomStore
         var name = _db.StringGet(MemberKey(peer.Value));
         return name.IsNull ? null : Read(name.ToString());
     });
+
+    public Room? RoomOfForRelay(PeerId peer, DateTimeOffset now)
+    {
+        if (_relayCopies.TryGetValue(peer, out var copy) && now - copy.Read < RelayCopyLifetime && copy.Room.Find(peer) is not null)
+            return copy.Room;
+        var room = RoomOf(peer);
+        if (room is null)
+            _relayCopies.Remove(peer);
+        else
+            _relayCopies[peer] = (room, now);
+        return room;
+    }
 
     public RoomAdd TryAdd(Room room, DateTimeOffset now) => Call(() =>
     {
@@ -207,6 +226,7 @@ internal sealed class RedisRoomStore : IRoomStore
             keys.Add(MemberKey(left.Id.Value));
         var version = (long)_db.ScriptEvaluate(UpdateScript, [.. keys],
             [room.Version.ToString(CultureInfo.InvariantCulture), RoomRecord.Write(room), ttl, expiry, room.Name, present]);
+        Forget(room, left);
         if (version == 0)
             return false;
         room.Version = version;
@@ -217,6 +237,7 @@ internal sealed class RedisRoomStore : IRoomStore
     public bool TryRemove(Room room) => Call(() =>
     {
         _local.Remove(room.Name);
+        Forget(room, null);
         return Remove(room, room.Version.ToString(CultureInfo.InvariantCulture));
     });
 
@@ -242,6 +263,12 @@ internal sealed class RedisRoomStore : IRoomStore
         var gone = _db.SortedSetRangeByScore(Rooms, double.NegativeInfinity, Now(now));
         if (gone.Length > 0)
             _db.SortedSetRemove(Rooms, gone);
+        foreach (var (peer, copy) in _relayCopies.ToList())
+        {
+            if (now - copy.Read >= RelayCopyLifetime)
+                _relayCopies.Remove(peer);
+        }
+
         foreach (var name in _local.Keys.ToList())
         {
             if (now - _local[name].LastTouch >= _options.RoomTtl && !_db.KeyExists(RoomKey(name)))
@@ -276,6 +303,16 @@ internal sealed class RedisRoomStore : IRoomStore
         }
 
         _redis.Dispose();
+    }
+
+    /// <summary>Drops the relay's copies of <paramref name="room"/>: this node changed it, so they are stale now.</summary>
+    private void Forget(Room room, RoomPeer? left)
+    {
+        _relayCopies.Remove(room.First.Id);
+        if (room.Second is not null)
+            _relayCopies.Remove(room.Second.Id);
+        if (left is not null)
+            _relayCopies.Remove(left.Id);
     }
 
     private Room? Read(string name)

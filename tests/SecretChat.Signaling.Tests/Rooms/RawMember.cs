@@ -14,15 +14,18 @@ internal sealed class RawMember : IAsyncDisposable
     private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
     private readonly Channel<(IPEndPoint From, SignalingPacket Packet)> _received = Channel.CreateUnbounded<(IPEndPoint, SignalingPacket)>();
     private readonly CancellationTokenSource _stop = new();
+    private readonly HashSet<(IPEndPoint, string)> _seen = [];
     private readonly Task _loop;
 
-    public RawMember()
+    /// <param name="id">The peer id it registers with (a fresh one by default; another member's, to play a thief).</param>
+    public RawMember(PeerId? id = null)
     {
+        Id = id ?? PeerId.New();
         _socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         _loop = Task.Run(ReceiveLoopAsync);
     }
 
-    public PeerId Id { get; } = PeerId.New();
+    public PeerId Id { get; }
 
     /// <summary>The token the last Registered or PeerInfo gave this member.</summary>
     public MemberToken Token { get; private set; }
@@ -31,13 +34,22 @@ internal sealed class RawMember : IAsyncDisposable
 
     public void Send(SignalingPacket packet, IPEndPoint to) => _socket.SendTo(SignalingCodec.Encode(packet), to);
 
-    /// <summary>The next signaling packet, whoever sent it; a timeout fails the test.</summary>
+    /// <summary>
+    /// The next signaling packet, whoever sent it, skipping exact repeats of one already received from the same node
+    /// (the answers to a retransmitted request, late on a loaded machine); a timeout fails the test.
+    /// </summary>
     public async Task<(IPEndPoint From, SignalingPacket Packet)> ReceiveAsync(TimeSpan timeout)
     {
         using var cancel = new CancellationTokenSource(timeout);
         try
         {
-            var received = await _received.Reader.ReadAsync(cancel.Token);
+            (IPEndPoint From, SignalingPacket Packet) received;
+            do
+            {
+                received = await _received.Reader.ReadAsync(cancel.Token);
+            }
+            while (!_seen.Add((received.From, Convert.ToHexString(SignalingCodec.Encode(received.Packet)))));
+
             if (received.Packet is RegisteredPacket registered)
                 Token = registered.Token;
             else if (received.Packet is PeerInfoPacket info)
@@ -61,10 +73,12 @@ internal sealed class RawMember : IAsyncDisposable
 
     /// <summary>
     /// Sends a Register to <paramref name="node"/>, answers its Cookie, and returns the first other answer (Registered,
-    /// PeerInfo or Error), sent again each second while unanswered, as a client does.
+    /// PeerInfo or Error), sent again every 2 s while unanswered, as a client does.
     /// </summary>
     public async Task<SignalingPacket> RegisterAsync(string room, IPEndPoint node, TimeSpan timeout, MemberToken rejoin = default)
     {
+        // What this node said before may be said again now (a retransmitted request's cookie and answer): news here.
+        _seen.RemoveWhere(seen => seen.Item1.Equals(node));
         var register = new RegisterPacket(room, Id, [LocalEndPoint], Token: rejoin);
         var deadline = DateTime.UtcNow + timeout;
         Send(register, node);
@@ -76,7 +90,7 @@ internal sealed class RawMember : IAsyncDisposable
             (IPEndPoint From, SignalingPacket Packet) answer;
             try
             {
-                answer = await ReceiveAsync(left < TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1));
+                answer = await ReceiveAsync(left < TimeSpan.FromSeconds(2) ? left : TimeSpan.FromSeconds(2));
             }
             catch (TimeoutException)
             {

@@ -34,7 +34,7 @@ public class RedisOutageTests
 
         Assert.Equal(SignalingErrorCode.ServerFull, refused.Code);
         Assert.Equal("the signaling server cannot reach its room store right now; try again in a few seconds", refused.Reason);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"the refusal took {clock.Elapsed}");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"the refusal took {clock.Elapsed}"); // a cookie round trip and a refusal, no waiting on Redis
         Assert.True(nodes.Nodes[0].Statistics.RefusedStoreUnavailable >= 1);
 
         // A member's KeepAlive and Relay are dropped, not answered, and nothing throws out of the node.
@@ -48,7 +48,8 @@ public class RedisOutageTests
         SignalingPacket answer;
         do
         {
-            answer = await member.RegisterAsync("after", nodes[0], Timeout);
+            await using var again = new RawMember(); // a fresh one each time: its refusal is news, not a repeat
+            answer = await again.RegisterAsync("after", nodes[0], Timeout);
             if (answer is ErrorPacket)
                 await Task.Delay(250); // the client's own retry pace after a refusal
         }

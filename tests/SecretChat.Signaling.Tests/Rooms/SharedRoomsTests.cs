@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using SecretChat.Security;
 using SecretChat.Tests;
 
 namespace SecretChat.Signaling.Tests.Rooms;
@@ -8,7 +9,11 @@ namespace SecretChat.Signaling.Tests.Rooms;
 /// <summary>Several signaling nodes on 127.0.0.1 sharing their rooms through one real redis-server.</summary>
 public class SharedRoomsTests
 {
-    private static readonly TimeSpan Timeout = Timeouts.Default;
+    /// <summary>Per answer: generous, since every node makes its Redis calls in turn and CI machines get loaded.</summary>
+    private static readonly TimeSpan Timeout = 3 * Timeouts.Default;
+
+    /// <summary>The bound on the whole of the 1,000 pairs (about 10 s on an idle two-core machine).</summary>
+    private static readonly TimeSpan PairsBound = TimeSpan.FromMinutes(5);
 
     [RedisFact]
     public async Task ThreeNodes_ThousandPairsRegisteredAtRandomNodes_AllMatchAndLeaveNothingInRedis()
@@ -53,20 +58,20 @@ public class SharedRoomsTests
             {
                 gate.Release();
             }
-        })).WaitAsync(TimeSpan.FromMinutes(2));
+        })).WaitAsync(PairsBound);
 
         Assert.Equal(Pairs, matched);
         Assert.InRange(crossNode, Pairs / 2, Pairs); // about two thirds registered their two members at two nodes
         Assert.Equal(Pairs, nodes.Nodes.Sum(n => n.Statistics.RoomsPaired));
         Assert.Equal(Pairs, nodes.Nodes.Sum(n => n.Statistics.RoomsCreated));
         Assert.Empty(await nodes.KeysAsync());
-        Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), $"{Pairs} pairs took {clock.Elapsed}");
+        Assert.True(clock.Elapsed < PairsBound, $"{Pairs} pairs took {clock.Elapsed}");
     }
 
     [RedisFact]
     public async Task ThreeNodes_MembersThatNeverLeave_ExpireFromRedis()
     {
-        var ttl = TimeSpan.FromSeconds(1);
+        var ttl = TimeSpan.FromSeconds(5); // long enough for a loaded machine to register the pairs before the first expire
         await using var nodes = await RedisNodes.StartAsync(3, RedisNodes.Options with { RoomTtl = ttl, SweepInterval = TimeSpan.FromMilliseconds(200) });
         List<RawMember> members = [];
         try
@@ -137,12 +142,12 @@ public class SharedRoomsTests
                 var refused = RawMember.As<ErrorPacket>(await c.RegisterAsync(room, node, Timeout));
                 Assert.Equal(SignalingErrorCode.RoomFull, refused.Code);
             }
-        })).WaitAsync(TimeSpan.FromMinutes(1));
+        })).WaitAsync(PairsBound);
 
         Assert.Equal(Rooms, outcomes.Count);
         Assert.Equal(Rooms, nodes.Nodes.Sum(n => n.Statistics.RoomsPaired));
         Assert.Equal(Rooms, nodes.Nodes.Sum(n => n.Statistics.RoomsCreated));
-        Assert.Equal(3 * Rooms, nodes.Nodes.Sum(n => n.Statistics.RefusedRoomFull));
+        Assert.InRange(nodes.Nodes.Sum(n => n.Statistics.RefusedRoomFull), 3 * Rooms, 6 * Rooms); // more only for retransmitted Registers
 
         // A member that raced and lost got PeerInfo straight away; one that won got Registered first.
         static async Task<PeerInfoPacket> PeerInfoAsync(RawMember member, IPEndPoint node)
@@ -222,8 +227,11 @@ public class SharedRoomsTests
         RawMember.As<PeerInfoPacket>(await b.RegisterAsync("relayed", other, Timeout));
         await a.ExpectAsync<PeerInfoPacket>(home, Timeout);
 
+        // A Relay without b's token draws nothing (the Redirect that follows answers the next one, with it).
+        b.Send(new RelayPacket(b.Id, new MemberToken(b.Token.High ^ 1, b.Token.Low), new byte[] { 1, 2, 3 }), other);
         b.Send(new RelayPacket(b.Id, b.Token, new byte[] { 1, 2, 3 }), other);
         var redirect = await b.ExpectAsync<RedirectPacket>(other, Timeout);
+        Assert.Equal(1, nodes.Nodes[1].Statistics.TokenRejected);
         Assert.Equal((b.Id, b.Token, home), (redirect.Peer, redirect.Token, redirect.HomeNode));
         Assert.Equal(1, nodes.Nodes[1].Statistics.RelayRedirected);
         Assert.Equal(0, nodes.Nodes[1].Statistics.RelayPacketsForwarded);
@@ -255,6 +263,22 @@ public class SharedRoomsTests
         // The same socket at another node, with its token: the same membership, answered as a retransmission.
         var again = RawMember.As<RegisteredPacket>(await a.RegisterAsync("rejoined", nodes[1], Timeout, rejoin: token));
         Assert.Equal(token, again.Token);
+
+        // Its id from another socket with a wrong token moves nothing, at either node: the thief's next answer is the
+        // one to its own probe, and the member stays where it is.
+        await using (var thief = new RawMember(a.Id))
+        {
+            foreach (var node in new[] { nodes[0], nodes[1] })
+            {
+                var cookie = await thief.CookieAsync("probe", node, Timeout);
+                thief.Send(new RegisterPacket("rejoined", a.Id, [], cookie, new MemberToken(token.High, token.Low ^ 1)), node);
+                thief.Send(new RegisterPacket("probe-" + node.Port, PeerId.New(), [], cookie), node);
+                var answer = RawMember.As<RegisteredPacket>(await thief.ExpectAsync<SignalingPacket>(node, Timeout));
+                Assert.NotEqual(a.Id, answer.Peer); // the probe's answer: the forged rejoin drew none
+            }
+
+            Assert.Equal(2, nodes.Nodes.Sum(n => n.Statistics.TokenRejected));
+        }
 
         // Its peer's PeerInfo now comes from the node it moved to.
         RawMember.As<PeerInfoPacket>(await b.RegisterAsync("rejoined", nodes[0], Timeout));
