@@ -235,6 +235,30 @@ public class SignalMonitoringTests
     }
 
     [Fact]
+    public async Task JsonLogs_AStrangersRoomName_IsEscapedAndReadsBackExactly()
+    {
+        // No control characters get into a room name, but a bidi override, quotes and braces do: the JSON line must keep
+        // them escaped (nothing that reorders a terminal's text), stay one parseable object, and give the name back exactly.
+        const string room = "evil\u202E\"}{\\ ünï";
+        await using var signal = SecretChatProcess.Start("signal", "--listen", "127.0.0.1:0", "--log-format", "json");
+        var first = await signal.WaitForLineAsync(l => l.Contains("signaling server listening on udp", StringComparison.Ordinal));
+        var udp = IPEndPoint.Parse(JsonDocument.Parse(first).RootElement.GetProperty("State").GetProperty("EndPoint").GetString()!);
+        await using (var stranger = new LoopbackMember(udp))
+        {
+            var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _ = stranger.Client.RegisterAsync(room, [], new Progress<IPEndPoint>(_ => waiting.TrySetResult()));
+            await waiting.Task.WaitAsync(Timeouts.Default);
+        }
+
+        var line = await signal.WaitForLineAsync(l => l.Contains("opened by", StringComparison.Ordinal));
+
+        Assert.DoesNotContain('\u202E', line);
+        Assert.All(line, c => Assert.True(c is >= ' ' and <= '~', $"U+{(int)c:X4} reached the log raw"));
+        using var entry = JsonDocument.Parse(line);
+        Assert.Equal(room, entry.RootElement.GetProperty("State").GetProperty("Room").GetString());
+    }
+
+    [Fact]
     public async Task TextLogs_StayTheDefault()
     {
         await using var signal = SecretChatProcess.Start("signal", "--listen", "127.0.0.1:0");
