@@ -16,9 +16,6 @@ namespace SecretChat.App.Tests.Cli;
 /// <summary><c>secretchat signal --metrics</c> and <c>--log-format json</c> (issue 18): what an operator's Prometheus and log shipper read.</summary>
 public class SignalMonitoringTests
 {
-    /// <summary>Named in SOFTWARE as netcheck does: the server answers only requests its answer fits in.</summary>
-    private static readonly StunClientOptions AsNetcheck = new() { Software = "SecretChat netcheck" };
-
     [Fact]
     public async Task Metrics_AfterRegistrationMatchStunAndRelay_CountEachOnce()
     {
@@ -27,8 +24,7 @@ public class SignalMonitoringTests
         using var client = new HttpClient { BaseAddress = http, Timeout = Timeouts.Default };
         var before = await ScrapeAsync(client);
 
-        await using (var stun = UdpStunClient.Bind(new IPEndPoint(IPAddress.Loopback, 0), options: AsNetcheck))
-            await stun.BindAsync(udp).WaitAsync(Timeouts.Default);
+        await StunOnceAsync(udp);
         await using var alice = new LoopbackMember(udp);
         await using var bob = new LoopbackMember(udp);
         var waiting = alice.Client.RegisterAsync("metrics", []);
@@ -235,6 +231,30 @@ public class SignalMonitoringTests
     }
 
     [Fact]
+    public async Task JsonLogs_AStrangersRoomName_IsEscapedAndReadsBackExactly()
+    {
+        // No control characters get into a room name, but a bidi override, quotes and braces do: the JSON line must keep
+        // them escaped (nothing that reorders a terminal's text), stay one parseable object, and give the name back exactly.
+        const string room = "evil\u202E\"}{\\ ünï";
+        await using var signal = SecretChatProcess.Start("signal", "--listen", "127.0.0.1:0", "--log-format", "json");
+        var first = await signal.WaitForLineAsync(l => l.Contains("signaling server listening on udp", StringComparison.Ordinal));
+        var udp = IPEndPoint.Parse(JsonDocument.Parse(first).RootElement.GetProperty("State").GetProperty("EndPoint").GetString()!);
+        await using (var stranger = new LoopbackMember(udp))
+        {
+            var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _ = stranger.Client.RegisterAsync(room, [], new Progress<IPEndPoint>(_ => waiting.TrySetResult()));
+            await waiting.Task.WaitAsync(Timeouts.Default);
+        }
+
+        var line = await signal.WaitForLineAsync(l => l.Contains("opened by", StringComparison.Ordinal));
+
+        Assert.DoesNotContain('\u202E', line);
+        Assert.All(line, c => Assert.True(c is >= ' ' and <= '~', $"U+{(int)c:X4} reached the log raw"));
+        using var entry = JsonDocument.Parse(line);
+        Assert.Equal(room, entry.RootElement.GetProperty("State").GetProperty("Room").GetString());
+    }
+
+    [Fact]
     public async Task TextLogs_StayTheDefault()
     {
         await using var signal = SecretChatProcess.Start("signal", "--listen", "127.0.0.1:0");
@@ -279,10 +299,19 @@ public class SignalMonitoringTests
     /// A STUN round trip from a socket of its own: the server handles datagrams in the order they arrive on its one receive
     /// loop, and loopback keeps the order they were sent in, so everything sent before has been counted once it is answered.
     /// </summary>
-    private static async Task SyncAsync(IPEndPoint server)
+    private static Task SyncAsync(IPEndPoint server) => StunOnceAsync(server);
+
+    /// <summary>
+    /// One STUN Binding request, sent once, and its answer: unlike a STUN client, nothing is retransmitted when a loaded
+    /// machine answers late, so the server counts exactly one request and one answer.
+    /// </summary>
+    private static async Task StunOnceAsync(IPEndPoint server)
     {
-        await using var stun = UdpStunClient.Bind(new IPEndPoint(IPAddress.Loopback, 0), options: AsNetcheck);
-        await stun.BindAsync(server).WaitAsync(Timeouts.Default);
+        using var socket = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        var request = new StunMessageBuilder(StunMessageType.BindingRequest, StunTransactionId.New()).AddSoftware("SecretChat netcheck").AddFingerprint().ToArray();
+        await socket.SendAsync(request, server);
+        var answer = await socket.ReceiveAsync().WaitAsync(Timeouts.Default);
+        Assert.True(StunMessage.IsStun(answer.Buffer));
     }
 
     /// <summary>A <see cref="RendezvousClient"/> on its own loopback UDP socket.</summary>
