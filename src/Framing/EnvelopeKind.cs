@@ -32,4 +32,11 @@ public enum EnvelopeKind : byte
     /// id 0. A side that was given no code ends the session when it receives one.
     /// </summary>
     Pairing = 6,
+
+    /// <summary>
+    /// The sender's user is deciding whether to accept the peer's changed key; the peer waits for the Hello or the Close
+    /// (bounded by its own timeout). Body: the reason, one byte (<see cref="CloseReason.KeyChanged"/>); id 0. Sent only
+    /// before the sender's Hello; an older peer ignores it as an unknown kind.
+    /// </summary>
+    Deciding = 7,
 }

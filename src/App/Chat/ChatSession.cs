@@ -278,13 +278,6 @@ public sealed class ChatSession : IChat
         await _disposal.ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// The envelope kind that tells the peer this side's user is deciding about its key (body: the reason, one byte,
-    /// <see cref="CloseReason.KeyChanged"/>); the peer then waits up to <see cref="ChatSessionOptions.KeyChangeAnswerTimeout"/>
-    /// for the Hello or the Close. Sent only before this side's Hello; an older peer ignores it as an unknown kind.
-    /// </summary>
-    internal const EnvelopeKind DecidingKind = (EnvelopeKind)7;
-
     private static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
     private bool PeerHasFinished => _state is ChatSessionState.PeerFinished or ChatSessionState.BothFinished or ChatSessionState.Closing;
@@ -552,7 +545,7 @@ public sealed class ChatSession : IChat
             case EnvelopeKind.Hello when _peerSaysHello:
                 OnAcceptedByPeer();
                 break;
-            case DecidingKind when !introduced:
+            case EnvelopeKind.Deciding when !introduced:
                 _deciding.TrySetResult(true);
                 break;
             case EnvelopeKind.Close:
@@ -582,7 +575,7 @@ public sealed class ChatSession : IChat
     }
 
     /// <summary>
-    /// The peer's key changed and this side's user is asked: the peer is told to wait (a <see cref="DecidingKind"/>
+    /// The peer's key changed and this side's user is asked: the peer is told to wait (a <see cref="EnvelopeKind.Deciding"/>
     /// envelope), and the answer (bounded by <see cref="ChatSessionOptions.KeyChangeAnswerTimeout"/>) accepts or refuses it.
     /// </summary>
     private async Task AskAboutTheKeyAsync(string name, PeerDecision refusal, Func<PeerDecision, CancellationToken, Task<PeerDecision?>> question)
@@ -593,7 +586,7 @@ public sealed class ChatSession : IChat
         // The bound runs from the moment the peer is told to wait.
         var limit = Observable.Timer(_options.KeyChangeAnswerTimeout, _options.Scheduler).ToTask(stop.Token);
         _deciding.TrySetResult(false);
-        await TrySendAsync(DecidingKind, 0, [(byte)CloseReason.KeyChanged]).ConfigureAwait(false);
+        await TrySendAsync(EnvelopeKind.Deciding, 0, [(byte)CloseReason.KeyChanged]).ConfigureAwait(false);
         try
         {
             var asking = question(refusal, stop.Token);

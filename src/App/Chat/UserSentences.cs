@@ -186,9 +186,12 @@ public static class UserSentences
     public static string HandshakeNotAnsweredInTime(string peer, TimeSpan timeout) =>
         $"The peer at {peer} did not answer the handshake within {timeout.TotalSeconds:0.#} s.";
 
-    /// <summary>The handshake completed but checking the peer did not finish within <paramref name="timeout"/>.</summary>
+    /// <summary>
+    /// The handshake completed but the session was not confirmed within <paramref name="timeout"/>: the peer sent neither
+    /// its Hello (it accepted this side) nor a Close (why not), or checking the peer here did not finish.
+    /// </summary>
     public static string PeerNotIntroduced(TimeSpan timeout) =>
-        $"The peer's handshake completed but checking it did not finish within {timeout.TotalSeconds:0.#} s.";
+        $"The handshake completed but the session was not confirmed within {timeout.TotalSeconds:0.#} s: the peer neither accepted this side nor said why not, or checking the peer did not finish.";
 
     /// <summary>This side's user did not answer the question about <paramref name="peerName"/>'s changed key in time: refused.</summary>
     public static string KeyChangeNotAnswered(string peerName, TimeSpan timeout) =>

@@ -118,7 +118,7 @@ public class ChatSessionHostilePeerTests
             scheduler.AdvanceBy(1);
 
             var error = await Assert.ThrowsAsync<ChatFailedException>(() => starting.WaitAsync(Timeout));
-            Assert.Equal("The peer's handshake completed but checking it did not finish within 10 s.", error.Message);
+            Assert.Equal("The handshake completed but the session was not confirmed within 10 s: the peer neither accepted this side nor said why not, or checking the peer did not finish.", error.Message);
         }
         finally
         {

@@ -331,7 +331,7 @@ public class ChatSessionStateTests
             },
         });
         await using var _ = chat;
-        var deciding = peer.NextSentAsync(ChatSession.DecidingKind);
+        var deciding = peer.NextSentAsync(EnvelopeKind.Deciding);
         var hello = peer.NextSentAsync(EnvelopeKind.Hello);
         peer.Establish("bob", ChatSession.Capabilities);
         peer.Receive(EnvelopeKind.Hello); // bob accepted alice right away
@@ -370,7 +370,7 @@ public class ChatSessionStateTests
             Scheduler = scheduler,
         });
         await using var _ = chat;
-        var deciding = peer.NextSentAsync(ChatSession.DecidingKind);
+        var deciding = peer.NextSentAsync(EnvelopeKind.Deciding);
         var close = peer.NextSentAsync(EnvelopeKind.Close);
         peer.Establish("bob", ChatSession.Capabilities);
         await deciding.WaitAsync(Timeout);
@@ -393,7 +393,7 @@ public class ChatSessionStateTests
         await using var _ = chat;
         peer.Establish("bob", ChatSession.Capabilities);
 
-        peer.Receive(ChatSession.DecidingKind, body: "\u0006");
+        peer.Receive(EnvelopeKind.Deciding, body: "\u0006");
 
         Assert.True(await chat.Deciding.WaitAsync(Timeout));
         Assert.False(chat.Connected.IsCompleted);
