@@ -219,21 +219,24 @@ internal sealed class CommandLine
         var config = new CommonOptions().Config;
         var listen = EndPointOption("--listen", $"Address to serve signaling and STUN on (default: Signaling:Listen in settings, {new SignalingSettings().Listen}).", "ADDR:PORT", allowPortZero: true);
         var relay = new SignalRelayFlags();
+        var node = new SignalNodeFlags();
         var command = new Command(
             "signal",
             "Run the signaling server that p2p peers meet at (it also answers STUN binding requests and relays for peers that cannot punch through) until Ctrl+C or SIGTERM; logs to the console.")
         { listen, config };
         relay.AddTo(command);
+        node.AddTo(command);
         Examples(
             command,
             "secretchat signal --listen 0.0.0.0:3478",
             "secretchat signal --listen 127.0.0.1:0      (any free port; the first line tells it)",
             "secretchat signal --relay-rate 64 --relay-total 100      (a smaller relay per room)",
-            "secretchat signal --no-relay");
+            "secretchat signal --no-relay",
+            "secretchat signal --redis 10.0.0.5:6379 --node-address 203.0.113.7:3478      (one of several nodes sharing rooms)");
         command.SetAction((parse, ct) => _app.GuardAsync(token =>
         {
             var settings = _app.LoadSettings(parse.GetValue(config), new Dictionary<string, string?>());
-            return SignalCommand.RunAsync(_app, settings, parse.GetValue(listen), relay.ToServerOptions(parse), token);
+            return SignalCommand.RunAsync(_app, settings, parse.GetValue(listen), node.Apply(relay.ToServerOptions(parse), parse, settings), token);
         }, ct));
         return command;
     }

@@ -55,10 +55,16 @@ internal static class SignalCommand
         {
             throw new ChatFailedException($"Cannot listen on udp {listenText}: that address is not on this machine.", ex);
         }
+        catch (SignalingException ex) when (serverOptions.Redis is { } redis)
+        {
+            throw new ChatFailedException($"Cannot reach Redis at {redis}: start redis-server there, or leave out --redis (and Signaling:Redis) to keep the rooms in this process.", ex);
+        }
 
         await using (server.ConfigureAwait(false))
         {
             await app.IO.Out.WriteLineAsync($"signaling server listening on udp {server.LocalEndPoint} (STUN too); Ctrl+C stops it").ConfigureAwait(false);
+            if (serverOptions.Redis is { } shared)
+                await app.IO.Out.WriteLineAsync($"rooms shared through Redis at {shared}; this node is {server.NodeAddress} to the others").ConfigureAwait(false);
             await app.IO.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             try
             {
@@ -101,6 +107,69 @@ internal static class SignalCommand
             throw new SettingsException($"'{text}' is not an address to listen on: give an IP address of this machine (0.0.0.0 for all), not a name.");
         return address;
     }
+}
+
+/// <summary>
+/// <c>--redis HOST:PORT</c> and <c>--node-address ADDR:PORT</c> of <c>secretchat signal</c> (settings <c>Signaling:Redis</c>
+/// and <c>Signaling:NodeAddress</c>): several nodes that name one Redis share their rooms; each is known to the others,
+/// and to the clients they redirect, by its node address (default: the listen address).
+/// </summary>
+internal sealed class SignalNodeFlags
+{
+    public Option<string> Redis { get; } = new("--redis")
+    {
+        Description = "Keep the rooms in this Redis, shared with every other signal node that names it (default: Signaling:Redis in settings; none: rooms stay in this process).",
+        HelpName = "HOST:PORT",
+    };
+
+    public Option<string> NodeAddress { get; } = new("--node-address")
+    {
+        Description = "The address clients reach this node at, which other nodes send them to for this node's relays (default: the listen address). Only with --redis.",
+        HelpName = "ADDR:PORT",
+    };
+
+    public SignalNodeFlags()
+    {
+        Redis.Validators.Add(result =>
+        {
+            var text = result.GetValueOrDefault<string>();
+            if (!HostPort.TryParse(text, allowPortZero: false, out _, out var error))
+                result.AddError($"'{text}' is not a valid --redis: {error} Give HOST:PORT, e.g. --redis 127.0.0.1:6379.");
+        });
+        NodeAddress.Validators.Add(result =>
+        {
+            var text = result.GetValueOrDefault<string>();
+            if (ParseNodeAddress(text) is null)
+                result.AddError($"'{text}' is not a valid --node-address: give the IP address and port clients reach this node at, e.g. --node-address 203.0.113.7:3478.");
+        });
+    }
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Redis);
+        command.Options.Add(NodeAddress);
+    }
+
+    /// <summary><paramref name="options"/> with the flags applied, the settings filling in what they leave out.</summary>
+    /// <exception cref="SettingsException">A setting that is not an address.</exception>
+    public SignalingServerOptions Apply(SignalingServerOptions options, ParseResult parse, AppSettings settings)
+    {
+        var redis = parse.GetValue(Redis) ?? NullIfEmpty(settings.Signaling.Redis);
+        var nodeText = parse.GetValue(NodeAddress) ?? NullIfEmpty(settings.Signaling.NodeAddress);
+        if (redis is not null && !HostPort.TryParse(redis, allowPortZero: false, out _, out var error))
+            throw new SettingsException($"'{redis}' is not a Redis address (Signaling:Redis): {error}");
+        IPEndPoint? node = null;
+        if (nodeText is not null && (node = ParseNodeAddress(nodeText)) is null)
+            throw new SettingsException($"'{nodeText}' is not a node address (Signaling:NodeAddress): give the IP address and port clients reach this node at.");
+        if (node is not null && redis is null)
+            throw new SettingsException("--node-address only matters with --redis HOST:PORT: a node alone redirects no one.");
+        return options with { Redis = redis, NodeAddress = node };
+    }
+
+    private static IPEndPoint? ParseNodeAddress(string? text) =>
+        IPEndPoint.TryParse(text ?? "", out var node) && node.Port != 0 && !node.Address.Equals(IPAddress.Any) && !node.Address.Equals(IPAddress.IPv6Any) ? node : null;
+
+    private static string? NullIfEmpty(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
 }
 
 /// <summary>

@@ -129,11 +129,8 @@ internal sealed class RedisRoomStore : IRoomStore
 
     IPEndPoint? IRoomStore.Node => Node;
 
-    public int Count => Call(() =>
-    {
-        _db.SortedSetRemoveRangeByScore(Rooms, double.NegativeInfinity, Now(DateTimeOffset.UtcNow));
-        return (int)_db.SortedSetLength(Rooms);
-    });
+    /// <summary>The open rooms, counting until the next sweep the ones that expired since the last (one round trip).</summary>
+    public int Count => Call(() => (int)_db.SortedSetLength(Rooms));
 
     /// <summary>Connects to Redis at <paramref name="endPoint"/> (HOST:PORT) and listens for packets other nodes pass to <paramref name="node"/>.</summary>
     /// <exception cref="RoomStoreUnavailableException">Redis cannot be reached.</exception>
@@ -157,7 +154,7 @@ internal sealed class RedisRoomStore : IRoomStore
         }
         catch (Exception ex) when (ex is RedisException or ArgumentException or InvalidOperationException)
         {
-            throw new RoomStoreUnavailableException($"cannot reach Redis at {endPoint}: {ex.Message}", ex);
+            throw new RoomStoreUnavailableException($"cannot reach Redis at {endPoint}", ex);
         }
     }
 

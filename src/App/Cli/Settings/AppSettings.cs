@@ -58,6 +58,12 @@ internal sealed class SignalingSettings
 
     /// <summary><c>ADDR:PORT</c> that <c>secretchat signal</c> listens on.</summary>
     public string Listen { get; set; } = "0.0.0.0:3478";
+
+    /// <summary><c>HOST:PORT</c> of the Redis that <c>secretchat signal</c> keeps its rooms in, shared with other nodes (none by default: in process).</summary>
+    public string? Redis { get; set; }
+
+    /// <summary><c>ADDR:PORT</c> clients reach this signal node at, named in redirects (default: the listen address).</summary>
+    public string? NodeAddress { get; set; }
 }
 
 /// <summary>The UDP session's liveness timers.</summary>

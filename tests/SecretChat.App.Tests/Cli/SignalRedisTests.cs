@@ -1,0 +1,119 @@
+using System.Net;
+using SecretChat.Cli.Interaction;
+using SecretChat.App.Tests.Fakes;
+using SecretChat.Signaling;
+using SecretChat.Tests;
+
+namespace SecretChat.App.Tests.Cli;
+
+/// <summary><c>secretchat signal --redis HOST:PORT --node-address ADDR:PORT</c> and the settings behind them.</summary>
+public class SignalRedisTests
+{
+    [Fact]
+    public async Task Signal_RedisNotListening_OneSentenceAndExitsOne()
+    {
+        using var app = new TestApp();
+        var redis = $"127.0.0.1:{LoopbackPorts.UnusedTcp()}";
+
+        Assert.Equal(ExitCodes.Failure, await app.RunAsync($"signal --listen 127.0.0.1:0 --redis {redis}"));
+
+        Assert.Equal(
+            $"Cannot reach Redis at {redis}: start redis-server there, or leave out --redis (and Signaling:Redis) to keep the rooms in this process.",
+            app.Console.ErrorText.Trim());
+    }
+
+    [Theory]
+    [InlineData("signal --redis nowhere", "is not a valid --redis")]
+    [InlineData("signal --redis 127.0.0.1:6379 --node-address 0.0.0.0:3478", "is not a valid --node-address")]
+    [InlineData("signal --redis 127.0.0.1:6379 --node-address signal.example.org:3478", "is not a valid --node-address")]
+    [InlineData("signal --redis 127.0.0.1:6379 --node-address 203.0.113.7:0", "is not a valid --node-address")]
+    public async Task Signal_FlagThatIsNotAnAddress_IsAUsageErrorNamingIt(string commandLine, string expected)
+    {
+        using var app = new TestApp();
+
+        Assert.Equal(ExitCodes.Usage, await app.RunAsync(commandLine));
+
+        Assert.Contains(expected, app.Console.ErrorText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Signal_NodeAddressWithoutRedis_IsRefusedWithASentence()
+    {
+        using var app = new TestApp();
+
+        Assert.NotEqual(ExitCodes.Success, await app.RunAsync("signal --listen 127.0.0.1:0 --node-address 203.0.113.7:3478"));
+
+        Assert.Contains("--node-address only matters with --redis HOST:PORT", app.Console.ErrorText, StringComparison.Ordinal);
+    }
+
+    [RedisFact]
+    public async Task Signal_WithRedis_SaysSoAndServesRegistrations()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        using var app = new TestApp();
+        using var interrupt = new CancellationTokenSource();
+        var run = app.StartAsync($"signal --listen 127.0.0.1:0 --redis {redis.Address} --node-address 127.0.0.1:3999", interrupt.Token);
+
+        await app.Console.WaitForOutputAsync("to the others", TestApp.Timeout);
+        var line = app.Console.OutLines[0];
+        var port = int.Parse(line.Split(' ')[5].Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
+        await using (var alice = new RegisteringPeer(new IPEndPoint(IPAddress.Loopback, port)))
+        {
+            var waiting = alice.Client.RegisterAsync("shared", []);
+            await using var bob = new RegisteringPeer(new IPEndPoint(IPAddress.Loopback, port));
+            var match = await bob.Client.RegisterAsync("shared", []).WaitAsync(TestApp.Timeout);
+            Assert.Equal(PeerRole.Initiator, match.Role);
+            Assert.Equal(PeerRole.Responder, (await waiting.WaitAsync(TestApp.Timeout)).Role);
+        }
+
+        await interrupt.CancelAsync();
+        Assert.Equal(ExitCodes.Success, await run.WaitAsync(TestApp.Timeout));
+        Assert.Contains($"rooms shared through Redis at {redis.Address}; this node is 127.0.0.1:3999 to the others", app.Console.OutText, StringComparison.Ordinal);
+    }
+
+    /// <summary>A rendezvous client on its own loopback socket.</summary>
+    private sealed class RegisteringPeer : IAsyncDisposable
+    {
+        private readonly System.Net.Sockets.Socket _socket = new(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _loop;
+
+        public RegisteringPeer(IPEndPoint server)
+        {
+            _socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            Client = new RendezvousClient(
+                (datagram, to, ct) => new ValueTask(_socket.SendToAsync(datagram, System.Net.Sockets.SocketFlags.None, to, ct).AsTask()),
+                server, System.Reactive.Concurrency.DefaultScheduler.Instance);
+            _loop = Task.Run(async () =>
+            {
+                var buffer = new byte[2048];
+                while (!_stop.IsCancellationRequested)
+                {
+                    try
+                    {
+                        var received = await _socket.ReceiveFromAsync(buffer, System.Net.Sockets.SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), _stop.Token);
+                        Client.TryHandle(buffer.AsSpan(0, received.ReceivedBytes), (IPEndPoint)received.RemoteEndPoint);
+                    }
+                    catch (Exception) when (_stop.IsCancellationRequested)
+                    {
+                        return;
+                    }
+                    catch (System.Net.Sockets.SocketException)
+                    {
+                    }
+                }
+            });
+        }
+
+        public RendezvousClient Client { get; }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            _socket.Dispose();
+            await _loop;
+            Client.Dispose();
+            _stop.Dispose();
+        }
+    }
+}
