@@ -614,13 +614,16 @@ public sealed class RendezvousClient : IDisposable
         var retry = backoff.Initial;
         return _scheduler.Schedule(_options.KeepAliveInterval, self =>
         {
+            DateTimeOffset lastHeard;
+            bool rejoining;
             lock (_gate)
             {
                 if (_membership != membership || _disposed) return;
+                (lastHeard, rejoining) = (membership.LastHeard, membership.Rejoining); // set on the receiving thread
             }
 
             var now = _scheduler.Now;
-            if (now >= membership.LastHeard + _options.KeepAliveInterval + _options.ServerTimeout)
+            if (now >= lastHeard + _options.KeepAliveInterval + _options.ServerTimeout)
             {
                 Rejoin(membership, now);
                 retry = backoff.Initial;
@@ -630,8 +633,8 @@ public sealed class RendezvousClient : IDisposable
                 return;
             }
 
-            var deadline = membership.LastHeard + _options.KeepAliveInterval + _options.ServerTimeout;
-            var answered = membership.LastHeard >= lastSent && !membership.Rejoining;
+            var deadline = lastHeard + _options.KeepAliveInterval + _options.ServerTimeout;
+            var answered = lastHeard >= lastSent && !rejoining;
             TimeSpan next;
             if (answered && lastSent != DateTimeOffset.MinValue && now - lastSent < _options.KeepAliveInterval)
             {

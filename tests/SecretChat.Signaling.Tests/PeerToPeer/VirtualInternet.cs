@@ -19,12 +19,15 @@ internal sealed class VirtualInternet : IDisposable
     public static readonly IPEndPoint Server = IPEndPoint.Parse("192.0.2.1:3478");
 
     private readonly Dictionary<IPEndPoint, Host> _byPublic = [];
-    private readonly Rendezvous _server;
+    private readonly Dictionary<IPEndPoint, Rendezvous> _servers = [];
 
-    public VirtualInternet(TestScheduler scheduler)
+    /// <param name="scheduler">The virtual clock.</param>
+    /// <param name="moreServers">Signaling servers besides <see cref="Server"/>, each with rooms of its own (no shared state).</param>
+    public VirtualInternet(TestScheduler scheduler, params IPEndPoint[] moreServers)
     {
         Scheduler = scheduler;
-        _server = new Rendezvous(new SignalingServerOptions(), NullLogger.Instance, scheduler, (datagram, to) => Transmit(Server, Server, to, datagram));
+        foreach (var address in moreServers.Prepend(Server))
+            _servers.Add(address, new Rendezvous(new SignalingServerOptions(), NullLogger.Instance, scheduler, (datagram, to) => Transmit(address, address, to, datagram)));
     }
 
     public TestScheduler Scheduler { get; }
@@ -38,7 +41,10 @@ internal sealed class VirtualInternet : IDisposable
     public List<(long At, IPEndPoint From, IPEndPoint To, byte[] Bytes)> Sent { get; } = [];
 
     /// <summary>A host with its socket at <paramref name="local"/> behind a NAT that maps it to <paramref name="mapped"/>.</summary>
-    public PeerSocket Attach(IPEndPoint local, IPEndPoint mapped)
+    public PeerSocket Attach(IPEndPoint local, IPEndPoint mapped) => Attach(local, mapped, [Server]);
+
+    /// <summary>As <see cref="Attach(IPEndPoint, IPEndPoint)"/>, for a client of the signaling servers <paramref name="servers"/>, in that order.</summary>
+    public PeerSocket Attach(IPEndPoint local, IPEndPoint mapped, IReadOnlyList<IPEndPoint> servers)
     {
         var host = new Host(local, mapped);
         _byPublic.Add(mapped, host);
@@ -46,13 +52,17 @@ internal sealed class VirtualInternet : IDisposable
         {
             Transmit(local, mapped, to, datagram.ToArray());
             return ValueTask.CompletedTask;
-        }, local, Server, host, Scheduler);
+        }, local, servers, host, Scheduler);
     }
 
     /// <summary>A datagram from anyone on the internet, as if sent now.</summary>
     public void Inject(IPEndPoint from, IPEndPoint to, byte[] datagram) => Transmit(from, from, to, datagram);
 
-    public void Dispose() => _server.Dispose();
+    public void Dispose()
+    {
+        foreach (var server in _servers.Values)
+            server.Dispose();
+    }
 
     private void Transmit(IPEndPoint sender, IPEndPoint source, IPEndPoint to, byte[] datagram)
     {
@@ -61,8 +71,8 @@ internal sealed class VirtualInternet : IDisposable
             return;
         Scheduler.Schedule(Latency, () =>
         {
-            if (to.Equals(Server))
-                _server.Receive(datagram, source);
+            if (_servers.TryGetValue(to, out var server))
+                server.Receive(datagram, source);
             else if (_byPublic.TryGetValue(to, out var host))
                 host.Inbound.OnNext(new Datagram(source, datagram));
         });
