@@ -188,7 +188,8 @@ internal sealed class TurnRelay : IAsyncDisposable
     {
         var sent = 0;
         var afterPeer = 0;
-        return _scheduler.Schedule(TimeSpan.Zero, AnnounceInterval, (state, self) =>
+        // The first one now (the recursive schedule's first run is due at once), then every second.
+        return _scheduler.Schedule(TimeSpan.Zero, self =>
         {
             bool peerKnown;
             lock (_gate)
@@ -197,7 +198,7 @@ internal sealed class TurnRelay : IAsyncDisposable
             if (sent++ >= MaxAnnouncements || (peerKnown && afterPeer++ >= 2))
                 return;
             _ = SendQuietlyAsync(SignalingCodec.Encode(new TurnAddressPacket(_rendezvous.PeerId, _rendezvous.Token, relayed)));
-            self(state, AnnounceInterval);
+            self(AnnounceInterval);
         });
     }
 

@@ -74,12 +74,40 @@ public sealed class TurnRelayScenarioTests(ITestOutputHelper output) : IDisposab
         Conversation.AssertReceivedInOrder(alice, bobLines, output);
     }
 
+    [LabFact]
+    public async Task P2p_TurnRefusesTheCredentials_PeersAreToldAndChatThroughTheSignalingServer()
+    {
+        await using var lab = await Lab.CreateAsync(LabLayout.SymmetricToSymmetric, output);
+        await using var turn = await LabTurnServer.StartAsync(lab, _home);
+        var wrongSecret = _home.File("wrong.secret");
+        await File.WriteAllTextAsync(wrongSecret, "not-the-turn-servers-secret\n");
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(wrongSecret, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var (alice, bob) = await StartPeersAsync(lab, turn, wrongSecret);
+
+        var atAlice = await Conversation.ConnectedAsync(alice, output);
+        var atBob = await Conversation.ConnectedAsync(bob, output);
+        Assert.Equal(("relay", "relay"), (atAlice.Path, atBob.Path));
+        Assert.Equal(lab.SignalEndPoint.ToString(), atAlice.Remote);
+        Assert.Equal(lab.SignalEndPoint.ToString(), atBob.Remote);
+        var told = await alice.WaitForEventAsync("error", Timeouts.Process);
+        output.WriteLine($"alice was told: {told.GetRawText()}");
+        Assert.Equal(
+            $"The TURN server at {turn.EndPoint} refused the credentials: wrong username or password: check --turn-secret-file matches the server's static-auth-secret; relaying through the signaling server instead.",
+            told.GetProperty("message").GetString());
+
+        var aliceLines = Conversation.Lines("alice", 10);
+        await alice.WriteLinesAsync(aliceLines);
+        await Conversation.FinishAsync(output, alice, bob);
+        Conversation.AssertReceivedInOrder(bob, aliceLines, output);
+    }
+
     public void Dispose() => _home.Dispose();
 
-    private async Task<(SecretChatProcess Alice, SecretChatProcess Bob)> StartPeersAsync(Lab lab, LabTurnServer turn)
+    private async Task<(SecretChatProcess Alice, SecretChatProcess Bob)> StartPeersAsync(Lab lab, LabTurnServer turn, string? secretFile = null)
     {
         var run = new PeerToPeerRun(lab, _home);
-        await run.StartSignalAsync("--turn", turn.EndPoint.ToString(), "--turn-secret-file", turn.SecretFile);
+        await run.StartSignalAsync("--turn", turn.EndPoint.ToString(), "--turn-secret-file", secretFile ?? turn.SecretFile);
         return (run.StartPeer(lab.Alice), run.StartPeer(lab.Bob));
     }
 
