@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using SecretChat.Security;
 using SecretChat.Signaling.Rooms;
 using SecretChat.Transport.Stun;
+using SecretChat.Transport.Turn;
 
 namespace SecretChat.Signaling;
 
@@ -667,9 +668,9 @@ internal sealed class Rendezvous : IDisposable
         if (_options.Turn is not { } turn)
             return;
         var expires = now + turn.CredentialLifetime;
-        var (username, password) = TurnCredentialIssuer.Issue(turn.SharedSecret, member.Id.ToString(), expires);
+        var credentials = TurnCredentials.FromSharedSecret(turn.SharedSecret, member.Id.ToString(), expires);
         room.Local.TurnExpires[member.Id] = expires;
-        ReplyToMember(member, new TurnCredentialsPacket(member.Id, member.Token, turn.Server, username, password));
+        ReplyToMember(member, new TurnCredentialsPacket(member.Id, member.Token, turn.Server, credentials.Username, credentials.Password));
     }
 
     /// <summary>

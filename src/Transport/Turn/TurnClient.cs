@@ -51,7 +51,7 @@ public sealed partial class TurnClient : IAsyncDisposable
 
     /// <summary>A client of the TURN server at <paramref name="server"/> that authenticates with <paramref name="credentials"/>.</summary>
     /// <param name="server">The TURN server's UDP address; only datagrams from it are read as TURN.</param>
-    /// <param name="credentials">The long-term credentials (see <see cref="TurnCredentials.FromSharedSecret"/>).</param>
+    /// <param name="credentials">The long-term credentials (see <see cref="TurnCredentials.FromSharedSecret(string, string, DateTimeOffset)"/>).</param>
     /// <param name="send">Sends one datagram: the owner of the socket implements it.</param>
     /// <param name="scheduler">Times retransmissions and refreshes.</param>
     /// <param name="options">Timing; the RFC's when null.</param>

@@ -50,8 +50,22 @@ public sealed class TurnCredentials
     public static TurnCredentials FromSharedSecret(string secret, string name, DateTimeOffset expiresAt)
     {
         ArgumentNullException.ThrowIfNull(secret);
+        return FromSharedSecret(Encoding.UTF8.GetBytes(secret), name, expiresAt);
+    }
+
+    /// <summary>
+    /// The same scheme with the secret as bytes, as read from a secret file (what a signaling server that hands out the
+    /// credentials holds).
+    /// </summary>
+    /// <param name="secret">The server's <c>static-auth-secret</c>, as the bytes of its text.</param>
+    /// <param name="name">Who the credentials are for (any text without a colon; it shows in the server's logs).</param>
+    /// <param name="expiresAt">When the server stops accepting them (whole seconds; rounded down).</param>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="secret"/> is empty, or <paramref name="name"/> contains a colon.</exception>
+    public static TurnCredentials FromSharedSecret(ReadOnlySpan<byte> secret, string name, DateTimeOffset expiresAt)
+    {
         ArgumentNullException.ThrowIfNull(name);
-        if (secret.Length == 0)
+        if (secret.IsEmpty)
             throw new ArgumentException("The shared secret is empty.", nameof(secret));
         if (name.Contains(':', StringComparison.Ordinal))
             throw new ArgumentException("The name may not contain ':', which separates it from the expiry.", nameof(name));
@@ -60,7 +74,7 @@ public sealed class TurnCredentials
             ? expiry.ToString(CultureInfo.InvariantCulture)
             : $"{expiry.ToString(CultureInfo.InvariantCulture)}:{name}";
 #pragma warning disable CA5350 // HMAC-SHA1 is what the TURN REST scheme (and coturn) define; it is not our choice.
-        var mac = HMACSHA1.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(username));
+        var mac = HMACSHA1.HashData(secret, Encoding.UTF8.GetBytes(username));
 #pragma warning restore CA5350
         return new TurnCredentials(username, Convert.ToBase64String(mac), DateTimeOffset.FromUnixTimeSeconds(expiry));
     }

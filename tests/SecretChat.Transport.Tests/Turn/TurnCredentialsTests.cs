@@ -47,9 +47,20 @@ public class TurnCredentialsTests
     }
 
     [Fact]
+    public void FromSharedSecret_SecretAsBytes_GivesTheSameCredentialsAsItsText()
+    {
+        var fromText = TurnCredentials.FromSharedSecret("s3cret", "a", Expiry);
+        var fromBytes = TurnCredentials.FromSharedSecret("s3cret"u8, "a", Expiry);
+
+        Assert.Equal(fromText.Username, fromBytes.Username);
+        Assert.Equal(fromText.Password, fromBytes.Password);
+        Assert.Equal("secret", Assert.Throws<ArgumentException>(() => TurnCredentials.FromSharedSecret(ReadOnlySpan<byte>.Empty, "a", Expiry)).ParamName);
+    }
+
+    [Fact]
     public void FromSharedSecret_ArgumentChecking()
     {
-        Assert.Equal("secret", Assert.Throws<ArgumentNullException>(() => TurnCredentials.FromSharedSecret(null!, "a", Expiry)).ParamName);
+        Assert.Equal("secret", Assert.Throws<ArgumentNullException>(() => TurnCredentials.FromSharedSecret((string)null!, "a", Expiry)).ParamName);
         Assert.Equal("name", Assert.Throws<ArgumentNullException>(() => TurnCredentials.FromSharedSecret("s", null!, Expiry)).ParamName);
         Assert.Equal("secret", Assert.Throws<ArgumentException>(() => TurnCredentials.FromSharedSecret("", "a", Expiry)).ParamName);
         Assert.Equal("name", Assert.Throws<ArgumentException>(() => TurnCredentials.FromSharedSecret("s", "a:b", Expiry)).ParamName);
