@@ -30,6 +30,9 @@ public sealed class ChatSession : IChat
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    /// <summary>How long a failed write waits for the receiving side to end the session (with the peer's own reason) first.</summary>
+    private static readonly TimeSpan SendFailureGrace = TimeSpan.FromSeconds(1);
+
     /// <summary>What this chat supports, announced in the handshake; a peer ignores the capabilities it does not know.</summary>
     public static IReadOnlyList<string> Capabilities { get; } = ["text", "ack", "finished", "close-reasons", AcceptedHello];
 
@@ -730,7 +733,11 @@ public sealed class ChatSession : IChat
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
         {
-            Fail(UserSentences.LostWhileSending(e));
+            // A peer that closed with a reason (its Close, then its end of the connection) has usually said why before this
+            // write met the closed connection, and the Close may still be waiting to be read: that reason is the one to
+            // report. The receiving side ends the session first when it can; the write's error ends it otherwise.
+            var reason = UserSentences.LostWhileSending(e);
+            Observable.Timer(SendFailureGrace, _options.Scheduler).Subscribe(_ => Fail(reason));
         }
     }
 
