@@ -142,15 +142,19 @@ public class PinnedPeerVerifierTests
         await console.WaitForOutputAsync("Waiting for the next peer", TestApp.Timeout);
 
         // Alice returns with a new identity: bob is asked, with both numbers, while alice waits and is told why.
-        var told = new List<string>();
-        var connecting = connector.ConnectAsync(Alice("alice-2"), new Progress<string>(line => { lock (told) told.Add(line); }));
+        var toldToWait = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var connecting = connector.ConnectAsync(Alice("alice-2"), new Lines(line =>
+        {
+            if (line == UserSentences.WaitingForKeyAcceptance)
+                toldToWait.TrySetResult();
+        }));
         await console.WaitForOutputAsync("Type /trust", TestApp.Timeout);
         Assert.Contains("REFUSED: 'alice' presented a different identity key", console.OutText);
         Assert.Contains("pinned for alice", console.OutText);
         Assert.Contains("NEW, presented now", console.OutText);
         Assert.False(connecting.IsCompleted);
-        lock (told)
-            Assert.Contains(UserSentences.WaitingForKeyAcceptance, told);
+        // The listener's question and its Deciding envelope to alice go out side by side: await what alice is told.
+        await toldToWait.Task.WaitAsync(TestApp.Timeout);
 
         input.Type(answer);
 
@@ -176,6 +180,12 @@ public class PinnedPeerVerifierTests
         }
         await stop.CancelAsync();
         await run.WaitAsync(TestApp.Timeout);
+    }
+
+    /// <summary>Progress lines as they are reported, on the reporting thread (<see cref="Progress{T}"/> posts them later).</summary>
+    private sealed class Lines(Action<string> onLine) : IProgress<string>
+    {
+        public void Report(string value) => onLine(value);
     }
 
     private static ChatOptions Bob(TempDirectory home, string identity) => new()
