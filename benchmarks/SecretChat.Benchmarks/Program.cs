@@ -4,6 +4,8 @@ using SecretChat.Benchmarks.Loops;
 // The signaling server's own process for the load benchmarks (Infrastructure/SignalHost.cs).
 if (args is [SecretChat.Benchmarks.Infrastructure.SignalHost.Flag])
     return await SecretChat.Benchmarks.Infrastructure.SignalHost.ServeAsync();
+if (args is [SecretChat.Benchmarks.Infrastructure.SignalHost.Flag, SecretChat.Benchmarks.Infrastructure.SignalHost.RedisFlag, var redis])
+    return await SecretChat.Benchmarks.Infrastructure.SignalHost.ServeAsync(redis);
 
 // A plain loop with counters, to cross-check a ratio outside BenchmarkDotNet (see Loops/).
 if (args is ["--loop", "handshake", ..])

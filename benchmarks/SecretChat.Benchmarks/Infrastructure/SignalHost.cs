@@ -7,7 +7,8 @@ namespace SecretChat.Benchmarks.Infrastructure;
 /// <summary>
 /// The signaling server as <c>secretchat signal</c> runs it (the same <see cref="SignalingServer"/>, a console logger
 /// configured as the command's, one line per room opened or paired), in a process of its own, started by the load
-/// benchmarks as <c>SecretChat.Benchmarks --serve-signal</c>.
+/// benchmarks as <c>SecretChat.Benchmarks --serve-signal [--redis HOST:PORT]</c>. With <c>--redis</c> the node keeps its
+/// rooms in that Redis, shared with every other node started with it; its node address is its own listen address.
 /// </summary>
 /// <remarks>
 /// The limits that exist against strangers are raised (<see cref="Options"/>): the benchmark's clients all come from
@@ -29,8 +30,11 @@ internal static class SignalHost
         RelayTotalBytes = long.MaxValue / 4,
     };
 
+    public const string RedisFlag = "--redis";
+
     /// <summary>The child's side: serves until its standard input closes (the parent ended or killed it).</summary>
-    public static async Task<int> ServeAsync()
+    /// <param name="redis">The Redis (<c>HOST:PORT</c>) to share rooms through, or null for rooms in this process.</param>
+    public static async Task<int> ServeAsync(string? redis = null)
     {
         using var loggers = LoggerFactory.Create(logging => logging
             .AddSimpleConsole(console =>
@@ -39,16 +43,17 @@ internal static class SignalHost
                 console.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
             })
             .SetMinimumLevel(LogLevel.Information));
-        await using var server = SignalingServer.Start(new IPEndPoint(IPAddress.Loopback, 0), Options, loggers.CreateLogger("SecretChat.Signal"));
+        await using var server = SignalingServer.Start(new IPEndPoint(IPAddress.Loopback, 0), Options with { Redis = redis }, loggers.CreateLogger("SecretChat.Signal"));
         Console.WriteLine($"serving on udp {server.LocalEndPoint}");
         await Console.In.ReadToEndAsync();
         return 0;
     }
 
     /// <summary>The parent's side: starts the child and waits until it answers a STUN Binding request.</summary>
-    public static (ServerProcess Process, IPEndPoint EndPoint) Start()
+    /// <param name="redis">The Redis (<c>HOST:PORT</c>) the node shares its rooms through, or null for rooms of its own.</param>
+    public static (ServerProcess Process, IPEndPoint EndPoint) Start(string? redis = null)
     {
-        var process = ServerProcess.Start("dotnet", [typeof(SignalHost).Assembly.Location, Flag]);
+        var process = ServerProcess.Start("dotnet", redis is null ? [typeof(SignalHost).Assembly.Location, Flag] : [typeof(SignalHost).Assembly.Location, Flag, RedisFlag, redis]);
         try
         {
             var line = process.WaitForLine(l => l.StartsWith("serving on udp ", StringComparison.Ordinal), TimeSpan.FromSeconds(30));

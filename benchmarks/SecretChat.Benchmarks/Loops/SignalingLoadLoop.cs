@@ -27,8 +27,8 @@ internal static class SignalingLoadLoop
         {
             var rows = new[]
             {
-                new Row("STUN coturn", coturnProcess.Id, () => coturnLoad.Run(answers, StunServerBenchmarks.Window)),
-                new Row("STUN secretchat", signalProcess.Id, () => signalLoad.Run(answers, StunServerBenchmarks.Window)),
+                new Row("STUN coturn", [coturnProcess.Id], () => coturnLoad.Run(answers, StunServerBenchmarks.Window)),
+                new Row("STUN secretchat", [signalProcess.Id], () => signalLoad.Run(answers, StunServerBenchmarks.Window)),
             };
             Measure(rows, rounds, answers);
             Console.WriteLine($"stalls (windows resent): coturn {coturnLoad.Resent}, secretchat {signalLoad.Resent}");
@@ -38,14 +38,29 @@ internal static class SignalingLoadLoop
             var roundTrips = answers / 2;
             var relayRows = new[]
             {
-                new Row("relay coturn TURN", coturnProcess.Id, () => turn.Run(roundTrips, RelayBenchmarks.Window)),
-                new Row("relay built-in", signalProcess.Id, () => builtIn.Run(roundTrips, RelayBenchmarks.Window)),
+                new Row("relay coturn TURN", [coturnProcess.Id], () => turn.Run(roundTrips, RelayBenchmarks.Window)),
+                new Row("relay built-in", [signalProcess.Id], () => builtIn.Run(roundTrips, RelayBenchmarks.Window)),
             };
             Measure(relayRows, rounds, 2 * roundTrips);
             Console.WriteLine($"stalls (windows resent): coturn {turn.Resent}, built-in {builtIn.Resent}");
 
             var pairs = Math.Max(1, answers / 50);
-            Measure([new Row("matches, one node", signalProcess.Id, () => RendezvousLoad.RunAsync([signal], pairs).GetAwaiter().GetResult())], rounds, pairs);
+            var cluster = new List<ServerProcess>();
+            try
+            {
+                var nodes = RendezvousBenchmarks.StartNodes(cluster);
+                var random = new Random(18);
+                Measure(
+                [
+                    new Row("matches, one node", [signalProcess.Id], () => RendezvousLoad.RunAsync([signal], pairs).GetAwaiter().GetResult()),
+                    new Row("matches, 3 nodes+Redis", [.. cluster.Select(p => p.Id)], () => RendezvousLoad.RunAsync(nodes, pairs, random).GetAwaiter().GetResult()),
+                ], rounds, pairs);
+            }
+            finally
+            {
+                for (var i = cluster.Count - 1; i >= 0; i--) // the nodes before their Redis
+                    cluster[i].Dispose();
+            }
         }
 
         MemoryPerRoom(Math.Max(100, answers / 20));
@@ -76,7 +91,8 @@ internal static class SignalingLoadLoop
         }
     }
 
-    private sealed record Row(string Name, int ServerProcessId, Action Invoke)
+    /// <summary>A row: its name, the server processes whose CPU time it counts (all nodes and Redis for a cluster), one run.</summary>
+    private sealed record Row(string Name, int[] ServerProcessIds, Action Invoke)
     {
         public List<double> Rates { get; } = [];
         public List<double> ServerCpu { get; } = [];
@@ -91,14 +107,12 @@ internal static class SignalingLoadLoop
         {
             foreach (var row in rows)
             {
-                using var server = Process.GetProcessById(row.ServerProcessId);
-                var cpu = server.TotalProcessorTime;
+                var cpu = ServerCpu(row);
                 var wall = Stopwatch.GetTimestamp();
                 row.Invoke();
                 var elapsed = Stopwatch.GetElapsedTime(wall);
-                server.Refresh();
                 row.Rates.Add(perRound / elapsed.TotalSeconds);
-                row.ServerCpu.Add((server.TotalProcessorTime - cpu).TotalMicroseconds / perRound);
+                row.ServerCpu.Add((ServerCpu(row) - cpu).TotalMicroseconds / perRound);
             }
         }
 
@@ -109,6 +123,18 @@ internal static class SignalingLoadLoop
             var rate = Median(row.Rates);
             Console.WriteLine($"{row.Name,-22}{rate,14:N0}{row.Rates.Min(),12:N0}{row.Rates.Max(),12:N0}{Median(row.ServerCpu),16:0.00}{rate / baseline,10:0.00}");
         }
+    }
+
+    private static TimeSpan ServerCpu(Row row)
+    {
+        var total = TimeSpan.Zero;
+        foreach (var id in row.ServerProcessIds)
+        {
+            using var server = Process.GetProcessById(id);
+            total += server.TotalProcessorTime;
+        }
+
+        return total;
     }
 
     private static double Median(List<double> values)
