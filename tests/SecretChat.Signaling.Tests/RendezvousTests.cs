@@ -286,6 +286,60 @@ public class RendezvousTests
     }
 
     [Fact]
+    public void Receive_StunBindingWithTurnAttributes_Answers420NoLargerThanTheRequest()
+    {
+        var h = new Harness(new SignalingServerOptions { Software = "secretchat-test" });
+        var id = StunTransactionId.New();
+        // REQUESTED-TRANSPORT and LIFETIME, as an Allocate has them, and SOFTWARE (as our netcheck sends): 72 bytes.
+        var request = new StunMessageBuilder(StunMessageType.BindingRequest, id)
+            .AddRequestedTransport(17).AddLifetime(TimeSpan.FromMinutes(10)).AddSoftware("secretchat-netcheck/1.0").AddFingerprint().ToArray();
+
+        h.Receive(request, Alice);
+
+        var (to, bytes) = Assert.Single(h.Sent);
+        Assert.Equal(Alice, to);
+        Assert.True(bytes.Length <= request.Length, $"{bytes.Length} bytes answered {request.Length}");
+        var response = StunMessage.Parse(bytes);
+        Assert.Equal(id, response.TransactionId);
+        Assert.Equal(StunMessageType.BindingError, response.Type);
+        Assert.Equal(StunErrorCode.UnknownAttribute, response.ErrorCode!.Code);
+        Assert.Equal(new byte[] { 0x00, 0x19, 0x00, 0x0D }, response.Find(StunAttributeType.UnknownAttributes)!.Value.Value.ToArray());
+        Assert.Null(response.XorMappedAddress);
+        Assert.Equal(1, h.Rendezvous.Statistics.StunRequestsAnswered);
+    }
+
+    [Fact]
+    public void Receive_StunBindingWithTurnAttributesSmallerThanThe420_IsNotAnswered()
+    {
+        var h = new Harness(new SignalingServerOptions { Software = "secretchat-test" });
+        var request = new StunMessageBuilder(StunMessageType.BindingRequest, StunTransactionId.New())
+            .AddRequestedTransport(17).AddFingerprint().ToArray(); // 36 bytes; the bare 420 is larger
+
+        h.Receive(request, Alice);
+
+        Assert.Empty(h.Sent);
+        Assert.Equal(1, h.Rendezvous.Statistics.RepliesWithheld);
+        Assert.Equal(0, h.Rendezvous.Statistics.StunRequestsAnswered);
+    }
+
+    [Fact]
+    public void Receive_StunBindingsWithTurnAttributesPastTheBurst_AreRateLimitedLikeAnyOther()
+    {
+        var h = new Harness(new SignalingServerOptions { RateBurst = 3, RatePerSecond = 1 });
+        var answered = 0;
+        for (var i = 0; i < 10; i++)
+        {
+            var request = new StunMessageBuilder(StunMessageType.BindingRequest, StunTransactionId.New())
+                .AddRequestedTransport(17).AddLifetime(TimeSpan.FromMinutes(10)).AddSoftware("secretchat-netcheck/1.0").AddFingerprint().ToArray();
+            h.Receive(request, Alice);
+            answered += h.Sent.Count;
+        }
+
+        Assert.Equal(3, answered);
+        Assert.Equal(7, h.Rendezvous.Statistics.RateLimitedDropped);
+    }
+
+    [Fact]
     public void Options_Invalid_AreRefusedWithTheirName()
     {
         Assert.Equal("RoomTtl", Assert.Throws<ArgumentOutOfRangeException>(() => new SignalingServerOptions { RoomTtl = TimeSpan.Zero }.Validate()).ParamName);

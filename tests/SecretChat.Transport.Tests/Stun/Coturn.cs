@@ -95,7 +95,8 @@ internal sealed class TurnServerProcess : IAsyncDisposable
     /// <paramref name="realm"/>, loopback peers allowed (the relayed addresses are on 127.0.0.1 too), UDP only, relay
     /// ports from a random range of its own so parallel runs do not meet.
     /// </summary>
-    public static TurnServerProcess StartRelay(string secret, string realm = "secretchat.test", int? userQuota = null)
+    /// <param name="staleNonce">coturn's <c>--stale-nonce</c> in seconds: how long a nonce lasts before a 438 (and re-authentication); none when null.</param>
+    public static TurnServerProcess StartRelay(string secret, string realm = "secretchat.test", int? userQuota = null, int? staleNonce = null)
     {
         var minPort = 20_000 + Random.Shared.Next(0, 90) * 100;
         var arguments = new List<string>
@@ -105,6 +106,8 @@ internal sealed class TurnServerProcess : IAsyncDisposable
         };
         if (userQuota is { } quota)
             arguments.Add($"--user-quota={quota}");
+        if (staleNonce is { } nonceSeconds)
+            arguments.Add($"--stale-nonce={nonceSeconds}");
         var server = Start(arguments);
         server.Secret = secret;
         server.Realm = realm;

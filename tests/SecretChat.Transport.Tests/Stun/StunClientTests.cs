@@ -200,6 +200,44 @@ public class StunClientTests
         Assert.True(response.VerifyFingerprint());
     }
 
+    [Theory]
+    [InlineData(StunAttributeType.RequestedTransport)]
+    [InlineData(StunAttributeType.Lifetime)]
+    [InlineData(StunAttributeType.Data)]
+    [InlineData(StunAttributeType.ChannelNumber)]
+    [InlineData(StunAttributeType.ChangeRequest)]
+    public void Responder_BindingWithAnAttributeOfAnotherMethod_Answers420ListingIt(ushort type)
+    {
+        // Known to the codec (TURN's, RFC 5780's) but not acted on by a Binding server: RFC 8489 §6.3.1 says 420.
+        var request = StunMessage.Parse(new StunMessageBuilder(StunMessageType.BindingRequest, StunTransactionId.New())
+            .AddAttribute(type, [0, 0, 0, 0]).AddAttribute(0x7001, [1, 2, 3, 4]).AddFingerprint().ToArray());
+
+        Assert.True(StunBindingResponder.TryAnswer(request, Mapped, null, out var bytes));
+
+        var response = StunMessage.Parse(bytes);
+        Assert.Equal(StunMessageType.BindingError, response.Type);
+        Assert.Equal(420, response.ErrorCode!.Code);
+        Assert.Null(response.XorMappedAddress);
+        var listed = response.Find(StunAttributeType.UnknownAttributes)!.Value.Value.ToArray();
+        Assert.Equal(new byte[] { 0x70, 0x01, (byte)(type >> 8), (byte)type }, listed);
+        Assert.True(response.VerifyFingerprint());
+    }
+
+    [Fact]
+    public void Responder_BindingWithAuthenticationAndIceAttributes_AnswersTheAddress()
+    {
+        // A Binding answer tells a client only its own address: attributes of authentication and ICE change nothing.
+        var request = StunMessage.Parse(new StunMessageBuilder(StunMessageType.BindingRequest, StunTransactionId.New())
+            .AddUsername("alice:bob").AddAttribute(StunAttributeType.Priority, [0, 0, 0, 1]).AddAttribute(StunAttributeType.UseCandidate, [])
+            .AddMessageIntegrity(new byte[16]).AddFingerprint().ToArray());
+
+        Assert.True(StunBindingResponder.TryAnswer(request, Mapped, null, out var bytes));
+
+        var response = StunMessage.Parse(bytes);
+        Assert.Equal(StunMessageType.BindingSuccess, response.Type);
+        Assert.Equal(Mapped, response.XorMappedAddress);
+    }
+
     [Fact]
     public void Responder_ResponsesAndIndications_AreNotAnswered()
     {

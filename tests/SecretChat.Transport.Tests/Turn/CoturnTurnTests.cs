@@ -142,6 +142,55 @@ public class CoturnTurnTests
         Assert.True(error.IsCredentialRefusal);
     }
 
+    /// <summary>
+    /// What coturn does with an allocation whose shared-secret credentials have expired: it keeps refreshing it. The
+    /// expiry in <c>expiry:name</c> is checked when the allocation is made (see the test above), not on its Refresh,
+    /// even after a stale nonce (438) made the client sign again with a new one.
+    /// </summary>
+    [CoturnFact]
+    public async Task TurnClient_RefreshAfterTheCredentialsExpiredAgainstCoturn_AcceptedEvenAfterAStaleNonce()
+    {
+        await using var turnserver = TurnServerProcess.StartRelay(Secret, staleNonce: 1);
+        await using (var probe = UdpStunClient.Bind(new IPEndPoint(IPAddress.Loopback, 0)))
+            await probe.BindAsync(turnserver.EndPoint).WaitAsync(Timeouts.Startup + Timeouts.Startup); // turnserver is up
+        var scheduler = new TestScheduler();
+        var shortLived = TurnCredentials.FromSharedSecret(Secret, "alice", DateTimeOffset.UtcNow + TimeSpan.FromSeconds(2));
+        await using var socket = new TurnSocket(turnserver.EndPoint, shortLived, scheduler: scheduler);
+        await socket.Client.AllocateAsync().WaitAsync(Timeouts.Default);
+
+        // coturn reads the expiry in the user name against its own (real) clock: let it pass (and the nonce go stale),
+        // then refresh in virtual time.
+        var untilExpired = shortLived.ExpiresAt!.Value - DateTimeOffset.UtcNow + TimeSpan.FromSeconds(1.1);
+        if (untilExpired > TimeSpan.Zero)
+            await Task.Delay(untilExpired);
+        scheduler.AdvanceBy(TimeSpan.FromSeconds(540).Ticks);
+        await socket.Client.RefreshesSettled.WaitAsync(Timeouts.Default);
+
+        Assert.False(socket.Client.Lost.IsCompleted, turnserver.Log);
+        var log = turnserver.Log;
+        Assert.Contains("error 438: Stale nonce", log, StringComparison.Ordinal);
+        Assert.Contains($"user <{shortLived.Username}>: incoming packet REFRESH processed, success", log, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Why a renewed credential cannot simply start a second allocation on the session's socket: coturn still holds the
+    /// 5-tuple right after confirming the deallocation.
+    /// </summary>
+    [CoturnFact]
+    public async Task TurnClient_AllocatedRightAfterDeallocatingOnTheSameSocketAgainstCoturn_RefusedWith437()
+    {
+        await using var turnserver = TurnServerProcess.StartRelay(Secret);
+        await using var socket = new TurnSocket(turnserver.EndPoint, Credentials(name: "alice"));
+        await socket.Client.AllocateAsync().WaitAsync(Timeouts.Startup + Timeouts.Startup);
+        await socket.Client.DisposeAsync();
+        Assert.True(socket.Client.DeallocationConfirmed);
+
+        var renewed = Credentials(name: "alice", validFor: TimeSpan.FromHours(2));
+        var error = await Assert.ThrowsAsync<TurnException>(() => socket.Replace(turnserver.EndPoint, renewed).AllocateAsync().WaitAsync(Timeouts.Default));
+
+        Assert.Equal(StunErrorCode.AllocationMismatch, error.Error?.Code);
+    }
+
     [CoturnFact]
     public async Task TurnClient_WrongSecretAgainstCoturn_RefusedWithTheWrongPasswordSentence()
     {
