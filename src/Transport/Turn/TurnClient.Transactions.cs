@@ -1,17 +1,16 @@
-using System.Reactive.Concurrency;
-using System.Reactive.Disposables;
 using SecretChat.Transport.Stun;
 
 namespace SecretChat.Transport.Turn;
 
-/// <summary>Requests: long-term authentication (RFC 8489 §9.2), retransmission (§6.2.1) and matching responses.</summary>
+/// <summary>Requests: long-term authentication (RFC 8489 §9.2) and matching responses; retransmission (§6.2.1) is the shared <see cref="StunTransactions{TResult}"/>.</summary>
 public sealed partial class TurnClient
 {
-    private const int RememberFinished = 32;
-    private readonly Dictionary<StunTransactionId, Transaction> _pending = [];
-
-    /// <summary>Recently finished transactions: a late answer to a retransmitted request is a duplicate, not a forgery.</summary>
-    private readonly Queue<StunTransactionId> _finished = new();
+    private StunTransactions<StunMessage> NewTransactions(SendDatagram send) => new(
+        send, _scheduler, _options.Retransmission,
+        timedOut: TurnException.NoAnswer,
+        sendFailed: static (_, _) => null, // a lost request: the retransmission covers it
+        closing: _disposing.Token,
+        closed: static () => new ObjectDisposedException(nameof(TurnClient)));
 
     /// <summary>
     /// Sends a request of <paramref name="method"/> until it succeeds, answering 401 and 438 challenges; an error
@@ -64,23 +63,15 @@ public sealed partial class TurnClient
     {
         cancellationToken.ThrowIfCancellationRequested();
         ObjectDisposedException.ThrowIf(_disposing.IsCancellationRequested, this);
-        var transaction = new Transaction(this, id, method, request, key, cancellationToken);
-        lock (_gate)
-            _pending.Add(id, transaction);
-        transaction.Start();
-        return transaction.Task;
+        return _transactions.Start(id, request, Server, new Sent(method, key), cancellationToken);
     }
 
     private bool HandleResponse(StunMessage message)
     {
-        Transaction? transaction;
-        lock (_gate)
-        {
-            if (!_pending.TryGetValue(message.TransactionId, out transaction))
-                return _finished.Contains(message.TransactionId) || Drop(TurnDropReason.UnknownTransaction);
-        }
+        if (_transactions.Find(message.TransactionId, out var finished) is not { State: Sent sent } transaction)
+            return finished || Drop(TurnDropReason.UnknownTransaction);
 
-        if (message.Type.Method != transaction.Method)
+        if (message.Type.Method != sent.Method)
             return Drop(TurnDropReason.Unexpected);
 
         // RFC 8489 §9.2.5: a response to a signed request counts only when its MESSAGE-INTEGRITY verifies with the
@@ -89,7 +80,7 @@ public sealed partial class TurnClient
         // an allocation), which can only fail it or make us ask again; a success is never taken without integrity.
         var error = message.Type.Class == StunClass.ErrorResponse;
         var challenge = error && message.ErrorCode?.Code is StunErrorCode.Unauthenticated or StunErrorCode.StaleNonce;
-        var authentic = transaction.Key is { } key ? message.VerifyMessageIntegrity(key) : error;
+        var authentic = sent.Key is { } key ? message.VerifyMessageIntegrity(key) : error;
         if (!challenge && !authentic)
             return Drop(TurnDropReason.BadIntegrity);
 
@@ -97,117 +88,6 @@ public sealed partial class TurnClient
         return true;
     }
 
-    private void Finish(StunTransactionId id)
-    {
-        lock (_gate)
-        {
-            if (!_pending.Remove(id))
-                return;
-            _finished.Enqueue(id);
-            if (_finished.Count > RememberFinished)
-                _finished.Dequeue();
-        }
-    }
-
-    private sealed class Transaction
-    {
-        private readonly TurnClient _client;
-        private readonly byte[] _request;
-        private readonly CancellationToken _cancellationToken;
-        private readonly TaskCompletionSource<StunMessage> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly SerialDisposable _timer = new(); // the one pending timer: the next retransmission or the final wait
-        private CancellationTokenRegistration _registration;
-        private CancellationTokenRegistration _disposal;
-        private int _sent;
-        private TimeSpan _rto;
-
-        public Transaction(TurnClient client, StunTransactionId id, ushort method, byte[] request, byte[]? key, CancellationToken cancellationToken)
-        {
-            _client = client;
-            Id = id;
-            Method = method;
-            Key = key;
-            _request = request;
-            _cancellationToken = cancellationToken;
-            _rto = client._options.Retransmission.InitialRto;
-        }
-
-        public StunTransactionId Id { get; }
-
-        public ushort Method { get; }
-
-        /// <summary>The key the request was signed with; the response must verify with it. Null for the first, unsigned request.</summary>
-        public byte[]? Key { get; }
-
-        public Task<StunMessage> Task => _result.Task;
-
-        public void Start()
-        {
-            _registration = _cancellationToken.Register(() =>
-            {
-                if (_result.TrySetCanceled(_cancellationToken))
-                    Cleanup();
-            });
-            _disposal = _client._disposing.Token.Register(() =>
-            {
-                if (_result.TrySetException(new ObjectDisposedException(nameof(TurnClient))))
-                    Cleanup();
-            });
-            SendNext();
-        }
-
-        public void Complete(StunMessage response)
-        {
-            if (_result.TrySetResult(response))
-                Cleanup();
-        }
-
-        private void SendNext()
-        {
-            if (_result.Task.IsCompleted)
-                return;
-            var options = _client._options.Retransmission;
-            _sent++;
-            ScheduleNext(options); // before sending: a response handled on another thread finds the timer to cancel
-            _ = SendAsync();
-        }
-
-        private void ScheduleNext(StunClientOptions options)
-        {
-            if (_sent < options.MaxRequests)
-            {
-                var wait = _rto;
-                _rto = new Backoff(options.InitialRto, TimeSpan.MaxValue).Next(_rto); // RFC 8489 §6.2.1: doubling, uncapped
-                _timer.Disposable = _client._scheduler.Schedule(wait, SendNext);
-            }
-            else
-            {
-                _timer.Disposable = _client._scheduler.Schedule(options.InitialRto * options.LastWaitFactor, () =>
-                {
-                    if (_result.TrySetException(TurnException.NoAnswer(_client.Server, options.TransactionTimeout)))
-                        Cleanup();
-                });
-            }
-        }
-
-        private async Task SendAsync()
-        {
-            try
-            {
-                await _client._send(_request, _client.Server, _cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (TransportErrors.IsLostDatagram(ex))
-            {
-                // A lost request: the retransmission covers it, and cancellation is reported by Start's registration.
-            }
-        }
-
-        private void Cleanup()
-        {
-            _timer.Dispose();
-            _registration.Dispose();
-            _disposal.Dispose();
-            _client.Finish(Id);
-        }
-    }
+    /// <summary>What a request was: its method, and the key it was signed with (the response must verify with it; null for the first, unsigned request).</summary>
+    private sealed record Sent(ushort Method, byte[]? Key);
 }

@@ -34,6 +34,7 @@ public sealed partial class TurnClient : IAsyncDisposable
     private readonly TurnCredentials _credentials;
     private readonly SendDatagram _send;
     private readonly IScheduler _scheduler;
+    private readonly StunTransactions<StunMessage> _transactions;
     private readonly TurnClientOptions _options;
     private readonly Lock _gate = new();
     private readonly SerialDisposable _allocationRefresh = new();
@@ -70,6 +71,7 @@ public sealed partial class TurnClient : IAsyncDisposable
         _send = send;
         _scheduler = scheduler;
         _options = options;
+        _transactions = NewTransactions(send);
     }
 
     /// <summary>The TURN server's address.</summary>
