@@ -41,6 +41,12 @@ public sealed class TurnRelayOptions
     /// </summary>
     public TimeSpan CredentialLifetime { get; init; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// The shortest <see cref="CredentialLifetime"/> taken (1 minute): tests lower it to seconds, so that a session can
+    /// outlive several credentials while they watch.
+    /// </summary>
+    internal TimeSpan MinimumCredentialLifetime { get; init; } = TimeSpan.FromMinutes(1);
+
     /// <summary>The shared secret (a copy is kept; it never appears in <see cref="ToString"/>).</summary>
     internal ReadOnlySpan<byte> SharedSecret => _secret;
 
@@ -49,7 +55,7 @@ public sealed class TurnRelayOptions
 
     internal void Validate()
     {
-        if (CredentialLifetime < TimeSpan.FromMinutes(1) || CredentialLifetime > TimeSpan.FromDays(7))
+        if (CredentialLifetime < MinimumCredentialLifetime || CredentialLifetime > TimeSpan.FromDays(7))
             throw new ArgumentOutOfRangeException(nameof(CredentialLifetime), CredentialLifetime, "Must be 1 minute to 7 days.");
     }
 

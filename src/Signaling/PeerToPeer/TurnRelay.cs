@@ -44,6 +44,8 @@ internal sealed class TurnRelay : IAsyncDisposable
     private PeerId? _peer;
     private IDisposable? _announcing;
     private string? _failure;
+    private TurnCredentials? _latest;
+    private int _renewals;
 
     /// <param name="rendezvous">The signaling client: our id, token and the server's address.</param>
     /// <param name="send">Sends straight out of the socket (TURN and signaling packets are not wrapped).</param>
@@ -54,6 +56,33 @@ internal sealed class TurnRelay : IAsyncDisposable
         _send = send;
         _scheduler = scheduler;
         _signalingServer = rendezvous.Server.Address;
+    }
+
+    /// <summary>The TURN client's timing (refreshes, retransmissions); the RFC's when null. Tests shorten it.</summary>
+    internal TurnClientOptions? ClientOptions { get; set; }
+
+    /// <summary>
+    /// How many renewed credentials the server sent after the first. The allocation keeps the first (RFC 8656 §5: every
+    /// request about an allocation carries the user name that made it), and coturn keeps refreshing it with them after
+    /// they expired: its check of the expiry in <c>expiry:name</c> is at Allocate.
+    /// </summary>
+    internal int Renewals
+    {
+        get
+        {
+            lock (_gate)
+                return _renewals;
+        }
+    }
+
+    /// <summary>The newest credentials the server sent, the first or a renewal; null before the first.</summary>
+    internal TurnCredentials? LatestCredentials
+    {
+        get
+        {
+            lock (_gate)
+                return _latest;
+        }
     }
 
     /// <summary>The TURN client once the server offered credentials.</summary>
@@ -107,12 +136,21 @@ internal sealed class TurnRelay : IAsyncDisposable
             _ = PermitAsync();
     }
 
-    /// <summary>The server's credentials: the first ones start the allocation; later ones (renewals) change nothing here.</summary>
+    /// <summary>
+    /// The server's credentials: the first ones start the allocation; later ones (renewals) are kept, but the allocation
+    /// goes on with the user name that made it (a Refresh cannot change it, RFC 8656 §5).
+    /// </summary>
     public void Offer(TurnCredentialsPacket offer)
     {
         TurnClient client;
         lock (_gate)
         {
+            if (_client is not null && _latest is not null && offer.Server.Equals(_client.Server) && offer.Username != _latest.Username)
+            {
+                _latest = new TurnCredentials(offer.Username, offer.Password, offer.Expires);
+                _renewals++;
+                return;
+            }
             if (_client is not null || _ready.Task.IsCompleted)
                 return;
             if (!Acceptable(offer.Server))
@@ -120,7 +158,8 @@ internal sealed class TurnRelay : IAsyncDisposable
                 FailLocked($"the signaling server offered a TURN server at {offer.Server}, which is not an address to relay through");
                 return;
             }
-            client = new TurnClient(offer.Server, new TurnCredentials(offer.Username, offer.Password, offer.Expires), _send, _scheduler);
+            _latest = new TurnCredentials(offer.Username, offer.Password, offer.Expires);
+            client = new TurnClient(offer.Server, _latest, _send, _scheduler, ClientOptions);
             Volatile.Write(ref _client, client);
         }
         _offered.TrySetResult();

@@ -9,6 +9,7 @@ using SecretChat.Security.Identity;
 using SecretChat.Security.Noise;
 using SecretChat.Signaling.PeerToPeer;
 using SecretChat.Tests;
+using SecretChat.Transport.Turn;
 using SecretChat.Transport.Udp;
 
 namespace SecretChat.Signaling.Tests.PeerToPeer;
@@ -91,17 +92,79 @@ public sealed class TurnRelayLoopbackTests
         Assert.Contains("refused the credentials: wrong username or password", pair.Alice.TurnFailure);
     }
 
+    /// <summary>
+    /// What a user sees across credential expiry: the session stays on TURN. The server hands out 3-second credentials
+    /// and renews them on the 1-second keep-alives; coturn goes on refreshing the allocation's permission and channel
+    /// (every second here) with the first user name after it expired, re-challenged every second by a stale nonce.
+    /// </summary>
+    [CoturnFact]
+    public async Task PunchAsync_SessionOnTurnOutlivesTwoCredentials_StaysOnTurnAndDeliversEveryMessageBothWays()
+    {
+        await using var coturn = TurnServerProcess.StartRelay(Secret, staleNonce: 1);
+        var lifetime = TimeSpan.FromSeconds(3);
+        await using var signal = SignalingServer.Start(new IPEndPoint(IPAddress.Loopback, 0), new SignalingServerOptions
+        {
+            Turn = new TurnRelayOptions(coturn.EndPoint, Encoding.UTF8.GetBytes(Secret)) { CredentialLifetime = lifetime, MinimumCredentialLifetime = lifetime },
+        });
+        await using var pair = await PairAsync(signal, coturn, renewing: true);
+        var (alice, bob) = await pair.PunchAsync();
+        using var path = pair.Alice.ManagePath(alice);
+        Assert.True(path.IsOnTurn, coturn.Log);
+        var first = pair.Alice.Turn.LatestCredentials!;
+        // Two more lifetimes after the first credential's end: the session outlives at least two of them.
+        var until = first.ExpiresAt!.Value + lifetime + lifetime + TimeSpan.FromSeconds(1);
+
+        var sent = 0;
+        while (DateTimeOffset.UtcNow < until || pair.Alice.Turn.Renewals < 2 || pair.Bob.Turn.Renewals < 2)
+        {
+            await ExchangeAsync(alice.Channel, bob.Channel, $"alice to bob #{sent}");
+            await ExchangeAsync(bob.Channel, alice.Channel, $"bob to alice #{sent}");
+            sent++;
+            Assert.True(sent < 200, "the credentials were not renewed");
+            await Task.Delay(100); // pacing: a message every tenth of a second, both ways
+        }
+
+        Assert.True(path.IsOnTurn);
+        Assert.Equal(coturn.EndPoint, path.Report(null).PeerToPeer!.TurnServer);
+        Assert.Equal(pair.Bob.Turn.Client!.RelayedAddress, alice.Channel.RemoteEndPoint);
+        Assert.Equal(pair.Alice.Turn.Client!.RelayedAddress, bob.Channel.RemoteEndPoint);
+        Assert.False(pair.Alice.Turn.Client.Lost.IsCompleted);
+        Assert.False(pair.Bob.Turn.Client.Lost.IsCompleted);
+        Assert.Null(pair.Alice.TurnFailure);
+        Assert.NotEqual(first.Username, pair.Alice.Turn.LatestCredentials!.Username);
+        Assert.Equal(0, signal.Statistics.RelayPacketsForwarded); // nothing went through the built-in relay
+
+        // coturn took the first, expired user name: refreshes after a stale nonce, never a 401 for it.
+        var log = coturn.Log.Split('\n').Where(line => line.Contains($"user <{first.Username}>", StringComparison.Ordinal)).ToList();
+        Assert.Contains(log, line => line.Contains("error 438: Stale nonce", StringComparison.Ordinal));
+        Assert.True(log.Count(line => line.Contains("CREATE_PERMISSION processed, success", StringComparison.Ordinal)) >= 3, coturn.Log);
+        Assert.True(log.Count(line => line.Contains("CHANNEL_BIND processed, success", StringComparison.Ordinal)) >= 3, coturn.Log);
+        Assert.DoesNotContain(log, line => line.Contains("error 401", StringComparison.Ordinal));
+    }
+
+    /// <summary>Sends <paramref name="text"/> and waits until the other side has it.</summary>
+    private static async Task ExchangeAsync(SecureDatagramChannel from, SecureDatagramChannel to, string text)
+    {
+        var arrives = to.Payloads.Select(p => Encoding.UTF8.GetString(p.Span)).FirstAsync(t => t == text).ToTask();
+        await from.SendAsync(Encoding.UTF8.GetBytes(text)).AsTask().WaitAsync(Limit);
+        await arrives.WaitAsync(Limit);
+    }
+
     private static SignalingServerOptions WithTurn(IPEndPoint turn, string secret) => new()
     {
         Turn = new TurnRelayOptions(turn, Encoding.UTF8.GetBytes(secret)),
     };
 
     /// <summary>Alice and bob matched in one room; each socket hears only the signaling server and coturn.</summary>
-    private static async Task<Pair> PairAsync(SignalingServer signal, TurnServerProcess coturn)
+    /// <param name="renewing">
+    /// Keep-alives every second (so short-lived credentials are renewed), permissions and channels refreshed every second
+    /// (the allocation's own Refresh comes at half its 600 s at the soonest, the same authentication as these).
+    /// </param>
+    private static async Task<Pair> PairAsync(SignalingServer signal, TurnServerProcess coturn, bool renewing = false)
     {
         var options = PeerToPeerOptions.Default with { RelayFallback = TimeSpan.FromMilliseconds(300) };
-        var bob = new PunchAttempt(CutOff(signal.LocalEndPoint, coturn.EndPoint), DefaultScheduler.Instance, options);
-        var alice = new PunchAttempt(CutOff(signal.LocalEndPoint, coturn.EndPoint), DefaultScheduler.Instance, options);
+        var bob = new PunchAttempt(CutOff(signal.LocalEndPoint, coturn.EndPoint, renewing), DefaultScheduler.Instance, options);
+        var alice = new PunchAttempt(CutOff(signal.LocalEndPoint, coturn.EndPoint, renewing), DefaultScheduler.Instance, options);
         var room = "turn-" + Guid.NewGuid().ToString("N")[..8];
         var bobMeets = bob.MeetAsync(room, null, CancellationToken.None);
         await Task.WhenAll(bobMeets, alice.MeetAsync(room, null, CancellationToken.None)).WaitAsync(Limit);
@@ -109,11 +172,22 @@ public sealed class TurnRelayLoopbackTests
     }
 
     /// <summary>A p2p socket on 127.0.0.1 that drops every datagram from anyone but the two servers: no direct path.</summary>
-    private static PeerSocket CutOff(IPEndPoint signal, IPEndPoint turn)
+    private static PeerSocket CutOff(IPEndPoint signal, IPEndPoint turn, bool renewing = false)
     {
         var socket = UdpDatagramSocket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         var servers = socket.Datagrams.Where(d => d.RemoteEndPoint.Equals(signal) || d.RemoteEndPoint.Equals(turn));
-        return new PeerSocket(servers, (datagram, to, ct) => socket.SendAsync(datagram, to, ct), socket.LocalEndPoint, signal, socket, DefaultScheduler.Instance);
+        var rendezvous = renewing ? new RendezvousClientOptions { KeepAliveInterval = TimeSpan.FromSeconds(1) } : null;
+        var peer = new PeerSocket(servers, (datagram, to, ct) => socket.SendAsync(datagram, to, ct), socket.LocalEndPoint, [signal], socket, DefaultScheduler.Instance, rendezvous);
+        if (renewing)
+        {
+            peer.Turn.ClientOptions = new TurnClientOptions
+            {
+                PermissionRefreshInterval = TimeSpan.FromSeconds(1),
+                ChannelRefreshInterval = TimeSpan.FromSeconds(1),
+            };
+        }
+
+        return peer;
     }
 
     private sealed class Pair(PunchAttempt alice, PunchAttempt bob) : IAsyncDisposable
