@@ -156,19 +156,19 @@ public class SignalCommandTests
             .RunAsync(["signal", "--listen", "127.0.0.1:0", .. relayFlags.Split(' ')], interrupt.Token);
         var line = await console.FirstLine.WaitAsync(TestApp.Timeout);
         var server = new IPEndPoint(IPAddress.Loopback, int.Parse(line.Split(' ')[5].Split(':')[1], System.Globalization.CultureInfo.InvariantCulture));
-        await using (var alice = new RelayPeer(server))
-        await using (var bob = new RelayPeer(server))
+        await using (var alice = new LoopbackPeer(server))
+        await using (var bob = new LoopbackPeer(server))
         {
-            var waiting = alice.Client.RegisterAsync("flags", []);
-            await bob.Client.RegisterAsync("flags", []).WaitAsync(TestApp.Timeout);
+            var waiting = alice.Rendezvous.RegisterAsync("flags", []);
+            await bob.Rendezvous.RegisterAsync("flags", []).WaitAsync(TestApp.Timeout);
             await waiting.WaitAsync(TestApp.Timeout);
             var relayed = new ArrivalCount();
             var notice = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-            using var _ = bob.Client.Relayed.Subscribe(_ => relayed.Increment());
-            using var __ = alice.Client.RelayNotices.Subscribe(n => notice.TrySetResult(n));
+            using var _ = bob.Rendezvous.Relayed.Subscribe(_ => relayed.Increment());
+            using var __ = alice.Rendezvous.RelayNotices.Subscribe(n => notice.TrySetResult(n));
 
             for (var i = 0; i < datagrams; i++) // 1200 bytes each: the last one is over the limit under test
-                await alice.Client.RelayAsync(new byte[1200]);
+                await alice.Rendezvous.RelayAsync(new byte[1200]);
 
             Assert.Equal(expectedNotice, await notice.Task.WaitAsync(TestApp.Timeout));
             // Every datagram under the limit reaches bob, and the one over it never does: the server forwarded before it
@@ -180,63 +180,6 @@ public class SignalCommandTests
 
         await interrupt.CancelAsync();
         Assert.Equal(ExitCodes.Success, await run.WaitAsync(TestApp.Timeout));
-    }
-
-    /// <summary>A <see cref="RendezvousClient"/> on its own loopback UDP socket.</summary>
-    private sealed class RelayPeer : IAsyncDisposable
-    {
-        private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _loop;
-        private readonly byte[] _marker = Guid.NewGuid().ToByteArray();
-        private volatile TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public RelayPeer(IPEndPoint server)
-        {
-            _socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            Client = new RendezvousClient(async (datagram, to, ct) => await _socket.SendToAsync(datagram, SocketFlags.None, to, ct), server, DefaultScheduler.Instance);
-            _loop = Task.Run(ReceiveAsync);
-        }
-
-        public RendezvousClient Client { get; }
-
-        /// <summary>Sends a marker to this socket and waits until the receive loop got it, after everything queued before it.</summary>
-        public async Task SyncAsync()
-        {
-            _synced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            await _socket.SendToAsync(_marker, SocketFlags.None, _socket.LocalEndPoint!);
-            await _synced.Task;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            _socket.Dispose();
-            await _loop;
-            Client.Dispose();
-            _stop.Dispose();
-        }
-
-        private async Task ReceiveAsync()
-        {
-            var buffer = new byte[2048];
-            while (!_stop.IsCancellationRequested)
-            {
-                try
-                {
-                    var received = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), _stop.Token);
-                    var datagram = buffer.AsSpan(0, received.ReceivedBytes);
-                    if (datagram.SequenceEqual(_marker))
-                        _synced.TrySetResult();
-                    else
-                        Client.TryHandle(datagram, (IPEndPoint)received.RemoteEndPoint);
-                }
-                catch (Exception) when (_stop.IsCancellationRequested)
-                {
-                    return;
-                }
-            }
-        }
     }
 
     /// <summary>Passes everything to a <see cref="FakeConsole"/> and completes <see cref="FirstLine"/> when stdout gets its first line.</summary>

@@ -25,15 +25,15 @@ public class SignalMonitoringTests
         var before = await ScrapeAsync(client);
 
         await StunOnceAsync(udp);
-        await using var alice = new LoopbackMember(udp);
-        await using var bob = new LoopbackMember(udp);
-        var waiting = alice.Client.RegisterAsync("metrics", []);
-        await bob.Client.RegisterAsync("metrics", []).WaitAsync(Timeouts.Default);
+        await using var alice = new LoopbackPeer(udp);
+        await using var bob = new LoopbackPeer(udp);
+        var waiting = alice.Rendezvous.RegisterAsync("metrics", []);
+        await bob.Rendezvous.RegisterAsync("metrics", []).WaitAsync(Timeouts.Default);
         await waiting.WaitAsync(Timeouts.Default);
         var relayed = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using (bob.Client.Relayed.Subscribe(d => relayed.TrySetResult(d.Length)))
+        using (bob.Rendezvous.Relayed.Subscribe(d => relayed.TrySetResult(d.Length)))
         {
-            await alice.Client.RelayAsync(new byte[333]);
+            await alice.Rendezvous.RelayAsync(new byte[333]);
             Assert.Equal(333, await relayed.Task.WaitAsync(Timeouts.Default));
         }
 
@@ -53,7 +53,7 @@ public class SignalMonitoringTests
         Assert.Equal(0, after["secretchat_signal_refused_total{reason=\"room_full\"}"]);
         Assert.True(after["process_working_set_bytes"] > 0);
 
-        await alice.Client.LeaveAsync();
+        await alice.Rendezvous.LeaveAsync();
         await SyncAsync(udp);
         var left = await ScrapeAsync(client);
         Assert.Equal(1, left["secretchat_signal_members"]);
@@ -198,11 +198,11 @@ public class SignalMonitoringTests
         await using var signal = SecretChatProcess.Start("signal", "--listen", "127.0.0.1:0", "--log-format", "json", "--metrics", "127.0.0.1:0");
         var first = await signal.WaitForLineAsync(l => l.Contains("signaling server listening on udp", StringComparison.Ordinal));
         var udp = IPEndPoint.Parse(JsonDocument.Parse(first).RootElement.GetProperty("State").GetProperty("EndPoint").GetString()!);
-        await using (var alice = new LoopbackMember(udp))
+        await using (var alice = new LoopbackPeer(udp))
         {
             // Alone in the room: the Register is answered with "waiting", and the server logs the room it opened.
             var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _ = alice.Client.RegisterAsync("json-log", [], new Progress<IPEndPoint>(_ => waiting.TrySetResult()));
+            _ = alice.Rendezvous.RegisterAsync("json-log", [], new Progress<IPEndPoint>(_ => waiting.TrySetResult()));
             await waiting.Task.WaitAsync(Timeouts.Default);
             await signal.WaitForLineAsync(l => l.Contains("json-log", StringComparison.Ordinal));
         }
@@ -239,10 +239,10 @@ public class SignalMonitoringTests
         await using var signal = SecretChatProcess.Start("signal", "--listen", "127.0.0.1:0", "--log-format", "json");
         var first = await signal.WaitForLineAsync(l => l.Contains("signaling server listening on udp", StringComparison.Ordinal));
         var udp = IPEndPoint.Parse(JsonDocument.Parse(first).RootElement.GetProperty("State").GetProperty("EndPoint").GetString()!);
-        await using (var stranger = new LoopbackMember(udp))
+        await using (var stranger = new LoopbackPeer(udp))
         {
             var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _ = stranger.Client.RegisterAsync(room, [], new Progress<IPEndPoint>(_ => waiting.TrySetResult()));
+            _ = stranger.Rendezvous.RegisterAsync(room, [], new Progress<IPEndPoint>(_ => waiting.TrySetResult()));
             await waiting.Task.WaitAsync(Timeouts.Default);
         }
 
@@ -312,48 +312,5 @@ public class SignalMonitoringTests
         await socket.SendAsync(request, server);
         var answer = await socket.ReceiveAsync().WaitAsync(Timeouts.Default);
         Assert.True(StunMessage.IsStun(answer.Buffer));
-    }
-
-    /// <summary>A <see cref="RendezvousClient"/> on its own loopback UDP socket.</summary>
-    private sealed class LoopbackMember : IAsyncDisposable
-    {
-        private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _loop;
-
-        public LoopbackMember(IPEndPoint server)
-        {
-            _socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            Client = new RendezvousClient(async (datagram, to, ct) => await _socket.SendToAsync(datagram, SocketFlags.None, to, ct), server, DefaultScheduler.Instance);
-            _loop = Task.Run(ReceiveAsync);
-        }
-
-        public RendezvousClient Client { get; }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            _socket.Dispose();
-            await _loop;
-            Client.Dispose();
-            _stop.Dispose();
-        }
-
-        private async Task ReceiveAsync()
-        {
-            var buffer = new byte[2048];
-            while (!_stop.IsCancellationRequested)
-            {
-                try
-                {
-                    var received = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), _stop.Token);
-                    Client.TryHandle(buffer.AsSpan(0, received.ReceivedBytes), (IPEndPoint)received.RemoteEndPoint);
-                }
-                catch (Exception) when (_stop.IsCancellationRequested)
-                {
-                    return;
-                }
-            }
-        }
     }
 }

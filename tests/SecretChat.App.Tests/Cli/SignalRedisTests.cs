@@ -57,11 +57,11 @@ public class SignalRedisTests
         await app.Console.WaitForOutputAsync("to the others", TestApp.Timeout);
         var line = app.Console.OutLines[0];
         var port = int.Parse(line.Split(' ')[5].Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
-        await using (var alice = new RegisteringPeer(new IPEndPoint(IPAddress.Loopback, port)))
+        await using (var alice = new LoopbackPeer(new IPEndPoint(IPAddress.Loopback, port)))
         {
-            var waiting = alice.Client.RegisterAsync("shared", []);
-            await using var bob = new RegisteringPeer(new IPEndPoint(IPAddress.Loopback, port));
-            var match = await bob.Client.RegisterAsync("shared", []).WaitAsync(TestApp.Timeout);
+            var waiting = alice.Rendezvous.RegisterAsync("shared", []);
+            await using var bob = new LoopbackPeer(new IPEndPoint(IPAddress.Loopback, port));
+            var match = await bob.Rendezvous.RegisterAsync("shared", []).WaitAsync(TestApp.Timeout);
             Assert.Equal(PeerRole.Initiator, match.Role);
             Assert.Equal(PeerRole.Responder, (await waiting.WaitAsync(TestApp.Timeout)).Role);
         }
@@ -69,51 +69,5 @@ public class SignalRedisTests
         await interrupt.CancelAsync();
         Assert.Equal(ExitCodes.Success, await run.WaitAsync(TestApp.Timeout));
         Assert.Contains($"rooms shared through Redis at {redis.Address}; this node is 127.0.0.1:3999 to the others", app.Console.OutText, StringComparison.Ordinal);
-    }
-
-    /// <summary>A rendezvous client on its own loopback socket.</summary>
-    private sealed class RegisteringPeer : IAsyncDisposable
-    {
-        private readonly System.Net.Sockets.Socket _socket = new(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _loop;
-
-        public RegisteringPeer(IPEndPoint server)
-        {
-            _socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            Client = new RendezvousClient(
-                (datagram, to, ct) => new ValueTask(_socket.SendToAsync(datagram, System.Net.Sockets.SocketFlags.None, to, ct).AsTask()),
-                server, System.Reactive.Concurrency.DefaultScheduler.Instance);
-            _loop = Task.Run(async () =>
-            {
-                var buffer = new byte[2048];
-                while (!_stop.IsCancellationRequested)
-                {
-                    try
-                    {
-                        var received = await _socket.ReceiveFromAsync(buffer, System.Net.Sockets.SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), _stop.Token);
-                        Client.TryHandle(buffer.AsSpan(0, received.ReceivedBytes), (IPEndPoint)received.RemoteEndPoint);
-                    }
-                    catch (Exception) when (_stop.IsCancellationRequested)
-                    {
-                        return;
-                    }
-                    catch (System.Net.Sockets.SocketException)
-                    {
-                    }
-                }
-            });
-        }
-
-        public RendezvousClient Client { get; }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            _socket.Dispose();
-            await _loop;
-            Client.Dispose();
-            _stop.Dispose();
-        }
     }
 }
