@@ -51,6 +51,23 @@ public sealed class PeerSocketTurnTests : IAsyncDisposable
     }
 
     [Fact]
+    public void TurnCredentials_RenewedAfterTheFirst_AreKeptAndStartNoSecondAllocation()
+    {
+        Deliver(Server, Offer(Token));
+        var client = _socket.Turn.Client;
+
+        Deliver(Server, Offer(Token) with { Username = "1764558000:peer" });
+        Deliver(Server, Offer(Token) with { Username = "1764558000:peer" }); // the same again: not another renewal
+        Deliver(Server, Offer(new MemberToken(9, 9)) with { Username = "1764561600:peer" }); // not ours
+
+        // The allocation keeps the user name that made it (RFC 8656 §5); the renewal is kept beside it.
+        Assert.Same(client, _socket.Turn.Client);
+        Assert.Single(_sent, s => s.To.Equals(Turn));
+        Assert.Equal(1, _socket.Turn.Renewals);
+        Assert.Equal("1764558000:peer", _socket.Turn.LatestCredentials!.Username);
+    }
+
+    [Fact]
     public void TurnCredentials_WithoutOurTokenOrFromAnotherAddress_AreIgnoredAndCounted()
     {
         Deliver(Server, Offer(new MemberToken(9, 9)));
