@@ -409,8 +409,10 @@ internal sealed class Rendezvous : IDisposable
 
             // A retransmitted Register, or a rejoin (the member's server stopped answering and it came here with its
             // token, cookie-proven at this address): the same answer as before, the same token.
-            if (rejoin && room.Home is { } home && home.Equals(known.Node) && !home.Equals(_store.Node))
-                room.Home = _store.Node; // it left the room's home node, which likely died: the relay moves here
+            // It left the room's home node, which likely died: the relay moves here. Whether or not its address changed: a
+            // client whose server went silent rejoins from the same socket, so its address is the same one.
+            if (room.Home is { } home && home.Equals(known.Node) && !home.Equals(_store.Node))
+                room.Home = _store.Node;
             room.LastActivity = now;
             known.Reflexive = source;
             known.HostCandidates = register.HostCandidates;
@@ -502,7 +504,11 @@ internal sealed class Rendezvous : IDisposable
         if (moved || !Equals(member.Node, _store.Node))
         {
             // A new address, or a member that now talks to this node (its home's redirect, another node gone): recorded
-            // for every node, so packets for it leave from here.
+            // for every node, so packets for it leave from here. A member that left the room's home node for this one
+            // (a client whose server stopped answering moves on with a KeepAlive) takes the relay along, as a rejoin's
+            // Register does: the home likely died, and redirecting to it would end the room's relay for good.
+            if (room.Home is { } home && home.Equals(member.Node) && !home.Equals(_store.Node))
+                room.Home = _store.Node;
             member.Node = _store.Node;
             room.LastActivity = now;
             if (!_store.TryUpdate(room, now))
