@@ -7,21 +7,28 @@ namespace SecretChat.NatLab.Tests.Harness;
 
 /// <summary>How one run of a scenario went.</summary>
 /// <param name="Run">1-based.</param>
-/// <param name="Succeeded">Both messages arrived, each side saw its peer, and both peers exited 0.</param>
+/// <param name="Succeeded">Each side connected to its peer, both messages arrived, and both peers exited (see <see cref="CleanExit"/>).</param>
 /// <param name="StartedDirect">The <c>connected</c> events said direct (both sides).</param>
 /// <param name="EndedDirect">At the end of the run both sides were on the direct path (from the start, or after an upgrade).</param>
 /// <param name="TimeToConnect">From the peers' start to the later side's <c>connected</c> event.</param>
 /// <param name="TimeToFirstDelivery">From the peers' start to the first <c>message</c> event on either side.</param>
 /// <param name="TimeToDirect">From the peers' start to both sides being on the direct path, when they got there.</param>
-/// <param name="Failure">What went wrong, when it did.</param>
+/// <param name="Failure">What went wrong, when it did (for a successful run: an unclean exit).</param>
 public sealed record RunOutcome(
     int Run, bool Succeeded, bool StartedDirect, bool EndedDirect, TimeSpan? TimeToConnect, TimeSpan? TimeToFirstDelivery, TimeSpan? TimeToDirect, string? Failure)
 {
     /// <summary>From the instant the later side was matched (its "punching toward" status) to the first delivered message: the path's own time, without process start-up and registration.</summary>
     public TimeSpan? FirstDeliveryAfterMatch { get; init; }
 
+    /// <summary>Both peers exited 0 (for a successful run: the session also ended cleanly).</summary>
+    public bool CleanExit { get; init; }
+
+    /// <summary>Whether alice had the initiator's role (the server gives it to the later of the two), when she said so.</summary>
+    public bool? AliceInitiated { get; init; }
+
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"run {Run}: {(Succeeded ? "ok" : "FAILED")}, {(StartedDirect ? "direct" : EndedDirect ? "relay then direct" : "relay")}, " +
+        $"{(AliceInitiated is { } a ? a ? "alice initiated, " : "bob initiated, " : "")}" +
         $"connected {Ms(TimeToConnect)}, first message {Ms(TimeToFirstDelivery)} ({Ms(FirstDeliveryAfterMatch)} after the match), direct {Ms(TimeToDirect)}{(Failure is null ? "" : $": {Failure}")}");
 
     internal static string Ms(TimeSpan? time) => time is { } t ? $"{t.TotalMilliseconds:0} ms" : "-";
@@ -43,6 +50,9 @@ public sealed record ScenarioRates(string Scenario, LabLayout Layout, IReadOnlyL
     /// <summary>Runs that succeeded on the direct path from the first message on (no relay at all).</summary>
     public int DirectFromTheStart => Outcomes.Count(o => o.Succeeded && o.StartedDirect);
 
+    /// <summary>Successful runs whose peers both exited 0.</summary>
+    public int CleanExits => Outcomes.Count(o => o.Succeeded && o.CleanExit);
+
     public double SuccessRate => Runs == 0 ? 0 : (double)Succeeded / Runs;
 
     public double DirectShare => Runs == 0 ? 0 : (double)Direct / Runs;
@@ -60,10 +70,10 @@ public sealed record ScenarioRates(string Scenario, LabLayout Layout, IReadOnlyL
 
     /// <summary>The README table's row: scenario | runs | success | direct | p50 / p95 from start | p50 / p95 after the match.</summary>
     public string TableRow() => string.Create(CultureInfo.InvariantCulture,
-        $"| {Scenario} | {Runs} | {Succeeded}/{Runs} | {Direct}/{Runs} ({DirectFromTheStart} from the start) | {RunOutcome.Ms(FirstDeliveryP50)} / {RunOutcome.Ms(FirstDeliveryP95)} | {RunOutcome.Ms(AfterMatchP50)} / {RunOutcome.Ms(AfterMatchP95)} |");
+        $"| {Scenario} | {Runs} | {Succeeded}/{Runs} | {Direct}/{Runs} ({DirectFromTheStart} from the start) | {RunOutcome.Ms(FirstDeliveryP50)} / {RunOutcome.Ms(FirstDeliveryP95)} | {RunOutcome.Ms(AfterMatchP50)} / {RunOutcome.Ms(AfterMatchP95)} | {CleanExits}/{Succeeded} |");
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{Scenario} ({Layout}): {Runs} runs, success {SuccessRate:P0}, direct {DirectShare:P0} ({DirectFromTheStart} from the start), " +
+        $"{Scenario} ({Layout}): {Runs} runs, success {SuccessRate:P0} ({CleanExits} clean exits), direct {DirectShare:P0} ({DirectFromTheStart} from the start), " +
         $"first message p50 {RunOutcome.Ms(FirstDeliveryP50)} p95 {RunOutcome.Ms(FirstDeliveryP95)} from the start, " +
         $"p50 {RunOutcome.Ms(AfterMatchP50)} p95 {RunOutcome.Ms(AfterMatchP95)} after the match, direct p50 {RunOutcome.Ms(DirectP50)}");
 
@@ -160,15 +170,18 @@ public static class RepeatedRuns
 
             alice.CloseInput();
             bob.CloseInput();
+            // Both must exit (a hang fails the run); a non-zero exit after both messages arrived is counted apart: the
+            // run's connection succeeded, its ending did not (at 10 % loss the last Close can be lost).
             var exits = await Task.WhenAll(alice.WaitForExitAsync(Conversation.DeliveryTimeout), bob.WaitForExitAsync(Conversation.DeliveryTimeout));
-            if (exits.Any(e => e != 0))
-                throw new InvalidOperationException($"exit codes {exits[0]} and {exits[1]}");
             if (!alice.ReceivedTexts.SequenceEqual(["bob 1"]) || !bob.ReceivedTexts.SequenceEqual(["alice 1"]))
                 throw new InvalidOperationException($"received [{string.Join('|', alice.ReceivedTexts)}] and [{string.Join('|', bob.ReceivedTexts)}]");
             var matched = sides.All(s => s.Punching is not null) ? sides.Max(s => s.Punching) : null;
-            return new RunOutcome(run, true, startedDirect, endedDirect, connected, firstDelivery, direct, null)
+            return new RunOutcome(run, true, startedDirect, endedDirect, connected, firstDelivery, direct,
+                exits.All(e => e == 0) ? null : $"exit codes {exits[0]} and {exits[1]}: {Disconnected(alice)} / {Disconnected(bob)}")
             {
+                CleanExit = exits.All(e => e == 0),
                 FirstDeliveryAfterMatch = firstDelivery - matched,
+                AliceInitiated = sides[0].Punching is null ? null : sides[0].Initiator,
             };
         }
         catch (Exception e) when (e is TimeoutException or InvalidOperationException or InvalidDataException or AggregateException)
@@ -195,8 +208,11 @@ public static class RepeatedRuns
             connected = await peer.WaitForEventAsync(Remaining(), "connected", "status");
             if (SecretChatProcess.Kind(connected) == "connected")
                 break;
-            if (side.Punching is null && Text(connected, "text").StartsWith("punching", StringComparison.Ordinal))
+            if (side.Punching is null && Text(connected, "text") is var status && status.StartsWith("punching", StringComparison.Ordinal))
+            {
                 side.Punching = clock.Elapsed; // matched: the server introduced the peer
+                side.Initiator = status.EndsWith("as initiator", StringComparison.Ordinal);
+            }
         }
         side.Connected = clock.Elapsed;
         side.ConnectedPath = Text(connected, "path");
@@ -249,6 +265,9 @@ public static class RepeatedRuns
         }
     }
 
+    private static string Disconnected(SecretChatProcess peer) =>
+        peer.Events.LastOrDefault(e => SecretChatProcess.Kind(e) == "disconnected") is { ValueKind: JsonValueKind.Object } e ? Text(e, "reason") : "no disconnected event";
+
     private static string Truncated(string text) => text.Length <= 4000 ? text : text[..4000] + "…";
 
     private static string Text(JsonElement element, string property) =>
@@ -257,6 +276,8 @@ public static class RepeatedRuns
     private sealed class Side
     {
         public TimeSpan? Punching { get; set; }
+
+        public bool Initiator { get; set; }
 
         public TimeSpan Connected { get; set; }
 

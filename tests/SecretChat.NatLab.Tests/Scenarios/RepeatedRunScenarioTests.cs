@@ -11,8 +11,11 @@ namespace SecretChat.NatLab.Tests.Scenarios;
 /// <remarks>
 /// Run counts: 10 where the issue's criterion is "every run" or a rate (public/symmetric, cone/cone), 5 for the others,
 /// so the whole class stays near five minutes on a quiet 2-core machine (a direct run takes about 5 s, lab included; a
-/// relayed one about 8 s). Times count process start (.NET start-up and a new identity key each run): the 1 s bound
-/// of the issue is asserted on the p50 from the peers' start to their first delivered message.
+/// relayed one about 8 s). Two times are measured per run on the test's monotonic clock: from the instant just before
+/// both peers' processes start (so .NET start-up, a new identity key and registration count) and from the match (the
+/// later peer's "punching toward" status: the server has introduced them). The issue's 1 s bound is about the path,
+/// so it is asserted on the p50 from the match to the first delivered message; the time from the start is printed
+/// beside it (on a loaded machine .NET start-up alone takes seconds).
 /// </remarks>
 [Collection(NatLabCollection.Name)]
 [Trait("Category", "rates")]
@@ -46,7 +49,7 @@ public sealed class RepeatedRunScenarioTests(ITestOutputHelper output)
             "symmetric/symmetric", LabLayout.SymmetricToSymmetric, 5, output, new RepeatedRunOptions { UpgradeWait = TimeSpan.Zero });
 
         AssertEveryRunSucceeded(rates);
-        Assert.Equal(0, rates.DirectFromTheStart);
+        Assert.Equal(0, rates.Direct); // counts a run that started direct too
     }
 
     [LabFact]
@@ -79,7 +82,7 @@ public sealed class RepeatedRunScenarioTests(ITestOutputHelper output)
 
         AssertEveryRunSucceeded(rates);
         Assert.Equal(rates.Runs, rates.Direct);
-        Assert.True(rates.FirstDeliveryP50 < DirectP50Bound, $"{scenario}: p50 to the first message {rates.FirstDeliveryP50}, not under {DirectP50Bound}.");
+        Assert.True(rates.AfterMatchP50 < DirectP50Bound, $"{scenario}: p50 from the match to the first message {rates.AfterMatchP50}, not under {DirectP50Bound}.");
     }
 
     private static void AssertEveryRunSucceeded(ScenarioRates rates) =>
