@@ -14,6 +14,8 @@ if (args is ["--loop", "throughput", ..])
     return await ThroughputLoop.RunAsync(args[2..]);
 if (args is ["--loop", "signaling", ..])
     return SignalingLoadLoop.Run(args[2..]);
+if (args is ["--loop", "signaling-callgrind", ..])
+    return SignalingCallgrindLoop.Run(args[2..]);
 
 // BenchmarkSwitcher gives the usual command line: --filter, --list flat, --job, --inProcess, --artifacts.
 var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -81,7 +81,7 @@ internal sealed class AskedAddressReplies
     /// Sends <paramref name="datagram"/> to <paramref name="to"/> from the address it last asked at; through the
     /// socket's ordinary <c>SendTo</c> when it never asked (or asked at an address of no use as a source).
     /// </summary>
-    public void Send(byte[] datagram, IPEndPoint to)
+    public void Send(ReadOnlySpan<byte> datagram, IPEndPoint to)
     {
         to = Plain(to);
         if (!_asked.TryGetValue(to, out var asked) || Plain(asked.Address) is not { } local || local.AddressFamily != to.AddressFamily)
@@ -92,13 +92,13 @@ internal sealed class AskedAddressReplies
         SendFrom(datagram, to, local, asked.Interface);
     }
 
-    private void SendFrom(byte[] datagram, IPEndPoint to, IPAddress local, int interfaceIndex)
+    private void SendFrom(ReadOnlySpan<byte> datagram, IPEndPoint to, IPAddress local, int interfaceIndex)
     {
         // One pinned scratch buffer per sending thread: the receive loop, the room sweep, the room store's callbacks.
         var scratch = t_scratch ??= GC.AllocateArray<byte>(Layout.Size + 2048, pinned: true);
         var payload = datagram.Length <= scratch.Length - Layout.Size ? scratch : GC.AllocateArray<byte>(Layout.Size + datagram.Length, pinned: true);
         Array.Clear(payload, 0, Layout.Size);
-        datagram.CopyTo(payload, Layout.Size);
+        datagram.CopyTo(payload.AsSpan(Layout.Size));
         var origin = Marshal.UnsafeAddrOfPinnedArrayElement(payload, 0);
         var span = payload.AsSpan();
 

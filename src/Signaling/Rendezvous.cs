@@ -8,6 +8,9 @@ using SecretChat.Transport.Turn;
 
 namespace SecretChat.Signaling;
 
+/// <summary>Sends <paramref name="datagram"/> to <paramref name="to"/>; the caller may reuse the bytes once it returns.</summary>
+internal delegate void DatagramSend(ReadOnlySpan<byte> datagram, IPEndPoint to);
+
 /// <summary>
 /// The server's behaviour without its socket: takes one datagram and its source, sends the answers through a callback.
 /// STUN Binding requests are answered; signaling packets drive the rooms; everything else is counted and dropped.
@@ -21,12 +24,16 @@ internal sealed class Rendezvous : IDisposable
     private readonly ILogger _logger;
     private readonly IScheduler _scheduler;
     private readonly Action<byte[], IPEndPoint> _send;
+    private readonly DatagramSend _sendSpan;
     private readonly IRoomStore _store;
     private readonly Dictionary<string, int> _refusalsNotLogged = new(StringComparer.Ordinal);
     private readonly SourceRateLimit _rateLimit;
     private readonly SourceCookies _cookies;
     private readonly Lock _gate = new();
     private readonly IDisposable _sweep;
+
+    /// <summary>Where a Relayed packet is written before it is sent (under the lock): no array per relayed datagram.</summary>
+    private readonly byte[] _relayed = new byte[SignalingCodec.MaxRelayPacketLength];
     private bool _disposed;
 
     private static readonly TimeSpan RelayNoticeInterval = TimeSpan.FromSeconds(1);
@@ -34,13 +41,15 @@ internal sealed class Rendezvous : IDisposable
     /// <summary>Tries of one change when another node changed the same room meanwhile (each try reads it again).</summary>
     private const int StoreAttempts = 8;
 
-    public Rendezvous(SignalingServerOptions options, ILogger logger, IScheduler scheduler, Action<byte[], IPEndPoint> send, IRoomStore? store = null)
+    // sendSpan sends a datagram the caller may reuse once it returns (the relay's path); by default a copy goes to send.
+    public Rendezvous(SignalingServerOptions options, ILogger logger, IScheduler scheduler, Action<byte[], IPEndPoint> send, IRoomStore? store = null, DatagramSend? sendSpan = null)
     {
         _options = options;
         _store = store ?? new InProcessRoomStore(options);
         _logger = logger;
         _scheduler = scheduler;
         _send = send;
+        _sendSpan = sendSpan ?? ((datagram, to) => send(datagram.ToArray(), to));
         _rateLimit = new SourceRateLimit(options.RatePerSecond, options.RateBurst, options.MaxTrackedSources, scheduler.Now);
         _cookies = new SourceCookies(options.CookieRotation, scheduler.Now);
         _sweep = scheduler.SchedulePeriodic(options.SweepInterval, Sweep);
@@ -54,11 +63,19 @@ internal sealed class Rendezvous : IDisposable
         lock (_gate)
         {
             var now = _scheduler.Now;
-            var signaling = SignalingCodec.IsSignaling(datagram);
             SignalingPacket? packet = null;
-            var decoded = signaling && SignalingCodec.TryDecode(datagram, out packet);
             try
             {
+                // The relay's packets, most of a busy server's traffic, are read in place: no packet object, no copy.
+                if (SignalingCodec.TryReadRelay(datagram, out var peer, out var token, out var payload))
+                {
+                    Statistics.SignalingHandled();
+                    Relay(peer, token, payload, source, now);
+                    return;
+                }
+
+                var signaling = SignalingCodec.IsSignaling(datagram);
+                var decoded = signaling && SignalingCodec.TryDecode(datagram, out packet);
                 ReceiveLocked(datagram, source, now, signaling, decoded ? packet : null);
             }
             catch (RoomStoreUnavailableException ex)
@@ -192,7 +209,8 @@ internal sealed class Rendezvous : IDisposable
             return;
         }
 
-        _logger.LogDebug("Answered STUN {Type} from {Source}", message.Type, source);
+        if (_logger.IsEnabled(LogLevel.Debug)) // not a boxed argument array per answer when nobody reads it
+            _logger.LogDebug("Answered STUN {Type} from {Source}", message.Type, source);
         Statistics.StunAnswered();
         _send(response!, source);
     }
@@ -219,7 +237,7 @@ internal sealed class Rendezvous : IDisposable
         {
             case RelayPacket relay:
                 Statistics.SignalingHandled();
-                Relay(relay, source, now);
+                Relay(relay.Peer, relay.Token, relay.Payload.Span, source, now);
                 return true;
             case KeepAlivePacket keepAlive when FindMember(keepAlive.Room, keepAlive.Peer, keepAlive.Token) is var (room, member):
                 Statistics.SignalingHandled();
@@ -514,20 +532,22 @@ internal sealed class Rendezvous : IDisposable
         return true;
     }
 
-    private void Relay(RelayPacket relay, IPEndPoint source, DateTimeOffset now)
+    private void Relay(PeerId peer, MemberToken token, ReadOnlySpan<byte> payload, IPEndPoint source, DateTimeOffset now)
     {
-        if (_store.RoomOfForRelay(relay.Peer, now) is not { } room || room.Find(relay.Peer) is not { } member || !member.Reflexive.Equals(source))
+        if (_store.RoomOfForRelay(peer, now) is not { } room || room.Find(peer) is not { } member || !member.Reflexive.Equals(source))
         {
             // Never answered: the source may be spoofed, and answering would make the server a reflector.
             Statistics.RelayNotMember();
-            _logger.LogDebug("Dropped a relay from {Source}: not a member", source);
+            if (_logger.IsEnabled(LogLevel.Debug))
+                _logger.LogDebug("Dropped a relay from {Source}: not a member", source);
             return;
         }
 
-        if (!member.Token.Matches(relay.Token))
+        if (!member.Token.Matches(token))
         {
             Statistics.WrongToken();
-            _logger.LogDebug("Dropped a relay from {Source} in room '{Room}': wrong token", source, room.Name);
+            if (_logger.IsEnabled(LogLevel.Debug))
+                _logger.LogDebug("Dropped a relay from {Source} in room '{Room}': wrong token", source, room.Name);
             return;
         }
 
@@ -559,7 +579,7 @@ internal sealed class Rendezvous : IDisposable
             return;
         }
 
-        var length = relay.Payload.Length;
+        var length = payload.Length;
         if (length > _options.MaxRelayPayloadBytes)
         {
             Statistics.RelayTooLarge();
@@ -593,7 +613,7 @@ internal sealed class Rendezvous : IDisposable
         }
 
         Statistics.RelayForwarded(length);
-        Reply(new RelayedPacket(other.Token, member.Id, relay.Payload), other.Reflexive);
+        _sendSpan(_relayed.AsSpan(0, SignalingCodec.WriteRelayed(_relayed, other.Token, member.Id, payload)), other.Reflexive);
     }
 
     /// <summary>Tells a member why its relay was dropped, at most once per second per peer (one notice per datagram would be a flood of our own).</summary>

@@ -150,6 +150,44 @@ public static class SignalingCodec
         }
     }
 
+    /// <summary>
+    /// A Relay packet's fields without decoding it into a <see cref="RelayPacket"/> (the relay's hot path: no copy of the
+    /// payload, which stays a slice of <paramref name="datagram"/>). True exactly when <see cref="Decode"/> would return a
+    /// <see cref="RelayPacket"/> with these fields; false for every other datagram, well-formed or not.
+    /// </summary>
+    internal static bool TryReadRelay(ReadOnlySpan<byte> datagram, out PeerId peer, out MemberToken token, out ReadOnlySpan<byte> payload)
+    {
+        const int header = 2 + 8 + MemberToken.Length + 2;
+        peer = default;
+        token = default;
+        payload = default;
+        if (datagram.Length < header || datagram[0] != (byte)SignalingPacketType.Relay || datagram[1] != Version)
+            return false;
+        int length = BinaryPrimitives.ReadUInt16BigEndian(datagram[(header - 2)..]);
+        if (length > MaxRelayPayloadBytes || datagram.Length - header < length)
+            return false;
+        peer = new PeerId(BinaryPrimitives.ReadUInt64BigEndian(datagram[2..]));
+        token = MemberToken.Read(datagram[10..]);
+        payload = datagram.Slice(header, length); // bytes after it are ignored, as Decode ignores them
+        return true;
+    }
+
+    /// <summary>
+    /// Writes the Relayed packet <c>new RelayedPacket(token, from, payload)</c> into <paramref name="destination"/> (at least
+    /// <see cref="MaxRelayPacketLength"/> bytes) and returns its length: the same bytes as <see cref="Encode(SignalingPacket)"/>,
+    /// without the packet object or an array per datagram.
+    /// </summary>
+    internal static int WriteRelayed(Span<byte> destination, MemberToken token, PeerId from, ReadOnlySpan<byte> payload)
+    {
+        var writer = new Writer(destination);
+        writer.Byte((byte)SignalingPacketType.Relayed);
+        writer.Byte(Version);
+        writer.Token(token);
+        writer.Peer(from);
+        writer.Payload(payload);
+        return writer.Position;
+    }
+
     /// <summary>Encodes <paramref name="packet"/> into a new array the caller owns.</summary>
     /// <exception cref="ArgumentException">A field is out of range (room length, candidate count, reason length).</exception>
     public static byte[] Encode(SignalingPacket packet)

@@ -17,6 +17,7 @@ public sealed class SignalingServer : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _receiveLoop;
+    private readonly AddressBook _addresses;
     private readonly AskedAddressReplies? _asked; // set when replies must leave from the address the client asked at
 
     private SignalingServer(Socket socket, SignalingServerOptions options, ILogger logger, IScheduler scheduler)
@@ -24,6 +25,7 @@ public sealed class SignalingServer : IAsyncDisposable
         _socket = socket;
         _logger = logger;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+        _addresses = new AddressBook(socket.AddressFamily, socket.AddressFamily == AddressFamily.InterNetworkV6 && socket.DualMode);
         NodeAddress = options.NodeAddress ?? LocalEndPoint;
         IRoomStore? store = null;
         if (options.Redis is { } redis)
@@ -40,7 +42,7 @@ public sealed class SignalingServer : IAsyncDisposable
 
         if (AskedAddressReplies.Apply(LocalEndPoint, options.AnswerFromAskedAddress))
             _asked = new AskedAddressReplies(socket);
-        _rendezvous = new Rendezvous(options, logger, scheduler, Send, store);
+        _rendezvous = new Rendezvous(options, logger, scheduler, Send, store, Send);
         _receiveLoop = Task.Factory.StartNew(_asked is null ? ReceiveLoop : ReceiveLoopNotingAskedAddress, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
@@ -118,14 +120,16 @@ public sealed class SignalingServer : IAsyncDisposable
         _logger.LogInformation("Signaling server stopped ({Statistics})", Statistics);
     }
 
-    private void Send(byte[] datagram, IPEndPoint to)
+    private void Send(byte[] datagram, IPEndPoint to) => Send(datagram.AsSpan(), to);
+
+    private void Send(ReadOnlySpan<byte> datagram, IPEndPoint to)
     {
         try
         {
             if (_asked is { } asked)
                 asked.Send(datagram, to);
             else
-                _socket.SendTo(datagram, SocketFlags.None, to);
+                _socket.SendTo(datagram, SocketFlags.None, _addresses.For(to));
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
@@ -144,7 +148,6 @@ public sealed class SignalingServer : IAsyncDisposable
     {
         var buffer = new byte[2048];
         var address = new SocketAddress(_socket.AddressFamily);
-        var template = _socket.AddressFamily == AddressFamily.InterNetworkV6 ? new IPEndPoint(IPAddress.IPv6Any, 0) : new IPEndPoint(IPAddress.Any, 0);
         while (!_stop.IsCancellationRequested)
         {
             int receivedBytes;
@@ -166,9 +169,7 @@ public sealed class SignalingServer : IAsyncDisposable
                 continue;
             }
 
-            var source = (IPEndPoint)template.Create(address);
-            if (source.Address.IsIPv4MappedToIPv6)
-                source = new IPEndPoint(source.Address.MapToIPv4(), source.Port);
+            var source = _addresses.Source(address);
             Handle(buffer.AsSpan(0, receivedBytes), source);
         }
     }
@@ -219,5 +220,60 @@ public sealed class SignalingServer : IAsyncDisposable
 
             Handle(buffer.AsSpan(0, receivedBytes), (IPEndPoint)source);
         }
+    }
+
+    /// <summary>
+    /// Addresses both ways without an allocation per datagram: the <see cref="IPEndPoint"/> of a received
+    /// <see cref="SocketAddress"/> (IPv4-mapped addresses as IPv4, as the rooms keep them), and the
+    /// <see cref="SocketAddress"/> to send to an <see cref="IPEndPoint"/> (what <c>SendTo(EndPoint)</c> would serialize
+    /// anew for every datagram). Two small direct-mapped tables of the latest addresses (a busy relay talks to the same few
+    /// over and over); a miss costs what every datagram cost before. Entries never change once made, so a send from
+    /// another thread (the shared store's forwarding) reads a whole entry or the one before it.
+    /// </summary>
+    private sealed class AddressBook(AddressFamily family, bool dualMode)
+    {
+        private const int Slots = 256; // a power of two
+
+        private readonly Entry?[] _byAddress = new Entry?[Slots];
+        private readonly Entry?[] _byEndPoint = new Entry?[Slots];
+        private readonly IPEndPoint _template = family == AddressFamily.InterNetworkV6 ? new IPEndPoint(IPAddress.IPv6Any, 0) : new IPEndPoint(IPAddress.Any, 0);
+
+        /// <summary>The source of a datagram just received into <paramref name="received"/> (which the next receive overwrites).</summary>
+        public IPEndPoint Source(SocketAddress received)
+        {
+            var slot = received.GetHashCode() & (Slots - 1);
+            if (_byAddress[slot] is { } known && known.Address.Equals(received))
+                return known.EndPoint;
+
+            var source = (IPEndPoint)_template.Create(received);
+            if (source.Address.IsIPv4MappedToIPv6)
+                source = new IPEndPoint(source.Address.MapToIPv4(), source.Port);
+            var copy = new SocketAddress(received.Family, received.Size);
+            received.Buffer.Span[..received.Size].CopyTo(copy.Buffer.Span);
+            Remember(new Entry(copy, source), slot);
+            return source;
+        }
+
+        /// <summary>The socket address to send to <paramref name="to"/> (IPv4 as IPv4-mapped IPv6 on a dual-mode socket).</summary>
+        public SocketAddress For(IPEndPoint to)
+        {
+            var slot = to.GetHashCode() & (Slots - 1);
+            if (_byEndPoint[slot] is { } known && (ReferenceEquals(known.EndPoint, to) || known.EndPoint.Equals(to)))
+                return known.Address;
+
+            var serialized = dualMode && to.AddressFamily == AddressFamily.InterNetwork
+                ? new IPEndPoint(to.Address.MapToIPv6(), to.Port).Serialize()
+                : to.Serialize();
+            Remember(new Entry(serialized, to), serialized.GetHashCode() & (Slots - 1));
+            return serialized;
+        }
+
+        private void Remember(Entry entry, int addressSlot)
+        {
+            _byAddress[addressSlot] = entry;
+            _byEndPoint[entry.EndPoint.GetHashCode() & (Slots - 1)] = entry;
+        }
+
+        private sealed record Entry(SocketAddress Address, IPEndPoint EndPoint);
     }
 }

@@ -10,13 +10,17 @@ namespace SecretChat.Benchmarks.Loops;
 /// processes, wall time per answer on the client and CPU time per answer in the server's process, to cross-check
 /// BenchmarkDotNet's ratios on a machine shared with other work.
 /// </summary>
-/// <remarks><c>-- --loop signaling [rounds] [answers-per-round]</c>.</remarks>
+/// <remarks>
+/// <c>-- --loop signaling [rounds] [answers-per-round] [sections]</c>: sections is a comma-separated choice of
+/// <c>stun</c>, <c>relay</c>, <c>matches</c> and <c>memory</c> (all by default).
+/// </remarks>
 internal static class SignalingLoadLoop
 {
     public static int Run(string[] args)
     {
         var rounds = args.Length > 0 ? int.Parse(args[0]) : 10;
         var answers = args.Length > 1 ? int.Parse(args[1]) : 100_000;
+        var sections = args.Length > 2 ? args[2].Split(',') : ["stun", "relay", "matches", "memory"];
         Console.WriteLine($"{rounds} rounds x {answers} answers per row; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         var (coturnProcess, coturn) = Coturn.Start();
         var (signalProcess, signal) = SignalHost.Start();
@@ -25,48 +29,63 @@ internal static class SignalingLoadLoop
         using (var coturnLoad = StunServerBenchmarks.Load(coturn))
         using (var signalLoad = StunServerBenchmarks.Load(signal))
         {
-            var rows = new[]
+            if (sections.Contains("stun"))
             {
-                new Row("STUN coturn", [coturnProcess.Id], () => coturnLoad.Run(answers, StunServerBenchmarks.Window)),
-                new Row("STUN secretchat", [signalProcess.Id], () => signalLoad.Run(answers, StunServerBenchmarks.Window)),
-            };
-            Measure(rows, rounds, answers);
-            Console.WriteLine($"stalls (windows resent): coturn {coturnLoad.Resent}, secretchat {signalLoad.Resent}");
-
-            using var turn = RelayLoad.TurnAsync(coturn).GetAwaiter().GetResult();
-            using var builtIn = RelayLoad.BuiltInAsync(signal).GetAwaiter().GetResult();
-            var roundTrips = answers / 2;
-            var relayRows = new[]
-            {
-                new Row("relay coturn TURN", [coturnProcess.Id], () => turn.Run(roundTrips, RelayBenchmarks.Window)),
-                new Row("relay built-in", [signalProcess.Id], () => builtIn.Run(roundTrips, RelayBenchmarks.Window)),
-            };
-            Measure(relayRows, rounds, 2 * roundTrips);
-            Console.WriteLine($"stalls (windows resent): coturn {turn.Resent}, built-in {builtIn.Resent}");
-
-            var pairs = Math.Max(1, answers / 50);
-            var cluster = new List<ServerProcess>();
-            try
-            {
-                var nodes = RendezvousBenchmarks.StartNodes(cluster);
-                var random = new Random(18);
-                Measure(
-                [
-                    new Row("matches, one node", [signalProcess.Id], () => RendezvousLoad.RunAsync([signal], pairs).GetAwaiter().GetResult()),
-                    new Row("matches, 3 nodes+Redis", [.. cluster.Select(p => p.Id)], () => RendezvousLoad.RunAsync(nodes, pairs, random).GetAwaiter().GetResult()),
-                ], rounds, pairs);
+                var rows = new[]
+                {
+                    new Row("STUN coturn", [coturnProcess.Id], () => coturnLoad.Run(answers, StunServerBenchmarks.Window)),
+                    new Row("STUN secretchat", [signalProcess.Id], () => signalLoad.Run(answers, StunServerBenchmarks.Window)),
+                };
+                Measure(rows, rounds, answers);
+                Console.WriteLine($"stalls (windows resent): coturn {coturnLoad.Resent}, secretchat {signalLoad.Resent}");
             }
-            finally
-            {
-                for (var i = cluster.Count - 1; i >= 0; i--) // the nodes before their Redis
-                    cluster[i].Dispose();
-            }
+
+            if (sections.Contains("relay"))
+                MeasureRelay(coturnProcess, coturn, signalProcess, signal, rounds, answers);
+            if (sections.Contains("matches"))
+                MeasureMatches(signalProcess, signal, rounds, answers);
         }
 
-        MemoryPerRoom(Math.Max(100, answers / 20));
+        if (sections.Contains("memory"))
+            MemoryPerRoom(Math.Max(100, answers / 20));
 
         Console.WriteLine($"load average at the end {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         return 0;
+    }
+
+    private static void MeasureRelay(ServerProcess coturnProcess, IPEndPoint coturn, ServerProcess signalProcess, IPEndPoint signal, int rounds, int answers)
+    {
+        using var turn = RelayLoad.TurnAsync(coturn).GetAwaiter().GetResult();
+        using var builtIn = RelayLoad.BuiltInAsync(signal).GetAwaiter().GetResult();
+        var roundTrips = answers / 2;
+        var relayRows = new[]
+        {
+            new Row("relay coturn TURN", [coturnProcess.Id], () => turn.Run(roundTrips, RelayBenchmarks.Window)),
+            new Row("relay built-in", [signalProcess.Id], () => builtIn.Run(roundTrips, RelayBenchmarks.Window)),
+        };
+        Measure(relayRows, rounds, 2 * roundTrips);
+        Console.WriteLine($"stalls (windows resent): coturn {turn.Resent}, built-in {builtIn.Resent}");
+    }
+
+    private static void MeasureMatches(ServerProcess signalProcess, IPEndPoint signal, int rounds, int answers)
+    {
+        var pairs = Math.Max(1, answers / 50);
+        var cluster = new List<ServerProcess>();
+        try
+        {
+            var nodes = RendezvousBenchmarks.StartNodes(cluster);
+            var random = new Random(18);
+            Measure(
+            [
+                new Row("matches, one node", [signalProcess.Id], () => RendezvousLoad.RunAsync([signal], pairs).GetAwaiter().GetResult()),
+                new Row("matches, 3 nodes+Redis", [.. cluster.Select(p => p.Id)], () => RendezvousLoad.RunAsync(nodes, pairs, random).GetAwaiter().GetResult()),
+            ], rounds, pairs);
+        }
+        finally
+        {
+            for (var i = cluster.Count - 1; i >= 0; i--) // the nodes before their Redis
+                cluster[i].Dispose();
+        }
     }
 
     /// <summary>
