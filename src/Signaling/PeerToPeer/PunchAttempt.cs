@@ -23,7 +23,7 @@ public sealed record PunchResult(SecureDatagramChannel Channel, bool Relayed, Di
 /// selects a path: punch probes carry no authority, and packets from addresses that are neither the peer's
 /// candidates nor the relay never reach a handshake (they are counted in <see cref="StrangerPackets"/>).
 /// </remarks>
-public sealed class PunchAttempt : IAsyncDisposable
+public sealed partial class PunchAttempt : IAsyncDisposable
 {
     private readonly PeerSocket _socket;
     private readonly IScheduler _scheduler;
@@ -211,7 +211,7 @@ public sealed class PunchAttempt : IAsyncDisposable
     public PeerPath ManagePath(PunchResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        return new(result.Channel, Relay, _socket.Turn, PeerCandidates, _scheduler, this, result.DirectFailure);
+        return new(result.Channel, Relay, _socket.Turn, WithPeerReflexive(result.Channel.RemoteEndPoint), _scheduler, this, result.DirectFailure);
     }
 
     /// <summary>The socket and the rest, for the session that outlives the attempt.</summary>
@@ -371,20 +371,25 @@ public sealed class PunchAttempt : IAsyncDisposable
     private void RouteSession(IPEndPoint from, in PacketHeader header, ReadOnlySpan<byte> datagram)
     {
         SecureDatagramChannel? target;
+        byte[]? cookie = null;
         lock (_gate)
         {
             if (_winner is not null)
                 target = _winner;
             else if (!_peerAddresses.Contains(from) && !IsRelay(from))
             {
-                _strangers++; // Neither a peer candidate nor the relay: it never reaches a handshake.
-                return;
+                // Neither a peer candidate nor the relay: only a proven peer-reflexive hello reaches a handshake.
+                target = PeerReflexiveLocked(from, header, datagram, out cookie);
+                if (target is null)
+                    _strangers++;
             }
             else if (Role == HandshakeRole.Responder)
                 target = IsRelay(from) ? _relayResponder : DirectResponderLocked();
             else
                 target = _candidates.FirstOrDefault(c => from.Equals(c.RemoteEndPoint));
         }
+        if (cookie is not null)
+            SendCookie(cookie, from);
         target?.Receive(from, header, datagram);
     }
 }

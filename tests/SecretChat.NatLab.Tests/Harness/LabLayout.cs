@@ -50,6 +50,12 @@ public sealed record LabLayout(Site Alice, Site Bob, double Loss = 0, LabIp Ip =
 
     public static LabLayout SymmetricToSymmetric { get; } = new(Site.Symmetric, Site.Symmetric);
 
+    /// <summary>Alice behind a symmetric NAT, bob public: her punch reaches him from a port nobody announced (peer-reflexive).</summary>
+    public static LabLayout SymmetricToPublic { get; } = new(Site.Symmetric, Site.Public);
+
+    /// <summary>Alice public, bob behind a symmetric NAT.</summary>
+    public static LabLayout PublicToSymmetric { get; } = new(Site.Public, Site.Symmetric);
+
     public static LabLayout SameLan { get; } = new(Site.Cone, Site.SameLan);
 
     public LabLayout WithLoss(double loss) => this with { Loss = loss };

@@ -64,6 +64,12 @@ public sealed class PeerToPeerScenarioTests(ITestOutputHelper output) : IDisposa
     }
 
     [LabFact]
+    public Task P2p_SymmetricToPublic_GoesDirectAndDeliversBothWays() => SymmetricAndPublicAsync(LabLayout.SymmetricToPublic);
+
+    [LabFact]
+    public Task P2p_PublicToSymmetric_GoesDirectAndDeliversBothWays() => SymmetricAndPublicAsync(LabLayout.PublicToSymmetric);
+
+    [LabFact]
     public async Task P2p_MappingsFlushedMidChat_RecoverWithoutLosingAMessage()
     {
         await using var lab = await Lab.CreateAsync(LabLayout.ConeToCone, output);
@@ -154,6 +160,27 @@ public sealed class PeerToPeerScenarioTests(ITestOutputHelper output) : IDisposa
                 Assert.True(peer.Events.Single(e => SecretChatProcess.Kind(e) == "connected").GetProperty("post_quantum").GetBoolean(), $"{peer.Name} is not post-quantum");
         }
         await ChatAsync(alice, bob, messages);
+    }
+
+    // The symmetric side reaches the public one from a port nobody announced (peer-reflexive). When it initiates, its
+    // hello from there is the direct path from the start; when the public side initiates, its hellos go to announced
+    // addresses the symmetric router drops, so the session starts on the relay and the symmetric side's authenticated
+    // path probe from that port moves both sides to direct. Either way the test needs both directions direct.
+    private async Task SymmetricAndPublicAsync(LabLayout layout)
+    {
+        await using var lab = await Lab.CreateAsync(layout, output);
+        var (alice, bob) = await StartPeersAsync(lab);
+
+        var atAlice = await Conversation.DirectAsync(alice, output);
+        var atBob = await Conversation.DirectAsync(bob, output);
+
+        Assert.Equal(("bob", "udp", "direct"), (atAlice.Peer, atAlice.Transport, atAlice.Path));
+        Assert.Equal(("alice", "udp", "direct"), (atBob.Peer, atBob.Transport, atBob.Path));
+        var symmetric = layout.Alice == Site.Symmetric ? lab.Alice : lab.Bob;
+        var atPublic = layout.Alice == Site.Symmetric ? atBob : atAlice;
+        // The public side talks to the symmetric router's address, at the port it opened toward the public side.
+        Assert.Equal(symmetric.Router!.Address, IPEndPoint.Parse(atPublic.Remote).Address);
+        await ChatAsync(alice, bob, messages: 5);
     }
 
     private async Task ChatAsync(SecretChatProcess alice, SecretChatProcess bob, int messages)

@@ -55,6 +55,23 @@ internal sealed class VirtualInternet : IDisposable
         }, local, servers, host, Scheduler);
     }
 
+    /// <summary>
+    /// A host behind a NAT with endpoint-dependent (symmetric) mapping: its datagrams to a signaling server leave from
+    /// <paramref name="towardServers"/>, to anyone else from <paramref name="towardOthers"/>; both reach it (filtering is
+    /// the test's <see cref="Blocks"/>).
+    /// </summary>
+    public PeerSocket AttachSymmetric(IPEndPoint local, IPEndPoint towardServers, IPEndPoint towardOthers)
+    {
+        var host = new Host(local, towardServers);
+        _byPublic.Add(towardServers, host);
+        _byPublic.Add(towardOthers, host);
+        return new PeerSocket(host.Inbound, (datagram, to, _) =>
+        {
+            Transmit(local, _servers.ContainsKey(to) ? towardServers : towardOthers, to, datagram.ToArray());
+            return ValueTask.CompletedTask;
+        }, local, [Server], host, Scheduler);
+    }
+
     /// <summary>A datagram from anyone on the internet, as if sent now.</summary>
     public void Inject(IPEndPoint from, IPEndPoint to, byte[] datagram) => Transmit(from, from, to, datagram);
 
