@@ -75,13 +75,13 @@ public sealed class RendezvousClient : IDisposable
     /// A client of a deployment of several signaling nodes that share their rooms: it registers at the first of
     /// <paramref name="servers"/> that answers, and moves to the next when its server stops answering (docs/PROTOCOL.md §9.9).
     /// </summary>
-    /// <param name="servers">The signaling servers, in the order to try them (at least one, all of one address family, at most <see cref="MaxServers"/>).</param>
+    /// <param name="servers">The signaling servers, in the order to try them (at least one, at most <see cref="MaxServers"/>; of both families only when the socket behind <paramref name="send"/> is dual-stack).</param>
     /// <param name="send">Sends one datagram: the owner of the socket implements it.</param>
     /// <param name="scheduler">Times retransmissions, keepalives and timeouts.</param>
     /// <param name="options">Timings; the defaults when null.</param>
     /// <param name="logger">Where the client logs; nothing is logged when null.</param>
     /// <exception cref="ArgumentNullException"><paramref name="send"/>, <paramref name="servers"/> (or one of them) or <paramref name="scheduler"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="servers"/> is empty, too long or mixes address families, or <paramref name="options"/> holds an invalid value.</exception>
+    /// <exception cref="ArgumentException"><paramref name="servers"/> is empty or too long, or <paramref name="options"/> holds an invalid value.</exception>
     public RendezvousClient(IReadOnlyList<IPEndPoint> servers, SendDatagram send, IScheduler scheduler, RendezvousClientOptions? options = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(send);
@@ -93,9 +93,8 @@ public sealed class RendezvousClient : IDisposable
             throw new ArgumentException($"At most {MaxServers} signaling servers can be tried; {servers.Count} were given.", nameof(servers));
         foreach (var each in servers)
             ArgumentNullException.ThrowIfNull(each, nameof(servers));
+        // Both families may be mixed: the owner's socket must reach them all (a dual-stack one does, PeerSocket checks).
         _servers = [.. servers.Select(Plain)];
-        if (_servers.Any(s => s.AddressFamily != _servers[0].AddressFamily))
-            throw new ArgumentException("The signaling servers must all be IPv4 or all IPv6: one socket talks to them.", nameof(servers));
         options ??= new RendezvousClientOptions();
         options.Validate();
         _send = send;

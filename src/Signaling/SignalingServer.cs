@@ -18,6 +18,7 @@ public sealed class SignalingServer : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _receiveLoop;
     private readonly AddressBook _addresses;
+    private readonly AskedAddressReplies? _asked; // set when replies must leave from the address the client asked at
 
     private SignalingServer(Socket socket, SignalingServerOptions options, ILogger logger, IScheduler scheduler)
     {
@@ -39,8 +40,10 @@ public sealed class SignalingServer : IAsyncDisposable
             }
         }
 
+        if (AskedAddressReplies.Apply(LocalEndPoint, options.AnswerFromAskedAddress))
+            _asked = new AskedAddressReplies(socket);
         _rendezvous = new Rendezvous(options, logger, scheduler, Send, store, Send);
-        _receiveLoop = Task.Factory.StartNew(ReceiveLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        _receiveLoop = Task.Factory.StartNew(_asked is null ? ReceiveLoop : ReceiveLoopNotingAskedAddress, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     /// <summary>The address and port the server's socket is bound to (the port chosen, when 0 was asked for).</summary>
@@ -54,6 +57,12 @@ public sealed class SignalingServer : IAsyncDisposable
     /// A round trip to Redis when <see cref="SignalingServerOptions.Redis"/> is set; free otherwise.
     /// </summary>
     public string? CheckHealth() => _rendezvous.CheckHealth();
+
+    /// <summary>
+    /// True when replies leave from the address each client asked at (<see cref="SignalingServerOptions.AnswerFromAskedAddress"/>):
+    /// a wildcard listen address on a machine with several addresses.
+    /// </summary>
+    public bool AnswersFromAskedAddress => _asked is not null;
 
     /// <summary>What the server has seen so far (live counters).</summary>
     public SignalingStatistics Statistics => _rendezvous.Statistics;
@@ -117,7 +126,10 @@ public sealed class SignalingServer : IAsyncDisposable
     {
         try
         {
-            _socket.SendTo(datagram, SocketFlags.None, _addresses.For(to));
+            if (_asked is { } asked)
+                asked.Send(datagram, to);
+            else
+                _socket.SendTo(datagram, SocketFlags.None, _addresses.For(to));
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
@@ -158,16 +170,55 @@ public sealed class SignalingServer : IAsyncDisposable
             }
 
             var source = _addresses.Source(address);
+            Handle(buffer.AsSpan(0, receivedBytes), source);
+        }
+    }
+
+    private void Handle(ReadOnlySpan<byte> datagram, IPEndPoint source)
+    {
+        try
+        {
+            _rendezvous.Receive(datagram, source);
+        }
+        catch (Exception ex)
+        {
+            // A bug in handling one datagram must not stop the server for everyone.
+            Statistics.Malformed();
+            _logger.LogError(ex, "Failed to handle a datagram from {Source}", source);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ReceiveLoop"/> for a multihomed server bound to a wildcard address: each datagram's destination address
+    /// is noted (IP_PKTINFO), so that everything sent to its source leaves from that address (<see cref="AskedAddressReplies"/>).
+    /// </summary>
+    private void ReceiveLoopNotingAskedAddress()
+    {
+        var buffer = new byte[2048];
+        EndPoint any = _socket.AddressFamily == AddressFamily.InterNetworkV6 ? new IPEndPoint(IPAddress.IPv6Any, 0) : new IPEndPoint(IPAddress.Any, 0);
+        while (!_stop.IsCancellationRequested)
+        {
+            int receivedBytes;
+            var source = any;
             try
             {
-                _rendezvous.Receive(buffer.AsSpan(0, receivedBytes), source);
+                receivedBytes = _asked!.Receive(buffer, ref source);
             }
-            catch (Exception ex)
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionRefused or SocketError.MessageSize)
             {
-                // A bug in handling one datagram must not stop the server for everyone.
-                Statistics.Malformed();
-                _logger.LogError(ex, "Failed to handle a datagram from {Source}", source);
+                continue;
             }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException || _stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (SocketException ex)
+            {
+                _logger.LogWarning("Receive failed ({Error}); still serving", ex.SocketErrorCode);
+                continue;
+            }
+
+            Handle(buffer.AsSpan(0, receivedBytes), (IPEndPoint)source);
         }
     }
 

@@ -45,6 +45,13 @@ public sealed record SignalingServerOptions
     /// <summary>Source addresses tracked at once; beyond it new sources share one bucket (default 10 000).</summary>
     public int MaxTrackedSources { get; init; } = 10_000;
 
+    /// <summary>
+    /// Whether a server bound to a wildcard address (0.0.0.0, or :: for both families) sends every reply from the address
+    /// the client asked at (IP_PKTINFO; Linux), so that the client's NAT and firewall take it. Null (the default): when
+    /// the machine has more than one address of a family it serves, as seen at start. Ignored for a specific address.
+    /// </summary>
+    public bool? AnswerFromAskedAddress { get; init; }
+
     /// <summary>Whether peers may relay session datagrams through the server when no direct path works (default true).</summary>
     public bool RelayEnabled { get; init; } = true;
 

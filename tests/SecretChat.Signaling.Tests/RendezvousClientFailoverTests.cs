@@ -168,7 +168,8 @@ public class RendezvousClientFailoverTests
         Assert.Equal("servers", Assert.Throws<ArgumentNullException>(() => new RendezvousClient((IReadOnlyList<IPEndPoint>)null!, send, scheduler)).ParamName);
         Assert.Equal("servers", Assert.Throws<ArgumentException>(() => new RendezvousClient([], send, scheduler)).ParamName);
         Assert.Equal("servers", Assert.Throws<ArgumentNullException>(() => new RendezvousClient([A, null!], send, scheduler)).ParamName);
-        Assert.Equal("servers", Assert.Throws<ArgumentException>(() => new RendezvousClient([A, new IPEndPoint(IPAddress.IPv6Loopback, 3478)], send, scheduler)).ParamName);
+        // Both families in one list: a dual-stack socket reaches them all (issue 19), so the list is taken as given.
+        Assert.Equal([A, new IPEndPoint(IPAddress.IPv6Loopback, 3478)], new RendezvousClient([A, new IPEndPoint(IPAddress.IPv6Loopback, 3478)], send, scheduler).Servers);
         Assert.Equal("servers", Assert.Throws<ArgumentException>(() => new RendezvousClient(Enumerable.Repeat(A, RendezvousClient.MaxServers + 1).ToArray(), send, scheduler)).ParamName);
         Assert.Equal("send", Assert.Throws<ArgumentNullException>(() => new RendezvousClient([A], null!, scheduler)).ParamName);
         Assert.Equal("scheduler", Assert.Throws<ArgumentNullException>(() => new RendezvousClient([A], send, null!)).ParamName);

@@ -232,7 +232,7 @@ internal sealed class CommandLine
         monitoring.AddTo(command);
         Examples(
             command,
-            "secretchat signal --listen 0.0.0.0:3478",
+            "secretchat signal --listen 0.0.0.0:3478      (IPv4 only; the default [::]:3478 serves both families)",
             "secretchat signal --turn turn.example.org:3478 --turn-secret-file /etc/secretchat/turn.secret",
             "secretchat signal --listen 127.0.0.1:0      (any free port; the first line tells it)",
             "secretchat signal --relay-rate 64 --relay-total 100      (a smaller relay per room)",

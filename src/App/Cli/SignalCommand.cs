@@ -24,12 +24,14 @@ internal static class SignalCommand
         SignalMonitoring monitoring, CancellationToken cancellationToken)
     {
         var listenText = listenFlag ?? settings.Signaling.Listen;
-        var listen = ParseListen(listenText);
+        var listen = DualStackOrIPv4(ParseListen(listenText));
         // Metrics and log format (issue 18): read before anything is bound, so a bad value binds nothing.
         var metricsText = monitoring.Metrics ?? settings.Signaling.Metrics;
         var metricsListen = string.IsNullOrWhiteSpace(metricsText) ? null : ParseListen(metricsText);
         var json = LogFormatIsJson(monitoring.LogFormat ?? settings.Signaling.LogFormat);
-        if (await SignalTurnFlags.ResolveAsync(turn, settings, listen.AddressFamily, cancellationToken).ConfigureAwait(false) is { } turnRelay)
+        // A dual-stack server's peers reach TURN over IPv4, which every peer has (a dual-stack p2p socket reaches it too).
+        var turnFamily = listen.Address.Equals(IPAddress.IPv6Any) ? AddressFamily.InterNetwork : listen.AddressFamily;
+        if (await SignalTurnFlags.ResolveAsync(turn, settings, turnFamily, cancellationToken).ConfigureAwait(false) is { } turnRelay)
             serverOptions = serverOptions with { Turn = turnRelay };
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -183,14 +185,18 @@ internal static class SignalCommand
         }
     }
 
+    /// <summary><c>[::]</c> (both families, the default) where the machine has IPv6; 0.0.0.0 with the same port where it has not.</summary>
+    private static IPEndPoint DualStackOrIPv4(IPEndPoint listen) =>
+        listen.Address.Equals(IPAddress.IPv6Any) && !Socket.OSSupportsIPv6 ? new IPEndPoint(IPAddress.Any, listen.Port) : listen;
+
     private static IPEndPoint ParseListen(string text)
     {
         if (!HostPort.TryParse(text, allowPortZero: true, out var listen))
-            throw new SettingsException($"'{text}' is not an address to listen on: expected ADDR:PORT, e.g. 0.0.0.0:3478.");
+            throw new SettingsException($"'{text}' is not an address to listen on: expected ADDR:PORT, e.g. [::]:3478 or 0.0.0.0:3478.");
         if (listen.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
             return new IPEndPoint(IPAddress.Loopback, listen.Port);
         if (listen.ToEndPoint() is not IPEndPoint address)
-            throw new SettingsException($"'{text}' is not an address to listen on: give an IP address of this machine (0.0.0.0 for all), not a name.");
+            throw new SettingsException($"'{text}' is not an address to listen on: give an IP address of this machine ([::] or 0.0.0.0 for all), not a name.");
         return address;
     }
 }

@@ -12,14 +12,26 @@ internal static class HostCandidates
 
     /// <summary>
     /// The addresses the peer may reach this socket at, with its port: the bound address alone when the socket is
-    /// bound to one; for the wildcard, this machine's addresses (loopback too when the server is on loopback).
+    /// bound to one; for 0.0.0.0, this machine's IPv4 addresses; for <c>::</c> (a dual-stack socket), its IPv6
+    /// addresses first and then its IPv4 ones (loopback too, first, when the server is on loopback).
     /// </summary>
+    /// <remarks>
+    /// IPv6 comes first because a global IPv6 address needs no NAT to be punched: where both peers have one, the
+    /// first candidates tried are the ones most likely to work. At most half the candidates are IPv6 when there are
+    /// IPv4 ones too, so a host's many temporary IPv6 addresses never crowd IPv4 (the fallback) out.
+    /// </remarks>
     public static List<IPEndPoint> Of(IPEndPoint bound, IPAddress server)
     {
         var port = bound.Port;
-        if (!bound.Address.Equals(IPAddress.Any) && !bound.Address.Equals(IPAddress.IPv6Any))
+        var dualStack = bound.Address.Equals(IPAddress.IPv6Any);
+        if (!bound.Address.Equals(IPAddress.Any) && !dualStack)
             return [new IPEndPoint(bound.Address, port)];
-        var addresses = new List<IPAddress>();
+        var server4 = server.IsIPv4MappedToIPv6 ? server.MapToIPv4() : server;
+        var families = dualStack
+            ? new[] { AddressFamily.InterNetworkV6, AddressFamily.InterNetwork }
+            : [AddressFamily.InterNetwork];
+        var v6 = new List<IPAddress>();
+        var v4 = new List<IPAddress>();
         try
         {
             foreach (var nic in NetworkInterface.GetAllNetworkInterfaces())
@@ -29,8 +41,10 @@ internal static class HostCandidates
                 foreach (var unicast in nic.GetIPProperties().UnicastAddresses)
                 {
                     var address = unicast.Address;
-                    if (address.AddressFamily == server.AddressFamily && !IPAddress.IsLoopback(address) && !address.IsIPv6LinkLocal)
-                        addresses.Add(address);
+                    if (!families.Contains(address.AddressFamily) || IPAddress.IsLoopback(address) || address.IsIPv6LinkLocal
+                        || address.IsIPv6SiteLocal || address.IsIPv4MappedToIPv6)
+                        continue;
+                    (address.AddressFamily == AddressFamily.InterNetworkV6 ? v6 : v4).Add(address);
                 }
             }
         }
@@ -38,8 +52,13 @@ internal static class HostCandidates
         {
             // No interface list: the reflexive candidate still works across NATs.
         }
-        if (IPAddress.IsLoopback(server))
-            addresses.Insert(0, server.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Loopback : IPAddress.Loopback);
+        var addresses = new List<IPAddress>();
+        if (IPAddress.IsLoopback(server4))
+            addresses.Add(server4.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Loopback : IPAddress.Loopback);
+        var room = MaxHostCandidates - addresses.Count;
+        var ipv6 = v6.Distinct().Take(v4.Count > 0 ? room / 2 : room).ToList();
+        addresses.AddRange(ipv6);
+        addresses.AddRange(v4.Distinct());
         return [.. addresses.Distinct().Take(MaxHostCandidates).Select(a => new IPEndPoint(a, port))];
     }
 }

@@ -78,6 +78,13 @@ internal sealed class PeerSocket : IAsyncDisposable
         return new PeerSocket(socket.Datagrams, (datagram, to, ct) => socket.SendAsync(datagram, to, ct), socket.LocalEndPoint, servers, socket, scheduler, rendezvousOptions);
     }
 
+    /// <summary>
+    /// Whether a socket bound to <paramref name="localAddress"/> can send to <paramref name="to"/>: the same family, or a
+    /// dual-stack socket (bound to <c>::</c>), which reaches IPv4 addresses too.
+    /// </summary>
+    public static bool CanReach(IPAddress localAddress, IPEndPoint to) =>
+        localAddress.AddressFamily == to.AddressFamily || localAddress.Equals(IPAddress.IPv6Any);
+
     public IPEndPoint LocalEndPoint { get; }
 
     /// <summary>The relay's address as the session sees it: the (first) signaling server's, whichever node relays now.</summary>

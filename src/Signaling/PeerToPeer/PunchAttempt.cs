@@ -101,8 +101,8 @@ public sealed partial class PunchAttempt : IAsyncDisposable
         if (servers.Count == 0)
             throw new ArgumentException("At least one signaling server is needed.", nameof(servers));
         var server = servers[0] ?? throw new ArgumentNullException(nameof(servers));
-        if (localAddress.AddressFamily != server.AddressFamily)
-            throw new ArgumentException($"The local address {localAddress} cannot reach the signaling server at {server}: they are of different address families.");
+        if (servers.FirstOrDefault(s => s is not null && !PeerSocket.CanReach(localAddress, s)) is { } unreachable)
+            throw new ArgumentException($"The local address {localAddress} cannot reach the signaling server at {unreachable}: they are of different address families.");
         return new PunchAttempt(PeerSocket.Bind(localAddress, servers, scheduler), scheduler, options ?? PeerToPeerOptions.Default);
     }
 

@@ -38,7 +38,10 @@ public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable, IAsyncD
         Datagrams = Observable.Create<Datagram>(ReceiveLoop);
     }
 
-    /// <summary>Binds a UDP socket to <paramref name="localEndPoint"/> (port 0 picks a free port; IPv6Any is dual-mode).</summary>
+    /// <summary>
+    /// Binds a UDP socket to <paramref name="localEndPoint"/> (port 0 picks a free port). IPv6Any is dual-stack: it sends
+    /// to and receives from IPv4 addresses too, and reports IPv4 sources as plain IPv4 (not IPv4-mapped IPv6).
+    /// </summary>
     public static UdpDatagramSocket Bind(IPEndPoint localEndPoint, UdpSocketOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(localEndPoint);
@@ -193,6 +196,10 @@ public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable, IAsyncD
                 if (lastEndPoint is null || !address.Equals(lastAddress))
                 {
                     lastEndPoint = (IPEndPoint)new IPEndPoint(_socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0).Create(address);
+                    // A dual-stack socket sees IPv4 peers as ::ffff:a.b.c.d: name them as they are named everywhere else
+                    // (candidates, the server list), so one peer has one address whichever family of socket heard it.
+                    if (lastEndPoint.Address.IsIPv4MappedToIPv6)
+                        lastEndPoint = new IPEndPoint(lastEndPoint.Address.MapToIPv4(), lastEndPoint.Port);
                     lastAddress = new SocketAddress(address.Family, address.Size);
                     address.Buffer.Span.CopyTo(lastAddress.Buffer.Span);
                 }

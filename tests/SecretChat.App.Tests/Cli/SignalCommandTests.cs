@@ -41,6 +41,31 @@ public class SignalCommandTests
         Assert.Equal("", app.Console.ErrorText);
     }
 
+    [Fact]
+    public async Task Signal_ListeningOnDualStackWildcard_AnswersIPv4AndIPv6ClientsOnOnePort()
+    {
+        // [::] is the default address (issue 19): one socket for clients of both families.
+        using var app = new TestApp();
+        var console = new WatchedConsole(app.Console);
+        using var interrupt = new CancellationTokenSource();
+        var run = new CliApp(console, _ => app.Connector, app.Environment, app.BaseDirectory)
+            .RunAsync(["signal", "--listen", "[::]:0"], interrupt.Token);
+
+        var line = await console.FirstLine.WaitAsync(TestApp.Timeout);
+        var port = IPEndPoint.Parse(line.Split(' ')[5]).Port;
+        // Only the two loopbacks are asked, though the socket listens on every address.
+        foreach (var loopback in new[] { IPAddress.Loopback, IPAddress.IPv6Loopback })
+        {
+            await using var client = UdpStunClient.Bind(new IPEndPoint(loopback, 0), options: AsNetcheck);
+            var binding = await client.BindAsync(new IPEndPoint(loopback, port)).WaitAsync(TestApp.Timeout);
+            Assert.Equal(client.LocalEndPoint, binding.MappedAddress);
+        }
+
+        await interrupt.CancelAsync();
+        Assert.Equal(ExitCodes.Success, await run.WaitAsync(TestApp.Timeout));
+        Assert.StartsWith("signaling server listening on udp [::]:", line, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

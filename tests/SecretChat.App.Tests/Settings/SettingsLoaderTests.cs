@@ -30,7 +30,7 @@ public sealed class SettingsLoaderTests : IDisposable
         Assert.Equal("noise", settings.Encryption);
         Assert.Equal(10, settings.HandshakeTimeoutSeconds);
         Assert.Equal("127.0.0.1:3478", settings.Signaling.Server);
-        Assert.Equal("0.0.0.0:3478", settings.Signaling.Listen);
+        Assert.Equal("[::]:3478", settings.Signaling.Listen); // both families (issue 19)
         Assert.Null(settings.IdentityPath);
         Assert.False(string.IsNullOrWhiteSpace(settings.EffectiveName));
     }

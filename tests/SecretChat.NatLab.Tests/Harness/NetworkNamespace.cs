@@ -14,15 +14,36 @@ internal static partial class NetworkNamespace
 {
     private const int CloneNewNet = 0x40000000;
 
-    public static Task<Socket> OpenUdpSocketAsync(string name, IPEndPoint bindTo)
+    public static Task<Socket> OpenUdpSocketAsync(string name, IPEndPoint bindTo) => RunInAsync(name, () =>
     {
-        var opened = new TaskCompletionSource<Socket>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var socket = new Socket(bindTo.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            if (bindTo.Address.Equals(IPAddress.IPv6Any))
+                socket.DualMode = true;
+            socket.Bind(bindTo);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    });
+
+    /// <summary>
+    /// Runs <paramref name="open"/> inside the namespace <paramref name="name"/>: every socket it creates (a signaling
+    /// server's too) lives there. It must not keep the thread: it runs on one made for it, which ends after.
+    /// </summary>
+    public static Task<T> RunInAsync<T>(string name, Func<T> open)
+    {
+        var opened = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         // A dedicated thread, so a thread left in a lab namespace (if going home failed) ends with it.
         var thread = new Thread(() =>
         {
             try
             {
-                opened.SetResult(OpenIn(name, bindTo));
+                opened.SetResult(RunIn(name, open));
             }
             catch (Exception e)
             {
@@ -34,24 +55,14 @@ internal static partial class NetworkNamespace
         return opened.Task.WaitAsync(Timeouts.Default);
     }
 
-    private static Socket OpenIn(string name, IPEndPoint bindTo)
+    private static T RunIn<T>(string name, Func<T> open)
     {
         using var home = File.OpenHandle("/proc/thread-self/ns/net");
         using var lab = File.OpenHandle(Path.Combine("/run/netns", name));
         Enter(lab, name);
         try
         {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-            try
-            {
-                socket.Bind(bindTo);
-                return socket;
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
+            return open();
         }
         finally
         {

@@ -18,7 +18,9 @@ public sealed class PeerToPeerRun(Lab lab, TempDirectory home, int peerTimeoutSe
     /// <summary>Starts the signaling server and waits until it answers a STUN binding request.</summary>
     public async Task StartSignalAsync(params string[] extra)
     {
-        Signal = Lab.StartSecretChat("signal", Lab.Internet, ["signal", "--listen", $"0.0.0.0:{Lab.SignalPort}", .. extra]);
+        // With IPv6 in the lab, on both families (the program's default, [::]); the IPv4 scenarios as they always ran.
+        var listen = Lab.Layout.Ip == LabIp.V4 ? $"0.0.0.0:{Lab.SignalPort}" : $"[::]:{Lab.SignalPort}";
+        Signal = Lab.StartSecretChat("signal", Lab.Internet, ["signal", "--listen", listen, .. extra]);
         var probe = await Lab.OpenUdpSocketAsync(Lab.Internet, new IPEndPoint(Lab.Internet.Address, 0));
         await StunProbe.BindingAsync(probe, Lab.SignalEndPoint, Timeouts.Startup);
     }

@@ -45,7 +45,7 @@ public static class StunProbe
                 attempt.CancelAfter(TimeSpan.FromMilliseconds(250));
                 while (true)
                 {
-                    var received = await socket.ReceiveFromAsync(buffer, new IPEndPoint(IPAddress.Any, 0), attempt.Token);
+                    var received = await socket.ReceiveFromAsync(buffer, new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0), attempt.Token);
                     if (TryReadMappedAddress(buffer.AsSpan(0, received.ReceivedBytes), transaction, out var mapped))
                         return mapped;
                 }
@@ -83,6 +83,19 @@ public static class StunProbe
                 var port = (ushort)(BinaryPrimitives.ReadUInt16BigEndian(value[2..]) ^ (MagicCookie >> 16));
                 var address = BinaryPrimitives.ReadUInt32BigEndian(value[4..]) ^ MagicCookie;
                 mapped = new IPEndPoint(new IPAddress(BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(address) : address), port);
+                return true;
+            }
+            if (type == 0x0020 && length >= 20 && value[1] == 0x02)
+            {
+                // IPv6: XORed with the magic cookie and then the transaction id (RFC 8489 §14.2).
+                var port = (ushort)(BinaryPrimitives.ReadUInt16BigEndian(value[2..]) ^ (MagicCookie >> 16));
+                var bytes = value.Slice(4, 16).ToArray();
+                Span<byte> key = stackalloc byte[16];
+                BinaryPrimitives.WriteUInt32BigEndian(key, MagicCookie);
+                transaction.CopyTo(key[4..]);
+                for (var i = 0; i < 16; i++)
+                    bytes[i] ^= key[i];
+                mapped = new IPEndPoint(new IPAddress(bytes), port);
                 return true;
             }
             attributes = attributes[(4 + ((length + 3) & ~3))..];

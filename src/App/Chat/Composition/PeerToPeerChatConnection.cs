@@ -30,7 +30,7 @@ internal static class PeerToPeerChatConnection
         var serverAddresses = await SignalingServerList.ResolveAsync(servers, resolver, cancellationToken).ConfigureAwait(false);
         var serverAddress = serverAddresses[0];
         var local = options.LocalAddress ?? DefaultLocalAddress(serverAddress.Address);
-        if (local.AddressFamily != serverAddress.AddressFamily)
+        if (local.AddressFamily != serverAddress.AddressFamily && !local.Equals(IPAddress.IPv6Any))
             throw new ChatFailedException($"The local address {local} cannot reach the signaling server at {serverAddress}: one is IPv4, the other IPv6.");
         var attempt = PunchAttempt.Start(serverAddresses, local, scheduler, PeerToPeerOptions.Default with { RelayFallback = options.RelayFallback });
         try
@@ -92,10 +92,13 @@ internal static class PeerToPeerChatConnection
 
     /// <summary>
     /// Where the p2p socket binds when not told: a signaling server on loopback means the peer is on this machine,
-    /// so loopback (nothing is announced or probed beyond it); otherwise every address of the server's family.
+    /// so loopback (nothing is announced or probed beyond it); otherwise one dual-stack socket on every address of
+    /// both families (IPv6 candidates are announced first, IPv4 is the fallback), or every IPv4 address on a machine
+    /// without IPv6.
     /// </summary>
     private static IPAddress DefaultLocalAddress(IPAddress server) =>
         IPAddress.IsLoopback(server) ? server
+        : Socket.OSSupportsIPv6 ? IPAddress.IPv6Any
         : server.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any
         : IPAddress.Any;
 }

@@ -56,8 +56,11 @@ internal sealed class SignalingSettings
     /// </summary>
     public string Server { get; set; } = "127.0.0.1:3478";
 
-    /// <summary><c>ADDR:PORT</c> that <c>secretchat signal</c> listens on.</summary>
-    public string Listen { get; set; } = "0.0.0.0:3478";
+    /// <summary>
+    /// <c>ADDR:PORT</c> that <c>secretchat signal</c> listens on: by default <c>[::]:3478</c>, one dual-stack socket for
+    /// clients of both families (0.0.0.0 on a machine without IPv6).
+    /// </summary>
+    public string Listen { get; set; } = "[::]:3478";
 
     /// <summary><c>HOST:PORT</c> of the Redis that <c>secretchat signal</c> keeps its rooms in, shared with other nodes (none by default: in process).</summary>
     public string? Redis { get; set; }
