@@ -20,7 +20,7 @@ internal enum BirthdayRole
 }
 
 /// <summary>
-/// Easy NAT to hard NAT by the birthday paradox (docs/PROTOCOL.md §10.6): once both mappings are known
+/// Easy NAT to hard NAT by the birthday paradox (docs/PROTOCOL.md §11.6): once both mappings are known
 /// (<see cref="MappingExchange"/>), the hard side opens <see cref="PeerToPeerOptions.BirthdaySockets"/> sockets and
 /// punches from each toward the easy side's reflexive address, and the easy side, once the session runs on the relay,
 /// probes random ports of the hard side's public address. With 256 sockets among ~64,000 ports, 1,024 probes hit one

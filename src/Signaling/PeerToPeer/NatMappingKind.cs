@@ -18,7 +18,7 @@ internal enum NatMappingKind : byte
 
 /// <summary>
 /// The mapping notice a peer sends the other through the signaling server's relay once it knows its mapping
-/// (docs/PROTOCOL.md §10.6): 5 bytes, <c>0x51 'S' 'C' 'M'</c> and the <see cref="NatMappingKind"/>. Its first byte is
+/// (docs/PROTOCOL.md §11.6): 5 bytes, <c>0x51 'S' 'C' 'M'</c> and the <see cref="NatMappingKind"/>. Its first byte is
 /// outside the session's range, so a peer that does not know it drops it like any malformed relayed datagram.
 /// </summary>
 internal static class MappingNotice

@@ -93,7 +93,7 @@ internal sealed class PeerSocket : IAsyncDisposable
     /// </summary>
     public TurnRelay Turn { get; }
 
-    /// <summary>Our NAT's mapping and the peer's (docs/PROTOCOL.md §10.6): its STUN answers and the peer's notices arrive here.</summary>
+    /// <summary>Our NAT's mapping and the peer's (docs/PROTOCOL.md §11.6): its STUN answers and the peer's notices arrive here.</summary>
     public MappingExchange Mappings { get; }
 
     /// <summary>

@@ -37,7 +37,7 @@ public sealed record PeerToPeerOptions
     public TimeSpan HealthCheck { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// Easy NAT to hard NAT (docs/PROTOCOL.md §10.6): how many extra sockets the hard side (its NAT maps per destination)
+    /// Easy NAT to hard NAT (docs/PROTOCOL.md §11.6): how many extra sockets the hard side (its NAT maps per destination)
     /// opens and punches from toward the easy side (256; 0 turns the birthday punch off on this side).
     /// </summary>
     public int BirthdaySockets { get; init; } = 256;
