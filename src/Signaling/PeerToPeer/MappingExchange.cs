@@ -27,6 +27,9 @@ internal sealed class MappingExchange : IDisposable
     public static readonly TimeSpan StunGiveUp = TimeSpan.FromMilliseconds(1500);
     public static readonly TimeSpan NoticeRetry = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>28 bytes (no padding): the request is then 52 bytes.</summary>
+    private const string Software = "SecretChat NAT mapping probe";
+
     private readonly SendDatagram _send;
     private readonly Func<ReadOnlyMemory<byte>, ValueTask> _relay;
     private readonly IScheduler _scheduler;
@@ -86,7 +89,9 @@ internal sealed class MappingExchange : IDisposable
             _firstMapped = firstMapped;
             _hosts = hosts;
             _transaction = StunTransactionId.New();
-            _request = new StunMessageBuilder(StunMessageType.BindingRequest, _transaction).ToArray();
+            // As large as the answer (52 bytes at most, IPv6 with a FINGERPRINT): a server that never answers with more
+            // than it was sent (the signaling server's rule, docs/PROTOCOL.md §10) answers it.
+            _request = new StunMessageBuilder(StunMessageType.BindingRequest, _transaction).AddSoftware(Software).ToArray();
             _timers.Add(_scheduler.Schedule(TimeSpan.Zero, self =>
             {
                 if (_local.Task.IsCompleted || StunSent >= StunTries)

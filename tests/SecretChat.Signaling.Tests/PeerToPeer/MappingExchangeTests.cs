@@ -44,6 +44,7 @@ public sealed class MappingExchangeTests : IDisposable
         Assert.Equal(NatMappingKind.EndpointDependent, await _exchange.Local.WaitAsync(WaitLimit));
         Assert.Single(_sent); // answered: no retry
         Assert.Equal(Second, _sent[0].To);
+        Assert.InRange(_sent[0].Datagram.Length, 52, 100); // the signaling server answers nothing larger than the request
         Assert.Equal(3, _relayed.Count);
         Assert.All(_relayed, n => Assert.Equal(MappingNotice.Encode(NatMappingKind.EndpointDependent), n));
     }
