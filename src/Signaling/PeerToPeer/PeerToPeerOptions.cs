@@ -57,6 +57,6 @@ public sealed record PeerToPeerOptions
     /// <summary>The easy side's probes per second (250: the 1,024 take about 4 s).</summary>
     public int BirthdayProbesPerSecond { get; init; } = 250;
 
-    /// <summary>How long the hard side's sockets stay open waiting for a hit (15 s).</summary>
-    public TimeSpan BirthdayWindow { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>How long the hard side's sockets stay open waiting for a hit (30 s: Linux keeps an unanswered UDP mapping as long).</summary>
+    public TimeSpan BirthdayWindow { get; init; } = TimeSpan.FromSeconds(30);
 }
