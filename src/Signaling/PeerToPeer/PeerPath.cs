@@ -64,6 +64,7 @@ public sealed class PeerPath : IPeerPath, IPathPolicy
             _ = WatchTurnAsync(turn);
         if (IsRelayed)
             StartUpgrading();
+        attempt.Birthday.PathChanged(channel, IsRelayed);
     }
 
     /// <inheritdoc/>
@@ -165,6 +166,7 @@ public sealed class PeerPath : IPeerPath, IPathPolicy
         {
             _upgrading.Disposable = null;
         }
+        _attempt.Birthday.PathChanged(_channel, toRelay);
         _changes.OnNext(new PathChange(toRelay ? PathKind.Relay : PathKind.Direct, move.Address, move.Reason));
     }
 

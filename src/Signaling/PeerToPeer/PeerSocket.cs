@@ -38,6 +38,7 @@ internal sealed class PeerSocket : IAsyncDisposable
     private SessionPacketHandler? _session;
     private long _dropped;
     private long _forgedRelay;
+    private DirectRoute? _direct;
 
     /// <param name="inbound">The socket's datagrams (each valid during its <c>OnNext</c>).</param>
     /// <param name="send">Sends one datagram out of the socket.</param>
@@ -65,6 +66,7 @@ internal sealed class PeerSocket : IAsyncDisposable
         Rendezvous = new RendezvousClient(servers, send, scheduler, rendezvousOptions);
         Relay = servers[0];
         Turn = new TurnRelay(Rendezvous, send, scheduler);
+        Mappings = new MappingExchange(send, payload => Rendezvous.RelayAsync(payload), scheduler);
         _wiring = inbound.Subscribe(d => Demultiplex(d.RemoteEndPoint, d.Payload.Span));
     }
 
@@ -98,6 +100,22 @@ internal sealed class PeerSocket : IAsyncDisposable
     /// </summary>
     public TurnRelay Turn { get; }
 
+    /// <summary>Our NAT's mapping and the peer's (docs/PROTOCOL.md §11.6): its STUN answers and the peer's notices arrive here.</summary>
+    public MappingExchange Mappings { get; }
+
+    /// <summary>
+    /// From now on datagrams to <paramref name="peer"/> leave through <paramref name="send"/> (a birthday socket whose NAT
+    /// mapping the peer reached) instead of this socket.
+    /// </summary>
+    public void RouteThrough(IPEndPoint peer, SendDatagram send) => Volatile.Write(ref _direct, new DirectRoute(peer, send));
+
+    /// <summary>A datagram another socket of ours (a birthday socket) received: session packets go to the session, the rest nowhere.</summary>
+    public void ReceiveThrough(IPEndPoint from, ReadOnlySpan<byte> datagram)
+    {
+        if (PeerDatagrams.Classify(datagram) == PeerDatagramKind.Session)
+            DeliverSession(from, datagram);
+    }
+
     /// <summary>Session packets that were malformed and datagrams of no protocol here, dropped on arrival.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
@@ -116,6 +134,8 @@ internal sealed class PeerSocket : IAsyncDisposable
                 return Rendezvous.RelayAsync(datagram, cancellationToken);
             if (Turn.PeerRelayed is { } turnPeer && to.Equals(turnPeer) && Turn.Client is { } turn)
                 return turn.SendAsync(datagram, to, cancellationToken);
+            if (Volatile.Read(ref _direct) is { } direct && to.Equals(direct.Peer))
+                return direct.Send(datagram, to, cancellationToken);
             return _send(datagram, to, cancellationToken);
         }
         catch (Exception e) when (TransportErrors.IsLostDatagram(e))
@@ -127,6 +147,7 @@ internal sealed class PeerSocket : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _wiring.Dispose();
+        Mappings.Dispose();
         await Turn.DisposeAsync().ConfigureAwait(false);
         try
         {
@@ -152,6 +173,9 @@ internal sealed class PeerSocket : IAsyncDisposable
                 Interlocked.Increment(ref _dropped); // not the peer's relayed address, or not a session packet
             return;
         }
+        // A STUN answer to our mapping detection (from the second server we asked).
+        if (StunMessage.IsStun(datagram) && Mappings.TryHandleStun(from, datagram))
+            return;
 
         switch (PeerDatagrams.Classify(datagram))
         {
@@ -168,7 +192,7 @@ internal sealed class PeerSocket : IAsyncDisposable
             case PeerDatagramKind.Signaling:
                 if (!Rendezvous.TryHandle(datagram, from, out var relayed))
                     Interlocked.Increment(ref _dropped); // signaling from anyone but the server
-                else if (relayed is { } payload)
+                else if (relayed is { } payload && !Mappings.TryHandleNotice(payload.Span))
                     DeliverSession(Relay, payload.Span);
                 return;
             case PeerDatagramKind.Probe:
@@ -222,4 +246,6 @@ internal sealed class PeerSocket : IAsyncDisposable
         }
         Volatile.Read(ref _session)?.Invoke(from, header, datagram);
     }
+
+    private sealed record DirectRoute(IPEndPoint Peer, SendDatagram Send);
 }

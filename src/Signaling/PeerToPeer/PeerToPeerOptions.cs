@@ -35,4 +35,28 @@ public sealed record PeerToPeerOptions
 
     /// <summary>How often a direct path is checked for silence (1 s).</summary>
     public TimeSpan HealthCheck { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Easy NAT to hard NAT (docs/PROTOCOL.md §11.6): how many extra sockets the hard side (its NAT maps per destination)
+    /// opens and punches from toward the easy side (256; 0 turns the birthday punch off on this side).
+    /// </summary>
+    public int BirthdaySockets { get; init; } = 256;
+
+    /// <summary>How many times each of the hard side's sockets punches, <see cref="BirthdayPunchInterval"/> apart (3).</summary>
+    public int BirthdayPunchRounds { get; init; } = 3;
+
+    /// <summary>The gap between two of the hard side's punch rounds (1 s).</summary>
+    public TimeSpan BirthdayPunchInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How many random ports of the hard side's public address the easy side probes, each once (1,024: with 256 sockets
+    /// among ~64,500 ports that finds one 98 times in 100; 0 turns the birthday punch off on this side).
+    /// </summary>
+    public int BirthdayProbes { get; init; } = 1024;
+
+    /// <summary>The easy side's probes per second (250: the 1,024 take about 4 s).</summary>
+    public int BirthdayProbesPerSecond { get; init; } = 250;
+
+    /// <summary>How long the hard side's sockets stay open waiting for a hit (30 s: Linux keeps an unanswered UDP mapping as long).</summary>
+    public TimeSpan BirthdayWindow { get; init; } = TimeSpan.FromSeconds(30);
 }

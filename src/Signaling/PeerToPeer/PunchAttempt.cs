@@ -45,7 +45,12 @@ public sealed partial class PunchAttempt : IAsyncDisposable
         _scheduler = scheduler;
         _options = options;
         socket.DeliverSessionPacketsTo(RouteSession);
+        var local = socket.LocalEndPoint.Address;
+        Birthday = new BirthdayPunch(socket, socket.Mappings, scheduler, options, () => BirthdaySocket.Bind(local));
     }
+
+    /// <summary>Easy NAT to hard NAT by the birthday paradox, once both mappings are known.</summary>
+    internal BirthdayPunch Birthday { get; }
 
     /// <summary>The relay's address as the session sees it: the signaling server's.</summary>
     public IPEndPoint Relay => _socket.Relay;
@@ -135,6 +140,7 @@ public sealed partial class PunchAttempt : IAsyncDisposable
         PeerCandidates = [.. match.PeerHostCandidates, .. match.PeerCandidates.Where(c => !match.PeerHostCandidates.Contains(c))];
         lock (_gate)
             _peerAddresses = [.. PeerCandidates, Relay];
+        Birthday.Matched(match, _socket.Rendezvous.Servers.FirstOrDefault(s => !RendezvousClient.SameEndPoint(s, _socket.Rendezvous.Server)), hosts);
         return match;
     }
 
@@ -223,6 +229,7 @@ public sealed partial class PunchAttempt : IAsyncDisposable
                 candidate.Dispose();
             _candidates.Clear();
         }
+        Birthday.Dispose();
         await _socket.DisposeAsync().ConfigureAwait(false);
     }
 
