@@ -11,7 +11,9 @@ if (args is [SecretChat.Benchmarks.Infrastructure.SignalHost.Flag, SecretChat.Be
 if (args is ["--loop", "handshake", ..])
     return await HandshakeLoop.RunAsync(args[2..]);
 if (args is ["--loop", "throughput", ..])
-    return await ThroughputLoop.RunAsync(args[2..]);
+    return await ThroughputLoop.RunTcpAsync(args[2..]);
+if (args is ["--loop", "udp", ..])
+    return await ThroughputLoop.RunUdpAsync(args[2..]);
 if (args is ["--loop", "signaling", ..])
     return SignalingLoadLoop.Run(args[2..]);
 
