@@ -16,6 +16,8 @@ if (args is ["--loop", "udp", ..])
     return await ThroughputLoop.RunUdpAsync(args[2..]);
 if (args is ["--loop", "latency", ..])
     return await LatencyLoop.RunAsync(args[2..]);
+if (args is ["--loop", "startup", ..])
+    return await StartupLoop.RunAsync(args[2..]);
 if (args is ["--loop", "signaling", ..])
     return SignalingLoadLoop.Run(args[2..]);
 
