@@ -18,6 +18,14 @@ internal static class ProcessClock
         return Self.TotalProcessorTime;
     }
 
+    /// <summary>User plus system CPU time of every child process that has exited and been waited for (getrusage).</summary>
+    public static TimeSpan ChildrenCpuTime()
+    {
+        if (!OperatingSystem.IsLinux() || getrusage(-1, out var usage) != 0)
+            return TimeSpan.Zero;
+        return TimeSpan.FromSeconds(usage.UserSeconds + usage.SystemSeconds) + TimeSpan.FromMicroseconds(usage.UserMicros + usage.SystemMicros);
+    }
+
     /// <summary>The one-minute load average (Linux), or "?" where there is none.</summary>
     public static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";

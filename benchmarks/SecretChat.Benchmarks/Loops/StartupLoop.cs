@@ -10,8 +10,8 @@ namespace SecretChat.Benchmarks.Loops;
 /// </summary>
 /// <remarks>
 /// <c>-- --loop startup [runs] [path-to-secretchat]</c>; the path defaults to the Release build of src/App/Cli. A
-/// native (AOT) build is measured by passing its path. Wall time only: the child's CPU time is read from
-/// <see cref="Process.TotalProcessorTime"/> once it has exited.
+/// native (AOT) build is measured by passing its path, a framework-dependent one by passing its .dll (run through
+/// <c>dotnet</c>). The child's CPU time is the change in <c>getrusage(RUSAGE_CHILDREN)</c> once it has been waited for.
 /// </remarks>
 internal static class StartupLoop
 {
@@ -28,7 +28,7 @@ internal static class StartupLoop
             var rows = new (string Name, string[] Arguments, Func<string, bool> Useful)[]
             {
                 ("--version", [.. prefix, "--version"], line => line.Trim().Length > 0),
-                ("listen ready", [.. prefix, "listen", "--tcp", "127.0.0.1:0"], line => line.Contains("Listening on", StringComparison.Ordinal)),
+                ("listen ready", [.. prefix, "listen", "--tcp", "127.0.0.1:0"], line => line.Contains("listening on", StringComparison.OrdinalIgnoreCase)),
             };
             var samples = rows.Select(_ => (Useful: new List<double>(), Cpu: new List<double>())).ToArray();
             Console.WriteLine($"{command} {string.Join(' ', prefix)}: {runs} starts per row, rows alternating; load average {ProcessClock.LoadAverage()}");
@@ -75,6 +75,7 @@ internal static class StartupLoop
         start.Environment["HOME"] = home;
         start.Environment["XDG_CONFIG_HOME"] = Path.Combine(home, ".config");
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        var childrenCpu = ProcessClock.ChildrenCpuTime();
         var began = Stopwatch.GetTimestamp();
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"{command} did not start.");
         var seen = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -93,7 +94,7 @@ internal static class StartupLoop
             if (!process.HasExited)
                 process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync().WaitAsync(Patience);
-            return (elapsed, process.TotalProcessorTime);
+            return (elapsed, ProcessClock.ChildrenCpuTime() - childrenCpu);
         }
         catch (TimeoutException)
         {
