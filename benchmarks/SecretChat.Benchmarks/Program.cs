@@ -11,7 +11,13 @@ if (args is [SecretChat.Benchmarks.Infrastructure.SignalHost.Flag, SecretChat.Be
 if (args is ["--loop", "handshake", ..])
     return await HandshakeLoop.RunAsync(args[2..]);
 if (args is ["--loop", "throughput", ..])
-    return await ThroughputLoop.RunAsync(args[2..]);
+    return await ThroughputLoop.RunTcpAsync(args[2..]);
+if (args is ["--loop", "udp", ..])
+    return await ThroughputLoop.RunUdpAsync(args[2..]);
+if (args is ["--loop", "latency", ..])
+    return await LatencyLoop.RunAsync(args[2..]);
+if (args is ["--loop", "startup", ..])
+    return await StartupLoop.RunAsync(args[2..]);
 if (args is ["--loop", "signaling", ..])
     return SignalingLoadLoop.Run(args[2..]);
 if (args is ["--loop", "signaling-callgrind", ..])

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 
 namespace SecretChat.Benchmarks.Loops;
 
@@ -48,7 +47,7 @@ internal static class HandshakeLoop
                     await MeasureAsync(Rows[row].Run, benchmarks, perRound, samples[row]);
             }
 
-            Console.WriteLine($"{rounds} rounds x {perRound} handshakes per row, rows interleaved; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+            Console.WriteLine($"{rounds} rounds x {perRound} handshakes per row, rows interleaved; load average {ProcessClock.LoadAverage()}");
             Console.WriteLine($"{"row",-22}{"wall µs",10}{"cpu µs",10}{"tp items",10}{"ctx sw",10}{"alloc B",10}{"vs TLS",8}{"vs XX",8}");
             for (var row = 0; row < Rows.Length; row++)
             {
@@ -59,9 +58,9 @@ internal static class HandshakeLoop
                 var classic = Baseline($"Noise_{category}") ?? sample;
                 var handshakes = (double)rounds * perRound;
                 Console.WriteLine(
-                    $"{Rows[row].Name,-22}{Median(sample.WallMicros),10:0}{Median(sample.CpuMicros),10:0}" +
+                    $"{Rows[row].Name,-22}{ProcessClock.Median(sample.WallMicros),10:0}{ProcessClock.Median(sample.CpuMicros),10:0}" +
                     $"{sample.WorkItems / handshakes,10:0.0}{sample.ContextSwitches / handshakes,10:0.0}{sample.Allocated / handshakes,10:0}" +
-                    $"{Median(sample.WallMicros) / Median(tls.WallMicros),8:0.00}{Median(sample.WallMicros) / Median(classic.WallMicros),8:0.00}");
+                    $"{ProcessClock.Median(sample.WallMicros) / ProcessClock.Median(tls.WallMicros),8:0.00}{ProcessClock.Median(sample.WallMicros) / ProcessClock.Median(classic.WallMicros),8:0.00}");
             }
 
             Sample? Baseline(string name)
@@ -80,47 +79,19 @@ internal static class HandshakeLoop
 
     private static async Task MeasureAsync(Func<HandshakeBenchmarks, Task> run, HandshakeBenchmarks benchmarks, int count, Sample sample)
     {
-        var process = Process.GetCurrentProcess();
-        process.Refresh();
-        var cpu = process.TotalProcessorTime;
+        var cpu = ProcessClock.CpuTime();
         var items = ThreadPool.CompletedWorkItemCount;
-        var switches = ContextSwitches();
+        var switches = ProcessClock.ContextSwitches();
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
         var wall = Stopwatch.GetTimestamp();
         for (var i = 0; i < count; i++)
             await run(benchmarks);
         var elapsed = Stopwatch.GetElapsedTime(wall);
-        process.Refresh();
         sample.WallMicros.Add(elapsed.TotalMicroseconds / count);
-        sample.CpuMicros.Add((process.TotalProcessorTime - cpu).TotalMicroseconds / count);
+        sample.CpuMicros.Add((ProcessClock.CpuTime() - cpu).TotalMicroseconds / count);
         sample.WorkItems += ThreadPool.CompletedWorkItemCount - items;
-        sample.ContextSwitches += ContextSwitches() - switches;
+        sample.ContextSwitches += ProcessClock.ContextSwitches() - switches;
         sample.Allocated += GC.GetTotalAllocatedBytes(precise: true) - allocated;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-    }
-
-    /// <summary>Voluntary plus involuntary context switches of every thread of this process (getrusage).</summary>
-    private static long ContextSwitches()
-    {
-        if (!OperatingSystem.IsLinux())
-            return 0;
-        return getrusage(0, out var usage) == 0 ? usage.VoluntarySwitches + usage.InvoluntarySwitches : 0;
-    }
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int getrusage(int who, out RUsage usage);
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct RUsage
-    {
-        public long UserSeconds, UserMicros, SystemSeconds, SystemMicros;
-        public long MaxRss, IxRss, IdRss, IsRss, MinorFaults, MajorFaults, Swaps, BlockIn, BlockOut, MessagesSent, MessagesReceived, Signals;
-        public long VoluntarySwitches, InvoluntarySwitches;
     }
 
     private sealed class Sample

@@ -1,71 +1,104 @@
 using System.Diagnostics;
+using SecretChat.Security;
 
 namespace SecretChat.Benchmarks.Loops;
 
 /// <summary>
-/// <see cref="TcpThroughputBenchmarks"/>' noise and TLS rows in a plain loop: wall and process CPU time per message,
-/// rows alternating round by round, to cross-check the BenchmarkDotNet ratio on a machine shared with other work.
+/// The throughput benchmarks' own rows in a plain loop: wall and process CPU time per message, rows alternating round
+/// by round (so a burst of load from elsewhere falls on every row alike), to cross-check BenchmarkDotNet's ratios on a
+/// machine shared with other work. <c>--loop throughput</c> runs <see cref="TcpThroughputBenchmarks"/>' rows against
+/// the queued TLS baseline, <c>--loop udp</c> <see cref="UdpThroughputBenchmarks"/>' against LiteNetLib.
 /// </summary>
-/// <remarks><c>-- --loop throughput [rounds] [invocations-per-round]</c>; one invocation is 256 messages.</remarks>
+/// <remarks>
+/// <c>-- --loop throughput|udp [rounds] [invocations-per-round] [row]</c>; one invocation is one benchmark operation
+/// group (256 TCP or 64 UDP messages). Each figure is the median over rounds of a round's mean per message; CPU is the
+/// whole process (sender and receiver both), so it counts what the machine spent on a message.
+/// </remarks>
 internal static class ThroughputLoop
 {
-    public static async Task<int> RunAsync(string[] args)
+    private static readonly int[] Sizes = [1024, TransportLimits.MaxMessageSize];
+
+    public static Task<int> RunTcpAsync(string[] args) => RunAsync(args, "TCP", TcpThroughputBenchmarks.Messages, "Tls13Queued", size =>
+    [
+        Row(new TcpThroughputBenchmarks { MessageSize = size }, "SocketCeiling", b => b.SetupCeiling(), b => b.SocketCeiling(), b => b.Cleanup()),
+        Row(new TcpThroughputBenchmarks { MessageSize = size }, "Tls13Queued", b => b.SetupTlsQueued(), b => b.Tls13Queued(), b => b.Cleanup()),
+        Row(new TcpThroughputBenchmarks { MessageSize = size }, "Tls13PerMessage", b => b.SetupTls(), b => b.Tls13PerMessage(), b => b.Cleanup()),
+        Row(new TcpThroughputBenchmarks { MessageSize = size }, "Pseudo", b => b.SetupPseudo(), b => b.Pseudo(), b => b.Cleanup()),
+        Row(new TcpThroughputBenchmarks { MessageSize = size }, "Rsa", b => b.SetupRsa(), b => b.Rsa(), b => b.Cleanup()),
+        Row(new TcpThroughputBenchmarks { MessageSize = size }, "Noise", b => b.SetupNoise(), b => b.Noise(), b => b.Cleanup()),
+    ]);
+
+    public static Task<int> RunUdpAsync(string[] args) => RunAsync(args, "UDP", UdpThroughputBenchmarks.Messages, "LiteNetLib", size =>
+    [
+        Row(new UdpThroughputBenchmarks { MessageSize = size }, "RawUdp", b => b.SetupRaw(), b => b.RawUdp(), b => b.Cleanup()),
+        Row(new UdpThroughputBenchmarks { MessageSize = size }, "LiteNetLib", b => b.SetupLiteNetLib(), b => b.LiteNetLibReliableOrdered(), b => b.Cleanup()),
+        Row(new UdpThroughputBenchmarks { MessageSize = size }, "SecretChatUdp", b => b.SetupSecretChat(), b => b.SecretChatReliableUdp(), b => b.Cleanup()),
+    ]);
+
+    private static async Task<int> RunAsync(string[] args, string transport, int messagesPerInvocation, string baseline, Func<int, LoopRow[]> rowsOfSize)
     {
         var rounds = args.Length > 0 ? int.Parse(args[0]) : 10;
         var perRound = args.Length > 1 ? int.Parse(args[1]) : 40;
-        Console.WriteLine($"{rounds} rounds x {perRound} x {TcpThroughputBenchmarks.Messages} messages per row; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
-        Console.WriteLine($"{"row",-20}{"wall µs/msg",14}{"cpu µs/msg",14}{"wall vs TLS",14}{"cpu vs TLS",14}");
-        foreach (var size in new[] { 1024, Security.TransportLimits.MaxMessageSize })
+        // A third argument keeps only the rows whose name contains it, and the baseline (to profile one row).
+        var only = args.Length > 2 ? args[2] : null;
+        Console.WriteLine($"{transport}: {rounds} rounds x {perRound} x {messagesPerInvocation} messages per row, rows alternating; load average {ProcessClock.LoadAverage()}");
+        Console.WriteLine($"{"row",-24}{"wall µs/msg",13}{"cpu µs/msg",13}{"msg/s",12}{"MB/s",10}{"wall vs " + baseline,22}{"cpu vs " + baseline,22}");
+        foreach (var size in Sizes)
         {
-            var tls = new TcpThroughputBenchmarks { MessageSize = size };
-            var noise = new TcpThroughputBenchmarks { MessageSize = size };
-            tls.SetupTls();
-            noise.SetupNoise();
+            var rows = rowsOfSize(size).Where(r => only is null || r.Name == baseline || r.Name.Contains(only, StringComparison.OrdinalIgnoreCase)).ToArray();
+            foreach (var row in rows)
+                row.Setup();
             try
             {
-                var tlsSample = (Wall: new List<double>(), Cpu: new List<double>());
-                var noiseSample = (Wall: new List<double>(), Cpu: new List<double>());
-                await MeasureAsync(tls.SslStreamTls13, perRound, ([], []));
-                await MeasureAsync(noise.Noise, perRound, ([], []));
+                // Warm-up: one round of every row, not counted.
+                foreach (var row in rows)
+                    await MeasureAsync(row, perRound, messagesPerInvocation, counted: false);
                 for (var round = 0; round < rounds; round++)
-                {
-                    await MeasureAsync(tls.SslStreamTls13, perRound, tlsSample);
-                    await MeasureAsync(noise.Noise, perRound, noiseSample);
-                }
+                    foreach (var row in rows)
+                        await MeasureAsync(row, perRound, messagesPerInvocation, counted: true);
 
-                var (tlsWall, tlsCpu) = (Median(tlsSample.Wall), Median(tlsSample.Cpu));
-                var (noiseWall, noiseCpu) = (Median(noiseSample.Wall), Median(noiseSample.Cpu));
-                Console.WriteLine($"{"Tls13 " + size,-20}{tlsWall,14:0.00}{tlsCpu,14:0.00}{1.0,14:0.00}{1.0,14:0.00}");
-                Console.WriteLine($"{"Noise " + size,-20}{noiseWall,14:0.00}{noiseCpu,14:0.00}{tlsWall / noiseWall,14:0.00}{tlsCpu / noiseCpu,14:0.00}");
+                var reference = rows.Single(r => r.Name == baseline);
+                var (baseWall, baseCpu) = (ProcessClock.Median(reference.Wall), ProcessClock.Median(reference.Cpu));
+                foreach (var row in rows)
+                {
+                    var (wall, cpu) = (ProcessClock.Median(row.Wall), ProcessClock.Median(row.Cpu));
+                    Console.WriteLine(
+                        $"{row.Name + " " + size,-24}{wall,13:0.00}{cpu,13:0.00}{1e6 / wall,12:N0}{size / wall,10:N0}" +
+                        $"{baseWall / wall,22:0.00}{baseCpu / cpu,22:0.00}");
+                }
             }
             finally
             {
-                tls.Cleanup();
-                noise.Cleanup();
+                foreach (var row in rows)
+                    row.Cleanup();
             }
         }
 
+        Console.WriteLine($"load average at the end {ProcessClock.LoadAverage()}; ratios > 1: faster (wall) or cheaper (cpu) than {baseline}");
         return 0;
     }
 
-    private static async Task MeasureAsync(Func<Task> invoke, int count, (List<double> Wall, List<double> Cpu) sample)
+    private static LoopRow Row<T>(T benchmarks, string name, Action<T> setup, Func<T, Task> invoke, Action<T> cleanup) =>
+        new(name, () => setup(benchmarks), () => invoke(benchmarks), () => cleanup(benchmarks));
+
+    private static async Task MeasureAsync(LoopRow row, int count, int messagesPerInvocation, bool counted)
     {
-        var process = Process.GetCurrentProcess();
-        process.Refresh();
-        var cpu = process.TotalProcessorTime;
+        var cpu = ProcessClock.CpuTime();
         var wall = Stopwatch.GetTimestamp();
         for (var i = 0; i < count; i++)
-            await invoke();
+            await row.Invoke();
         var elapsed = Stopwatch.GetElapsedTime(wall);
-        process.Refresh();
-        var messages = (double)count * TcpThroughputBenchmarks.Messages;
-        sample.Wall.Add(elapsed.TotalMicroseconds / messages);
-        sample.Cpu.Add((process.TotalProcessorTime - cpu).TotalMicroseconds / messages);
+        var cpuSpent = ProcessClock.CpuTime() - cpu;
+        if (!counted)
+            return;
+        var messages = (double)count * messagesPerInvocation;
+        row.Wall.Add(elapsed.TotalMicroseconds / messages);
+        row.Cpu.Add(cpuSpent.TotalMicroseconds / messages);
     }
 
-    private static double Median(List<double> values)
+    private sealed record LoopRow(string Name, Action Setup, Func<Task> Invoke, Action Cleanup)
     {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+        public List<double> Wall { get; } = [];
+        public List<double> Cpu { get; } = [];
     }
 }
