@@ -52,7 +52,8 @@ internal static class DatagramTargets
         pair.Responder.SendAsync("back"u8.ToArray()).AsTask().GetAwaiter().GetResult();
         pair.Run();
         Invariant.That(pair.ResponderPayloads.SequenceEqual(["after"]) && pair.InitiatorPayloads.SequenceEqual(["back"]),
-            $"After the hostile datagrams the session delivered [{string.Join(", ", pair.ResponderPayloads)}] and [{string.Join(", ", pair.InitiatorPayloads)}].");
+            $"After the hostile datagrams the session delivered [{string.Join(", ", pair.ResponderPayloads)}] and [{string.Join(", ", pair.InitiatorPayloads)}] " +
+            $"(responder: {pair.Responder.Statistics}; initiator: {pair.Initiator.Statistics}).");
     }
 
     /// <summary>
@@ -116,10 +117,14 @@ internal static class DatagramTargets
 
         public Pair(bool connect = true)
         {
+            // Fixed, but distinct for each channel a side makes (a second handshake beside the session takes the next
+            // one), as random ids are: one id for all would route the session's packets to a second handshake.
+            var responderIds = ResponderSessionId;
+            var initiatorIds = InitiatorSessionId;
             Responder = SecureDatagramChannel.Accept(new NoiseSecurity(ResponderKey), Send(ResponderAddress),
-                new DatagramChannelOptions { SessionIds = () => ResponderSessionId }, _scheduler);
+                new DatagramChannelOptions { SessionIds = () => responderIds++ }, _scheduler);
             Initiator = SecureDatagramChannel.Connect(new NoiseSecurity(InitiatorKey), ResponderAddress, Send(InitiatorAddress),
-                new DatagramChannelOptions { SessionIds = () => InitiatorSessionId }, _scheduler);
+                new DatagramChannelOptions { SessionIds = () => initiatorIds++ }, _scheduler);
             if (!connect)
                 _wire.Clear();
             Collect(Responder, ResponderPayloads);

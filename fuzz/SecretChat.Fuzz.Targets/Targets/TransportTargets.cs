@@ -68,7 +68,8 @@ internal static class TransportTargets
         var kept = new List<StunAttribute>();
         foreach (var attribute in message.Attributes)
         {
-            if (attribute.Type is StunAttributeType.MessageIntegrity or StunAttributeType.Fingerprint or StunAttributeType.MessageIntegritySha256)
+            // MESSAGE-INTEGRITY-SHA256 is not interpreted (this side signs with SHA-1): an ordinary attribute here.
+            if (attribute.Type is StunAttributeType.MessageIntegrity or StunAttributeType.Fingerprint)
                 break;
             builder.AddAttribute(attribute.Type, attribute.Value.Span);
             kept.Add(attribute);
