@@ -13,6 +13,7 @@
 #   tools/fuzz/fuzz.sh ci [-d SECONDS]               CI's short pass: every target for SECONDS (default 20) on top of the
 #                                                    kept corpus; changes nothing in the tree; fails on any crash
 #   tools/fuzz/fuzz.sh replay TARGET FILE...         runs files through a target without AFL (a crash's stack trace)
+#   tools/fuzz/fuzz.sh cmin [TARGET...]              shrinks the kept corpus with afl-cmin (the seeds and vectors stay)
 #
 # Environment: FUZZ_WORK (default fuzz/.work, ignored by git) holds the instrumented build and AFL's output.
 set -euo pipefail
@@ -159,7 +160,20 @@ case "$command" in
       echo "fuzz: FAILED: a target crashed or did not run; inputs in $([ "$command" = run ] && echo fuzz/findings || echo "$work/findings")" >&2
       exit 1
     fi ;;
+  cmin)
+    build
+    if [ $# -gt 0 ]; then selected=("$@"); else mapfile -t selected < <(targets); fi
+    for target in "${selected[@]}"; do
+      rm -rf "$work/cmin/$target"
+      mkdir -p "$work/cmin"
+      afl-cmin -i "fuzz/corpus/$target" -o "$work/cmin/$target" -t "$afl_timeout" -m none \
+        -- dotnet "$bin/SecretChat.Fuzz.dll" --target "$target" >/dev/null 2>&1 || { echo "fuzz: afl-cmin failed for $target" >&2; continue; }
+      before=$(find "fuzz/corpus/$target" -name 'afl-*' | wc -l)
+      find "fuzz/corpus/$target" -name 'afl-*' -delete
+      for file in "$work/cmin/$target"/afl-*; do [ -f "$file" ] && cp "$file" "fuzz/corpus/$target/"; done
+      echo "fuzz: $target: $before AFL entries kept as $(find "fuzz/corpus/$target" -name 'afl-*' | wc -l)"
+    done ;;
   *)
-    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
     exit 2 ;;
 esac
