@@ -174,6 +174,6 @@ case "$command" in
       echo "fuzz: $target: $before AFL entries kept as $(find "fuzz/corpus/$target" -name 'afl-*' | wc -l)"
     done ;;
   *)
-    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
     exit 2 ;;
 esac
