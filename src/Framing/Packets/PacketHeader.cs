@@ -36,4 +36,13 @@ public readonly record struct PacketHeader(PacketType Type, uint SessionId, byte
 
     /// <summary>Bytes this header takes on the wire.</summary>
     public int Size => PacketCodec.HeaderSize(Type);
+
+    // The record's ToString would print Size, which throws for a type this side does not know (a default header, the
+    // header of a refused datagram): print the fields alone. Found by fuzzing (fuzz/findings/packet).
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append("Type = ").Append(Type).Append(", SessionId = ").Append(SessionId)
+            .Append(", MessageIndex = ").Append(MessageIndex).Append(", Counter = ").Append(Counter);
+        return true;
+    }
 }
