@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -117,6 +118,8 @@ internal sealed class RedisRoomStore : IRoomStore
     private readonly ConnectionMultiplexer _redis;
     private readonly IDatabase _db;
     private readonly SignalingServerOptions _options;
+    private const int ConnectTimeoutMs = 5000;
+
     private readonly ILogger _logger;
     private readonly RedisChannel _channel;
     private int _members;
@@ -131,7 +134,30 @@ internal sealed class RedisRoomStore : IRoomStore
         _logger = logger;
         Node = node;
         _channel = NodeChannel(node);
-        redis.GetSubscriber().Subscribe(_channel, (_, message) => Deliver(message, send));
+        SubscribeOnceReady(redis, _channel, (_, message) => Deliver(message, send), TimeSpan.FromMilliseconds(ConnectTimeoutMs));
+    }
+
+    /// <summary>
+    /// Subscribes to <paramref name="channel"/>, retrying while the subscription connection is still coming up: Connect
+    /// returns once the interactive connection is up, and with <see cref="BacklogPolicy.FailFast"/> a SUBSCRIBE sent before
+    /// the second connection is ready fails at once instead of waiting for it (seen as "No connection is active/available"
+    /// in about one start in fifty on a busy machine).
+    /// </summary>
+    private static void SubscribeOnceReady(ConnectionMultiplexer redis, RedisChannel channel, Action<RedisChannel, RedisValue> handler, TimeSpan within)
+    {
+        var started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                redis.GetSubscriber().Subscribe(channel, handler);
+                return;
+            }
+            catch (RedisConnectionException) when (Stopwatch.GetElapsedTime(started) < within)
+            {
+                Thread.Sleep(20); // start-up only, bounded by the connect timeout
+            }
+        }
     }
 
     public IPEndPoint Node { get; }
@@ -153,7 +179,7 @@ internal sealed class RedisRoomStore : IRoomStore
         var configuration = new ConfigurationOptions
         {
             AbortOnConnectFail = true, // at start: down is an error; later, the multiplexer reconnects by itself
-            ConnectTimeout = 5000, // a refused connection fails at once; this bounds a Redis that does not answer
+            ConnectTimeout = ConnectTimeoutMs, // a refused connection fails at once; this bounds a Redis that does not answer
             SyncTimeout = 2000,
             AsyncTimeout = 2000,
             ConnectRetry = 2,
