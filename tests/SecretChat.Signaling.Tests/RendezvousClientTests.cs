@@ -51,7 +51,7 @@ public class RendezvousClientTests
         var error = await Assert.ThrowsAsync<SignalingTimeoutException>(() => task);
         Assert.Equal("the signaling server 192.0.2.1:3478 did not answer within 5 s", error.Message);
         Assert.Equal(
-            new[] { 0, 0.5, 1.5, 3.5 },
+            new[] { 0, 0.5, 1.5, 2.5, 3.5, 4.5 },
             h.Sent.Select(s => TimeSpan.FromTicks(s.Ticks).TotalSeconds));
         Assert.All(h.Sent, s => Assert.IsType<RegisterPacket>(s.Packet));
     }
@@ -175,7 +175,7 @@ public class RendezvousClientTests
         h.At(9.999);
 
         Assert.Equal(
-            new[] { 5, 5.5, 6.5, 8.5 },
+            new[] { 5, 5.5, 6.5, 7.5, 8.5, 9.5 },
             h.Sent.Where(s => s.Packet is KeepAlivePacket).Select(s => TimeSpan.FromTicks(s.Ticks).TotalSeconds));
     }
 
