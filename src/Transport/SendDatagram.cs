@@ -9,3 +9,40 @@ namespace SecretChat.Transport;
 /// one UDP port and one NAT mapping. The datagram is the caller's again once the returned task completes.
 /// </summary>
 public delegate ValueTask SendDatagram(ReadOnlyMemory<byte> datagram, IPEndPoint destination, CancellationToken cancellationToken);
+
+/// <summary>Sending datagrams whose loss the protocol above already covers.</summary>
+public static class SendDatagramExtensions
+{
+    /// <summary>
+    /// Sends <paramref name="datagram"/> to <paramref name="destination"/> without waiting for it: for probes, punches and
+    /// retried requests, where a send that fails as <see cref="TransportErrors.IsLostDatagram"/> says (whether it throws
+    /// at once or later) is one lost datagram and nothing more. Any other failure is a bug and is not caught. The
+    /// datagram must stay unchanged until the send completes (a constant or a buffer kept for it).
+    /// </summary>
+    public static void SendIgnoringLoss(this SendDatagram send, ReadOnlyMemory<byte> datagram, IPEndPoint destination)
+    {
+        ArgumentNullException.ThrowIfNull(send);
+        try
+        {
+            var sending = send(datagram, destination, CancellationToken.None);
+            if (!sending.IsCompletedSuccessfully)
+                _ = ObserveAsync(sending);
+        }
+        catch (Exception e) when (TransportErrors.IsLostDatagram(e))
+        {
+            // Lost at once: the protocol's next try covers it.
+        }
+
+        static async Task ObserveAsync(ValueTask sending)
+        {
+            try
+            {
+                await sending.ConfigureAwait(false);
+            }
+            catch (Exception e) when (TransportErrors.IsLostDatagram(e))
+            {
+                // Lost on the way out: the same.
+            }
+        }
+    }
+}

@@ -94,7 +94,7 @@ internal sealed class BirthdayEasySide : IDisposable
                     _stopped = true;
             }
             foreach (var port in ports)
-                SendQuietly(new IPEndPoint(_peer, port));
+                _send.SendIgnoringLoss(PeerDatagrams.Probe, new IPEndPoint(_peer, port)); // a lost probe: one port fewer tried
             if (!Stopped)
                 self(Tick);
         });
@@ -106,30 +106,5 @@ internal sealed class BirthdayEasySide : IDisposable
         lock (_gate)
             _stopped = true;
         _spraying.Dispose();
-    }
-
-    private void SendQuietly(IPEndPoint to)
-    {
-        try
-        {
-            var sending = _send(PeerDatagrams.Probe, to, CancellationToken.None);
-            if (!sending.IsCompleted)
-                _ = Observe(sending);
-        }
-        catch (Exception e) when (TransportErrors.IsLostDatagram(e))
-        {
-            // A lost probe: one port fewer tried.
-        }
-
-        static async Task Observe(ValueTask sending)
-        {
-            try
-            {
-                await sending.ConfigureAwait(false);
-            }
-            catch (Exception e) when (TransportErrors.IsLostDatagram(e))
-            {
-            }
-        }
     }
 }

@@ -180,16 +180,7 @@ internal sealed class BirthdayHardSide : IDisposable
         foreach (var entry in sockets)
         {
             Interlocked.Increment(ref _sent);
-            try
-            {
-                var sending = entry.Socket.Send(PeerDatagrams.Probe, _peer, CancellationToken.None);
-                if (!sending.IsCompleted)
-                    _ = Observe(sending);
-            }
-            catch (Exception e) when (TransportErrors.IsLostDatagram(e))
-            {
-                // A lost punch: the next round, or another socket, covers it.
-            }
+            entry.Socket.Send.SendIgnoringLoss(PeerDatagrams.Probe, _peer); // a lost punch: the next round, or another socket, covers it
         }
     }
 
@@ -211,17 +202,6 @@ internal sealed class BirthdayHardSide : IDisposable
         if (first)
             _hit(entry.Socket);
         _heard(entry.Socket, datagram.RemoteEndPoint, datagram.Payload);
-    }
-
-    private static async Task Observe(ValueTask sending)
-    {
-        try
-        {
-            await sending.ConfigureAwait(false);
-        }
-        catch (Exception e) when (TransportErrors.IsLostDatagram(e))
-        {
-        }
     }
 
     private sealed class Entry(BirthdaySocket socket)

@@ -97,7 +97,7 @@ internal sealed class MappingExchange : IDisposable
                 if (_local.Task.IsCompleted || StunSent >= StunTries)
                     return;
                 StunSent++;
-                SendQuietly(_request, second);
+                _send.SendIgnoringLoss(_request, second); // a lost request: the next try, or Unknown after StunGiveUp
                 self(StunRetry);
             }));
             _timers.Add(_scheduler.Schedule(StunGiveUp, () => Learned(NatMappingKind.Unknown)));
@@ -196,31 +196,6 @@ internal sealed class MappingExchange : IDisposable
         catch (Exception e) when (TransportErrors.IsLostDatagram(e) || e is InvalidOperationException)
         {
             // Lost, or the room is gone: the notice is advice, and the session does without it.
-        }
-    }
-
-    private void SendQuietly(byte[] datagram, IPEndPoint to)
-    {
-        try
-        {
-            var sending = _send(datagram, to, CancellationToken.None);
-            if (!sending.IsCompleted)
-                _ = Observe(sending);
-        }
-        catch (Exception e) when (TransportErrors.IsLostDatagram(e))
-        {
-            // A lost request: the next try, or Unknown after StunGiveUp.
-        }
-
-        static async Task Observe(ValueTask sending)
-        {
-            try
-            {
-                await sending.ConfigureAwait(false);
-            }
-            catch (Exception e) when (TransportErrors.IsLostDatagram(e))
-            {
-            }
         }
     }
 }
