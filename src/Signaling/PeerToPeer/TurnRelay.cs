@@ -236,7 +236,7 @@ internal sealed class TurnRelay : IAsyncDisposable
             // A few more once the peer's arrived: ours may have been the one lost on the way.
             if (sent++ >= MaxAnnouncements || (peerKnown && afterPeer++ >= 2))
                 return;
-            _ = SendQuietlyAsync(SignalingCodec.Encode(new TurnAddressPacket(_rendezvous.PeerId, _rendezvous.Token, relayed)));
+            _send.SendIgnoringLoss(SignalingCodec.Encode(new TurnAddressPacket(_rendezvous.PeerId, _rendezvous.Token, relayed)), _rendezvous.Server); // lost: sent again a second later
             self(AnnounceInterval);
         });
     }
@@ -304,16 +304,4 @@ internal sealed class TurnRelay : IAsyncDisposable
         && !address.Address.Equals(IPAddress.Broadcast)
         && !(address.AddressFamily == AddressFamily.InterNetworkV6 ? address.Address.IsIPv6Multicast : (address.Address.GetAddressBytes()[0] & 0xF0) == 0xE0)
         && (!IPAddress.IsLoopback(address.Address) || IPAddress.IsLoopback(_signalingServer));
-
-    private async Task SendQuietlyAsync(byte[] datagram)
-    {
-        try
-        {
-            await _send(datagram, _rendezvous.Server, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception e) when (TransportErrors.IsLostDatagram(e))
-        {
-            // Sent again a second later.
-        }
-    }
 }
