@@ -64,6 +64,8 @@ public sealed class ChatSession : IChat
     private readonly TaskCompletionSource _closingOrEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _introduction = new();
     private readonly List<Action> _early = [];
+    private readonly Lock _paths = new();
+    private List<PathChanged>? _pathChangesBeforeConnected = [];
     private bool _introduced;
     private IDisposable? _subscription;
     private Security.Pairing.CodePairing? _pairing;
@@ -97,7 +99,7 @@ public sealed class ChatSession : IChat
         ArgumentNullException.ThrowIfNull(channel);
         var chat = new ChatSession(channel, options ?? new ChatSessionOptions());
         chat._subscription = new CompositeDisposable(
-            channel.PathChanges.Subscribe(change => chat.Emit(new PathChanged(change.Path, change.Remote, change.Reason, channel.ReportPath()))),
+            channel.PathChanges.Subscribe(change => chat.EmitPathChange(new PathChanged(change.Path, change.Remote, change.Reason, channel.ReportPath()))),
             channel.Notices.Subscribe(notice => chat.Emit(new ChatError(notice))),
             channel.Messages
                 .Select(InboundEnvelope.Read)
@@ -686,6 +688,30 @@ public sealed class ChatSession : IChat
         Emit(connected);
         if (notice is not null)
             Emit(new ChatError(notice));
+        lock (_paths)
+        {
+            foreach (var change in _pathChangesBeforeConnected ?? [])
+                Emit(change);
+            _pathChangesBeforeConnected = null;
+        }
+    }
+
+    /// <summary>
+    /// A move of the session's path. Before <see cref="Chat.Connected"/> is announced (the path may move while the peers
+    /// still introduce themselves) it is held and follows that event, whose path is the one of the decision: the events
+    /// then tell the moves in the order they happened, after the session they belong to. Never announced: never shown.
+    /// </summary>
+    private void EmitPathChange(PathChanged change)
+    {
+        lock (_paths)
+        {
+            if (_pathChangesBeforeConnected is { } held)
+            {
+                held.Add(change);
+                return;
+            }
+            Emit(change);
+        }
     }
 
     // Once this side refuses the peer, that refusal is why the session ends, whatever the connection does next. A peer

@@ -12,6 +12,10 @@ namespace SecretChat.Signaling.PeerToPeer;
 /// that port; one that lands on a port the hard side's sockets punched from gets in, and the hard side answers on it.
 /// </summary>
 /// <remarks>
+/// The order of the two sides' first datagrams does not matter: a probe that reached the hard side's NAT before the
+/// hard side punched from that port is dropped there, but it opened our NAT toward the port, so the hard side's later
+/// punch from it gets in. That punch is answered (<see cref="Echo"/>) once per probed port, and the answer then passes
+/// the hard side's NAT: a hit either way.
 /// Only the peer's public address is probed, only ports from <see cref="FirstPort"/> to <see cref="LastPort"/> (where a
 /// NAT that chooses ports at random puts them: Linux's for any source port above 1023), and the probes carry nothing.
 /// </remarks>
@@ -29,10 +33,12 @@ internal sealed class BirthdayEasySide : IDisposable
     private readonly PeerToPeerOptions _options;
     private readonly Random _random;
     private readonly HashSet<int> _probed = [];
+    private readonly HashSet<int> _echoed = [];
     private readonly SerialDisposable _spraying = new();
     private readonly Lock _gate = new();
     private double _owed;
     private bool _stopped;
+    private bool _disposed;
 
     /// <param name="peer">The hard peer's public address.</param>
     /// <param name="send">Sends from the session's socket.</param>
@@ -48,13 +54,13 @@ internal sealed class BirthdayEasySide : IDisposable
         _random = random ?? Random.Shared;
     }
 
-    /// <summary>Probes sent.</summary>
+    /// <summary>Probes sent, echoes included.</summary>
     public int PacketsSent
     {
         get
         {
             lock (_gate)
-                return _probed.Count;
+                return _probed.Count + _echoed.Count;
         }
     }
 
@@ -100,11 +106,29 @@ internal sealed class BirthdayEasySide : IDisposable
         });
     }
 
-    /// <summary>Stops probing.</summary>
+    /// <summary>
+    /// A punch probe arrived from <paramref name="from"/>: when it is the peer's public address at a port we probed, the
+    /// hard side punched from that port after our probe reached it, and one probe back now gets through (once per port).
+    /// Anything else is ignored.
+    /// </summary>
+    public void Echo(IPEndPoint from)
+    {
+        lock (_gate)
+        {
+            if (_disposed || !SameAddress(from.Address, _peer) || !_probed.Contains(from.Port) || !_echoed.Add(from.Port))
+                return;
+        }
+        _send.SendIgnoringLoss(PeerDatagrams.Probe, new IPEndPoint(_peer, from.Port)); // lost: the hard side's next round covers it
+    }
+
+    /// <summary>Stops probing and echoing.</summary>
     public void Dispose()
     {
         lock (_gate)
-            _stopped = true;
+            _stopped = _disposed = true;
         _spraying.Dispose();
     }
+
+    private static bool SameAddress(IPAddress a, IPAddress b) =>
+        (a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a).Equals(b.IsIPv4MappedToIPv6 ? b.MapToIPv4() : b);
 }

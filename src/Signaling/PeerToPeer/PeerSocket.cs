@@ -16,7 +16,7 @@ internal delegate void SessionPacketHandler(IPEndPoint from, in PacketHeader hea
 /// session share it, so the NAT mapping the server observed is the one the peer punches toward. Each inbound
 /// datagram goes one way, by its first byte: signaling to the <see cref="RendezvousClient"/>, session packets
 /// (straight from the socket, or unwrapped from the relay) with their header decoded once to the session handler,
-/// probes nowhere. Outbound, the relay is addressed like a peer: datagrams to <see cref="Relay"/> are wrapped in
+/// probes to whoever listens for their sources (the birthday punch). Outbound, the relay is addressed like a peer: datagrams to <see cref="Relay"/> are wrapped in
 /// relay packets.
 /// </summary>
 /// <remarks>
@@ -36,6 +36,7 @@ internal sealed class PeerSocket : IAsyncDisposable
     private readonly IAsyncDisposable _owned;
     private readonly IDisposable _wiring;
     private SessionPacketHandler? _session;
+    private Action<IPEndPoint>? _probes;
     private long _dropped;
     private long _forgedRelay;
     private DirectRoute? _direct;
@@ -125,6 +126,9 @@ internal sealed class PeerSocket : IAsyncDisposable
     /// <summary>Where session packets go from now on (until then they are dropped).</summary>
     public void DeliverSessionPacketsTo(SessionPacketHandler handler) => Volatile.Write(ref _session, handler);
 
+    /// <summary>Where the sources of punch probes go from now on (they carry nothing else; until then they go nowhere).</summary>
+    public void HearProbesWith(Action<IPEndPoint> handler) => Volatile.Write(ref _probes, handler);
+
     /// <summary>Sends one datagram: wrapped for the relay when addressed to it, straight out of the socket otherwise (a <see cref="SendDatagram"/>).</summary>
     public ValueTask SendAsync(ReadOnlyMemory<byte> datagram, IPEndPoint to, CancellationToken cancellationToken = default)
     {
@@ -196,6 +200,7 @@ internal sealed class PeerSocket : IAsyncDisposable
                     DeliverSession(Relay, payload.Span);
                 return;
             case PeerDatagramKind.Probe:
+                Volatile.Read(ref _probes)?.Invoke(from);
                 return;
             default:
                 Interlocked.Increment(ref _dropped);

@@ -140,7 +140,7 @@ public sealed partial class PunchAttempt : IAsyncDisposable
         PeerCandidates = [.. match.PeerHostCandidates, .. match.PeerCandidates.Where(c => !match.PeerHostCandidates.Contains(c))];
         lock (_gate)
             _peerAddresses = [.. PeerCandidates, Relay];
-        Birthday.Matched(match, _socket.Rendezvous.Servers.FirstOrDefault(s => !RendezvousClient.SameEndPoint(s, _socket.Rendezvous.Server)), hosts);
+        Birthday.Matched(match, _socket.Rendezvous.Servers.FirstOrDefault(s => !RendezvousClient.SameEndPoint(s, _socket.Rendezvous.Server)), hosts, progress);
         return match;
     }
 
@@ -190,11 +190,18 @@ public sealed partial class PunchAttempt : IAsyncDisposable
             }
         }
 
+        // The relay is tried once the direct paths had their time, or as soon as the NATs' mappings show that plain
+        // punching cannot meet (one maps per destination, the other filters: only the birthday punch, running beside
+        // the relay, can open a direct path), whichever comes first.
         IDisposable fallback = Disposable.Empty;
+        var punchStarted = _scheduler.Now;
         if (relayFallback is { } delay && Role == HandshakeRole.Initiator)
         {
             var options = channelOptions;
-            fallback = _scheduler.Schedule(delay, () => _ = TryRelayAsync(security, options, delay, progress));
+            fallback = Observable.Timer(delay, _scheduler).Select(_ => $"no direct path after {delay.TotalSeconds:0.#} s")
+                .Merge(Birthday.RelayAdvised.ToObservable().Select(_ => "one NAT maps per destination and the other filters, so plain punching cannot meet"))
+                .Take(1)
+                .Subscribe(why => _ = TryRelayAsync(security, options, why, progress));
         }
 
         using (fallback)
@@ -209,7 +216,8 @@ public sealed partial class PunchAttempt : IAsyncDisposable
                     loser.Dispose();
                 _candidates.Clear();
             }
-            return new PunchResult(winner, viaRelay, viaRelay ? DirectPathFailure.NoHandshake(relayFallback ?? timeout, PeerCandidates) : null);
+            var waited = Min(_scheduler.Now - punchStarted, relayFallback ?? timeout);
+            return new PunchResult(winner, viaRelay, viaRelay ? DirectPathFailure.NoHandshake(waited, PeerCandidates) : null);
         }
     }
 
@@ -234,11 +242,12 @@ public sealed partial class PunchAttempt : IAsyncDisposable
     }
 
     /// <summary>
-    /// The initiator's relay candidate, after the direct paths had their time: the TURN relay when the server offered
+    /// The initiator's relay candidate, after the direct paths had their time (or once the mappings show they cannot
+    /// meet, <paramref name="why"/> says which): the TURN relay when the server offered
     /// one and it is usable (waiting up to <see cref="PeerToPeerOptions.TurnWait"/> for an allocation still under way),
     /// the signaling server's relay otherwise, saying why.
     /// </summary>
-    private async Task TryRelayAsync(ISecurityModule security, DatagramChannelOptions channelOptions, TimeSpan delay, IProgress<string>? progress)
+    private async Task TryRelayAsync(ISecurityModule security, DatagramChannelOptions channelOptions, string why, IProgress<string>? progress)
     {
         var turn = _socket.Turn;
         var turnPeer = turn.PeerRelayed;
@@ -256,14 +265,16 @@ public sealed partial class PunchAttempt : IAsyncDisposable
                 return;
             var relay = turnPeer ?? Relay;
             progress?.Report(turnPeer is not null
-                ? $"no direct path after {delay.TotalSeconds:0.#} s; trying the TURN relay at {turn.Server}"
+                ? $"{why}; trying the TURN relay at {turn.Server}"
                 : turn.Failure is { } failure
-                    ? $"no direct path after {delay.TotalSeconds:0.#} s; trying the relay at {Relay} ({failure})"
-                    : $"no direct path after {delay.TotalSeconds:0.#} s; trying the relay at {Relay}");
+                    ? $"{why}; trying the relay at {Relay} ({failure})"
+                    : $"{why}; trying the relay at {Relay}");
             _candidates.Add(SecureDatagramChannel.Connect(security, relay, _socket.SendAsync, channelOptions, _scheduler));
             Interlocked.Exchange(ref _candidateJoined, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         }
     }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     /// <summary>The built-in relay's address, or the peer's relayed address at the TURN server: both are relays.</summary>
     private bool IsRelay(IPEndPoint? address) =>

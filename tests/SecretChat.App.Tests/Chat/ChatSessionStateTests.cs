@@ -1,3 +1,4 @@
+using System.Net;
 using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
 using SecretChat.Chat;
@@ -290,6 +291,44 @@ public class ChatSessionStateTests
         peer.Receive(EnvelopeKind.Hello);
         Assert.Equal("bob", (await chat.Connected.WaitAsync(Timeout)).Peer);
         Assert.Equal(ChatSessionState.Connected, chat.State);
+    }
+
+    [Fact]
+    public async Task PathChange_BeforeThePeersHello_FollowsTheConnectedEventInstead()
+    {
+        // A p2p session can move from the relay to a direct path while the peers still introduce themselves; an event
+        // reader must see the session (on the relay) first and the move after it, not a move of a session not yet shown.
+        var (chat, peer) = Start();
+        await using var _ = chat;
+        var hello = peer.NextSentAsync(EnvelopeKind.Hello);
+        peer.Establish("bob", ChatSession.Capabilities);
+        await hello.WaitAsync(Timeout);
+        var direct = new IPEndPoint(IPAddress.Parse("192.0.2.12"), 40000);
+
+        peer.MovePath(new PathChange(PathKind.Direct, direct, PathMoveReason.Upgraded));
+        Assert.Empty(Replay(chat).OfType<PathChanged>());
+        peer.Receive(EnvelopeKind.Hello);
+        await chat.Connected.WaitAsync(Timeout);
+        peer.MovePath(new PathChange(PathKind.Relay, null, PathMoveReason.DirectSilent));
+
+        var events = Replay(chat).Where(e => e is Connected or PathChanged).ToList();
+        Assert.Collection(events,
+            e => Assert.IsType<Connected>(e),
+            e => Assert.Equal((PathKind.Direct, (EndPoint?)direct), (((PathChanged)e).Path, ((PathChanged)e).Remote)),
+            e => Assert.Equal(PathKind.Relay, Assert.IsType<PathChanged>(e).Path));
+    }
+
+    [Fact]
+    public async Task PathChange_OfASessionNeverConnected_IsNeverShown()
+    {
+        var (chat, peer) = Start(new RefuseAsKeyChanged());
+        await using var _ = chat;
+
+        peer.MovePath(new PathChange(PathKind.Direct, null, PathMoveReason.Upgraded));
+        peer.Establish("mallory");
+        await chat.Completion.WaitAsync(Timeout);
+
+        Assert.Empty(Replay(chat).OfType<PathChanged>());
     }
 
     [Theory]

@@ -22,10 +22,16 @@ internal sealed class ScriptedPeerChannel : ISecureChannel
     private readonly ReplaySubject<(EnvelopeHeader Header, string Body, byte[] Bytes)> _sent = new();
     private readonly TaskCompletionSource<SecureSession> _established = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentQueue<EnvelopeKind> _sentKinds = new();
+    private readonly Subject<PathChange> _pathChanges = new();
 
     public IObservable<ReadOnlySequence<byte>> Messages => _inbound;
 
     public Task<SecureSession> Established => _established.Task;
+
+    public IObservable<PathChange> PathChanges => _pathChanges;
+
+    /// <summary>The session's path moves (as a p2p session's path manager reports it).</summary>
+    public void MovePath(PathChange change) => _pathChanges.OnNext(change);
 
     /// <summary>The handshake completes: the peer introduced itself as <paramref name="peerName"/> inside it (protocol 2).</summary>
     public void Establish(string peerName) => Establish(peerName, ["text"]);

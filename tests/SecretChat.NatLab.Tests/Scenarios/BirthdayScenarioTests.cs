@@ -81,6 +81,8 @@ public sealed class BirthdayScenarioTests(ITestOutputHelper output) : IDisposabl
 
         // Direct once both sides are: the later of the two.
         TimeSpan? direct = a.Direct is { } x && b.Direct is { } y ? (x > y ? x : y) : null;
+        if (direct is null)
+            output.WriteLine($"run {run} never went direct; what the peers printed:\n{alice.Transcript()}\n{bob.Transcript()}");
         var result = new RunResult(run, true, Max(a.Connected, b.Connected).TotalSeconds, direct?.TotalSeconds);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"run {run}: connected (relay) {result.Connected:0.00} s after meeting, {(direct is null ? "never direct" : $"direct after {result.Direct:0.00} s")}"));
