@@ -15,6 +15,9 @@ public sealed class PeerToPeerRun(Lab lab, TempDirectory home, int peerTimeoutSe
 
     public SecretChatProcess? Signal { get; private set; }
 
+    /// <summary>A second STUN destination the peers are given after the server in <c>--signal</c> (to learn their NATs' mappings), once started.</summary>
+    public IPEndPoint? SecondServer { get; private set; }
+
     /// <summary>Starts the signaling server and waits until it answers a STUN binding request.</summary>
     public async Task StartSignalAsync(params string[] extra)
     {
@@ -23,6 +26,19 @@ public sealed class PeerToPeerRun(Lab lab, TempDirectory home, int peerTimeoutSe
         Signal = Lab.StartSecretChat("signal", Lab.Internet, ["signal", "--listen", listen, .. extra]);
         var probe = await Lab.OpenUdpSocketAsync(Lab.Internet, new IPEndPoint(Lab.Internet.Address, 0));
         await StunProbe.BindingAsync(probe, Lab.SignalEndPoint, Timeouts.Startup);
+    }
+
+    /// <summary>
+    /// Starts a second <c>secretchat signal</c> on <paramref name="port"/> of the lab's internet host, waits until it
+    /// answers STUN, and names it in the peers' <c>--signal</c> from now on.
+    /// </summary>
+    public async Task StartSecondServerAsync(int port)
+    {
+        var second = new IPEndPoint(Lab.Internet.Address, port);
+        Lab.StartSecretChat("stun2", Lab.Internet, ["signal", "--listen", $"0.0.0.0:{port}"]);
+        var probe = await Lab.OpenUdpSocketAsync(Lab.Internet, new IPEndPoint(Lab.Internet.Address, 0));
+        await StunProbe.BindingAsync(probe, second, Timeouts.Startup);
+        SecondServer = second;
     }
 
     /// <summary>The server, then alice and bob in one room.</summary>
@@ -36,7 +52,7 @@ public sealed class PeerToPeerRun(Lab lab, TempDirectory home, int peerTimeoutSe
         host.Name,
         host,
         [
-            "p2p", "--room", Room, "--signal", Lab.SignalEndPoint.ToString(), "--json",
+            "p2p", "--room", Room, "--signal", SecondServer is { } second ? $"{Lab.SignalEndPoint},{second}" : Lab.SignalEndPoint.ToString(), "--json",
             "--name", host.Name,
             "--identity", home.File($"{host.Name}.key"),
             "--known-peers", home.File($"{host.Name}-known-peers.json"),

@@ -51,13 +51,10 @@ public sealed class BirthdayScenarioTests(ITestOutputHelper output) : IDisposabl
         await using var lab = await Lab.CreateAsync(layout, output);
         var peers = new PeerToPeerRun(lab, _home, PeerTimeoutSeconds);
         await peers.StartSignalAsync();
-        var second = new System.Net.IPEndPoint(lab.Internet.Address, SecondStunPort);
-        lab.StartSecretChat("stun2", lab.Internet, ["signal", "--listen", $"0.0.0.0:{SecondStunPort}"]);
-        using var probe = await lab.OpenUdpSocketAsync(lab.Internet, new System.Net.IPEndPoint(lab.Internet.Address, 0));
-        await StunProbe.BindingAsync(probe, second, Timeouts.Startup);
+        await peers.StartSecondServerAsync(SecondStunPort);
 
-        var alice = StartPeer(lab, peers.Room, lab.Alice, $"{lab.SignalEndPoint},{second}");
-        var bob = StartPeer(lab, peers.Room, lab.Bob, $"{lab.SignalEndPoint},{second}");
+        var alice = peers.StartPeer(lab.Alice);
+        var bob = peers.StartPeer(lab.Bob);
         var atAlice = WatchAsync(alice);
         var atBob = WatchAsync(bob);
         (TimeSpan Connected, TimeSpan? Direct) a, b;
@@ -121,27 +118,14 @@ public sealed class BirthdayScenarioTests(ITestOutputHelper output) : IDisposabl
     private static DateTimeOffset Time(System.Text.Json.JsonElement e) =>
         DateTimeOffset.Parse(e.GetProperty("time").GetString()!, CultureInfo.InvariantCulture);
 
-    /// <summary>As <see cref="PeerToPeerRun.StartPeer"/>, with two servers in <c>--signal</c>.</summary>
-    private SecretChatProcess StartPeer(Lab lab, string room, LabHost host, string signal) => lab.StartSecretChat(
-        host.Name,
-        host,
-        [
-            "p2p", "--room", room, "--signal", signal, "--json",
-            "--name", host.Name,
-            "--identity", _home.File($"{host.Name}.key"),
-            "--known-peers", _home.File($"{host.Name}-known-peers.json"),
-            "--timeout", PeerTimeoutSeconds.ToString(CultureInfo.InvariantCulture),
-        ]);
-
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
+    /// <summary>The p50 and p95 in seconds, ranked as <see cref="ScenarioRates.Percentile"/> ranks them (infinite without values).</summary>
     private static (double P50, double P95) Percentiles(IEnumerable<double> values)
     {
-        var sorted = values.Order().ToArray();
-        if (sorted.Length == 0)
-            return (double.PositiveInfinity, double.PositiveInfinity);
-        double At(double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
-        return (At(0.5), At(0.95));
+        var times = values.Select(v => (TimeSpan?)TimeSpan.FromSeconds(v)).ToList();
+        static double Seconds(TimeSpan? time) => time?.TotalSeconds ?? double.PositiveInfinity;
+        return (Seconds(ScenarioRates.Percentile(times, 0.50)), Seconds(ScenarioRates.Percentile(times, 0.95)));
     }
 
     private sealed record RunResult(int Run, bool Delivered, double Connected, double? Direct);
