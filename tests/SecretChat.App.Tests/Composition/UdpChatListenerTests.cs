@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net;
+using System.Reactive.Linq;
+using System.Reactive.Threading.Tasks;
 using Microsoft.Reactive.Testing;
 using SecretChat.Chat;
 using SecretChat.Chat.Composition;
@@ -139,6 +141,28 @@ public class UdpChatListenerTests
         lock (rejections)
             Assert.Equal(5, rejections.Count);
         Assert.False(accepting.IsCompleted);
+    }
+
+    [Fact]
+    public async Task UdpListener_WrongModeHelloBeforeAnyoneAccepts_IsARejection()
+    {
+        // The socket answers from the moment it is bound; the accept loop asks for channels (and named the failure
+        // callback) only later, on the thread pool: a refusal in between was sent but never reported. It is now.
+        await using var listener = await new ChatConnector(new TestScheduler()).ListenAsync(new ChatOptions
+        {
+            Transport = ChatTransport.Udp,
+            EndPoint = "127.0.0.1:0",
+            Encryption = BuiltInModules.Pseudo,
+            Name = "bob",
+        });
+        var rejection = listener.Rejections.FirstAsync().ToTask();
+        using var stranger = new UdpStranger(IPAddress.Parse("127.0.0.4"), (IPEndPoint)listener.LocalEndPoint);
+
+        stranger.Send(InitiatorHello(7, default, "rsa"));
+
+        Assert.Equal(PacketType.Reject, (PacketType)(await stranger.NextAsync())[0]);
+        Assert.StartsWith($"{stranger.LocalEndPoint}: ", await rejection.WaitAsync(Timeouts.Default));
+        Assert.Equal(1, ((ChatListener)listener).RejectionCount);
     }
 
     private static ChatOptions Options(TempDirectory home, string name, string endPoint, SecurityModuleInfo encryption) => new()
