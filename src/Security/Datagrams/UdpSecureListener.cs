@@ -73,9 +73,12 @@ public sealed class UdpSecureListener : IAsyncDisposable
     private long _busy;
     private long _dropped;
 
-    private UdpSecureListener(UdpDatagramSocket socket, ISecurityModule security, DatagramChannelOptions options, ReliabilityOptions reliability, IScheduler scheduler)
+    private UdpSecureListener(
+        UdpDatagramSocket socket, ISecurityModule security, DatagramChannelOptions options, ReliabilityOptions reliability, IScheduler scheduler,
+        Action<UdpHandshakeFailure>? failed)
     {
         _socket = socket;
+        _failed = failed;
         _security = security;
         _options = options;
         _reliability = reliability;
@@ -87,19 +90,29 @@ public sealed class UdpSecureListener : IAsyncDisposable
     }
 
     /// <summary>Binds <paramref name="localEndPoint"/> (port 0 picks a free one); throws the socket's error when it cannot.</summary>
+    /// <param name="localEndPoint">Where to bind.</param>
+    /// <param name="security">The module every handshake runs.</param>
+    /// <param name="options">The channels' options (the defaults when null).</param>
+    /// <param name="reliability">The accepted sessions' reliability (the defaults when null).</param>
+    /// <param name="scheduler">The clock of every timer (the default scheduler when null).</param>
+    /// <param name="failed">
+    /// Told of each failed handshake from the moment the socket is bound (it answers sources at once, whether or not
+    /// anyone waits in <see cref="AcceptAsync"/>); each <see cref="AcceptAsync"/> call's own replaces it.
+    /// </param>
     public static UdpSecureListener Bind(
         IPEndPoint localEndPoint,
         ISecurityModule security,
         DatagramChannelOptions? options = null,
         ReliabilityOptions? reliability = null,
-        IScheduler? scheduler = null)
+        IScheduler? scheduler = null,
+        Action<UdpHandshakeFailure>? failed = null)
     {
         ArgumentNullException.ThrowIfNull(localEndPoint);
         ArgumentNullException.ThrowIfNull(security);
         options ??= DatagramChannelOptions.Default;
         options.Validate();
         return new UdpSecureListener(UdpDatagramSocket.Bind(localEndPoint), security, options,
-            reliability ?? new ReliabilityOptions(), scheduler ?? DefaultScheduler.Instance);
+            reliability ?? new ReliabilityOptions(), scheduler ?? DefaultScheduler.Instance, failed);
     }
 
     /// <summary>
@@ -121,7 +134,7 @@ public sealed class UdpSecureListener : IAsyncDisposable
     /// Waits for the first peer whose handshake completes (handshakes run in the background whether or not anyone
     /// waits), then wraps it in the reliable session. The session (and its dead-peer timer) starts only then; the
     /// payloads that arrive before are kept by the datagram channel. Peers whose handshake fails are told to
-    /// <paramref name="failed"/> (the latest call's; at most <c>5</c> a second for sources that have not proved their
+    /// <paramref name="failed"/> (the latest call's, or <see cref="Bind"/>'s before any call; at most <c>5</c> a second for sources that have not proved their
     /// address), and the wait goes on. Disposing the returned channel frees its place in the listener.
     /// </summary>
     public async Task<ReliableDatagramChannel> AcceptAsync(Action<UdpHandshakeFailure>? failed = null, CancellationToken cancellationToken = default)

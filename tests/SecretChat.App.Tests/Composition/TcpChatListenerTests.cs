@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Reactive.Concurrency;
+using System.Reactive.Disposables;
 using System.Reactive.Linq;
 using System.Reactive.Threading.Tasks;
 using SecretChat.App.Tests.Chat;
@@ -28,9 +30,12 @@ public class TcpChatListenerTests(Xunit.Abstractions.ITestOutputHelper output)
     private static readonly byte[] NoiseHelloFrame = [0, 0, 0, 0x0e, 0x53, 0x43, 0x48, 0x54, 0x02, 0x01, 0x01, 0x02, 0x05, 0x6e, 0x6f, 0x69, 0x73, 0x65];
 
     [Fact]
-    public async Task AcceptAsync_StrangersHoldOpenHandshakes_ARealPeerGetsInWithin2Seconds()
+    public async Task AcceptAsync_StrangersHoldOpenHandshakes_ARealPeerGetsInWhileTheyStillHoldThem()
     {
-        await using var bob = Listen();
+        // The listener's timers never fire: no stranger's handshake can time out to make room, so only handshakes
+        // run side by side let alice in (a listener wedged by the strangers keeps her out for good). Wall-clock time
+        // is printed, not asserted: a loaded machine says nothing about the listener.
+        await using var bob = Listen(scheduler: new TimersThatNeverFire());
         var warmingUp = bob.Listener.AcceptAsync(); // the first handshake also compiles the stack: not what is measured
         await using (await ConnectAsync(bob.EndPoint).WaitAsync(Timeouts.Default))
         await using (await warmingUp.WaitAsync(Timeouts.Default))
@@ -51,7 +56,6 @@ public class TcpChatListenerTests(Xunit.Abstractions.ITestOutputHelper output)
         clock.Stop();
         output.WriteLine($"a real peer got in past 8 strangers in {clock.Elapsed.TotalMilliseconds:0} ms");
 
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"the real peer took {clock.Elapsed.TotalSeconds:0.00} s to get in");
         Assert.Equal("alice", (await atBob.Events.OfType<Connected>().FirstAsync().ToTask().WaitAsync(Timeouts.Default)).Peer);
         Assert.Equal(8, bob.Listener.PendingHandshakes); // every stranger is still in its handshake, none was dropped to make room
         Assert.Equal(0, bob.Listener.RejectionCount);
@@ -164,18 +168,36 @@ public class TcpChatListenerTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.Equal(ChatSessionState.Connected, ((ChatSession)atBob).State); // a session already handed out stays open
     }
 
-    private static Bob Listen(int maxPending = ChatOptions.DefaultMaxPendingHandshakes)
+    private static Bob Listen(int maxPending = ChatOptions.DefaultMaxPendingHandshakes, IScheduler? scheduler = null)
     {
         var frames = TcpFrameListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
         var endPoint = frames.LocalEndPoint;
         var listener = (ChatListener)ChatListener.Over(frames, SecurityChoice.AcceptingAnyPeer(new NoiseSecurity(StaticKeyPair.Generate())),
-            new ChatOptions { EndPoint = "unused", Name = "bob", HandshakeTimeout = StrangersHandshakeTimeout, MaxPendingHandshakes = maxPending });
+            new ChatOptions { EndPoint = "unused", Name = "bob", HandshakeTimeout = StrangersHandshakeTimeout, MaxPendingHandshakes = maxPending }, scheduler);
         return new Bob(listener, endPoint);
     }
 
     private static Task<IChat> ConnectAsync(IPEndPoint endPoint) =>
         new ChatConnector(security: _ => SecurityChoice.AcceptingAnyPeer(new NoiseSecurity(StaticKeyPair.Generate())))
-            .ConnectAsync(new ChatOptions { EndPoint = endPoint.ToString(), Name = "alice", HandshakeTimeout = TimeSpan.FromSeconds(5) });
+            .ConnectAsync(new ChatOptions { EndPoint = endPoint.ToString(), Name = "alice", HandshakeTimeout = Timeouts.Default });
+
+    /// <summary>
+    /// A clock whose timers never fire (what is due now runs on the thread pool), safe from the many threads a listener
+    /// schedules on, as a TestScheduler is not.
+    /// </summary>
+    private sealed class TimersThatNeverFire : IScheduler
+    {
+        public DateTimeOffset Now => DateTimeOffset.UtcNow;
+
+        public IDisposable Schedule<TState>(TState state, Func<IScheduler, TState, IDisposable> action) =>
+            DefaultScheduler.Instance.Schedule(state, (_, s) => action(this, s));
+
+        public IDisposable Schedule<TState>(TState state, TimeSpan dueTime, Func<IScheduler, TState, IDisposable> action) =>
+            dueTime <= TimeSpan.Zero ? Schedule(state, action) : Disposable.Empty;
+
+        public IDisposable Schedule<TState>(TState state, DateTimeOffset dueTime, Func<IScheduler, TState, IDisposable> action) =>
+            Schedule(state, dueTime - Now, action);
+    }
 
     private sealed record Bob(ChatListener Listener, IPEndPoint EndPoint) : IAsyncDisposable
     {

@@ -1,5 +1,6 @@
-using System.Diagnostics;
 using System.Net;
+using System.Reactive.Linq;
+using System.Reactive.Threading.Tasks;
 using Microsoft.Reactive.Testing;
 using SecretChat.Chat;
 using SecretChat.Chat.Composition;
@@ -52,12 +53,16 @@ public class UdpChatListenerTests
 
     [Theory]
     [MemberData(nameof(Modes))]
-    public async Task UdpListener_StrangersSendHellosEvery100MsAndHoldHalfOpenHandshakes_RealPeerConnectsWithinTwoSeconds(string mode)
+    public async Task UdpListener_StrangersSendHellosEvery100MsAndHoldHalfOpenHandshakes_RealPeerConnectsWhileTheyHoldThem(string mode)
     {
-        // Issue 14, attack 7: one hello a second from anywhere used to keep `connect --udp` out for good.
+        // Issue 14, attack 7: one hello a second from anywhere used to keep `connect --udp` out for good. The listener
+        // gives each handshake far longer than the test takes, so no half-open stranger can time out to make room:
+        // the real peer gets in beside them, or (a wedged listener) not at all. How fast is not asserted: a loaded
+        // machine says nothing about the listener.
         using var home = new TempDirectory();
         var encryption = BuiltInModules.TryFind(mode, out var module) ? module : throw new ArgumentException(mode);
-        await using var listener = await new ChatConnector().ListenAsync(Options(home, "bob", "127.0.0.1:0", encryption));
+        await using var listener = await new ChatConnector().ListenAsync(
+            Options(home, "bob", "127.0.0.1:0", encryption) with { HandshakeTimeout = TimeSpan.FromSeconds(60) });
         var rejections = new List<string>();
         using var _ = listener.Rejections.Subscribe(r => { lock (rejections) rejections.Add(r); });
         var accepting = listener.AcceptAsync();
@@ -89,16 +94,13 @@ public class UdpChatListenerTests
                 }
             });
 
-            var stopwatch = Stopwatch.StartNew();
             await using var alice = await new ChatConnector().ConnectAsync(Options(home, "alice", address.ToString(), encryption))
-                .WaitAsync(Bound(mode));
+                .WaitAsync(Timeouts.Default);
             await using var bob = await accepting.WaitAsync(Timeouts.Default);
 
-            Assert.InRange(stopwatch.Elapsed, TimeSpan.Zero, Bound(mode));
-            // Strangers that never proved themselves cost no log line. (The half-open ones did prove their address:
-            // their handshakes may time out and be logged when a slow machine makes the connect take that long.)
+            // Strangers that never proved themselves cost no log line, and the half-open ones still hold their handshakes.
             lock (rejections)
-                Assert.DoesNotContain(rejections, r => !halfOpen.Any(s => r.StartsWith($"{s.LocalEndPoint}:", StringComparison.Ordinal)));
+                Assert.Empty(rejections);
         }
         finally
         {
@@ -141,6 +143,28 @@ public class UdpChatListenerTests
         Assert.False(accepting.IsCompleted);
     }
 
+    [Fact]
+    public async Task UdpListener_WrongModeHelloBeforeAnyoneAccepts_IsARejection()
+    {
+        // The socket answers from the moment it is bound; the accept loop asks for channels (and named the failure
+        // callback) only later, on the thread pool: a refusal in between was sent but never reported. It is now.
+        await using var listener = await new ChatConnector(new TestScheduler()).ListenAsync(new ChatOptions
+        {
+            Transport = ChatTransport.Udp,
+            EndPoint = "127.0.0.1:0",
+            Encryption = BuiltInModules.Pseudo,
+            Name = "bob",
+        });
+        var rejection = listener.Rejections.FirstAsync().ToTask();
+        using var stranger = new UdpStranger(IPAddress.Parse("127.0.0.4"), (IPEndPoint)listener.LocalEndPoint);
+
+        stranger.Send(InitiatorHello(7, default, "rsa"));
+
+        Assert.Equal(PacketType.Reject, (PacketType)(await stranger.NextAsync())[0]);
+        Assert.StartsWith($"{stranger.LocalEndPoint}: ", await rejection.WaitAsync(Timeouts.Default));
+        Assert.Equal(1, ((ChatListener)listener).RejectionCount);
+    }
+
     private static ChatOptions Options(TempDirectory home, string name, string endPoint, SecurityModuleInfo encryption) => new()
     {
         Transport = ChatTransport.Udp,
@@ -151,13 +175,6 @@ public class UdpChatListenerTests
         KnownPeersPath = home.File(name, "known_peers.json"),
         AcceptNewPeerKey = true,
     };
-
-    /// <summary>
-    /// Two seconds (issue 14's bound). rsa's handshake also makes the key pool refill with a fresh RSA-2048 key in the
-    /// background, CPU work that a test machine shared by many builds cannot promise within 2 s: there the bound is
-    /// the one for any loopback step; that the strangers do not hold the peer up is shown the same way.
-    /// </summary>
-    private static TimeSpan Bound(string mode) => mode == "rsa" ? Timeouts.Default : TimeSpan.FromSeconds(2);
 
     private static byte[] InitiatorHello(uint sessionId, AddressCookie cookie, string mode)
     {

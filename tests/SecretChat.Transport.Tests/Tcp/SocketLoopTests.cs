@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Threading.Channels;
 using SecretChat.Framing;
 
 namespace SecretChat.Transport.Tests;
@@ -17,8 +18,10 @@ public class SocketLoopTests
         const int Count = 300;
         const int Size = 48 * 1024;
         await using var pair = await ConnectedPair.CreateAsync(TransportKind.Tcp);
-        var sends = new List<Task>();
-        using var echo = pair.Server.Frames.Subscribe(payload => sends.Add(pair.Server.SendAsync(payload.ToArray()).AsTask()));
+        // A channel, not a list: the callback adds each send on the receiving thread, and the answer it sends can reach
+        // the client (and the test read the sends) before the callback has added it.
+        var sends = Channel.CreateUnbounded<Task>();
+        using var echo = pair.Server.Frames.Subscribe(payload => sends.Writer.TryWrite(pair.Server.SendAsync(payload.ToArray()).AsTask()));
         var answers = pair.Client.ReceiveAsync(Count);
 
         for (var i = 0; i < Count; i++)
@@ -28,25 +31,24 @@ public class SocketLoopTests
         Assert.Equal(Count, received.Count);
         for (var i = 0; i < Count; i++)
             Assert.Equal(FrameRecording.Payload(Size, seed: i), received[i]);
-        await Task.WhenAll(sends).WaitAsync(Timeouts.Default);
+        for (var i = 0; i < Count; i++)
+            await (await sends.Reader.ReadAsync().AsTask().WaitAsync(Timeouts.Default)).WaitAsync(Timeouts.Default);
     }
 
     [Fact]
     public async Task CompleteAsync_FromTheFrameCallback_PeerGetsTheAnswerThenACleanEnd()
     {
         await using var pair = await ConnectedPair.CreateAsync(TransportKind.Tcp);
-        Task? answered = null;
-        using var answer = pair.Server.Frames.Subscribe(payload =>
-        {
-            answered = AnswerAndCompleteAsync(pair.Server, payload.ToArray());
-        });
+        // Handed over, not assigned to a local: the answer and the FIN go out on the receiving thread inside the
+        // callback, so the client can see the clean end before the callback has stored the task it returned.
+        var answered = new TaskCompletionSource<Task>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var answer = pair.Server.Frames.Subscribe(payload => answered.TrySetResult(AnswerAndCompleteAsync(pair.Server, payload.ToArray())));
         var atClient = pair.Client.ReceiveAllAsync();
 
         await pair.Client.SendAsync(FrameRecording.Payload(100)).AsTask().WaitAsync(Timeouts.Default);
 
         Assert.Equal(FrameRecording.Payload(100), Assert.Single(await atClient.WaitAsync(Timeouts.Default)));
-        Assert.NotNull(answered);
-        await answered.WaitAsync(Timeouts.Default);
+        await (await answered.Task.WaitAsync(Timeouts.Default)).WaitAsync(Timeouts.Default);
     }
 
     [Fact]
