@@ -26,6 +26,7 @@ internal static class ThroughputLoop
         Row(new TcpThroughputBenchmarks { MessageSize = size }, "Pseudo", b => b.SetupPseudo(), b => b.Pseudo(), b => b.Cleanup()),
         Row(new TcpThroughputBenchmarks { MessageSize = size }, "Rsa", b => b.SetupRsa(), b => b.Rsa(), b => b.Cleanup()),
         Row(new TcpThroughputBenchmarks { MessageSize = size }, "Noise", b => b.SetupNoise(), b => b.Noise(), b => b.Cleanup()),
+        Row(new TcpThroughputBenchmarks { MessageSize = size }, "NoiseChaChaPoly", b => b.SetupNoiseChaChaPoly(), b => b.NoiseChaChaPoly(), b => b.Cleanup()),
     ]);
 
     public static Task<int> RunUdpAsync(string[] args) => RunAsync(args, "UDP", UdpThroughputBenchmarks.Messages, "LiteNetLib", size =>
