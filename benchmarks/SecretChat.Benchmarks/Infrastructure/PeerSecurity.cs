@@ -23,6 +23,13 @@ public sealed class PeerSecurity : IDisposable
         _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, null),
     };
 
+    /// <summary>
+    /// noise with ChaChaPoly whatever the CPU: the suite a peer without AES instructions gets (where both accelerate AES,
+    /// <see cref="For"/>'s noise runs Noise_XX_25519_AESGCM_SHA256).
+    /// </summary>
+    public (ISecurityModule Initiator, ISecurityModule Responder) NoiseChaChaPoly() =>
+        (new NoiseSecurity(_initiatorIdentity) { AesGcm = false }, new NoiseSecurity(_responderIdentity) { AesGcm = false });
+
     /// <summary>noise with the post-quantum hybrid: the initiator starts Noise_XXhfs_25519+MLKEM768 (the chat's default).</summary>
     public (ISecurityModule Initiator, ISecurityModule Responder) Hybrid() =>
         (new NoiseSecurity(_initiatorIdentity, postQuantum: true), new NoiseSecurity(_responderIdentity));

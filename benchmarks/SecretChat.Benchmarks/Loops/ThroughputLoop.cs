@@ -26,6 +26,7 @@ internal static class ThroughputLoop
         Row(new TcpThroughputBenchmarks { MessageSize = size }, "Pseudo", b => b.SetupPseudo(), b => b.Pseudo(), b => b.Cleanup()),
         Row(new TcpThroughputBenchmarks { MessageSize = size }, "Rsa", b => b.SetupRsa(), b => b.Rsa(), b => b.Cleanup()),
         Row(new TcpThroughputBenchmarks { MessageSize = size }, "Noise", b => b.SetupNoise(), b => b.Noise(), b => b.Cleanup()),
+        Row(new TcpThroughputBenchmarks { MessageSize = size }, "NoiseChaChaPoly", b => b.SetupNoiseChaChaPoly(), b => b.NoiseChaChaPoly(), b => b.Cleanup()),
     ]);
 
     public static Task<int> RunUdpAsync(string[] args) => RunAsync(args, "UDP", UdpThroughputBenchmarks.Messages, "LiteNetLib", size =>
@@ -39,13 +40,17 @@ internal static class ThroughputLoop
     {
         var rounds = args.Length > 0 ? int.Parse(args[0]) : 10;
         var perRound = args.Length > 1 ? int.Parse(args[1]) : 40;
-        // A third argument keeps only the rows whose name contains it, and the baseline (to profile one row).
+        // A third argument keeps only the rows whose name contains it, and the baseline; "=Name" keeps that row
+        // alone (to profile it: nothing else runs in the process). A fourth keeps one message size.
         var only = args.Length > 2 ? args[2] : null;
+        var alone = only is not null && only.StartsWith('=');
+        var sizes = args.Length > 3 ? [int.Parse(args[3])] : Sizes;
         Console.WriteLine($"{transport}: {rounds} rounds x {perRound} x {messagesPerInvocation} messages per row, rows alternating; load average {ProcessClock.LoadAverage()}");
         Console.WriteLine($"{"row",-24}{"wall µs/msg",13}{"cpu µs/msg",13}{"msg/s",12}{"MB/s",10}{"wall vs " + baseline,22}{"cpu vs " + baseline,22}");
-        foreach (var size in Sizes)
+        foreach (var size in sizes)
         {
-            var rows = rowsOfSize(size).Where(r => only is null || r.Name == baseline || r.Name.Contains(only, StringComparison.OrdinalIgnoreCase)).ToArray();
+            var rows = rowsOfSize(size).Where(r => only is null
+                || (alone ? r.Name == only[1..] : r.Name == baseline || r.Name.Contains(only, StringComparison.OrdinalIgnoreCase))).ToArray();
             foreach (var row in rows)
                 row.Setup();
             try
@@ -57,7 +62,7 @@ internal static class ThroughputLoop
                     foreach (var row in rows)
                         await MeasureAsync(row, perRound, messagesPerInvocation, counted: true);
 
-                var reference = rows.Single(r => r.Name == baseline);
+                var reference = rows.SingleOrDefault(r => r.Name == baseline) ?? rows[0];
                 var (baseWall, baseCpu) = (ProcessClock.Median(reference.Wall), ProcessClock.Median(reference.Cpu));
                 foreach (var row in rows)
                 {

@@ -1,3 +1,4 @@
+using SecretChat.Security.Ciphers;
 using SecretChat.Security.Identity;
 
 namespace SecretChat.Security.Noise;
@@ -50,6 +51,13 @@ public sealed class NoiseSecurity : ISecurityModule
     /// <summary>True when this module's initiators run the hybrid (responders answer either pattern anyway).</summary>
     public bool IsPostQuantum { get; }
 
+    /// <summary>
+    /// True where this CPU accelerates AES-GCM: initiators then run the AESGCM suite (<c>Noise_XX_25519_AESGCM_SHA256</c>)
+    /// and offer it in message 1, and responders follow such an offer; ChaChaPoly otherwise (<see cref="NoiseXXHandshake"/>).
+    /// False in the transcript-vector seams, whose bytes are ChaChaPoly's on every machine; tests and benchmarks set it.
+    /// </summary>
+    internal bool AesGcm { get; init; } = SodiumAes256Gcm.IsAvailable;
+
     /// <summary>The module's identity: id <c>noise</c>, confidential, authenticates the peer, has a fingerprint.</summary>
     public static SecurityModuleInfo Descriptor { get; } = new(
         "noise",
@@ -65,6 +73,7 @@ public sealed class NoiseSecurity : ISecurityModule
     {
         ArgumentNullException.ThrowIfNull(ephemeralKeys);
         _ephemeralKeys = ephemeralKeys;
+        AesGcm = false;
     }
 
     /// <summary>Test seam (hybrid transcript vectors): fixed ephemeral keys, ML-KEM seeds and encapsulation randomness.</summary>
@@ -75,6 +84,7 @@ public sealed class NoiseSecurity : ISecurityModule
         ArgumentNullException.ThrowIfNull(kemKeys);
         _ephemeralKeys = ephemeralKeys;
         _kemKeys = kemKeys;
+        AesGcm = false;
     }
 
     /// <inheritdoc/>
@@ -85,10 +95,10 @@ public sealed class NoiseSecurity : ISecurityModule
         var (kemSeed, kemRandomness) = _kemKeys is null ? (null, null) : _kemKeys();
         return new NoiseXXHandshake(
             role, prologue, _localKeyPair.PrivateKey, _localKeyPair.PublicKey.ToArray(), _ephemeralKeys is null ? default : _ephemeralKeys(),
-            IsPostQuantum, kemSeed, kemRandomness);
+            IsPostQuantum, kemSeed, kemRandomness, AesGcm);
     }
 
-    /// <summary>Test seam: a handshake with a fixed ephemeral key.</summary>
+    /// <summary>Test seam: a handshake with a fixed ephemeral key (ChaChaPoly, whatever the CPU: the vectors are fixed).</summary>
     internal IHandshake CreateHandshake(HandshakeRole role, ReadOnlySpan<byte> prologue, ReadOnlySpan<byte> ephemeralPrivateKey) =>
         new NoiseXXHandshake(role, prologue, _localKeyPair.PrivateKey, _localKeyPair.PublicKey.ToArray(), ephemeralPrivateKey, IsPostQuantum);
 }

@@ -10,11 +10,12 @@ public sealed class AeadTests
     private static readonly byte[] Ad = "header"u8.ToArray();
     private static readonly byte[] Plaintext = "attack at dawn"u8.ToArray();
 
-    public static TheoryData<string> Ciphers => ["AES-GCM", "ChaCha20-Poly1305", "ChaCha20-Poly1305 (BouncyCastle)"];
+    public static TheoryData<string> Ciphers => ["AES-GCM", "AES-GCM (.NET)", "ChaCha20-Poly1305", "ChaCha20-Poly1305 (BouncyCastle)"];
 
     private static Aead Create(string cipher) => cipher switch
     {
         "AES-GCM" => new AesGcmAead(Key),
+        "AES-GCM (.NET)" => new AesGcmAead(Key, forcePlatform: true),
         "ChaCha20-Poly1305" => new ChaCha20Poly1305Aead(Key),
         _ => new ChaCha20Poly1305Aead(Key, forceManaged: true),
     };
