@@ -47,7 +47,7 @@ public sealed partial class ReliableSession
             if (_ackNow)
                 SendAck(now, outbox);
             else if (_ackPending)
-                EnsureTimer(_ackDue);
+                ScheduleAck(now);
             FillWindow(outbox);
         }
         Flush(outbox);

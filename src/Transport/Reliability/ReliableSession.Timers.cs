@@ -10,6 +10,7 @@ public sealed partial class ReliableSession
     private IDisposable? _timer;
     private DateTimeOffset _timerDue;
     private long _timerGeneration;
+    private bool _ackFlushScheduled;
 
     /// <summary>Both directions closed and acknowledged: nothing left to keep alive or to watch.</summary>
     private bool Finished => _peerClosed && _closeAcked && _pending.Count == 0;
@@ -30,6 +31,41 @@ public sealed partial class ReliableSession
         });
     }
 
+    /// <summary>
+    /// Arranges the pending acknowledgement: at its due time when acks are delayed; otherwise on the scheduler's next
+    /// turn, so that every arrival processed before then shares one ACK. Caller holds the lock.
+    /// </summary>
+    private void ScheduleAck(DateTimeOffset now)
+    {
+        if (_ackDue > now)
+        {
+            EnsureTimer(_ackDue);
+            return;
+        }
+        if (_ackFlushScheduled || _disposed || _failure is not null)
+            return;
+        _ackFlushScheduled = true;
+        // Not through EnsureTimer: the retransmission or keepalive timer stays armed as it is.
+        _scheduler.Schedule(this, static (_, session) =>
+        {
+            session.OnAckFlush();
+            return System.Reactive.Disposables.Disposable.Empty;
+        });
+    }
+
+    private void OnAckFlush()
+    {
+        var outbox = new Outbox();
+        lock (_gate)
+        {
+            _ackFlushScheduled = false;
+            if (_disposed || _failure is not null || !_ackPending)
+                return; // disposed, or a packet we sent meanwhile carried the ack
+            SendAck(_scheduler.Now, outbox);
+        }
+        Flush(outbox);
+    }
+
     private void CancelTimer()
     {
         _timer?.Dispose();
@@ -41,7 +77,7 @@ public sealed partial class ReliableSession
     private void ArmTimer()
     {
         var due = DateTimeOffset.MaxValue;
-        if (_ackPending)
+        if (_ackPending && !_ackFlushScheduled)
             due = _ackDue;
         for (var sequence = _sendUnacked; sequence < _nextSequence; sequence++)
         {
