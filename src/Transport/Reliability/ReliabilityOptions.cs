@@ -34,6 +34,14 @@ public sealed record ReliabilityOptions
     /// </summary>
     public TimeSpan AckDelay { get; init; }
 
+    /// <summary>
+    /// Whether a congestion window (NewReno as RFC 9002 §7 gives it: ten packets to start, slow start, halved on loss
+    /// once per round trip, two packets after persistent congestion) limits the bytes in flight besides
+    /// <see cref="SendWindow"/>, so a fast path fills and a lossy or congested one is not flooded. On by default;
+    /// off, only the fixed window and the timeout's backoff hold the sender back.
+    /// </summary>
+    public bool CongestionControl { get; init; } = true;
+
     /// <summary>Acknowledgements of later packets that declare an earlier one lost before its timer fires.</summary>
     public int FastRetransmitThreshold { get; init; } = 3;
 

@@ -13,6 +13,11 @@ public sealed partial class ReliableSession
     private long _ordinal;           // orders sends, for cancellation
     private bool _closeQueued;
     private bool _closeAcked;
+    private readonly CongestionController? _congestion;
+    private int _lostCount;          // segments declared lost and waiting for the congestion window to resend them
+
+    /// <summary>Whether the congestion window has room for one more packet (always, without congestion control).</summary>
+    private bool CongestionAllows => _congestion is null || _congestion.CanSend;
 
     /// <summary>
     /// Queues a copy of <paramref name="message"/>, fragmented into numbered packets, and completes once
@@ -131,13 +136,22 @@ public sealed partial class ReliableSession
         }
     }
 
-    /// <summary>Numbers and transmits queued packets while the window has room.</summary>
+    /// <summary>
+    /// Resends packets declared lost, then numbers and transmits queued packets, while both the send window (packets)
+    /// and the congestion window (bytes) have room.
+    /// </summary>
     private void FillWindow(Outbox outbox)
     {
         if (_failure is not null || _disposed)
             return;
         var now = _scheduler.Now;
-        while (_pending.First is { } node && _nextSequence < _sendUnacked + _window)
+        if (_lostCount > 0)
+        {
+            ResendLost(now, outbox, probe: false);
+            if (_lostCount > 0)
+                return; // what was lost goes first
+        }
+        while (_pending.First is { } node && _nextSequence < _sendUnacked + _window && CongestionAllows)
         {
             var pending = node.Value;
             OutboundSegment segment;
@@ -181,6 +195,11 @@ public sealed partial class ReliableSession
                 segment.Flags, segment.Sequence, _receiveNext, segment.Data.Span);
         }
         outbox.Add(buffer, length);
+        if (!segment.InFlight)
+        {
+            segment.InFlight = true;
+            _congestion?.OnSent(segment.Size);
+        }
         if (segment.Transmissions == 0)
             segment.FirstSentAt = now;
         segment.Transmissions++;
@@ -198,8 +217,40 @@ public sealed partial class ReliableSession
 
     private void Retransmit(OutboundSegment segment, DateTimeOffset now, Outbox outbox)
     {
+        DeclareLost(segment, now);
+        if (segment.Lost)
+        {
+            segment.Lost = false;
+            _lostCount--;
+        }
         _retransmissions++;
         Transmit(segment, now, outbox);
+    }
+
+    /// <summary>The packet's last transmission is taken for lost: it leaves the flight, and the window learns of it.</summary>
+    private void DeclareLost(OutboundSegment segment, DateTimeOffset now)
+    {
+        if (!segment.InFlight)
+            return;
+        segment.InFlight = false;
+        _congestion?.OnLost(segment.Size, segment.LastSentAt, now);
+    }
+
+    /// <summary>
+    /// Resends lost packets, lowest first, while the congestion window has room; a <paramref name="probe"/> (the
+    /// retransmission timer's) sends the first one even into a full window, so a collapsed window still makes progress.
+    /// </summary>
+    private void ResendLost(DateTimeOffset now, Outbox outbox, bool probe)
+    {
+        for (var sequence = _sendUnacked; sequence < _nextSequence && _lostCount > 0; sequence++)
+        {
+            if (_inFlight[Slot(sequence)] is not { Lost: true } segment)
+                continue;
+            if (!probe && !CongestionAllows)
+                return;
+            probe = false;
+            Retransmit(segment, now, outbox);
+        }
     }
 
     /// <summary>Applies the peer's cumulative ack and selective ranges (already validated).</summary>
@@ -208,6 +259,7 @@ public sealed partial class ReliableSession
         if (ack < _peerAck)
             return; // reordered, older news
         _peerAck = ack;
+        _congestion?.BeginAcknowledgement();
         long newestAcked = 0;
         OutboundSegment? sample = null;
         for (var sequence = _sendUnacked; sequence < ack; sequence++)
@@ -235,7 +287,7 @@ public sealed partial class ReliableSession
         var reorderingAllowance = srtt + srtt / 4;
         for (var sequence = _sendUnacked; sequence < _nextSequence; sequence++)
         {
-            if (_inFlight[Slot(sequence)] is not { } segment || segment.TransmitNumber > newestAcked)
+            if (_inFlight[Slot(sequence)] is not { } segment || segment.Lost || segment.TransmitNumber > newestAcked)
                 continue;
             if (++segment.Evidence >= _options.FastRetransmitThreshold
                 && now - segment.LastSentAt >= reorderingAllowance
@@ -253,6 +305,16 @@ public sealed partial class ReliableSession
         if (_inFlight[slot] is not { } segment || segment.Sequence != sequence)
             return;
         _inFlight[slot] = null;
+        if (segment.Lost)
+        {
+            segment.Lost = false; // its first transmission arrived after all
+            _lostCount--;
+        }
+        else if (segment.InFlight)
+        {
+            segment.InFlight = false;
+            _congestion?.OnAcknowledged(segment.Size, segment.LastSentAt);
+        }
         if (segment.IsClose)
             _closeAcked = true;
         // Only a packet sent once says which transmission arrived, so only it dates the evidence of
@@ -296,6 +358,12 @@ public sealed partial class ReliableSession
 
     private sealed record OutboundSegment(long Sequence, byte Flags, ReadOnlyMemory<byte> Data, bool IsClose)
     {
+        /// <summary>The reliability packet's length, what the congestion window counts.</summary>
+        public int Size => IsClose ? ReliabilityPacket.CloseSize : ReliabilityPacket.DataHeaderSize + Data.Length;
+        /// <summary>Counted in the congestion controller's bytes in flight.</summary>
+        public bool InFlight { get; set; }
+        /// <summary>Declared lost by its timer and waiting for room in the congestion window to be resent.</summary>
+        public bool Lost { get; set; }
         public int Transmissions { get; set; }
         public long TransmitNumber { get; set; }
         public int Evidence { get; set; }

@@ -123,10 +123,16 @@ public sealed partial class ReliableSession
         Flush(outbox);
     }
 
-    /// <summary>RFC 6298 5.4-5.6 with one timer per packet: resend what expired, and back off once.</summary>
+    /// <summary>
+    /// RFC 6298 5.4-5.6 with one timer per packet: what expired is lost, and the timeout backs off once. Without
+    /// congestion control everything expired is resent at once. With it, a timeout is what it is to TCP (RFC 5681
+    /// §3.1): the acknowledgement clock stopped, so every packet sent at least a round trip ago is taken for lost too
+    /// (the per-packet timers would otherwise expire one by one, each a timeout of its own), the window falls to its
+    /// minimum and slow-starts again, and the lost packets are resent as it allows, the first at once.
+    /// </summary>
     private void RetransmitExpired(DateTimeOffset now, Outbox outbox)
     {
-        var backedOff = false;
+        var expired = false;
         for (var sequence = _sendUnacked; sequence < _nextSequence; sequence++)
         {
             if (_inFlight[Slot(sequence)] is not { } segment || segment.ResendAt > now)
@@ -137,14 +143,35 @@ public sealed partial class ReliableSession
                     $"The peer acknowledged nothing after {_options.MaxRetransmissions} retransmissions.")));
                 return;
             }
-            if (!backedOff)
+            if (!expired)
             {
-                backedOff = true;
+                expired = true;
                 _timeouts++;
                 _rtt.BackOff();
             }
-            Retransmit(segment, now, outbox);
+            if (_congestion is null)
+                Retransmit(segment, now, outbox);
+            else
+                MarkLost(segment, now);
         }
+        if (!expired || _congestion is null)
+            return;
+        var roundTrip = _rtt.SmoothedRtt ?? _rtt.RetransmissionTimeout;
+        for (var sequence = _sendUnacked; sequence < _nextSequence; sequence++)
+        {
+            if (_inFlight[Slot(sequence)] is { Lost: false, InFlight: true } segment && now - segment.LastSentAt >= roundTrip)
+                MarkLost(segment, now);
+        }
+        _congestion.OnTimeout(now);
+        ResendLost(now, outbox, probe: true);
+    }
+
+    private void MarkLost(OutboundSegment segment, DateTimeOffset now)
+    {
+        DeclareLost(segment, now);
+        segment.Lost = true;
+        segment.ResendAt = DateTimeOffset.MaxValue;
+        _lostCount++;
     }
 
     private void SendKeepAlive(DateTimeOffset now, Outbox outbox)
