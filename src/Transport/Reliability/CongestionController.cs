@@ -14,7 +14,7 @@ internal sealed class CongestionController
 
     private readonly int _maxDatagramSize;
     private long _avoidanceCredit;           // bytes acknowledged toward the next one-packet increase
-    private DateTimeOffset _recoveryStart = DateTimeOffset.MinValue;
+    private DateTimeOffset? _recoveryStart;  // when the last reduction happened; null: none yet, or recovery ended
     private long _flightBeforeAck;           // the flight when the acknowledgement being applied arrived
 
     public CongestionController(int maxDatagramSize)
@@ -59,7 +59,7 @@ internal sealed class CongestionController
     public void OnAcknowledged(int bytes, DateTimeOffset sentAt)
     {
         BytesInFlight = Math.Max(0, BytesInFlight - bytes);
-        if (sentAt <= _recoveryStart || _flightBeforeAck * 2 < Window)
+        if (InRecovery(sentAt) || _flightBeforeAck * 2 < Window)
             return;
         if (Window < SlowStartThreshold)
         {
@@ -81,7 +81,7 @@ internal sealed class CongestionController
     public void OnLost(int bytes, DateTimeOffset sentAt, DateTimeOffset now)
     {
         BytesInFlight = Math.Max(0, BytesInFlight - bytes);
-        if (sentAt <= _recoveryStart)
+        if (InRecovery(sentAt))
             return;
         _recoveryStart = now;
         CongestionEvents++;
@@ -89,6 +89,8 @@ internal sealed class CongestionController
         Window = SlowStartThreshold;
         _avoidanceCredit = 0;
     }
+
+    private bool InRecovery(DateTimeOffset sentAt) => _recoveryStart is { } start && sentAt <= start;
 
     /// <summary>
     /// The retransmission timer expired (after <see cref="OnLost"/> for what it condemned): as TCP after a timeout

@@ -3,6 +3,7 @@ namespace SecretChat.Transport.Reliability;
 public sealed partial class ReliableSession
 {
     private readonly OutboundSegment?[] _inFlight;   // by sequence % window, for [_sendUnacked, _nextSequence)
+    private long _nextUnsent;        // the first numbered packet not yet transmitted (the congestion window holds it)
     private readonly LinkedList<PendingSend> _pending = new();
     private readonly List<AckWaiter> _ackWaiters = [];
     private long _nextSequence;      // the next sequence number to assign
@@ -21,8 +22,8 @@ public sealed partial class ReliableSession
 
     /// <summary>
     /// Queues a copy of <paramref name="message"/>, fragmented into numbered packets, and completes once
-    /// every packet has entered the send window (was transmitted once); while the window is full it
-    /// waits for acknowledgements. Cancellation withdraws a message only before its first packet leaves;
+    /// every packet has entered the send window (was numbered; the congestion window may still hold it back a
+    /// while); while the window is full it waits for acknowledgements. Cancellation withdraws a message only before its first packet leaves;
     /// after that it is committed and cancellation has no effect.
     /// </summary>
     /// <exception cref="ArgumentException">The message is longer than <see cref="ReliabilityOptions.MaxMessageSize"/>.</exception>
@@ -137,21 +138,15 @@ public sealed partial class ReliableSession
     }
 
     /// <summary>
-    /// Resends packets declared lost, then numbers and transmits queued packets, while both the send window (packets)
-    /// and the congestion window (bytes) have room.
+    /// Numbers queued packets while the send window (packets) has room, which completes their sends; then, while the
+    /// congestion window (bytes) has room, resends packets declared lost and transmits numbered ones for the first time.
     /// </summary>
     private void FillWindow(Outbox outbox)
     {
         if (_failure is not null || _disposed)
             return;
         var now = _scheduler.Now;
-        if (_lostCount > 0)
-        {
-            ResendLost(now, outbox, probe: false);
-            if (_lostCount > 0)
-                return; // what was lost goes first
-        }
-        while (_pending.First is { } node && _nextSequence < _sendUnacked + _window && CongestionAllows)
+        while (_pending.First is { } node && _nextSequence < _sendUnacked + _window)
         {
             var pending = node.Value;
             OutboundSegment segment;
@@ -171,7 +166,6 @@ public sealed partial class ReliableSession
             _inFlight[Slot(_nextSequence)] = segment;
             _nextSequence++;
             _queuedPackets--;
-            Transmit(segment, now, outbox);
             if (--pending.PacketsLeft == 0)
             {
                 _pending.RemoveFirst();
@@ -179,6 +173,14 @@ public sealed partial class ReliableSession
                 pending.Completion?.TrySetResult();
             }
         }
+        if (_lostCount > 0)
+        {
+            ResendLost(now, outbox, probe: false);
+            if (_lostCount > 0)
+                return; // what was lost goes first
+        }
+        while (_nextUnsent < _nextSequence && CongestionAllows)
+            Transmit(_inFlight[Slot(_nextUnsent++)]!, now, outbox);
     }
 
     private void Transmit(OutboundSegment segment, DateTimeOffset now, Outbox outbox)
@@ -242,7 +244,7 @@ public sealed partial class ReliableSession
     /// </summary>
     private void ResendLost(DateTimeOffset now, Outbox outbox, bool probe)
     {
-        for (var sequence = _sendUnacked; sequence < _nextSequence && _lostCount > 0; sequence++)
+        for (var sequence = _sendUnacked; sequence < _nextUnsent && _lostCount > 0; sequence++)
         {
             if (_inFlight[Slot(sequence)] is not { Lost: true } segment)
                 continue;
@@ -285,7 +287,7 @@ public sealed partial class ReliableSession
         // mere reordering (jitter) is not mistaken for loss.
         var srtt = _rtt.SmoothedRtt ?? TimeSpan.Zero;
         var reorderingAllowance = srtt + srtt / 4;
-        for (var sequence = _sendUnacked; sequence < _nextSequence; sequence++)
+        for (var sequence = _sendUnacked; sequence < _nextUnsent; sequence++)
         {
             if (_inFlight[Slot(sequence)] is not { } segment || segment.Lost || segment.TransmitNumber > newestAcked)
                 continue;

@@ -79,7 +79,7 @@ public sealed partial class ReliableSession
         var due = DateTimeOffset.MaxValue;
         if (_ackPending && !_ackFlushScheduled)
             due = _ackDue;
-        for (var sequence = _sendUnacked; sequence < _nextSequence; sequence++)
+        for (var sequence = _sendUnacked; sequence < _nextUnsent; sequence++)
         {
             if (_inFlight[Slot(sequence)] is { } segment && segment.ResendAt < due)
                 due = segment.ResendAt;
@@ -133,7 +133,7 @@ public sealed partial class ReliableSession
     private void RetransmitExpired(DateTimeOffset now, Outbox outbox)
     {
         var expired = false;
-        for (var sequence = _sendUnacked; sequence < _nextSequence; sequence++)
+        for (var sequence = _sendUnacked; sequence < _nextUnsent; sequence++)
         {
             if (_inFlight[Slot(sequence)] is not { } segment || segment.ResendAt > now)
                 continue;
@@ -157,7 +157,7 @@ public sealed partial class ReliableSession
         if (!expired || _congestion is null)
             return;
         var roundTrip = _rtt.SmoothedRtt ?? _rtt.RetransmissionTimeout;
-        for (var sequence = _sendUnacked; sequence < _nextSequence; sequence++)
+        for (var sequence = _sendUnacked; sequence < _nextUnsent; sequence++)
         {
             if (_inFlight[Slot(sequence)] is { Lost: false, InFlight: true } segment && now - segment.LastSentAt >= roundTrip)
                 MarkLost(segment, now);

@@ -133,3 +133,57 @@ public class CongestionControlTests(ITestOutputHelper output)
         public double BytesPerSecond => Bytes / Elapsed.TotalSeconds;
     }
 }
+
+/// <summary>The congestion window packet by packet, on a wire the test delivers by hand.</summary>
+public class CongestionWindowWireTests
+{
+    [Fact]
+    public void SendAsync_LargestMessageOnAnIdleSession_CompletesAtOnceButTenPacketsLeave()
+    {
+        using var wire = new ManualWire();
+        var message = ReliableSessionDeliveryTests.Pattern(65536);
+
+        var sent = wire.A.SendAsync(message);
+
+        Assert.True(sent.IsCompletedSuccessfully); // numbered into the 256-packet window: the caller is not held
+        Assert.Equal(10, wire.AtoB.Count);          // the initial congestion window: 10 x 1,100 bytes
+        wire.DeliverToB();
+        wire.Scheduler.AdvanceBy(1);                // B acknowledges the burst
+        wire.DeliverToA();
+        Assert.Equal(20, wire.AtoB.Count);          // slow start: the window doubled
+        wire.Run(TimeSpan.FromMilliseconds(10));
+        Assert.Equal(message, Assert.Single(wire.ReceivedByB));
+        Assert.Equal(0, wire.A.Statistics.Retransmissions);
+    }
+
+    [Fact]
+    public void Receive_AckOfANumberedPacketNotYetSent_DroppedAsMalformed()
+    {
+        using var wire = new ManualWire();
+        wire.A.SendAsync(ReliableSessionDeliveryTests.Pattern(65536)); // 61 numbered, 10 sent
+
+        wire.A.Receive(new byte[] { 0x12, 0, 0, 0, 11, 0 }); // "everything below 11 arrived"
+
+        Assert.Equal(1, wire.A.Statistics.MalformedDropped);
+        Assert.Equal(10, wire.AtoB.Count); // nothing more left on the strength of it
+    }
+
+    [Fact]
+    public void Timeout_WholeFlightLost_ResendsTheFirstPacketAndTheWindowFallsToTwoPackets()
+    {
+        using var wire = new ManualWire();
+        wire.A.SendAsync(ReliableSessionDeliveryTests.Pattern(65536));
+        Assert.Equal(10, wire.AtoB.Count);
+        wire.AtoB.Clear(); // all ten lost
+
+        wire.Scheduler.AdvanceBy(TimeSpan.FromSeconds(1).Ticks); // the initial RTO
+
+        Assert.Equal(new uint[] { 0, 1 }, wire.AtoB.Select(ManualWire.SequenceOf)); // two packets, lowest first
+        var statistics = wire.A.Statistics;
+        Assert.Equal(2 * 1100, statistics.CongestionWindow);
+        Assert.Equal(1, statistics.Timeouts);
+        Assert.Equal(2, statistics.Retransmissions);
+        wire.Run(TimeSpan.FromSeconds(1));
+        Assert.Equal(ReliableSessionDeliveryTests.Pattern(65536), Assert.Single(wire.ReceivedByB));
+    }
+}
