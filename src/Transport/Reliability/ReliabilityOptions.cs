@@ -25,8 +25,22 @@ public sealed record ReliabilityOptions
     /// <summary>The upper bound of the retransmission timeout, backoff included.</summary>
     public TimeSpan MaxRetransmissionTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long an in-order arrival may wait for company before it is acknowledged.</summary>
-    public TimeSpan AckDelay { get; init; } = TimeSpan.FromMilliseconds(10);
+    /// <summary>
+    /// How long an in-order arrival may wait for company before it is acknowledged. Zero (the default): it is
+    /// acknowledged on the scheduler's next turn, once the arrivals being processed now are through, so an idle link
+    /// acknowledges at once and a busy one once per burst, like QUIC's and TCP's immediate acknowledgement of a lone
+    /// packet. A positive value is a delayed acknowledgement (TCP's delayed ACK, QUIC's max_ack_delay): fewer ACK
+    /// packets, later news for the sender.
+    /// </summary>
+    public TimeSpan AckDelay { get; init; }
+
+    /// <summary>
+    /// Whether a congestion window (NewReno as RFC 9002 §7 gives it: ten packets to start, slow start, halved on loss
+    /// once per round trip, two packets after persistent congestion) limits the bytes in flight besides
+    /// <see cref="SendWindow"/>, so a fast path fills and a lossy or congested one is not flooded. On by default;
+    /// off, only the fixed window and the timeout's backoff hold the sender back.
+    /// </summary>
+    public bool CongestionControl { get; init; } = true;
 
     /// <summary>Acknowledgements of later packets that declare an earlier one lost before its timer fires.</summary>
     public int FastRetransmitThreshold { get; init; } = 3;

@@ -33,4 +33,11 @@ public sealed record ReliabilityStatistics
     public TimeSpan RoundTripTimeVariation { get; init; }
     /// <summary>The current retransmission timeout, backoff included.</summary>
     public TimeSpan RetransmissionTimeout { get; init; }
+    /// <summary>
+    /// The congestion window in bytes of reliability packets, or <see langword="null"/> when
+    /// <see cref="ReliabilityOptions.CongestionControl"/> is off.
+    /// </summary>
+    public long? CongestionWindow { get; init; }
+    /// <summary>Times the congestion window was reduced: a loss (at most once per round trip), or persistent congestion.</summary>
+    public long CongestionEvents { get; init; }
 }

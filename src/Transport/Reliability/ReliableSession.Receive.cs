@@ -47,7 +47,7 @@ public sealed partial class ReliableSession
             if (_ackNow)
                 SendAck(now, outbox);
             else if (_ackPending)
-                EnsureTimer(_ackDue);
+                ScheduleAck(now);
             FillWindow(outbox);
         }
         Flush(outbox);
@@ -58,7 +58,7 @@ public sealed partial class ReliableSession
     {
         sequence = 0;
         ack = ReliabilityPacket.Widen(packet.Ack, _peerAck);
-        if (ack > _nextSequence)
+        if (ack > _nextUnsent)
             return false; // acknowledges what we never sent
         var end = ack;
         for (var i = 0; i < packet.RangeCount; i++)
@@ -67,7 +67,7 @@ public sealed partial class ReliableSession
             if (gap == 0 || length == 0)
                 return false;
             end += gap + length;
-            if (end > _nextSequence)
+            if (end > _nextUnsent)
                 return false;
         }
         if (packet.Type is ReliabilityPacketType.Data or ReliabilityPacketType.Close)

@@ -3,6 +3,7 @@ namespace SecretChat.Transport.Reliability;
 public sealed partial class ReliableSession
 {
     private readonly OutboundSegment?[] _inFlight;   // by sequence % window, for [_sendUnacked, _nextSequence)
+    private long _nextUnsent;        // the first numbered packet not yet transmitted (the congestion window holds it)
     private readonly LinkedList<PendingSend> _pending = new();
     private readonly List<AckWaiter> _ackWaiters = [];
     private long _nextSequence;      // the next sequence number to assign
@@ -13,11 +14,16 @@ public sealed partial class ReliableSession
     private long _ordinal;           // orders sends, for cancellation
     private bool _closeQueued;
     private bool _closeAcked;
+    private readonly CongestionController? _congestion;
+    private int _lostCount;          // segments declared lost and waiting for the congestion window to resend them
+
+    /// <summary>Whether the congestion window has room for one more packet (always, without congestion control).</summary>
+    private bool CongestionAllows => _congestion is null || _congestion.CanSend;
 
     /// <summary>
     /// Queues a copy of <paramref name="message"/>, fragmented into numbered packets, and completes once
-    /// every packet has entered the send window (was transmitted once); while the window is full it
-    /// waits for acknowledgements. Cancellation withdraws a message only before its first packet leaves;
+    /// every packet has entered the send window (was numbered; the congestion window may still hold it back a
+    /// while); while the window is full it waits for acknowledgements. Cancellation withdraws a message only before its first packet leaves;
     /// after that it is committed and cancellation has no effect.
     /// </summary>
     /// <exception cref="ArgumentException">The message is longer than <see cref="ReliabilityOptions.MaxMessageSize"/>.</exception>
@@ -131,7 +137,10 @@ public sealed partial class ReliableSession
         }
     }
 
-    /// <summary>Numbers and transmits queued packets while the window has room.</summary>
+    /// <summary>
+    /// Numbers queued packets while the send window (packets) has room, which completes their sends; then, while the
+    /// congestion window (bytes) has room, resends packets declared lost and transmits numbered ones for the first time.
+    /// </summary>
     private void FillWindow(Outbox outbox)
     {
         if (_failure is not null || _disposed)
@@ -157,7 +166,6 @@ public sealed partial class ReliableSession
             _inFlight[Slot(_nextSequence)] = segment;
             _nextSequence++;
             _queuedPackets--;
-            Transmit(segment, now, outbox);
             if (--pending.PacketsLeft == 0)
             {
                 _pending.RemoveFirst();
@@ -165,6 +173,14 @@ public sealed partial class ReliableSession
                 pending.Completion?.TrySetResult();
             }
         }
+        if (_lostCount > 0)
+        {
+            ResendLost(now, outbox, probe: false);
+            if (_lostCount > 0)
+                return; // what was lost goes first
+        }
+        while (_nextUnsent < _nextSequence && CongestionAllows)
+            Transmit(_inFlight[Slot(_nextUnsent++)]!, now, outbox);
     }
 
     private void Transmit(OutboundSegment segment, DateTimeOffset now, Outbox outbox)
@@ -181,6 +197,11 @@ public sealed partial class ReliableSession
                 segment.Flags, segment.Sequence, _receiveNext, segment.Data.Span);
         }
         outbox.Add(buffer, length);
+        if (!segment.InFlight)
+        {
+            segment.InFlight = true;
+            _congestion?.OnSent(segment.Size);
+        }
         if (segment.Transmissions == 0)
             segment.FirstSentAt = now;
         segment.Transmissions++;
@@ -198,8 +219,40 @@ public sealed partial class ReliableSession
 
     private void Retransmit(OutboundSegment segment, DateTimeOffset now, Outbox outbox)
     {
+        DeclareLost(segment, now);
+        if (segment.Lost)
+        {
+            segment.Lost = false;
+            _lostCount--;
+        }
         _retransmissions++;
         Transmit(segment, now, outbox);
+    }
+
+    /// <summary>The packet's last transmission is taken for lost: it leaves the flight, and the window learns of it.</summary>
+    private void DeclareLost(OutboundSegment segment, DateTimeOffset now)
+    {
+        if (!segment.InFlight)
+            return;
+        segment.InFlight = false;
+        _congestion?.OnLost(segment.Size, segment.LastSentAt, now);
+    }
+
+    /// <summary>
+    /// Resends lost packets, lowest first, while the congestion window has room; a <paramref name="probe"/> (the
+    /// retransmission timer's) sends the first one even into a full window, so a collapsed window still makes progress.
+    /// </summary>
+    private void ResendLost(DateTimeOffset now, Outbox outbox, bool probe)
+    {
+        for (var sequence = _sendUnacked; sequence < _nextUnsent && _lostCount > 0; sequence++)
+        {
+            if (_inFlight[Slot(sequence)] is not { Lost: true } segment)
+                continue;
+            if (!probe && !CongestionAllows)
+                return;
+            probe = false;
+            Retransmit(segment, now, outbox);
+        }
     }
 
     /// <summary>Applies the peer's cumulative ack and selective ranges (already validated).</summary>
@@ -208,6 +261,7 @@ public sealed partial class ReliableSession
         if (ack < _peerAck)
             return; // reordered, older news
         _peerAck = ack;
+        _congestion?.BeginAcknowledgement();
         long newestAcked = 0;
         OutboundSegment? sample = null;
         for (var sequence = _sendUnacked; sequence < ack; sequence++)
@@ -233,9 +287,9 @@ public sealed partial class ReliableSession
         // mere reordering (jitter) is not mistaken for loss.
         var srtt = _rtt.SmoothedRtt ?? TimeSpan.Zero;
         var reorderingAllowance = srtt + srtt / 4;
-        for (var sequence = _sendUnacked; sequence < _nextSequence; sequence++)
+        for (var sequence = _sendUnacked; sequence < _nextUnsent; sequence++)
         {
-            if (_inFlight[Slot(sequence)] is not { } segment || segment.TransmitNumber > newestAcked)
+            if (_inFlight[Slot(sequence)] is not { } segment || segment.Lost || segment.TransmitNumber > newestAcked)
                 continue;
             if (++segment.Evidence >= _options.FastRetransmitThreshold
                 && now - segment.LastSentAt >= reorderingAllowance
@@ -253,6 +307,16 @@ public sealed partial class ReliableSession
         if (_inFlight[slot] is not { } segment || segment.Sequence != sequence)
             return;
         _inFlight[slot] = null;
+        if (segment.Lost)
+        {
+            segment.Lost = false; // its first transmission arrived after all
+            _lostCount--;
+        }
+        else if (segment.InFlight)
+        {
+            segment.InFlight = false;
+            _congestion?.OnAcknowledged(segment.Size, segment.LastSentAt);
+        }
         if (segment.IsClose)
             _closeAcked = true;
         // Only a packet sent once says which transmission arrived, so only it dates the evidence of
@@ -296,6 +360,12 @@ public sealed partial class ReliableSession
 
     private sealed record OutboundSegment(long Sequence, byte Flags, ReadOnlyMemory<byte> Data, bool IsClose)
     {
+        /// <summary>The reliability packet's length, what the congestion window counts.</summary>
+        public int Size => IsClose ? ReliabilityPacket.CloseSize : ReliabilityPacket.DataHeaderSize + Data.Length;
+        /// <summary>Counted in the congestion controller's bytes in flight.</summary>
+        public bool InFlight { get; set; }
+        /// <summary>Declared lost by its timer and waiting for room in the congestion window to be resent.</summary>
+        public bool Lost { get; set; }
         public int Transmissions { get; set; }
         public long TransmitNumber { get; set; }
         public int Evidence { get; set; }

@@ -10,6 +10,7 @@ public sealed partial class ReliableSession
     private IDisposable? _timer;
     private DateTimeOffset _timerDue;
     private long _timerGeneration;
+    private bool _ackFlushScheduled;
 
     /// <summary>Both directions closed and acknowledged: nothing left to keep alive or to watch.</summary>
     private bool Finished => _peerClosed && _closeAcked && _pending.Count == 0;
@@ -30,6 +31,41 @@ public sealed partial class ReliableSession
         });
     }
 
+    /// <summary>
+    /// Arranges the pending acknowledgement: at its due time when acks are delayed; otherwise on the scheduler's next
+    /// turn, so that every arrival processed before then shares one ACK. Caller holds the lock.
+    /// </summary>
+    private void ScheduleAck(DateTimeOffset now)
+    {
+        if (_ackDue > now)
+        {
+            EnsureTimer(_ackDue);
+            return;
+        }
+        if (_ackFlushScheduled || _disposed || _failure is not null)
+            return;
+        _ackFlushScheduled = true;
+        // Not through EnsureTimer: the retransmission or keepalive timer stays armed as it is.
+        _scheduler.Schedule(this, static (_, session) =>
+        {
+            session.OnAckFlush();
+            return System.Reactive.Disposables.Disposable.Empty;
+        });
+    }
+
+    private void OnAckFlush()
+    {
+        var outbox = new Outbox();
+        lock (_gate)
+        {
+            _ackFlushScheduled = false;
+            if (_disposed || _failure is not null || !_ackPending)
+                return; // disposed, or a packet we sent meanwhile carried the ack
+            SendAck(_scheduler.Now, outbox);
+        }
+        Flush(outbox);
+    }
+
     private void CancelTimer()
     {
         _timer?.Dispose();
@@ -41,9 +77,9 @@ public sealed partial class ReliableSession
     private void ArmTimer()
     {
         var due = DateTimeOffset.MaxValue;
-        if (_ackPending)
+        if (_ackPending && !_ackFlushScheduled)
             due = _ackDue;
-        for (var sequence = _sendUnacked; sequence < _nextSequence; sequence++)
+        for (var sequence = _sendUnacked; sequence < _nextUnsent; sequence++)
         {
             if (_inFlight[Slot(sequence)] is { } segment && segment.ResendAt < due)
                 due = segment.ResendAt;
@@ -87,11 +123,17 @@ public sealed partial class ReliableSession
         Flush(outbox);
     }
 
-    /// <summary>RFC 6298 5.4-5.6 with one timer per packet: resend what expired, and back off once.</summary>
+    /// <summary>
+    /// RFC 6298 5.4-5.6 with one timer per packet: what expired is lost, and the timeout backs off once. Without
+    /// congestion control everything expired is resent at once. With it, a timeout is what it is to TCP (RFC 5681
+    /// §3.1): the acknowledgement clock stopped, so every packet sent at least a round trip ago is taken for lost too
+    /// (the per-packet timers would otherwise expire one by one, each a timeout of its own), the window falls to its
+    /// minimum and slow-starts again, and the lost packets are resent as it allows, the first at once.
+    /// </summary>
     private void RetransmitExpired(DateTimeOffset now, Outbox outbox)
     {
-        var backedOff = false;
-        for (var sequence = _sendUnacked; sequence < _nextSequence; sequence++)
+        var expired = false;
+        for (var sequence = _sendUnacked; sequence < _nextUnsent; sequence++)
         {
             if (_inFlight[Slot(sequence)] is not { } segment || segment.ResendAt > now)
                 continue;
@@ -101,14 +143,35 @@ public sealed partial class ReliableSession
                     $"The peer acknowledged nothing after {_options.MaxRetransmissions} retransmissions.")));
                 return;
             }
-            if (!backedOff)
+            if (!expired)
             {
-                backedOff = true;
+                expired = true;
                 _timeouts++;
                 _rtt.BackOff();
             }
-            Retransmit(segment, now, outbox);
+            if (_congestion is null)
+                Retransmit(segment, now, outbox);
+            else
+                MarkLost(segment, now);
         }
+        if (!expired || _congestion is null)
+            return;
+        var roundTrip = _rtt.SmoothedRtt ?? _rtt.RetransmissionTimeout;
+        for (var sequence = _sendUnacked; sequence < _nextUnsent; sequence++)
+        {
+            if (_inFlight[Slot(sequence)] is { Lost: false, InFlight: true } segment && now - segment.LastSentAt >= roundTrip)
+                MarkLost(segment, now);
+        }
+        _congestion.OnTimeout(now);
+        ResendLost(now, outbox, probe: true);
+    }
+
+    private void MarkLost(OutboundSegment segment, DateTimeOffset now)
+    {
+        DeclareLost(segment, now);
+        segment.Lost = true;
+        segment.ResendAt = DateTimeOffset.MaxValue;
+        _lostCount++;
     }
 
     private void SendKeepAlive(DateTimeOffset now, Outbox outbox)

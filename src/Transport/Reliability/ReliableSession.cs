@@ -64,6 +64,7 @@ public sealed partial class ReliableSession : IDisposable
         _inFlight = new OutboundSegment?[_window];
         _reorder = new InboundSegment?[_window];
         _rtt = new RoundTripEstimator(options.InitialRetransmissionTimeout, options.MinRetransmissionTimeout, options.MaxRetransmissionTimeout);
+        _congestion = options.CongestionControl ? new CongestionController(options.MaxPayloadSize) : null;
         lock (_gate)
         {
             _lastSent = _lastReceived = _scheduler.Now;
@@ -103,6 +104,8 @@ public sealed partial class ReliableSession : IDisposable
                     SmoothedRoundTripTime = _rtt.SmoothedRtt,
                     RoundTripTimeVariation = _rtt.RttVariation,
                     RetransmissionTimeout = _rtt.RetransmissionTimeout,
+                    CongestionWindow = _congestion?.Window,
+                    CongestionEvents = _congestion?.CongestionEvents ?? 0,
                 };
             }
         }

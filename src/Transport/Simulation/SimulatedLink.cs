@@ -16,7 +16,7 @@ public sealed class SimulatedLink
     private readonly SimulatedLinkOptions _options;
     private readonly Random _random;
     private DateTimeOffset _busyUntilA, _busyUntilB;
-    private long _sent, _delivered, _lost, _droppedWhileCut, _droppedOversize, _duplicated, _reordered;
+    private long _sent, _delivered, _lost, _droppedWhileCut, _droppedOversize, _droppedByQueue, _duplicated, _reordered;
 
     /// <summary>The default address of end <see cref="A"/> (a made-up loopback port; nothing is bound).</summary>
     public static IPEndPoint DefaultAddressA { get; } = new(IPAddress.Loopback, 50001);
@@ -81,6 +81,7 @@ public sealed class SimulatedLink
                     Lost = _lost,
                     DroppedWhileCut = _droppedWhileCut,
                     DroppedOversize = _droppedOversize,
+                    DroppedByQueue = _droppedByQueue,
                     Duplicated = _duplicated,
                     Reordered = _reordered,
                 };
@@ -115,7 +116,15 @@ public sealed class SimulatedLink
             {
                 ref var busyUntil = ref from == A ? ref _busyUntilA : ref _busyUntilB;
                 if (busyUntil > departure)
+                {
+                    var queued = (busyUntil - departure).Ticks * rate / TimeSpan.TicksPerSecond;
+                    if (_options.QueueLimit is { } limit && queued + datagram.Length > limit)
+                    {
+                        _droppedByQueue++;
+                        return;
+                    }
                     departure = busyUntil;
+                }
                 departure += TimeSpan.FromTicks(datagram.Length * TimeSpan.TicksPerSecond / rate);
                 busyUntil = departure;
             }

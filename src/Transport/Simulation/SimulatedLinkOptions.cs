@@ -21,6 +21,12 @@ public sealed record SimulatedLinkOptions
     public long? BytesPerSecond { get; init; }
     /// <summary>Datagrams larger than this are dropped, as a path MTU would; <see langword="null"/> for no limit.</summary>
     public int? MaxDatagramSize { get; init; }
+    /// <summary>
+    /// Bytes that may wait behind <see cref="BytesPerSecond"/> in each direction; a datagram that would not fit is
+    /// dropped, as a router's drop-tail queue drops (congestion loss). <see langword="null"/> for an unbounded queue;
+    /// without a rate nothing queues.
+    /// </summary>
+    public int? QueueLimit { get; init; }
 
     internal void Validate()
     {
@@ -37,6 +43,8 @@ public sealed record SimulatedLinkOptions
             throw new ArgumentOutOfRangeException(nameof(Delay), "Delays must not be negative.");
         if (BytesPerSecond is <= 0)
             throw new ArgumentOutOfRangeException(nameof(BytesPerSecond), BytesPerSecond, "Must be positive.");
+        if (QueueLimit is <= 0)
+            throw new ArgumentOutOfRangeException(nameof(QueueLimit), QueueLimit, "Must be positive.");
         if (MaxDatagramSize is < 0)
             throw new ArgumentOutOfRangeException(nameof(MaxDatagramSize), MaxDatagramSize, "Must not be negative.");
     }

@@ -13,6 +13,8 @@ public sealed record SimulatedLinkStatistics
     public long DroppedWhileCut { get; init; }
     /// <summary>Dropped for exceeding <see cref="SimulatedLinkOptions.MaxDatagramSize"/>.</summary>
     public long DroppedOversize { get; init; }
+    /// <summary>Dropped because the sender's queue held <see cref="SimulatedLinkOptions.QueueLimit"/> bytes already.</summary>
+    public long DroppedByQueue { get; init; }
     /// <summary>Datagrams sent twice, to <see cref="SimulatedLinkOptions.DuplicationRate"/>.</summary>
     public long Duplicated { get; init; }
     /// <summary>Held back by an extra reordering delay.</summary>

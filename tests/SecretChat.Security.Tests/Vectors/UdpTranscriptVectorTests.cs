@@ -154,7 +154,7 @@ public sealed class UdpTranscriptVectorTests
 
         var text = new StringBuilder();
         text.AppendLine("# Protocol 2, noise over UDP: every datagram (the UDP payload) of one session in the order it was sent, both directions interleaved,");
-        text.AppendLine("# on a lossless link with 10 ms delay in virtual time; reliability defaults (acks delayed up to 10 ms).");
+        text.AppendLine("# on a lossless link with 10 ms delay in virtual time; reliability defaults (acks on the next scheduler turn).");
         text.AppendLine("# initiator static private key " + Hex(Key(0x01)) + ", ephemeral " + Hex(Key(0x21)) + ", session id " + InitiatorSessionId.ToString("x8"));
         text.AppendLine("# responder static private key " + Hex(Key(0x41)) + ", ephemeral " + Hex(Key(0x61)) + ", session id " + ResponderSessionId.ToString("x8"));
         text.AppendLine("# greetings \"alice\" / \"bob\" with capabilities text ack finished close-reasons; envelope timestamps 1790000000000 + 0 to 10");

@@ -29,15 +29,16 @@ public class ReliableSessionDeliveryTests
         using var wire = new ManualWire();
         var message = Pattern(size);
 
-        var sent = wire.A.SendAsync(message);
+        var sent = wire.A.SendAsync(message).AsTask();
+        wire.Run(TimeSpan.FromMilliseconds(50)); // the largest message is more than the initial congestion window
 
         Assert.True(sent.IsCompletedSuccessfully);
-        Assert.Equal(packets, wire.AtoB.Count);
-        Assert.All(wire.AtoB, p => Assert.True(p.Length <= wire.Options.MaxPayloadSize));
-        Assert.Equal(Enumerable.Range(0, packets).Select(i => (uint)i), wire.AtoB.Select(SequenceOf));
+        var data = wire.SentByA.Select(s => s.Payload).Where(IsData).ToList();
+        Assert.Equal(packets, data.Count);
+        Assert.All(data, p => Assert.True(p.Length <= wire.Options.MaxPayloadSize));
+        Assert.Equal(Enumerable.Range(0, packets).Select(i => (uint)i), data.Select(SequenceOf));
         if (size % 1090 == 0 && size > 0)
-            Assert.Equal(1100, wire.AtoB[^1].Length);
-        wire.Pump();
+            Assert.Equal(1100, data[^1].Length);
         Assert.Equal(message, Assert.Single(wire.ReceivedByB));
         Assert.Null(wire.ErrorB);
     }
@@ -49,10 +50,11 @@ public class ReliableSessionDeliveryTests
         var message = Pattern(1000);
 
         wire.A.SendAsync(message);
+        wire.Run(TimeSpan.FromMilliseconds(50)); // ten packets fit the initial congestion window
 
-        Assert.Equal(12, wire.AtoB.Count); // 11 x 90 + 10
-        Assert.All(wire.AtoB, p => Assert.True(p.Length <= 100));
-        wire.Pump();
+        var data = wire.SentByA.Select(s => s.Payload).Where(IsData).ToList();
+        Assert.Equal(12, data.Count); // 11 x 90 + 10
+        Assert.All(data, p => Assert.True(p.Length <= 100));
         Assert.Equal(message, Assert.Single(wire.ReceivedByB));
     }
 
@@ -109,9 +111,73 @@ public class ReliableSessionDeliveryTests
     }
 
     [Fact]
-    public void Receive_InOrder_AckIsDelayedAndCoalesced()
+    public void Receive_InOrderBurst_OneAckOnTheSchedulersNextTurn()
     {
         using var wire = new ManualWire();
+        for (var i = 0; i < 5; i++)
+            wire.A.SendAsync(Pattern(10, i));
+
+        wire.DeliverToB();
+        Assert.Empty(wire.BtoA); // not one ACK per packet: the burst is processed first
+        wire.Scheduler.AdvanceBy(1);
+
+        var ack = Assert.Single(wire.BtoA);
+        Assert.Equal(new byte[] { 0x12, 0, 0, 0, 5, 0 }, ack);
+        Assert.Equal(1, wire.B.Statistics.AcksSent);
+    }
+
+    [Fact]
+    public void Receive_LonePacketOnIdleLink_AcknowledgedAtOnce()
+    {
+        using var wire = new ManualWire();
+        wire.A.SendAsync(Pattern(10, 1));
+        var acked = wire.A.WhenAllAcknowledgedAsync();
+
+        wire.DeliverToB();
+        wire.Scheduler.AdvanceBy(1);
+        wire.DeliverToA();
+
+        Assert.Equal(new byte[] { 0x12, 0, 0, 0, 1, 0 }, Assert.Single(wire.SentByB).Payload);
+        Assert.True(acked.IsCompletedSuccessfully); // one tick of virtual time after it arrived, not an ack delay later
+    }
+
+    [Fact]
+    public void Receive_PingPongProbes_EachAcknowledgedAtOnce()
+    {
+        // A sender that waits for each ack before the next message (the latency benchmark's probe) never waits for a
+        // delayed ack, however close together its messages come.
+        using var wire = new ManualWire();
+        for (var i = 0; i < 20; i++)
+        {
+            wire.A.SendAsync(Pattern(64, i));
+            var acked = wire.A.WhenAllAcknowledgedAsync();
+            wire.DeliverToB();
+            wire.Scheduler.AdvanceBy(1);
+            wire.DeliverToA();
+            Assert.True(acked.IsCompletedSuccessfully, $"probe {i}");
+        }
+        Assert.Equal(20, wire.B.Statistics.AcksSent);
+        Assert.Equal(20, wire.ReceivedByB.Count);
+    }
+
+    [Fact]
+    public void Receive_AckPendingWhenOwnDataLeaves_AckRidesOnTheDataAlone()
+    {
+        using var wire = new ManualWire();
+        wire.B.Messages.Subscribe(m => wire.B.SendAsync(m)); // B answers from OnNext, before its ack is due
+        wire.A.SendAsync(Pattern(10, 1));
+
+        wire.DeliverToB();
+        wire.Scheduler.AdvanceBy(TimeSpan.FromMilliseconds(50).Ticks);
+
+        Assert.True(IsData(Assert.Single(wire.BtoA)));
+        Assert.Equal(0, wire.B.Statistics.AcksSent);
+    }
+
+    [Fact]
+    public void Receive_InOrderWithAckDelay_AckIsDelayedAndCoalesced()
+    {
+        using var wire = new ManualWire(new ReliabilityOptions { AckDelay = TimeSpan.FromMilliseconds(10) });
         for (var i = 0; i < 5; i++)
             wire.A.SendAsync(Pattern(10, i));
 

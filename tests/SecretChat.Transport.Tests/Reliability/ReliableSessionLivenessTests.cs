@@ -58,9 +58,9 @@ public class ReliableSessionLivenessTests
     [Fact]
     public void DeadPeer_LinkGoesSilent_ReportedAtDeadPeerTimeout()
     {
-        using var wire = new ManualWire();
+        using var wire = new ManualWire(new ReliabilityOptions { AckDelay = TimeSpan.FromMilliseconds(10) });
         wire.A.SendAsync(Pattern(10));
-        wire.Run(TimeSpan.FromMilliseconds(20)); // B heard A at 0 ms; A heard B's ack at 10 ms
+        wire.Run(TimeSpan.FromMilliseconds(20)); // B heard A at 0 ms; A heard B's delayed ack at 10 ms
         var sent = wire.B.SendAsync(Pattern(10)).AsTask();
         var waitAll = wire.B.WhenAllAcknowledgedAsync();
 

@@ -111,7 +111,8 @@ public class ReliableSessionRetransmissionTests
     [Fact]
     public void Rto_FixedDelayLink_FollowsRfc6298()
     {
-        using var pair = new SessionPair(Patient, new SimulatedLinkOptions { Delay = TimeSpan.FromMilliseconds(50) });
+        // A delayed ack of 10 ms, so the samples hold an ack delay as a real path's would.
+        using var pair = new SessionPair(Patient with { AckDelay = TimeSpan.FromMilliseconds(10) }, new SimulatedLinkOptions { Delay = TimeSpan.FromMilliseconds(50) });
 
         pair.A.SendAsync(Pattern(10));
         Assert.True(pair.RunUntil(() => pair.A.WhenAllAcknowledgedAsync().IsCompleted, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(1)));

@@ -112,6 +112,23 @@ public class SimulatedLinkTests
     }
 
     [Fact]
+    public void Send_QueueLimit_DropsWhatDoesNotFitBehindTheRate()
+    {
+        // 1,000-byte datagrams at 100 KB/s take 10 ms each; 3,000 bytes may wait, what is on the wire included.
+        var (scheduler, link, atB, _) = Create(new SimulatedLinkOptions { Delay = TimeSpan.FromMilliseconds(10), BytesPerSecond = 100_000, QueueLimit = 3_000 });
+
+        for (var i = 0; i < 5; i++)
+            link.A.Send(new byte[1000]); // three fit, two are dropped
+        scheduler.AdvanceBy(Ms(25)); // half of the third is still to go: room again
+        link.A.Send(new byte[1000]);
+        scheduler.AdvanceBy(Ms(100));
+
+        Assert.Equal(new[] { Ms(20), Ms(30), Ms(40), Ms(50) }, atB.Select(d => d.Time));
+        Assert.Equal(2, link.Statistics.DroppedByQueue);
+        Assert.Equal(6, link.Statistics.Sent);
+    }
+
+    [Fact]
     public void Cut_ThenRestore_DropsOnlyWhileCut()
     {
         var (scheduler, link, atB, atA) = Create(new SimulatedLinkOptions());
@@ -184,5 +201,6 @@ public class SimulatedLinkTests
         Assert.Equal("LossRate", Assert.Throws<ArgumentOutOfRangeException>(() => new SimulatedLink(scheduler, new SimulatedLinkOptions { LossRate = 1.5 })).ParamName);
         Assert.Equal("DuplicationRate", Assert.Throws<ArgumentOutOfRangeException>(() => new SimulatedLink(scheduler, new SimulatedLinkOptions { DuplicationRate = double.NaN })).ParamName);
         Assert.Equal("BytesPerSecond", Assert.Throws<ArgumentOutOfRangeException>(() => new SimulatedLink(scheduler, new SimulatedLinkOptions { BytesPerSecond = 0 })).ParamName);
+        Assert.Equal("QueueLimit", Assert.Throws<ArgumentOutOfRangeException>(() => new SimulatedLink(scheduler, new SimulatedLinkOptions { QueueLimit = 0 })).ParamName);
     }
 }
