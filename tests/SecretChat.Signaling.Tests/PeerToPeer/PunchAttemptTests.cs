@@ -63,6 +63,48 @@ public sealed class PunchAttemptTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task PunchAsync_NoDirectPath_HandshakeResentOnTheProbesScheduleThenWithBackoff()
+    {
+        await MeetAsync(withRelay: false);
+        _internet.Blocks = BetweenThePeers;
+        var start = _scheduler.Clock;
+
+        var punching = StartPunching(_alice!);
+        _scheduler.AdvanceBy(3000 * Ms);
+
+        // The hello (with its cookie field) and the first handshake message, toward the reflexive candidate: ten times
+        // 100 ms apart (one second of punching), then the doubling from 250 ms.
+        var flights = _internet.Sent
+            .Where(s => s.From.Equals(AliceHost) && s.To.Equals(BobPublic) && s.At >= start && s.Bytes[0] == (byte)PacketType.InitiatorHello)
+            .Select(s => (s.At - start) / Ms);
+        Assert.Equal([0L, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1250, 1750, 2750], flights);
+        _scheduler.AdvanceBy(8 * 1000 * Ms);
+        await Assert.ThrowsAsync<HandshakeException>(() => punching.WaitAsync(WaitLimit));
+    }
+
+    [Fact]
+    public async Task PunchAsync_FirstFlightDiesAtThePeersNat_DirectWithinOneProbeIntervalMore()
+    {
+        // Cone NATs punched at the same instant: the initiator's first flight reaches bob's NAT before bob's own punch
+        // opened it. The retransmission on the probes' schedule gets through 100 ms later, not 250 ms later.
+        await MeetAsync();
+        var start = _scheduler.Clock;
+        _internet.Blocks = (from, to) => from.Equals(AlicePublic) && to.Equals(BobPublic) && _scheduler.Clock - start < 50 * Ms;
+
+        var (alice, bob) = await PunchBothAsync();
+
+        Assert.False(alice.Relayed);
+        Assert.Equal(AlicePublic, bob.Channel.RemoteEndPoint);
+        // Bob answered the second flight (sent at 100 ms), so no third one left: the old first retransmission came at 250 ms.
+        var flights = _internet.Sent
+            .Where(s => s.From.Equals(AliceHost) && s.To.Equals(BobPublic) && s.At >= start && s.Bytes[0] == (byte)PacketType.InitiatorHello)
+            .Select(s => (s.At - start) / Ms);
+        Assert.Equal([0L, 100], flights);
+        var answered = _internet.Sent.First(s => s.From.Equals(BobHost) && s.To.Equals(AlicePublic) && s.At >= start && s.Bytes[0] == (byte)PacketType.Handshake);
+        Assert.InRange((answered.At - start) / Ms, 100, 150);
+    }
+
+    [Fact]
     public async Task PunchAsync_NoDirectPath_RunsTheHandshakeThroughTheRelayAfter2s()
     {
         await MeetAsync();
@@ -87,7 +129,8 @@ public sealed class PunchAttemptTests : IAsyncDisposable
         // The initiator's direct hello is retransmitted 2020 ms after the first, so its answer arrives at the very
         // instant the relayed one does (relay fallback at 2000 ms, two hops each way): both handshakes can finish
         // together at the initiator. Its direct last message is lost, so the responder would see the relayed one first.
-        await MeetAsync();
+        // The fast retransmissions on the probes' schedule are off here: the timing is the test's.
+        await MeetAsync(options: PeerToPeerOptions.Default with { HandshakeFastRetransmits = 0 });
         var start = _scheduler.Clock;
         _internet.Blocks = (from, to) =>
         {
@@ -311,9 +354,11 @@ public sealed class PunchAttemptTests : IAsyncDisposable
         !from.Equals(VirtualInternet.Server) && !to.Equals(VirtualInternet.Server);
 
     /// <summary>Bob registers first, then alice (so alice initiates); both are matched once the server's answers arrive.</summary>
-    private async Task MeetAsync(bool withRelay = true)
+    private async Task MeetAsync(bool withRelay = true, PeerToPeerOptions? options = null)
     {
-        var options = withRelay ? PeerToPeerOptions.Default : PeerToPeerOptions.Default with { RelayFallback = null };
+        options ??= PeerToPeerOptions.Default;
+        if (!withRelay)
+            options = options with { RelayFallback = null };
         _bob = new PunchAttempt(_internet.Attach(BobHost, BobPublic), _scheduler, options);
         _aliceSocket = _internet.Attach(AliceHost, AlicePublic);
         _alice = new PunchAttempt(_aliceSocket, _scheduler, options);
