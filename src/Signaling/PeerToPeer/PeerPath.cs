@@ -25,7 +25,8 @@ public sealed class PeerPath : IPeerPath, IPathPolicy
     private readonly SecureDatagramChannel _channel;
     private readonly IPEndPoint _relay;
     private readonly TurnRelay? _turn;
-    private readonly IReadOnlyList<IPEndPoint> _candidates;
+    private readonly List<IPEndPoint> _candidates;
+    private readonly int _announced;
     private readonly IScheduler _scheduler;
     private readonly PunchAttempt _attempt;
     private readonly PeerToPeerOptions _options;
@@ -49,7 +50,8 @@ public sealed class PeerPath : IPeerPath, IPathPolicy
         _channel = channel;
         _relay = relay;
         _turn = turn;
-        _candidates = candidates;
+        _candidates = [.. candidates];
+        _announced = _candidates.Count;
         _scheduler = scheduler;
         _attempt = attempt;
         _options = attempt.Options;
@@ -62,8 +64,10 @@ public sealed class PeerPath : IPeerPath, IPathPolicy
         _subscriptions.Add(_upgrading);
         if (turn is not null)
             _ = WatchTurnAsync(turn);
+        // Relayed from the start: the direct handshake lost its race with the relay fallback (at 10 % loss, often by one
+        // datagram), so the direct path is probed at once, not after the first upgrade wait.
         if (IsRelayed)
-            StartUpgrading();
+            StartUpgrading(atOnce: true);
         attempt.Birthday.PathChanged(channel, IsRelayed);
     }
 
@@ -160,11 +164,12 @@ public sealed class PeerPath : IPeerPath, IPathPolicy
         {
             lock (_gate)
                 _directFailure = DirectPathFailure.MovedToRelay(move.Reason, move.Reason == PathMoveReason.DirectSilent ? _options.DirectSilence : _options.FollowToRelayAfter);
-            StartUpgrading();
+            StartUpgrading(atOnce: false);
         }
         else if (!toRelay)
         {
             _upgrading.Disposable = null;
+            Learn(move.Address);
         }
         _attempt.Birthday.PathChanged(_channel, toRelay);
         _changes.OnNext(new PathChange(toRelay ? PathKind.Relay : PathKind.Direct, move.Address, move.Reason));
@@ -179,20 +184,53 @@ public sealed class PeerPath : IPeerPath, IPathPolicy
         }
     }
 
-    /// <summary>While relayed: punch and probe every candidate, at 1 s, then backing off to every 16 s.</summary>
-    private void StartUpgrading()
+    /// <summary>At most this many direct addresses learned after the handshake (peer-reflexive ones) are kept for upgrade probes, the latest ones.</summary>
+    internal const int MaxLearnedAddresses = 4;
+
+    /// <summary>The addresses an upgrade probes: the candidates, then the direct addresses the session was on since.</summary>
+    internal IReadOnlyList<IPEndPoint> ProbedAddresses
+    {
+        get
+        {
+            lock (_gate)
+                return [.. _candidates];
+        }
+    }
+
+    /// <summary>
+    /// The session moved to a direct address on an authenticated packet (a peer-reflexive one: a birthday hit, a NAT
+    /// rebinding, an unannounced port): it joins the upgrade probes, so a fall back to the relay can come back to it.
+    /// </summary>
+    private void Learn(IPEndPoint address)
+    {
+        lock (_gate)
+        {
+            if (_candidates.Contains(address))
+                return;
+            if (_candidates.Count - _announced >= MaxLearnedAddresses)
+                _candidates.RemoveAt(_announced);
+            _candidates.Add(address);
+        }
+    }
+
+    /// <summary>
+    /// While relayed: punch and probe every candidate (and every direct address learned since), after 1 s (at once when
+    /// the session started on the relay), then backing off to every 16 s.
+    /// </summary>
+    private void StartUpgrading(bool atOnce)
     {
         var backoff = new Backoff(_options.FirstUpgradeTry, _options.LastUpgradeInterval);
-        var interval = backoff.Initial;
-        _upgrading.Disposable = _scheduler.Schedule(interval, self =>
+        TimeSpan? waited = null;
+        _upgrading.Disposable = _scheduler.Schedule(atOnce ? TimeSpan.Zero : backoff.Initial, self =>
         {
             if (!IsRelayed)
                 return;
             _attempt.SendProbeRound();
-            foreach (var candidate in _candidates)
+            foreach (var candidate in ProbedAddresses)
                 _ = ProbeQuietly(candidate);
-            interval = backoff.Next(interval);
-            self(interval);
+            var next = waited is { } w ? backoff.Next(w) : atOnce ? backoff.Initial : backoff.Next(backoff.Initial);
+            waited = next;
+            self(next);
         });
     }
 

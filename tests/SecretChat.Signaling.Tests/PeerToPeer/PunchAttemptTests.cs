@@ -154,7 +154,7 @@ public sealed class PunchAttemptTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task PeerPath_Relayed_ProbesTheCandidatesWithBackoffFrom1sTo16s()
+    public async Task PeerPath_RelayedFromTheStart_ProbesTheCandidatesAtOnceThenWithBackoffFrom1sTo16s()
     {
         await MeetAsync();
         _internet.Blocks = BetweenThePeers;
@@ -165,10 +165,68 @@ public sealed class PunchAttemptTests : IAsyncDisposable
         _scheduler.AdvanceBy(50 * 1000 * Ms);
 
         var pathProbes = _internet.Sent
-            .Where(s => s.From.Equals(AliceHost) && s.At > managed && s.To.Equals(BobPublic) && s.Bytes[0] == (byte)PacketType.Data)
-            .Select(s => (s.At - managed) / (1000 * Ms));
-        Assert.Equal([1L, 3, 7, 15, 31, 47], pathProbes);
+            .Where(s => s.From.Equals(AliceHost) && s.At >= managed && s.To.Equals(BobPublic) && s.Bytes[0] == (byte)PacketType.Data)
+            .Select(s => (s.At - managed) / Ms);
+        // The direct handshake lost its race with the relay: the first probe goes at once, not after the first 1 s wait.
+        Assert.Equal([0L, 1000, 3000, 7000, 15000, 31000, 47000], pathProbes);
         Assert.Equal(PathKind.Relay, path.Path);
+    }
+
+    [Fact]
+    public async Task PeerPath_DirectThenRelayedBySilence_WaitsTheFirstUpgradeTryBeforeProbing()
+    {
+        await MeetAsync();
+        var (alice, _) = await PunchBothAsync();
+        using var path = _alice!.ManagePath(alice);
+        _internet.Blocks = BetweenThePeers;
+        var moved = _scheduler.Clock;
+
+        alice.Channel.SwitchPath(VirtualInternet.Server, PathMoveReason.DirectSilent);
+        _scheduler.AdvanceBy(4000 * Ms);
+
+        // The direct path just died: probing it again at once would be wasted, the first try comes after 1 s.
+        var pathProbes = _internet.Sent
+            .Where(s => s.From.Equals(AliceHost) && s.At >= moved && s.To.Equals(BobPublic) && s.Bytes[0] == (byte)PacketType.Data)
+            .Select(s => (s.At - moved) / Ms);
+        Assert.Equal([1000L, 3000], pathProbes);
+    }
+
+    [Fact]
+    public async Task PeerPath_OnAnUnannouncedDirectAddressThenRelayed_ProbesThatAddressToo()
+    {
+        // A peer-reflexive address the session moved to after the handshake (a birthday hit, a NAT rebinding): when the
+        // session later falls back to the relay, the upgrade probes it as well as the announced candidates.
+        var learned = IPEndPoint.Parse("203.0.113.5:52000");
+        await MeetAsync();
+        var (alice, _) = await PunchBothAsync();
+        using var path = _alice!.ManagePath(alice);
+        _internet.Blocks = BetweenThePeers;
+
+        alice.Channel.SwitchPath(learned, PathMoveReason.Roamed);
+        Assert.Equal([BobHost, BobPublic, learned], path.ProbedAddresses);
+        var moved = _scheduler.Clock;
+        alice.Channel.SwitchPath(VirtualInternet.Server, PathMoveReason.DirectSilent);
+        _scheduler.AdvanceBy(1500 * Ms);
+
+        var probed = _internet.Sent
+            .Where(s => s.From.Equals(AliceHost) && s.At >= moved && s.Bytes[0] == (byte)PacketType.Data && !s.To.Equals(VirtualInternet.Server))
+            .Select(s => (s.To, (s.At - moved) / Ms));
+        Assert.Equal([(BobHost, 1000L), (BobPublic, 1000L), (learned, 1000L)], probed);
+    }
+
+    [Fact]
+    public async Task PeerPath_ManyUnannouncedDirectAddresses_KeepsTheLatestFewOnly()
+    {
+        await MeetAsync();
+        var (alice, _) = await PunchBothAsync();
+        using var path = _alice!.ManagePath(alice);
+        _internet.Blocks = BetweenThePeers;
+
+        var roamed = Enumerable.Range(0, 10).Select(k => new IPEndPoint(IPAddress.Parse("203.0.113.5"), 52000 + k)).ToList();
+        foreach (var address in roamed)
+            alice.Channel.SwitchPath(address, PathMoveReason.Roamed);
+
+        Assert.Equal([BobHost, BobPublic, .. roamed.TakeLast(PeerPath.MaxLearnedAddresses)], path.ProbedAddresses);
     }
 
     [Fact]
