@@ -33,6 +33,20 @@ public sealed record DatagramChannelOptions
     /// <summary>The cap of the doubling wait between handshake retransmissions.</summary>
     public TimeSpan RetransmitMax { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How many of a flight's retransmissions come <see cref="FastRetransmitInterval"/> apart before the doubling from
+    /// <see cref="RetransmitInitial"/> begins (0, the default: none). A path manager that punches through NATs sets it:
+    /// there the first flight often dies at the peer's NAT before the peer's own punch opened it, and at 10 % loss a
+    /// lost flight should cost a probe interval, not a doubling backoff (at most <see cref="MaxFastRetransmits"/>).
+    /// </summary>
+    public int FastRetransmits { get; init; }
+
+    /// <summary>The fixed gap between the <see cref="FastRetransmits"/> first retransmissions of a flight (100 ms).</summary>
+    public TimeSpan FastRetransmitInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The bound of <see cref="FastRetransmits"/>: a flight is sent at most this many times on the short schedule.</summary>
+    public const int MaxFastRetransmits = 20;
+
     /// <summary>The replay window in packets (at least 2048; WireGuard's 8128 by default).</summary>
     public int ReplayWindowSize { get; init; } = ReplayWindow.DefaultSize;
 
@@ -69,6 +83,10 @@ public sealed record DatagramChannelOptions
             throw new ArgumentOutOfRangeException(nameof(RetransmitInitial), RetransmitInitial, "The retransmission interval must be positive.");
         if (RetransmitMax < RetransmitInitial)
             throw new ArgumentOutOfRangeException(nameof(RetransmitMax), RetransmitMax, "The retransmission cap must be at least the first interval.");
+        if (FastRetransmits is < 0 or > MaxFastRetransmits)
+            throw new ArgumentOutOfRangeException(nameof(FastRetransmits), FastRetransmits, $"The fast retransmissions must be between 0 and {MaxFastRetransmits}.");
+        if (FastRetransmitInterval <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(FastRetransmitInterval), FastRetransmitInterval, "The fast retransmission interval must be positive.");
         if (ReplayWindowSize < 2048)
             throw new ArgumentOutOfRangeException(nameof(ReplayWindowSize), ReplayWindowSize, "The replay window must hold at least 2048 packets.");
         if (MaxCounterLead == 0)
@@ -76,6 +94,9 @@ public sealed record DatagramChannelOptions
         if (RejectAfterMessages == 0 || RejectAfterMessages > ReplayWindow.DefaultRejectLimit)
             throw new ArgumentOutOfRangeException(nameof(RejectAfterMessages), RejectAfterMessages, "The message limit must be between 1 and 2^64 - 2^13 - 1.");
     }
+
+    /// <summary>The shortest gap between two retransmissions of a flight.</summary>
+    internal TimeSpan ShortestRetransmit => FastRetransmits > 0 && FastRetransmitInterval < RetransmitInitial ? FastRetransmitInterval : RetransmitInitial;
 
     internal static int MaxPacketSize => PacketCodec.MaxDatagramSize;
 }

@@ -4,9 +4,10 @@ using SecretChat.Transport;
 
 namespace SecretChat.Security.Datagrams;
 
-// Flights and timers of the handshake: this side's last flight is resent with a capped doubling delay until the peer
-// answers; a duplicate of the peer message that flight answered means the answer was lost, so it is resent at once
-// (at most once per half interval); the whole handshake has one deadline.
+// Flights and timers of the handshake: this side's last flight is resent until the peer answers, first
+// DatagramChannelOptions.FastRetransmits times on a short fixed schedule (when set: while punching), then with a capped
+// doubling delay; a duplicate of the peer message that flight answered means the answer was lost, so it is resent at
+// once (at most once per half of the shortest interval); the whole handshake has one deadline.
 public sealed partial class SecureDatagramChannel
 {
     private int _flightAnswers = -1;     // the peer message our last flight answered (-1: none)
@@ -24,7 +25,7 @@ public sealed partial class SecureDatagramChannel
         if (index == _lastPeerIndex
             && _flightAnswers == _lastPeerIndex
             && _flight.Length > 0
-            && now - _lastDuplicateAnswer >= _options.RetransmitInitial / 2)
+            && now - _lastDuplicateAnswer >= _options.ShortestRetransmit / 2)
         {
             _lastDuplicateAnswer = now;
             Resend();
@@ -51,7 +52,10 @@ public sealed partial class SecureDatagramChannel
     {
         _retransmitTimer?.Dispose();
         var generation = ++_timerGeneration;
-        var delay = new Backoff(_options.RetransmitInitial, _options.RetransmitMax).Delay(_retransmitAttempt);
+        var fast = _options.FastRetransmits;
+        var delay = _retransmitAttempt < fast
+            ? _options.FastRetransmitInterval
+            : new Backoff(_options.RetransmitInitial, _options.RetransmitMax).Delay(_retransmitAttempt - fast);
         _retransmitTimer = _scheduler.Schedule(delay, () =>
         {
             lock (_gate)

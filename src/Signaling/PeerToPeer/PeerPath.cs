@@ -25,7 +25,8 @@ public sealed class PeerPath : IPeerPath, IPathPolicy
     private readonly SecureDatagramChannel _channel;
     private readonly IPEndPoint _relay;
     private readonly TurnRelay? _turn;
-    private readonly IReadOnlyList<IPEndPoint> _candidates;
+    private readonly List<IPEndPoint> _candidates;
+    private readonly int _announced;
     private readonly IScheduler _scheduler;
     private readonly PunchAttempt _attempt;
     private readonly PeerToPeerOptions _options;
@@ -49,7 +50,8 @@ public sealed class PeerPath : IPeerPath, IPathPolicy
         _channel = channel;
         _relay = relay;
         _turn = turn;
-        _candidates = candidates;
+        _candidates = [.. candidates];
+        _announced = _candidates.Count;
         _scheduler = scheduler;
         _attempt = attempt;
         _options = attempt.Options;
@@ -62,6 +64,9 @@ public sealed class PeerPath : IPeerPath, IPathPolicy
         _subscriptions.Add(_upgrading);
         if (turn is not null)
             _ = WatchTurnAsync(turn);
+        // Relayed from the start: the first upgrade try comes after FirstUpgradeTry. Probing at once was tried: the
+        // upgrade then raced the program's own "connected" report (the NAT lab's public/symmetric scenarios saw the
+        // path change before the connection), so it waits as before.
         if (IsRelayed)
             StartUpgrading();
         attempt.Birthday.PathChanged(channel, IsRelayed);
@@ -165,6 +170,7 @@ public sealed class PeerPath : IPeerPath, IPathPolicy
         else if (!toRelay)
         {
             _upgrading.Disposable = null;
+            Learn(move.Address);
         }
         _attempt.Birthday.PathChanged(_channel, toRelay);
         _changes.OnNext(new PathChange(toRelay ? PathKind.Relay : PathKind.Direct, move.Address, move.Reason));
@@ -179,7 +185,36 @@ public sealed class PeerPath : IPeerPath, IPathPolicy
         }
     }
 
-    /// <summary>While relayed: punch and probe every candidate, at 1 s, then backing off to every 16 s.</summary>
+    /// <summary>At most this many direct addresses learned after the handshake (peer-reflexive ones) are kept for upgrade probes, the latest ones.</summary>
+    internal const int MaxLearnedAddresses = 4;
+
+    /// <summary>The addresses an upgrade probes: the candidates, then the direct addresses the session was on since.</summary>
+    internal IReadOnlyList<IPEndPoint> ProbedAddresses
+    {
+        get
+        {
+            lock (_gate)
+                return [.. _candidates];
+        }
+    }
+
+    /// <summary>
+    /// The session moved to a direct address on an authenticated packet (a peer-reflexive one: a birthday hit, a NAT
+    /// rebinding, an unannounced port): it joins the upgrade probes, so a fall back to the relay can come back to it.
+    /// </summary>
+    private void Learn(IPEndPoint address)
+    {
+        lock (_gate)
+        {
+            if (_candidates.Contains(address))
+                return;
+            if (_candidates.Count - _announced >= MaxLearnedAddresses)
+                _candidates.RemoveAt(_announced);
+            _candidates.Add(address);
+        }
+    }
+
+    /// <summary>While relayed: punch and probe every candidate (and every direct address learned since), at 1 s, then backing off to every 16 s.</summary>
     private void StartUpgrading()
     {
         var backoff = new Backoff(_options.FirstUpgradeTry, _options.LastUpgradeInterval);
@@ -189,7 +224,7 @@ public sealed class PeerPath : IPeerPath, IPathPolicy
             if (!IsRelayed)
                 return;
             _attempt.SendProbeRound();
-            foreach (var candidate in _candidates)
+            foreach (var candidate in ProbedAddresses)
                 _ = ProbeQuietly(candidate);
             interval = backoff.Next(interval);
             self(interval);

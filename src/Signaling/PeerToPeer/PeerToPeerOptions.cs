@@ -1,3 +1,5 @@
+using SecretChat.Security.Datagrams;
+
 namespace SecretChat.Signaling.PeerToPeer;
 
 /// <summary>Timings of a p2p session: punching (<see cref="PunchAttempt"/>) and keeping it on the best path (<see cref="PeerPath"/>).</summary>
@@ -11,6 +13,14 @@ public sealed record PeerToPeerOptions
 
     /// <summary>How many rounds of punch probes an attempt sends (20: two seconds at the default interval).</summary>
     public int ProbeRounds { get; init; } = 20;
+
+    /// <summary>
+    /// How many times a handshake flight toward a peer candidate is resent <see cref="ProbeInterval"/> apart before its
+    /// doubling backoff starts (10: one second; at most <see cref="DatagramChannelOptions.MaxFastRetransmits"/>). The
+    /// first flight often dies at the peer's NAT before the peer's own punch opens it, and a lost flight should cost a
+    /// probe interval, not 250 ms doubling; the relay's handshake keeps the plain backoff.
+    /// </summary>
+    public int HandshakeFastRetransmits { get; init; } = 10;
 
     /// <summary>How long the direct path has before the relay is tried; null never relays (what the best peers use: 2 s).</summary>
     public TimeSpan? RelayFallback { get; init; } = TimeSpan.FromSeconds(2);

@@ -171,15 +171,17 @@ public sealed partial class PunchAttempt : IAsyncDisposable
             if (Role == HandshakeRole.Initiator)
             {
                 channelOptions = Nominating(channelOptions);
+                var punched = Punched(channelOptions);
                 foreach (var candidate in PeerCandidates)
-                    _candidates.Add(SecureDatagramChannel.Connect(security, candidate, _socket.SendAsync, channelOptions, _scheduler));
+                    _candidates.Add(SecureDatagramChannel.Connect(security, candidate, _socket.SendAsync, punched, _scheduler));
             }
             else
             {
                 // One responder for the direct paths (the first hello from a peer candidate wins; one whose peer is
                 // refused is replaced, see DirectResponderLocked) and one for the relay, so a direct hello whose
                 // answers cannot get back never shuts the relay out.
-                _newResponder = () => SecureDatagramChannel.Accept(security, _socket.SendAsync, channelOptions, _scheduler);
+                var punched = Punched(channelOptions);
+                _newResponder = () => SecureDatagramChannel.Accept(security, _socket.SendAsync, punched, _scheduler);
                 _responder = _newResponder();
                 _candidates.Add(_responder);
                 if (relayFallback is not null)
@@ -341,6 +343,18 @@ public sealed partial class PunchAttempt : IAsyncDisposable
             $"(tried {string.Join(", ", PeerCandidates)}{(RelayTried ? $" and the relay at {Relay}" : "")}). The NATs on the way probably " +
             "change the public port for every destination (symmetric NAT) or filter UDP, and the relay did not answer.");
     }
+
+    /// <summary>
+    /// The handshakes over punched paths (announced candidates and peer-reflexive ones, never the relay) resend their
+    /// flights on the probes' schedule first (<see cref="PeerToPeerOptions.HandshakeFastRetransmits"/>): a first flight
+    /// that reached the peer's NAT before the peer's own punch opened it, or one lost on the way, costs one probe
+    /// interval. Only toward addresses the server gave, or that proved themselves with a cookie.
+    /// </summary>
+    private DatagramChannelOptions Punched(DatagramChannelOptions options) => options with
+    {
+        FastRetransmits = _options.HandshakeFastRetransmits,
+        FastRetransmitInterval = _options.ProbeInterval,
+    };
 
     /// <summary>
     /// The initiator nominates the path, as ICE's controlling agent does: of its candidates' handshakes only the first

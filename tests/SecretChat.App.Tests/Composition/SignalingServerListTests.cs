@@ -58,8 +58,28 @@ public sealed class SignalingServerListTests
         var addresses = await SignalingServerList.ResolveAsync(SignalingServerList.Parse("nodes.test:3478,backup.test:3478,backup.test:4000"), resolver);
 
         Assert.Equal(
-            ["192.0.2.1:3478", "192.0.2.2:3478", "192.0.2.3:3478", "192.0.2.2:4000", "192.0.2.3:4000"], // IPv4 (the first's preferred family), no repeats
+            ["192.0.2.1:3478", "192.0.2.2:3478", "192.0.2.3:3478", "192.0.2.2:4000", "192.0.2.3:4000", "[2001:db8::1]:3478"], // IPv4 (the first's preferred family) first, no repeats
             addresses.Select(a => a.ToString()));
+    }
+
+    [Fact]
+    public async Task ResolveAsync_NodeKnownOnlyByIPv6_TriedAfterEveryIPv4NodeAndKeptForADualStackSocketOnly()
+    {
+        // Both families: a dual-stack socket (the default) reaches them all, so a node with an IPv6 address only is not
+        // lost; a dead node's other family comes after every node of the first, so failover goes to another node first.
+        var resolver = new MapResolver(new()
+        {
+            ["a.test"] = [IPAddress.Parse("2001:db8::a"), IPAddress.Parse("192.0.2.1")],
+            ["b.test"] = [IPAddress.Parse("192.0.2.2")],
+            ["v6only.test"] = [IPAddress.Parse("2001:db8::c")],
+        });
+
+        var addresses = await SignalingServerList.ResolveAsync(SignalingServerList.Parse("a.test:3478,b.test:3478,v6only.test:3478"), resolver);
+
+        Assert.Equal(["192.0.2.1:3478", "192.0.2.2:3478", "[2001:db8::a]:3478", "[2001:db8::c]:3478"], addresses.Select(a => a.ToString()));
+        Assert.Equal(addresses, SignalingServerList.ReachableFrom(addresses, IPAddress.IPv6Any));
+        Assert.Equal(["192.0.2.1:3478", "192.0.2.2:3478"], SignalingServerList.ReachableFrom(addresses, IPAddress.Any).Select(a => a.ToString()));
+        Assert.Equal(["[2001:db8::a]:3478", "[2001:db8::c]:3478"], SignalingServerList.ReachableFrom(addresses, IPAddress.IPv6Loopback).Select(a => a.ToString()));
     }
 
     [Fact]

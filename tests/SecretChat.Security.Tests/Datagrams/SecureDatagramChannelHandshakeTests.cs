@@ -121,6 +121,46 @@ public class SecureDatagramChannelHandshakeTests
     }
 
     [Fact]
+    public void Handshake_PeerSilentWithFastRetransmits_ShortScheduleFirstThenDoubling()
+    {
+        var options = DatagramChannelOptions.Default with { FastRetransmits = 3, FastRetransmitInterval = 100 * Ms };
+        var pair = Pair(2, HandshakeRole.Initiator, w => w.From.Equals(ChannelPair.A), options);
+
+        pair.Run(TimeSpan.FromSeconds(3));
+
+        var sentAt = pair.Network.Log.Where(w => w.From.Equals(ChannelPair.A)).Select(w => w.SentAt / TimeSpan.TicksPerMillisecond).Distinct().ToArray();
+        // Three retransmissions 100 ms apart, then the usual doubling from 250 ms.
+        Assert.Equal([0L, 100, 200, 300, 550, 1050, 2050], sentAt);
+        Assert.Equal(2 * sentAt.Length, pair.Network.Log.Count(w => w.From.Equals(ChannelPair.A)));
+    }
+
+    [Theory]
+    [MemberData(nameof(Scripts))]
+    public void Handshake_FirstFlightLostWithFastRetransmits_EstablishesWithinOneShortInterval(int messages, HandshakeRole firstWriter)
+    {
+        // A punched path: the initiator's first flight dies at the peer's NAT (its own punch has not opened it yet).
+        var options = DatagramChannelOptions.Default with { FastRetransmits = 10, FastRetransmitInterval = 100 * Ms };
+        var pair = Pair(messages, firstWriter, w => w.From.Equals(ChannelPair.A) && w.SentAt == 0, options);
+
+        pair.Run(150 * Ms);
+
+        Assert.True(pair.Initiator.Established.IsCompletedSuccessfully);
+        Assert.True(pair.Responder.Established.IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public void Handshake_FirstFlightLostWithoutFastRetransmits_WaitsForTheFirstBackoff()
+    {
+        // The default keeps the doubling schedule alone: the same loss costs 250 ms.
+        var pair = Pair(3, HandshakeRole.Initiator, w => w.From.Equals(ChannelPair.A) && w.SentAt == 0);
+
+        pair.Run(150 * Ms);
+        Assert.False(pair.Initiator.Established.IsCompleted);
+        pair.Run(150 * Ms);
+        Assert.True(pair.Initiator.Established.IsCompletedSuccessfully);
+    }
+
+    [Fact]
     public void Handshake_ResponderFailsAfterHello_TimesOutFromTheFirstHello()
     {
         // The responder hears the initiator, but nothing it sends arrives. Three messages (XX-like): with two, protocol 2's
@@ -260,6 +300,12 @@ public class SecureDatagramChannelHandshakeTests
             SecureDatagramChannel.Accept(security, send, new DatagramChannelOptions { ReplayWindowSize = 1000 })).ParamName);
         Assert.Equal("HandshakeTimeout", Assert.Throws<ArgumentOutOfRangeException>(() =>
             SecureDatagramChannel.Accept(security, send, new DatagramChannelOptions { HandshakeTimeout = TimeSpan.Zero })).ParamName);
+        Assert.Equal("FastRetransmits", Assert.Throws<ArgumentOutOfRangeException>(() =>
+            SecureDatagramChannel.Accept(security, send, new DatagramChannelOptions { FastRetransmits = DatagramChannelOptions.MaxFastRetransmits + 1 })).ParamName);
+        Assert.Equal("FastRetransmits", Assert.Throws<ArgumentOutOfRangeException>(() =>
+            SecureDatagramChannel.Accept(security, send, new DatagramChannelOptions { FastRetransmits = -1 })).ParamName);
+        Assert.Equal("FastRetransmitInterval", Assert.Throws<ArgumentOutOfRangeException>(() =>
+            SecureDatagramChannel.Accept(security, send, new DatagramChannelOptions { FastRetransmits = 1, FastRetransmitInterval = TimeSpan.Zero })).ParamName);
         using var channel = SecureDatagramChannel.Accept(security, send);
         Assert.Equal("from", Assert.Throws<ArgumentNullException>(() => channel.Receive(null!, [])).ParamName);
     }

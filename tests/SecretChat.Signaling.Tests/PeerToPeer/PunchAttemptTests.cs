@@ -63,6 +63,48 @@ public sealed class PunchAttemptTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task PunchAsync_NoDirectPath_HandshakeResentOnTheProbesScheduleThenWithBackoff()
+    {
+        await MeetAsync(withRelay: false);
+        _internet.Blocks = BetweenThePeers;
+        var start = _scheduler.Clock;
+
+        var punching = StartPunching(_alice!);
+        _scheduler.AdvanceBy(3000 * Ms);
+
+        // The hello (with its cookie field) and the first handshake message, toward the reflexive candidate: ten times
+        // 100 ms apart (one second of punching), then the doubling from 250 ms.
+        var flights = _internet.Sent
+            .Where(s => s.From.Equals(AliceHost) && s.To.Equals(BobPublic) && s.At >= start && s.Bytes[0] == (byte)PacketType.InitiatorHello)
+            .Select(s => (s.At - start) / Ms);
+        Assert.Equal([0L, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1250, 1750, 2750], flights);
+        _scheduler.AdvanceBy(8 * 1000 * Ms);
+        await Assert.ThrowsAsync<HandshakeException>(() => punching.WaitAsync(WaitLimit));
+    }
+
+    [Fact]
+    public async Task PunchAsync_FirstFlightDiesAtThePeersNat_DirectWithinOneProbeIntervalMore()
+    {
+        // Cone NATs punched at the same instant: the initiator's first flight reaches bob's NAT before bob's own punch
+        // opened it. The retransmission on the probes' schedule gets through 100 ms later, not 250 ms later.
+        await MeetAsync();
+        var start = _scheduler.Clock;
+        _internet.Blocks = (from, to) => from.Equals(AlicePublic) && to.Equals(BobPublic) && _scheduler.Clock - start < 50 * Ms;
+
+        var (alice, bob) = await PunchBothAsync();
+
+        Assert.False(alice.Relayed);
+        Assert.Equal(AlicePublic, bob.Channel.RemoteEndPoint);
+        // Bob answered the second flight (sent at 100 ms), so no third one left: the old first retransmission came at 250 ms.
+        var flights = _internet.Sent
+            .Where(s => s.From.Equals(AliceHost) && s.To.Equals(BobPublic) && s.At >= start && s.Bytes[0] == (byte)PacketType.InitiatorHello)
+            .Select(s => (s.At - start) / Ms);
+        Assert.Equal([0L, 100], flights);
+        var answered = _internet.Sent.First(s => s.From.Equals(BobHost) && s.To.Equals(AlicePublic) && s.At >= start && s.Bytes[0] == (byte)PacketType.Handshake);
+        Assert.InRange((answered.At - start) / Ms, 100, 150);
+    }
+
+    [Fact]
     public async Task PunchAsync_NoDirectPath_RunsTheHandshakeThroughTheRelayAfter2s()
     {
         await MeetAsync();
@@ -87,7 +129,8 @@ public sealed class PunchAttemptTests : IAsyncDisposable
         // The initiator's direct hello is retransmitted 2020 ms after the first, so its answer arrives at the very
         // instant the relayed one does (relay fallback at 2000 ms, two hops each way): both handshakes can finish
         // together at the initiator. Its direct last message is lost, so the responder would see the relayed one first.
-        await MeetAsync();
+        // The fast retransmissions on the probes' schedule are off here: the timing is the test's.
+        await MeetAsync(options: PeerToPeerOptions.Default with { HandshakeFastRetransmits = 0 });
         var start = _scheduler.Clock;
         _internet.Blocks = (from, to) =>
         {
@@ -122,10 +165,67 @@ public sealed class PunchAttemptTests : IAsyncDisposable
         _scheduler.AdvanceBy(50 * 1000 * Ms);
 
         var pathProbes = _internet.Sent
-            .Where(s => s.From.Equals(AliceHost) && s.At > managed && s.To.Equals(BobPublic) && s.Bytes[0] == (byte)PacketType.Data)
-            .Select(s => (s.At - managed) / (1000 * Ms));
-        Assert.Equal([1L, 3, 7, 15, 31, 47], pathProbes);
+            .Where(s => s.From.Equals(AliceHost) && s.At >= managed && s.To.Equals(BobPublic) && s.Bytes[0] == (byte)PacketType.Data)
+            .Select(s => (s.At - managed) / Ms);
+        Assert.Equal([1000L, 3000, 7000, 15000, 31000, 47000], pathProbes);
         Assert.Equal(PathKind.Relay, path.Path);
+    }
+
+    [Fact]
+    public async Task PeerPath_DirectThenRelayedBySilence_WaitsTheFirstUpgradeTryBeforeProbing()
+    {
+        await MeetAsync();
+        var (alice, _) = await PunchBothAsync();
+        using var path = _alice!.ManagePath(alice);
+        _internet.Blocks = BetweenThePeers;
+        var moved = _scheduler.Clock;
+
+        alice.Channel.SwitchPath(VirtualInternet.Server, PathMoveReason.DirectSilent);
+        _scheduler.AdvanceBy(4000 * Ms);
+
+        // The direct path just died: the first try comes after 1 s.
+        var pathProbes = _internet.Sent
+            .Where(s => s.From.Equals(AliceHost) && s.At >= moved && s.To.Equals(BobPublic) && s.Bytes[0] == (byte)PacketType.Data)
+            .Select(s => (s.At - moved) / Ms);
+        Assert.Equal([1000L, 3000], pathProbes);
+    }
+
+    [Fact]
+    public async Task PeerPath_OnAnUnannouncedDirectAddressThenRelayed_ProbesThatAddressToo()
+    {
+        // A peer-reflexive address the session moved to after the handshake (a birthday hit, a NAT rebinding): when the
+        // session later falls back to the relay, the upgrade probes it as well as the announced candidates.
+        var learned = IPEndPoint.Parse("203.0.113.5:52000");
+        await MeetAsync();
+        var (alice, _) = await PunchBothAsync();
+        using var path = _alice!.ManagePath(alice);
+        _internet.Blocks = BetweenThePeers;
+
+        alice.Channel.SwitchPath(learned, PathMoveReason.Roamed);
+        Assert.Equal([BobHost, BobPublic, learned], path.ProbedAddresses);
+        var moved = _scheduler.Clock;
+        alice.Channel.SwitchPath(VirtualInternet.Server, PathMoveReason.DirectSilent);
+        _scheduler.AdvanceBy(1500 * Ms);
+
+        var probed = _internet.Sent
+            .Where(s => s.From.Equals(AliceHost) && s.At >= moved && s.Bytes[0] == (byte)PacketType.Data && !s.To.Equals(VirtualInternet.Server))
+            .Select(s => (s.To, (s.At - moved) / Ms));
+        Assert.Equal([(BobHost, 1000L), (BobPublic, 1000L), (learned, 1000L)], probed);
+    }
+
+    [Fact]
+    public async Task PeerPath_ManyUnannouncedDirectAddresses_KeepsTheLatestFewOnly()
+    {
+        await MeetAsync();
+        var (alice, _) = await PunchBothAsync();
+        using var path = _alice!.ManagePath(alice);
+        _internet.Blocks = BetweenThePeers;
+
+        var roamed = Enumerable.Range(0, 10).Select(k => new IPEndPoint(IPAddress.Parse("203.0.113.5"), 52000 + k)).ToList();
+        foreach (var address in roamed)
+            alice.Channel.SwitchPath(address, PathMoveReason.Roamed);
+
+        Assert.Equal([BobHost, BobPublic, .. roamed.TakeLast(PeerPath.MaxLearnedAddresses)], path.ProbedAddresses);
     }
 
     [Fact]
@@ -311,9 +411,11 @@ public sealed class PunchAttemptTests : IAsyncDisposable
         !from.Equals(VirtualInternet.Server) && !to.Equals(VirtualInternet.Server);
 
     /// <summary>Bob registers first, then alice (so alice initiates); both are matched once the server's answers arrive.</summary>
-    private async Task MeetAsync(bool withRelay = true)
+    private async Task MeetAsync(bool withRelay = true, PeerToPeerOptions? options = null)
     {
-        var options = withRelay ? PeerToPeerOptions.Default : PeerToPeerOptions.Default with { RelayFallback = null };
+        options ??= PeerToPeerOptions.Default;
+        if (!withRelay)
+            options = options with { RelayFallback = null };
         _bob = new PunchAttempt(_internet.Attach(BobHost, BobPublic), _scheduler, options);
         _aliceSocket = _internet.Attach(AliceHost, AlicePublic);
         _alice = new PunchAttempt(_aliceSocket, _scheduler, options);

@@ -32,7 +32,8 @@ internal static class PeerToPeerChatConnection
         var local = options.LocalAddress ?? DefaultLocalAddress(serverAddress.Address);
         if (local.AddressFamily != serverAddress.AddressFamily && !local.Equals(IPAddress.IPv6Any))
             throw new ChatFailedException($"The local address {local} cannot reach the signaling server at {serverAddress}: one is IPv4, the other IPv6.");
-        var attempt = PunchAttempt.Start(serverAddresses, local, scheduler, PeerToPeerOptions.Default with { RelayFallback = options.RelayFallback });
+        // A socket of one family tries that family's addresses only (the first server's is always among them).
+        var attempt = PunchAttempt.Start(SignalingServerList.ReachableFrom(serverAddresses, local), local, scheduler, PeerToPeerOptions.Default with { RelayFallback = options.RelayFallback });
         try
         {
             var match = await MeetWithinAsync(

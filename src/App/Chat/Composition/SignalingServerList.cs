@@ -60,9 +60,12 @@ public static class SignalingServerList
         TryParse(text, out var servers, out var error) ? servers : throw new FormatException($"Not a list of signaling servers: {error}.");
 
     /// <summary>
-    /// The addresses to try, in order: every address of each server (a name with several counts as several), all of
-    /// one family, the family of the first server's preferred address (IPv4 first), without repeats, at most
-    /// <see cref="RendezvousClient.MaxServers"/>. A name that does not resolve is skipped when another server does.
+    /// The addresses to try, in order: every address of each server (a name with several counts as several), those of
+    /// the first server's preferred family (IPv4 first) for every server, then those of the other family (a dual-stack
+    /// socket reaches both: a node known only by its IPv6 address is still tried, after every node of the first
+    /// family, so that a dead node's other address is not what the client fails over to), without repeats, at most
+    /// <see cref="RendezvousClient.MaxServers"/>. A socket of one family keeps only its own (<see cref="ReachableFrom"/>).
+    /// A name that does not resolve is skipped when another server does.
     /// </summary>
     /// <exception cref="ChatFailedException">No server resolves to an address.</exception>
     public static async Task<IReadOnlyList<IPEndPoint>> ResolveAsync(IReadOnlyList<HostPort> servers, IHostResolver resolver, CancellationToken cancellationToken = default)
@@ -87,18 +90,32 @@ public static class SignalingServerList
 
         var family = resolved.Select(r => HostResolver.PreferIPv4(r.Addresses)).FirstOrDefault(a => a is not null)?.AddressFamily;
         var endPoints = new List<IPEndPoint>();
-        foreach (var (server, addresses) in resolved)
+        foreach (var firstFamily in new[] { true, false })
         {
-            foreach (var address in addresses.Select(a => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a).Where(a => a.AddressFamily == family))
+            foreach (var (server, addresses) in resolved)
             {
-                var endPoint = new IPEndPoint(address, server.Port);
-                if (!endPoints.Contains(endPoint) && endPoints.Count < RendezvousClient.MaxServers)
-                    endPoints.Add(endPoint);
+                foreach (var address in addresses.Select(a => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a).Where(a => (a.AddressFamily == family) == firstFamily))
+                {
+                    var endPoint = new IPEndPoint(address, server.Port);
+                    if (!endPoints.Contains(endPoint) && endPoints.Count < RendezvousClient.MaxServers)
+                        endPoints.Add(endPoint);
+                }
             }
         }
 
         return endPoints.Count > 0
             ? endPoints
             : throw new ChatFailedException(firstProblem ?? $"Could not resolve host '{servers[0].Host}' to an address to reach the signaling server.");
+    }
+
+    /// <summary>
+    /// Of <paramref name="servers"/> (from <see cref="ResolveAsync"/>), in order, those a UDP socket bound to
+    /// <paramref name="localAddress"/> can send to: its own family, or both for the dual-stack wildcard (<c>::</c>).
+    /// </summary>
+    public static IReadOnlyList<IPEndPoint> ReachableFrom(IReadOnlyList<IPEndPoint> servers, IPAddress localAddress)
+    {
+        ArgumentNullException.ThrowIfNull(servers);
+        ArgumentNullException.ThrowIfNull(localAddress);
+        return [.. servers.Where(s => s.AddressFamily == localAddress.AddressFamily || localAddress.Equals(IPAddress.IPv6Any))];
     }
 }
