@@ -23,11 +23,7 @@ public sealed partial class ReliableSession
         _timer?.Dispose();
         _timerDue = due;
         var generation = ++_timerGeneration;
-        _timer = _scheduler.Schedule(generation, due, (_, state) =>
-        {
-            OnTimer(state);
-            return System.Reactive.Disposables.Disposable.Empty;
-        });
+        _timer = _scheduler.Schedule(generation, due, TimerCallback);
     }
 
     private void CancelTimer()
@@ -59,7 +55,7 @@ public sealed partial class ReliableSession
 
     private void OnTimer(long generation)
     {
-        var outbox = new Outbox();
+        var outbox = Outbox.Rent();
         lock (_gate)
         {
             if (generation != _timerGeneration || _disposed || _failure is not null)
