@@ -67,7 +67,8 @@ public sealed class ReliableDatagramChannel : ISecureChannel
                 observer.OnError(new InvalidOperationException("A secure channel's messages can be subscribed once."));
                 return Disposable.Empty;
             }
-            var messages = _reliable.Messages.Subscribe(
+            // Lent: each message lies in a pooled buffer during its OnNext, as ISecureChannel promises (no copy per message).
+            var messages = _reliable.LentMessages.Subscribe(
                 message => observer.OnNext(new ReadOnlySequence<byte>(message)), error => observer.OnError(Explain(error)), observer.OnCompleted);
             // Feeding the engine outlives this subscription: after the peer's close completes the messages,
             // the engine must still hear the acknowledgements of our own close, until the channel is disposed.

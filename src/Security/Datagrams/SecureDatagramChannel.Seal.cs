@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net;
+using System.Runtime.CompilerServices;
 using SecretChat.Framing.Packets;
 using SecretChat.Security.Replay;
 
@@ -104,6 +105,8 @@ public sealed partial class SecureDatagramChannel
         return true;
     }
 
+    // Pooled: the socket paces a burst by yielding, so a send completes later every few dozen datagrams.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask ReturnAfter(ValueTask sending, byte[] buffer)
     {
         try

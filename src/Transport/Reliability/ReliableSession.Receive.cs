@@ -7,7 +7,7 @@ public sealed partial class ReliableSession
     private int _outOfOrder;           // packets buffered above a hole
     private long? _peerCloseSequence;
     private bool _peerClosed;
-    private List<byte[]>? _assembly;   // fragments of the message being reassembled
+    private byte[]? _assembly;         // the message being reassembled, in a pooled buffer that grows as fragments come
     private int _assemblyLength;
     private bool _skippingMessage;     // after a broken message, until the next FIRST fragment
     private bool _ackPending;
@@ -20,14 +20,18 @@ public sealed partial class ReliableSession
     /// </summary>
     public void Receive(ReadOnlySpan<byte> payload)
     {
-        var outbox = new Outbox();
+        var outbox = Outbox.Rent();
         lock (_gate)
         {
             if (_disposed || _failure is not null)
+            {
+                outbox.Return();
                 return;
+            }
             if (!ReliabilityPacket.TryDecode(payload, out var packet) || !TryValidate(packet, out var ack, out var sequence))
             {
                 _malformed++;
+                outbox.Return();
                 return;
             }
             var now = _scheduler.Now;
@@ -97,7 +101,7 @@ public sealed partial class ReliableSession
             _peerCloseSequence = sequence;
         if (sequence > _receiveNext)
         {
-            _reorder[slot] = new InboundSegment(packet.Flags, packet.Data.ToArray(), isClose);
+            _reorder[slot] = new InboundSegment(packet.Flags, RentCopy(packet.Data), packet.Data.Length, isClose);
             _outOfOrder++;
             _ackNow = true;
             return;
@@ -111,7 +115,8 @@ public sealed partial class ReliableSession
             _reorder[Slot(_receiveNext)] = null;
             _outOfOrder--;
             filledHole = true;
-            Consume(buffered.Flags, buffered.Data, buffered.IsClose);
+            Consume(buffered.Flags, buffered.Data.AsSpan(0, buffered.Length), buffered.IsClose);
+            ReturnBuffer(buffered.Data);
             _receiveNext++;
         }
         if (filledHole || _outOfOrder > 0 || _peerClosed)
@@ -133,7 +138,7 @@ public sealed partial class ReliableSession
         {
             if (_assembly is not null)
                 _malformed++; // the peer closed mid-message; the partial message is lost
-            _assembly = null;
+            DropAssembly();
             _peerClosed = true;
             if (!_messagesTerminated)
             {
@@ -148,8 +153,7 @@ public sealed partial class ReliableSession
         {
             if (_assembly is not null)
                 _malformed++; // a new message began before the last one ended
-            _assembly = null;
-            _assemblyLength = 0;
+            DropAssembly();
             _skippingMessage = false;
         }
         else if (_assembly is null)
@@ -163,34 +167,56 @@ public sealed partial class ReliableSession
         if (_assemblyLength + data.Length > _options.MaxMessageSize)
         {
             _malformed++;
-            _assembly = null;
+            DropAssembly();
             _skippingMessage = !last;
             return;
         }
         if (first && last)
         {
-            Emit(data.ToArray());
+            Emit(RentCopy(data), data.Length);
             return;
         }
-        (_assembly ??= []).Add(data.ToArray());
-        _assemblyLength += data.Length;
+        AppendToAssembly(data);
         if (!last)
             return;
-        var message = new byte[_assemblyLength];
-        var offset = 0;
-        foreach (var fragment in _assembly)
-        {
-            fragment.CopyTo(message, offset);
-            offset += fragment.Length;
-        }
+        var message = _assembly!;
+        var length = _assemblyLength;
         _assembly = null;
-        Emit(message);
+        _assemblyLength = 0;
+        Emit(message, length);
     }
 
-    private void Emit(byte[] message)
+    /// <summary>Appends a fragment to the message being reassembled, growing its pooled buffer by doubling.</summary>
+    private void AppendToAssembly(ReadOnlySpan<byte> data)
+    {
+        var needed = _assemblyLength + data.Length;
+        if (_assembly is null || _assembly.Length < needed)
+        {
+            var grown = RentBuffer(Math.Min(Math.Max(needed, 2 * (_assembly?.Length ?? data.Length)), Math.Max(needed, _options.MaxMessageSize)));
+            if (_assembly is not null)
+            {
+                _assembly.AsSpan(0, _assemblyLength).CopyTo(grown);
+                ReturnBuffer(_assembly);
+            }
+            _assembly = grown;
+        }
+        data.CopyTo(_assembly.AsSpan(_assemblyLength));
+        _assemblyLength = needed;
+    }
+
+    private void DropAssembly()
+    {
+        if (_assembly is not null)
+            ReturnBuffer(_assembly);
+        _assembly = null;
+        _assemblyLength = 0;
+    }
+
+    /// <summary>Queues a whole message, which lies in the first <paramref name="length"/> bytes of a pooled buffer.</summary>
+    private void Emit(byte[] message, int length)
     {
         _messagesReceived++;
-        _deliveries.Enqueue(Delivery.Next(message));
+        _deliveries.Enqueue(Delivery.Next(message, length));
     }
 
     /// <summary>Sends a cumulative ack with the lowest selective ranges that fit.</summary>
@@ -227,5 +253,6 @@ public sealed partial class ReliableSession
         _lastSent = now;
     }
 
-    private sealed record InboundSegment(byte Flags, byte[] Data, bool IsClose);
+    /// <summary>A packet that came above a hole; <see cref="Data"/> is pooled and holds <see cref="Length"/> bytes.</summary>
+    private readonly record struct InboundSegment(byte Flags, byte[] Data, int Length, bool IsClose);
 }

@@ -34,8 +34,8 @@ public sealed partial class ReliableSession
             throw new ArgumentException($"The message is {message.Length} bytes; the limit is {_options.MaxMessageSize}.", nameof(message));
         if (ct.IsCancellationRequested)
             return ValueTask.FromCanceled(ct);
-        var pending = new PendingSend(message.ToArray(), FragmentCount(message.Length));
-        var outbox = new Outbox();
+        var pending = new PendingSend(CopyToPool(message), FragmentCount(message.Length));
+        var outbox = Outbox.Rent();
         lock (_gate)
         {
             ThrowIfUnusable();
@@ -68,7 +68,7 @@ public sealed partial class ReliableSession
     public ValueTask CompleteAsync()
     {
         var pending = new PendingSend(null, 1);
-        var outbox = new Outbox();
+        var outbox = Outbox.Rent();
         lock (_gate)
         {
             ThrowIfUnusable();
@@ -125,6 +125,7 @@ public sealed partial class ReliableSession
             if (pending.Node?.List is null || pending.Started)
                 return;
             _pending.Remove(pending.Node);
+            ReleaseWithdrawn(pending);
             _queuedPackets -= pending.PacketsLeft;
             _messagesSent--;
             foreach (var waiter in _ackWaiters)
@@ -159,7 +160,7 @@ public sealed partial class ReliableSession
                 var length = Math.Min(_maxFragment, message.Length - pending.Offset);
                 var flags = (byte)((pending.Offset == 0 ? ReliabilityPacket.FirstFlag : 0)
                     | (pending.Offset + length == message.Length ? ReliabilityPacket.LastFlag : 0));
-                segment = new OutboundSegment(_nextSequence, flags, message.AsMemory(pending.Offset, length), IsClose: false);
+                segment = new OutboundSegment(_nextSequence, flags, message.Slice(pending.Offset, length), IsClose: false);
                 pending.Offset += length;
             }
             pending.Started = true;
@@ -168,6 +169,7 @@ public sealed partial class ReliableSession
             _queuedPackets--;
             if (--pending.PacketsLeft == 0)
             {
+                ReleaseWhenAcknowledged(pending);
                 _pending.RemoveFirst();
                 pending.Registration.Unregister();
                 pending.Completion?.TrySetResult();
@@ -277,6 +279,7 @@ public sealed partial class ReliableSession
         }
         while (_sendUnacked < _nextSequence && _inFlight[Slot(_sendUnacked)] is null)
             _sendUnacked++;
+        ReleaseAcknowledgedMessages();
         CompleteAckWaiters();
         if (sample is null)
             return;
@@ -374,9 +377,9 @@ public sealed partial class ReliableSession
         public DateTimeOffset ResendAt { get; set; }
     }
 
-    private sealed class PendingSend(byte[]? message, int packets)
+    private sealed class PendingSend(ReadOnlyMemory<byte>? message, int packets)
     {
-        public byte[]? Message { get; } = message;
+        public ReadOnlyMemory<byte>? Message { get; } = message;
         public int PacketsLeft { get; set; } = packets;
         public int Offset { get; set; }
         public bool Started { get; set; }

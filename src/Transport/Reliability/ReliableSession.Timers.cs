@@ -24,11 +24,7 @@ public sealed partial class ReliableSession
         _timer?.Dispose();
         _timerDue = due;
         var generation = ++_timerGeneration;
-        _timer = _scheduler.Schedule(generation, due, (_, state) =>
-        {
-            OnTimer(state);
-            return System.Reactive.Disposables.Disposable.Empty;
-        });
+        _timer = _scheduler.Schedule(generation, due, TimerCallback);
     }
 
     /// <summary>
@@ -95,7 +91,7 @@ public sealed partial class ReliableSession
 
     private void OnTimer(long generation)
     {
-        var outbox = new Outbox();
+        var outbox = Outbox.Rent();
         lock (_gate)
         {
             if (generation != _timerGeneration || _disposed || _failure is not null)

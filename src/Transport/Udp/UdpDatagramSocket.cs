@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using System.Reactive.Linq;
+using System.Runtime.CompilerServices;
 
 namespace SecretChat.Transport.Udp;
 
@@ -137,12 +138,15 @@ public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable, IAsyncD
         return ValueTask.CompletedTask;
     }
 
+    // Pooled state machines: a paced or pending send happens every SendBurst datagrams in steady traffic.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask YieldThenSend(ReadOnlyMemory<byte> datagram, IPEndPoint remoteEndPoint, CancellationToken cancellationToken)
     {
         await Task.Yield();
         await SendAsync(datagram, remoteEndPoint, cancellationToken).ConfigureAwait(false);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask Complete(ValueTask<int> sending)
     {
         try

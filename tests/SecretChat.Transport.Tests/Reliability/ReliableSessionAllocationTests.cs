@@ -1,0 +1,118 @@
+using Microsoft.Reactive.Testing;
+using SecretChat.Transport.Reliability;
+using static SecretChat.Transport.Tests.Reliability.ReliableSessionDeliveryTests;
+
+namespace SecretChat.Transport.Tests.Reliability;
+
+/// <summary>
+/// What the session allocates per message in steady state, measured on one thread (every call here is synchronous):
+/// a receiver read through <see cref="ReliableSession.LentMessages"/> allocates nothing, in order, in fragments or
+/// above a hole; a sender keeps its copy of each message in a pooled buffer.
+/// </summary>
+public sealed class ReliableSessionAllocationTests
+{
+    private const int Rounds = 100;
+
+    [Theory]
+    [InlineData(1000)]   // one packet per message
+    [InlineData(3000)]   // three fragments, reassembled
+    [InlineData(65_000)] // sixty fragments
+    public void Receive_SteadyInOrderMessagesReadThroughLentMessages_AllocatesNothing(int size)
+    {
+        var (sender, packets) = Record(size, messages: 2 * Rounds);
+        using var receiver = new ReliableSession(new ReliabilityOptions(), new TestScheduler(), _ => { });
+        long bytes = 0, count = 0;
+        using var reading = receiver.LentMessages.Subscribe(m =>
+        {
+            bytes += m.Length;
+            count++;
+        });
+        var half = packets.Count / 2;
+        foreach (var packet in packets.Take(half))
+            receiver.Receive(packet); // warm-up: pools filled, the ack timer armed
+
+        var allocated = AllocatedBy(() =>
+        {
+            for (var i = half; i < packets.Count; i++)
+                receiver.Receive(packets[i]);
+        });
+
+        Assert.Equal(2L * Rounds, count);
+        Assert.Equal(2L * Rounds * size, bytes);
+        Assert.Equal(0, allocated);
+        sender.Dispose();
+    }
+
+    [Fact]
+    public void Receive_SteadyMessagesWithEveryOtherPairSwapped_AllocatesNothingAndDeliversInOrder()
+    {
+        var (sender, packets) = Record(1000, messages: 4 * Rounds);
+        for (var i = 0; i + 1 < packets.Count; i += 2)
+            (packets[i], packets[i + 1]) = (packets[i + 1], packets[i]); // each second packet waits above a hole
+        var acks = 0;
+        using var receiver = new ReliableSession(new ReliabilityOptions(), new TestScheduler(), _ => acks++);
+        var order = new List<byte>(4 * Rounds);
+        using var reading = receiver.LentMessages.Subscribe(m => order.Add(m.Span[0]));
+        var half = packets.Count / 2;
+        foreach (var packet in packets.Take(half))
+            receiver.Receive(packet);
+
+        var allocated = AllocatedBy(() =>
+        {
+            for (var i = half; i < packets.Count; i++)
+                receiver.Receive(packets[i]);
+        });
+
+        Assert.Equal(Enumerable.Range(0, 4 * Rounds).Select(i => Pattern(1000, i)[0]), order);
+        Assert.True(acks >= 2 * Rounds, $"every hole and every filled hole is acknowledged at once ({acks} acks)");
+        Assert.Equal(0, allocated);
+        sender.Dispose();
+    }
+
+    [Fact]
+    public void SendAsync_SteadyLargeMessagesAcknowledged_AllocatesFarLessThanACopyOfEach()
+    {
+        var scheduler = new TestScheduler();
+        ReliableSession? sender = null, receiver = null;
+        sender = new ReliableSession(new ReliabilityOptions(), scheduler, p => receiver!.Receive(p.Span));
+        receiver = new ReliableSession(new ReliabilityOptions(), scheduler, p => sender.Receive(p.Span));
+        var delivered = 0;
+        using var reading = receiver.LentMessages.Subscribe(_ => delivered++);
+        var message = Pattern(65_000);
+        void Send(int messages)
+        {
+            for (var i = 0; i < messages; i++)
+            {
+                Assert.True(sender.SendAsync(message).IsCompletedSuccessfully);
+                scheduler.AdvanceBy(TimeSpan.FromMilliseconds(20).Ticks); // the receiver's delayed ack returns every copy
+            }
+        }
+        Send(10);
+
+        var allocated = AllocatedBy(() => Send(Rounds));
+
+        Assert.Equal(10 + Rounds, delivered);
+        // What remains is per packet bookkeeping (about a hundred bytes per 1,100-byte packet) and the timers, not the
+        // 65,000 bytes a copy of the message took before.
+        Assert.True(allocated / Rounds < message.Length / 4, $"{allocated / Rounds} B per {message.Length}-byte message");
+        sender.Dispose();
+        receiver.Dispose();
+    }
+
+    /// <summary>The payloads a sender puts on the wire for <paramref name="messages"/> messages (message i is Pattern(size, i)).</summary>
+    private static (ReliableSession Sender, List<byte[]> Packets) Record(int size, int messages)
+    {
+        var packets = new List<byte[]>();
+        var sender = new ReliableSession(new ReliabilityOptions { SendWindow = 32_768 }, new TestScheduler(), p => packets.Add(p.ToArray()));
+        for (var i = 0; i < messages; i++)
+            Assert.True(sender.SendAsync(Pattern(size, i)).IsCompletedSuccessfully);
+        return (sender, packets);
+    }
+
+    private static long AllocatedBy(Action action)
+    {
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        action();
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+}
