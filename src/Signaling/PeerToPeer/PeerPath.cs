@@ -64,10 +64,11 @@ public sealed class PeerPath : IPeerPath, IPathPolicy
         _subscriptions.Add(_upgrading);
         if (turn is not null)
             _ = WatchTurnAsync(turn);
-        // Relayed from the start: the direct handshake lost its race with the relay fallback (at 10 % loss, often by one
-        // datagram), so the direct path is probed at once, not after the first upgrade wait.
+        // Relayed from the start: the first upgrade try comes after FirstUpgradeTry. Probing at once was tried: the
+        // upgrade then raced the program's own "connected" report (the NAT lab's public/symmetric scenarios saw the
+        // path change before the connection), so it waits as before.
         if (IsRelayed)
-            StartUpgrading(atOnce: true);
+            StartUpgrading();
         attempt.Birthday.PathChanged(channel, IsRelayed);
     }
 
@@ -164,7 +165,7 @@ public sealed class PeerPath : IPeerPath, IPathPolicy
         {
             lock (_gate)
                 _directFailure = DirectPathFailure.MovedToRelay(move.Reason, move.Reason == PathMoveReason.DirectSilent ? _options.DirectSilence : _options.FollowToRelayAfter);
-            StartUpgrading(atOnce: false);
+            StartUpgrading();
         }
         else if (!toRelay)
         {
@@ -213,24 +214,20 @@ public sealed class PeerPath : IPeerPath, IPathPolicy
         }
     }
 
-    /// <summary>
-    /// While relayed: punch and probe every candidate (and every direct address learned since), after 1 s (at once when
-    /// the session started on the relay), then backing off to every 16 s.
-    /// </summary>
-    private void StartUpgrading(bool atOnce)
+    /// <summary>While relayed: punch and probe every candidate (and every direct address learned since), at 1 s, then backing off to every 16 s.</summary>
+    private void StartUpgrading()
     {
         var backoff = new Backoff(_options.FirstUpgradeTry, _options.LastUpgradeInterval);
-        TimeSpan? waited = null;
-        _upgrading.Disposable = _scheduler.Schedule(atOnce ? TimeSpan.Zero : backoff.Initial, self =>
+        var interval = backoff.Initial;
+        _upgrading.Disposable = _scheduler.Schedule(interval, self =>
         {
             if (!IsRelayed)
                 return;
             _attempt.SendProbeRound();
             foreach (var candidate in ProbedAddresses)
                 _ = ProbeQuietly(candidate);
-            var next = waited is { } w ? backoff.Next(w) : atOnce ? backoff.Initial : backoff.Next(backoff.Initial);
-            waited = next;
-            self(next);
+            interval = backoff.Next(interval);
+            self(interval);
         });
     }
 
