@@ -34,6 +34,7 @@ public sealed class ReliableDatagramChannel : ISecureChannel
     private readonly IPeerPath? _path;
     private readonly SingleAssignmentDisposable _feeding = new();
     private int _subscribed;
+    private int _roundTripTaken;
     private int _disposed;
 
     /// <summary>Reliable, ordered messages over <paramref name="datagrams"/>, which the channel owns from now on.</summary>
@@ -117,6 +118,9 @@ public sealed class ReliableDatagramChannel : ISecureChannel
     {
         if (!_datagrams.Established.IsCompletedSuccessfully)
             throw new InvalidOperationException("The handshake has not completed.");
+        // The handshake's round trip times the first messages, until they bring samples of their own.
+        if (Volatile.Read(ref _roundTripTaken) == 0 && Interlocked.Exchange(ref _roundTripTaken, 1) == 0 && _datagrams.HandshakeRoundTrip is { } roundTrip)
+            _reliable.AddHandshakeRoundTrip(roundTrip);
         return _reliable.SendAsync(message, cancellationToken);
     }
 

@@ -113,6 +113,7 @@ public sealed partial class SecureDatagramChannel
             Fail(e as HandshakeException ?? new HandshakeException($"The peer's handshake message is invalid: {e.Message}", e));
             return;
         }
+        OnFlightAnswered();
         _messagesExchanged++;
         _lastPeerIndex = index;
         if (_firstWrittenIndex >= 0 && index > _firstWrittenIndex)
@@ -136,6 +137,7 @@ public sealed partial class SecureDatagramChannel
             Fail(e);
             return;
         }
+        OnFlightAnswered();
         _lastPeerIndex = 0;
         if (Role == HandshakeRole.Responder && !TryCreateHandshake(peer))
             return;

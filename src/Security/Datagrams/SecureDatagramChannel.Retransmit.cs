@@ -17,6 +17,22 @@ public sealed partial class SecureDatagramChannel
     private IDisposable? _retransmitTimer;
     private IDisposable? _timeoutTimer;
     private DateTimeOffset _lastDuplicateAnswer = DateTimeOffset.MinValue;
+    private DateTimeOffset? _flightSentAt; // when the last flight left, while it has been sent once and not yet answered
+
+    /// <summary>
+    /// The time from this side's last handshake flight to the peer's answer, measured on a flight that was sent once
+    /// (Karn's rule: the answer to a resent flight could belong to either sending). Null until then, and when every
+    /// answered flight had to be resent. It includes the peer's handshake work, so it errs long.
+    /// </summary>
+    public TimeSpan? HandshakeRoundTrip { get; private set; }
+
+    /// <summary>The peer answered this side's last flight (its hello or its next message came): one round trip, if that flight left once.</summary>
+    private void OnFlightAnswered()
+    {
+        if (_flightSentAt is { } sent)
+            HandshakeRoundTrip = _scheduler.Now - sent;
+        _flightSentAt = null;
+    }
 
     /// <summary>A peer message we already processed came again.</summary>
     private void OnDuplicate(byte index)
@@ -83,12 +99,14 @@ public sealed partial class SecureDatagramChannel
     private void SendFlight(byte[][] flight)
     {
         _flight = flight;
+        _flightSentAt = _scheduler.Now;
         foreach (var packet in flight)
             SendPacket(packet);
     }
 
     private void Resend()
     {
+        _flightSentAt = null;
         foreach (var packet in _flight)
         {
             _retransmitted++;

@@ -119,6 +119,25 @@ public sealed partial class ReliableSession : IDisposable
         }
     }
 
+    /// <summary>
+    /// Takes a round-trip time measured on this path before the session sent anything (the handshake that opened it) as
+    /// the session's first sample, as RFC 9002 §5.2 takes the handshake's: a first message that is lost is resent after
+    /// about three of those round trips (at least <see cref="ReliabilityOptions.MinRetransmissionTimeout"/>) instead of
+    /// after <see cref="ReliabilityOptions.InitialRetransmissionTimeout"/>. Ignored once the session has a sample of its own,
+    /// and when it would make the first resend wait longer than the initial timeout: a handshake's time includes both
+    /// sides' work, and a cold or busy process can take longer to answer than the path does.
+    /// </summary>
+    /// <param name="roundTrip">The measured time; a negative one counts as zero.</param>
+    public void AddHandshakeRoundTrip(TimeSpan roundTrip)
+    {
+        lock (_gate)
+        {
+            // A first sample r gives SRTT r and RTTVAR r/2: an RTO of r + 4 r/2 = 3 r (RFC 6298 2.2).
+            if (_rtt.SmoothedRtt is null && roundTrip * 3 < _options.InitialRetransmissionTimeout)
+                _rtt.AddSample(roundTrip);
+        }
+    }
+
     /// <summary>Stops the timers and fails pending sends and waits; incoming payloads are ignored from now on.</summary>
     public void Dispose()
     {

@@ -64,6 +64,17 @@ public sealed class NoiseSecurityTests : IDisposable
             SafetyNumber.ForSession(b.LocalStaticKey.Span, b.RemoteStaticKey.Span));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void WarmUp_ClassicOrHybrid_RunsAWholeHandshakeAndOneMessageInMemory(bool postQuantum)
+    {
+        // It throws if either side's handshake or the keys it splits into disagree.
+        var error = Record.Exception(() => NoiseSecurity.WarmUp(postQuantum));
+
+        Assert.Null(error);
+    }
+
     [Fact]
     public void Split_Twice_Throws()
     {

@@ -170,6 +170,51 @@ public class ReliableSessionRetransmissionTests
     }
 
     [Fact]
+    public void Rto_HandshakeRoundTripGiven_FirstLostMessageIsResentAfterThreeOfItsRoundTrips()
+    {
+        using var wire = new ManualWire(Patient);
+        wire.A.AddHandshakeRoundTrip(TimeSpan.FromMilliseconds(80));
+
+        wire.A.SendAsync(Pattern(10));
+        wire.Scheduler.AdvanceBy(TimeSpan.FromSeconds(1).Ticks);
+
+        // SRTT 80 ms, RTTVAR 40 ms: the first timer is 80 + 4 x 40 = 240 ms, then it doubles; without the handshake's
+        // sample the first resend would wait the initial second.
+        var times = wire.SentByA.Where(s => IsData(s.Payload)).Select(s => TimeSpan.FromTicks(s.Time).TotalMilliseconds);
+        Assert.Equal(new double[] { 0, 240, 720 }, times);
+        Assert.Equal(TimeSpan.FromMilliseconds(80), wire.A.Statistics.SmoothedRoundTripTime);
+    }
+
+    [Fact]
+    public void Rto_HandshakeRoundTripSlowerThanAThirdOfTheInitialTimeout_IsIgnored()
+    {
+        // A handshake that took 400 ms (a peer busy compiling its code) would give an RTO of 1.2 s: worse than the initial 1 s.
+        using var wire = new ManualWire(Patient);
+        wire.A.AddHandshakeRoundTrip(TimeSpan.FromMilliseconds(400));
+
+        wire.A.SendAsync(Pattern(10));
+        wire.Scheduler.AdvanceBy(TimeSpan.FromSeconds(1).Ticks);
+
+        var times = wire.SentByA.Where(s => IsData(s.Payload)).Select(s => TimeSpan.FromTicks(s.Time).TotalMilliseconds);
+        Assert.Equal(new double[] { 0, 1000 }, times);
+        Assert.Null(wire.A.Statistics.SmoothedRoundTripTime);
+    }
+
+    [Fact]
+    public void Rto_HandshakeRoundTripAfterASampleOfItsOwn_IsIgnored()
+    {
+        using var pair = new SessionPair(Patient, new SimulatedLinkOptions { Delay = TimeSpan.FromMilliseconds(50) });
+        pair.A.SendAsync(Pattern(10));
+        Assert.True(pair.RunUntil(() => pair.A.WhenAllAcknowledgedAsync().IsCompleted, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(1)));
+        var measured = pair.A.Statistics;
+
+        pair.A.AddHandshakeRoundTrip(TimeSpan.FromSeconds(3));
+
+        Assert.Equal(measured.SmoothedRoundTripTime, pair.A.Statistics.SmoothedRoundTripTime);
+        Assert.Equal(measured.RetransmissionTimeout, pair.A.Statistics.RetransmissionTimeout);
+    }
+
+    [Fact]
     public void SendAsync_WindowFull_WaitsUntilAcksOpenIt()
     {
         using var wire = new ManualWire(Patient with { SendWindow = 4 });

@@ -74,6 +74,10 @@ public sealed class ChatConnector(IScheduler? scheduler = null, IHostResolver? r
         if (!SignalingServerList.TryParse(options.EndPoint, out var servers, out var error))
             throw new ChatFailedException($"The signaling server is not valid: {error}.");
         using var security = _security(options);
+        // Meeting the peer takes at least a round trip to the server, usually the other person's arrival: time enough to
+        // compile the handshake before it is needed (its task is not awaited; a failure there would show in the real one).
+        if (security.WarmUp is { } warmUp)
+            _ = Task.Run(warmUp, CancellationToken.None);
         var verifier = new AdmittedPeers(options.PairingCode is null ? NewVerifier(security) : new PairingPeerVerifier(NewVerifier(security)));
         var meeting = await PeerToPeerChatConnection.ConnectAsync(servers, security.Module, verifier, options, _scheduler, _resolver, progress, cancellationToken).ConfigureAwait(false);
         return await StartSessionAsync(meeting, verifier, options, _scheduler, cancellationToken, progress).ConfigureAwait(false);

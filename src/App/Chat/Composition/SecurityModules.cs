@@ -27,6 +27,13 @@ public sealed record SecurityChoice(ISecurityModule Module, Func<IPeerVerifier> 
     /// <summary>What this choice owns and disposes with itself (a built-in noise choice: the identity key it loaded), if anything.</summary>
     public IDisposable? Owned { get; init; }
 
+    /// <summary>
+    /// What to run ahead of the first handshake, off the critical path, while a p2p chat waits for its peer (built-in
+    /// noise: <see cref="NoiseSecurity.WarmUp"/>, so the handshake after the match does not pay for compiling its
+    /// code); null for nothing. It must not touch what the choice owns: it may still run when the choice is disposed.
+    /// </summary>
+    public Action? WarmUp { get; init; }
+
     /// <summary>Releases what the choice loaded (wipes a built-in identity key).</summary>
     public void Dispose() => Owned?.Dispose();
 }
@@ -59,9 +66,11 @@ public static class SecurityModules
             try
             {
                 var knownPeers = KnownPeers.Load(KnownPeersLocation.Resolve(options));
-                return new SecurityChoice(new NoiseSecurity(identity, options.PostQuantum || options.RequirePostQuantum), () => new PinnedPeerVerifier(knownPeers, options.AcceptNewPeerKey))
+                var postQuantum = options.PostQuantum || options.RequirePostQuantum;
+                return new SecurityChoice(new NoiseSecurity(identity, postQuantum), () => new PinnedPeerVerifier(knownPeers, options.AcceptNewPeerKey))
                 {
                     Owned = identity,
+                    WarmUp = () => NoiseSecurity.WarmUp(postQuantum),
                 };
             }
             catch
