@@ -20,6 +20,16 @@ public sealed record RunOutcome(
     /// <summary>From the instant the later side was matched (its "punching toward" status) to the first delivered message: the path's own time, without process start-up and registration.</summary>
     public TimeSpan? FirstDeliveryAfterMatch { get; init; }
 
+    /// <summary>
+    /// The stages after the match, each the later side's, from the match: the secure channel open (the handshake done on
+    /// the direct path or the relay), then the <c>connected</c> event (the peers' hellos exchanged); the first message
+    /// follows in <see cref="FirstDeliveryAfterMatch"/>. Where a slow run spent its time.
+    /// </summary>
+    public TimeSpan? OpenAfterMatch { get; init; }
+
+    /// <inheritdoc cref="OpenAfterMatch"/>
+    public TimeSpan? ConnectedAfterMatch { get; init; }
+
     /// <summary>Both peers exited 0 (for a successful run: the session also ended cleanly).</summary>
     public bool CleanExit { get; init; }
 
@@ -29,7 +39,8 @@ public sealed record RunOutcome(
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"run {Run}: {(Succeeded ? "ok" : "FAILED")}, {(StartedDirect ? "direct" : EndedDirect ? "relay then direct" : "relay")}, " +
         $"{(AliceInitiated is { } a ? a ? "alice initiated, " : "bob initiated, " : "")}" +
-        $"connected {Ms(TimeToConnect)}, first message {Ms(TimeToFirstDelivery)} ({Ms(FirstDeliveryAfterMatch)} after the match), direct {Ms(TimeToDirect)}{(Failure is null ? "" : $": {Failure}")}");
+        $"connected {Ms(TimeToConnect)}, first message {Ms(TimeToFirstDelivery)} ({Ms(FirstDeliveryAfterMatch)} after the match: " +
+        $"open {Ms(OpenAfterMatch)}, connected {Ms(ConnectedAfterMatch)}), direct {Ms(TimeToDirect)}{(Failure is null ? "" : $": {Failure}")}");
 
     internal static string Ms(TimeSpan? time) => time is { } t ? $"{t.TotalMilliseconds:0} ms" : "-";
 }
@@ -176,11 +187,14 @@ public static class RepeatedRuns
             if (!alice.ReceivedTexts.SequenceEqual(["bob 1"]) || !bob.ReceivedTexts.SequenceEqual(["alice 1"]))
                 throw new InvalidOperationException($"received [{string.Join('|', alice.ReceivedTexts)}] and [{string.Join('|', bob.ReceivedTexts)}]");
             var matched = sides.All(s => s.Punching is not null) ? sides.Max(s => s.Punching) : null;
+            var opened = sides.All(s => s.Opened is not null) ? sides.Max(s => s.Opened) : null;
             return new RunOutcome(run, true, startedDirect, endedDirect, connected, firstDelivery, direct,
                 exits.All(e => e == 0) ? null : $"exit codes {exits[0]} and {exits[1]}: {Disconnected(alice)} / {Disconnected(bob)}")
             {
                 CleanExit = exits.All(e => e == 0),
                 FirstDeliveryAfterMatch = firstDelivery - matched,
+                OpenAfterMatch = opened - matched,
+                ConnectedAfterMatch = connected - matched,
                 AliceInitiated = sides[0].Punching is null ? null : sides[0].Initiator,
             };
         }
@@ -208,10 +222,15 @@ public static class RepeatedRuns
             connected = await peer.WaitForEventAsync(Remaining(), "connected", "status");
             if (SecretChatProcess.Kind(connected) == "connected")
                 break;
-            if (side.Punching is null && Text(connected, "text") is var status && status.StartsWith("punching", StringComparison.Ordinal))
+            var status = Text(connected, "text");
+            if (side.Punching is null && status.StartsWith("punching", StringComparison.Ordinal))
             {
                 side.Punching = clock.Elapsed; // matched: the server introduced the peer
                 side.Initiator = status.EndsWith("as initiator", StringComparison.Ordinal);
+            }
+            else if (side.Opened is null && (status.StartsWith("direct path to", StringComparison.Ordinal) || status.StartsWith("connected through the relay", StringComparison.Ordinal)))
+            {
+                side.Opened = clock.Elapsed; // the secure channel's handshake is done
             }
         }
         side.Connected = clock.Elapsed;
@@ -278,6 +297,8 @@ public static class RepeatedRuns
         public TimeSpan? Punching { get; set; }
 
         public bool Initiator { get; set; }
+
+        public TimeSpan? Opened { get; set; }
 
         public TimeSpan Connected { get; set; }
 
