@@ -43,8 +43,10 @@ public sealed class RendezvousClient : IDisposable
     private readonly Lock _gate = new();
     private readonly SerialDisposable _timer = new();
     private readonly SerialDisposable _membershipTimer = new();
-    private readonly Subject<ReadOnlyMemory<byte>> _relayed = new();
-    private readonly Subject<string> _relayNotices = new();
+    // Synchronized (Rx's contract: an observer is never entered twice at once): notices come from the socket's thread and
+    // from the keepalive timer, and Dispose completes both from whichever thread disposes.
+    private readonly ISubject<ReadOnlyMemory<byte>> _relayed = Subject.Synchronize(new Subject<ReadOnlyMemory<byte>>());
+    private readonly ISubject<string> _relayNotices = Subject.Synchronize(new Subject<string>());
     private readonly IPEndPoint[] _servers;
     private readonly List<IPEndPoint> _homes = []; // the home nodes we followed a Redirect to (at most MaxServers)
     private IPEndPoint _server;
