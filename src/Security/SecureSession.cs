@@ -69,6 +69,20 @@ public sealed class SecureSession : IDisposable
     /// </summary>
     public bool IsPostQuantum { get; init; }
 
+    /// <summary>
+    /// The protocol the handshake ran, its cipher included: for noise the Noise protocol name it negotiated
+    /// (<c>Noise_XX_25519_AESGCM_SHA256</c> where both sides accelerate AES, <c>Noise_XX_25519_ChaChaPoly_SHA256</c>
+    /// otherwise, or the hybrid's <c>Noise_XXhfs_25519+MLKEM768_...</c>), for rsa <see cref="Rsa.RsaSecurity.ProtocolName"/>,
+    /// for pseudo <see cref="Pseudo.PseudoSecurity.ProtocolName"/>; the module's identifier when its handshake does not say.
+    /// </summary>
+    public string ProtocolName
+    {
+        get => _protocolName ?? Module.Id;
+        init => _protocolName = value;
+    }
+
+    private readonly string? _protocolName;
+
     /// <summary>False when the module protects nothing (pseudo): nothing is secret then.</summary>
     public bool IsConfidential => Module.IsConfidential;
 

@@ -66,7 +66,7 @@ internal sealed class AskedAddressReplies
     {
         var flags = SocketFlags.None;
         var received = _socket.ReceiveMessageFrom(buffer.AsSpan(), ref flags, ref source, out var asked);
-        var from = Plain((IPEndPoint)source);
+        var from = PlainAddress.Of((IPEndPoint)source);
         source = from;
         if (asked.Address is not null && (!_asked.TryGetValue(from, out var known) || !known.Equals(asked)))
         {
@@ -83,8 +83,9 @@ internal sealed class AskedAddressReplies
     /// </summary>
     public void Send(ReadOnlySpan<byte> datagram, IPEndPoint to)
     {
-        to = Plain(to);
-        if (!_asked.TryGetValue(to, out var asked) || Plain(asked.Address) is not { } local || local.AddressFamily != to.AddressFamily)
+        to = PlainAddress.Of(to);
+        var local = _asked.TryGetValue(to, out var asked) && asked.Address is { } address ? PlainAddress.Of(address) : null;
+        if (local is null || local.AddressFamily != to.AddressFamily)
         {
             _socket.SendTo(datagram, SocketFlags.None, to);
             return;
@@ -172,11 +173,6 @@ internal sealed class AskedAddressReplies
                 handle.DangerousRelease();
         }
     }
-
-    private static IPEndPoint Plain(IPEndPoint endPoint) =>
-        endPoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port) : endPoint;
-
-    private static IPAddress? Plain(IPAddress? address) => address is { IsIPv4MappedToIPv6: true } ? address.MapToIPv4() : address;
 
     private static bool Multihomed(bool dualStack)
     {

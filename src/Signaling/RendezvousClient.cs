@@ -43,8 +43,10 @@ public sealed class RendezvousClient : IDisposable
     private readonly Lock _gate = new();
     private readonly SerialDisposable _timer = new();
     private readonly SerialDisposable _membershipTimer = new();
-    private readonly Subject<ReadOnlyMemory<byte>> _relayed = new();
-    private readonly Subject<string> _relayNotices = new();
+    // Synchronized (Rx's contract: an observer is never entered twice at once): notices come from the socket's thread and
+    // from the keepalive timer, and Dispose completes both from whichever thread disposes.
+    private readonly ISubject<ReadOnlyMemory<byte>> _relayed = Subject.Synchronize(new Subject<ReadOnlyMemory<byte>>());
+    private readonly ISubject<string> _relayNotices = Subject.Synchronize(new Subject<string>());
     private readonly IPEndPoint[] _servers;
     private readonly List<IPEndPoint> _homes = []; // the home nodes we followed a Redirect to (at most MaxServers)
     private IPEndPoint _server;
@@ -94,7 +96,7 @@ public sealed class RendezvousClient : IDisposable
         foreach (var each in servers)
             ArgumentNullException.ThrowIfNull(each, nameof(servers));
         // Both families may be mixed: the owner's socket must reach them all (a dual-stack one does, PeerSocket checks).
-        _servers = [.. servers.Select(Plain)];
+        _servers = [.. servers.Select(PlainAddress.Of)];
         options ??= new RendezvousClientOptions();
         options.Validate();
         _send = send;
@@ -257,7 +259,7 @@ public sealed class RendezvousClient : IDisposable
         relayed = null;
         if (!SignalingCodec.IsSignaling(datagram))
             return false;
-        if (!SameEndPoint(from, Server))
+        if (!PlainAddress.Same(from, Server))
             return TryRelayedFromAnotherNode(datagram, from, out relayed);
         if (!SignalingCodec.TryDecode(datagram, out var packet))
         {
@@ -739,7 +741,7 @@ public sealed class RendezvousClient : IDisposable
     /// </summary>
     private void FollowRedirect(RedirectPacket redirect)
     {
-        var home = Plain(redirect.HomeNode);
+        var home = PlainAddress.Of(redirect.HomeNode);
         Membership? membership;
         Attempt? attempt;
         IPEndPoint from;
@@ -752,7 +754,7 @@ public sealed class RendezvousClient : IDisposable
                 return;
             }
 
-            if (SameEndPoint(home, from))
+            if (PlainAddress.Same(home, from))
                 return;
             if (!MayRedirectTo(home, from))
             {
@@ -768,7 +770,7 @@ public sealed class RendezvousClient : IDisposable
 
             _redirects++;
             _server = home;
-            if (_homes.Count < MaxServers && !_homes.Exists(h => SameEndPoint(h, home)))
+            if (_homes.Count < MaxServers && !_homes.Exists(h => PlainAddress.Same(h, home)))
                 _homes.Add(home);
             _cookie = default; // the home node's cookie is its own
             membership = _membership;
@@ -792,19 +794,19 @@ public sealed class RendezvousClient : IDisposable
     {
         foreach (var server in _servers)
         {
-            if (SameEndPoint(endPoint, server))
+            if (PlainAddress.Same(endPoint, server))
                 return true;
         }
 
         lock (_gate)
-            return _homes.Exists(home => SameEndPoint(endPoint, home));
+            return _homes.Exists(home => PlainAddress.Same(endPoint, home));
     }
 
     /// <summary>Whether a server at <paramref name="server"/> may send us to <paramref name="home"/>.</summary>
     internal static bool MayRedirectTo(IPEndPoint home, IPEndPoint server)
     {
-        home = Plain(home);
-        server = Plain(server);
+        home = PlainAddress.Of(home);
+        server = PlainAddress.Of(server);
         var address = home.Address;
         if (home.Port == 0 || address.AddressFamily != server.AddressFamily)
             return false;
@@ -824,15 +826,6 @@ public sealed class RendezvousClient : IDisposable
         }
 
         return true;
-    }
-
-    private static IPEndPoint Plain(IPEndPoint endPoint) =>
-        endPoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port) : endPoint;
-
-    internal static bool SameEndPoint(IPEndPoint a, IPEndPoint b)
-    {
-        static IPAddress Plain(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
-        return a.Port == b.Port && Plain(a.Address).Equals(Plain(b.Address));
     }
 
     private static string Seconds(TimeSpan time) => time.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture);

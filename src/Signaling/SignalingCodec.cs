@@ -315,9 +315,6 @@ public static class SignalingCodec
         return text + ellipsis;
     }
 
-    private static IPEndPoint Normalize(IPEndPoint endPoint) =>
-        endPoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port) : endPoint;
-
     private ref struct Reader(ReadOnlySpan<byte> body)
     {
         private ReadOnlySpan<byte> _rest = body;
@@ -489,7 +486,7 @@ public static class SignalingCodec
         public void Candidate(IPEndPoint endPoint)
         {
             ArgumentNullException.ThrowIfNull(endPoint);
-            endPoint = Normalize(endPoint);
+            endPoint = PlainAddress.Of(endPoint);
             bool v4 = endPoint.AddressFamily == AddressFamily.InterNetwork;
             Byte(v4 ? (byte)4 : (byte)6);
             endPoint.Address.TryWriteBytes(_destination[Position..], out var written);

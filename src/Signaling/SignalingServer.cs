@@ -245,9 +245,7 @@ public sealed class SignalingServer : IAsyncDisposable
             if (_byAddress[slot] is { } known && known.Address.Equals(received))
                 return known.EndPoint;
 
-            var source = (IPEndPoint)_template.Create(received);
-            if (source.Address.IsIPv4MappedToIPv6)
-                source = new IPEndPoint(source.Address.MapToIPv4(), source.Port);
+            var source = PlainAddress.Of((IPEndPoint)_template.Create(received));
             var copy = new SocketAddress(received.Family, received.Size);
             received.Buffer.Span[..received.Size].CopyTo(copy.Buffer.Span);
             Remember(new Entry(copy, source), slot);

@@ -11,8 +11,7 @@ internal static class SourceAddress
 {
     public static IPAddress Key(IPAddress address)
     {
-        if (address.IsIPv4MappedToIPv6)
-            return address.MapToIPv4();
+        address = PlainAddress.Of(address);
         if (address.AddressFamily != AddressFamily.InterNetworkV6)
             return address;
         Span<byte> bytes = stackalloc byte[16];

@@ -39,6 +39,12 @@ public sealed record Connected(
 {
     /// <summary>True when the session's keys mix in a post-quantum KEM (noise's ML-KEM-768 hybrid).</summary>
     public bool IsPostQuantum { get; init; }
+
+    /// <summary>
+    /// The protocol the handshake ran, its cipher included (<see cref="SecureSession.ProtocolName"/>): for noise
+    /// <c>Noise_XX_25519_AESGCM_SHA256</c> where both sides accelerate AES, the ChaChaPoly name otherwise; null where not known.
+    /// </summary>
+    public string? Cipher { get; init; }
 }
 
 /// <summary>What the pinned keys say about the peer of a session (the event writers name it: <c>new</c>, <c>known</c>, ...).</summary>

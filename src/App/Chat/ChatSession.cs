@@ -642,6 +642,7 @@ public sealed class ChatSession : IChat
             session.IsConfidential, check.Fingerprint, _channel.RemoteEndPoint, check.Contact, session.RemoteStaticKey)
         {
             IsPostQuantum = session.IsPostQuantum,
+            Cipher = session.ProtocolName,
         };
         bool now;
         lock (_gate)

@@ -58,6 +58,9 @@ public sealed class UdpSecureListener : IAsyncDisposable
     private readonly ProtocolHello _localHello;
     private readonly IDisposable _wiring;
     private readonly Lock _gate = new();
+    // Failures are reported from the socket's thread (refusals) and from handshake tasks (failed handshakes): one at a
+    // time, so that the callback, like an Rx observer, is never entered twice at once. Never taken inside _gate.
+    private readonly Lock _reporting = new();
     private readonly SourceCookies _cookies;
     private readonly RejectAllowance _rejects;
     private readonly Dictionary<IPEndPoint, Peer> _bySource = [];
@@ -97,7 +100,8 @@ public sealed class UdpSecureListener : IAsyncDisposable
     /// <param name="scheduler">The clock of every timer (the default scheduler when null).</param>
     /// <param name="failed">
     /// Told of each failed handshake from the moment the socket is bound (it answers sources at once, whether or not
-    /// anyone waits in <see cref="AcceptAsync"/>); each <see cref="AcceptAsync"/> call's own replaces it.
+    /// anyone waits in <see cref="AcceptAsync"/>); each <see cref="AcceptAsync"/> call's own replaces it. Called one
+    /// failure at a time (never twice at once), on the socket's thread or the thread pool: it should return quickly.
     /// </param>
     public static UdpSecureListener Bind(
         IPEndPoint localEndPoint,
@@ -135,7 +139,7 @@ public sealed class UdpSecureListener : IAsyncDisposable
     /// waits), then wraps it in the reliable session. The session (and its dead-peer timer) starts only then; the
     /// payloads that arrive before are kept by the datagram channel. Peers whose handshake fails are told to
     /// <paramref name="failed"/> (the latest call's, or <see cref="Bind"/>'s before any call; at most <c>5</c> a second for sources that have not proved their
-    /// address), and the wait goes on. Disposing the returned channel frees its place in the listener.
+    /// address; one at a time, never twice at once), and the wait goes on. Disposing the returned channel frees its place in the listener.
     /// </summary>
     public async Task<ReliableDatagramChannel> AcceptAsync(Action<UdpHandshakeFailure>? failed = null, CancellationToken cancellationToken = default)
     {
@@ -404,7 +408,14 @@ public sealed class UdpSecureListener : IAsyncDisposable
                 return;
             failed = _failed;
         }
-        failed?.Invoke(new UdpHandshakeFailure(peer.Channel.RemoteEndPoint ?? peer.Source, error));
+        if (failed is not null)
+            Tell(failed, new UdpHandshakeFailure(peer.Channel.RemoteEndPoint ?? peer.Source, error));
+    }
+
+    private void Tell(Action<UdpHandshakeFailure> failed, UdpHandshakeFailure failure)
+    {
+        lock (_reporting)
+            failed(failure);
     }
 
     /// <summary>The peer a datagram from <paramref name="from"/> belongs to: by source, else (data) by session id.</summary>
@@ -464,7 +475,8 @@ public sealed class UdpSecureListener : IAsyncDisposable
             failed = _failed;
         }
         Send(Reject(sessionId, reason, requestSize), to);
-        failed?.Invoke(new UdpHandshakeFailure(to, new HandshakeException(reason)));
+        if (failed is not null)
+            Tell(failed, new UdpHandshakeFailure(to, new HandshakeException(reason)));
     }
 
     private static byte[] Reject(uint sessionId, string reason, int sizeLimit)

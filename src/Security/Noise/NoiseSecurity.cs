@@ -7,12 +7,17 @@ namespace SecretChat.Security.Noise;
 /// <summary>
 /// The default security mode: Noise_XX_25519_ChaChaPoly_SHA256 with this user's long-term
 /// identity key, or, when the initiator is post-quantum, its hybrid Noise_XXhfs_25519+MLKEM768_ChaChaPoly_SHA256
-/// (an ML-KEM-768 exchange mixed into the chaining key). Both sides prove their static keys; the session carries the
-/// peer's key so the app can pin it and show a safety number, and says whether it is post-quantum.
+/// (an ML-KEM-768 exchange mixed into the chaining key); either with AESGCM instead of ChaChaPoly where both CPUs
+/// accelerate AES (<see cref="NoiseXXHandshake"/>). Both sides prove their static keys; the session carries the
+/// peer's key so the app can pin it and show a safety number, and says whether it is post-quantum and which protocol
+/// name it ran (<see cref="SecureSession.ProtocolName"/>).
 /// </summary>
 public sealed class NoiseSecurity : ISecurityModule
 {
-    /// <summary>The Noise protocol name (§8), which also seeds the handshake hash.</summary>
+    /// <summary>
+    /// The Noise protocol name (§8), which also seeds the handshake hash: the classic pattern under ChaChaPoly (the
+    /// AESGCM name replaces the cipher where both sides accelerate AES; a session says which it ran in <see cref="SecureSession.ProtocolName"/>).
+    /// </summary>
     public const string ProtocolName = "Noise_XX_25519_ChaChaPoly_SHA256";
 
     /// <summary>The hybrid's Noise protocol name: XX with the KEM form of hybrid forward secrecy, ML-KEM-768.</summary>
@@ -62,7 +67,7 @@ public sealed class NoiseSecurity : ISecurityModule
     /// <summary>The module's identity: id <c>noise</c>, confidential, authenticates the peer, has a fingerprint.</summary>
     public static SecurityModuleInfo Descriptor { get; } = new(
         "noise",
-        "Noise XX (X25519, ChaCha20-Poly1305, SHA-256)",
+        "Noise XX (X25519, AES-256-GCM or ChaCha20-Poly1305, SHA-256)",
         SecurityCapabilities.Confidential | SecurityCapabilities.AuthenticatesPeer | SecurityCapabilities.HasFingerprint);
 
     /// <inheritdoc />

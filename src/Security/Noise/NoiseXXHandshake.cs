@@ -273,6 +273,7 @@ internal sealed class NoiseXXHandshake : IHandshake
             remoteStaticKey: _state.RemoteStaticPublicKey.ToArray())
         {
             IsPostQuantum = IsPostQuantum,
+            ProtocolName = ProtocolName,
         };
     }
 

@@ -81,7 +81,10 @@ internal sealed class PseudoHandshake : IHandshake
         if (_split)
             throw new InvalidOperationException("The handshake has already handed over its session.");
         _split = true;
-        return new SecureSession(PseudoSecurity.Descriptor, new PlaintextCipherState(), new PlaintextCipherState(), _hash);
+        return new SecureSession(PseudoSecurity.Descriptor, new PlaintextCipherState(), new PlaintextCipherState(), _hash)
+        {
+            ProtocolName = PseudoSecurity.ProtocolName,
+        };
     }
 
     public void Dispose() => _disposed = true;

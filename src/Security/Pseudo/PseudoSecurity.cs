@@ -9,6 +9,9 @@ namespace SecretChat.Security.Pseudo;
 /// </summary>
 public sealed class PseudoSecurity : ISecurityModule
 {
+    /// <summary>What its sessions report as <see cref="SecureSession.ProtocolName"/>: no cipher at all.</summary>
+    public const string ProtocolName = "plaintext";
+
     /// <summary>The module's identity: id <c>pseudo</c>, no capabilities at all.</summary>
     public static SecurityModuleInfo Descriptor { get; } = new("pseudo", "no encryption (tests only)", SecurityCapabilities.None);
 

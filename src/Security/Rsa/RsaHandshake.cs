@@ -130,9 +130,10 @@ internal sealed class RsaHandshake : IHandshake
         var keys = _keys!;
         var initiatorToResponder = new AesGcmCipherState(keys.InitiatorToResponderKey);
         var responderToInitiator = new AesGcmCipherState(keys.ResponderToInitiatorKey);
-        var session = Role == HandshakeRole.Initiator
-            ? new SecureSession(RsaSecurity.Descriptor, initiatorToResponder, responderToInitiator, keys.HandshakeHash)
-            : new SecureSession(RsaSecurity.Descriptor, responderToInitiator, initiatorToResponder, keys.HandshakeHash);
+        var (sender, receiver) = Role == HandshakeRole.Initiator
+            ? (initiatorToResponder, responderToInitiator)
+            : (responderToInitiator, initiatorToResponder);
+        var session = new SecureSession(RsaSecurity.Descriptor, sender, receiver, keys.HandshakeHash) { ProtocolName = RsaSecurity.ProtocolName };
         _split = true;
         keys.Dispose();
         _keys = null;

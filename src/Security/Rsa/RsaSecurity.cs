@@ -30,6 +30,12 @@ public sealed class RsaSecurity : ISecurityModule
         _ = WarmAsync();
     }
 
+    /// <summary>
+    /// What its sessions report as <see cref="SecureSession.ProtocolName"/>, in the shape of a Noise name: RSA-2048
+    /// OAEP-SHA256 key transport, AES-256-GCM transport ciphers, keys from HKDF-SHA256.
+    /// </summary>
+    public const string ProtocolName = "RSA2048-OAEP-SHA256_AESGCM_SHA256";
+
     /// <summary>The module's identity: id <c>rsa</c>, confidential, the peer not authenticated.</summary>
     public static SecurityModuleInfo Descriptor { get; } = new(
         "rsa", "RSA-OAEP key transport with AES-256-GCM", SecurityCapabilities.Confidential);

@@ -115,7 +115,7 @@ internal sealed class BirthdayEasySide : IDisposable
     {
         lock (_gate)
         {
-            if (_disposed || !SameAddress(from.Address, _peer) || !_probed.Contains(from.Port) || !_echoed.Add(from.Port))
+            if (_disposed || !PlainAddress.Same(from.Address, _peer) || !_probed.Contains(from.Port) || !_echoed.Add(from.Port))
                 return;
         }
         _send.SendIgnoringLoss(PeerDatagrams.Probe, new IPEndPoint(_peer, from.Port)); // lost: the hard side's next round covers it
@@ -128,7 +128,4 @@ internal sealed class BirthdayEasySide : IDisposable
             _stopped = _disposed = true;
         _spraying.Dispose();
     }
-
-    private static bool SameAddress(IPAddress a, IPAddress b) =>
-        (a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a).Equals(b.IsIPv4MappedToIPv6 ? b.MapToIPv4() : b);
 }

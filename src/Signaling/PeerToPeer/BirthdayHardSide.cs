@@ -186,7 +186,7 @@ internal sealed class BirthdayHardSide : IDisposable
 
     private void Receive(Entry entry, Datagram datagram)
     {
-        if (!RendezvousClient.SameEndPoint(datagram.RemoteEndPoint, _peer))
+        if (!PlainAddress.Same(datagram.RemoteEndPoint, _peer))
         {
             Interlocked.Increment(ref _strangers);
             return;

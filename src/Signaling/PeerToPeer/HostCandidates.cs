@@ -26,7 +26,7 @@ internal static class HostCandidates
         var dualStack = bound.Address.Equals(IPAddress.IPv6Any);
         if (!bound.Address.Equals(IPAddress.Any) && !dualStack)
             return [new IPEndPoint(bound.Address, port)];
-        var server4 = server.IsIPv4MappedToIPv6 ? server.MapToIPv4() : server;
+        var server4 = PlainAddress.Of(server);
         var families = dualStack
             ? new[] { AddressFamily.InterNetworkV6, AddressFamily.InterNetwork }
             : [AddressFamily.InterNetwork];

@@ -76,7 +76,7 @@ internal sealed class MappingExchange : IDisposable
     /// <param name="hosts">Our host candidates: a mapped address among them means no NAT.</param>
     public void Start(IPEndPoint firstMapped, IPEndPoint? second, IReadOnlyList<IPEndPoint> hosts)
     {
-        if (second is null || RendezvousClient.SameEndPoint(second, firstMapped))
+        if (second is null || PlainAddress.Same(second, firstMapped))
         {
             _local.TrySetResult(NatMappingKind.Unknown);
             return;
@@ -113,7 +113,7 @@ internal sealed class MappingExchange : IDisposable
             asked = _asked;
             first = _firstMapped;
         }
-        if (asked is null || first is null || !RendezvousClient.SameEndPoint(from, asked)
+        if (asked is null || first is null || !PlainAddress.Same(from, asked)
             || !StunMessage.TryParse(datagram, out var message) || message.TransactionId != _transaction)
             return false;
         if (message.Type != StunMessageType.BindingSuccess || message.ReflexiveAddress is not { } mapped)
@@ -144,9 +144,9 @@ internal sealed class MappingExchange : IDisposable
     /// <summary>Where two destinations saw one socket: the same address is one mapping, two addresses one each.</summary>
     public static NatMappingKind Classify(IPEndPoint first, IPEndPoint second, IReadOnlyList<IPEndPoint> hosts)
     {
-        if (!RendezvousClient.SameEndPoint(first, second))
+        if (!PlainAddress.Same(first, second))
             return NatMappingKind.EndpointDependent;
-        return hosts.Any(h => RendezvousClient.SameEndPoint(h, first)) ? NatMappingKind.None : NatMappingKind.EndpointIndependent;
+        return hosts.Any(h => PlainAddress.Same(h, first)) ? NatMappingKind.None : NatMappingKind.EndpointIndependent;
     }
 
     public void Dispose()

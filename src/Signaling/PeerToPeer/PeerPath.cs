@@ -30,7 +30,9 @@ public sealed class PeerPath : IPeerPath, IPathPolicy
     private readonly IScheduler _scheduler;
     private readonly PunchAttempt _attempt;
     private readonly PeerToPeerOptions _options;
-    private readonly Subject<PathChange> _changes = new();
+    // Moves come from the socket's thread and from the channel's timers, the end from Dispose: synchronized, so that an
+    // observer is never entered twice at once (Rx's contract).
+    private readonly ISubject<PathChange> _changes = Subject.Synchronize(new Subject<PathChange>());
     private readonly SerialDisposable _upgrading = new();
     private readonly CompositeDisposable _subscriptions = [];
     private readonly Lock _gate = new();

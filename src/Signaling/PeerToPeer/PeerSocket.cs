@@ -210,9 +210,9 @@ internal sealed class PeerSocket : IAsyncDisposable
 
     /// <summary>Any signaling node of ours: the first, the one the client talks to now, or one it was sent to.</summary>
     private bool IsSignalingNode(IPEndPoint from) =>
-        RendezvousClient.SameEndPoint(from, Relay) || RendezvousClient.SameEndPoint(from, Rendezvous.Server) || Rendezvous.IsNode(from);
+        PlainAddress.Same(from, Relay) || PlainAddress.Same(from, Rendezvous.Server) || Rendezvous.IsNode(from);
 
-    private bool IsTurnPeer(IPEndPoint from) => Turn.PeerRelayed is { } turnPeer && RendezvousClient.SameEndPoint(from, turnPeer);
+    private bool IsTurnPeer(IPEndPoint from) => Turn.PeerRelayed is { } turnPeer && PlainAddress.Same(from, turnPeer);
 
     /// <summary>
     /// The server's TURN credentials and the peer's relayed address, taken here (the signaling client has no use for

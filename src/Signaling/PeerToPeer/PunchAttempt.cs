@@ -140,7 +140,7 @@ public sealed partial class PunchAttempt : IAsyncDisposable
         PeerCandidates = [.. match.PeerHostCandidates, .. match.PeerCandidates.Where(c => !match.PeerHostCandidates.Contains(c))];
         lock (_gate)
             _peerAddresses = [.. PeerCandidates, Relay];
-        Birthday.Matched(match, _socket.Rendezvous.Servers.FirstOrDefault(s => !RendezvousClient.SameEndPoint(s, _socket.Rendezvous.Server)), hosts, progress);
+        Birthday.Matched(match, _socket.Rendezvous.Servers.FirstOrDefault(s => !PlainAddress.Same(s, _socket.Rendezvous.Server)), hosts, progress);
         return match;
     }
 
@@ -218,7 +218,7 @@ public sealed partial class PunchAttempt : IAsyncDisposable
                     loser.Dispose();
                 _candidates.Clear();
             }
-            var waited = Min(_scheduler.Now - punchStarted, relayFallback ?? timeout);
+            var waited = TimeSpan.FromTicks(Math.Min((_scheduler.Now - punchStarted).Ticks, (relayFallback ?? timeout).Ticks));
             return new PunchResult(winner, viaRelay, viaRelay ? DirectPathFailure.NoHandshake(waited, PeerCandidates) : null);
         }
     }
@@ -275,8 +275,6 @@ public sealed partial class PunchAttempt : IAsyncDisposable
             Interlocked.Exchange(ref _candidateJoined, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         }
     }
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     /// <summary>The built-in relay's address, or the peer's relayed address at the TURN server: both are relays.</summary>
     private bool IsRelay(IPEndPoint? address) =>

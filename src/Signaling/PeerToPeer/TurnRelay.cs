@@ -36,7 +36,8 @@ internal sealed class TurnRelay : IAsyncDisposable
     private readonly TaskCompletionSource<IPEndPoint?> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _offered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     // Replayed: the allocation may fail before the session exists and anyone listens (the chat subscribes once connected).
-    private readonly ReplaySubject<string> _notices = new(bufferSize: 4);
+    // Synchronized: a failed permission and a lost allocation are told from different tasks, and may meet.
+    private readonly ISubject<string> _notices = Subject.Synchronize(new ReplaySubject<string>(bufferSize: 4));
     private readonly CancellationTokenSource _disposing = new();
     private TurnClient? _client;
     private IPEndPoint? _ownRelayed;

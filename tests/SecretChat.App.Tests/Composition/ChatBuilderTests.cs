@@ -48,6 +48,36 @@ public class ChatBuilderTests
         Assert.Equal(atAlice.Fingerprint, atBob.Fingerprint);
     }
 
+    [Theory]
+    [InlineData("noise", "^Noise_XX_25519_(AESGCM|ChaChaPoly)_SHA256$")]
+    [InlineData("noise-pq", @"^Noise_XXhfs_25519\+MLKEM768_(AESGCM|ChaChaPoly)_SHA256$")]
+    [InlineData("rsa", "^" + RsaSecurity.ProtocolName + "$")]
+    [InlineData("pseudo", "^" + PseudoSecurity.ProtocolName + "$")]
+    public async Task Connected_EveryModule_BothSidesSayTheProtocolTheirHandshakeRan(string mode, string expected)
+    {
+        // Which noise cipher runs depends on the CPUs (forced both ways in NegotiatedProtocolTests); both sides agree.
+        var (left, right) = InMemoryFrameTransport.CreatePair();
+        using var aliceKey = StaticKeyPair.Generate();
+        using var bobKey = StaticKeyPair.Generate();
+        ISecurityModule Module(StaticKeyPair key) => mode switch
+        {
+            "noise" => new NoiseSecurity(key, postQuantum: false),
+            "noise-pq" => new NoiseSecurity(key, postQuantum: true),
+            "rsa" => new RsaSecurity(),
+            _ => new PseudoSecurity(),
+        };
+
+        var bobSide = ChatBuilder.Over(right).SecuredBy(Module(bobKey)).AcceptAnyPeer().AsResponder().Named("bob").ConnectAsync();
+        await using var alice = await ChatBuilder.Over(left).SecuredBy(Module(aliceKey)).AcceptAnyPeer().Named("alice")
+            .ConnectAsync().WaitAsync(Timeouts.Default);
+        await using var bob = await bobSide.WaitAsync(Timeouts.Default);
+
+        var atAlice = await alice.Connected;
+        var atBob = await bob.Connected;
+        Assert.Matches(expected, atAlice.Cipher);
+        Assert.Equal(atAlice.Cipher, atBob.Cipher);
+    }
+
     [Fact]
     public async Task ConnectAsync_NoiseVerifiedByPins_PinsThePeerAndShowsTheSafetyNumber()
     {

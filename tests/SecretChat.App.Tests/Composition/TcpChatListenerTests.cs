@@ -144,6 +144,34 @@ public class TcpChatListenerTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Rejections_ManyStrangersFailAtOnce_AreNeverPushedTwiceAtOnce()
+    {
+        // Each stranger's handshake fails on its own task (or it is turned away as busy), so rejections come from many
+        // threads at once; an observer must still see them one after another (Rx's contract).
+        const int strangerCount = 40;
+        await using var bob = Listen(maxPending: 8);
+        var probe = new OverlapProbe();
+        var rejected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var seen = 0;
+        using var watching = bob.Listener.Rejections.Subscribe(_ =>
+        {
+            probe.Enter();
+            if (Interlocked.Increment(ref seen) == strangerCount)
+                rejected.TrySetResult();
+        });
+        var accepting = bob.Listener.AcceptAsync();
+        await using var strangers = new Strangers();
+
+        await Task.WhenAll(Enumerable.Range(0, strangerCount).Select(_ => strangers.ConnectAndSendAsync(bob.EndPoint, [0, 0, 0, 5, 1, 2, 3, 4, 5])));
+        await rejected.Task.WaitAsync(Timeouts.Default);
+
+        Assert.Equal(0, probe.Overlaps);
+        Assert.Equal(strangerCount, probe.Calls);
+        Assert.Equal(strangerCount, bob.Listener.RejectionCount);
+        Assert.False(accepting.IsCompleted);
+    }
+
+    [Fact]
     public async Task DisposeAsync_HandshakesPending_CancelsThemAndClosesEveryStrangersConnection()
     {
         var bob = Listen();

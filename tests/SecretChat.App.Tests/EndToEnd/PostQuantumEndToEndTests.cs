@@ -135,5 +135,9 @@ public class PostQuantumEndToEndTests
         Assert.Equal("noise", connected.GetProperty("encryption").GetString());
         Assert.Equal(transport, connected.GetProperty("transport").GetString());
         Assert.Equal(expected, connected.GetProperty("post_quantum").GetBoolean());
+        // The protocol name the handshake ran: the hybrid's exactly when post-quantum, under one of noise's two ciphers.
+        Assert.Matches(
+            expected ? @"^Noise_XXhfs_25519\+MLKEM768_(AESGCM|ChaChaPoly)_SHA256$" : "^Noise_XX_25519_(AESGCM|ChaChaPoly)_SHA256$",
+            connected.GetProperty("cipher").GetString());
     }
 }

@@ -45,6 +45,29 @@ public class InteractiveConsoleTests
     }
 
     [Fact]
+    public async Task Run_NoiseSession_BannerAndPathNameTheNegotiatedProtocol()
+    {
+        var (console, io) = Create("/path\n/quit\n");
+        var chat = new FakeChat(FakeChat.ConnectedEvent() with { Cipher = "Noise_XX_25519_AESGCM_SHA256" });
+
+        await console.RunSessionAsync(chat, CancellationToken.None).WaitAsync(TestApp.Timeout);
+
+        // Once in the banner, once for /path.
+        var shown = io.OutText.Split("protocol: Noise_XX_25519_AESGCM_SHA256").Length - 1;
+        Assert.Equal(2, shown);
+    }
+
+    [Fact]
+    public async Task Run_SessionThatDoesNotNameItsProtocol_ShowsNoProtocolLine()
+    {
+        var (console, io) = Create("/path\n/quit\n");
+
+        await console.RunSessionAsync(new FakeChat(FakeChat.ConnectedEvent()), CancellationToken.None).WaitAsync(TestApp.Timeout);
+
+        Assert.DoesNotContain("protocol:", io.OutText);
+    }
+
+    [Fact]
     public async Task Quit_DuringASession_ClosesItAndExitsZero()
     {
         var (console, _) = Create("hello\n/quit\nnever sent\n");

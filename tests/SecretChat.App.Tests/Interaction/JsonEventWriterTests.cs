@@ -44,12 +44,27 @@ public class JsonEventWriterTests
         Assert.Equal(postQuantum, json.GetProperty("post_quantum").GetBoolean());
     }
 
+    [Theory]
+    [InlineData("Noise_XX_25519_AESGCM_SHA256")]
+    [InlineData("Noise_XXhfs_25519+MLKEM768_ChaChaPoly_SHA256")]
+    [InlineData(null)]
+    public void Write_Connected_SaysTheProtocolTheHandshakeRan(string? cipher)
+    {
+        var json = WriteOne(w => w.Write(new Connected("bob", TransportKind.Udp, PathKind.Direct, BuiltInModules.Noise, true, "12345", null) { Cipher = cipher }));
+
+        var written = json.GetProperty("cipher");
+        if (cipher is null)
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, written.ValueKind);
+        else
+            Assert.Equal(cipher, written.GetString());
+    }
+
     [Fact]
     public void Write_Connected_HasEveryField()
     {
         var json = WriteOne(w => w.Write(new Connected("bob", TransportKind.Tcp, PathKind.Direct, BuiltInModules.Noise, true, "12345 67890", IPEndPoint.Parse("127.0.0.1:5000"))));
 
-        Assert.Equal(["event", "time", "state", "peer", "transport", "path", "encryption", "confidential", "post_quantum", "fingerprint", "remote", "contact", "verified"], Names(json));
+        Assert.Equal(["event", "time", "state", "peer", "transport", "path", "encryption", "confidential", "post_quantum", "cipher", "fingerprint", "remote", "contact", "verified"], Names(json));
         Assert.Equal("connected", json.GetProperty("state").GetString());
         Assert.False(json.GetProperty("post_quantum").GetBoolean());
         Assert.Equal("unpinned", json.GetProperty("contact").GetString());

@@ -77,10 +77,10 @@ public sealed class BirthdayScenarioTests(ITestOutputHelper output) : IDisposabl
         Conversation.AssertReceivedInOrder(alice, bobLines, output);
 
         // Direct once both sides are: the later of the two.
-        TimeSpan? direct = a.Direct is { } x && b.Direct is { } y ? (x > y ? x : y) : null;
+        TimeSpan? direct = a.Direct is { } x && b.Direct is { } y ? TimeSpan.FromTicks(Math.Max(x.Ticks, y.Ticks)) : null;
         if (direct is null)
             output.WriteLine($"run {run} never went direct; what the peers printed:\n{alice.Transcript()}\n{bob.Transcript()}");
-        var result = new RunResult(run, true, Max(a.Connected, b.Connected).TotalSeconds, direct?.TotalSeconds);
+        var result = new RunResult(run, true, TimeSpan.FromTicks(Math.Max(a.Connected.Ticks, b.Connected.Ticks)).TotalSeconds, direct?.TotalSeconds);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"run {run}: connected (relay) {result.Connected:0.00} s after meeting, {(direct is null ? "never direct" : $"direct after {result.Direct:0.00} s")}"));
         return result;
@@ -117,8 +117,6 @@ public sealed class BirthdayScenarioTests(ITestOutputHelper output) : IDisposabl
 
     private static DateTimeOffset Time(System.Text.Json.JsonElement e) =>
         DateTimeOffset.Parse(e.GetProperty("time").GetString()!, CultureInfo.InvariantCulture);
-
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     /// <summary>The p50 and p95 in seconds, ranked as <see cref="ScenarioRates.Percentile"/> ranks them (infinite without values).</summary>
     private static (double P50, double P95) Percentiles(IEnumerable<double> values)

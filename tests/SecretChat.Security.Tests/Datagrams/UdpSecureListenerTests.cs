@@ -234,6 +234,44 @@ public sealed class UdpSecureListenerTests
     }
 
     [Fact]
+    public async Task Failures_ManyAtOnce_TheCallbackIsNeverEnteredTwiceAtOnce()
+    {
+        // 32 half-open handshakes time out at one virtual instant; each one's report runs on the thread pool, and
+        // wrong-mode hellos are refused on the socket's thread meanwhile. Before, two reports could run at once.
+        const int halfOpen = 32;
+        var scheduler = new TestScheduler();
+        var probe = new OverlapProbe();
+        var reported = new ArrivalCount();
+        await using var listener = UdpSecureListener.Bind(AnyLoopback, new PseudoSecurity(), scheduler: scheduler, failed: _ =>
+        {
+            probe.Enter();
+            reported.Increment();
+        });
+        var strangers = Enumerable.Range(0, halfOpen)
+            .Select(i => new UdpStranger(IPAddress.Parse($"127.0.0.{2 + i % 8}"), listener.LocalEndPoint)).ToList();
+        using var refused = new UdpStranger(IPAddress.Parse("127.0.0.10"), listener.LocalEndPoint);
+        try
+        {
+            foreach (var stranger in strangers)
+                stranger.Send(InitiatorHello(1, await CookieForAsync(stranger, "pseudo"), "pseudo"));
+            await WaitUntilAsync(() => listener.Statistics.HandshakesStarted == halfOpen);
+
+            scheduler.AdvanceBy((DatagramChannelOptions.Default.HandshakeTimeout + TimeSpan.FromSeconds(1)).Ticks);
+            for (uint i = 0; i < 5; i++)
+                refused.Send(InitiatorHello(i, default, "noise")); // the burst of rejects, each reported
+            await reported.WhenAtLeastAsync(halfOpen + 5).WaitAsync(Timeouts.Default);
+
+            Assert.Equal(0, probe.Overlaps);
+            Assert.Equal(halfOpen + 5, probe.Calls);
+        }
+        finally
+        {
+            foreach (var stranger in strangers)
+                stranger.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task FullTable_AProvenNewcomer_IsToldTheListenerIsBusyAndGetsNoState()
     {
         await using var listener = UdpSecureListener.Bind(AnyLoopback, new PseudoSecurity(), scheduler: new TestScheduler());

@@ -27,7 +27,9 @@ namespace SecretChat.Chat.Composition;
 /// <param name="scheduler">The clock of every timer.</param>
 public abstract class ChatListener(SecurityChoice security, ChatOptions options, IScheduler scheduler) : IChatListener
 {
-    private readonly Subject<string> _rejections = new();
+    // Rejected peers are reported from their handshake tasks, the accept loop and (UDP) the socket's thread at once:
+    // synchronized, so that an observer is never entered twice at once (Rx's contract), nor completed during a call.
+    private readonly ISubject<string> _rejections = Subject.Synchronize(new Subject<string>());
     private readonly Channel<IChat> _ready = Channel.CreateUnbounded<IChat>();
     private readonly CancellationTokenSource _closing = new();
     private readonly Lock _gate = new();

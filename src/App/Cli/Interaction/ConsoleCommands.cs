@@ -87,14 +87,18 @@ internal sealed class ConsoleCommands
         .Add(new("help", "", "List the commands.", Help))
         .Add(new("quit", "", "Close the session and exit.", Quit))
         .Add(new("fingerprint", "", "Show the safety number to compare with your peer (noise only).", Fingerprint))
-        .Add(new("path", "", "Show how the session travels: direct or relayed, the peer's address, round-trip time, the NATs.", Path));
+        .Add(new("path", "", "Show how the session travels: direct or relayed, the peer's address, round-trip time, the NATs, and the protocol it runs.", Path));
 
     private static Task<CommandOutcome> Path(CommandContext context, string _)
     {
         foreach (var line in PathText.Describe(context.Chat.ReportPath()).Split('\n'))
             context.MarkupLine($"[grey]{line}[/]");
         if (context.Connected is { IsConfidential: true } connected)
+        {
             context.MarkupLine($"[grey]{SecuritySummary.PostQuantum(connected.IsPostQuantum)}[/]");
+            if (ModeMarking.ProtocolLine(connected) is { } protocol)
+                context.MarkupLine(protocol);
+        }
         return Task.FromResult(CommandOutcome.Continue);
     }
 

@@ -64,6 +64,7 @@ internal sealed class JsonEventWriter : IEventWriter
                     json.WriteString("encryption", c.Encryption.Id);
                     json.WriteBoolean("confidential", c.IsConfidential);
                     json.WriteBoolean("post_quantum", c.IsPostQuantum);
+                    WriteNullable(json, "cipher", c.Cipher);
                     WriteNullable(json, "fingerprint", c.Fingerprint);
                     WriteNullable(json, "remote", c.RemoteEndPoint?.ToString());
                     json.WriteString("contact", PeerTrust.Name(c.Contact));

@@ -64,13 +64,21 @@ internal static class ModeMarking
                 yield return $"[yellow]{summary}[/]";
                 yield return Warning(connected.Encryption)!;
                 yield return $"[grey]{SecuritySummary.PostQuantum(connected.IsPostQuantum)}[/]";
+                if (ProtocolLine(connected) is { } weakProtocol)
+                    yield return weakProtocol;
                 break;
             default:
                 yield return $"[green]{summary}[/]";
                 yield return $"[grey]{SecuritySummary.PostQuantum(connected.IsPostQuantum)}[/]";
+                if (ProtocolLine(connected) is { } protocol)
+                    yield return protocol;
                 break;
         }
     }
+
+    /// <summary>The negotiated protocol as a grey markup line (banner and <c>/path</c>); null when the session did not say.</summary>
+    public static string? ProtocolLine(Connected connected) =>
+        SecuritySummary.Protocol(connected.Cipher) is { } line ? $"[grey]{Markup.Escape(TerminalText.Escape(line))}[/]" : null;
 
     /// <summary>The prompt: <c>&gt;</c>, behind a badge for a weak mode, so that the mark never scrolls away.</summary>
     public static string Prompt(Connected connected) => Of(connected.Encryption) switch

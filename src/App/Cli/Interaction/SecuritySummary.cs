@@ -21,6 +21,12 @@ internal static class SecuritySummary
         ? "post-quantum: yes (ML-KEM-768 mixed into the keys: a recording of this session stays secret against a future quantum computer)"
         : "post-quantum: no (a recording of this session could be decrypted by a future quantum computer)";
 
+    /// <summary>
+    /// The protocol the handshake negotiated, cipher included (banner and <c>/path</c>), e.g.
+    /// <c>protocol: Noise_XX_25519_AESGCM_SHA256</c>; null when the session did not say.
+    /// </summary>
+    public static string? Protocol(string? protocolName) => protocolName is null ? null : $"protocol: {protocolName}";
+
     private static string Promises(SecurityCapabilities capabilities)
     {
         if (!capabilities.HasFlag(SecurityCapabilities.Confidential))
