@@ -67,7 +67,14 @@ public sealed partial class ReliableSession
     /// <summary>A message withdrawn before any of its packets left: its copy goes at once.</summary>
     private static void ReleaseWithdrawn(PendingSend pending)
     {
-        if (pending.Message is { } message && MemoryMarshal.TryGetArray(message, out var copy))
-            ReturnBuffer(copy.Array!);
+        if (pending.Message is { } message)
+            ReleaseCopy(message);
+    }
+
+    /// <summary>Returns a copy made by <see cref="CopyToPool"/> that will never be sent.</summary>
+    private static void ReleaseCopy(ReadOnlyMemory<byte> copy)
+    {
+        if (MemoryMarshal.TryGetArray(copy, out var array))
+            ReturnBuffer(array.Array!);
     }
 }

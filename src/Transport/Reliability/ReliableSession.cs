@@ -63,6 +63,7 @@ public sealed partial class ReliableSession : IDisposable
         _window = options.SendWindow;
         _maxFragment = options.MaxPayloadSize - ReliabilityPacket.DataHeaderSize;
         _inFlight = new OutboundSegment?[_window];
+        _segments = new OutboundSegment?[_window];
         _reorder = new InboundSegment?[_window];
         _rtt = new RoundTripEstimator(options.InitialRetransmissionTimeout, options.MinRetransmissionTimeout, options.MaxRetransmissionTimeout);
         _congestion = options.CongestionControl ? new CongestionController(options.MaxPayloadSize) : null;
