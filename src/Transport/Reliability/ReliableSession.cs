@@ -52,6 +52,12 @@ public sealed partial class ReliableSession : IDisposable
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="options"/> holds an invalid value.</exception>
     public ReliableSession(ReliabilityOptions options, IScheduler scheduler, Action<ReadOnlyMemory<byte>> transmit)
+        : this(options, scheduler, transmit, alarm: null)
+    {
+    }
+
+    /// <summary>A session whose timer is <paramref name="alarm"/>'s (given the timer and flush callbacks); its clock is still <paramref name="scheduler"/>'s.</summary>
+    internal ReliableSession(ReliabilityOptions options, IScheduler scheduler, Action<ReadOnlyMemory<byte>> transmit, Func<Action, Action, SessionAlarm>? alarm)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(scheduler);
@@ -67,6 +73,7 @@ public sealed partial class ReliableSession : IDisposable
         _reorder = new InboundSegment?[_window];
         _rtt = new RoundTripEstimator(options.InitialRetransmissionTimeout, options.MinRetransmissionTimeout, options.MaxRetransmissionTimeout);
         _congestion = options.CongestionControl ? new CongestionController(options.MaxPayloadSize) : null;
+        _alarm = alarm?.Invoke(OnTimer, OnAckFlush) ?? SessionAlarm.For(scheduler, OnTimer, OnAckFlush);
         lock (_gate)
         {
             _lastSent = _lastReceived = _scheduler.Now;
