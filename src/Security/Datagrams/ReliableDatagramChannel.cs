@@ -177,7 +177,7 @@ public sealed class ReliableDatagramChannel : ISecureChannel
     /// state machine goes back to its pool; nothing else waits for it. The watches are pooled too, where an
     /// <c>async Task</c> allocated a task each time.
     /// </summary>
-    private sealed class SendWatch
+    internal sealed class SendWatch
     {
         private const int MaxIdle = 64;
         private static readonly Stack<SendWatch> s_idle = new();
