@@ -102,7 +102,14 @@ public sealed class ReliableSessionAllocationTests
     [Theory]
     [InlineData(true)]  // NewReno's window, as sessions run by default
     [InlineData(false)]
-    public void SendAsync_SteadyOneKibMessagesAcknowledged_AllocatesNothing(bool congestionControl)
+    public void SendAsync_SteadyOneKibMessagesAcknowledged_AllocatesNothing(bool congestionControl) =>
+        SteadyMessagesAcknowledged_AllocatesNothing(1000, congestionControl);
+
+    [Fact]
+    public void SendAsync_SteadyLargestMessagesAcknowledged_AllocatesNothing() =>
+        SteadyMessagesAcknowledged_AllocatesNothing(64 * 1024, congestionControl: true); // sixty packets each, one window
+
+    private static void SteadyMessagesAcknowledged_AllocatesNothing(int size, bool congestionControl)
     {
         var options = new ReliabilityOptions { CongestionControl = congestionControl };
         var scheduler = new TestScheduler();
@@ -114,12 +121,12 @@ public sealed class ReliableSessionAllocationTests
         receiver = new ReliableSession(options, scheduler, p => sender.Receive(p.Span), receiverAlarm.Attach);
         long delivered = 0;
         using var reading = receiver.LentMessages.Subscribe(m => delivered += m.Length);
-        var message = Pattern(1000);
+        var message = Pattern(size);
         void Send(int messages)
         {
             for (var i = 0; i < messages; i++)
             {
-                Assert.True(sender.SendAsync(message).IsCompletedSuccessfully);
+                Assert.True(sender.SendAsync(message).IsCompletedSuccessfully); // numbered into the window at once
                 scheduler.AdvanceBy(TimeSpan.FromMilliseconds(1).Ticks);
                 receiverAlarm.Step(scheduler.Now); // the receiver's acknowledgement, on its next turn
                 senderAlarm.Step(scheduler.Now);
@@ -132,7 +139,7 @@ public sealed class ReliableSessionAllocationTests
         Assert.Equal(20L * Rounds * message.Length, delivered);
         Assert.Equal(0, allocated);
         Assert.Equal(0, sender.Statistics.Retransmissions);
-        Assert.True(receiverAlarm.Posts >= 20 * Rounds, $"every message was acknowledged on its own ({receiverAlarm.Posts} flushes)");
+        Assert.True(receiverAlarm.Posts >= 20 * Rounds, $"every message was acknowledged ({receiverAlarm.Posts} flushes)");
         sender.Dispose();
         receiver.Dispose();
     }
