@@ -47,7 +47,11 @@ public sealed partial class ReliableSession : IDisposable
     /// every payload from the peer to <see cref="Receive"/>.
     /// </summary>
     /// <param name="options">Window, sizes and timers; both peers should use the same.</param>
-    /// <param name="scheduler">Runs retransmission, acknowledgement and keepalive timers; must not run future work inline.</param>
+    /// <param name="scheduler">
+    /// The clock, and what runs retransmission, acknowledgement and keepalive timers; must not run future work inline. On
+    /// <see cref="DefaultScheduler"/> the timers run on one re-armable system timer and the thread pool (where it would
+    /// run them), so moving a deadline allocates nothing.
+    /// </param>
     /// <param name="transmit">Sends one payload to the peer; the payload is valid only during the call, so copy it to keep it.</param>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="options"/> holds an invalid value.</exception>
