@@ -173,18 +173,52 @@ public sealed class ReliableDatagramChannel : ISecureChannel
             return; // A lost datagram: the reliability engine retransmits or declares the peer dead.
         }
         if (!sending.IsCompletedSuccessfully)
-            _ = Observe(sending);
+            SendWatch.Watch(sending);
     }
 
-    private static async Task Observe(ValueTask sending)
+    /// <summary>
+    /// Takes the result of a send the socket did not complete at once (one in 32 after a paced yield), so its pooled
+    /// state machine goes back to its pool; nothing else waits for it. The watches are pooled too, where an
+    /// <c>async Task</c> allocated a task each time.
+    /// </summary>
+    internal sealed class SendWatch
     {
-        try
+        private const int MaxIdle = 64;
+        private static readonly Stack<SendWatch> s_idle = new();
+
+        private readonly Action _completed;
+        private ValueTask _sending;
+
+        private SendWatch() => _completed = Completed;
+
+        public static void Watch(ValueTask sending)
         {
-            await sending.ConfigureAwait(false);
+            SendWatch? watch;
+            lock (s_idle)
+                s_idle.TryPop(out watch);
+            watch ??= new SendWatch();
+            watch._sending = sending;
+            sending.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(watch._completed);
         }
-        catch (Exception e) when (TransportErrors.IsLostDatagram(e))
+
+        private void Completed()
         {
-            // As above: loss is the reliability engine's business.
+            var sending = _sending;
+            _sending = default;
+            try
+            {
+                sending.GetAwaiter().GetResult();
+            }
+            catch (Exception)
+            {
+                // As before, when an unawaited task held it: a lost datagram is the reliability engine's business, and a
+                // failing socket shows in the receive loop and the session's timers, not on this thread-pool thread.
+            }
+            lock (s_idle)
+            {
+                if (s_idle.Count < MaxIdle)
+                    s_idle.Push(this);
+            }
         }
     }
 }

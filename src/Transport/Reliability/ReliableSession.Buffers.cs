@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Reactive.Concurrency;
-using System.Reactive.Disposables;
 using System.Runtime.InteropServices;
 
 namespace SecretChat.Transport.Reliability;
@@ -19,15 +17,6 @@ public sealed partial class ReliableSession
 
     /// <summary>The sender's copies of numbered messages, each with the sequence number after its last packet.</summary>
     private readonly Queue<(long End, byte[] Buffer)> _unacknowledgedMessages = new();
-
-    private Func<IScheduler, long, IDisposable>? _timerCallback;
-
-    /// <summary>One delegate for every timer, rather than a closure each time one is armed.</summary>
-    private Func<IScheduler, long, IDisposable> TimerCallback => _timerCallback ??= (_, generation) =>
-    {
-        OnTimer(generation);
-        return Disposable.Empty;
-    };
 
     private static byte[] RentBuffer(int size) => s_buffers.Rent(size);
 
@@ -67,7 +56,14 @@ public sealed partial class ReliableSession
     /// <summary>A message withdrawn before any of its packets left: its copy goes at once.</summary>
     private static void ReleaseWithdrawn(PendingSend pending)
     {
-        if (pending.Message is { } message && MemoryMarshal.TryGetArray(message, out var copy))
-            ReturnBuffer(copy.Array!);
+        if (pending.Message is { } message)
+            ReleaseCopy(message);
+    }
+
+    /// <summary>Returns a copy made by <see cref="CopyToPool"/> that will never be sent.</summary>
+    private static void ReleaseCopy(ReadOnlyMemory<byte> copy)
+    {
+        if (MemoryMarshal.TryGetArray(copy, out var array))
+            ReturnBuffer(array.Array!);
     }
 }

@@ -4,7 +4,9 @@ public sealed partial class ReliableSession
 {
     private readonly OutboundSegment?[] _inFlight;   // by sequence % window, for [_sendUnacked, _nextSequence)
     private long _nextUnsent;        // the first numbered packet not yet transmitted (the congestion window holds it)
+    private readonly OutboundSegment?[] _segments;   // by slot, reused: the packet in _inFlight, or the slot's last one
     private readonly LinkedList<PendingSend> _pending = new();
+    private readonly Stack<PendingSend> _freePendingSends = new();
     private readonly List<AckWaiter> _ackWaiters = [];
     private long _nextSequence;      // the next sequence number to assign
     private long _sendUnacked;       // the lowest sequence number not yet acknowledged (cumulatively or selectively)
@@ -34,28 +36,35 @@ public sealed partial class ReliableSession
             throw new ArgumentException($"The message is {message.Length} bytes; the limit is {_options.MaxMessageSize}.", nameof(message));
         if (ct.IsCancellationRequested)
             return ValueTask.FromCanceled(ct);
-        var pending = new PendingSend(CopyToPool(message), FragmentCount(message.Length));
+        var copy = CopyToPool(message);
         var outbox = Outbox.Rent();
+        TaskCompletionSource? completion;
+        PendingSend? pending = null;
         lock (_gate)
         {
-            ThrowIfUnusable();
-            if (_closeQueued)
+            if (_disposed || _failure is not null || _closeQueued)
+            {
+                ReleaseCopy(copy);
+                outbox.Return();
+                ThrowIfUnusable();
                 throw new InvalidOperationException("The session is closed for sending.");
+            }
             _messagesSent++;
-            Enqueue(pending, outbox);
+            completion = Enqueue(copy, FragmentCount(message.Length), ct.CanBeCanceled, outbox, out pending);
         }
         Flush(outbox);
-        if (pending.Completion is not { } completion)
+        if (completion is null)
             return default;
         if (ct.CanBeCanceled)
         {
-            var registration = ct.UnsafeRegister(static (state, token) => ((PendingSend)state!).Session!.Withdraw((PendingSend)state!, token), pending);
+            // This pending send is never reused (Enqueue saw the token), so a late callback finds it finished.
+            var registration = ct.UnsafeRegister(static (state, token) => ((PendingSend)state!).Session.Withdraw((PendingSend)state!, token), pending);
             lock (_gate)
             {
                 if (completion.Task.IsCompleted)
                     registration.Unregister();
                 else
-                    pending.Registration = registration;
+                    pending!.Registration = registration;
             }
         }
         return new ValueTask(completion.Task);
@@ -67,18 +76,21 @@ public sealed partial class ReliableSession
     /// </summary>
     public ValueTask CompleteAsync()
     {
-        var pending = new PendingSend(null, 1);
         var outbox = Outbox.Rent();
+        TaskCompletionSource? completion;
         lock (_gate)
         {
             ThrowIfUnusable();
             if (_closeQueued)
+            {
+                outbox.Return();
                 return default;
+            }
             _closeQueued = true;
-            Enqueue(pending, outbox);
+            completion = Enqueue(null, 1, cancellable: false, outbox, out _);
         }
         Flush(outbox);
-        return pending.Completion is { } completion ? new ValueTask(completion.Task) : default;
+        return completion is null ? default : new ValueTask(completion.Task);
     }
 
     /// <summary>
@@ -106,15 +118,29 @@ public sealed partial class ReliableSession
 
     private int FragmentCount(int length) => Math.Max(1, (length + _maxFragment - 1) / _maxFragment);
 
-    private void Enqueue(PendingSend pending, Outbox outbox)
+    /// <summary>
+    /// Queues a message (null: the close marker) and numbers what fits. Returns null when every packet was numbered at
+    /// once; otherwise the completion the caller waits on, and the pending send a cancellation must withdraw.
+    /// </summary>
+    private TaskCompletionSource? Enqueue(ReadOnlyMemory<byte>? message, int packets, bool cancellable, Outbox outbox, out PendingSend? pending)
     {
-        pending.Ordinal = _ordinal++;
-        pending.Session = this;
-        _pending.AddLast(pending.Node = new LinkedListNode<PendingSend>(pending));
-        _queuedPackets += pending.PacketsLeft;
+        var queued = _freePendingSends.Count > 0 ? _freePendingSends.Pop() : new PendingSend(this);
+        queued.Reusable = true;
+        queued.Message = message;
+        queued.PacketsLeft = packets;
+        queued.Ordinal = _ordinal++;
+        _pending.AddLast(queued.Node);
+        _queuedPackets += packets;
         FillWindow(outbox);
-        if (pending.PacketsLeft > 0)
-            pending.Completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        pending = null;
+        if (queued.PacketsLeft == 0)
+            return null; // FillWindow recycled it
+        // The task is what the caller holds, so the pending send can be reused once it is finished, unless a
+        // cancellation callback may still come for it.
+        queued.Completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        queued.Reusable = !cancellable;
+        pending = queued;
+        return queued.Completion;
     }
 
     private void Withdraw(PendingSend pending, CancellationToken ct)
@@ -122,7 +148,7 @@ public sealed partial class ReliableSession
         lock (_gate)
         {
             // Only a message none of whose packets has left can be withdrawn without breaking the stream.
-            if (pending.Node?.List is null || pending.Started)
+            if (pending.Node.List is null || pending.Started)
                 return;
             _pending.Remove(pending.Node);
             ReleaseWithdrawn(pending);
@@ -134,7 +160,7 @@ public sealed partial class ReliableSession
                     waiter.Target -= pending.PacketsLeft;
             }
             CompleteAckWaiters();
-            pending.Completion?.TrySetCanceled(ct);
+            pending.Completion?.TrySetCanceled(ct); // never reused: its registration is what runs now
         }
     }
 
@@ -150,21 +176,23 @@ public sealed partial class ReliableSession
         while (_pending.First is { } node && _nextSequence < _sendUnacked + _window)
         {
             var pending = node.Value;
-            OutboundSegment segment;
+            // The slot's previous packet lies below _sendUnacked, so it was acknowledged: its segment is free.
+            var slot = Slot(_nextSequence);
+            var segment = _segments[slot] ??= new OutboundSegment();
             if (pending.Message is not { } message)
             {
-                segment = new OutboundSegment(_nextSequence, 0, default, IsClose: true);
+                segment.Reset(_nextSequence, 0, default, isClose: true);
             }
             else
             {
                 var length = Math.Min(_maxFragment, message.Length - pending.Offset);
                 var flags = (byte)((pending.Offset == 0 ? ReliabilityPacket.FirstFlag : 0)
                     | (pending.Offset + length == message.Length ? ReliabilityPacket.LastFlag : 0));
-                segment = new OutboundSegment(_nextSequence, flags, message.Slice(pending.Offset, length), IsClose: false);
+                segment.Reset(_nextSequence, flags, message.Slice(pending.Offset, length), isClose: false);
                 pending.Offset += length;
             }
             pending.Started = true;
-            _inFlight[Slot(_nextSequence)] = segment;
+            _inFlight[slot] = segment;
             _nextSequence++;
             _queuedPackets--;
             if (--pending.PacketsLeft == 0)
@@ -173,6 +201,7 @@ public sealed partial class ReliableSession
                 _pending.RemoveFirst();
                 pending.Registration.Unregister();
                 pending.Completion?.TrySetResult();
+                RecyclePendingSend(pending);
             }
         }
         if (_lostCount > 0)
@@ -347,12 +376,13 @@ public sealed partial class ReliableSession
 
     private void FailWaiters(Exception error)
     {
-        foreach (var pending in _pending)
+        while (_pending.First is { } node)
         {
-            pending.Registration.Unregister();
-            pending.Completion?.TrySetException(error);
+            _pending.RemoveFirst();
+            node.Value.Registration.Unregister();
+            node.Value.Completion?.TrySetException(error);
+            RecyclePendingSend(node.Value);
         }
-        _pending.Clear();
         _queuedPackets = 0;
         foreach (var waiter in _ackWaiters)
             waiter.Completion.TrySetException(error);
@@ -361,8 +391,13 @@ public sealed partial class ReliableSession
 
     private int Slot(long sequence) => (int)(sequence % _window);
 
-    private sealed record OutboundSegment(long Sequence, byte Flags, ReadOnlyMemory<byte> Data, bool IsClose)
+    /// <summary>One per window slot, reused for every packet numbered into it (<see cref="_segments"/>).</summary>
+    private sealed class OutboundSegment
     {
+        public long Sequence { get; private set; }
+        public byte Flags { get; private set; }
+        public ReadOnlyMemory<byte> Data { get; private set; }
+        public bool IsClose { get; private set; }
         /// <summary>The reliability packet's length, what the congestion window counts.</summary>
         public int Size => IsClose ? ReliabilityPacket.CloseSize : ReliabilityPacket.DataHeaderSize + Data.Length;
         /// <summary>Counted in the congestion controller's bytes in flight.</summary>
@@ -375,19 +410,57 @@ public sealed partial class ReliableSession
         public DateTimeOffset FirstSentAt { get; set; }
         public DateTimeOffset LastSentAt { get; set; }
         public DateTimeOffset ResendAt { get; set; }
+
+        /// <summary>A new packet in this slot, as a fresh segment would start.</summary>
+        public void Reset(long sequence, byte flags, ReadOnlyMemory<byte> data, bool isClose)
+        {
+            Sequence = sequence;
+            Flags = flags;
+            Data = data;
+            IsClose = isClose;
+            InFlight = false;
+            Lost = false;
+            Transmissions = 0;
+            TransmitNumber = 0;
+            Evidence = 0;
+            FirstSentAt = LastSentAt = ResendAt = default;
+        }
     }
 
-    private sealed class PendingSend(ReadOnlyMemory<byte>? message, int packets)
+    /// <summary>A finished pending send goes back to the free list, unless a cancellation callback may still come for it.</summary>
+    private void RecyclePendingSend(PendingSend pending)
     {
-        public ReadOnlyMemory<byte>? Message { get; } = message;
-        public int PacketsLeft { get; set; } = packets;
+        if (!pending.Reusable || _freePendingSends.Count >= _window)
+            return;
+        pending.Message = null;
+        pending.PacketsLeft = pending.Offset = 0;
+        pending.Started = false;
+        pending.Completion = null;
+        pending.Registration = default;
+        _freePendingSends.Push(pending);
+    }
+
+    /// <summary>A message on its way into the send window; reused from a free list with its node in the send queue.</summary>
+    private sealed class PendingSend
+    {
+        public PendingSend(ReliableSession session)
+        {
+            Session = session;
+            Node = new LinkedListNode<PendingSend>(this);
+        }
+
+        public ReliableSession Session { get; }
+        public LinkedListNode<PendingSend> Node { get; }
+        public ReadOnlyMemory<byte>? Message { get; set; }
+        public int PacketsLeft { get; set; }
         public int Offset { get; set; }
         public bool Started { get; set; }
         public long Ordinal { get; set; }
-        public ReliableSession? Session { get; set; }
-        public LinkedListNode<PendingSend>? Node { get; set; }
+        /// <summary>Only while <see cref="SendAsync"/> waits for the window; a task is what its caller holds.</summary>
         public TaskCompletionSource? Completion { get; set; }
         public CancellationTokenRegistration Registration { get; set; }
+        /// <summary>False for a send whose cancellation callback may come after it finished: it is left to the collector.</summary>
+        public bool Reusable { get; set; }
     }
 
     private sealed class AckWaiter(long target, long ordinalAtCreation)

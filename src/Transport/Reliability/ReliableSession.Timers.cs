@@ -7,9 +7,9 @@ public sealed partial class ReliableSession
 {
     private DateTimeOffset _lastSent;
     private DateTimeOffset _lastReceived;
-    private IDisposable? _timer;
+    private readonly SessionAlarm _alarm;
+    private bool _timerArmed;
     private DateTimeOffset _timerDue;
-    private long _timerGeneration;
     private bool _ackFlushScheduled;
 
     /// <summary>Both directions closed and acknowledged: nothing left to keep alive or to watch.</summary>
@@ -19,12 +19,11 @@ public sealed partial class ReliableSession
     /// <remarks>Deadlines that move later (keepalive after we send) are found when the timer fires early.</remarks>
     private void EnsureTimer(DateTimeOffset due)
     {
-        if (_disposed || _failure is not null || (_timer is not null && _timerDue <= due))
+        if (_disposed || _failure is not null || (_timerArmed && _timerDue <= due))
             return;
-        _timer?.Dispose();
+        _timerArmed = true;
         _timerDue = due;
-        var generation = ++_timerGeneration;
-        _timer = _scheduler.Schedule(generation, due, TimerCallback);
+        _alarm.Arm(due);
     }
 
     /// <summary>
@@ -42,31 +41,30 @@ public sealed partial class ReliableSession
             return;
         _ackFlushScheduled = true;
         // Not through EnsureTimer: the retransmission or keepalive timer stays armed as it is.
-        _scheduler.Schedule(this, static (_, session) =>
-        {
-            session.OnAckFlush();
-            return System.Reactive.Disposables.Disposable.Empty;
-        });
+        _alarm.Post();
     }
 
     private void OnAckFlush()
     {
-        var outbox = new Outbox();
+        var outbox = Outbox.Rent();
         lock (_gate)
         {
             _ackFlushScheduled = false;
             if (_disposed || _failure is not null || !_ackPending)
+            {
+                outbox.Return();
                 return; // disposed, or a packet we sent meanwhile carried the ack
+            }
             SendAck(_scheduler.Now, outbox);
         }
         Flush(outbox);
     }
 
+    /// <summary>For good: the session is disposed or failed.</summary>
     private void CancelTimer()
     {
-        _timer?.Dispose();
-        _timer = null;
-        _timerGeneration++;
+        _timerArmed = false;
+        _alarm.Dispose();
     }
 
     /// <summary>Schedules the timer for the earliest deadline of all. Caller holds the lock.</summary>
@@ -89,14 +87,18 @@ public sealed partial class ReliableSession
             EnsureTimer(due);
     }
 
-    private void OnTimer(long generation)
+    /// <summary>The alarm fired: at the armed deadline, or (on the wall clock) early or twice, which does only what is due.</summary>
+    private void OnTimer()
     {
         var outbox = Outbox.Rent();
         lock (_gate)
         {
-            if (generation != _timerGeneration || _disposed || _failure is not null)
+            if (_disposed || _failure is not null)
+            {
+                outbox.Return();
                 return;
-            _timer = null;
+            }
+            _timerArmed = false;
             var now = _scheduler.Now;
             if (!Finished && now - _lastReceived >= _options.DeadPeerTimeout)
             {

@@ -47,11 +47,21 @@ public sealed partial class ReliableSession : IDisposable
     /// every payload from the peer to <see cref="Receive"/>.
     /// </summary>
     /// <param name="options">Window, sizes and timers; both peers should use the same.</param>
-    /// <param name="scheduler">Runs retransmission, acknowledgement and keepalive timers; must not run future work inline.</param>
+    /// <param name="scheduler">
+    /// The clock, and what runs retransmission, acknowledgement and keepalive timers; must not run future work inline. On
+    /// <see cref="DefaultScheduler"/> the timers run on one re-armable system timer and the thread pool (where it would
+    /// run them), so moving a deadline allocates nothing.
+    /// </param>
     /// <param name="transmit">Sends one payload to the peer; the payload is valid only during the call, so copy it to keep it.</param>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="options"/> holds an invalid value.</exception>
     public ReliableSession(ReliabilityOptions options, IScheduler scheduler, Action<ReadOnlyMemory<byte>> transmit)
+        : this(options, scheduler, transmit, alarm: null)
+    {
+    }
+
+    /// <summary>A session whose timer is <paramref name="alarm"/>'s (given the timer and flush callbacks); its clock is still <paramref name="scheduler"/>'s.</summary>
+    internal ReliableSession(ReliabilityOptions options, IScheduler scheduler, Action<ReadOnlyMemory<byte>> transmit, Func<Action, Action, SessionAlarm>? alarm)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(scheduler);
@@ -63,9 +73,11 @@ public sealed partial class ReliableSession : IDisposable
         _window = options.SendWindow;
         _maxFragment = options.MaxPayloadSize - ReliabilityPacket.DataHeaderSize;
         _inFlight = new OutboundSegment?[_window];
+        _segments = new OutboundSegment?[_window];
         _reorder = new InboundSegment?[_window];
         _rtt = new RoundTripEstimator(options.InitialRetransmissionTimeout, options.MinRetransmissionTimeout, options.MaxRetransmissionTimeout);
         _congestion = options.CongestionControl ? new CongestionController(options.MaxPayloadSize) : null;
+        _alarm = alarm?.Invoke(OnTimer, OnAckFlush) ?? SessionAlarm.For(scheduler, OnTimer, OnAckFlush);
         lock (_gate)
         {
             _lastSent = _lastReceived = _scheduler.Now;

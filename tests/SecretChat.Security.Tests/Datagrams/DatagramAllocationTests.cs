@@ -80,6 +80,86 @@ public sealed class DatagramAllocationTests
         Assert.Equal(0, allocated);
     }
 
+    [Fact]
+    public void SendWatch_SteadySendsTheSocketCompletesLater_TakesEachResultAndAllocatesNothing()
+    {
+        var socket = new DeferredSends();
+        void Round(Exception? error)
+        {
+            ReliableDatagramChannel.SendWatch.Watch(socket.Send());
+            ReliableDatagramChannel.SendWatch.Watch(socket.Send());
+            socket.CompleteAll(error);
+        }
+        for (var i = 0; i < Rounds; i++)
+            Round(i % 7 == 0 ? new System.Net.Sockets.SocketException() : null); // warm-up; a lost datagram is swallowed, not thrown here
+
+        var allocated = AllocatedBy(() =>
+        {
+            for (var i = 0; i < Rounds; i++)
+                Round(null); // (a failed send allocates its exception, in the socket)
+        });
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(4 * Rounds, socket.ResultsTaken); // each pooled send went back to its owner
+    }
+
+    /// <summary>Sends that complete when the test says so, like the socket's pooled state machines, and reused once their result is taken.</summary>
+    private sealed class DeferredSends
+    {
+        private readonly Stack<PendingSend> _free = new();
+        private readonly List<PendingSend> _outstanding = [];
+
+        public int ResultsTaken { get; private set; }
+
+        public ValueTask Send()
+        {
+            var send = _free.TryPop(out var free) ? free : new PendingSend(this);
+            _outstanding.Add(send);
+            return new ValueTask(send, send.Version);
+        }
+
+        public void CompleteAll(Exception? error)
+        {
+            foreach (var send in _outstanding)
+                send.Complete(error);
+            _outstanding.Clear();
+        }
+
+        private sealed class PendingSend(DeferredSends owner) : System.Threading.Tasks.Sources.IValueTaskSource
+        {
+            private System.Threading.Tasks.Sources.ManualResetValueTaskSourceCore<bool> _core;
+
+            public short Version => _core.Version;
+
+            public void Complete(Exception? error)
+            {
+                if (error is null)
+                    _core.SetResult(true);
+                else
+                    _core.SetException(error);
+            }
+
+            public System.Threading.Tasks.Sources.ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+            public void OnCompleted(Action<object?> continuation, object? state, short token, System.Threading.Tasks.Sources.ValueTaskSourceOnCompletedFlags flags) =>
+                _core.OnCompleted(continuation, state, token, flags);
+
+            public void GetResult(short token)
+            {
+                try
+                {
+                    _core.GetResult(token);
+                }
+                finally
+                {
+                    _core.Reset();
+                    owner.ResultsTaken++;
+                    owner._free.Push(this);
+                }
+            }
+        }
+    }
+
     private static long AllocatedBy(Action action)
     {
         var before = GC.GetAllocatedBytesForCurrentThread();

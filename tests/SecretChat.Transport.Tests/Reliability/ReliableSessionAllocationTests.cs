@@ -99,6 +99,121 @@ public sealed class ReliableSessionAllocationTests
         receiver.Dispose();
     }
 
+    [Theory]
+    [InlineData(true)]  // NewReno's window, as sessions run by default
+    [InlineData(false)]
+    public void SendAsync_SteadyOneKibMessagesAcknowledged_AllocatesNothing(bool congestionControl) =>
+        SteadyMessagesAcknowledged_AllocatesNothing(1000, congestionControl);
+
+    [Fact]
+    public void SendAsync_SteadyLargestMessagesAcknowledged_AllocatesNothing() =>
+        SteadyMessagesAcknowledged_AllocatesNothing(64 * 1024, congestionControl: true); // sixty packets each, one window
+
+    private static void SteadyMessagesAcknowledged_AllocatesNothing(int size, bool congestionControl)
+    {
+        var options = new ReliabilityOptions { CongestionControl = congestionControl };
+        var scheduler = new TestScheduler();
+        var senderAlarm = new SteppedAlarm();
+        var receiverAlarm = new SteppedAlarm();
+        ReliableSession? sender = null, receiver = null;
+        // Both ends on this thread: each transmit is the peer's Receive, each acknowledgement flush is run by the loop below.
+        sender = new ReliableSession(options, scheduler, p => receiver!.Receive(p.Span), senderAlarm.Attach);
+        receiver = new ReliableSession(options, scheduler, p => sender.Receive(p.Span), receiverAlarm.Attach);
+        long delivered = 0;
+        using var reading = receiver.LentMessages.Subscribe(m => delivered += m.Length);
+        var message = Pattern(size);
+        void Send(int messages)
+        {
+            for (var i = 0; i < messages; i++)
+            {
+                Assert.True(sender.SendAsync(message).IsCompletedSuccessfully); // numbered into the window at once
+                scheduler.AdvanceBy(TimeSpan.FromMilliseconds(1).Ticks);
+                receiverAlarm.Step(scheduler.Now); // the receiver's acknowledgement, on its next turn
+                senderAlarm.Step(scheduler.Now);
+            }
+        }
+        Send(10 * Rounds); // warm-up: pools filled, RTT measured, the window grown
+
+        var allocated = AllocatedBy(() => Send(10 * Rounds));
+
+        Assert.Equal(20L * Rounds * message.Length, delivered);
+        Assert.Equal(0, allocated);
+        Assert.Equal(0, sender.Statistics.Retransmissions);
+        Assert.True(receiverAlarm.Posts >= 20 * Rounds, $"every message was acknowledged ({receiverAlarm.Posts} flushes)");
+        sender.Dispose();
+        receiver.Dispose();
+    }
+
+    [Fact]
+    public void SessionAlarm_WallClockRearmedEarlierAndLater_AllocatesNothing()
+    {
+        var fired = 0;
+        using var alarm = SessionAlarm.For(System.Reactive.Concurrency.DefaultScheduler.Instance, () => Interlocked.Increment(ref fired), () => { });
+        var now = DateTimeOffset.UtcNow;
+        alarm.Arm(now + TimeSpan.FromHours(1)); // warm-up: the timer joins its queue
+
+        var allocated = AllocatedBy(() =>
+        {
+            for (var i = 0; i < 10 * Rounds; i++)
+                alarm.Arm(now + TimeSpan.FromMinutes(i % 2 == 0 ? 30 : 60)); // a retransmission deadline, then a keepalive's
+        });
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(0, Volatile.Read(ref fired));
+    }
+
+    [Fact]
+    public async Task SessionAlarm_WallClockArmedNow_FiresOnceAndPostRunsThePostAction()
+    {
+        var fired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var posted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var alarm = SessionAlarm.For(System.Reactive.Concurrency.DefaultScheduler.Instance, () => fired.TrySetResult(), () => posted.TrySetResult());
+
+        alarm.Arm(DateTimeOffset.UtcNow - TimeSpan.FromSeconds(1)); // overdue: at once
+        alarm.Post();
+
+        await fired.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await posted.Task.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>An alarm the test steps by hand: it records the armed deadline and a posted flush, allocating nothing.</summary>
+    private sealed class SteppedAlarm : SessionAlarm
+    {
+        private Action? _fire, _post;
+        private DateTimeOffset? _due;
+        private bool _posted;
+
+        public int Posts { get; private set; }
+
+        public SessionAlarm Attach(Action fire, Action post)
+        {
+            (_fire, _post) = (fire, post);
+            return this;
+        }
+
+        public override void Arm(DateTimeOffset due) => _due = due;
+
+        public override void Post() => _posted = true;
+
+        public override void Dispose() => _due = null;
+
+        /// <summary>Runs the posted flush, then the timer if it is due.</summary>
+        public void Step(DateTimeOffset now)
+        {
+            if (_posted)
+            {
+                _posted = false;
+                Posts++;
+                _post!();
+            }
+            if (_due <= now)
+            {
+                _due = null;
+                _fire!();
+            }
+        }
+    }
+
     /// <summary>The payloads a sender puts on the wire for <paramref name="messages"/> messages (message i is Pattern(size, i)).</summary>
     private static (ReliableSession Sender, List<byte[]> Packets) Record(int size, int messages)
     {
