@@ -9,9 +9,9 @@ namespace SecretChat.Benchmarks.Loops;
 /// creates the identity key in a scratch home, which a user's first run does once).
 /// </summary>
 /// <remarks>
-/// <c>-- --loop startup [runs] [path-to-secretchat]</c>; the path defaults to the Release build of src/App/Cli. A
+/// <c>-- --loop startup [runs] [path-to-secretchat ...]</c>; the path defaults to the Release build of src/App/Cli. A
 /// native (AOT) build is measured by passing its path, a framework-dependent one by passing its .dll (run through
-/// <c>dotnet</c>). The child's CPU time is the change in <c>getrusage(RUSAGE_CHILDREN)</c> once it has been waited for.
+/// <c>dotnet</c>); given several, their rows alternate in one run, so the JIT and native figures share its load. The child's CPU time is the change in <c>getrusage(RUSAGE_CHILDREN)</c> once it has been waited for.
 /// </remarks>
 internal static class StartupLoop
 {
@@ -20,23 +20,31 @@ internal static class StartupLoop
     public static async Task<int> RunAsync(string[] args)
     {
         var runs = args.Length > 0 ? int.Parse(args[0]) : 20;
-        var program = args.Length > 1 ? args[1] : DefaultProgram();
-        var (command, prefix) = program.EndsWith(".dll", StringComparison.Ordinal) ? ("dotnet", new[] { program }) : (program, Array.Empty<string>());
+        var programs = args.Length > 1 ? args[1..] : [DefaultProgram()];
         var home = Directory.CreateTempSubdirectory("secretchat-startup-");
         try
         {
-            var rows = new (string Name, string[] Arguments, Func<string, bool> Useful)[]
-            {
-                ("--version", [.. prefix, "--version"], line => line.Trim().Length > 0),
-                ("listen ready", [.. prefix, "listen", "--tcp", "127.0.0.1:0"], line => line.Contains("listening on", StringComparison.OrdinalIgnoreCase)),
-            };
+            var rows = (
+                from program in programs
+                let launch = program.EndsWith(".dll", StringComparison.Ordinal) ? ("dotnet", new[] { program }) : (program, Array.Empty<string>())
+                let build = program.EndsWith(".dll", StringComparison.Ordinal) ? "JIT" : "native"
+                from row in new (string Name, string Argument, Func<string, bool> Useful)[]
+                {
+                    ("--version", "--version", line => line.Trim().Length > 0),
+                    ("listen ready", "listen", line => line.Contains("listening on", StringComparison.OrdinalIgnoreCase)),
+                }
+                select (Name: $"{build} {row.Name}", Command: launch.Item1,
+                    Arguments: row.Argument == "listen" ? (string[])[.. launch.Item2, "listen", "--tcp", "127.0.0.1:0"] : [.. launch.Item2, row.Argument],
+                    row.Useful)).ToArray();
             var samples = rows.Select(_ => (Useful: new List<double>(), Cpu: new List<double>())).ToArray();
-            Console.WriteLine($"{command} {string.Join(' ', prefix)}: {runs} starts per row, rows alternating; load average {ProcessClock.LoadAverage()}");
+            foreach (var program in programs)
+                Console.WriteLine($"{(program.EndsWith(".dll", StringComparison.Ordinal) ? "JIT" : "native")}: {program}");
+            Console.WriteLine($"{runs} starts per row, rows (and builds) alternating; load average {ProcessClock.LoadAverage()}");
             for (var run = -1; run < runs; run++)
             {
                 for (var row = 0; row < rows.Length; row++)
                 {
-                    var (useful, cpu) = await StartAsync(command, rows[row].Arguments, rows[row].Useful, home.FullName);
+                    var (useful, cpu) = await StartAsync(rows[row].Command, rows[row].Arguments, rows[row].Useful, home.FullName);
                     if (run >= 0)
                     {
                         samples[row].Useful.Add(useful.TotalMilliseconds);
@@ -45,11 +53,11 @@ internal static class StartupLoop
                 }
             }
 
-            Console.WriteLine($"{"row",-16}{"p50 ms",10}{"min ms",10}{"max ms",10}{"cpu ms",10}");
+            Console.WriteLine($"{"row",-22}{"p50 ms",10}{"min ms",10}{"max ms",10}{"cpu ms",10}");
             for (var row = 0; row < rows.Length; row++)
             {
                 var (useful, cpu) = samples[row];
-                Console.WriteLine($"{rows[row].Name,-16}{ProcessClock.Median(useful),10:0.0}{useful.Min(),10:0.0}{useful.Max(),10:0.0}{ProcessClock.Median(cpu),10:0.0}");
+                Console.WriteLine($"{rows[row].Name,-22}{ProcessClock.Median(useful),10:0.0}{useful.Min(),10:0.0}{useful.Max(),10:0.0}{ProcessClock.Median(cpu),10:0.0}");
             }
             Console.WriteLine($"load average at the end {ProcessClock.LoadAverage()}; cpu: the child's whole life (listen: until stopped right after its line)");
             return 0;

@@ -50,20 +50,20 @@ internal sealed class Conversation : IAsyncDisposable
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            Post(new { type = "failed", conv = _id, text = e.Message });
+            Post(new PageEvent.Said("failed", _id, e.Message));
             return;
         }
 
         _contacts = new Contacts(KnownPeersLocation.Resolve(chatOptions));
-        var progress = new ProgressLine(text => Post(new { type = "progress", conv = _id, text }));
+        var progress = new ProgressLine(text => Post(new PageEvent.Said("progress", _id, text)));
         try
         {
             IChat chat;
             if (request.Listen)
             {
                 _listener ??= await _options.Connector.ListenAsync(chatOptions, cancellationToken).ConfigureAwait(false);
-                Post(new { type = "listening", conv = _id, address = _listener.LocalEndPoint.ToString() });
-                using var rejections = _listener.Rejections.Subscribe(reason => Post(new { type = "notice", conv = _id, text = $"Rejected a peer: {reason}" }));
+                Post(new PageEvent.Listening(_id, _listener.LocalEndPoint.ToString()));
+                using var rejections = _listener.Rejections.Subscribe(reason => Post(new PageEvent.Said("notice", _id, $"Rejected a peer: {reason}")));
                 chat = await _listener.AcceptAsync(progress, cancellationToken).ConfigureAwait(false);
             }
             else
@@ -73,13 +73,13 @@ internal sealed class Conversation : IAsyncDisposable
 
             lock (_lock)
                 _chat = chat;
-            _subscription = chat.Events.Subscribe(OnEvent, e => Post(new { type = "error", conv = _id, text = e.Message }));
+            _subscription = chat.Events.Subscribe(OnEvent, e => Post(new PageEvent.Said("error", _id, e.Message)));
             await chat.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (PeerKeyChangedException changed)
         {
             _keyChanged = changed;
-            Post(new { type = "keychanged", conv = _id, peer = changed.PeerName, text = changed.Message });
+            Post(new PageEvent.KeyChanged(_id, changed.PeerName, changed.Message));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -87,7 +87,7 @@ internal sealed class Conversation : IAsyncDisposable
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // ChatFailedException carries one sentence for the user; anything else is said as plainly as it comes.
-            Post(new { type = "failed", conv = _id, text = e.Message });
+            Post(new PageEvent.Said("failed", _id, e.Message));
         }
     }
 
@@ -98,26 +98,23 @@ internal sealed class Conversation : IAsyncDisposable
             case Connected connected:
                 _connected = connected;
                 var capabilities = connected.Encryption.Capabilities;
-                Post(new
-                {
-                    type = "connected",
-                    conv = _id,
-                    peer = connected.Peer,
-                    transport = PathText.Name(connected.Transport),
-                    path = PathText.Name(connected.Path),
-                    encryption = connected.Encryption.Id,
-                    security = _options.DescribeSecurity(connected.Encryption),
-                    confidential = connected.IsConfidential,
-                    authenticated = capabilities.HasFlag(SecurityCapabilities.AuthenticatesPeer),
-                    safetyNumber = connected.Fingerprint,
-                    status = connected.Fingerprint is null ? null : Contacts.StatusOf(connected),
-                    remote = connected.RemoteEndPoint?.ToString(),
-                    roundTripMs = RoundTripMs(_chat?.ReportPath()),
-                    at = connected.At,
-                });
+                Post(new PageEvent.Connected(
+                    _id,
+                    Peer: connected.Peer,
+                    Transport: PathText.Name(connected.Transport),
+                    Path: PathText.Name(connected.Path),
+                    Encryption: connected.Encryption.Id,
+                    Security: _options.DescribeSecurity(connected.Encryption),
+                    Confidential: connected.IsConfidential,
+                    Authenticated: capabilities.HasFlag(SecurityCapabilities.AuthenticatesPeer),
+                    SafetyNumber: connected.Fingerprint,
+                    Status: connected.Fingerprint is null ? null : Contacts.StatusOf(connected),
+                    Remote: connected.RemoteEndPoint?.ToString(),
+                    RoundTripMs: RoundTripMs(_chat?.ReportPath()),
+                    At: connected.At));
                 break;
             case MessageReceived message:
-                Post(new { type = "message", conv = _id, id = message.Id.Value, from = message.From, sentAt = message.SentAt, at = message.At, text = message.Text });
+                Post(new PageEvent.Message(_id, message.Id.Value, message.From, message.SentAt, message.At, message.Text));
                 break;
             case Delivered delivered:
                 lock (_lock)
@@ -127,28 +124,20 @@ internal sealed class Conversation : IAsyncDisposable
                         _deliveredEarly.Add(delivered.Id);
                         break;
                     }
-                    Post(new { type = "delivered", conv = _id, id = delivered.Id.Value });
+                    Post(new PageEvent.Delivered(_id, delivered.Id.Value));
                 }
                 break;
             case PeerFinished finished:
-                Post(new { type = "notice", conv = _id, text = $"{finished.Peer} has finished sending (they still receive)." });
+                Post(new PageEvent.Said("notice", _id, $"{finished.Peer} has finished sending (they still receive)."));
                 break;
             case PathChanged moved:
-                Post(new
-                {
-                    type = "path",
-                    conv = _id,
-                    path = PathText.Name(moved.Path),
-                    reason = PathText.Reason(moved.Reason),
-                    remote = moved.Remote?.ToString(),
-                    roundTripMs = RoundTripMs(moved.Details),
-                });
+                Post(new PageEvent.PathReport(_id, PathText.Name(moved.Path), PathText.Reason(moved.Reason), moved.Remote?.ToString(), RoundTripMs(moved.Details)));
                 break;
             case Disconnected disconnected:
-                Post(new { type = "disconnected", conv = _id, text = disconnected.Reason, clean = disconnected.Clean });
+                Post(new PageEvent.Disconnected(_id, disconnected.Reason, disconnected.Clean));
                 break;
             case ChatError error:
-                Post(new { type = "error", conv = _id, text = error.Message });
+                Post(new PageEvent.Said("error", _id, error.Message));
                 break;
         }
     }
@@ -160,7 +149,7 @@ internal sealed class Conversation : IAsyncDisposable
             chat = _chat;
         if (chat is null)
         {
-            Post(new { type = "error", conv = _id, text = "Not connected yet: the message was not sent." });
+            Post(new PageEvent.Said("error", _id, "Not connected yet: the message was not sent."));
             return;
         }
         try
@@ -168,16 +157,16 @@ internal sealed class Conversation : IAsyncDisposable
             var id = await chat.SendAsync(text, _stop.Token).ConfigureAwait(false);
             lock (_lock)
             {
-                Post(new { type = "sent", conv = _id, id = id.Value, text, at = DateTimeOffset.UtcNow });
+                Post(new PageEvent.Sent(_id, id.Value, text, DateTimeOffset.UtcNow));
                 if (_deliveredEarly.Remove(id))
-                    Post(new { type = "delivered", conv = _id, id = id.Value });
+                    Post(new PageEvent.Delivered(_id, id.Value));
                 else
                     _reportedSent.Add(id);
             }
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or OperationCanceledException or ChatFailedException)
         {
-            Post(new { type = "error", conv = _id, text = $"Not sent: {e.Message}" });
+            Post(new PageEvent.Said("error", _id, $"Not sent: {e.Message}"));
         }
     }
 
@@ -185,36 +174,36 @@ internal sealed class Conversation : IAsyncDisposable
     {
         if (_connected is not { Fingerprint: not null } connected || _contacts is null)
         {
-            Post(new { type = "error", conv = _id, text = "Only noise sessions have a safety number to verify." });
+            Post(new PageEvent.Said("error", _id, "Only noise sessions have a safety number to verify."));
             return;
         }
         if (_contacts.MarkVerified(connected) is { } problem)
-            Post(new { type = "error", conv = _id, text = problem });
+            Post(new PageEvent.Said("error", _id, problem));
         else
-            Post(new { type = "verified", conv = _id, peer = connected.Peer });
+            Post(new PageEvent.Verified(_id, connected.Peer));
     }
 
     public void Trust()
     {
         if (_keyChanged is not { } changed || !_running.IsCompleted)
         {
-            Post(new { type = "error", conv = _id, text = "There is no changed key to accept." });
+            Post(new PageEvent.Said("error", _id, "There is no changed key to accept."));
             return;
         }
         if (new Contacts(changed.KnownPeersPath).Trust(changed.PeerName, changed.PresentedKey) is { } problem)
         {
-            Post(new { type = "error", conv = _id, text = problem });
+            Post(new PageEvent.Said("error", _id, problem));
             return;
         }
         _keyChanged = null;
-        Post(new { type = "notice", conv = _id, text = $"The new key of {changed.PeerName} is pinned (not verified: compare the safety number again, then Verify). Reconnecting." });
+        Post(new PageEvent.Said("notice", _id, $"The new key of {changed.PeerName} is pinned (not verified: compare the safety number again, then Verify). Reconnecting."));
         _running = RunAsync(_request);
     }
 
     public void ReportPath()
     {
         if (_chat?.ReportPath() is { } report)
-            Post(new { type = "path", conv = _id, path = PathText.Name(report.Path), reason = (string?)null, remote = report.Remote?.ToString(), roundTripMs = RoundTripMs(report) });
+            Post(new PageEvent.PathReport(_id, PathText.Name(report.Path), null, report.Remote?.ToString(), RoundTripMs(report)));
     }
 
     public async Task CloseAsync()
@@ -234,13 +223,13 @@ internal sealed class Conversation : IAsyncDisposable
             }
         }
         await DisposeAsync().ConfigureAwait(false);
-        Post(new { type = "closed", conv = _id });
+        Post(new PageEvent.Closed(_id));
     }
 
     private static double? RoundTripMs(PathReport? report) =>
         report?.RoundTrip is { } rtt ? Math.Round(rtt.TotalMilliseconds, 1) : null;
 
-    private void Post(object message) => _page.Post(message);
+    private void Post<T>(T message) where T : class => _page.Post(message);
 
     public async ValueTask DisposeAsync()
     {

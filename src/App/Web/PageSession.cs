@@ -18,8 +18,6 @@ internal sealed class PageSession
     /// <summary>The largest command the page may send: a message is far smaller (the chat library limits its length).</summary>
     public const int MaxCommandBytes = 256 * 1024;
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     private readonly WebSocket _socket;
     private readonly UiOptions _options;
     private readonly Channel<string> _outbox = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
@@ -33,17 +31,12 @@ internal sealed class PageSession
     }
 
     /// <summary>Queues one event for the page (thread-safe; events keep the order they were posted in).</summary>
-    public void Post(object message) => _outbox.Writer.TryWrite(JsonSerializer.Serialize(message, message.GetType(), Json));
+    public void Post<T>(T message) where T : class => _outbox.Writer.TryWrite(JsonSerializer.Serialize(message, PageJson.Of<T>()));
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var writing = WriteLoopAsync(cancellationToken);
-        Post(new
-        {
-            type = "hello",
-            name = _options.Name,
-            encryptions = BuiltInModules.All.Select(module => module.Id).ToArray(),
-        });
+        Post(new PageEvent.Hello(_options.Name, BuiltInModules.All.Select(module => module.Id).ToArray()));
         try
         {
             await ReadLoopAsync(cancellationToken).ConfigureAwait(false);
@@ -105,7 +98,7 @@ internal sealed class PageSession
         PageCommand? command;
         try
         {
-            command = JsonSerializer.Deserialize<PageCommand>(json.Span, Json);
+            command = JsonSerializer.Deserialize(json.Span, PageJson.Of<PageCommand>());
         }
         catch (JsonException)
         {
@@ -113,7 +106,7 @@ internal sealed class PageSession
         }
         if (command is null)
         {
-            Post(new { type = "error", text = "The page sent a command this version does not understand." });
+            Post(new PageEvent.PageError("The page sent a command this version does not understand."));
             return;
         }
 
@@ -122,20 +115,20 @@ internal sealed class PageSession
             var request = ToRequest(command, out var problem);
             if (request is null)
             {
-                Post(new { type = "error", text = problem });
+                Post(new PageEvent.PageError(problem));
                 return;
             }
             var id = Interlocked.Increment(ref _lastId);
             var conversation = new Conversation(id, request, _options, this);
             _conversations[id] = conversation;
-            Post(new { type = "conversation", conv = id, title = Title(request) });
+            Post(new PageEvent.Opened(id, Title(request)));
             conversation.Start();
             return;
         }
 
         if (!_conversations.TryGetValue(command.Conv, out var target))
         {
-            Post(new { type = "error", text = "That conversation is no longer open." });
+            Post(new PageEvent.PageError("That conversation is no longer open."));
             return;
         }
         switch (command.Type)
@@ -157,7 +150,7 @@ internal sealed class PageSession
                     await closing.CloseAsync().ConfigureAwait(false);
                 break;
             default:
-                Post(new { type = "error", text = "The page sent a command this version does not understand." });
+                Post(new PageEvent.PageError("The page sent a command this version does not understand."));
                 break;
         }
     }
@@ -198,15 +191,4 @@ internal sealed class PageSession
         { Listen: true } => $"listening on {request.EndPoint}",
         _ => $"{request.EndPoint}",
     };
-
-    /// <summary>A command from the page; every field optional, checked where it is used.</summary>
-    private sealed record PageCommand(
-        string? Type,
-        int Conv,
-        string? Mode,
-        string? Transport,
-        string? Address,
-        string? Room,
-        string? Encryption,
-        string? Text);
 }

@@ -21,6 +21,7 @@ public sealed partial class ReliableSession
     public void Receive(ReadOnlySpan<byte> payload)
     {
         var outbox = Outbox.Rent();
+        var flushAck = false;
         lock (_gate)
         {
             if (_disposed || _failure is not null)
@@ -51,10 +52,14 @@ public sealed partial class ReliableSession
             if (_ackNow)
                 SendAck(now, outbox);
             else if (_ackPending)
-                ScheduleAck(now);
+                flushAck = ScheduleAck(now);
             FillWindow(outbox);
         }
         Flush(outbox);
+        // Queued only once the arrival is delivered: queueing wakes a pool thread, and that thread's ACK would take the
+        // datagram channel's lock that the delivery holds, so before it the ACK competed with the delivery it answers.
+        if (flushAck)
+            QueueAckFlush();
     }
 
     /// <summary>Checks everything that would make a payload inconsistent, before any state changes.</summary>

@@ -28,20 +28,27 @@ public sealed partial class ReliableSession
 
     /// <summary>
     /// Arranges the pending acknowledgement: at its due time when acks are delayed; otherwise on the scheduler's next
-    /// turn, so that every arrival processed before then shares one ACK. Caller holds the lock.
+    /// turn, so that every arrival processed before then shares one ACK. Caller holds the lock. True when the caller is
+    /// to queue that turn (<see cref="QueueAckFlush"/>) once it has released the lock and delivered what arrived.
     /// </summary>
-    private void ScheduleAck(DateTimeOffset now)
+    private bool ScheduleAck(DateTimeOffset now)
     {
         if (_ackDue > now)
         {
             EnsureTimer(_ackDue);
-            return;
+            return false;
         }
         if (_ackFlushScheduled || _disposed || _failure is not null)
-            return;
+            return false;
         _ackFlushScheduled = true;
-        // Not through EnsureTimer: the retransmission or keepalive timer stays armed as it is.
-        _alarm.Post();
+        return true;
+    }
+
+    /// <summary>Queues the ACK that <see cref="ScheduleAck"/> arranged. Not through EnsureTimer: the retransmission or keepalive timer stays armed as it is.</summary>
+    private void QueueAckFlush()
+    {
+        lock (_gate)
+            _alarm.Post();
     }
 
     private void OnAckFlush()

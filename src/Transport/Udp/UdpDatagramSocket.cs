@@ -17,9 +17,11 @@ namespace SecretChat.Transport.Udp;
 /// <see cref="SocketError.ConnectionReset"/>) and oversize datagrams are counted and skipped; they never
 /// end the loop. The sequence completes when the subscription or the socket is disposed and fails with
 /// the <see cref="SocketException"/> of any other receive error.</para>
-/// <para>Pacing: after <see cref="UdpSocketOptions.SendBurst"/> sends that completed synchronously in a row
-/// the next send yields its thread once, so a sender in a tight loop lets the receive loop and timers run.
-/// It is not a rate limiter; the reliability layer above owns congestion control.</para>
+/// <para>Pacing: after <see cref="UdpSocketOptions.SendBurst"/> sends that completed synchronously in a row, with no
+/// datagram received between them, the next send yields its thread once, so a sender in a tight loop lets the receive
+/// loop and timers run. A received datagram starts the count again: the receive loop has run, and a session that sends
+/// one message per round trip (acknowledged in between) never pays the yield's thread-pool hop. It is not a rate
+/// limiter; the reliability layer above owns congestion control.</para>
 /// </remarks>
 public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable, IAsyncDisposable
 {
@@ -207,6 +209,7 @@ public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable, IAsyncD
                     lastAddress = new SocketAddress(address.Family, address.Size);
                     address.Buffer.Span.CopyTo(lastAddress.Buffer.Span);
                 }
+                Volatile.Write(ref _burst, 0);
                 observer.OnNext(new Datagram(lastEndPoint, buffer.AsMemory(0, received)));
             }
         }

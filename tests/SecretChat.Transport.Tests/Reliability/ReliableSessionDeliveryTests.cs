@@ -127,6 +127,57 @@ public class ReliableSessionDeliveryTests
     }
 
     [Fact]
+    public void Receive_LonePacketOnIdleSession_DeliveredInlineAndOnlyThenTheAckIsQueued()
+    {
+        // The delivery path on an idle session has no hop: the message reaches OnNext inside Receive, on the thread
+        // that received it. The ACK's turn is queued after that, so its pool thread does not compete with the delivery.
+        var scheduler = new TestScheduler();
+        var counting = new CountingScheduler(scheduler);
+        var toB = new List<byte[]>();
+        var sentByB = new List<byte[]>();
+        using var a = new ReliableSession(new ReliabilityOptions(), scheduler, p => toB.Add(p.ToArray()));
+        using var b = new ReliableSession(new ReliabilityOptions(), counting, p => sentByB.Add(p.ToArray()));
+        var queuedAtDelivery = new List<int>();
+        using var subscription = b.Messages.Subscribe(_ => queuedAtDelivery.Add(counting.Scheduled));
+        a.SendAsync(Pattern(64, 1));
+        var before = counting.Scheduled;
+
+        b.Receive(Assert.Single(toB));
+
+        Assert.Equal([before], queuedAtDelivery); // delivered within Receive, before anything was queued
+        Assert.Equal(before + 1, counting.Scheduled); // then one item: the ACK's turn
+        Assert.Empty(sentByB);
+        scheduler.AdvanceBy(1);
+        Assert.Equal(new byte[] { 0x12, 0, 0, 0, 1, 0 }, Assert.Single(sentByB));
+    }
+
+    /// <summary>Counts the work a session hands its scheduler.</summary>
+    private sealed class CountingScheduler(IScheduler inner) : IScheduler
+    {
+        public int Scheduled { get; private set; }
+
+        public DateTimeOffset Now => inner.Now;
+
+        public IDisposable Schedule<TState>(TState state, Func<IScheduler, TState, IDisposable> action)
+        {
+            Scheduled++;
+            return inner.Schedule(state, (_, s) => action(this, s));
+        }
+
+        public IDisposable Schedule<TState>(TState state, TimeSpan dueTime, Func<IScheduler, TState, IDisposable> action)
+        {
+            Scheduled++;
+            return inner.Schedule(state, dueTime, (_, s) => action(this, s));
+        }
+
+        public IDisposable Schedule<TState>(TState state, DateTimeOffset dueTime, Func<IScheduler, TState, IDisposable> action)
+        {
+            Scheduled++;
+            return inner.Schedule(state, dueTime, (_, s) => action(this, s));
+        }
+    }
+
+    [Fact]
     public void Receive_LonePacketOnIdleLink_AcknowledgedAtOnce()
     {
         using var wire = new ManualWire();

@@ -96,6 +96,58 @@ public sealed class UdpDatagramSocketTests : IDisposable
     }
 
     [Fact]
+    public async Task SendAsync_BurstCountedSinceTheLastDatagramReceived_PingPongNeverYields()
+    {
+        // Two sends in a row may complete at once; the third of a tight loop yields (a thread-pool hop). A sender that
+        // hears from its peer between sends (a probe and its ACK) starts a new burst each time, so it never yields.
+        using var a = UdpDatagramSocket.Bind(Loopback, new UdpSocketOptions { SendBurst = 2 });
+        var (inbox, subscription) = Listen(a);
+        using var _ = subscription;
+
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.True(a.SendAsync(new byte[] { 1 }, _b.LocalEndPoint).IsCompletedSuccessfully, $"ping {i}");
+            Assert.True(a.SendAsync(new byte[] { 2 }, _b.LocalEndPoint).IsCompletedSuccessfully, $"ping {i}");
+            await _b.SendAsync(new byte[] { 3 }, a.LocalEndPoint);
+            await Next(inbox);
+        }
+
+        Assert.True(a.SendAsync(new byte[] { 1 }, _b.LocalEndPoint).IsCompletedSuccessfully);
+        Assert.True(a.SendAsync(new byte[] { 2 }, _b.LocalEndPoint).IsCompletedSuccessfully);
+        // A burst with nothing received in it still yields once: the yield is held here, so it cannot finish early.
+        var held = new HeldPosts();
+        var previous = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(held);
+        ValueTask third;
+        try
+        {
+            third = a.SendAsync(new byte[] { 4 }, _b.LocalEndPoint);
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(previous);
+        }
+        Assert.False(third.IsCompleted);
+        Assert.Equal(1, held.RunAll());
+        await third.AsTask().WaitAsync(Timeout);
+    }
+
+    /// <summary>A context that keeps what is posted to it until the test runs it.</summary>
+    private sealed class HeldPosts : SynchronizationContext
+    {
+        private readonly List<(SendOrPostCallback Callback, object? State)> _posted = [];
+
+        public override void Post(SendOrPostCallback d, object? state) => _posted.Add((d, state));
+
+        public int RunAll()
+        {
+            foreach (var (callback, state) in _posted)
+                callback(state);
+            return _posted.Count;
+        }
+    }
+
+    [Fact]
     public async Task Dispose_WhileReceiving_CompletesTheDatagrams()
     {
         var (inbox, _) = Listen(_b);
