@@ -17,16 +17,17 @@ public sealed partial class SecureDatagramChannel
     private IDisposable? _retransmitTimer;
     private IDisposable? _timeoutTimer;
     private DateTimeOffset _lastDuplicateAnswer = DateTimeOffset.MinValue;
-    private DateTimeOffset? _flightSentAt; // when the last flight left, while it has been sent once and not yet answered
+    private DateTimeOffset? _flightSentAt; // when the last flight first left, until the peer answers it
 
     /// <summary>
-    /// The time from this side's last handshake flight to the peer's answer, measured on a flight that was sent once
-    /// (Karn's rule: the answer to a resent flight could belong to either sending). Null until then, and when every
-    /// answered flight had to be resent. It includes the peer's handshake work, so it errs long.
+    /// The time from this side's last handshake flight to the peer's answer; null until the peer answered one. Taken
+    /// from the flight's first sending, so it is never shorter than the round trip (where Karn's rule would drop the
+    /// sample of a resent flight as ambiguous, this takes its upper bound): it includes the peer's handshake work and,
+    /// when the flight had to be resent, the wait before the resend, so it errs long.
     /// </summary>
     public TimeSpan? HandshakeRoundTrip { get; private set; }
 
-    /// <summary>The peer answered this side's last flight (its hello or its next message came): one round trip, if that flight left once.</summary>
+    /// <summary>The peer answered this side's last flight (its hello or its next message came): a round trip, at most.</summary>
     private void OnFlightAnswered()
     {
         if (_flightSentAt is { } sent)
@@ -106,7 +107,6 @@ public sealed partial class SecureDatagramChannel
 
     private void Resend()
     {
-        _flightSentAt = null;
         foreach (var packet in _flight)
         {
             _retransmitted++;
