@@ -9,7 +9,7 @@ namespace SecretChat.NatLab.Tests.Scenarios;
 /// these with <c>dotnet test tests/SecretChat.NatLab.Tests --filter Category=rates</c>; README.md keeps the table.
 /// </summary>
 /// <remarks>
-/// Run counts: 10 where the issue's criterion is "every run" or a rate (public/symmetric, cone/cone), 5 for the others,
+/// Run counts: 10 where the issue's criterion is "every run" or a rate (public/symmetric, cone/cone, the 10 %-loss scenarios), 5 for the others,
 /// so the whole class stays near five minutes on a quiet 2-core machine (a direct run takes about 5 s, lab included; a
 /// relayed one about 8 s). Two times are measured per run on the test's monotonic clock: from the instant just before
 /// both peers' processes start (so .NET start-up, a new identity key and registration count) and from the match (the
@@ -22,6 +22,13 @@ namespace SecretChat.NatLab.Tests.Scenarios;
 public sealed class RepeatedRunScenarioTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan DirectP50Bound = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Runs per 10 %-loss scenario: 10, because a lossy run now and then loses whole flights and takes over 1 s (2 of 15
+    /// in the first CI run that printed them, where the p50s were 226-414 ms); with 5 runs three such runs would decide
+    /// the p50, with 10 it takes six.
+    /// </summary>
+    private const int LossyRuns = 10;
 
     [LabFact]
     public async Task Rates_SymmetricToPublic_TenRuns_DirectInEveryRun()
@@ -57,24 +64,24 @@ public sealed class RepeatedRunScenarioTests(ITestOutputHelper output)
         DirectFastAsync("cone/cone", LabLayout.ConeToCone, 10);
 
     [LabFact]
-    public Task Rates_ConeToConeTenPercentLoss_FiveRuns_EveryRunConnectsAndAtLeastFourGoDirect() =>
-        LossyAsync("cone/cone, 10% loss", LabLayout.ConeToCone.WithLoss(0.1), 5);
+    public Task Rates_ConeToConeTenPercentLoss_TenRuns_DirectWithP50UnderOneSecond() =>
+        DirectFastAsync("cone/cone, 10% loss", LabLayout.ConeToCone.WithLoss(0.1), LossyRuns);
 
     [LabFact]
     public Task Rates_ConeToPublic_FiveRuns_DirectWithP50UnderOneSecond() =>
         DirectFastAsync("cone/public", LabLayout.ConeToPublic, 5);
 
     [LabFact]
-    public Task Rates_ConeToPublicTenPercentLoss_FiveRuns_EveryRunConnectsAndAtLeastFourGoDirect() =>
-        LossyAsync("cone/public, 10% loss", LabLayout.ConeToPublic.WithLoss(0.1), 5);
+    public Task Rates_ConeToPublicTenPercentLoss_TenRuns_DirectWithP50UnderOneSecond() =>
+        DirectFastAsync("cone/public, 10% loss", LabLayout.ConeToPublic.WithLoss(0.1), LossyRuns);
 
     [LabFact]
     public Task Rates_SameLan_FiveRuns_DirectWithP50UnderOneSecond() =>
         DirectFastAsync("same LAN", LabLayout.SameLan, 5);
 
     [LabFact]
-    public Task Rates_SameLanTenPercentLoss_FiveRuns_EveryRunConnectsAndAtLeastFourGoDirect() =>
-        LossyAsync("same LAN, 10% loss", LabLayout.SameLan.WithLoss(0.1), 5);
+    public Task Rates_SameLanTenPercentLoss_TenRuns_DirectWithP50UnderOneSecond() =>
+        DirectFastAsync("same LAN, 10% loss", LabLayout.SameLan.WithLoss(0.1), LossyRuns);
 
     private async Task DirectFastAsync(string scenario, LabLayout layout, int runs)
     {
@@ -88,22 +95,6 @@ public sealed class RepeatedRunScenarioTests(ITestOutputHelper output)
         AssertEveryRunSucceeded(rates);
         Assert.Equal(rates.Runs, rates.Direct);
         return rates;
-    }
-
-    /// <summary>
-    /// At 10 % loss each way: every run connects and delivers, and at least all runs but one go direct; the times are
-    /// printed, not bounded. The issue asks for direct in every run with a p50 under 1 s, and that is not met reliably:
-    /// before punched handshakes resent their flights every 100 ms, a lost handshake datagram waited 250 ms to 1.75 s
-    /// (quiet runs: p50 from the match 0.3 s on the same LAN, 0.6-1.4 s cone/public and cone/cone, 4 of 5 direct); since,
-    /// CI's cone/cone at 10 % loss went direct in 5 of 5 runs but with a p50 from the match of 1.52 s (two runs 2.5 and
-    /// 3.4 s: a run still loses whole flights, or starts on the relay). Those bounds stay open in issue 19 rather than
-    /// being a coin toss in CI.
-    /// </summary>
-    private async Task LossyAsync(string scenario, LabLayout layout, int runs)
-    {
-        var rates = await RepeatedRuns.RunAsync(scenario, layout, runs, output);
-        AssertEveryRunSucceeded(rates);
-        Assert.True(rates.Direct >= rates.Runs - 1, $"{rates}: more than one run stayed on the relay.");
     }
 
     private static void AssertEveryRunSucceeded(ScenarioRates rates) =>
