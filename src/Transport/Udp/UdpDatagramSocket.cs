@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
+using System.Reactive.Disposables;
 using System.Reactive.Linq;
 using System.Runtime.CompilerServices;
 
@@ -10,13 +11,18 @@ namespace SecretChat.Transport.Udp;
 /// A bound UDP socket as an observable of datagrams plus a send method: the bottom of the UDP session.
 /// </summary>
 /// <remarks>
-/// <para><see cref="Datagrams"/> runs one receive loop per subscription (one subscriber at a time): each
-/// datagram is received into one pooled buffer and emitted as a <see cref="Datagram"/> valid only during
-/// its <c>OnNext</c> (the next receive reuses the buffer, which is the back-pressure: the loop waits for
-/// <c>OnNext</c>). ICMP errors reported on the socket (port unreachable, surfacing as
-/// <see cref="SocketError.ConnectionReset"/>) and oversize datagrams are counted and skipped; they never
-/// end the loop. The sequence completes when the subscription or the socket is disposed and fails with
-/// the <see cref="SocketException"/> of any other receive error.</para>
+/// <para><see cref="Datagrams"/> is fed by one receive thread per socket, started by the first subscription and
+/// blocked in the kernel's <c>recvfrom</c> until a datagram comes: the datagram is received into one pooled buffer and
+/// emitted on that thread as a <see cref="Datagram"/> valid only during its <c>OnNext</c> (the next receive reuses
+/// the buffer, which is the back-pressure: the thread waits for <c>OnNext</c>). One kernel wake-up per datagram and
+/// no thread-pool hand-off: an asynchronous receive costs two wake-ups (the runtime's epoll thread, then a pool
+/// thread). The sockets stays blocking for that (on Linux any asynchronous operation would make it non-blocking for
+/// good), so sends are synchronous <c>sendto</c> calls too. One subscriber at a time; the thread outlives a
+/// subscription, and a datagram it took while nobody subscribed waits for the next subscriber, as it would have in
+/// the kernel. ICMP errors reported on the socket (port unreachable, surfacing as
+/// <see cref="SocketError.ConnectionReset"/>) and oversize datagrams are counted and skipped; they never end the
+/// thread. The sequence completes when the socket is disposed and fails with the <see cref="SocketException"/> of any
+/// other receive error (a later subscription starts a new thread).</para>
 /// <para>Pacing: after <see cref="UdpSocketOptions.SendBurst"/> sends that completed synchronously in a row, with no
 /// datagram received between them, the next send yields its thread once, so a sender in a tight loop lets the receive
 /// loop and timers run. A received datagram starts the count again: the receive loop has run, and a session that sends
@@ -28,7 +34,11 @@ public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable, IAsyncD
     private readonly Socket _socket;
     private readonly UdpSocketOptions _options;
     private readonly CancellationTokenSource _disposed = new();
-    private int _subscribed;
+    private readonly object _receiving = new(); // guards _observer, _receiver, _ended; the thread waits on it for a subscriber
+    private IObserver<Datagram>? _observer;
+    private Thread? _receiver;
+    private bool _ended;
+    private SendTarget? _sendTarget;
     private int _burst;
     private long _oversize;
     private long _icmpErrors;
@@ -38,7 +48,7 @@ public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable, IAsyncD
         _socket = socket;
         _options = options;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
-        Datagrams = Observable.Create<Datagram>(ReceiveLoop);
+        Datagrams = Observable.Create<Datagram>(Subscribe);
     }
 
     /// <summary>
@@ -106,20 +116,40 @@ public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable, IAsyncD
             Interlocked.Exchange(ref _burst, 0);
             return YieldThenSend(datagram, remoteEndPoint, cancellationToken);
         }
-        ValueTask<int> sending;
+        if (cancellationToken.IsCancellationRequested)
+            return ValueTask.FromCanceled(cancellationToken);
         try
         {
-            sending = _socket.SendToAsync(datagram, SocketFlags.None, remoteEndPoint, cancellationToken);
+            // Synchronous: the socket stays blocking for the receive thread (see the remarks). A UDP send waits only
+            // while the socket's send buffer is full.
+            _socket.SendTo(datagram.Span, SocketFlags.None, AddressOf(remoteEndPoint));
+            return ValueTask.CompletedTask;
         }
         catch (SocketException e) when (IsIcmpError(e.SocketErrorCode))
         {
             return ValueTask.CompletedTask;
         }
-        if (sending.IsCompletedSuccessfully)
-            return ValueTask.CompletedTask;
-        Interlocked.Exchange(ref _burst, 0);
-        return Complete(sending);
+        catch (SocketException e)
+        {
+            return ValueTask.FromException(e);
+        }
     }
+
+    /// <summary>The peer's address as the socket takes it, kept while the peer stays the same (steady traffic allocates none).</summary>
+    private SocketAddress AddressOf(IPEndPoint remoteEndPoint)
+    {
+        if (Volatile.Read(ref _sendTarget) is { } target && target.EndPoint.Equals(remoteEndPoint))
+            return target.Address;
+        var endPoint = remoteEndPoint;
+        // A dual-stack socket sends to IPv4 peers at their IPv4-mapped IPv6 address.
+        if (_socket.AddressFamily == AddressFamily.InterNetworkV6 && endPoint.AddressFamily == AddressFamily.InterNetwork)
+            endPoint = new IPEndPoint(endPoint.Address.MapToIPv6(), endPoint.Port);
+        var address = endPoint.Serialize();
+        Volatile.Write(ref _sendTarget, new SendTarget(remoteEndPoint, address));
+        return address;
+    }
+
+    private sealed record SendTarget(IPEndPoint EndPoint, SocketAddress Address);
 
     /// <summary>
     /// Closes the socket: the receive loop ends and later sends throw <see cref="ObjectDisposedException"/>.
@@ -129,8 +159,10 @@ public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable, IAsyncD
     {
         if (_disposed.IsCancellationRequested)
             return;
-        _disposed.Cancel(); // not disposed itself: the receive loop may still be linking to its token
-        _socket.Dispose();
+        _disposed.Cancel(); // not disposed itself: a late send may still look at its token
+        _socket.Dispose(); // on Linux this also returns the receive thread from its blocked recvfrom
+        lock (_receiving)
+            Monitor.PulseAll(_receiving); // a thread holding a datagram for the next subscriber ends too
     }
 
     /// <summary>Closes the socket as <see cref="Dispose()"/> does; completes synchronously.</summary>
@@ -140,7 +172,7 @@ public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable, IAsyncD
         return ValueTask.CompletedTask;
     }
 
-    // Pooled state machines: a paced or pending send happens every SendBurst datagrams in steady traffic.
+    // Pooled state machine: a paced send happens every SendBurst datagrams in a tight loop.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask YieldThenSend(ReadOnlyMemory<byte> datagram, IPEndPoint remoteEndPoint, CancellationToken cancellationToken)
     {
@@ -148,26 +180,70 @@ public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable, IAsyncD
         await SendAsync(datagram, remoteEndPoint, cancellationToken).ConfigureAwait(false);
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private static async ValueTask Complete(ValueTask<int> sending)
+    private IDisposable Subscribe(IObserver<Datagram> observer)
     {
-        try
+        lock (_receiving)
         {
-            await sending.ConfigureAwait(false);
+            if (_observer is not null)
+            {
+                observer.OnError(new InvalidOperationException("A UDP socket's datagrams take one subscriber at a time."));
+                return Disposable.Empty;
+            }
+            if (_disposed.IsCancellationRequested)
+            {
+                observer.OnCompleted();
+                return Disposable.Empty;
+            }
+            _observer = observer;
+            if (_receiver is null || _ended)
+            {
+                _ended = false;
+                _receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = $"udp {LocalEndPoint}" };
+                _receiver.Start();
+            }
+            else
+            {
+                Monitor.PulseAll(_receiving); // the thread may be holding a datagram for this subscriber
+            }
         }
-        catch (SocketException e) when (IsIcmpError(e.SocketErrorCode))
+        return Disposable.Create(() =>
         {
+            lock (_receiving)
+            {
+                if (ReferenceEquals(_observer, observer))
+                    _observer = null;
+            }
+        });
+    }
+
+    /// <summary>The current subscriber, waiting for one while there is none; null once the socket is disposed.</summary>
+    private IObserver<Datagram>? WaitForObserver()
+    {
+        lock (_receiving)
+        {
+            while (_observer is null && !_disposed.IsCancellationRequested)
+                Monitor.Wait(_receiving);
+            return _disposed.IsCancellationRequested ? null : _observer;
         }
     }
 
-    private async Task ReceiveLoop(IObserver<Datagram> observer, CancellationToken unsubscribed)
+    private void End(Exception? error)
     {
-        if (Interlocked.Exchange(ref _subscribed, 1) == 1)
+        IObserver<Datagram>? observer;
+        lock (_receiving)
         {
-            observer.OnError(new InvalidOperationException("A UDP socket's datagrams take one subscriber at a time."));
-            return;
+            _ended = true;
+            observer = _observer;
+            _observer = null;
         }
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(unsubscribed, _disposed.Token);
+        if (error is null)
+            observer?.OnCompleted();
+        else
+            observer?.OnError(error);
+    }
+
+    private void ReceiveLoop()
+    {
         // One byte more than the limit, so an oversize datagram shows up as a full buffer (Linux truncates silently).
         var buffer = ArrayPool<byte>.Shared.Rent(_options.MaxDatagramSize + 1);
         var address = new SocketAddress(_socket.AddressFamily);
@@ -180,10 +256,9 @@ public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable, IAsyncD
                 int received;
                 try
                 {
-                    received = await _socket.ReceiveFromAsync(buffer.AsMemory(0, _options.MaxDatagramSize + 1), SocketFlags.None, address, stop.Token)
-                        .ConfigureAwait(false);
+                    received = _socket.ReceiveFrom(buffer.AsSpan(0, _options.MaxDatagramSize + 1), SocketFlags.None, address);
                 }
-                catch (SocketException e) when (IsIcmpError(e.SocketErrorCode))
+                catch (SocketException e) when (IsIcmpError(e.SocketErrorCode) && !_disposed.IsCancellationRequested)
                 {
                     Interlocked.Increment(ref _icmpErrors);
                     continue;
@@ -193,6 +268,9 @@ public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable, IAsyncD
                     Interlocked.Increment(ref _oversize);
                     continue;
                 }
+                // A socket shut down by Dispose returns empty reads: they are not datagrams.
+                if (_disposed.IsCancellationRequested)
+                    break;
                 if (received > _options.MaxDatagramSize)
                 {
                     Interlocked.Increment(ref _oversize);
@@ -210,22 +288,24 @@ public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable, IAsyncD
                     address.Buffer.Span.CopyTo(lastAddress.Buffer.Span);
                 }
                 Volatile.Write(ref _burst, 0);
+                if (WaitForObserver() is not { } observer)
+                    break;
                 observer.OnNext(new Datagram(lastEndPoint, buffer.AsMemory(0, received)));
             }
+            End(null);
         }
-        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException
-            || (e is SocketException { SocketErrorCode: SocketError.OperationAborted or SocketError.Interrupted } && stop.IsCancellationRequested))
+        catch (Exception e) when (e is ObjectDisposedException
+            || (e is SocketException && _disposed.IsCancellationRequested))
         {
-            observer.OnCompleted();
+            End(null);
         }
         catch (SocketException e)
         {
-            observer.OnError(e);
+            End(e);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            Volatile.Write(ref _subscribed, 0);
         }
     }
 

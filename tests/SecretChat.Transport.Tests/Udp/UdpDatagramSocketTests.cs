@@ -148,6 +148,34 @@ public sealed class UdpDatagramSocketTests : IDisposable
     }
 
     [Fact]
+    public async Task Datagrams_Delivered_OnTheSocketsOwnThreadNotThePool()
+    {
+        // One kernel wake-up per datagram: the thread blocked in recvfrom runs OnNext, no pool thread in between.
+        var onPool = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = _b.Datagrams.Subscribe(_ => onPool.TrySetResult(Thread.CurrentThread.IsThreadPoolThread));
+        await _a.SendAsync(new byte[] { 1 }, _b.LocalEndPoint);
+        Assert.False(await onPool.Task.WaitAsync(Timeout));
+    }
+
+    [Fact]
+    public async Task Datagrams_BetweenSubscriptions_GoToTheNextSubscriber()
+    {
+        var (first, subscription) = Listen(_b);
+        await _a.SendAsync(new byte[] { 1 }, _b.LocalEndPoint);
+        Assert.Equal([1], (await Next(first)).Bytes);
+        subscription.Dispose();
+
+        // The receive thread outlives the subscription: what comes meanwhile waits, and a new subscriber is taken at once.
+        await _a.SendAsync(new byte[] { 2 }, _b.LocalEndPoint);
+        await _a.SendAsync(new byte[] { 3 }, _b.LocalEndPoint);
+        var (second, again) = Listen(_b);
+        using var _ = again;
+        Assert.Equal([2], (await Next(second)).Bytes);
+        Assert.Equal([3], (await Next(second)).Bytes);
+        Assert.False(first.Reader.TryRead(out var _));
+    }
+
+    [Fact]
     public async Task Dispose_WhileReceiving_CompletesTheDatagrams()
     {
         var (inbox, _) = Listen(_b);
