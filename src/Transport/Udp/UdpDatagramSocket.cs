@@ -23,11 +23,10 @@ namespace SecretChat.Transport.Udp;
 /// <see cref="SocketError.ConnectionReset"/>) and oversize datagrams are counted and skipped; they never end the
 /// thread. The sequence completes when the socket is disposed and fails with the <see cref="SocketException"/> of any
 /// other receive error (a later subscription starts a new thread).</para>
-/// <para>Pacing: after <see cref="UdpSocketOptions.SendBurst"/> sends that completed synchronously in a row, with no
-/// datagram received between them, the next send yields its thread once, so a sender in a tight loop lets the receive
-/// loop and timers run. A received datagram starts the count again: the receive loop has run, and a session that sends
-/// one message per round trip (acknowledged in between) never pays the yield's thread-pool hop. It is not a rate
-/// limiter; the reliability layer above owns congestion control.</para>
+/// <para>Sending is one synchronous <c>sendto</c> per call, so datagrams leave in the order of the calls even when
+/// nobody awaits them (the reliability engine above does not: a datagram that overtook another would look like loss to
+/// it). There is no pacing here: the receive thread needs no sender to yield to it, and the reliability layer above
+/// owns the send and congestion windows.</para>
 /// </remarks>
 public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable, IAsyncDisposable
 {
@@ -39,7 +38,6 @@ public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable, IAsyncD
     private Thread? _receiver;
     private bool _ended;
     private SendTarget? _sendTarget;
-    private int _burst;
     private long _oversize;
     private long _icmpErrors;
 
@@ -60,7 +58,6 @@ public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable, IAsyncD
         ArgumentNullException.ThrowIfNull(localEndPoint);
         options ??= UdpSocketOptions.Default;
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxDatagramSize, 1, nameof(options));
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.SendBurst, 1, nameof(options));
         var socket = new Socket(localEndPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
@@ -111,11 +108,6 @@ public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable, IAsyncD
         if (datagram.Length > _options.MaxDatagramSize)
             throw new ArgumentOutOfRangeException(nameof(datagram), datagram.Length, $"A datagram is at most {_options.MaxDatagramSize} bytes.");
         ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
-        if (Interlocked.Increment(ref _burst) > _options.SendBurst)
-        {
-            Interlocked.Exchange(ref _burst, 0);
-            return YieldThenSend(datagram, remoteEndPoint, cancellationToken);
-        }
         if (cancellationToken.IsCancellationRequested)
             return ValueTask.FromCanceled(cancellationToken);
         try
@@ -172,14 +164,6 @@ public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable, IAsyncD
         return ValueTask.CompletedTask;
     }
 
-    // Pooled state machine: a paced send happens every SendBurst datagrams in a tight loop.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask YieldThenSend(ReadOnlyMemory<byte> datagram, IPEndPoint remoteEndPoint, CancellationToken cancellationToken)
-    {
-        await Task.Yield();
-        await SendAsync(datagram, remoteEndPoint, cancellationToken).ConfigureAwait(false);
-    }
-
     private IDisposable Subscribe(IObserver<Datagram> observer)
     {
         lock (_receiving)
@@ -227,6 +211,7 @@ public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable, IAsyncD
         }
     }
 
+    /// <summary>The receive thread ends (the socket closed, or failed with <paramref name="error"/>) and tells the subscriber.</summary>
     private void End(Exception? error)
     {
         IObserver<Datagram>? observer;
@@ -236,10 +221,34 @@ public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable, IAsyncD
             observer = _observer;
             _observer = null;
         }
-        if (error is null)
-            observer?.OnCompleted();
-        else
-            observer?.OnError(error);
+        Tell(observer, error);
+    }
+
+    /// <summary>Ends the subscription of <paramref name="observer"/>, whose <c>OnNext</c> threw <paramref name="error"/>; the thread goes on.</summary>
+    private void Detach(IObserver<Datagram> observer, Exception error)
+    {
+        lock (_receiving)
+        {
+            if (ReferenceEquals(_observer, observer))
+                _observer = null;
+        }
+        Tell(observer, error);
+    }
+
+    private static void Tell(IObserver<Datagram>? observer, Exception? error)
+    {
+        try
+        {
+            if (error is null)
+                observer?.OnCompleted();
+            else
+                observer?.OnError(error);
+        }
+        catch (Exception)
+        {
+            // An observer without an error handler rethrows: on this thread that would end the process, and the
+            // subscription it would have told is over anyway.
+        }
     }
 
     private void ReceiveLoop()
@@ -287,10 +296,18 @@ public sealed class UdpDatagramSocket : IDatagramTransport, IDisposable, IAsyncD
                     lastAddress = new SocketAddress(address.Family, address.Size);
                     address.Buffer.Span.CopyTo(lastAddress.Buffer.Span);
                 }
-                Volatile.Write(ref _burst, 0);
                 if (WaitForObserver() is not { } observer)
                     break;
-                observer.OnNext(new Datagram(lastEndPoint, buffer.AsMemory(0, received)));
+                try
+                {
+                    observer.OnNext(new Datagram(lastEndPoint, buffer.AsMemory(0, received)));
+                }
+                catch (Exception e)
+                {
+                    // A subscriber's exception ends its subscription, not the process (an exception escaping this thread
+                    // would end everything) and not the thread: the next subscriber receives as before.
+                    Detach(observer, e);
+                }
             }
             End(null);
         }

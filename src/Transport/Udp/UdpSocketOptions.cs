@@ -2,7 +2,7 @@ using SecretChat.Framing.Packets;
 
 namespace SecretChat.Transport.Udp;
 
-/// <summary>Buffers and pacing of a <see cref="UdpDatagramSocket"/>.</summary>
+/// <summary>Buffers and sizes of a <see cref="UdpDatagramSocket"/>.</summary>
 public sealed record UdpSocketOptions
 {
     /// <summary>The defaults, used when no options are given.</summary>
@@ -13,7 +13,4 @@ public sealed record UdpSocketOptions
 
     /// <summary>The kernel receive buffer asked for, so bursts are not lost while the loop is busy; the OS may cap it (Linux: net.core.rmem_max).</summary>
     public int ReceiveBufferSize { get; init; } = 4 * 1024 * 1024;
-
-    /// <summary>Sends that may complete back-to-back before the sender yields its thread once (a crude pacing that keeps one caller from monopolising it).</summary>
-    public int SendBurst { get; init; } = 32;
 }
