@@ -20,25 +20,20 @@ public sealed partial class ReliableSession
     /// </summary>
     public void Receive(ReadOnlySpan<byte> payload)
     {
-        var outbox = Outbox.Rent();
         var flushAck = false;
         lock (_gate)
         {
             if (_disposed || _failure is not null)
-            {
-                outbox.Return();
                 return;
-            }
             if (!ReliabilityPacket.TryDecode(payload, out var packet) || !TryValidate(packet, out var ack, out var sequence))
             {
                 _malformed++;
-                outbox.Return();
                 return;
             }
             var now = _scheduler.Now;
             _packetsReceived++;
             _lastReceived = now;
-            ProcessAck(ack, packet, now, outbox);
+            ProcessAck(ack, packet, now);
             switch (packet.Type)
             {
                 case ReliabilityPacketType.Data:
@@ -50,12 +45,12 @@ public sealed partial class ReliableSession
                     break;
             }
             if (_ackNow)
-                SendAck(now, outbox);
+                SendAck(now);
             else if (_ackPending)
                 flushAck = ScheduleAck(now);
-            FillWindow(outbox);
+            FillWindow();
         }
-        Flush(outbox);
+        Flush();
         // Queued only once the arrival is delivered: queueing wakes a pool thread, and that thread's ACK would take the
         // datagram channel's lock that the delivery holds, so before it the ACK competed with the delivery it answers.
         if (flushAck)
@@ -225,10 +220,10 @@ public sealed partial class ReliableSession
     }
 
     /// <summary>Sends a cumulative ack with the lowest selective ranges that fit.</summary>
-    private void SendAck(DateTimeOffset now, Outbox outbox)
+    private void SendAck(DateTimeOffset now)
     {
         var maxRanges = Math.Min(byte.MaxValue, (_options.MaxPayloadSize - ReliabilityPacket.AckHeaderSize) / ReliabilityPacket.AckRangeSize);
-        var span = outbox.Rent(ReliabilityPacket.AckHeaderSize + maxRanges * ReliabilityPacket.AckRangeSize, out var buffer);
+        var span = _outbox.Rent(ReliabilityPacket.AckHeaderSize + maxRanges * ReliabilityPacket.AckRangeSize, out var buffer);
         var count = 0;
         if (_outOfOrder > 0)
         {
@@ -250,7 +245,7 @@ public sealed partial class ReliableSession
             }
         }
         ReliabilityPacket.WriteAckHeader(span, _receiveNext, count);
-        outbox.Add(buffer, ReliabilityPacket.AckHeaderSize + count * ReliabilityPacket.AckRangeSize);
+        _outbox.Add(buffer, ReliabilityPacket.AckHeaderSize + count * ReliabilityPacket.AckRangeSize);
         _ackPending = false;
         _ackNow = false;
         _acksSent++;

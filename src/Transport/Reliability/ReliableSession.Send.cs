@@ -37,7 +37,6 @@ public sealed partial class ReliableSession
         if (ct.IsCancellationRequested)
             return ValueTask.FromCanceled(ct);
         var copy = CopyToPool(message);
-        var outbox = Outbox.Rent();
         TaskCompletionSource? completion;
         PendingSend? pending = null;
         lock (_gate)
@@ -45,14 +44,13 @@ public sealed partial class ReliableSession
             if (_disposed || _failure is not null || _closeQueued)
             {
                 ReleaseCopy(copy);
-                outbox.Return();
                 ThrowIfUnusable();
                 throw new InvalidOperationException("The session is closed for sending.");
             }
             _messagesSent++;
-            completion = Enqueue(copy, FragmentCount(message.Length), ct.CanBeCanceled, outbox, out pending);
+            completion = Enqueue(copy, FragmentCount(message.Length), ct.CanBeCanceled, out pending);
         }
-        Flush(outbox);
+        Flush();
         if (completion is null)
             return default;
         if (ct.CanBeCanceled)
@@ -76,20 +74,18 @@ public sealed partial class ReliableSession
     /// </summary>
     public ValueTask CompleteAsync()
     {
-        var outbox = Outbox.Rent();
         TaskCompletionSource? completion;
         lock (_gate)
         {
             ThrowIfUnusable();
             if (_closeQueued)
             {
-                outbox.Return();
                 return default;
             }
             _closeQueued = true;
-            completion = Enqueue(null, 1, cancellable: false, outbox, out _);
+            completion = Enqueue(null, 1, cancellable: false, out _);
         }
-        Flush(outbox);
+        Flush();
         return completion is null ? default : new ValueTask(completion.Task);
     }
 
@@ -122,7 +118,7 @@ public sealed partial class ReliableSession
     /// Queues a message (null: the close marker) and numbers what fits. Returns null when every packet was numbered at
     /// once; otherwise the completion the caller waits on, and the pending send a cancellation must withdraw.
     /// </summary>
-    private TaskCompletionSource? Enqueue(ReadOnlyMemory<byte>? message, int packets, bool cancellable, Outbox outbox, out PendingSend? pending)
+    private TaskCompletionSource? Enqueue(ReadOnlyMemory<byte>? message, int packets, bool cancellable, out PendingSend? pending)
     {
         var queued = _freePendingSends.Count > 0 ? _freePendingSends.Pop() : new PendingSend(this);
         queued.Reusable = true;
@@ -131,7 +127,7 @@ public sealed partial class ReliableSession
         queued.Ordinal = _ordinal++;
         _pending.AddLast(queued.Node);
         _queuedPackets += packets;
-        FillWindow(outbox);
+        FillWindow();
         pending = null;
         if (queued.PacketsLeft == 0)
             return null; // FillWindow recycled it
@@ -168,7 +164,7 @@ public sealed partial class ReliableSession
     /// Numbers queued packets while the send window (packets) has room, which completes their sends; then, while the
     /// congestion window (bytes) has room, resends packets declared lost and transmits numbered ones for the first time.
     /// </summary>
-    private void FillWindow(Outbox outbox)
+    private void FillWindow()
     {
         if (_failure is not null || _disposed)
             return;
@@ -206,28 +202,28 @@ public sealed partial class ReliableSession
         }
         if (_lostCount > 0)
         {
-            ResendLost(now, outbox, probe: false);
+            ResendLost(now, probe: false);
             if (_lostCount > 0)
                 return; // what was lost goes first
         }
         while (_nextUnsent < _nextSequence && CongestionAllows)
-            Transmit(_inFlight[Slot(_nextUnsent++)]!, now, outbox);
+            Transmit(_inFlight[Slot(_nextUnsent++)]!, now);
     }
 
-    private void Transmit(OutboundSegment segment, DateTimeOffset now, Outbox outbox)
+    private void Transmit(OutboundSegment segment, DateTimeOffset now)
     {
         int length;
         byte[] buffer;
         if (segment.IsClose)
         {
-            length = ReliabilityPacket.WriteClose(outbox.Rent(ReliabilityPacket.CloseSize, out buffer), segment.Sequence, _receiveNext);
+            length = ReliabilityPacket.WriteClose(_outbox.Rent(ReliabilityPacket.CloseSize, out buffer), segment.Sequence, _receiveNext);
         }
         else
         {
-            length = ReliabilityPacket.WriteData(outbox.Rent(ReliabilityPacket.DataHeaderSize + segment.Data.Length, out buffer),
+            length = ReliabilityPacket.WriteData(_outbox.Rent(ReliabilityPacket.DataHeaderSize + segment.Data.Length, out buffer),
                 segment.Flags, segment.Sequence, _receiveNext, segment.Data.Span);
         }
-        outbox.Add(buffer, length);
+        _outbox.Add(buffer, length);
         if (!segment.InFlight)
         {
             segment.InFlight = true;
@@ -248,7 +244,7 @@ public sealed partial class ReliableSession
         EnsureTimer(segment.ResendAt);
     }
 
-    private void Retransmit(OutboundSegment segment, DateTimeOffset now, Outbox outbox)
+    private void Retransmit(OutboundSegment segment, DateTimeOffset now)
     {
         DeclareLost(segment, now);
         if (segment.Lost)
@@ -257,7 +253,7 @@ public sealed partial class ReliableSession
             _lostCount--;
         }
         _retransmissions++;
-        Transmit(segment, now, outbox);
+        Transmit(segment, now);
     }
 
     /// <summary>The packet's last transmission is taken for lost: it leaves the flight, and the window learns of it.</summary>
@@ -273,7 +269,7 @@ public sealed partial class ReliableSession
     /// Resends lost packets, lowest first, while the congestion window has room; a <paramref name="probe"/> (the
     /// retransmission timer's) sends the first one even into a full window, so a collapsed window still makes progress.
     /// </summary>
-    private void ResendLost(DateTimeOffset now, Outbox outbox, bool probe)
+    private void ResendLost(DateTimeOffset now, bool probe)
     {
         for (var sequence = _sendUnacked; sequence < _nextUnsent && _lostCount > 0; sequence++)
         {
@@ -282,12 +278,12 @@ public sealed partial class ReliableSession
             if (!probe && !CongestionAllows)
                 return;
             probe = false;
-            Retransmit(segment, now, outbox);
+            Retransmit(segment, now);
         }
     }
 
     /// <summary>Applies the peer's cumulative ack and selective ranges (already validated).</summary>
-    private void ProcessAck(long ack, ReliabilityPacket packet, DateTimeOffset now, Outbox outbox)
+    private void ProcessAck(long ack, ReliabilityPacket packet, DateTimeOffset now)
     {
         if (ack < _peerAck)
             return; // reordered, older news
@@ -328,7 +324,7 @@ public sealed partial class ReliableSession
                 && segment.Transmissions <= _options.MaxRetransmissions)
             {
                 _fastRetransmissions++;
-                Retransmit(segment, now, outbox);
+                Retransmit(segment, now);
             }
         }
     }

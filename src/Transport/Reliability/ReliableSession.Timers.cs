@@ -45,26 +45,18 @@ public sealed partial class ReliableSession
     }
 
     /// <summary>Queues the ACK that <see cref="ScheduleAck"/> arranged. Not through EnsureTimer: the retransmission or keepalive timer stays armed as it is.</summary>
-    private void QueueAckFlush()
-    {
-        lock (_gate)
-            _alarm.Post();
-    }
+    private void QueueAckFlush() => _alarm.Post();
 
     private void OnAckFlush()
     {
-        var outbox = Outbox.Rent();
         lock (_gate)
         {
             _ackFlushScheduled = false;
             if (_disposed || _failure is not null || !_ackPending)
-            {
-                outbox.Return();
                 return; // disposed, or a packet we sent meanwhile carried the ack
-            }
-            SendAck(_scheduler.Now, outbox);
+            SendAck(_scheduler.Now);
         }
-        Flush(outbox);
+        Flush();
     }
 
     /// <summary>For good: the session is disposed or failed.</summary>
@@ -97,14 +89,10 @@ public sealed partial class ReliableSession
     /// <summary>The alarm fired: at the armed deadline, or (on the wall clock) early or twice, which does only what is due.</summary>
     private void OnTimer()
     {
-        var outbox = Outbox.Rent();
         lock (_gate)
         {
             if (_disposed || _failure is not null)
-            {
-                outbox.Return();
                 return;
-            }
             _timerArmed = false;
             var now = _scheduler.Now;
             if (!Finished && now - _lastReceived >= _options.DeadPeerTimeout)
@@ -114,18 +102,18 @@ public sealed partial class ReliableSession
             }
             else
             {
-                RetransmitExpired(now, outbox);
+                RetransmitExpired(now);
                 if (_failure is null)
                 {
                     if (_ackPending && _ackDue <= now)
-                        SendAck(now, outbox);
+                        SendAck(now);
                     if (!Finished && now - _lastSent >= _options.KeepAliveInterval)
-                        SendKeepAlive(now, outbox);
+                        SendKeepAlive(now);
                     ArmTimer();
                 }
             }
         }
-        Flush(outbox);
+        Flush();
     }
 
     /// <summary>
@@ -135,7 +123,7 @@ public sealed partial class ReliableSession
     /// (the per-packet timers would otherwise expire one by one, each a timeout of its own), the window falls to its
     /// minimum and slow-starts again, and the lost packets are resent as it allows, the first at once.
     /// </summary>
-    private void RetransmitExpired(DateTimeOffset now, Outbox outbox)
+    private void RetransmitExpired(DateTimeOffset now)
     {
         var expired = false;
         for (var sequence = _sendUnacked; sequence < _nextUnsent; sequence++)
@@ -155,7 +143,7 @@ public sealed partial class ReliableSession
                 _rtt.BackOff();
             }
             if (_congestion is null)
-                Retransmit(segment, now, outbox);
+                Retransmit(segment, now);
             else
                 MarkLost(segment, now);
         }
@@ -168,7 +156,7 @@ public sealed partial class ReliableSession
                 MarkLost(segment, now);
         }
         _congestion.OnTimeout(now);
-        ResendLost(now, outbox, probe: true);
+        ResendLost(now, probe: true);
     }
 
     private void MarkLost(OutboundSegment segment, DateTimeOffset now)
@@ -179,10 +167,10 @@ public sealed partial class ReliableSession
         _lostCount++;
     }
 
-    private void SendKeepAlive(DateTimeOffset now, Outbox outbox)
+    private void SendKeepAlive(DateTimeOffset now)
     {
-        var length = ReliabilityPacket.WriteKeepAlive(outbox.Rent(ReliabilityPacket.KeepAliveSize, out var buffer), _receiveNext);
-        outbox.Add(buffer, length);
+        var length = ReliabilityPacket.WriteKeepAlive(_outbox.Rent(ReliabilityPacket.KeepAliveSize, out var buffer), _receiveNext);
+        _outbox.Add(buffer, length);
         _keepAlivesSent++;
         _packetsSent++;
         _lastSent = now;

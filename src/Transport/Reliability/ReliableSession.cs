@@ -17,7 +17,8 @@ namespace SecretChat.Transport.Reliability;
 /// timers may run on different threads; state is guarded by one lock that is never held while user
 /// code runs. The transmit callback and observers may therefore call back into the session
 /// (e.g. a synchronous loopback into the peer, or <see cref="SendAsync"/> from <c>OnNext</c>).
-/// Messages are delivered one at a time, in order, by whichever thread gets there first.
+/// Packets are transmitted one at a time, in the order the session numbered them, and messages delivered one at a
+/// time, in order, by whichever thread gets there first.
 /// The scheduler must not run future work inline (TestScheduler, EventLoopScheduler,
 /// TaskPoolScheduler and DefaultScheduler all qualify; ImmediateScheduler does not).
 /// </remarks>
@@ -30,6 +31,7 @@ public sealed partial class ReliableSession : IDisposable
     private readonly Subject<ReadOnlyMemory<byte>> _messages = new();
     private readonly Subject<ReadOnlyMemory<byte>> _lentMessages = new();
     private readonly Queue<Delivery> _deliveries = new();
+    private readonly Outbox _outbox = new();
     private readonly RoundTripEstimator _rtt;
     private readonly int _window;
     private readonly int _maxFragment;
@@ -185,30 +187,40 @@ public sealed partial class ReliableSession : IDisposable
             throw new InvalidOperationException("The session has failed: " + _failure.Message, _failure);
     }
 
-    /// <summary>Runs what a locked section decided, outside the lock: transmissions, then deliveries in order.</summary>
-    private void Flush(Outbox outbox)
+    /// <summary>
+    /// Runs what the locked sections decided, outside the lock: the queued transmissions, in the order they were queued,
+    /// then the deliveries in order. One thread transmits at a time; a thread that finds another transmitting leaves its
+    /// payloads to it (they are queued behind what that thread is sending), so the wire carries packets in the order the
+    /// session numbered them, whichever threads numbered them.
+    /// </summary>
+    private void Flush()
     {
-        var payloads = outbox.Payloads;
-        for (var i = 0; i < payloads.Count; i++)
+        List<(byte[] Buffer, int Length)>? batch;
+        lock (_gate)
+            batch = _outbox.TakeBatch();
+        while (batch is not null)
         {
-            var (buffer, length) = payloads[i];
-            try
+            foreach (var (buffer, length) in batch)
             {
-                if (_failure is null)
-                    _transmit(buffer.AsMemory(0, length));
+                try
+                {
+                    if (_failure is null)
+                        _transmit(buffer.AsMemory(0, length));
+                }
+                catch (Exception ex)
+                {
+                    // Exceptions from user code end the session rather than the caller's thread (a timer's).
+                    lock (_gate)
+                        Fail(ex);
+                }
+                finally
+                {
+                    ReturnBuffer(buffer);
+                }
             }
-            catch (Exception ex)
-            {
-                // Exceptions from user code end the session rather than the caller's thread (a timer's).
-                lock (_gate)
-                    Fail(ex);
-            }
-            finally
-            {
-                ReturnBuffer(buffer);
-            }
+            lock (_gate)
+                batch = _outbox.BatchSent();
         }
-        outbox.Return();
         Deliver();
     }
 
@@ -260,36 +272,15 @@ public sealed partial class ReliableSession : IDisposable
     }
 
     /// <summary>
-    /// Effects collected under the lock and carried out after it is released. Pooled per thread (<see cref="Rent()"/>,
-    /// <see cref="Return"/>): a send, a receive or a timer takes one and <see cref="Flush"/> gives it back, so steady
-    /// traffic allocates none; a transmit that re-enters the session (a synchronous loopback) takes a second one.
+    /// The payloads the locked sections queued, in order, until <see cref="Flush"/> sends them: two lists that swap, the
+    /// one being filled under the lock and the one the transmitting thread sends outside it, so steady traffic
+    /// allocates nothing. Every member is called under the session's lock.
     /// </summary>
     private sealed class Outbox
     {
-        [ThreadStatic]
-        private static Outbox? t_free;
-
-        private Outbox? _next;
-
-        public List<(byte[] Buffer, int Length)> Payloads { get; } = [];
-
-        public static Outbox Rent()
-        {
-            var outbox = t_free;
-            if (outbox is null)
-                return new Outbox();
-            t_free = outbox._next;
-            outbox._next = null;
-            return outbox;
-        }
-
-        /// <summary>Back to this thread's pool; the payloads must have been sent (or returned) already.</summary>
-        public void Return()
-        {
-            Payloads.Clear();
-            _next = t_free;
-            t_free = this;
-        }
+        private List<(byte[] Buffer, int Length)> _queued = [];
+        private List<(byte[] Buffer, int Length)> _sending = [];
+        private bool _transmitting;
 
         public Span<byte> Rent(int size, out byte[] buffer)
         {
@@ -297,7 +288,25 @@ public sealed partial class ReliableSession : IDisposable
             return buffer;
         }
 
-        public void Add(byte[] buffer, int length) => Payloads.Add((buffer, length));
+        public void Add(byte[] buffer, int length) => _queued.Add((buffer, length));
+
+        /// <summary>What the calling thread is to send now; null when nothing is queued or another thread is sending it.</summary>
+        public List<(byte[] Buffer, int Length)>? TakeBatch()
+        {
+            if (_transmitting || _queued.Count == 0)
+                return null;
+            _transmitting = true;
+            (_queued, _sending) = (_sending, _queued);
+            return _sending;
+        }
+
+        /// <summary>The batch from <see cref="TakeBatch"/> is sent: the next one (queued meanwhile by any thread), or null.</summary>
+        public List<(byte[] Buffer, int Length)>? BatchSent()
+        {
+            _sending.Clear();
+            _transmitting = false;
+            return TakeBatch();
+        }
     }
 
     /// <summary>A whole message (the first <see cref="Length"/> bytes of a pooled buffer), the end, or the failure.</summary>

@@ -21,7 +21,11 @@ internal abstract class SessionAlarm : IDisposable
     /// <summary>Fires at <paramref name="due"/>, replacing the previous arming. Caller holds the session's lock.</summary>
     public abstract void Arm(DateTimeOffset due);
 
-    /// <summary>Runs the post action once on the scheduler's next turn. Caller holds the session's lock.</summary>
+    /// <summary>
+    /// Runs the post action once on the scheduler's next turn. Any thread, without the session's lock: the wall clock
+    /// queues to the thread pool, and the other kind serialises its own calls into the scheduler (a TestScheduler is
+    /// not thread-safe).
+    /// </summary>
     public abstract void Post();
 
     /// <summary>Nothing fires any more (the session ended).</summary>
@@ -34,26 +38,40 @@ internal abstract class SessionAlarm : IDisposable
         private long _generation;
         private bool _disposed;
 
+        private readonly Lock _calls = new(); // Post comes without the session's lock; Arm and Dispose with it
+
         public override void Arm(DateTimeOffset due)
         {
-            if (_disposed)
-                return;
-            _armed?.Dispose();
-            _armed = scheduler.Schedule(++_generation, due, _fired ??= Fired);
+            lock (_calls)
+            {
+                if (_disposed)
+                    return;
+                _armed?.Dispose();
+                _armed = scheduler.Schedule(++_generation, due, _fired ??= Fired);
+            }
         }
 
-        public override void Post() => scheduler.Schedule(post, static (_, action) =>
+        public override void Post()
         {
-            action();
-            return Disposable.Empty;
-        });
+            lock (_calls)
+            {
+                scheduler.Schedule(post, static (_, action) =>
+                {
+                    action();
+                    return Disposable.Empty;
+                });
+            }
+        }
 
         public override void Dispose()
         {
-            _disposed = true;
-            _armed?.Dispose();
-            _armed = null;
-            _generation++;
+            lock (_calls)
+            {
+                _disposed = true;
+                _armed?.Dispose();
+                _armed = null;
+                _generation++;
+            }
         }
 
         /// <summary>Only the latest arming fires: an item disposed too late for a real scheduler to drop it is ignored.</summary>
