@@ -13,6 +13,7 @@ namespace SecretChat.Security.Tests.Datagrams;
 /// synchronous in-memory wire (the socket is not in the picture; its receive loop reuses one buffer): sealing and
 /// opening allocate nothing, and neither does the whole inbound path from a sealed datagram to the chat's message.
 /// </summary>
+[Collection(SecretChat.Tests.PooledAllocationCollection.Name)]
 public sealed class DatagramAllocationTests
 {
     private const int Rounds = 200;

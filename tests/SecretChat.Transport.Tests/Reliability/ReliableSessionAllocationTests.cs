@@ -9,6 +9,7 @@ namespace SecretChat.Transport.Tests.Reliability;
 /// a receiver read through <see cref="ReliableSession.LentMessages"/> allocates nothing, in order, in fragments or
 /// above a hole; a sender keeps its copy of each message in a pooled buffer.
 /// </summary>
+[Collection(SecretChat.Tests.PooledAllocationCollection.Name)]
 public sealed class ReliableSessionAllocationTests
 {
     private const int Rounds = 100;

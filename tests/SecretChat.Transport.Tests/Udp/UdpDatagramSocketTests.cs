@@ -99,6 +99,25 @@ public sealed class UdpDatagramSocketTests : IDisposable
     }
 
     [Fact]
+    public async Task Datagrams_ABurstFromTwoSenders_EachDatagramWithItsOwnSender()
+    {
+        // Sent before anyone listens, so the receive thread finds them queued together: every datagram keeps its own
+        // sender although steady traffic reuses the last sender's endpoint.
+        using var c = UdpDatagramSocket.Bind(Loopback);
+        for (var i = 0; i < 40; i++)
+            await (i % 2 == 0 ? _a : c).SendAsync(BitConverter.GetBytes(i), _b.LocalEndPoint);
+        var (inbox, subscription) = Listen(_b);
+        using var _ = subscription;
+
+        for (var i = 0; i < 40; i++)
+        {
+            var (from, bytes) = await Next(inbox);
+            Assert.Equal(i, BitConverter.ToInt32(bytes));
+            Assert.Equal((i % 2 == 0 ? _a : c).LocalEndPoint, from);
+        }
+    }
+
+    [Fact]
     public async Task Datagrams_Delivered_OnTheSocketsOwnThreadNotThePool()
     {
         // One kernel wake-up per datagram: the thread blocked in recvfrom runs OnNext, no pool thread in between.
